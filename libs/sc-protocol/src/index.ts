@@ -1,0 +1,4 @@
+export * from './command-line';
+export * from './liveliness';
+export * from './exit-codes';
+export * from './viewer';

@@ -1,0 +1,243 @@
+import { accessSync, constants } from 'fs';
+import * as path from 'path';
+import { ArgvError, OPTION_SPECS, parseArgv } from '../../libs/sc-protocol/src';
+
+/** Repository root, resolved from this file both in src/ (ts-jest) and in dist/src/ (built). */
+const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const BUNDLED_SIMULATOR = path.join(REPO_ROOT, 'apps/sc-server-sim/bin/ts3d_sc_server');
+export const SIMULATOR_DUMMY_LICENSE = path.join(REPO_ROOT, 'apps/sc-server-sim/dummy-license.txt');
+export const SIMULATOR_SAMPLE_MODELS = path.join(REPO_ROOT, 'apps/sc-server-sim/models');
+
+export type PublicEndpointMode = 'direct' | 'proxy';
+
+/** The service's configuration, read and validated once at start-up from the environment. */
+export class AppConfig {
+  port: number;
+  host: string;
+  publicHostname?: string;
+  publicEndpoint: PublicEndpointMode;
+  publicScheme?: 'ws' | 'wss';
+  trustForwardedProto: boolean;
+  corsOrigins: string[] | true;
+
+  scExecutable: string;
+  usingSimulator: boolean;
+  licenseFile?: string;
+  license?: string;
+  modelDirs: string[];
+  allowedModelRoots: string[];
+  workspaceDir?: string;
+  extraArgs: string[];
+
+  portBase: number;
+  portCount: number;
+  maxSpawns: number;
+
+  livelinessIntervalS: number;
+  initialUseDurationS: number;
+  readyTimeoutS: number;
+  pingTimeoutS: number;
+  killGraceS: number;
+  sweepIntervalMs: number;
+
+  csrEnabled: boolean;
+  ssrEnabled: boolean;
+  ssrDisplay: string;
+  ssrEgl: boolean;
+  ssrGpuIndex?: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Options the service sets itself; SC_EXTRA_ARGS may not override them. */
+const MANAGED_FLAGS = new Set([
+  '--id',
+  '--sc-port',
+  '--license',
+  '--license-file',
+  '--liveliness-endpoint',
+  '--liveliness-update-frequency',
+  '--initial-use-duration',
+  '--csr',
+  '--ssr',
+  '--model-file',
+  '--session-token',
+  '--model-search-directories',
+]);
+
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  seconds(name: string, fallback: number, minExclusive = 0): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!(value > minExclusive) || !Number.isFinite(value)) {
+      this.problems.push(`${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.raw(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false, got ${JSON.stringify(this.env[name])}`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
+    const raw = this.raw(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(this.env[name])}`);
+    return fallback;
+  }
+
+  list(name: string, separator: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(separator)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+}
+
+export function parseAppConfig(env: Env): AppConfig {
+  const read = new EnvReader(env);
+  const config = new AppConfig();
+
+  config.port = read.int('PORT', 11182, 0, 65535);
+  config.host = read.string('HOST') ?? '0.0.0.0';
+  config.publicHostname = read.string('PUBLIC_HOSTNAME');
+  if (config.publicHostname && !/^[A-Za-z0-9.\-:[\]]+$/.test(config.publicHostname)) {
+    read.problems.push(`PUBLIC_HOSTNAME must be a host name or IP address, got ${JSON.stringify(config.publicHostname)}`);
+  }
+  config.publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
+  config.publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
+  config.trustForwardedProto = read.bool('TRUST_PROXY', false);
+  const origins = read.list('CORS_ORIGINS', ',');
+  config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
+
+  const executable = read.string('SC_EXECUTABLE');
+  config.usingSimulator = executable === undefined;
+  config.scExecutable = path.resolve(executable ?? BUNDLED_SIMULATOR);
+  config.licenseFile = read.string('SC_LICENSE_FILE');
+  config.license = read.string('SC_LICENSE');
+  if (config.licenseFile && config.license) {
+    read.problems.push('SC_LICENSE_FILE and SC_LICENSE are both set: set only one (the file is preferred: a key on the command line shows in ps)');
+  } else if (!config.licenseFile && !config.license) {
+    if (config.usingSimulator) config.licenseFile = SIMULATOR_DUMMY_LICENSE;
+    else read.problems.push('SC_LICENSE_FILE (preferred) or SC_LICENSE is required when SC_EXECUTABLE is set');
+  }
+  if (config.licenseFile) config.licenseFile = path.resolve(config.licenseFile);
+
+  config.modelDirs = read.list('SC_MODEL_DIRS', ':').map((dir) => path.resolve(dir));
+  if (config.modelDirs.length === 0 && config.usingSimulator) config.modelDirs = [SIMULATOR_SAMPLE_MODELS];
+  const badDir = config.modelDirs.find((dir) => dir.includes(';'));
+  if (badDir) read.problems.push(`SC_MODEL_DIRS entries may not contain ';', got ${JSON.stringify(badDir)}`);
+  const roots = read.list('SC_ALLOWED_MODEL_ROOTS', ':').map((dir) => path.resolve(dir));
+  config.allowedModelRoots = roots.length > 0 ? roots : [...config.modelDirs];
+  const workspace = read.string('SC_WORKSPACE_DIR');
+  config.workspaceDir = workspace ? path.resolve(workspace) : undefined;
+  config.extraArgs = parseExtraArgs(read);
+
+  config.maxSpawns = read.int('SC_MAX_SPAWNS', 32, 1, 10000);
+  config.portBase = read.int('SC_PORT_BASE', 55000, 1, 65535);
+  config.portCount = read.int('SC_PORT_COUNT', 2 * config.maxSpawns, 1, 65535);
+  if (config.portBase + config.portCount - 1 > 65535) {
+    read.problems.push(`SC_PORT_BASE + SC_PORT_COUNT - 1 must not exceed 65535 (got ${config.portBase} + ${config.portCount} - 1)`);
+  }
+  if (config.port >= config.portBase && config.port < config.portBase + config.portCount) {
+    read.problems.push(`PORT ${config.port} lies inside the WebSocket port range SC_PORT_BASE..SC_PORT_BASE+SC_PORT_COUNT-1`);
+  }
+
+  config.livelinessIntervalS = read.seconds('SC_LIVELINESS_INTERVAL_S', 5);
+  config.initialUseDurationS = read.seconds('SC_INITIAL_USE_DURATION_S', 60);
+  config.readyTimeoutS = read.seconds('SPAWN_READY_TIMEOUT_S', 30);
+  config.pingTimeoutS = read.seconds('PING_TIMEOUT_S', 3 * config.livelinessIntervalS + 2);
+  if (config.pingTimeoutS <= config.livelinessIntervalS) {
+    read.problems.push(
+      `PING_TIMEOUT_S (${config.pingTimeoutS}) must be longer than SC_LIVELINESS_INTERVAL_S (${config.livelinessIntervalS}), or every server would be killed between two pings`,
+    );
+  }
+  config.killGraceS = read.seconds('KILL_GRACE_S', 5);
+  config.sweepIntervalMs = read.int('SWEEP_INTERVAL_MS', 1000, 10, 60000);
+
+  config.csrEnabled = read.bool('CSR_ENABLED', true);
+  config.ssrEnabled = read.bool('SSR_ENABLED', true);
+  config.ssrDisplay = read.string('DISPLAY') ?? ':0';
+  config.ssrEgl = read.bool('SC_SSR_EGL', false);
+  const gpu = read.raw('SC_SSR_GPU_INDEX');
+  config.ssrGpuIndex = gpu === undefined ? undefined : read.int('SC_SSR_GPU_INDEX', 0, 0, 1024);
+
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+function parseExtraArgs(read: EnvReader): string[] {
+  const raw = read.raw('SC_EXTRA_ARGS');
+  if (raw === undefined) return [];
+  let args: string[];
+  if (raw.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error('not an array of strings');
+      args = parsed;
+    } catch {
+      read.problems.push('SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings');
+      return [];
+    }
+  } else {
+    args = raw.split(/\s+/);
+  }
+  try {
+    parseArgv(args);
+  } catch (error) {
+    const known = OPTION_SPECS.map((s) => s.flag).filter((f) => !MANAGED_FLAGS.has(f));
+    read.problems.push(`SC_EXTRA_ARGS: ${(error as ArgvError).message}; allowed options: ${known.join(' ')}`);
+    return [];
+  }
+  const managed = args.map((a) => a.split('=')[0]).find((flag) => MANAGED_FLAGS.has(flag));
+  if (managed) read.problems.push(`SC_EXTRA_ARGS may not set ${managed}: the service sets it for each spawn`);
+  return args;
+}
+
+/** Whether the configured executable exists and may be run; readiness reports 503 while it is not. */
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { AppConfig, ConfigError } from './config/app-config';
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Bootstrap');
+  let app;
+  try {
+    // forceCloseConnections: idle keep-alive and event-stream connections must not hold shutdown open.
+    app = await NestFactory.create(AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sc-spawner: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  configureApp(app);
+  const config = app.get(AppConfig);
+  if (config.usingSimulator) {
+    logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
+  }
+  await app.listen(config.port, config.host);
+  logger.log(`sc-spawner listening on http://${config.host}:${config.port} (API docs at /docs)`);
+}
+
+void bootstrap();

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config';
+import { SpawnRecord } from '../supervisor/spawn-record';
+import { SpawnViewDto } from './dto/spawn-view.dto';
+
+const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+
+/** Turns spawn records into API views, with endpoints addressed the way the requesting client reached us. */
+@Injectable()
+export class SpawnPresenter {
+  constructor(private readonly config: AppConfig) {}
+
+  toView(record: SpawnRecord, request: Request): SpawnViewDto {
+    const endpoints = this.endpointsOf(record, request);
+    return {
+      id: record.id,
+      state: record.state,
+      rendererType: record.spec.rendererType,
+      wsPort: record.spec.wsPort,
+      endpoint: endpoints.advertised,
+      proxyEndpoint: endpoints.proxy,
+      pid: record.pid,
+      model: record.spec.model ?? null,
+      startedAt: iso(record.startedAt)!,
+      readyAt: iso(record.readyAt),
+      startupMs: record.readyAt === undefined ? null : record.readyAt - record.startedAt,
+      lastReportAt: iso(record.lastReportAt),
+      connectedAt: iso(record.connectedAt),
+      endedAt: iso(record.endedAt),
+      exitCode: record.exitCode ?? null,
+      signal: record.signal ?? null,
+      endReason: record.endReason ?? null,
+      bytesToServer: record.bytesToServer,
+      bytesToViewer: record.bytesToViewer,
+    };
+  }
+
+  /** `direct` is the server's own port; `proxy` goes through this service's port; `advertised` is the one PUBLIC_ENDPOINT picks. */
+  endpointsOf(record: SpawnRecord, request: Request): { direct: string; proxy: string; advertised: string } {
+    const scheme = this.schemeOf(request);
+    const { hostname, hostWithPort } = this.publicHostOf(request);
+    const direct = `${scheme}://${hostname}:${record.spec.wsPort}`;
+    const proxy = `${scheme}://${hostWithPort}/ws/${record.id}`;
+    return { direct, proxy, advertised: this.config.publicEndpoint === 'proxy' ? proxy : direct };
+  }
+
+  private schemeOf(request: Request): 'ws' | 'wss' {
+    if (this.config.publicScheme) return this.config.publicScheme;
+    if (this.config.extraArgs.some((a) => a.startsWith('--ssl-certificate-file'))) return 'wss';
+    if (this.config.trustForwardedProto) {
+      const forwarded = String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+      if (forwarded === 'https' || forwarded === 'wss') return 'wss';
+    }
+    return 'ws';
+  }
+
+  private publicHostOf(request: Request): { hostname: string; hostWithPort: string } {
+    const hostHeader = request.headers.host;
+    let parsed: URL | undefined;
+    try {
+      parsed = hostHeader ? new URL(`http://${hostHeader}`) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const hostname = this.config.publicHostname ?? parsed?.hostname ?? '127.0.0.1';
+    const bare = hostname.startsWith('[') || !hostname.includes(':') ? hostname : `[${hostname}]`;
+    // The proxy lives on the port the client reached us through (none when it came in on 80/443 via a balancer).
+    const port = parsed ? parsed.port : String(this.config.port);
+    return { hostname: bare, hostWithPort: port ? `${bare}:${port}` : bare };
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiGatewayTimeoutResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { SupervisorService } from '../supervisor/supervisor.service';
+import { CreateSpawnDto } from './dto/create-spawn.dto';
+import { ErrorResponseDto, SpawnViewDto } from './dto/spawn-view.dto';
+import { SpawnPresenter } from './spawn-presenter';
+import { SpawnService } from './spawn.service';
+
+/** Aborts when the client disconnects before the response is sent, so its spawn is stopped rather than orphaned. */
+export function abortOnClientGone(response: Response): AbortSignal {
+  const controller = new AbortController();
+  response.on('close', () => {
+    if (!response.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}
+
+@ApiTags('spawns')
+@Controller()
+export class SpawnController {
+  constructor(
+    private readonly spawns: SpawnService,
+    private readonly supervisor: SupervisorService,
+    private readonly presenter: SpawnPresenter,
+  ) {}
+
+  @Post('spawn')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Start a Stream Cache Server; answers once it reports ready' })
+  @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body; the message names the field and the rule' })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'That rendering mode is disabled' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The spawn was stopped (DELETE) before it was ready' })
+  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The server exited before ready (exit code, meaning and last stderr lines)' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No slot or port free, or shutting down; see Retry-After' })
+  @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped' })
+  async create(@Body() body: CreateSpawnDto, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<SpawnViewDto> {
+    const record = await this.spawns.spawnReady(
+      { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken },
+      abortOnClientGone(response),
+    );
+    return this.presenter.toView(record, request);
+  }
+
+  @Get('spawns')
+  @ApiOperation({ summary: 'All spawns: live ones first, then the last 100 that ended' })
+  @ApiOkResponse({ type: SpawnViewDto, isArray: true })
+  list(@Req() request: Request): SpawnViewDto[] {
+    return this.supervisor.list().map((record) => this.presenter.toView(record, request));
+  }
+
+  @Get('spawns/:id')
+  @ApiOperation({ summary: 'One spawn, live or recently ended' })
+  @ApiOkResponse({ type: SpawnViewDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
+    return this.presenter.toView(this.findOr404(id), request);
+  }
+
+  @Delete('spawns/:id')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Stop a spawn (SIGTERM, then SIGKILL after the grace). Idempotent.' })
+  @ApiAcceptedResponse({ type: SpawnViewDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  remove(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
+    this.findOr404(id);
+    const record = this.supervisor.stop(id, 'stopped by DELETE /spawns/:id')!;
+    return this.presenter.toView(record, request);
+  }
+
+  private findOr404(id: string) {
+    const record = this.supervisor.get(id);
+    if (!record) throw new NotFoundException(`no spawn with id ${id}`);
+    return record;
+  }
+}

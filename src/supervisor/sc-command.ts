@@ -1,0 +1,60 @@
+import * as path from 'path';
+import { ScServerOptions, toArgv } from '../../libs/sc-protocol/src';
+import type { AppConfig } from '../config/app-config';
+import type { LaunchCommand } from './process-launcher';
+import type { SpawnSpec } from './spawn-record';
+
+/** Builds the exact command line and environment for one Stream Cache Server. Never goes through a shell. */
+export function buildScCommand(
+  config: AppConfig,
+  spec: SpawnSpec,
+  livelinessEndpoint: string,
+  baseEnv: NodeJS.ProcessEnv = process.env,
+): LaunchCommand {
+  const ssr = spec.rendererType === 'ssr';
+  const options: ScServerOptions = {
+    id: spec.id,
+    scPort: spec.wsPort,
+    license: config.license,
+    licenseFile: config.license ? undefined : config.licenseFile,
+    csr: ssr ? undefined : true,
+    ssr: ssr ? true : undefined,
+    ssrGpuIndex: ssr ? config.ssrGpuIndex : undefined,
+    ssrEgl: ssr && config.ssrEgl ? true : undefined,
+    modelSearchDirectories: modelSearchPath(config, spec),
+    modelFile: spec.model,
+    sessionToken: spec.sessionToken,
+    workspaceDir: config.workspaceDir,
+    livelinessEndpoint,
+    livelinessUpdateFrequency: config.livelinessIntervalS,
+    initialUseDuration: config.initialUseDurationS,
+  };
+  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  const executableDir = path.dirname(config.scExecutable);
+  env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${executableDir}${path.delimiter}${env.LD_LIBRARY_PATH}` : executableDir;
+  if (ssr) {
+    // EGL renders headless and must not see a DISPLAY; the X path needs one.
+    if (config.ssrEgl) delete env.DISPLAY;
+    else env.DISPLAY = config.ssrDisplay;
+  }
+  return {
+    executable: config.scExecutable,
+    args: [...toArgv(options), ...config.extraArgs],
+    env,
+    cwd: config.workspaceDir,
+  };
+}
+
+function modelSearchPath(config: AppConfig, spec: SpawnSpec): string[] | undefined {
+  const dirs = [...(spec.extraModelDirs ?? []), ...config.modelDirs.filter((d) => !spec.extraModelDirs?.includes(d))];
+  return dirs.length > 0 ? dirs : undefined;
+}
+
+/** The command line as it may be logged: the license key is never shown. */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => {
+    if (args[i - 1] === '--license' || args[i - 1] === '--session-token') return '***';
+    if (arg.startsWith('--license=') || arg.startsWith('--session-token=')) return `${arg.split('=')[0]}=***`;
+    return arg;
+  });
+}

@@ -1,0 +1,48 @@
+import type { RendererType } from '../../libs/sc-protocol/src';
+import { LineBuffer } from './line-buffer';
+import type { SpawnState } from './spawn-state';
+
+export const LOG_LINES_KEPT = 200;
+
+export interface SpawnSpec {
+  id: string;
+  wsPort: number;
+  rendererType: RendererType;
+  model?: string;
+  sessionToken?: string;
+  /** Client-chosen model folders (already checked against the allowed roots), searched before the configured ones. */
+  extraModelDirs?: string[];
+}
+
+/** Everything the supervisor knows about one spawn. Mutated only by SupervisorService. */
+export class SpawnRecord {
+  state: SpawnState = 'starting';
+  pid?: number;
+  readonly startedAt: number;
+  readyAt?: number;
+  lastReportAt?: number;
+  connectedAt?: number;
+  stateChangedAt: number;
+  stopRequestedAt?: number;
+  sigkillSentAt?: number;
+  endedAt?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Why the spawn ended, in words (exit description, timeout, stop request...). */
+  endReason?: string;
+  readonly logs = new LineBuffer(LOG_LINES_KEPT);
+  bytesToServer = 0;
+  bytesToViewer = 0;
+
+  constructor(
+    readonly spec: SpawnSpec,
+    now: number,
+  ) {
+    this.startedAt = now;
+    this.stateChangedAt = now;
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+}
