@@ -1,0 +1,93 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ChildProcess, spawn } from 'child_process';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
+
+/** Short timings so failure paths finish in seconds; each test file passes its own SC_PORT_BASE. */
+export const FAST_TIMINGS: Record<string, string> = {
+  SC_LIVELINESS_INTERVAL_S: '0.2',
+  PING_TIMEOUT_S: '1',
+  SPAWN_READY_TIMEOUT_S: '2',
+  KILL_GRACE_S: '0.5',
+  SWEEP_INTERVAL_MS: '100',
+  SC_INITIAL_USE_DURATION_S: '30',
+};
+
+export interface RunningApp {
+  app: INestApplication;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The production module graph and pipeline (configureApp), in this process, on an ephemeral port.
+ * close() runs the real shutdown path, which stops every child it started.
+ */
+export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] }).compile();
+  const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? undefined : false, forceCloseConnections: true });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then wait for exit (SIGKILL after timeoutMs). */
+  stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The built service (dist/src/main.js) as a real process; resolves once it listens. */
+export async function startServiceProcess(port: number, env: Record<string, string> = {}, startTimeoutMs = 15_000): Promise<ServiceProcess> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, [SERVICE_MAIN], {
+    env: { ...process.env, NODE_ENV: 'test', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const listening = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start within ${startTimeoutMs} ms:\n${output.join('')}`)), startTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.join('').includes('sc-spawner listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited (code ${code}, signal ${signal}) before listening:\n${output.join('')}`));
+    });
+  });
+  const stop = async (timeoutMs = 15_000) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const result = await exited;
+    clearTimeout(timer);
+    return result;
+  };
+  try {
+    await listening;
+  } catch (error) {
+    await stop(2000);
+    throw error;
+  }
+  return { child, url: `http://127.0.0.1:${port}`, port, output, exited, stop };
+}
