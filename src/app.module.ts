@@ -4,7 +4,10 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { CommonModule } from './common/common.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfigModule } from './config/app-config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { HoopsModule } from './hoops/hoops.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
 import { SpawnModule } from './spawn/spawn.module';
 
@@ -14,7 +17,17 @@ export class AppModule {
   static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), CommonModule, ScheduleModule.forRoot(), SpawnModule, LivelinessModule, HealthModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        CommonModule,
+        ScheduleModule.forRoot(),
+        SpawnModule,
+        LivelinessModule,
+        HealthModule,
+        HoopsModule,
+        EventsModule,
+        DashboardModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };
   }

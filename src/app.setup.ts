@@ -26,6 +26,8 @@ export function configureApp(app: INestApplication): INestApplication {
     origin: config.corsOrigins,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     optionsSuccessStatus: 204,
+    // Request headers are not listed, so preflights reflect whatever the client asks for (legacy clients send Access-Control-* names).
+    exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
   app.enableShutdownHooks();

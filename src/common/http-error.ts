@@ -36,6 +36,10 @@ export function toHttpErrorView(exception: unknown): HttpErrorView {
       retryAfterS: exception instanceof RetryableHttpException ? exception.retryAfterS : undefined,
     };
   }
+  const clientError = asClientError(exception);
+  if (clientError) {
+    return { status: clientError.status, message: clientError.message, body: { statusCode: clientError.status, message: clientError.message } };
+  }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     message: 'internal error',
@@ -46,5 +50,13 @@ export function toHttpErrorView(exception: unknown): HttpErrorView {
 function messageOf(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(String).join('; ');
+  return undefined;
+}
+
+/** Errors from Express middleware (body-parser's 413, 415...) carry a 4xx status and a message meant for the client. */
+function asClientError(exception: unknown): { status: number; message: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, expose } = exception as Error & { status?: unknown; expose?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) return { status, message: exception.message };
   return undefined;
 }

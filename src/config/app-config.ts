@@ -19,6 +19,7 @@ export class AppConfig {
   publicScheme?: 'ws' | 'wss';
   trustForwardedProto: boolean;
   corsOrigins: string[] | true;
+  sseKeepAliveMs: number;
 
   scExecutable: string;
   usingSimulator: boolean;
@@ -147,6 +148,7 @@ export function parseAppConfig(env: Env): AppConfig {
   config.trustForwardedProto = read.bool('TRUST_PROXY', false);
   const origins = read.list('CORS_ORIGINS', ',');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
+  config.sseKeepAliveMs = read.int('SSE_KEEPALIVE_MS', 15_000, 10, 3_600_000);
 
   const executable = read.string('SC_EXECUTABLE');
   config.usingSimulator = executable === undefined;

@@ -9,13 +9,14 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
-import { ErrorResponseDto, SpawnViewDto } from './dto/spawn-view.dto';
+import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';
 import { SpawnService } from './spawn.service';
 
@@ -68,6 +69,20 @@ export class SpawnController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
     return this.presenter.toView(this.findOr404(id), request);
+  }
+
+  @Get('spawns/:id/logs')
+  @ApiOperation({ summary: "The server's last 200 stdout/stderr lines: JSON, or text/plain when asked for with Accept" })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: LogLineDto, isArray: true })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  logs(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): LogLineDto[] | string {
+    const lines = this.findOr404(id).logs.all();
+    if (request.accepts(['application/json', 'text/plain']) === 'text/plain') {
+      response.type('text/plain');
+      return lines.map((l) => `${l.at} ${l.stream} ${l.line}\n`).join('');
+    }
+    return lines;
   }
 
   @Delete('spawns/:id')

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PortsModule } from '../ports/ports.module';
 import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoint';
 import { ChildProcessLauncher, ProcessLauncher } from './process-launcher';
+import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 import { SweepScheduler } from './sweep.scheduler';
@@ -12,6 +13,7 @@ import { SweepScheduler } from './sweep.scheduler';
     SupervisorService,
     SweepScheduler,
     SpawnEvents,
+    SecretRedactor,
     { provide: ProcessLauncher, useClass: ChildProcessLauncher },
     { provide: LivelinessEndpoint, useClass: HttpLivelinessEndpoint },
   ],

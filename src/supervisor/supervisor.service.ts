@@ -6,6 +6,7 @@ import { PortAllocator } from '../ports/port-allocator.service';
 import { LivelinessEndpoint } from './liveliness-endpoint';
 import { LaunchedProcess, ProcessEnd, ProcessLauncher } from './process-launcher';
 import { buildScCommand, redactArgs } from './sc-command';
+import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { assertTransition, isTerminal, SPAWN_STATES, SpawnState } from './spawn-state';
@@ -51,6 +52,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     private readonly events: SpawnEvents,
     private readonly livelinessEndpoint: LivelinessEndpoint,
+    private readonly redactor: SecretRedactor,
   ) {}
 
   get isShuttingDown(): boolean {
@@ -302,7 +304,8 @@ export class SupervisorService implements BeforeApplicationShutdown {
     }
   }
 
-  private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', line: string): void {
+  private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {
+    const line = this.redactor.redact(raw);
     record.logs.push({ at: new Date(this.clock.now()).toISOString(), stream, line });
     this.logger.log(`[${record.id}] ${stream}: ${line}`);
   }

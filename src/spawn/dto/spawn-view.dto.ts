@@ -71,3 +71,14 @@ export class ErrorResponseDto {
   @ApiPropertyOptional({ example: 'Service Unavailable' })
   error?: string;
 }
+
+export class LogLineDto {
+  @ApiProperty({ example: '2026-11-25T08:00:00.050Z' })
+  at: string;
+
+  @ApiProperty({ enum: ['stdout', 'stderr'] })
+  stream: 'stdout' | 'stderr';
+
+  @ApiProperty({ example: '[sc-sim 3f1c2a4e-...] ready' })
+  line: string;
+}

@@ -1,0 +1,32 @@
+import * as path from 'path';
+
+/** Repository root, resolved from this file both in src/dashboard/ (ts-jest) and in dist/src/dashboard/ (built). */
+const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+/**
+ * The dashboard's static files. tsc does not copy them into dist/, so both the built and the ts-jest
+ * service serve them from the source folder.
+ */
+export const DASHBOARD_PUBLIC_DIR = path.join(REPO_ROOT, 'src/dashboard/public');
+
+/** Every file the dashboard serves under /assets/, with its type; nothing else is reachable. */
+export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'styles.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
+
+/**
+ * The page loads only its own script and styles; it talks to this service (fetch, EventSource) and to
+ * session WebSockets, which may be advertised under PUBLIC_HOSTNAME, hence any ws:/wss: host.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

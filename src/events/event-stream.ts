@@ -1,0 +1,43 @@
+import type { Response } from 'express';
+
+/** A text/event-stream response: JSON events, comment keep-alives, and cleanup exactly once. */
+export class EventStream {
+  private readonly keepAlive: NodeJS.Timeout;
+  private readonly cleanups: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly response: Response,
+    keepAliveMs: number,
+  ) {
+    response.status(200);
+    response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    response.setHeader('Cache-Control', 'no-cache, no-transform');
+    response.setHeader('Connection', 'keep-alive');
+    // Tells nginx-style proxies not to buffer the stream.
+    response.setHeader('X-Accel-Buffering', 'no');
+    response.flushHeaders();
+    response.write(': connected\n\n');
+    this.keepAlive = setInterval(() => this.response.write(': keep-alive\n\n'), keepAliveMs);
+    response.on('close', () => this.close());
+  }
+
+  onClose(cleanup: () => void): void {
+    if (this.closed) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  send(data: unknown): void {
+    if (this.closed) return;
+    this.response.write(`data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Ends the stream (the subscriber went away, or there is nothing more to say). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    if (!this.response.writableEnded) this.response.end();
+  }
+}

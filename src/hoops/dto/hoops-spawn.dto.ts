@@ -1,0 +1,76 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsModelName, SESSION_TOKEN_MAX_LENGTH, SESSION_TOKEN_PATTERN, SESSION_TOKEN_RULE } from '../../spawn/model-name.validator';
+
+export const HOOPS_SESSION_CLASSES = ['csr_session', 'ssr_session'] as const;
+export type HoopsSessionClass = (typeof HOOPS_SESSION_CLASSES)[number];
+
+export class HoopsSpawnParamsDto {
+  @ApiPropertyOptional({ example: 's3cr3t-token' })
+  @IsOptional()
+  @IsString({ message: 'params.sessionToken must be a string' })
+  @Length(1, SESSION_TOKEN_MAX_LENGTH, { message: `params.sessionToken must be ${SESSION_TOKEN_RULE}` })
+  @Matches(SESSION_TOKEN_PATTERN, { message: `params.sessionToken must be ${SESSION_TOKEN_RULE}` })
+  sessionToken?: string;
+
+  @ApiPropertyOptional({ example: 'microengine' })
+  @IsOptional()
+  @IsModelName({ message: 'params.model must be a plain relative model name (no "..", no leading "-" or "/", letters, digits, space and . _ - + ( ) /, at most 200 characters)' })
+  model?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['/srv/models/project-a'], description: 'Honoured only inside the configured model roots; searched before the configured folders' })
+  @IsOptional()
+  @IsArray({ message: 'params.modelSearchDirectories must be an array of folder paths' })
+  @IsString({ each: true, message: 'params.modelSearchDirectories must contain only strings' })
+  modelSearchDirectories?: string[];
+
+  @ApiPropertyOptional({ deprecated: true, description: 'Legacy; accepted and ignored (this service receives liveliness itself)' })
+  @IsOptional()
+  readyEndpoint?: unknown;
+
+  @ApiPropertyOptional({ deprecated: true, description: 'Legacy; accepted and ignored' })
+  @IsOptional()
+  statusEndpoint?: unknown;
+
+  @ApiPropertyOptional({ deprecated: true, description: 'Legacy; accepted and ignored' })
+  @IsOptional()
+  disconnectEndpoint?: unknown;
+
+  @ApiPropertyOptional({ deprecated: true, description: 'Legacy (a number as a string); accepted and ignored' })
+  @IsOptional()
+  statusUpdateFrequency?: unknown;
+}
+
+export class HoopsSpawnDto {
+  @ApiPropertyOptional({ enum: HOOPS_SESSION_CLASSES, default: 'csr_session' })
+  @IsOptional()
+  @IsIn(HOOPS_SESSION_CLASSES, { message: `class must be one of ${HOOPS_SESSION_CLASSES.join(', ')}` })
+  class?: HoopsSessionClass;
+
+  @ApiPropertyOptional({ type: HoopsSpawnParamsDto })
+  @IsOptional()
+  @IsObject({ message: 'params must be an object' })
+  @ValidateNested()
+  @Type(() => HoopsSpawnParamsDto)
+  params?: HoopsSpawnParamsDto;
+}
+
+export class HoopsSpawnOkDto {
+  @ApiProperty({ example: 'ok' })
+  result: 'ok';
+
+  @ApiProperty({ example: '3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11' })
+  serviceId: string;
+
+  @ApiProperty({ example: { ws: 'ws://viewer.example.com:55000' } })
+  endpoints: { ws: string };
+}
+
+export class HoopsFailureDto {
+  @ApiProperty({ example: 'failed' })
+  status: 'failed';
+
+  @ApiProperty({ example: 'all 32 spawn slots are in use' })
+  reason: string;
+}

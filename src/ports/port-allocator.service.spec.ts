@@ -1,0 +1,246 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { AppConfig, parseAppConfig } from '../config/app-config';
+import { BUSY_PORT_RETRY_MS, PortAllocator } from './port-allocator.service';
+import { PortProbe } from './port-probe';
+
+class FakeClock extends Clock {
+  constructor(public t = 1_700_000_000_000) {
+    super();
+  }
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Ports in `busy` are held by "another program"; every probe is recorded. Optionally answers after a delay. */
+class FakePortProbe extends PortProbe {
+  readonly busy = new Set<number>();
+  readonly probed: number[] = [];
+  delay?: () => number;
+  isFree(port: number): Promise<boolean> {
+    this.probed.push(port);
+    const answer = !this.busy.has(port);
+    const ms = this.delay?.();
+    if (ms === undefined) return Promise.resolve(answer);
+    return new Promise((resolve) => setTimeout(() => resolve(answer), ms));
+  }
+}
+
+const BASE = 40000;
+
+function setup(count = 5) {
+  const config: AppConfig = parseAppConfig({ SC_PORT_BASE: String(BASE), SC_PORT_COUNT: String(count), SC_MAX_SPAWNS: '2' });
+  const probe = new FakePortProbe();
+  const clock = new FakeClock();
+  const allocator = new PortAllocator(config, probe, clock);
+  return { config, probe, clock, allocator };
+}
+
+beforeAll(() => Logger.overrideLogger(false));
+
+describe('PortAllocator', () => {
+  it('leases every port of [base, base+count) exactly once, then null', async () => {
+    const { allocator } = setup(5);
+    const leased: Array<number | null> = [];
+    for (let i = 0; i < 6; i++) leased.push(await allocator.lease());
+    expect(leased).toEqual([BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4, null]);
+    for (const port of leased.slice(0, 5)) expect(allocator.isLeased(port!)).toBe(true);
+    expect(allocator.isLeased(BASE + 5)).toBe(false);
+    expect(allocator.isLeased(BASE - 1)).toBe(false);
+  });
+
+  it('hands ports out round-robin: a released port is reused only after the others', async () => {
+    const { allocator } = setup(3);
+    const a = await allocator.lease();
+    const b = await allocator.lease();
+    expect([a, b]).toEqual([BASE, BASE + 1]);
+    allocator.release(a!);
+    // BASE is free again, but the cursor moves on to BASE+2 first.
+    expect(await allocator.lease()).toBe(BASE + 2);
+    expect(await allocator.lease()).toBe(BASE);
+    expect(await allocator.lease()).toBeNull();
+    allocator.release(b!);
+    expect(await allocator.lease()).toBe(BASE + 1);
+  });
+
+  it('release only puts the port back: it becomes leasable again, and nothing else changes', async () => {
+    const { allocator } = setup(2);
+    const a = (await allocator.lease())!;
+    const b = (await allocator.lease())!;
+    expect(await allocator.lease()).toBeNull();
+    allocator.release(b);
+    expect(allocator.isLeased(a)).toBe(true);
+    expect(allocator.isLeased(b)).toBe(false);
+    expect(allocator.counts()).toEqual({ total: 2, leased: 1, busy: 0, free: 1 });
+    expect(await allocator.lease()).toBe(b);
+    expect(await allocator.lease()).toBeNull();
+  });
+
+  it('releasing a port that is not leased is harmless', async () => {
+    const { allocator } = setup(2);
+    allocator.release(BASE + 1);
+    allocator.release(12345);
+    expect(allocator.counts()).toEqual({ total: 2, leased: 0, busy: 0, free: 2 });
+    expect(await allocator.lease()).toBe(BASE);
+  });
+
+  it('probes the port before handing it out and skips a busy one', async () => {
+    const { allocator, probe } = setup(3);
+    probe.busy.add(BASE);
+    expect(await allocator.lease()).toBe(BASE + 1);
+    expect(probe.probed).toEqual([BASE, BASE + 1]);
+    expect(allocator.isLeased(BASE)).toBe(false);
+    expect(allocator.counts()).toEqual({ total: 3, leased: 1, busy: 1, free: 1 });
+  });
+
+  it('keeps a busy port out of rotation for BUSY_PORT_RETRY_MS, then tries it again', async () => {
+    const { allocator, probe, clock } = setup(2);
+    probe.busy.add(BASE);
+    const first = await allocator.lease();
+    expect(first).toBe(BASE + 1);
+    allocator.release(first!);
+    probe.busy.delete(BASE); // the other program let go, but we do not know yet
+    probe.probed.length = 0;
+
+    clock.advance(BUSY_PORT_RETRY_MS - 1);
+    expect(await allocator.lease()).toBe(BASE + 1);
+    expect(probe.probed).toEqual([BASE + 1]); // BASE was not even probed
+    expect(await allocator.lease()).toBeNull();
+    expect(probe.probed).toEqual([BASE + 1]);
+    expect(allocator.counts().busy).toBe(1);
+
+    clock.advance(1);
+    expect(allocator.counts().busy).toBe(0);
+    expect(await allocator.lease()).toBe(BASE);
+    expect(probe.probed).toEqual([BASE + 1, BASE]);
+  });
+
+  it('a port still busy when retried is kept out for another BUSY_PORT_RETRY_MS', async () => {
+    const { allocator, probe, clock } = setup(1);
+    probe.busy.add(BASE);
+    expect(await allocator.lease()).toBeNull();
+    clock.advance(BUSY_PORT_RETRY_MS);
+    expect(await allocator.lease()).toBeNull();
+    expect(probe.probed).toEqual([BASE, BASE]);
+    clock.advance(BUSY_PORT_RETRY_MS - 1);
+    expect(await allocator.lease()).toBeNull();
+    expect(probe.probed).toHaveLength(2);
+    probe.busy.clear();
+    clock.advance(1);
+    expect(await allocator.lease()).toBe(BASE);
+  });
+
+  it('returns null when every port is busy, without leasing any', async () => {
+    const { allocator, probe } = setup(3);
+    for (let p = BASE; p < BASE + 3; p++) probe.busy.add(p);
+    expect(await allocator.lease()).toBeNull();
+    expect(probe.probed.sort()).toEqual([BASE, BASE + 1, BASE + 2]);
+    expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 3, free: 0 });
+  });
+
+  it('counts(): total, leased, busy and free add up', async () => {
+    const { allocator, probe, clock } = setup(6);
+    expect(allocator.counts()).toEqual({ total: 6, leased: 0, busy: 0, free: 6 });
+    probe.busy.add(BASE + 1);
+    await allocator.lease(); // BASE
+    await allocator.lease(); // skips BASE+1, takes BASE+2
+    expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 1, free: 3 });
+    allocator.markBusy(BASE + 5);
+    expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 2, free: 2 });
+    clock.advance(BUSY_PORT_RETRY_MS);
+    expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 0, free: 4 });
+  });
+
+  describe('confirmBusy()', () => {
+    it('is false for a port we lease ourselves, without probing it', async () => {
+      const { allocator, probe } = setup(2);
+      const port = (await allocator.lease())!;
+      probe.busy.add(port);
+      probe.probed.length = 0;
+      expect(await allocator.confirmBusy(port)).toBe(false);
+      expect(probe.probed).toEqual([]);
+      expect(allocator.counts().busy).toBe(0);
+    });
+
+    it('is false for a port that probes free, and leaves it in rotation', async () => {
+      const { allocator } = setup(2);
+      const port = (await allocator.lease())!;
+      allocator.release(port);
+      expect(await allocator.confirmBusy(port)).toBe(false);
+      expect(allocator.counts()).toEqual({ total: 2, leased: 0, busy: 0, free: 2 });
+    });
+
+    it('is true for a released port another program now holds, and keeps it out of rotation', async () => {
+      const { allocator, probe, clock } = setup(2);
+      const port = (await allocator.lease())!;
+      allocator.release(port);
+      probe.busy.add(port);
+      expect(await allocator.confirmBusy(port)).toBe(true);
+      expect(allocator.counts()).toEqual({ total: 2, leased: 0, busy: 1, free: 1 });
+      probe.busy.delete(port);
+      // Round-robin would come back to it after BASE+1; it is skipped while marked busy.
+      expect(await allocator.lease()).toBe(BASE + 1);
+      expect(await allocator.lease()).toBeNull();
+      clock.advance(BUSY_PORT_RETRY_MS);
+      expect(await allocator.lease()).toBe(port);
+    });
+  });
+
+  describe('concurrent leases', () => {
+    const randomDelay = () => Math.floor(Math.random() * 8);
+
+    it('50 parallel leases over 40 ports: 40 distinct ports in range, 10 nulls', async () => {
+      const { allocator, probe } = setup(40);
+      probe.delay = randomDelay;
+      const results = await Promise.all(Array.from({ length: 50 }, () => allocator.lease()));
+      const ports = results.filter((p): p is number => p !== null);
+      expect(ports).toHaveLength(40);
+      expect(new Set(ports).size).toBe(40);
+      for (const port of ports) {
+        expect(port).toBeGreaterThanOrEqual(BASE);
+        expect(port).toBeLessThan(BASE + 40);
+      }
+      expect(results.filter((p) => p === null)).toHaveLength(10);
+      expect(allocator.counts()).toEqual({ total: 40, leased: 40, busy: 0, free: 0 });
+    });
+
+    it('with some ports busy, parallel leases still get every free port, each once', async () => {
+      for (let round = 0; round < 20; round++) {
+        const { allocator, probe } = setup(40);
+        probe.delay = randomDelay;
+        const busy = [1, 2, 3, 10, 17, 18, 30, 39].map((i) => BASE + i);
+        for (const port of busy) probe.busy.add(port);
+        const results = await Promise.all(Array.from({ length: 50 }, () => allocator.lease()));
+        const ports = results.filter((p): p is number => p !== null);
+        expect(new Set(ports).size).toBe(ports.length);
+        for (const port of busy) expect(ports).not.toContain(port);
+        // 32 ports are free: all of them must be handed out, no client refused while one was left.
+        expect(ports).toHaveLength(40 - busy.length);
+        expect(results.filter((p) => p === null)).toHaveLength(50 - 32);
+      }
+    });
+
+    it('parallel leases interleaved with releases never hand out a leased port twice', async () => {
+      const { allocator, probe } = setup(10);
+      probe.delay = randomDelay;
+      const held = new Set<number>();
+      const worker = async () => {
+        for (let i = 0; i < 20; i++) {
+          const port = await allocator.lease();
+          if (port === null) continue;
+          expect(held.has(port)).toBe(false);
+          held.add(port);
+          await new Promise((r) => setTimeout(r, randomDelay()));
+          held.delete(port);
+          allocator.release(port);
+        }
+      };
+      await Promise.all(Array.from({ length: 15 }, worker));
+      expect(allocator.counts()).toEqual({ total: 10, leased: 0, busy: 0, free: 10 });
+    });
+  });
+});

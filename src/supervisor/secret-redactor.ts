@@ -1,0 +1,31 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { readFileSync } from 'fs';
+import { AppConfig } from '../config/app-config';
+
+const MAX_LICENSE_FILE_BYTES = 64 * 1024;
+const MIN_SECRET_LENGTH = 4;
+
+/** Removes the license key and license file contents from anything a server printed, before it is logged or shown. */
+@Injectable()
+export class SecretRedactor {
+  private readonly secrets: string[];
+
+  constructor(config: AppConfig) {
+    const secrets = [config.license ?? ''];
+    if (config.licenseFile && !config.usingSimulator) {
+      try {
+        const contents = readFileSync(config.licenseFile, 'utf8').slice(0, MAX_LICENSE_FILE_BYTES);
+        secrets.push(contents.trim(), ...contents.split(/\r?\n/).map((line) => line.trim()));
+      } catch (error) {
+        new Logger(SecretRedactor.name).warn(`cannot read SC_LICENSE_FILE ${config.licenseFile}: ${(error as Error).message}`);
+      }
+    }
+    this.secrets = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let result = text;
+    for (const secret of this.secrets) if (result.includes(secret)) result = result.split(secret).join('***');
+    return result;
+  }
+}
