@@ -9,6 +9,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HoopsModule } from './hoops/hoops.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
+import { ProxyModule } from './proxy/proxy.module';
 import { SpawnModule } from './spawn/spawn.module';
 
 @Module({})
@@ -27,6 +28,7 @@ export class AppModule {
         HoopsModule,
         EventsModule,
         DashboardModule,
+        ProxyModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };

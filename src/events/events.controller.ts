@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { filter } from 'rxjs';
 import { AppConfig } from '../config/app-config';
@@ -7,6 +7,12 @@ import { SpawnEvents } from '../supervisor/spawn-events';
 import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { EventStream } from './event-stream';
+
+/** @ApiProduces alone puts no media type in the document (the 200 has no content); this does. */
+const EVENT_STREAM_RESPONSE = {
+  description: 'text/event-stream: `data: {"id","state","previousState","at","detail"}` per state change, `: keep-alive` comments between',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+};
 
 /** Server-sent state changes: `data: {"id","state","previousState","at","detail"}` per change, `: keep-alive` comments between. */
 @ApiTags('events')
@@ -22,15 +28,16 @@ export class EventsController {
 
   @Get('events')
   @ApiProduces('text/event-stream')
+  @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({ summary: "Every spawn's state changes, as server-sent events" })
   all(@Res() response: Response): void {
     const stream = this.openStream(response);
     const subscription = this.events.changes$.subscribe({ next: (event) => stream.send(event), complete: () => stream.close() });
-    stream.onClose(() => subscription.unsubscribe());
   }
 
   @Get('spawns/:id/events')
   @ApiProduces('text/event-stream')
+  @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({ summary: "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited" })
   @ApiNotFoundResponse({ description: 'No spawn has this id' })
   one(@Param('id') id: string, @Res() response: Response): void {

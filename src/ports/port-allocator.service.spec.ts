@@ -224,6 +224,18 @@ describe('PortAllocator', () => {
       }
     });
 
+    it('as many parallel leases as free ports (some ports busy): every one gets a port', async () => {
+      for (let round = 0; round < 20; round++) {
+        const { allocator, probe } = setup(12);
+        probe.delay = randomDelay;
+        for (const i of [0, 1, 5, 11]) probe.busy.add(BASE + i);
+        const results = await Promise.all(Array.from({ length: 8 }, () => allocator.lease()));
+        expect(results).not.toContain(null);
+        expect(new Set(results).size).toBe(8);
+        expect([...results].sort()).toEqual([2, 3, 4, 6, 7, 8, 9, 10].map((i) => BASE + i));
+      }
+    });
+
     it('parallel leases interleaved with releases never hand out a leased port twice', async () => {
       const { allocator, probe } = setup(10);
       probe.delay = randomDelay;

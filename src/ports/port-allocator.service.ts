@@ -36,8 +36,10 @@ export class PortAllocator {
   /** Resolves with a port no live spawn holds and nothing else has bound, or null when none is left. */
   async lease(): Promise<number | null> {
     const { portBase, portCount } = this.config;
+    // Walk the ring from where this call started: this.cursor moves as ports are leased (here and by concurrent calls).
+    const start = this.cursor;
     for (let tried = 0; tried < portCount; tried++) {
-      const port = portBase + ((this.cursor + tried) % portCount);
+      const port = portBase + ((start + tried) % portCount);
       if (this.leased.has(port) || this.isMarkedBusy(port)) continue;
       this.leased.add(port);
       this.cursor = (port - portBase + 1) % portCount;

@@ -46,7 +46,8 @@ export function buildScCommand(
 }
 
 function modelSearchPath(config: AppConfig, spec: SpawnSpec): string[] | undefined {
-  const dirs = [...(spec.extraModelDirs ?? []), ...config.modelDirs.filter((d) => !spec.extraModelDirs?.includes(d))];
+  // A Set keeps first occurrences in order: the client's folders first, and no folder twice (not even within the client's list).
+  const dirs = [...new Set([...(spec.extraModelDirs ?? []), ...config.modelDirs])];
   return dirs.length > 0 ? dirs : undefined;
 }
 

@@ -22,6 +22,8 @@ export class SpawnRecord {
   readyAt?: number;
   lastReportAt?: number;
   connectedAt?: number;
+  /** When the viewer attached through the proxy left (the server should now report disconnect and exit). */
+  viewerLeftAt?: number;
   stateChangedAt: number;
   stopRequestedAt?: number;
   sigkillSentAt?: number;

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { LivelinessEndpoint } from './liveliness-endpoint';
-import { LaunchedProcess, ProcessEnd, ProcessLauncher } from './process-launcher';
+import { LaunchCommand, LaunchedProcess, ProcessEnd, ProcessLauncher } from './process-launcher';
 import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
@@ -109,16 +109,29 @@ export class SupervisorService implements BeforeApplicationShutdown {
   }
 
   private start(spec: SpawnSpec): SpawnRecord {
+    let command: LaunchCommand;
+    try {
+      command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
+    } catch (error) {
+      // Nothing was registered yet: give the port back, or it would stay leased for ever.
+      this.ports.release(spec.wsPort);
+      throw error;
+    }
     const record = new SpawnRecord(spec, this.clock.now());
     const entry: LiveSpawn = { record, waiters: [] };
     this.live.set(spec.id, entry);
-    const command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
     this.logger.log(`spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`);
     this.events.emit({ id: spec.id, state: 'starting', previousState: null, at: new Date(record.startedAt).toISOString() });
-    entry.process = this.launcher.launch(command, {
-      onLine: (stream, line) => this.captureLine(record, stream, line),
-      onExit: (end) => this.handleExit(spec.id, end),
-    });
+    try {
+      entry.process = this.launcher.launch(command, {
+        onLine: (stream, line) => this.captureLine(record, stream, line),
+        onExit: (end) => this.handleExit(spec.id, end),
+      });
+    } catch (error) {
+      // spawn() can throw synchronously (E2BIG, EPERM...): end the spawn as if it had failed to start, freeing its slot and port.
+      this.handleExit(spec.id, { code: null, signal: null, error: error instanceof Error ? error : new Error(String(error)) });
+      return record;
+    }
     record.pid = entry.process.pid;
     return record;
   }
@@ -167,6 +180,18 @@ export class SupervisorService implements BeforeApplicationShutdown {
     this.transition(entry, 'connected', 'a viewer attached through the proxy');
   }
 
+  /** The proxied viewer left; the server should report disconnect and exit (sweep() stops it if it does not). */
+  viewerDetached(id: string): void {
+    const record = this.live.get(id)?.record;
+    if (record && record.viewerLeftAt === undefined) record.viewerLeftAt = this.clock.now();
+  }
+
+  /** Payload bytes the proxy moved between the viewer and the server. */
+  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number): void {
+    const record = this.live.get(id)?.record;
+    if (record) record[direction === 'toServer' ? 'bytesToServer' : 'bytesToViewer'] += bytes;
+  }
+
   /** Asks the spawn to stop: SIGTERM to its process group now, SIGKILL after KILL_GRACE_S (from sweep()). Idempotent. */
   stop(id: string, reason: string): SpawnRecord | undefined {
     const entry = this.live.get(id);
@@ -197,7 +222,9 @@ export class SupervisorService implements BeforeApplicationShutdown {
           break;
         case 'ready':
         case 'connected':
-          if (since(record.lastReportAt ?? record.readyAt) >= pingTimeoutS) {
+          if (record.viewerLeftAt !== undefined && since(record.viewerLeftAt) >= pingTimeoutS) {
+            this.stop(record.id, `no disconnect report within ${pingTimeoutS} s after its viewer left`);
+          } else if (since(record.lastReportAt ?? record.readyAt) >= pingTimeoutS) {
             const reason = `no liveliness report for ${pingTimeoutS} s`;
             record.endReason = reason;
             this.transition(entry, 'unresponsive', reason);

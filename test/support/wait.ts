@@ -3,8 +3,8 @@
 export interface WaitForOptions {
   /** How often to poll, in ms (default 10). */
   intervalMs?: number;
-  /** Says what was awaited, for the timeout error. */
-  description?: string;
+  /** Says what was awaited, for the timeout error (a function is called at timeout, to show the latest state). */
+  description?: string | (() => string);
 }
 
 /**
@@ -30,7 +30,8 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const cause = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${cause}`);
+      const what = typeof description === 'function' ? description() : description;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
     }
     await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }

@@ -7,17 +7,22 @@ import type { SimLog } from './sim-log';
 export const REPORT_TIMEOUT_MS = 2000;
 const ABORTED_FOR_DISCONNECT = 'aborted for disconnect';
 
+/** At most this many pings in flight at once: a hung endpoint must not pile up sockets. */
+const MAX_PINGS_IN_FLIGHT = 3;
+
 /**
  * Sends the liveliness reports (empty-bodied POSTs to `<endpoint>/<id>?liveliness=<value>`).
- * Reports go out one at a time and in order: a ping that falls due while the previous report is
- * still in flight is skipped; `disconnect` aborts an in-flight ping rather than queue behind it.
+ * Pings go out on time even while earlier ones are still unanswered (a slow endpoint must not thin
+ * them out), up to MAX_PINGS_IN_FLIGHT; then they are skipped until one completes. `disconnect`
+ * aborts the pings in flight rather than queue behind them (an unanswered ready gets half of the
+ * disconnect's time budget to finish first).
  * Failures are logged on stderr (repeats of the same failure only once) and never thrown.
  * Without an endpoint every method is a no-op.
  */
 export class LivelinessReporter {
   private muted = false;
   private pingTimer: NodeJS.Timeout | undefined;
-  private inFlight: { value: Liveliness; request: http.ClientRequest; done: Promise<void> } | undefined;
+  private readonly inFlight = new Set<{ value: Liveliness; request: http.ClientRequest; done: Promise<void> }>();
   private lastFailure: string | undefined;
   private httpsModule: typeof https | undefined;
 
@@ -46,8 +51,9 @@ export class LivelinessReporter {
     this.stopPinging();
     if (!this.enabled) return;
     this.pingTimer = setInterval(() => {
-      if (this.inFlight) {
-        if (this.verbose) this.log.info(`ping skipped: the ${this.inFlight.value} report is still in flight`);
+      const pings = [...this.inFlight].filter((entry) => entry.value === 'ping').length;
+      if (pings >= MAX_PINGS_IN_FLIGHT) {
+        if (this.verbose) this.log.info(`ping skipped: ${pings} pings still unanswered`);
         return;
       }
       if (this.verbose) this.log.info('ping');
@@ -65,9 +71,9 @@ export class LivelinessReporter {
     this.stopPinging();
     if (!this.enabled) return;
     const deadline = Date.now() + budgetMs;
-    const pending = this.inFlight;
-    if (pending?.value === 'ping') pending.request.destroy(new Error(ABORTED_FOR_DISCONNECT));
-    if (pending) await withTimeout(pending.done, budgetMs); // a pending ready is let through first
+    const ready = [...this.inFlight].find((entry) => entry.value !== 'ping');
+    if (ready) await withTimeout(ready.done, budgetMs / 2); // let an unanswered ready through first
+    for (const entry of this.inFlight) entry.request.destroy(new Error(ABORTED_FOR_DISCONNECT)); // pings, or a hung ready
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       this.log.error('liveliness disconnect not sent: out of time');
@@ -94,7 +100,7 @@ export class LivelinessReporter {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (this.inFlight === entry) this.inFlight = undefined;
+        this.inFlight.delete(entry);
         if (failure === undefined) this.succeeded();
         else if (failure !== ABORTED_FOR_DISCONNECT) this.failed(value, failure);
         resolve();
@@ -107,7 +113,7 @@ export class LivelinessReporter {
       request.on('error', (error) => settle(error.message));
       request.end();
     });
-    this.inFlight = entry;
+    this.inFlight.add(entry);
     return entry.done;
   }
 

@@ -67,12 +67,19 @@ export class ArgvError extends Error {
 
 const SPEC_BY_FLAG = new Map(OPTION_SPECS.map((spec) => [spec.flag, spec]));
 
+/**
+ * Builds the command line for these options (undefined ones are left out).
+ * Throws ArgvError for a value the server would reject (e.g. port 0, a negative or non-finite number of
+ * seconds, a search directory containing ';'): toArgv never produces a command line that parseArgv refuses.
+ */
 export function toArgv(options: ScServerOptions): string[] {
   const argv: string[] = [];
   for (const spec of OPTION_SPECS) {
     const value = options[spec.key];
     if (value === undefined) continue;
-    argv.push(spec.flag, formatValue(spec, value));
+    const text = formatValue(spec, value);
+    parseValue(spec, text); // throws ArgvError if the server would not accept it
+    argv.push(spec.flag, text);
   }
   return argv;
 }
@@ -91,9 +98,18 @@ function formatValue(spec: OptionSpec, value: unknown): string {
     }
     case 'boolean':
       return value ? 'true' : 'false';
+    case 'seconds':
+      return formatSeconds(value as number);
     default:
       return String(value);
   }
+}
+
+/** Plain decimal notation: String(1e-7) is "1e-7", which the server (and parseArgv) would not read as a number. */
+function formatSeconds(seconds: number): string {
+  const text = String(seconds);
+  if (!/e/i.test(text) || !Number.isFinite(seconds) || seconds < 0 || seconds >= 1e21) return text;
+  return seconds.toFixed(20).replace(/\.?0+$/, '');
 }
 
 /**

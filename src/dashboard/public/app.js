@@ -1,0 +1,614 @@
+/*
+ * sc-spawner dashboard: plain browser JavaScript, no framework, no build step.
+ *
+ * Sources of truth, in order of freshness:
+ *   GET /events       server-sent state changes (primary; the page falls back to polling if it is unavailable)
+ *   GET /spawns       full views, fetched on load, on (re)connect of the event stream and for sessions first seen in an event
+ *   GET /health/ready capacity and readiness, refreshed after every change and every few seconds
+ * Server data only ever reaches the page through textContent and attributes, never as markup.
+ */
+'use strict';
+
+(() => {
+  const LIVE_STATES = ['starting', 'ready', 'connected', 'disconnected', 'unresponsive', 'timed_out', 'terminating'];
+  const TERMINAL_STATES = ['failed', 'exited'];
+  /** Every allowed transition moves forward in this order, so a stale view can never move a card backwards. */
+  const STATE_RANK = { starting: 0, ready: 1, connected: 2, disconnected: 3, unresponsive: 3, timed_out: 3, terminating: 4, failed: 5, exited: 5 };
+  const STATE_LABEL = {
+    starting: 'Starting',
+    ready: 'Ready',
+    connected: 'Connected',
+    disconnected: 'Disconnected',
+    unresponsive: 'Unresponsive',
+    timed_out: 'Timed out',
+    terminating: 'Terminating',
+    failed: 'Failed',
+    exited: 'Exited',
+  };
+  /** Ended sessions older than this are not brought back by a reload or a resync. */
+  const SHOW_ENDED_FOR_MS = 10 * 60 * 1000;
+  const HEALTH_EVERY_MS = 5000;
+  const POLL_EVERY_MS = 2000;
+  const EVENTS_RETRY_MS = 10000;
+  const MAX_ERRORS = 6;
+
+  const byTestId = (id, root = document) => root.querySelector(`[data-testid="${id}"]`);
+  const ui = {
+    form: byTestId('create-form'),
+    createButton: byTestId('create-button'),
+    modelInput: byTestId('model-input'),
+    pending: byTestId('pending'),
+    linkStatus: byTestId('link-status'),
+    readiness: byTestId('readiness'),
+    readinessReason: byTestId('readiness-reason'),
+    capacityText: byTestId('capacity-text'),
+    capacityBar: byTestId('capacity-bar'),
+    freePorts: byTestId('free-ports'),
+    stateSummary: byTestId('state-summary'),
+    errors: byTestId('errors'),
+    cards: byTestId('cards'),
+    empty: byTestId('empty-state'),
+    count: byTestId('session-count'),
+    dismissEnded: byTestId('dismiss-ended'),
+    cardTemplate: document.getElementById('card-template'),
+    errorTemplate: document.getElementById('error-template'),
+  };
+
+  /** id -> { view, el, ws, wsOpened, hello, owned } */
+  const sessions = new Map();
+  /** Ids the operator dismissed; resyncs do not bring them back. */
+  const dismissed = new Set();
+  let pendingCreates = 0;
+
+  const isTerminal = (state) => TERMINAL_STATES.includes(state);
+  const isLive = (state) => LIVE_STATES.includes(state);
+
+  // ---------------------------------------------------------------- formatting
+
+  function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0) ms = 0;
+    const total = Math.floor(ms / 1000);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m ${String(s).padStart(2, '0')}s`;
+    if (m > 0) return `${m}m ${String(s).padStart(2, '0')}s`;
+    return `${s}s`;
+  }
+
+  function formatClock(date) {
+    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  const timeOf = (iso) => (iso ? Date.parse(iso) : NaN);
+
+  function messageOf(body, fallback) {
+    if (body && typeof body === 'object') {
+      const { message } = body;
+      if (Array.isArray(message)) return message.map(String).join('; ');
+      if (typeof message === 'string' && message) return message;
+      if (typeof body.reason === 'string') return body.reason;
+      if (typeof body.error === 'string') return body.error;
+    }
+    return fallback;
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** Shows a readable message that stays until dismissed (the newest first, at most MAX_ERRORS). */
+  function showError(title, detail, options = {}) {
+    const node = ui.errorTemplate.content.firstElementChild.cloneNode(true);
+    byTestId('error-title', node).textContent = title;
+    byTestId('error-detail', node).textContent = detail || '';
+    if (options.status) node.dataset.status = String(options.status);
+    if (options.kind) node.dataset.kind = options.kind;
+    const time = node.querySelector('.alert-time');
+    const now = new Date();
+    time.dateTime = now.toISOString();
+    time.textContent = formatClock(now);
+    byTestId('error-dismiss', node).addEventListener('click', () => node.remove());
+    ui.errors.prepend(node);
+    while (ui.errors.children.length > MAX_ERRORS) ui.errors.lastElementChild.remove();
+  }
+
+  /** Turns a failed API answer into a title and a sentence an operator can act on. */
+  function describeFailure(action, response, body) {
+    const status = response.status;
+    const message = messageOf(body, response.statusText || 'no details');
+    const retryAfter = response.headers.get('Retry-After');
+    const retry = retryAfter && /^\d+$/.test(retryAfter) ? ` Try again in ${retryAfter} s.` : '';
+    const known = {
+      400: 'the request was rejected',
+      403: 'this rendering mode is disabled on the server',
+      404: 'no such session',
+      409: 'the session was stopped before it was ready',
+      500: 'the service hit an internal error',
+      502: 'the Stream Cache Server failed to start',
+      503: 'no capacity for another viewer',
+      504: 'the Stream Cache Server did not become ready in time',
+    };
+    const what = known[status] || (body && typeof body.error === 'string' ? body.error : 'unexpected answer');
+    const detail = `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}${retry}`;
+    return { title: `${action} failed: ${what} (HTTP ${status})`, detail };
+  }
+
+  async function readJson(response) {
+    const text = await response.text();
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return { message: text.slice(0, 300) };
+    }
+  }
+
+  // ---------------------------------------------------------------- cards
+
+  function createCard(view) {
+    const el = ui.cardTemplate.content.firstElementChild.cloneNode(true);
+    el.dataset.sessionId = view.id;
+    el.dataset.ws = 'none';
+    el.dataset.ended = 'false';
+    const session = { view, el, ws: null, wsTried: false, wsOpened: false, hello: null, owned: false, closing: false };
+    byTestId('close-button', el).addEventListener('click', () => closeSession(session));
+    byTestId('dismiss-button', el).addEventListener('click', () => dismiss(session));
+    byTestId('connect-button', el).addEventListener('click', () => connectViewer(session));
+    return session;
+  }
+
+  /** Adds or updates a session from a full API view; the state only ever moves forward. */
+  function upsert(view, options = {}) {
+    if (!view || typeof view.id !== 'string' || dismissed.has(view.id)) return undefined;
+    let session = sessions.get(view.id);
+    if (!session) {
+      if (isTerminal(view.state) && !options.evenIfEnded) {
+        const endedAt = timeOf(view.endedAt);
+        if (!(Date.now() - endedAt < SHOW_ENDED_FOR_MS)) return undefined;
+      }
+      session = createCard(view);
+      sessions.set(view.id, session);
+      insertCard(session);
+    } else {
+      const keepState = STATE_RANK[view.state] < STATE_RANK[session.view.state];
+      session.view = { ...session.view, ...view, state: keepState ? session.view.state : view.state };
+    }
+    if (options.owned) session.owned = true;
+    render(session);
+    return session;
+  }
+
+  /** Newest first. */
+  function insertCard(session) {
+    const started = timeOf(session.view.startedAt);
+    const after = [...ui.cards.children].find((card) => {
+      const other = sessions.get(card.dataset.sessionId);
+      return other && timeOf(other.view.startedAt) < started;
+    });
+    ui.cards.insertBefore(session.el, after || null);
+    updateCounts();
+  }
+
+  function applyEvent(event) {
+    if (!event || typeof event.id !== 'string' || typeof event.state !== 'string') return;
+    const session = sessions.get(event.id);
+    if (!session) {
+      if (!dismissed.has(event.id)) scheduleResync();
+      return;
+    }
+    if (STATE_RANK[event.state] >= STATE_RANK[session.view.state]) {
+      session.view = { ...session.view, state: event.state };
+      if (event.detail && isTerminal(event.state) && !session.view.endReason) session.view.endReason = event.detail;
+      if (event.state === 'connected' && !session.view.connectedAt) session.view.connectedAt = event.at;
+      if (isTerminal(event.state) && !session.view.endedAt) session.view.endedAt = event.at;
+      render(session);
+    }
+    // The event carries the state; the full view adds the exit code, signal and reason.
+    if (isTerminal(event.state)) void refreshOne(event.id);
+  }
+
+  function render(session) {
+    const { view, el } = session;
+    const ended = isTerminal(view.state);
+    el.dataset.state = view.state;
+    el.dataset.ended = String(ended);
+    byTestId('session-renderer', el).textContent = String(view.rendererType || 'csr').toUpperCase();
+    const idNode = byTestId('session-id', el);
+    idNode.textContent = view.id;
+    idNode.title = view.id;
+    byTestId('session-state', el).textContent = STATE_LABEL[view.state] || view.state;
+    byTestId('session-endpoint', el).textContent = view.endpoint || '–';
+    const showProxy = Boolean(view.proxyEndpoint) && view.proxyEndpoint !== view.endpoint;
+    el.querySelector('.proxy-fact').hidden = !showProxy;
+    byTestId('session-proxy', el).textContent = view.proxyEndpoint || '';
+    byTestId('session-startup', el).textContent = Number.isFinite(view.startupMs) ? `${view.startupMs} ms` : '–';
+    byTestId('session-pid', el).textContent = view.pid ? String(view.pid) : '–';
+    byTestId('session-port', el).textContent = view.wsPort ? String(view.wsPort) : '–';
+    renderUptime(session);
+
+    const endNode = byTestId('session-end', el);
+    endNode.hidden = !ended;
+    if (ended) {
+      endNode.replaceChildren();
+      const label = document.createElement('strong');
+      label.textContent = view.state === 'failed' ? 'Failed: ' : 'Ended: ';
+      const exit = [];
+      if (view.exitCode !== null && view.exitCode !== undefined) exit.push(`exit code ${view.exitCode}`);
+      if (view.signal) exit.push(`signal ${view.signal}`);
+      const endedAt = timeOf(view.endedAt);
+      if (Number.isFinite(endedAt)) exit.push(`at ${formatClock(new Date(endedAt))}`);
+      endNode.append(label, view.endReason || 'the process has exited', exit.length ? ` (${exit.join(', ')})` : '');
+      if (session.ws && session.ws.readyState <= WebSocket.OPEN) session.ws.close(1000, 'session ended');
+    }
+
+    const closeButton = byTestId('close-button', el);
+    closeButton.hidden = ended;
+    closeButton.disabled = session.closing || view.state === 'terminating';
+    closeButton.textContent = session.closing || view.state === 'terminating' ? 'Closing…' : 'Close';
+    byTestId('dismiss-button', el).hidden = !ended;
+    // Attaching is offered, not automatic, for sessions this page did not create: a real viewer may be on its way.
+    byTestId('connect-button', el).hidden = ended || session.ws !== null || view.state !== 'ready';
+    // An ended session that this page never attached to has nothing to say about its viewer.
+    byTestId('viewer', el).hidden = ended && !session.wsTried;
+    if (!session.wsTried) {
+      if (ended) setViewerStatus(session, 'none', 'No viewer was attached from this page');
+      else if (view.state === 'connected') setViewerStatus(session, 'none', 'A viewer is attached elsewhere');
+      else setViewerStatus(session, 'none', 'No viewer attached from this page');
+    }
+    updateCounts();
+  }
+
+  function renderUptime(session) {
+    const { view, el } = session;
+    const started = timeOf(view.startedAt);
+    const until = isTerminal(view.state) ? timeOf(view.endedAt) : Date.now();
+    el.querySelector('.uptime-label').textContent = isTerminal(view.state) ? 'Lifetime' : 'Uptime';
+    const node = byTestId('session-uptime', el);
+    node.textContent = Number.isFinite(started) && Number.isFinite(until) ? formatDuration(until - started) : '–';
+  }
+
+  function updateCounts() {
+    const all = [...sessions.values()];
+    ui.count.textContent = String(all.length);
+    ui.empty.hidden = all.length > 0;
+    ui.dismissEnded.hidden = !all.some((s) => isTerminal(s.view.state));
+  }
+
+  function dismiss(session) {
+    dismissed.add(session.view.id);
+    sessions.delete(session.view.id);
+    if (session.ws) session.ws.close(1000, 'dismissed');
+    session.el.remove();
+    updateCounts();
+  }
+
+  // ---------------------------------------------------------------- viewer WebSocket (through the proxy)
+
+  function setViewerStatus(session, state, text) {
+    session.el.dataset.ws = state;
+    byTestId('ws-status', session.el).textContent = text;
+  }
+
+  function renderHello(session) {
+    const { hello, el } = session;
+    const box = byTestId('session-hello', el);
+    box.hidden = !hello;
+    if (!hello) return;
+    const model = byTestId('hello-model', el);
+    model.replaceChildren();
+    const note = document.createElement('span');
+    if (hello.model === null || hello.model === undefined || hello.model === '') {
+      note.className = 'none';
+      note.textContent = 'not set';
+      model.append(note);
+    } else {
+      note.className = hello.modelFound ? 'found' : 'missing';
+      note.textContent = hello.modelFound ? ' ✓' : ' (not found)';
+      note.title = hello.modelFound ? 'found in the model search directories' : 'not found in the model search directories';
+      model.append(String(hello.model), note);
+    }
+    byTestId('hello-renderer', el).textContent = String(hello.rendererType ?? '–').toUpperCase();
+    byTestId('hello-token', el).textContent = hello.sessionToken ? 'required' : 'none';
+    box.title = JSON.stringify(hello);
+  }
+
+  function connectViewer(session) {
+    const { view } = session;
+    if (session.ws || isTerminal(view.state) || !view.proxyEndpoint) return;
+    let ws;
+    try {
+      ws = new WebSocket(view.proxyEndpoint);
+    } catch (error) {
+      setViewerStatus(session, 'error', `Cannot open ${view.proxyEndpoint}: ${error.message}`);
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    session.ws = ws;
+    session.wsTried = true;
+    session.wsOpened = false;
+    setViewerStatus(session, 'connecting', 'Connecting viewer…');
+    render(session);
+    ws.addEventListener('open', () => {
+      session.wsOpened = true;
+      setViewerStatus(session, 'connected', 'Viewer connected · waiting for hello');
+    });
+    ws.addEventListener('message', (message) => {
+      if (typeof message.data !== 'string') return;
+      let data;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (data && data.type === 'hello') {
+        session.hello = data;
+        renderHello(session);
+        setViewerStatus(session, 'connected', 'Viewer connected · hello received');
+      }
+    });
+    ws.addEventListener('close', (event) => {
+      if (session.ws !== ws) return;
+      session.ws = null;
+      const why = `code ${event.code}${event.reason ? `, ${event.reason}` : ''}`;
+      if (session.wsOpened) {
+        setViewerStatus(session, 'closed', `Viewer closed (${why})`);
+      } else {
+        setViewerStatus(session, 'error', `Viewer could not connect (${why}): the session may be gone or already have a viewer`);
+      }
+      render(session);
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  async function createViewer(event) {
+    event.preventDefault();
+    const rendererType = new FormData(ui.form).get('rendererType') === 'ssr' ? 'ssr' : 'csr';
+    const model = ui.modelInput.value.trim();
+    const body = model ? { rendererType, model } : { rendererType };
+    pendingCreates++;
+    renderPending();
+    try {
+      const response = await fetch('/spawn', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const data = await readJson(response);
+      if (!response.ok) {
+        const { title, detail } = describeFailure('Create New Viewer', response, data);
+        showError(title, detail, { status: response.status, kind: response.status === 503 ? 'warning' : undefined });
+        return;
+      }
+      const session = upsert(data, { owned: true, evenIfEnded: true });
+      if (session) connectViewer(session);
+    } catch (error) {
+      showError('Create New Viewer failed: the service could not be reached', String(error && error.message ? error.message : error));
+    } finally {
+      pendingCreates--;
+      renderPending();
+      scheduleHealth();
+    }
+  }
+
+  function renderPending() {
+    ui.pending.hidden = pendingCreates === 0;
+    ui.pending.querySelector('.pending-text').textContent =
+      pendingCreates === 1 ? 'Starting a Stream Cache Server…' : `Starting ${pendingCreates} Stream Cache Servers…`;
+  }
+
+  async function closeSession(session) {
+    if (session.closing) return;
+    session.closing = true;
+    render(session);
+    try {
+      const response = await fetch(`/spawns/${encodeURIComponent(session.view.id)}`, { method: 'DELETE', headers: { Accept: 'application/json' } });
+      const data = await readJson(response);
+      if (!response.ok) {
+        const { title, detail } = describeFailure(`Closing ${session.view.id.slice(0, 8)}`, response, data);
+        showError(title, detail, { status: response.status });
+        session.closing = false;
+        if (response.status === 404) {
+          session.view = { ...session.view, state: 'exited', endReason: session.view.endReason || 'no longer known to the service' };
+        }
+        render(session);
+        return;
+      }
+      upsert(data);
+    } catch (error) {
+      session.closing = false;
+      render(session);
+      showError('Close failed: the service could not be reached', String(error && error.message ? error.message : error));
+    } finally {
+      scheduleHealth();
+    }
+  }
+
+  // ---------------------------------------------------------------- data from the service
+
+  async function refreshOne(id) {
+    try {
+      const response = await fetch(`/spawns/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
+      if (response.ok) upsert(await response.json());
+    } catch {
+      // the next resync or event will catch up
+    }
+  }
+
+  let resyncRunning = null;
+  let resyncAgain = false;
+  /** Reconciles every card with GET /spawns; concurrent calls collapse into one more run. */
+  async function resync() {
+    if (resyncRunning) {
+      resyncAgain = true;
+      return resyncRunning;
+    }
+    resyncRunning = (async () => {
+      do {
+        resyncAgain = false;
+        const response = await fetch('/spawns', { headers: { Accept: 'application/json' } });
+        if (!response.ok) throw new Error(`GET /spawns answered HTTP ${response.status}`);
+        const views = await response.json();
+        const seen = new Set();
+        for (const view of Array.isArray(views) ? views : []) {
+          seen.add(view.id);
+          upsert(view);
+        }
+        for (const session of sessions.values()) {
+          if (!seen.has(session.view.id) && isLive(session.view.state)) {
+            session.view = { ...session.view, state: 'exited', endReason: session.view.endReason || 'no longer known to the service' };
+            render(session);
+          }
+        }
+      } while (resyncAgain);
+    })();
+    try {
+      await resyncRunning;
+    } finally {
+      resyncRunning = null;
+    }
+  }
+
+  let resyncTimer = null;
+  function scheduleResync() {
+    if (resyncTimer) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = null;
+      resync().catch(() => undefined);
+    }, 50);
+  }
+
+  function setLink(state, text) {
+    ui.linkStatus.dataset.link = state;
+    ui.linkStatus.querySelector('.link-text').textContent = text;
+  }
+
+  let events = null;
+  let pollTimer = null;
+  let eventsRetryTimer = null;
+
+  /** The live feed; while it is down the page polls GET /spawns, and it retries the feed now and then. */
+  function startEvents() {
+    clearTimeout(eventsRetryTimer);
+    if (!('EventSource' in window)) {
+      startPolling();
+      return;
+    }
+    events = new EventSource('/events');
+    events.addEventListener('open', () => {
+      stopPolling();
+      setLink('live', 'Live');
+      resync().catch(() => undefined);
+      scheduleHealth();
+    });
+    events.addEventListener('message', (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      applyEvent(event);
+      scheduleHealth();
+    });
+    events.addEventListener('error', () => {
+      startPolling();
+      if (events.readyState === EventSource.CLOSED) {
+        // Not an event stream (e.g. an older service without /events): poll, and try the feed again later.
+        events.close();
+        events = null;
+        eventsRetryTimer = setTimeout(startEvents, EVENTS_RETRY_MS);
+      } else {
+        setLink('reconnecting', 'Reconnecting…');
+      }
+    });
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    const poll = async () => {
+      try {
+        await resync();
+        if (!events || events.readyState !== EventSource.OPEN) setLink('polling', 'Polling');
+      } catch {
+        setLink('offline', 'Service unreachable');
+      }
+      await refreshHealth();
+    };
+    pollTimer = setInterval(poll, POLL_EVERY_MS);
+    void poll();
+  }
+
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  // ---------------------------------------------------------------- capacity and readiness
+
+  let healthTimer = null;
+  function scheduleHealth() {
+    if (healthTimer) return;
+    healthTimer = setTimeout(() => {
+      healthTimer = null;
+      void refreshHealth();
+    }, 150);
+  }
+
+  async function refreshHealth() {
+    let response;
+    let body;
+    try {
+      response = await fetch('/health/ready', { headers: { Accept: 'application/json' } });
+      body = await readJson(response);
+    } catch (error) {
+      renderReadiness('error', 'Unreachable', `The service did not answer: ${error && error.message ? error.message : error}`);
+      return;
+    }
+    const spawner = (body && ((body.details && body.details.spawner) || (body.error && body.error.spawner) || (body.info && body.info.spawner))) || undefined;
+    if (!spawner) {
+      renderReadiness('error', 'Unknown', `GET /health/ready answered HTTP ${response.status} without spawner details`);
+      return;
+    }
+    const active = Number(spawner.activeSpawns) || 0;
+    const max = Number(spawner.maxSpawns) || 0;
+    ui.capacityText.textContent = `${active} / ${max}`;
+    const percent = max > 0 ? Math.min(100, Math.round((active / max) * 100)) : 0;
+    ui.capacityBar.querySelector('.capacity-fill').style.width = `${percent}%`;
+    ui.capacityBar.dataset.level = active >= max ? 'full' : percent >= 75 ? 'high' : 'ok';
+    ui.capacityBar.setAttribute('aria-valuemax', String(max));
+    ui.capacityBar.setAttribute('aria-valuenow', String(active));
+    ui.freePorts.textContent = String(spawner.freePorts ?? '–');
+    const states = spawner.states && typeof spawner.states === 'object' ? spawner.states : {};
+    ui.stateSummary.textContent = LIVE_STATES.filter((s) => Number(states[s]) > 0)
+      .map((s) => `${states[s]} ${STATE_LABEL[s].toLowerCase()}`)
+      .join(' · ');
+    if (response.ok) renderReadiness('true', 'Accepting viewers', '');
+    else renderReadiness('false', 'Not accepting', spawner.reason ? `Not accepting new viewers: ${spawner.reason}` : `GET /health/ready answered HTTP ${response.status}`);
+  }
+
+  function renderReadiness(state, label, reason) {
+    ui.readiness.dataset.ready = state;
+    ui.readiness.querySelector('.readiness-text').textContent = label;
+    ui.readinessReason.hidden = !reason;
+    ui.readinessReason.textContent = reason;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  ui.form.addEventListener('submit', createViewer);
+  ui.dismissEnded.addEventListener('click', () => {
+    for (const session of [...sessions.values()]) if (isTerminal(session.view.state)) dismiss(session);
+  });
+  setInterval(() => {
+    for (const session of sessions.values()) if (!isTerminal(session.view.state)) renderUptime(session);
+  }, 1000);
+  setInterval(() => void refreshHealth(), HEALTH_EVERY_MS);
+
+  updateCounts();
+  void refreshHealth();
+  resync().catch((error) => {
+    setLink('offline', 'Service unreachable');
+    showError('Could not load the sessions', String(error && error.message ? error.message : error));
+  });
+  startEvents();
+})();

@@ -1,0 +1,279 @@
+/**
+ * The operator's dashboard (`/`) in a real browser: playwright-core driving Debian's Chromium against the
+ * built service running as its own process (dist/src/main.js), with real simulator processes behind it.
+ * Every session's WebSocket goes through the service's proxy (/ws/<id>).
+ *
+ * Screenshots (laptop and phone widths) are written to test-artifacts/ (ignored by git).
+ * Without /usr/bin/chromium this test fails and says how to install it; it never passes silently.
+ */
+import { existsSync, mkdirSync } from 'fs';
+import * as path from 'path';
+import { chromium, type Locator, type Page } from 'playwright-core';
+import { freePort } from './support/ports';
+import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from './support/processes';
+import { FAST_TIMINGS, REPO_ROOT, SERVICE_MAIN, startApp, startServiceProcess } from './support/spawner-app';
+import { makeTempDir } from './support/temp';
+import { waitFor } from './support/wait';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
+const PORT_BASE = 57500;
+const PORT_COUNT = 4;
+const LAPTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const UI_TIMEOUT_MS = 20_000;
+
+interface SpawnView {
+  id: string;
+  state: string;
+  pid?: number;
+  rendererType: string;
+}
+
+async function listSpawns(url: string): Promise<SpawnView[]> {
+  const response = await fetch(`${url}/spawns`);
+  if (!response.ok) throw new Error(`GET /spawns answered ${response.status}`);
+  return (await response.json()) as SpawnView[];
+}
+
+/** A port for the service outside the WebSocket port range it hands out. */
+async function servicePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < PORT_BASE || port >= PORT_BASE + PORT_COUNT) return port;
+  }
+}
+
+async function screenshot(page: Page, name: string, viewport: { width: number; height: number }): Promise<void> {
+  await page.setViewportSize(viewport);
+  await page.evaluate('window.scrollTo(0, 0)');
+  // Let the layout settle (and entry animations finish) before the picture.
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+describe('dashboard in a browser (e2e)', () => {
+  const cleanup = useCleanup();
+
+  it('creates two viewers that reach "connected" through the proxy, shows a 503 at capacity, and closes one: process gone, card ended', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}; the dashboard browser test needs Debian's chromium package. ` +
+          'Install it with: apt-get update && apt-get install -y --no-install-recommends chromium (as root; .ci/run does this in CI).',
+      );
+    }
+    if (!existsSync(SERVICE_MAIN)) throw new Error(`${SERVICE_MAIN} is missing: run "npm run build" first (npm test and npm run test:e2e do)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+
+    // ---- the service, as a real process; at cleanup it is stopped and every server it started must be gone
+    const service = await startServiceProcess(await servicePort(), {
+      ...FAST_TIMINGS,
+      // This test is not about start-up timeouts; a slower machine running Chromium alongside must not trip them.
+      SPAWN_READY_TIMEOUT_S: '15',
+      SC_MAX_SPAWNS: '2',
+      SC_PORT_BASE: String(PORT_BASE),
+      SC_PORT_COUNT: String(PORT_COUNT),
+    });
+    const serverPids = new Set<number>();
+    const notePids = async () => {
+      for (const spawn of await listSpawns(service.url)) if (spawn.pid) serverPids.add(spawn.pid);
+    };
+    cleanup.add(async () => {
+      await notePids().catch(() => undefined);
+      const exit = await service.stop();
+      const leftovers = [...serverPids].filter((pid) => isProcessAlive(pid) || isProcessGroupAlive(pid));
+      for (const pid of leftovers) signalProcess(pid, 'SIGKILL', true);
+      if (leftovers.length > 0) throw new Error(`Stream Cache Servers still running after the service stopped (killed now): ${leftovers.join(', ')}`);
+      if (exit.code !== 0) throw new Error(`the service exited with code ${exit.code} (signal ${exit.signal}):\n${service.output.join('')}`);
+    }, 'sc-spawner service process');
+
+    // ---- Chromium, with a throw-away profile (removed after the browser has closed)
+    const profile = makeTempDir(cleanup, 'sc-dashboard-chromium-');
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: LAPTOP,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    // ---- an empty service: ready, 0 of 2 in use, live event feed
+    await page.goto(`${service.url}/`);
+    const byTestId = (id: string, root: Page | Locator = page) => root.locator(`[data-testid="${id}"]`);
+    await expectText(byTestId('readiness'), 'Accepting viewers');
+    await expectText(byTestId('capacity-text'), '0 / 2');
+    await waitForAttribute(byTestId('link-status'), 'data-link', 'live');
+    await expectVisible(byTestId('empty-state'));
+
+    // ---- two viewers, one CSR and one SSR, requested back to back
+    await byTestId('renderer-csr').check();
+    await byTestId('create-button').click();
+    await byTestId('renderer-ssr').check();
+    await byTestId('create-button').click();
+
+    const cards = byTestId('session-card');
+    const connected = page.locator('[data-testid="session-card"][data-ws="connected"][data-state="connected"]');
+    await waitFor(async () => (await connected.count()) === 2 && (await cards.count()) === 2, UI_TIMEOUT_MS, {
+      description: 'two cards whose session is connected and whose WebSocket is open',
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\ncards now:\n${await describeCards(page)}\nservice output:\n${service.output.join('').slice(-3000)}`);
+    });
+    for (const card of await connected.all()) {
+      await expectText(byTestId('ws-status', card), 'hello received');
+      await expectVisible(byTestId('session-hello', card));
+      expect(await byTestId('hello-model', card).textContent()).not.toBe('');
+    }
+    const renderers = await cards.evaluateAll((nodes) => nodes.map((n) => n.querySelector('[data-testid="hello-renderer"]')?.textContent).sort());
+    expect(renderers).toEqual(['CSR', 'SSR']);
+    await expectText(byTestId('capacity-text'), '2 / 2');
+    await waitForAttribute(byTestId('readiness'), 'data-ready', 'false');
+    await notePids();
+
+    // ---- a third while both slots are taken: a readable 503 on the page
+    await byTestId('create-button').click();
+    const capacityError = page.locator('[data-testid="error-message"][data-status="503"]');
+    await expectVisible(capacityError);
+    await expectText(byTestId('error-title', capacityError), 'no capacity');
+    expect((await byTestId('error-detail', capacityError).textContent())!.length).toBeGreaterThan(10);
+    expect(await cards.count()).toBe(2);
+    await screenshot(page, 'dashboard-laptop-at-capacity', LAPTOP);
+    await screenshot(page, 'dashboard-phone-at-capacity', PHONE);
+    await page.setViewportSize(LAPTOP);
+
+    // ---- close one: its process is gone, its card greys out with the reason, the other stays connected
+    const spawns = await listSpawns(service.url);
+    const firstCard = cards.first();
+    const closedId = (await firstCard.getAttribute('data-session-id'))!;
+    const closedPid = spawns.find((s) => s.id === closedId)?.pid;
+    expect(closedPid).toBeGreaterThan(0);
+    expect(isProcessAlive(closedPid!)).toBe(true);
+    await byTestId('close-button', firstCard).click();
+
+    const closedCard = page.locator(`[data-testid="session-card"][data-session-id="${closedId}"]`);
+    await waitForAttribute(closedCard, 'data-ended', 'true');
+    await expectVisible(byTestId('session-end', closedCard));
+    await expectText(byTestId('session-end', closedCard), 'Ended');
+    await expectText(byTestId('session-state', closedCard), 'Exited');
+    await waitFor(
+      () => {
+        try {
+          process.kill(closedPid!, 0);
+        } catch {
+          return true; // ESRCH: no such process
+        }
+        return !isProcessAlive(closedPid!); // exited but not reaped yet counts as gone
+      },
+      10_000,
+      { description: `Stream Cache Server pid ${closedPid} to be gone after Close` },
+    );
+    await expectText(byTestId('capacity-text'), '1 / 2');
+    await waitForAttribute(byTestId('readiness'), 'data-ready', 'true');
+    expect(await connected.count()).toBe(1);
+    await expectVisible(byTestId('dismiss-button', closedCard));
+    await screenshot(page, 'dashboard-laptop-after-close', LAPTOP);
+    await screenshot(page, 'dashboard-phone-after-close', PHONE);
+    await page.setViewportSize(LAPTOP);
+
+    // ---- dismiss the ended card
+    await byTestId('dismiss-button', closedCard).click();
+    await waitFor(async () => (await cards.count()) === 1, 5000, { description: 'the ended card to be dismissed' });
+    expect(await closedCard.count()).toBe(0);
+
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
+
+describe('dashboard routes (e2e, no browser)', () => {
+  const cleanup = useCleanup();
+
+  it('serves the page and its assets at / and /assets/ without shadowing the API', async () => {
+    const app = await startApp({ ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE + PORT_COUNT), SC_PORT_COUNT: '2', SC_MAX_SPAWNS: '1' });
+    cleanup.add(() => app.close(), 'in-process app');
+
+    const page = await fetch(`${app.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('Create New Viewer');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script: the CSP forbids it
+    expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN: machines may be offline
+
+    for (const [file, type] of [
+      ['app.js', /^text\/javascript/],
+      ['styles.css', /^text\/css/],
+      ['favicon.svg', /^image\/svg\+xml/],
+    ] as const) {
+      const asset = await fetch(`${app.url}/assets/${file}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(type);
+      expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    for (const bad of ['nope.js', 'index.html', '..%2Fdashboard.module.ts', '%2E%2E%2F%2E%2E%2Fpackage.json']) {
+      expect((await fetch(`${app.url}/assets/${bad}`)).status).toBe(404);
+    }
+
+    // The API around it is untouched.
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${app.url}/spawns`)).json()).toEqual([]);
+    expect((await fetch(`${app.url}/docs`)).headers.get('content-type')).toMatch(/^text\/html/);
+    const docs = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(docs.paths)).not.toContain('/');
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/spawn', '/spawns', '/health', '/health/ready']));
+    expect((await fetch(`${app.url}/spawns/no-such-id`)).status).toBe(404);
+  });
+});
+
+async function expectText(locator: Locator, text: string): Promise<void> {
+  await waitFor(async () => ((await locator.first().textContent()) ?? '').toLowerCase().includes(text.toLowerCase()), UI_TIMEOUT_MS, {
+    description: `"${text}" in ${locator}`,
+  }).catch(async (error: Error) => {
+    throw new Error(`${error.message}; text now: ${JSON.stringify(await locator.first().textContent().catch(() => null))}`);
+  });
+}
+
+async function expectVisible(locator: Locator): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+}
+
+async function waitForAttribute(locator: Locator, name: string, value: string): Promise<void> {
+  await waitFor(async () => (await locator.first().getAttribute(name)) === value, UI_TIMEOUT_MS, {
+    description: `${name}="${value}" on ${locator}`,
+  }).catch(async (error: Error) => {
+    throw new Error(`${error.message}; it is now ${JSON.stringify(await locator.first().getAttribute(name).catch(() => null))}`);
+  });
+}
+
+/** The little of a DOM element the page-side callbacks use (this project compiles without the DOM typings). */
+interface MiniElement {
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+
+/** For failure messages: what each card shows. */
+async function describeCards(page: Page): Promise<string> {
+  return page
+    .locator('[data-testid="session-card"]')
+    .evaluateAll((nodes) =>
+      nodes
+        .map((n) => {
+          const el = n as unknown as MiniElement;
+          const text = (id: string) => el.querySelector(`[data-testid="${id}"]`)?.textContent ?? '';
+          return `  ${el.dataset.sessionId} state=${el.dataset.state} ws=${el.dataset.ws}: ${text('ws-status')} | ${text('session-end')}`;
+        })
+        .join('\n'),
+    )
+    .catch((error: Error) => `  (could not read the cards: ${error.message})`);
+}

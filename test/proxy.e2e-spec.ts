@@ -1,0 +1,255 @@
+/**
+ * End to end, the WebSocket proxy: ws://<service>/ws/<id> joined to the session's simulator, with real
+ * processes, real HTTP and real WebSockets. What the simulator received is read from its own log lines
+ * (captured by the supervisor), and processes are checked through the OS.
+ */
+import { randomBytes } from 'crypto';
+import request from 'supertest';
+import { WebSocket } from 'ws';
+import { PortAllocator } from '../src/ports/port-allocator.service';
+import { PROXY_HIGH_WATER_MARK, WsProxyService } from '../src/proxy/ws-proxy.service';
+import { useCleanup } from './support/processes';
+import { FAST_TIMINGS } from './support/spawner-app';
+import {
+  canBindPort,
+  getSpawn as getSpawnView,
+  postSpawn,
+  startTrackedApp,
+  waitForProcessGone,
+  waitForSpawnState,
+  type SpawnView,
+  type TrackedApp,
+} from './support/spawner-e2e';
+import { connectViewer, ViewerRefusedError, type ViewerClient } from './support/viewer-client';
+import { waitFor } from './support/wait';
+
+const PORT_BASE = 57000;
+const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
+const MiB = 1024 * 1024;
+
+interface ProxiedView extends SpawnView {
+  connectedAt: string | null;
+  bytesToServer: number;
+  bytesToViewer: number;
+}
+
+async function getSpawn(url: string, id: string): Promise<ProxiedView> {
+  return (await getSpawnView(url, id)) as ProxiedView;
+}
+
+async function spawnReady(app: TrackedApp): Promise<ProxiedView> {
+  const response = await postSpawn(app.url, {});
+  expect(response.status).toBe(200);
+  return response.body as ProxiedView;
+}
+
+/** The HTTP status a refused handshake got (ws 'unexpected-response'), or a failure if it opened. */
+async function refusedStatus(url: string): Promise<number> {
+  try {
+    const viewer = await connectViewer(url);
+    viewer.ws.terminate();
+  } catch (error) {
+    if (error instanceof ViewerRefusedError) return error.status;
+    throw error;
+  }
+  throw new Error(`the handshake to ${url} was accepted`);
+}
+
+/** The simulator's own log lines for a spawn, as the supervisor captured them. */
+function simLog(app: TrackedApp, id: string): string {
+  return (
+    app.supervisor
+      .get(id)
+      ?.logs.all()
+      .map((l) => l.line)
+      .join('\n') ?? ''
+  );
+}
+
+describe('WebSocket proxy (e2e)', () => {
+  const cleanup = useCleanup();
+
+  it('hello through the proxy; text and 1 MiB binary round-trip byte for byte; connected with byte counts; closing ends the session and frees its port', async () => {
+    const app = await startTrackedApp(cleanup, { ...ENV, SC_MAX_SPAWNS: '1', SC_PORT_COUNT: '1' });
+    const spawn = await spawnReady(app);
+    expect(spawn.proxyEndpoint).toBe(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`);
+    expect(spawn.endpoint).toBe(`ws://127.0.0.1:${PORT_BASE}`); // PUBLIC_ENDPOINT defaults to direct
+    expect(spawn).toMatchObject({ state: 'ready', connectedAt: null, bytesToServer: 0, bytesToViewer: 0 });
+
+    const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
+    const hello = await viewer.next();
+    expect(hello.isBinary).toBe(false);
+    expect(JSON.parse(hello.text)).toMatchObject({ type: 'hello', id: spawn.id });
+
+    const connected = await getSpawn(app.url, spawn.id);
+    expect(connected.state).toBe('connected');
+    expect(Date.parse(connected.connectedAt!)).toBeGreaterThanOrEqual(Date.parse(spawn.readyAt!));
+
+    const text = `text through the proxy: héllo ✓ ${'ü'.repeat(1000)}`;
+    await viewer.send(text);
+    const textEcho = await viewer.next();
+    expect(textEcho.isBinary).toBe(false);
+    expect(textEcho.text).toBe(text);
+
+    const binary = randomBytes(MiB);
+    await viewer.send(binary);
+    const binaryEcho = await viewer.next();
+    expect(binaryEcho.isBinary).toBe(true);
+    expect(binaryEcho.data.length).toBe(MiB);
+    expect(binaryEcho.data.equals(binary)).toBe(true);
+
+    // A large text message (multi-byte UTF-8 split across many TCP reads) stays text and intact.
+    const bigText = 'Ω≈ç√∫˜µ≤≥÷ '.repeat(40_000);
+    await viewer.send(bigText);
+    const bigTextEcho = await viewer.next();
+    expect(bigTextEcho.isBinary).toBe(false);
+    expect(bigTextEcho.text === bigText).toBe(true);
+
+    // Every payload byte counted, each way.
+    const sent = Buffer.byteLength(text) + MiB + Buffer.byteLength(bigText);
+    const counted = await getSpawn(app.url, spawn.id);
+    expect(counted).toMatchObject({ state: 'connected', bytesToServer: sent, bytesToViewer: hello.data.length + sent });
+
+    await viewer.close(1000, 'done');
+    await waitFor(() => simLog(app, spawn.id).includes('viewer closed (1000)'), 5000, { description: () => `the server to see 1000:\n${simLog(app, spawn.id)}` });
+    await waitForProcessGone(spawn.pid!);
+    const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
+    expect(ended).toMatchObject({ exitCode: 0, endReason: 'the viewer session ended', bytesToServer: sent });
+    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'disconnected', 'exited']);
+    expect(app.app.get(PortAllocator).isLeased(PORT_BASE)).toBe(false);
+    expect(await canBindPort(PORT_BASE)).toBe(true);
+    expect(app.app.get(WsProxyService).activeCount).toBe(0);
+
+    // The one port came back: a new session gets it, and the ended one is refused (404).
+    const again = await spawnReady(app);
+    expect(again.wsPort).toBe(PORT_BASE);
+    expect(await refusedStatus(spawn.proxyEndpoint)).toBe(404);
+  });
+
+  it('refuses the handshake before it happens: 404 unknown id or path, 409 second viewer (also one attached directly)', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const wsBase = `ws://127.0.0.1:${app.port}`;
+    expect(await refusedStatus(`${wsBase}/ws/no-such-session`)).toBe(404);
+    expect(await refusedStatus(`${wsBase}/elsewhere`)).toBe(404);
+
+    const first = await spawnReady(app);
+    const viewer = await connectViewer(first.proxyEndpoint, { cleanup });
+    await viewer.next(); // hello
+    expect(await refusedStatus(first.proxyEndpoint)).toBe(409);
+    // The refused attempt did not disturb the attached viewer.
+    await viewer.send('still here');
+    expect((await viewer.next()).text).toBe('still here');
+
+    // A viewer attached directly to the server's port: the server's own 409 comes back through the proxy.
+    const second = await spawnReady(app);
+    const direct = await connectViewer(second.endpoint, { cleanup });
+    await direct.next();
+    expect(await refusedStatus(second.proxyEndpoint)).toBe(409);
+    expect((await getSpawn(app.url, second.id)).state).toBe('ready'); // the proxy never attached
+
+    // Plain HTTP on the proxy path is not swallowed by the upgrade handling.
+    await request(app.url).get(`/ws/${first.id}`).expect(404);
+    expect(app.app.get(WsProxyService).connections()).toEqual([expect.objectContaining({ id: first.id, phase: 'open' })]);
+  });
+
+  it('relays closes both ways with the same code: the viewer’s 4000 reaches the server; the server’s 1001 reaches the viewer', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+
+    const a = await spawnReady(app);
+    const viewerA = await connectViewer(a.proxyEndpoint, { cleanup });
+    await viewerA.next();
+    expect(await viewerA.close(4000, 'viewer done')).toEqual({ code: 4000, reason: 'viewer done' });
+    await waitFor(() => simLog(app, a.id).includes('viewer closed (4000)'), 5000, { description: () => `the server to see 4000:\n${simLog(app, a.id)}` });
+    await waitForSpawnState(app.url, a.id, 'exited');
+
+    // DELETE: the server closes its socket with 1001 "server shutting down"; the viewer sees exactly that.
+    const b = await spawnReady(app);
+    const viewerB = await connectViewer(b.proxyEndpoint, { cleanup });
+    await viewerB.next();
+    await request(app.url).delete(`/spawns/${b.id}`).expect(202);
+    expect(await viewerB.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    await waitForProcessGone(b.pid!);
+
+    // A viewer that vanishes without a close frame (1006): the server gets 1011, the session ends.
+    const c = await spawnReady(app);
+    const viewerC = await connectViewer(c.proxyEndpoint, { cleanup });
+    await viewerC.next();
+    viewerC.ws.terminate();
+    await waitFor(() => simLog(app, c.id).includes('viewer closed (1011)'), 5000, { description: () => `the server to see 1011:\n${simLog(app, c.id)}` });
+    await waitForSpawnState(app.url, c.id, 'exited');
+    await waitForProcessGone(c.pid!);
+  });
+
+  it('respects backpressure: a viewer that stops reading pauses the server side, nothing is lost', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const proxy = app.app.get(WsProxyService);
+    const spawn = await spawnReady(app);
+    const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
+    await viewer.next();
+
+    viewer.ws.pause(); // stop reading: the echoes pile up toward the viewer
+    const count = 48;
+    const messages = Array.from({ length: count }, (_, i) => Buffer.alloc(MiB, i));
+    let maxBuffered = 0;
+    const sampler = setInterval(() => {
+      for (const c of proxy.connections()) maxBuffered = Math.max(maxBuffered, c.toViewer?.buffered ?? 0);
+    }, 5);
+    try {
+      for (const message of messages) viewer.ws.send(message);
+      const paused = await waitFor(() => proxy.connections().find((c) => c.toViewer?.serverPaused), 10000, {
+        description: () =>
+          `the proxy to pause the server side: ${JSON.stringify(proxy.connections())}; spawn ${app.supervisor.get(spawn.id)?.state} ${app.supervisor.get(spawn.id)?.endReason}; viewer ${viewer.ws.readyState}:\n${simLog(app, spawn.id)}`,
+      });
+      expect(paused.toViewer!.buffered).toBeGreaterThan(PROXY_HIGH_WATER_MARK);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Still paused, and what waits for the viewer stays bounded (high-water mark plus the message that crossed it).
+      expect(proxy.connections()[0].toViewer!.serverPaused).toBe(true);
+      expect(maxBuffered).toBeLessThanOrEqual(PROXY_HIGH_WATER_MARK + MiB);
+      expect(viewer.messages.length).toBe(1);
+
+      viewer.ws.resume();
+      await waitFor(() => viewer.messages.length === count + 1, 20000, { description: () => `${count} echoes (got ${viewer.messages.length - 1})` });
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(maxBuffered).toBeLessThanOrEqual(PROXY_HIGH_WATER_MARK + MiB);
+    viewer.messages.slice(1).forEach((m, i) => {
+      expect(m.isBinary).toBe(true);
+      expect(m.data.equals(messages[i])).toBe(true);
+    });
+    expect(proxy.connections()[0].toViewer!.serverPaused).toBe(false);
+    expect((await getSpawn(app.url, spawn.id)).bytesToViewer).toBeGreaterThanOrEqual(count * MiB);
+  });
+
+  it('PUBLIC_ENDPOINT=proxy advertises the proxy path in POST /spawn and in the HOOPS API, and it works', async () => {
+    const app = await startTrackedApp(cleanup, { ...ENV, PUBLIC_ENDPOINT: 'proxy' });
+    const spawn = await spawnReady(app);
+    expect(spawn.endpoint).toBe(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`);
+    expect(spawn.endpoint).toBe(spawn.proxyEndpoint);
+
+    const hoops = await request(app.url).post('/api/spawn').send({ class: 'csr_session' }).expect(200);
+    expect(hoops.body).toMatchObject({ result: 'ok', endpoints: { ws: `ws://127.0.0.1:${app.port}/ws/${hoops.body.serviceId}` } });
+
+    for (const url of [spawn.endpoint, hoops.body.endpoints.ws as string]) {
+      const viewer: ViewerClient = await connectViewer(url, { cleanup });
+      expect(await viewer.nextJson()).toMatchObject({ type: 'hello' });
+    }
+  });
+
+  it('shutting the service down closes proxied viewers with 1001 and stops their servers', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const spawn = await spawnReady(app);
+    const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
+    await viewer.next();
+    expect(viewer.ws.readyState).toBe(WebSocket.OPEN);
+
+    const startedAt = Date.now();
+    await app.close();
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    const closed = await viewer.closed;
+    expect(closed.code).toBe(1001);
+    await waitForProcessGone(spawn.pid!);
+    // A late upgrade finds nobody listening.
+    await expect(connectViewer(spawn.proxyEndpoint, { timeoutMs: 2000 })).rejects.toThrow();
+  });
+});
