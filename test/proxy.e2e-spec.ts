@@ -181,7 +181,9 @@ describe('WebSocket proxy (e2e)', () => {
   });
 
   it('respects backpressure: a viewer that stops reading pauses the server side, nothing is lost', async () => {
-    const app = await startTrackedApp(cleanup, ENV);
+    // Tens of MiB masked and unmasked in this one process (client and proxy) can hold up its event loop for a
+    // while on a slow machine: a longer ping timeout keeps the liveliness sweep out of this test.
+    const app = await startTrackedApp(cleanup, { ...ENV, PING_TIMEOUT_S: '10' });
     const proxy = app.app.get(WsProxyService);
     const spawn = await spawnReady(app);
     const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });

@@ -8,6 +8,7 @@ import { isProcessAlive, isProcessGroupAlive, useCleanup } from './support/proce
 import { FAST_TIMINGS } from './support/spawner-app';
 import {
   canBindPort,
+  getSpawn,
   isGone,
   postSpawn,
   procStat,
@@ -154,6 +155,9 @@ describe('simulator fault modes (e2e)', () => {
       description: 'the simulator to log that it ignored SIGTERM',
     });
     expect(isProcessAlive(pid)).toBe(true);
+    // A port returns to the pool only once its process has exited.
+    expect(app.app.get(PortAllocator).isLeased(wsPort)).toBe(true);
+    expect((await getSpawn(app.url, id)).state).toBe('terminating');
 
     await waitForProcessGone(pid, 5000);
     const goneAfter = Date.now() - deletedAt;
@@ -230,5 +234,23 @@ describe('simulator fault modes (e2e)', () => {
     expect(view.endReason).toMatch(/exited unexpectedly: killed by signal SIGKILL/);
     await expectPortFree(app, wsPort);
     expect((await request(app.url).get('/health').expect(200)).body.details.spawner.activeSpawns).toBe(0);
+  });
+  it('a server that reports disconnect but keeps running is stopped after KILL_GRACE_S, and its port comes back', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const response = await postSpawn(app.url, {});
+    expect(response.status).toBe(200);
+    const { id, pid, wsPort } = response.body;
+    // The report comes from "the server", but the simulator itself has no reason to exit.
+    const reportedAt = Date.now();
+    await request(app.url).post(`/liveliness/${id}?liveliness=disconnect`).expect(204);
+    expect((await getSpawn(app.url, id)).state).toBe('disconnected');
+    expect(isProcessAlive(pid)).toBe(true);
+
+    await waitForProcessGone(pid, 5000);
+    expect(Date.now() - reportedAt).toBeGreaterThanOrEqual(KILL_GRACE_S * 1000 - 50);
+    const view = await waitForSpawnState(app.url, id, 'exited');
+    expect(view.exitCode).toBe(0); // SIGTERM was enough
+    expect(statesOf(app, id)).toEqual(['starting', 'ready', 'disconnected', 'terminating', 'exited']);
+    await expectPortFree(app, wsPort);
   });
 });

@@ -27,7 +27,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (view.retryAfterS !== undefined) response.setHeader('Retry-After', String(view.retryAfterS));
     // Express routes case-insensitively and ignores a trailing slash, so /Service/ reaches the same handler.
-    if (HOOPS_SPAWN_ROUTES.has(request.path)) {
+    if (HOOPS_SPAWN_ROUTES.has(request.path.toLowerCase().replace(/(.)\/+$/, '$1'))) {
       // The HOOPS Server answers a server that failed to start with 500; its clients know no 502.
       const status = view.status === 502 ? 500 : view.status;
       response.status(status).json({ status: 'failed', reason: view.message });

@@ -265,11 +265,18 @@ describe('parseAppConfig', () => {
       expect(problem).toMatch(/^SC_EXTRA_ARGS: unknown option --frobnicate; allowed options: /);
       const allowed = problem.split('allowed options: ')[1].split(' ');
       expect(allowed).toEqual(
-        expect.arrayContaining(['--ssl-certificate-file', '--ssl-private-key-file', '--log-file', '--sc-verbose-logging', '--workspace-dir']),
+        expect.arrayContaining(['--ssl-certificate-file', '--ssl-private-key-file', '--log-file', '--sc-verbose-logging']),
       );
-      for (const managed of ['--id', '--sc-port', '--license', '--license-file', '--csr', '--ssr', '--model-file', '--session-token', '--liveliness-endpoint']) {
+      const managedFlags = ['--id', '--sc-port', '--license', '--license-file', '--csr', '--ssr', '--model-file', '--session-token', '--liveliness-endpoint'];
+      // Set from SC_WORKSPACE_DIR / SC_SSR_EGL / SC_SSR_GPU_INDEX, so extra args may not repeat them.
+      for (const managed of [...managedFlags, '--workspace-dir', '--ssr-egl', '--ssr-gpu-index']) {
         expect(allowed).not.toContain(managed);
       }
+    });
+
+    it('SC_EXTRA_ARGS may not repeat options the service sets from its own variables', () => {
+      expect(oneProblem({ SC_EXTRA_ARGS: '--workspace-dir /tmp/x' })).toBe('SC_EXTRA_ARGS may not set --workspace-dir: the service sets it for each spawn');
+      expect(oneProblem({ SC_EXTRA_ARGS: '--ssr-egl=true' })).toBe('SC_EXTRA_ARGS may not set --ssr-egl: the service sets it for each spawn');
     });
 
     it('SC_EXTRA_ARGS with a bad value', () => {

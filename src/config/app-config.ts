@@ -71,6 +71,9 @@ const MANAGED_FLAGS = new Set([
   '--model-file',
   '--session-token',
   '--model-search-directories',
+  '--workspace-dir',
+  '--ssr-egl',
+  '--ssr-gpu-index',
 ]);
 
 class EnvReader {

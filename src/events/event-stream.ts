@@ -36,6 +36,7 @@ export class EventStream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepAlive);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (!this.response.writableEnded) this.response.end();
   }

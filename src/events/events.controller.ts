@@ -33,6 +33,7 @@ export class EventsController {
   all(@Res() response: Response): void {
     const stream = this.openStream(response);
     const subscription = this.events.changes$.subscribe({ next: (event) => stream.send(event), complete: () => stream.close() });
+    stream.onClose(() => subscription.unsubscribe());
   }
 
   @Get('spawns/:id/events')

@@ -25,7 +25,7 @@ export class ModelDirectoryPolicy {
         throw new BadRequestException(`modelSearchDirectories entry ${JSON.stringify(entry)} does not exist on this server`);
       }
       // A symlink can lead to a real path with ';', the server's search-path separator: it cannot be passed on.
-      if (false) {
+      if (real.includes(';')) {
         throw new BadRequestException(`modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (its real path contains ';')`);
       }
       if (!roots.some((root) => real === root || real.startsWith(root + path.sep))) {

@@ -27,6 +27,10 @@ const WS_PATH = /^\/ws\/([^/]+)\/?$/;
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 /** The session id of a proxy path (`/ws/<id>`, query string allowed); null for any other path. */
 export function proxiedSessionId(url: string | undefined): string | null {
   if (!url) return null;
@@ -314,6 +318,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       ...CLOSE_TIMEOUT_OPTION,
       followRedirects: false,
       origin: req.headers.origin,
+      // An all-zero masking key on this loopback hop: ws then neither copies nor XORs the payload, here or in a
+      // ws-based server. Masking guards intermediaries (proxies, caches) against attacker-chosen bytes (RFC 6455
+      // §10.3); between this process and its own child on 127.0.0.1 there is none. Still a well-formed masked frame.
+      generateMask: zeroMask,
       // Loopback to our own child, whose certificate names the public host, not 127.0.0.1.
       ...(this.upstreamTls ? { rejectUnauthorized: false } : {}),
     };

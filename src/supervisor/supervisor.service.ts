@@ -88,6 +88,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   /** Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. */
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.shuttingDown) throw new NoCapacityError('shutting_down', 'the service is shutting down');
+    if (request.id !== undefined && this.get(request.id)) throw new Error(`a spawn with id ${request.id} already exists`);
     if (!this.hasFreeSlot()) {
       throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
     }
