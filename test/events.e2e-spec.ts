@@ -119,6 +119,30 @@ describe('session events and logs (e2e)', () => {
       await waitFor(async () => (await app.connections()) === 0, 2000, { description: 'the connection to be closed' });
     });
 
+    it('joined while the spawn is starting: starting first, then ready once it is', async () => {
+      const app = await startEventsApp(cleanup, ENV);
+      const all = await openSse(app.url, '/events', { cleanup });
+      await waitFor(() => app.controller.subscriberCount === 1, 2000, { description: 'the subscriber to be registered' });
+      const spawning = request(app.url).post('/api/spawn').send({ params: { model: 'scsim:slow-ready:1000' } }).then((r) => r);
+      const starting = await all.waitForEvent((e) => e.state === 'starting');
+      const one = await openSse(app.url, `/spawns/${starting.id}/events`, { cleanup });
+      const first = await one.waitForEvent(() => true);
+      expect(first).toMatchObject({ id: starting.id, state: 'starting', previousState: null, detail: 'current state' });
+      const response = await spawning;
+      expect(response.status).toBe(200);
+      expect(response.body.serviceId).toBe(starting.id);
+      await one.waitForEvent((e) => e.state === 'ready');
+      expect(one.events.map((e) => [e.previousState, e.state])).toEqual([
+        [null, 'starting'],
+        ['starting', 'ready'],
+      ]);
+      await request(app.url).delete(`/spawns/${starting.id}`).expect(202);
+      await withTimeout(one.ended, 5000, 'the stream to end after the exit');
+      expect(one.events.map((e) => e.state)).toEqual(['starting', 'ready', 'terminating', 'exited']);
+      await all.close();
+      await expectNoSubscribers(app);
+    });
+
     it('follows a server that crashes on its own: the exit, then the end of the stream', async () => {
       const app = await startEventsApp(cleanup, ENV);
       const { id } = await spawnReady(app.url, { params: { model: 'scsim:crash-after:400' } });

@@ -376,6 +376,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
         expect(malformed.body).not.toMatch(/statusCode|at .*\.js:\d+/);
         expectFailed(await rawRequest(app.url, 'POST', path, '{"class":"bogus"}'), 400, /class/);
       }
+      // Too large for the body parser: still the failed shape.
+      const huge = await rawRequest(app.url, 'POST', '/service', JSON.stringify({ params: { model: 'x'.repeat(2_000_000) } }));
+      expectFailed(huge, 413);
       expect(app.supervisor.list()).toEqual([]);
     });
   });
@@ -491,39 +494,58 @@ describe('HOOPS Server spawning API (e2e)', () => {
       await request(app.url).delete(`/spawns/${ready.serviceId}`).expect(202);
     });
 
-    it('GET /api/spawns: {timestamp, spawns: [{id, state, spawnTime, lastUpdateTime, ...}]}; liveliness reports at POST /api/spawns/:id', async () => {
+    it('GET /api/spawns: {timestamp, spawns: [{id, state, spawnTime, lastUpdateTime, ...}]}', async () => {
       const app = await startTrackedApp(cleanup, ENV);
       const empty = (await request(app.url).get('/api/spawns').expect(200)).body;
       expect(empty).toEqual({ timestamp: expect.any(String), spawns: [] });
 
       const answer = readSpawnAnswer(await serverConnectionStart(app.url, { params: { model: 'bnc' } }));
-      const list = (await request(app.url).get('/api/spawns').expect(200)).body;
-      expect(Number.isNaN(Date.parse(list.timestamp))).toBe(false);
+      const before = Date.now();
+      const list = (await request(app.url).get('/api/spawns').set('Origin', BROWSER_ORIGIN).expect(200)).body;
+      expect(Math.abs(Date.parse(list.timestamp) - before)).toBeLessThan(5000);
       expect(list.spawns).toHaveLength(1);
       const [entry] = list.spawns;
       expect(entry).toMatchObject({ id: answer.serviceId, state: 'ready', spawnTime: expect.any(String), lastUpdateTime: expect.any(String) });
+      expect(new Date(entry.spawnTime).toISOString()).toBe(entry.spawnTime);
       expect(Date.parse(entry.lastUpdateTime)).toBeGreaterThanOrEqual(Date.parse(entry.spawnTime));
 
-      // Liveliness at the HOOPS Server's path: same rules as /liveliness/:id.
-      await new Promise((r) => setTimeout(r, 20));
-      const ping = await request(app.url).post(`/api/spawns/${answer.serviceId}?liveliness=ping`);
-      expect(ping.status).toBe(204);
-      expect(ping.text).toBe('');
-      const after = (await request(app.url).get('/api/spawns').expect(200)).body.spawns[0];
-      expect(Date.parse(after.lastUpdateTime)).toBeGreaterThan(Date.parse(entry.lastUpdateTime) - 1);
-      const bad = await request(app.url).post(`/api/spawns/${answer.serviceId}?liveliness=bogus`);
-      expect(bad.status).toBe(400);
-      expect(JSON.stringify(bad.body)).toMatch(/liveliness must be one of/);
-      expect((await request(app.url).post(`/api/spawns/${answer.serviceId}`)).status).toBe(400);
-      expect((await getSpawn(app.url, answer.serviceId)).state).toBe('ready'); // a bad report changes nothing
-      expect((await request(app.url).post('/api/spawns/00000000-0000-4000-8000-000000000000?liveliness=ping')).status).toBe(404);
-
-      // The ended one stays listed with its final state.
+      // The ended one stays listed with its final state and a later update time.
       await request(app.url).delete(`/spawns/${answer.serviceId}`).expect(202);
       await waitForSpawnState(app.url, answer.serviceId, 'exited');
       const ended = (await request(app.url).get('/api/spawns').expect(200)).body.spawns;
-      expect(ended).toEqual([expect.objectContaining({ id: answer.serviceId, state: 'exited' })]);
-      expect(Date.parse(ended[0].lastUpdateTime)).toBeGreaterThanOrEqual(Date.parse(after.lastUpdateTime));
+      expect(ended).toEqual([expect.objectContaining({ id: answer.serviceId, state: 'exited', spawnTime: entry.spawnTime })]);
+      expect(Date.parse(ended[0].lastUpdateTime)).toBeGreaterThan(Date.parse(entry.lastUpdateTime));
+    });
+
+    it('POST /api/spawns/:id?liveliness=...: reports there keep a silent server alive; 204, 400 and 404 as at /liveliness/:id', async () => {
+      const app = await startTrackedApp(cleanup, ENV); // PING_TIMEOUT_S=1
+      // A server that reports ready, then never again: only the reports sent below keep it from being stopped.
+      const answer = readSpawnAnswer(await serverConnectionStart(app.url, { params: { model: 'scsim:stop-pinging-after:0' } }));
+      const id = answer.serviceId;
+      const lastUpdate = async () => Date.parse((await request(app.url).get('/api/spawns').expect(200)).body.spawns[0].lastUpdateTime);
+      let previous = await lastUpdate();
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const ping = await request(app.url).post(`/api/spawns/${id}?liveliness=ping`);
+        expect(ping.status).toBe(204);
+        expect(ping.text).toBe('');
+        const now = await lastUpdate();
+        expect(now).toBeGreaterThan(previous);
+        previous = now;
+      }
+      expect((await getSpawn(app.url, id)).state).toBe('ready'); // alive 2 s past a 1 s ping timeout
+
+      const bogus = await request(app.url).post(`/api/spawns/${id}?liveliness=bogus`);
+      expect(bogus.status).toBe(400);
+      expect(JSON.stringify(bogus.body)).toMatch(/liveliness must be one of/);
+      expect((await request(app.url).post(`/api/spawns/${id}`)).status).toBe(400);
+      expect((await request(app.url).post('/api/spawns/00000000-0000-4000-8000-000000000000?liveliness=ping')).status).toBe(404);
+
+      // Without reports it is stopped as unresponsive (a bad report does not count as one).
+      const stopped = await waitForSpawnState(app.url, id, ['unresponsive', 'terminating', 'exited'], 5000);
+      expect(stopped.endReason).toMatch(/no liveliness report/);
+      await waitForSpawnState(app.url, id, 'exited');
     });
   });
 

@@ -206,6 +206,7 @@ function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticksPerSecond = 100; // USER_HZ on Linux
+  if (process.env.PROXY_BENCH_SPLIT) return ((Number(fields[process.env.PROXY_BENCH_SPLIT === 'user' ? 11 : 12])) * 1000) / ticksPerSecond;
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 

@@ -62,9 +62,13 @@ export async function startServiceProcess(port: number, env: Record<string, stri
   );
   const listening = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start within ${startTimeoutMs} ms:\n${output.join('')}`)), startTimeoutMs);
+    let tail = '';
     const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      if (output.join('').includes('sc-spawner listening on')) {
+      const text = chunk.toString();
+      output.push(text);
+      // Only the last few characters can complete a marker split across chunks.
+      tail = (tail + text).slice(-200);
+      if (tail.includes('sc-spawner listening on')) {
         clearTimeout(timer);
         resolve();
       }
