@@ -66,9 +66,10 @@ export async function startServiceProcess(port: number, env: Record<string, stri
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       output.push(text);
-      // Only the last few characters can complete a marker split across chunks.
-      tail = (tail + text).slice(-200);
-      if (tail.includes('sc-spawner listening on')) {
+      // Keep a short tail so a marker split across two chunks is still seen, without rescanning all output.
+      const window = tail + text;
+      tail = window.slice(-200);
+      if (window.includes('sc-spawner listening on')) {
         clearTimeout(timer);
         resolve();
       }
