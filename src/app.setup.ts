@@ -1,4 +1,5 @@
 import { BadRequestException, INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
 
@@ -25,6 +26,8 @@ export function createValidationPipe(): ValidationPipe {
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
+  // text/plain bodies reach handlers as strings; the HOOPS routes read them as JSON (see HoopsController).
+  (app as NestExpressApplication).useBodyParser('text', { type: 'text/plain' });
   app.enableCors({
     origin: config.corsOrigins,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],

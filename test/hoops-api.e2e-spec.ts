@@ -215,6 +215,18 @@ describe('HOOPS Server spawning API (e2e)', () => {
       }
     });
 
+    it('a JSON body sent as text/plain (a simple request, no preflight) is read as JSON; invalid text is a 400 with a reason', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const body = JSON.stringify({ class: 'ssr_session', params: { model: 'bnc' } });
+      const answer = readSpawnAnswer(await rawRequest(app.url, 'POST', '/service', body, { 'content-type': 'text/plain;charset=UTF-8' }));
+      const { viewer, hello } = await viewerHello(answer.endpoints.ws);
+      expect(hello).toMatchObject({ id: answer.serviceId, rendererType: 'ssr', model: 'bnc' });
+      await viewer.close();
+      const bad = await rawRequest(app.url, 'POST', '/api/spawn', '{"class":', { 'content-type': 'text/plain' });
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toEqual({ status: 'failed', reason: expect.stringContaining('not valid JSON') });
+    });
+
     it('the SSR class reaches the server as SSR', async () => {
       const app = await startTrackedApp(cleanup, ENV);
       const answer = readSpawnAnswer(await serverConnectionStart(app.url, { class: 'ssr_session', params: { model: 'bnc' } }));

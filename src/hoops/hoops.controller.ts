@@ -96,7 +96,8 @@ export class HoopsController {
   }
 }
 
-async function parseHoopsSpawn(body: unknown): Promise<HoopsSpawnDto> {
+async function parseHoopsSpawn(raw: unknown): Promise<HoopsSpawnDto> {
+  const body = typeof raw === 'string' ? parseTextBody(raw) : raw;
   const plain = body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
   if (typeof plain !== 'object' || Array.isArray(plain)) {
     throw new BadRequestException('the request body must be a JSON object: {"class": "csr_session"|"ssr_session", "params": {...}}');
@@ -105,6 +106,16 @@ async function parseHoopsSpawn(body: unknown): Promise<HoopsSpawnDto> {
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: false });
   if (errors.length > 0) throw new BadRequestException(describeErrors(errors).join('; '));
   return dto;
+}
+
+/** Browser clients may post JSON as text/plain to avoid a CORS preflight; the HOOPS Server reads it as JSON. */
+function parseTextBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestException(`the request body is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function describeErrors(errors: ValidationError[]): string[] {
