@@ -1,41 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { Clock } from '../common/clock';
 import { AppConfig, parseAppConfig } from '../config/app-config';
+import { FakeClock, FakePortProbe } from '../testing/fakes';
 import { BUSY_PORT_RETRY_MS, PortAllocator } from './port-allocator.service';
-import { PortProbe } from './port-probe';
-
-class FakeClock extends Clock {
-  constructor(public t = 1_700_000_000_000) {
-    super();
-  }
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
-/** Ports in `busy` are held by "another program"; every probe is recorded. Optionally answers after a delay. */
-class FakePortProbe extends PortProbe {
-  readonly busy = new Set<number>();
-  readonly probed: number[] = [];
-  delay?: () => number;
-  isFree(port: number): Promise<boolean> {
-    this.probed.push(port);
-    const answer = !this.busy.has(port);
-    const ms = this.delay?.();
-    if (ms === undefined) return Promise.resolve(answer);
-    return new Promise((resolve) => setTimeout(() => resolve(answer), ms));
-  }
-}
 
 const BASE = 40000;
 
 function setup(count = 5) {
   const config: AppConfig = parseAppConfig({ SC_PORT_BASE: String(BASE), SC_PORT_COUNT: String(count), SC_MAX_SPAWNS: '2' });
   const probe = new FakePortProbe();
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_700_000_000_000);
   const allocator = new PortAllocator(config, probe, clock);
   return { config, probe, clock, allocator };
 }

@@ -1,90 +1,16 @@
 import { BadGatewayException, ConflictException, ForbiddenException, GatewayTimeoutException, HttpException, Logger } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { parseArgv, SC_EXIT_CODES } from '../../libs/sc-protocol/src';
-import { Clock } from '../common/clock';
 import { RetryableHttpException } from '../common/http-error';
-import { AppConfig, parseAppConfig } from '../config/app-config';
+import { parseAppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
-import { PortProbe } from '../ports/port-probe';
-import { LivelinessEndpoint } from '../supervisor/liveliness-endpoint';
-import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from '../supervisor/process-launcher';
-import { SecretRedactor } from '../supervisor/secret-redactor';
-import { SpawnEvents } from '../supervisor/spawn-events';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { exitOn, FakeBehaviour, flush, supervisorTestingModule } from '../testing/fakes';
 import { RETRY_AFTER_AT_CAPACITY_S, RETRY_AFTER_SHUTTING_DOWN_S, SpawnService } from './spawn.service';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Fakes
-// ---------------------------------------------------------------------------------------------------------------
-
-class FakeClock extends Clock {
-  t = Date.UTC(2026, 0, 1);
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
-class FakePortProbe extends PortProbe {
-  readonly busy = new Set<number>();
-  readonly probed: number[] = [];
-  isFree(port: number): Promise<boolean> {
-    this.probed.push(port);
-    return Promise.resolve(!this.busy.has(port));
-  }
-}
-
-class FakeProcess implements LaunchedProcess {
-  readonly signals: NodeJS.Signals[] = [];
-  exited = false;
-  readonly id: string;
-  readonly port: number;
-  constructor(
-    readonly pid: number,
-    readonly command: LaunchCommand,
-    private readonly handlers: LaunchHandlers,
-  ) {
-    const options = parseArgv(command.args);
-    this.id = options.id!;
-    this.port = options.scPort!;
-  }
-  signalGroup(signal: NodeJS.Signals): boolean {
-    this.signals.push(signal);
-    if (this.exited) return false;
-    if (signal === 'SIGTERM') setImmediate(() => !this.exited && this.exit(null, 'SIGTERM'));
-    return true;
-  }
-  line(stream: 'stdout' | 'stderr', text: string): void {
-    this.handlers.onLine(stream, text);
-  }
-  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
-    this.exited = true;
-    this.handlers.onExit({ code, signal });
-  }
-}
-
-type Behaviour = (process: FakeProcess) => void;
-
-/** Each launch runs the next scripted behaviour (after the caller has started waiting), or nothing once the script is used up. */
-class FakeLauncher extends ProcessLauncher {
-  readonly launched: FakeProcess[] = [];
-  readonly script: Behaviour[] = [];
-  private nextPid = 500;
-  launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
-    const process = new FakeProcess(this.nextPid++, command, handlers);
-    this.launched.push(process);
-    const behaviour = this.script.shift();
-    if (behaviour) setImmediate(() => behaviour(process));
-    return process;
-  }
-}
 
 const PORT_BASE = 41000;
 
 async function setup(env: Record<string, string> = {}) {
-  const config: AppConfig = parseAppConfig({
+  const config = parseAppConfig({
     SC_MAX_SPAWNS: '2',
     SC_PORT_BASE: String(PORT_BASE),
     SC_PORT_COUNT: '4',
@@ -92,36 +18,20 @@ async function setup(env: Record<string, string> = {}) {
     KILL_GRACE_S: '0.05',
     ...env,
   });
-  const clock = new FakeClock();
-  const probe = new FakePortProbe();
-  const launcher = new FakeLauncher();
-  const moduleRef = await Test.createTestingModule({
-    providers: [
-      SpawnService,
-      SupervisorService,
-      SpawnEvents,
-      SecretRedactor,
-      PortAllocator,
-      { provide: AppConfig, useValue: config },
-      { provide: Clock, useValue: clock },
-      { provide: PortProbe, useValue: probe },
-      { provide: ProcessLauncher, useValue: launcher },
-      { provide: LivelinessEndpoint, useValue: { baseUrl: () => 'http://127.0.0.1:11182/liveliness' } },
-    ],
-  }).compile();
-  Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
+  const { moduleRef, clock, probe, launcher } = await supervisorTestingModule(config, { providers: [SpawnService] });
+  launcher.onSignal = exitOn('SIGTERM'); // the servers exit (asynchronously) on SIGTERM
   const supervisor = moduleRef.get(SupervisorService);
   const service = moduleRef.get(SpawnService);
   const ports = moduleRef.get(PortAllocator);
-  const ready: Behaviour = (p) => supervisor.report(p.id, 'ready');
+  const ready: FakeBehaviour = (p) => supervisor.report(p.id, 'ready');
   const exitWith =
-    (code: number, ...stderr: string[]): Behaviour =>
+    (code: number, ...stderr: string[]): FakeBehaviour =>
     (p) => {
       for (const line of stderr) p.line('stderr', line);
       p.exit(code);
     };
   /** Another program grabs the port between our probe and the server's bind: the server exits 3. */
-  const lostPortRace: Behaviour = (p) => {
+  const lostPortRace: FakeBehaviour = (p) => {
     probe.busy.add(p.port);
     p.line('stderr', `failed to listen on port ${p.port}: address in use`);
     p.exit(SC_EXIT_CODES.INTERNAL_ERROR);
@@ -138,8 +48,6 @@ async function rejectionOf(promise: Promise<unknown>): Promise<HttpException> {
   }
   throw new Error('expected a rejection');
 }
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 beforeAll(() => Logger.overrideLogger(false));
 

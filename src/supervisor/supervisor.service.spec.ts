@@ -1,110 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { parseArgv, ScServerOptions } from '../../libs/sc-protocol/src';
-import { Clock } from '../common/clock';
-import { AppConfig, parseAppConfig } from '../config/app-config';
+import { parseAppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
-import { PortProbe } from '../ports/port-probe';
-import { LivelinessEndpoint } from './liveliness-endpoint';
-import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from './process-launcher';
-import { SecretRedactor } from './secret-redactor';
+import { exitOn, flush, supervisorTestingModule } from '../testing/fakes';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
 import { SpawnRecord } from './spawn-record';
 import { canTransition, SPAWN_STATES, SpawnState } from './spawn-state';
 import { NoCapacityError, SpawnNotReadyError } from './supervisor.errors';
 import { ENDED_SPAWNS_KEPT, SupervisorService } from './supervisor.service';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Fakes
-// ---------------------------------------------------------------------------------------------------------------
-
-class FakeClock extends Clock {
-  t = Date.UTC(2026, 0, 1);
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
-class FakePortProbe extends PortProbe {
-  readonly busy = new Set<number>();
-  delay?: () => number;
-  isFree(port: number): Promise<boolean> {
-    const answer = !this.busy.has(port);
-    const ms = this.delay?.();
-    return ms === undefined ? Promise.resolve(answer) : new Promise((resolve) => setTimeout(() => resolve(answer), ms));
-  }
-}
-
-class FakeProcess implements LaunchedProcess {
-  readonly signals: NodeJS.Signals[] = [];
-  exited = false;
-  readonly options: ScServerOptions;
-  constructor(
-    readonly pid: number,
-    readonly command: LaunchCommand,
-    private readonly handlers: LaunchHandlers,
-    private readonly launcher: FakeLauncher,
-  ) {
-    this.options = parseArgv(command.args);
-  }
-
-  get id(): string {
-    return this.options.id!;
-  }
-
-  signalGroup(signal: NodeJS.Signals): boolean {
-    this.signals.push(signal);
-    if (this.exited) return false;
-    this.launcher.onSignal?.(this, signal);
-    return true;
-  }
-
-  line(stream: 'stdout' | 'stderr', text: string): void {
-    this.handlers.onLine(stream, text);
-  }
-
-  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
-    if (this.exited) throw new Error(`fake process ${this.pid} exited twice`);
-    this.exited = true;
-    this.handlers.onExit({ code, signal });
-  }
-
-  failToStart(error: Error): void {
-    this.exited = true;
-    this.handlers.onExit({ code: null, signal: null, error });
-  }
-}
-
-/** Records launches; the test drives output and exits. onSignal lets a test make processes react to signals. */
-class FakeLauncher extends ProcessLauncher {
-  readonly launched: FakeProcess[] = [];
-  onSignal?: (process: FakeProcess, signal: NodeJS.Signals) => void;
-  throwOnLaunch?: Error;
-  private nextPid = 1000;
-
-  launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
-    if (this.throwOnLaunch) throw this.throwOnLaunch;
-    const process = new FakeProcess(this.nextPid++, command, handlers, this);
-    this.launched.push(process);
-    return process;
-  }
-
-  byId(id: string): FakeProcess {
-    const found = this.launched.find((p) => p.id === id);
-    if (!found) throw new Error(`no fake process for ${id}`);
-    return found;
-  }
-}
-
-/** Processes exit (asynchronously, like a real one) on the given signals. */
-const exitOn =
-  (...signals: NodeJS.Signals[]) =>
-  (process: FakeProcess, signal: NodeJS.Signals) => {
-    if (signals.includes(signal)) setImmediate(() => !process.exited && process.exit(null, signal));
-  };
 
 const LIVELINESS_BASE = 'http://127.0.0.1:11182/liveliness';
 const PORT_BASE = 40000;
@@ -119,24 +21,8 @@ const DEFAULT_ENV = {
 };
 
 async function setup(env: Record<string, string> = {}) {
-  const config: AppConfig = parseAppConfig({ ...DEFAULT_ENV, ...env });
-  const clock = new FakeClock();
-  const probe = new FakePortProbe();
-  const launcher = new FakeLauncher();
-  const moduleRef = await Test.createTestingModule({
-    providers: [
-      SupervisorService,
-      SpawnEvents,
-      SecretRedactor,
-      PortAllocator,
-      { provide: AppConfig, useValue: config },
-      { provide: Clock, useValue: clock },
-      { provide: PortProbe, useValue: probe },
-      { provide: ProcessLauncher, useValue: launcher },
-      { provide: LivelinessEndpoint, useValue: { baseUrl: () => LIVELINESS_BASE } },
-    ],
-  }).compile();
-  Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
+  const config = parseAppConfig({ ...DEFAULT_ENV, ...env });
+  const { moduleRef, clock, probe, launcher } = await supervisorTestingModule(config, { livelinessBaseUrl: LIVELINESS_BASE });
   const supervisor = moduleRef.get(SupervisorService);
   const ports = moduleRef.get(PortAllocator);
   const events: SpawnEvent[] = [];
@@ -165,8 +51,6 @@ async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unk
     return { error };
   }
 }
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());
