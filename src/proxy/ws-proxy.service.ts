@@ -1,35 +1,26 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
+import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from 'ws';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';
-import { CLOSE_GOING_AWAY, closeSocket, forwardedClose, WsPipe, type EarlyMessage, type PipeClose } from './ws-pipe';
+import { openUpstream, UpstreamError, type UpstreamAttempt, type UpstreamSocket } from './ws-upstream';
+import { CLOSE_GOING_AWAY, WsTunnel, type TunnelClose } from './ws-tunnel';
 
-/** The largest message either side may send through the proxy (ws buffers a whole message before relaying it). */
-export const PROXY_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
-/** A side is paused while the other has more than this waiting to be written... */
-export const PROXY_HIGH_WATER_MARK = 4 * 1024 * 1024;
-/** ...and resumed once that is down to this. */
-export const PROXY_LOW_WATER_MARK = 1024 * 1024;
+/** A side is paused while more than this waits to be written to the other side (then resumed once written). */
+export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 /** How long the session's server gets to complete its WebSocket handshake before the viewer is answered 504. */
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
-/** After one side closed, how long the other gets for its closing handshake before it is dropped. */
+/** Once one side has ended, how long the other gets to finish before both connections are dropped. */
 const CLOSE_GRACE_MS = 2000;
-/** At shutdown, how long open pipes get to finish their closing handshakes before they are dropped. */
+/** At shutdown, how long open tunnels get to finish their closing handshakes before they are dropped. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1000;
-/** ws (8.20+) option, not yet in @types/ws: how long a closing socket waits for the peer before it is destroyed (default 30 s). */
-const CLOSE_TIMEOUT_OPTION: object = { closeTimeout: CLOSE_GRACE_MS };
 
 const WS_PATH = /^\/ws\/([^/]+)\/?$/;
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
 
 /** The session id of a proxy path (`/ws/<id>`, query string allowed); null for any other path. */
 export function proxiedSessionId(url: string | undefined): string | null {
@@ -52,53 +43,60 @@ export function invalidHandshake(req: IncomingMessage): { status: number; messag
   if (!WS_KEY.test(String(req.headers['sec-websocket-key'] ?? ''))) return { status: 400, message: 'missing or invalid Sec-WebSocket-Key' };
   const version = String(req.headers['sec-websocket-version'] ?? '');
   if (version !== '13' && version !== '8') return { status: 400, message: 'Sec-WebSocket-Version must be 13' };
-  if (requestedProtocols(req) === null) return { status: 400, message: 'invalid Sec-WebSocket-Protocol' };
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    const list = protocols.split(',').map((p) => p.trim());
+    if (list.some((p) => !TOKEN.test(p)) || new Set(list).size !== list.length) return { status: 400, message: 'invalid Sec-WebSocket-Protocol' };
+  }
   return undefined;
 }
 
-/** The subprotocols the viewer asked for, in order; null when the header is malformed. */
-function requestedProtocols(req: IncomingMessage): string[] | null {
-  const header = req.headers['sec-websocket-protocol'];
-  if (header === undefined) return [];
-  const protocols = header.split(',').map((p) => p.trim());
-  if (protocols.some((p) => !TOKEN.test(p)) || new Set(protocols).size !== protocols.length) return null;
-  return protocols;
+/** The 101 response for the viewer, relaying what the server agreed to (accept key, subprotocol, extensions). */
+function switchingProtocols(upstream: UpstreamSocket): string {
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${upstream.headers['sec-websocket-accept']}`];
+  for (const [name, header] of [
+    ['Sec-WebSocket-Protocol', 'sec-websocket-protocol'],
+    ['Sec-WebSocket-Extensions', 'sec-websocket-extensions'],
+  ] as const) {
+    const value = upstream.headers[header];
+    if (value) lines.push(`${name}: ${value}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 interface ProxyEntry {
   id: string;
-  phase: 'connecting' | 'upgrading' | 'open' | 'done';
+  phase: 'connecting' | 'open' | 'done';
   socket: Duplex;
-  upstream: WebSocket;
-  pipe?: WsPipe;
+  attempt?: UpstreamAttempt;
+  tunnel?: WsTunnel;
+}
+
+export interface ProxyConnectionInfo {
+  id: string;
+  phase: ProxyEntry['phase'];
+  toServer?: { buffered: number; viewerPaused: boolean };
+  toViewer?: { buffered: number; serverPaused: boolean };
 }
 
 /**
  * The WebSocket proxy: `ws://<host>:<PORT>/ws/<id>` on the service's own HTTP server is joined to the
  * session's Stream Cache Server at `ws://127.0.0.1:<wsPort>`, so a viewer needs only the service's port.
  *
- * The server's socket is opened first and the viewer's handshake is completed only once it is open: a
- * viewer that cannot be served gets a plain HTTP status (404 unknown or ended session, 409 a viewer is
- * already attached, 502 the server could not be reached, 503 shutting down, 504 the server did not answer)
- * rather than a WebSocket that opens and immediately closes. Subprotocols the server picks are passed on.
- * While joined, the supervisor hears of the attach (ready -> connected), of the bytes moved each way,
+ * The server's WebSocket handshake is made first, with the viewer's own key; only once the server has
+ * switched protocols is its 101 relayed to the viewer. A viewer that cannot be served gets a plain HTTP
+ * status instead (404 unknown or ended session, 409 a viewer is already attached, 502 the server refused or
+ * could not be reached, 503 shutting down, 504 the server did not answer), never a WebSocket that opens and
+ * closes at once. Then the two connections are joined as a frame-aware byte tunnel (WsTunnel): frames pass
+ * unchanged and uncopied, with backpressure, and with close codes carried end to end.
+ *
+ * The supervisor hears of the viewer attaching (ready -> connected), of the payload bytes moved each way,
  * and of the viewer leaving.
  */
 @Injectable()
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly sessions = new Map<string, ProxyEntry>();
-  /** The subprotocol the server chose, per viewer request, for handleProtocols. */
-  private readonly chosenProtocols = new WeakMap<IncomingMessage, string>();
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: false,
-    maxPayload: PROXY_MAX_PAYLOAD_BYTES,
-    autoPong: false,
-    ...CLOSE_TIMEOUT_OPTION,
-    handleProtocols: (_offered, req) => this.chosenProtocols.get(req) ?? false,
-  });
   private server: Server | undefined;
   private closing = false;
   private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
@@ -119,21 +117,15 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     server.on('upgrade', this.upgradeListener);
   }
 
-  /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every pipe. */
+  /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every tunnel with 1001. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const entries = [...this.sessions.values()];
     if (entries.length === 0) return;
     this.logger.log(`shutting down: closing ${entries.length} proxied connection(s)`);
-    for (const entry of entries) {
-      if (entry.pipe) void entry.pipe.close(CLOSE_GOING_AWAY, 'service shutting down');
-      else this.abandon(entry, 503, 'the service is shutting down');
-    }
+    const closing = entries.map((entry) => (entry.tunnel ? entry.tunnel.close(CLOSE_GOING_AWAY, 'service shutting down') : this.abandon(entry, 503, 'the service is shutting down')));
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(entries.map((entry) => entry.pipe?.closed())),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_CLOSE_WAIT_MS))),
-    ]);
+    await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
     this.terminateAll();
   }
@@ -151,13 +143,13 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Each proxied connection's phase and flow (bytes waiting each way, paused sides): for diagnostics and tests. */
-  connections(): Array<{ id: string; phase: ProxyEntry['phase'] } & Partial<WsPipe['flow']>> {
-    return [...this.sessions.values()].map((entry) => ({ id: entry.id, phase: entry.phase, ...entry.pipe?.flow }));
+  connections(): ProxyConnectionInfo[] {
+    return [...this.sessions.values()].map((entry) => ({ id: entry.id, phase: entry.phase, ...entry.tunnel?.flow }));
   }
 
   private terminateAll(): void {
     for (const entry of [...this.sessions.values()]) {
-      if (entry.pipe) entry.pipe.terminate();
+      if (entry.tunnel) entry.tunnel.terminate();
       else this.abandon(entry, 503, 'the service is shutting down');
     }
   }
@@ -197,133 +189,76 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return refuse(404, record.state === 'starting' ? `session ${id} is not ready yet` : `session ${id} has ended (${record.state})`);
     }
 
-    const upstream = new WebSocket(this.upstreamUrl(record.spec.wsPort, req.url), requestedProtocols(req) ?? [], this.upstreamOptions(req));
-    const entry: ProxyEntry = { id, phase: 'connecting', socket, upstream };
+    socket.pause(); // the viewer waits for our 101 before it sends anything; hold whatever comes until the tunnel reads
+    const entry: ProxyEntry = { id, phase: 'connecting', socket };
     this.sessions.set(id, entry);
-
-    const timer = setTimeout(() => {
-      if (entry.phase === 'connecting') this.abandon(entry, 504, `the session's server did not answer within ${UPSTREAM_CONNECT_TIMEOUT_MS} ms`);
-    }, UPSTREAM_CONNECT_TIMEOUT_MS);
-    timer.unref();
-    upstream.on('error', (error) => {
-      if (entry.phase === 'connecting') this.abandon(entry, 502, `cannot reach the session's server: ${error.message}`);
-      else this.logger.debug(`server socket for ${id}: ${error.message}`);
+    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    entry.attempt = openUpstream({
+      port: record.spec.wsPort,
+      tls: this.config.extraArgs.some((a) => a.startsWith('--ssl-certificate-file')),
+      path: `/${query}`,
+      viewer: req,
+      timeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS,
     });
-    upstream.once('unexpected-response', (_request, response) => {
-      const status = response.statusCode ?? 0;
-      response.resume();
-      // The server's own 409: someone connected to it directly.
-      if (status === 409) this.abandon(entry, 409, `session ${id} already has a viewer`);
-      else this.abandon(entry, 502, `the session's server refused the connection with HTTP ${status}`);
-    });
+    // The viewer went away before the tunnel was built: drop the server's connection (the server then ends the session).
     socket.once('close', () => {
-      clearTimeout(timer);
-      // The viewer went away before the pipe was built: drop the server connection (the server then ends the session).
-      if (entry.phase === 'connecting' || entry.phase === 'upgrading') this.abandon(entry);
+      if (entry.phase === 'connecting') this.abandon(entry);
     });
-
-    upstream.once('open', () => {
-      clearTimeout(timer);
-      if (entry.phase !== 'connecting') return;
-      upstream.pause(); // until the viewer's side exists
-      const early: EarlyMessage[] = [];
-      let earlyClose: { code: number; reason: Buffer } | undefined;
-      const hold = (data: RawData, isBinary: boolean): void => void early.push({ data, isBinary });
-      const closedEarly = (code: number, reason: Buffer): void => void (earlyClose = { code, reason });
-      upstream.on('message', hold);
-      upstream.once('close', closedEarly);
-      entry.phase = 'upgrading';
-      if (upstream.protocol) this.chosenProtocols.set(req, upstream.protocol);
-      this.wss.handleUpgrade(req, socket, head, (viewer) => {
-        upstream.off('message', hold);
-        upstream.off('close', closedEarly);
-        this.joined(entry, viewer, early, earlyClose);
-      });
-    });
+    entry.attempt.result.then(
+      (upstream) => this.join(entry, head, upstream),
+      (error: unknown) => {
+        if (error instanceof UpstreamError) this.abandon(entry, error.status, error.message);
+        else this.abandon(entry, 502, String(error));
+      },
+    );
   }
 
-  private joined(entry: ProxyEntry, viewer: WebSocket, early: EarlyMessage[], earlyClose: { code: number; reason: Buffer } | undefined): void {
-    const { id, upstream } = entry;
-    if (entry.phase !== 'upgrading' || earlyClose) {
-      // The server closed (or we gave up) while the viewer's handshake completed: pass its close on.
-      viewer.on('error', () => undefined);
-      const forwarded = earlyClose ? forwardedClose(earlyClose.code, earlyClose.reason, 'server') : { code: CLOSE_GOING_AWAY, reason: 'service shutting down' };
-      closeSocket(viewer, forwarded.code, forwarded.reason);
-      setTimeout(() => viewer.terminate(), CLOSE_GRACE_MS).unref();
+  private join(entry: ProxyEntry, viewerHead: Buffer, upstream: UpstreamSocket): void {
+    const { id, socket } = entry;
+    if (entry.phase !== 'connecting' || socket.destroyed || !socket.writable) {
+      upstream.socket.destroy();
       this.finish(entry);
       return;
     }
-    const pipe = new WsPipe(
-      viewer,
-      upstream,
-      {
-        highWaterMark: PROXY_HIGH_WATER_MARK,
-        lowWaterMark: PROXY_LOW_WATER_MARK,
-        closeGraceMs: CLOSE_GRACE_MS,
-        onBytes: (direction, bytes) => this.supervisor.countViewerBytes(id, direction, bytes),
-        onClosed: (close) => this.left(entry, close),
-        onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),
-      },
-      early,
-    );
-    entry.pipe = pipe;
+    socket.write(switchingProtocols(upstream));
+    const tunnel = new WsTunnel(socket as Socket, upstream.socket, {
+      highWaterMark: PROXY_HIGH_WATER_MARK,
+      closeGraceMs: CLOSE_GRACE_MS,
+      onBytes: (direction, bytes) => this.supervisor.countViewerBytes(id, direction, bytes),
+      onClosed: (close) => this.left(entry, close),
+      onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),
+    });
+    entry.tunnel = tunnel;
     entry.phase = 'open';
     this.logger.log(`viewer attached to ${id} through the proxy`);
     this.supervisor.viewerAttached(id);
-    pipe.start();
+    tunnel.start(viewerHead, upstream.head);
   }
 
-  private left(entry: ProxyEntry, close: PipeClose): void {
+  private left(entry: ProxyEntry, close: TunnelClose): void {
     const record = this.supervisor.get(entry.id);
-    const moved = record ? ` (${record.bytesToServer} bytes to the server, ${record.bytesToViewer} to the viewer)` : '';
-    this.logger.log(`viewer left ${entry.id}: the ${close.initiator} closed with ${close.code}${close.reason ? ` ${JSON.stringify(close.reason)}` : ''}${moved}`);
+    const moved = record ? `; ${record.bytesToServer} bytes to the server, ${record.bytesToViewer} to the viewer` : '';
+    const how = close.initiator === 'proxy' ? `closed by the proxy with ${close.code}` : close.clean ? `the ${close.initiator} closed with ${close.code}` : `the ${close.initiator}'s connection dropped`;
+    this.logger.log(`viewer left ${entry.id}: ${how}${moved}`);
     this.supervisor.viewerDetached(entry.id);
     this.finish(entry);
   }
 
-  /** Gives up on a connection not yet joined: answers the viewer with `status` (if still possible) and drops the server's socket. */
+  /** Gives up on a connection not yet joined: answers the viewer with `status` (if given) and drops the server side. */
   private abandon(entry: ProxyEntry, status?: number, message?: string): void {
-    if (entry.phase === 'done' || entry.phase === 'open') return;
-    const wasUpgrading = entry.phase === 'upgrading';
+    if (entry.phase !== 'connecting') return;
     this.finish(entry);
-    if (status !== undefined && message !== undefined && !wasUpgrading) {
+    entry.attempt?.abort();
+    if (status !== undefined && message !== undefined) {
       this.logger.log(`viewer for ${entry.id} refused with ${status}: ${message}`);
       refuseUpgrade(entry.socket, status, message);
     } else {
       entry.socket.destroy();
     }
-    entry.upstream.terminate();
   }
 
   private finish(entry: ProxyEntry): void {
     entry.phase = 'done';
     if (this.sessions.get(entry.id) === entry) this.sessions.delete(entry.id);
-  }
-
-  private upstreamUrl(wsPort: number, requestUrl: string | undefined): string {
-    const query = requestUrl?.includes('?') ? requestUrl.slice(requestUrl.indexOf('?')) : '';
-    return `${this.upstreamTls ? 'wss' : 'ws'}://127.0.0.1:${wsPort}/${query}`;
-  }
-
-  /** The servers serve wss:// when started with a certificate (through SC_EXTRA_ARGS), like the presenter assumes. */
-  private get upstreamTls(): boolean {
-    return this.config.extraArgs.some((a) => a.startsWith('--ssl-certificate-file'));
-  }
-
-  private upstreamOptions(req: IncomingMessage): ClientOptions {
-    return {
-      perMessageDeflate: false,
-      maxPayload: PROXY_MAX_PAYLOAD_BYTES,
-      autoPong: false,
-      ...CLOSE_TIMEOUT_OPTION,
-      followRedirects: false,
-      origin: req.headers.origin,
-      // An all-zero masking key on this loopback hop: ws then neither copies nor XORs the payload, here or in a
-      // ws-based server. Masking guards intermediaries (proxies, caches) against attacker-chosen bytes (RFC 6455
-      // §10.3); between this process and its own child on 127.0.0.1 there is none. Still a well-formed masked frame.
-      generateMask: zeroMask,
-      // Loopback to our own child, whose certificate names the public host, not 127.0.0.1.
-      ...(this.upstreamTls ? { rejectUnauthorized: false } : {}),
-    };
   }
 }

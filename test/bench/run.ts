@@ -4,6 +4,7 @@
  * `run(): Promise<Array<Record<string, string | number>>>` (and optionally `title`), then list it below.
  */
 import * as simStartup from './sim-startup.bench';
+import * as proxy from './proxy.bench';
 import * as spawnLatency from './spawn-latency.bench';
 
 interface BenchModule {
@@ -14,6 +15,7 @@ interface BenchModule {
 const BENCHMARKS: Array<[name: string, module: BenchModule]> = [
   ['sim-startup', simStartup],
   ['spawn-latency', spawnLatency],
+  ['proxy', proxy],
 ];
 
 async function main(): Promise<void> {
