@@ -29,6 +29,7 @@ const MiB = 1024 * 1024;
 
 interface ProxiedView extends SpawnView {
   connectedAt: string | null;
+  viewerLeftAt: string | null;
   bytesToServer: number;
   bytesToViewer: number;
 }
@@ -74,7 +75,7 @@ describe('WebSocket proxy (e2e)', () => {
     const spawn = await spawnReady(app);
     expect(spawn.proxyEndpoint).toBe(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`);
     expect(spawn.endpoint).toBe(`ws://127.0.0.1:${PORT_BASE}`); // PUBLIC_ENDPOINT defaults to direct
-    expect(spawn).toMatchObject({ state: 'ready', connectedAt: null, bytesToServer: 0, bytesToViewer: 0 });
+    expect(spawn).toMatchObject({ state: 'ready', connectedAt: null, viewerLeftAt: null, bytesToServer: 0, bytesToViewer: 0 });
 
     const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
     const hello = await viewer.next();
@@ -115,6 +116,7 @@ describe('WebSocket proxy (e2e)', () => {
     await waitForProcessGone(spawn.pid!);
     const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
     expect(ended).toMatchObject({ exitCode: 0, endReason: 'the viewer session ended', bytesToServer: sent });
+    expect(Date.parse(ended.viewerLeftAt!)).toBeGreaterThanOrEqual(Date.parse(connected.connectedAt!));
     expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'disconnected', 'exited']);
     expect(app.app.get(PortAllocator).isLeased(PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);

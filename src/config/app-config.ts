@@ -1,9 +1,8 @@
 import { accessSync, constants } from 'fs';
 import * as path from 'path';
 import { ArgvError, OPTION_SPECS, parseArgv } from '../../libs/sc-protocol/src';
+import { REPO_ROOT } from '../common/repo-root';
 
-/** Repository root, resolved from this file both in src/ (ts-jest) and in dist/src/ (built). */
-const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 export const BUNDLED_SIMULATOR = path.join(REPO_ROOT, 'apps/sc-server-sim/bin/ts3d_sc_server');
 export const SIMULATOR_DUMMY_LICENSE = path.join(REPO_ROOT, 'apps/sc-server-sim/dummy-license.txt');
 export const SIMULATOR_SAMPLE_MODELS = path.join(REPO_ROOT, 'apps/sc-server-sim/models');

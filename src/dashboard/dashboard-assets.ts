@@ -1,7 +1,5 @@
 import * as path from 'path';
-
-/** Repository root, resolved from this file both in src/dashboard/ (ts-jest) and in dist/src/dashboard/ (built). */
-const REPO_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+import { REPO_ROOT } from '../common/repo-root';
 
 /**
  * The dashboard's static files. tsc does not copy them into dist/, so both the built and the ts-jest

@@ -27,6 +27,7 @@ export class SpawnPresenter {
       startupMs: record.readyAt === undefined ? null : record.readyAt - record.startedAt,
       lastReportAt: iso(record.lastReportAt),
       connectedAt: iso(record.connectedAt),
+      viewerLeftAt: iso(record.viewerLeftAt),
       endedAt: iso(record.endedAt),
       exitCode: record.exitCode ?? null,
       signal: record.signal ?? null,

@@ -42,6 +42,9 @@ export class SpawnViewDto {
   @ApiPropertyOptional({ nullable: true })
   connectedAt: string | null;
 
+  @ApiPropertyOptional({ nullable: true, description: 'When the proxied viewer went away' })
+  viewerLeftAt: string | null;
+
   @ApiPropertyOptional({ nullable: true })
   endedAt: string | null;
 
