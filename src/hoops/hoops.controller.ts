@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -17,6 +17,7 @@ import { validate, ValidationError } from 'class-validator';
 import type { Request, Response } from 'express';
 import { LIVELINESS_VALUES } from '../../libs/sc-protocol/src';
 import { receiveReport } from '../liveliness/liveliness.controller';
+import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { abortOnClientGone } from '../spawn/spawn.controller';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { SpawnService } from '../spawn/spawn.service';
@@ -88,6 +89,7 @@ export class HoopsController {
 
   @Post('api/spawns/:id')
   @HttpCode(204)
+  @UseGuards(LocalReporterGuard)
   @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })

@@ -1,7 +1,8 @@
-import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isLiveliness, LIVELINESS_VALUES } from '../../libs/sc-protocol/src';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { LocalReporterGuard } from './local-reporter.guard';
 
 /** Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`. */
 @ApiTags('liveliness')
@@ -11,6 +12,8 @@ export class LivelinessController {
 
   @Post(':id')
   @HttpCode(204)
+  @UseGuards(LocalReporterGuard)
+  @ApiForbiddenResponse({ description: 'The report did not come from this machine' })
   @ApiOperation({ summary: 'Liveliness report from a Stream Cache Server (called by the server, not by viewers)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })

@@ -1,0 +1,23 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** Whether a connection comes from this machine: loopback, or one of this host's own addresses talking to itself. */
+export function isLocalConnection(remoteAddress: string | undefined, localAddress: string | undefined): boolean {
+  if (!remoteAddress) return false;
+  return LOOPBACK.test(remoteAddress) || remoteAddress === localAddress;
+}
+
+/**
+ * Liveliness reports come from the servers this service started, all on this machine. A report from elsewhere
+ * could keep a hung server alive or end a session's accounting, so it is refused.
+ */
+@Injectable()
+export class LocalReporterGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const { socket } = context.switchToHttp().getRequest<Request>();
+    if (isLocalConnection(socket.remoteAddress, socket.localAddress)) return true;
+    throw new ForbiddenException('liveliness reports are accepted only from servers on this machine');
+  }
+}
