@@ -234,6 +234,30 @@ describe('WebSocket proxy (e2e)', () => {
     expect((await getSpawn(app.url, spawn.id)).bytesToViewer).toBeGreaterThanOrEqual(count * MiB);
   });
 
+  it('a viewer the server refuses (wrong session token, 1008) frees the session for another viewer: connected, then ready again', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const response = await postSpawn(app.url, { sessionToken: 'right-token' });
+    expect(response.status).toBe(200);
+    const spawn = response.body as ProxiedView;
+
+    const intruder = await connectViewer(spawn.proxyEndpoint, { cleanup });
+    await intruder.send(JSON.stringify({ sessionToken: 'wrong-token' }));
+    expect(await intruder.closed).toMatchObject({ code: 1008 });
+    const afterRefusal = await waitForSpawnState(app.url, spawn.id, 'ready');
+    expect(afterRefusal).toMatchObject({ connectedAt: null, viewerLeftAt: null });
+    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'ready']);
+
+    const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
+    await viewer.send(JSON.stringify({ sessionToken: 'right-token' }));
+    expect(await viewer.nextJson()).toMatchObject({ type: 'hello', id: spawn.id, sessionToken: true });
+    expect((await getSpawn(app.url, spawn.id)).state).toBe('connected');
+    // Still alive well past the ping timeout: the refusal did not mark the session as abandoned.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await getSpawn(app.url, spawn.id)).state).toBe('connected');
+    await viewer.close();
+    await waitForSpawnState(app.url, spawn.id, 'exited');
+  });
+
   it('PUBLIC_ENDPOINT=proxy advertises the proxy path in POST /spawn and in the HOOPS API, and it works', async () => {
     const app = await startTrackedApp(cleanup, { ...ENV, PUBLIC_ENDPOINT: 'proxy' });
     const spawn = await spawnReady(app);

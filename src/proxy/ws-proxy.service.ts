@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
+import { CLOSE_POLICY_VIOLATION } from '../../libs/sc-protocol/src';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';
@@ -240,7 +241,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const moved = record ? `; ${record.bytesToServer} bytes to the server, ${record.bytesToViewer} to the viewer` : '';
     const how = close.initiator === 'proxy' ? `closed by the proxy with ${close.code}` : close.clean ? `the ${close.initiator} closed with ${close.code}` : `the ${close.initiator}'s connection dropped`;
     this.logger.log(`viewer left ${entry.id}: ${how}${moved}`);
-    this.supervisor.viewerDetached(entry.id);
+    // 1008 from the server refuses this viewer (e.g. a wrong session token) but not the session: another may come.
+    if (close.initiator === 'server' && close.code === CLOSE_POLICY_VIOLATION) this.supervisor.viewerRefused(entry.id);
+    else this.supervisor.viewerDetached(entry.id);
     this.finish(entry);
   }
 

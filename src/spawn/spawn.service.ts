@@ -59,7 +59,7 @@ export class SpawnService {
   private async lostPortRace(error: unknown): Promise<boolean> {
     if (!(error instanceof SpawnNotReadyError)) return false;
     const { record } = error;
-    if (record.state !== 'failed' || record.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
+    if (error.reason !== 'failed' || record.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
     return this.ports.confirmBusy(record.spec.wsPort);
   }
 
@@ -71,15 +71,17 @@ export class SpawnService {
         : new RetryableHttpException(error.message, RETRY_AFTER_AT_CAPACITY_S);
     }
     if (error instanceof SpawnNotReadyError) {
-      const { record } = error;
       if (this.supervisor.isShuttingDown) {
         return new RetryableHttpException('the service is shutting down; try another server', RETRY_AFTER_SHUTTING_DOWN_S);
       }
-      if (record.state === 'failed') return new BadGatewayException(error.message);
-      if (record.readyAt === undefined && record.endReason?.startsWith('the server did not report ready')) {
-        return new GatewayTimeoutException(`${error.message}; it was stopped`);
+      switch (error.reason) {
+        case 'failed':
+          return new BadGatewayException(error.message);
+        case 'timed_out':
+          return new GatewayTimeoutException(`${error.message}; it was stopped`);
+        case 'stopped':
+          return new ConflictException(`the spawn was stopped before it was ready: ${error.message}`);
       }
-      return new ConflictException(`the spawn was stopped before it was ready: ${error.message}`);
     }
     return error;
   }

@@ -18,6 +18,9 @@ export interface ProcessEnd {
 
 export interface LaunchHandlers {
   onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /** The process is gone; its last output may still be on the way (onExit follows once it is read). */
+  onProcessGone?(): void;
+  /** The process is gone and its output read (or given up on). */
   onExit(end: ProcessEnd): void;
 }
 
@@ -55,6 +58,7 @@ export class ChildProcessLauncher extends ProcessLauncher {
       handlers.onExit(result);
     };
     child.once('exit', (code, signal) => {
+      handlers.onProcessGone?.();
       // Nothing the server started may outlive it: kill what is left of its group. That also closes the
       // pipes a grandchild inherited, so 'close' (all output read) follows promptly.
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');

@@ -27,6 +27,8 @@ export class SpawnRecord {
   stateChangedAt: number;
   stopRequestedAt?: number;
   sigkillSentAt?: number;
+  /** Set the moment the process is gone, before its last output is read and the exit is handled. */
+  processGoneAt?: number;
   endedAt?: number;
   exitCode?: number | null;
   signal?: string | null;

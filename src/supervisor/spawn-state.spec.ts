@@ -24,6 +24,7 @@ const EXPECTED_ALLOWED: ReadonlyArray<[SpawnState, SpawnState]> = [
   ['ready', 'unresponsive'],
   ['ready', 'terminating'],
   ['ready', 'exited'],
+  ['connected', 'ready'],
   ['connected', 'disconnected'],
   ['connected', 'unresponsive'],
   ['connected', 'terminating'],

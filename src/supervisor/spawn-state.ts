@@ -18,7 +18,7 @@ export type SpawnState = (typeof SPAWN_STATES)[number];
 /**
  * starting     launched, waiting for `ready`
  * ready        reported ready; the viewer may connect
- * connected    a viewer is attached (seen through the proxy)
+ * connected    a viewer is attached (seen through the proxy); back to ready if the server refused it
  * disconnected reported `disconnect`; about to exit
  * unresponsive no report within PING_TIMEOUT_S; about to be stopped
  * timed_out    no `ready` within SPAWN_READY_TIMEOUT_S; about to be stopped
@@ -29,7 +29,7 @@ export type SpawnState = (typeof SPAWN_STATES)[number];
 export const SPAWN_TRANSITIONS: Readonly<Record<SpawnState, readonly SpawnState[]>> = {
   starting: ['ready', 'timed_out', 'terminating', 'failed'],
   ready: ['connected', 'disconnected', 'unresponsive', 'terminating', 'exited'],
-  connected: ['disconnected', 'unresponsive', 'terminating', 'exited'],
+  connected: ['ready', 'disconnected', 'unresponsive', 'terminating', 'exited'],
   disconnected: ['terminating', 'exited'],
   unresponsive: ['terminating', 'exited'],
   timed_out: ['terminating', 'exited'],

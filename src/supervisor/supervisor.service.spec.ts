@@ -300,6 +300,25 @@ describe('SupervisorService', () => {
   });
 
   describe('sweep', () => {
+    it('leaves alone a spawn whose process is gone while its last output is read: an exit just before the timeout stays a failure', async () => {
+      const { supervisor, clock, launch } = await setup({ SPAWN_READY_TIMEOUT_S: '10' });
+      const { record, process } = await launch();
+      const waiting = outcome(supervisor.waitUntilReady(record.id));
+      clock.advance(9990);
+      process.gone();
+      clock.advance(500);
+      supervisor.sweep();
+      expect(record.state).toBe('starting');
+      expect(process.signals).toEqual([]);
+      process.line('stderr', 'license rejected');
+      process.exit(6);
+      expect(record.state).toBe('failed');
+      const { error } = await waiting;
+      expect(error).toMatchObject({ reason: 'failed' });
+      expect((error as Error).message).toContain('exit code 6 (invalid license)');
+      expect((error as Error).message).toContain('license rejected');
+    });
+
     it('no ready within SPAWN_READY_TIMEOUT_S: timed_out, terminating with SIGTERM to the group, SIGKILL after KILL_GRACE_S, again if it survives', async () => {
       const { supervisor, clock, launch, events, ports } = await setup({ SPAWN_READY_TIMEOUT_S: '10', KILL_GRACE_S: '2' });
       const { record, process } = await launch();

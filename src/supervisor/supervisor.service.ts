@@ -9,8 +9,8 @@ import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
-import { assertTransition, isTerminal, SPAWN_STATES, SpawnState } from './spawn-state';
-import { NoCapacityError, SpawnNotReadyError } from './supervisor.errors';
+import { assertTransition, SPAWN_STATES, SpawnState } from './spawn-state';
+import { NoCapacityError, NotReadyCause, SpawnNotReadyError } from './supervisor.errors';
 
 export const ENDED_SPAWNS_KEPT = 100;
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
@@ -126,6 +126,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     try {
       entry.process = this.launcher.launch(command, {
         onLine: (stream, line) => this.captureLine(record, stream, line),
+        onProcessGone: () => (record.processGoneAt = this.clock.now()),
         onExit: (end) => this.handleExit(spec.id, end),
       });
     } catch (error) {
@@ -144,7 +145,8 @@ export class SupervisorService implements BeforeApplicationShutdown {
     if (!record) return Promise.reject(new Error(`unknown spawn ${id}`));
     if (record.state === 'ready' || record.state === 'connected') return Promise.resolve(record);
     if (!entry || record.state !== 'starting') {
-      return Promise.reject(new SpawnNotReadyError(record, record.endReason ?? `spawn is ${record.state}`));
+      const cause = record.state === 'failed' ? 'failed' : 'stopped';
+      return Promise.reject(new SpawnNotReadyError(record, cause, record.endReason ?? `spawn is ${record.state}`));
     }
     return new Promise<SpawnRecord>((resolve, reject) => {
       const onAbort = () => this.stop(id, 'the client went away before the server was ready');
@@ -181,6 +183,14 @@ export class SupervisorService implements BeforeApplicationShutdown {
     this.transition(entry, 'connected', 'a viewer attached through the proxy');
   }
 
+  /** The server turned the proxied viewer away (wrong session token): it keeps waiting for a valid viewer. */
+  viewerRefused(id: string): void {
+    const entry = this.live.get(id);
+    if (entry?.record.state !== 'connected') return;
+    entry.record.connectedAt = undefined;
+    this.transition(entry, 'ready', 'the server refused the viewer (policy violation); waiting for another');
+  }
+
   /** The proxied viewer left; the server should report disconnect and exit (sweep() stops it if it does not). */
   viewerDetached(id: string): void {
     const record = this.live.get(id)?.record;
@@ -211,6 +221,8 @@ export class SupervisorService implements BeforeApplicationShutdown {
     const { readyTimeoutS, pingTimeoutS, killGraceS } = this.config;
     for (const entry of [...this.live.values()]) {
       const record = entry.record;
+      // Its exit is being handled: neither a timeout nor a signal applies any more.
+      if (record.processGoneAt !== undefined) continue;
       const since = (t: number | undefined) => (now - (t ?? record.startedAt)) / 1000;
       switch (record.state) {
         case 'starting':
@@ -328,7 +340,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     const waiters = entry.waiters.splice(0);
     for (const waiter of waiters) {
       if (to === 'ready') waiter.resolve(record);
-      else waiter.reject(new SpawnNotReadyError(record, record.endReason ?? detail ?? `spawn is ${to}`));
+      else waiter.reject(new SpawnNotReadyError(record, notReadyCause(to), record.endReason ?? detail ?? `spawn is ${to}`));
     }
   }
 
@@ -339,6 +351,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   }
 }
 
-export function isLive(record: SpawnRecord): boolean {
-  return !isTerminal(record.state);
+function notReadyCause(leftStartingFor: SpawnState): NotReadyCause {
+  if (leftStartingFor === 'failed' || leftStartingFor === 'timed_out') return leftStartingFor;
+  return 'stopped';
 }

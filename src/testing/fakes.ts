@@ -46,6 +46,7 @@ export class FakePortProbe extends PortProbe {
 export class FakeProcess implements LaunchedProcess {
   readonly signals: NodeJS.Signals[] = [];
   exited = false;
+  private goneOnly = false;
   readonly options: ScServerOptions;
   constructor(
     readonly pid: number,
@@ -76,9 +77,18 @@ export class FakeProcess implements LaunchedProcess {
   }
 
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
-    if (this.exited) throw new Error(`fake process ${this.pid} exited twice`);
-    this.exited = true;
+    if (this.exited && !this.goneOnly) throw new Error(`fake process ${this.pid} exited twice`);
+    this.gone();
+    this.goneOnly = false;
     this.handlers.onExit({ code, signal });
+  }
+
+  /** The process is gone but its last output not yet read: exit() is still to come. */
+  gone(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.goneOnly = true;
+    this.handlers.onProcessGone?.();
   }
 
   failToStart(error: Error): void {
