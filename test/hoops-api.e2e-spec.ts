@@ -27,6 +27,7 @@ import { openSse } from './support/sse-client';
 import { makeTempDir } from './support/temp';
 import { connectViewer, type ViewerClient } from './support/viewer-client';
 import { waitFor } from './support/wait';
+import { RETRY_AFTER_AT_CAPACITY_S } from '../src/spawn/spawn.service';
 
 /** This file's WebSocket port ranges (the events e2e file uses 59100-59199). */
 const PORT_BASE = 59000;
@@ -324,10 +325,10 @@ describe('HOOPS Server spawning API (e2e)', () => {
       const first = readSpawnAnswer(await serverConnectionStart(app.url));
       const second = await serverConnectionStart(app.url);
       expectFailed(second, 503, /slot/);
-      expect(Number(second.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(second.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
       const legacy = await legacyBrokerStart(app.url, {});
       expectFailed(legacy, 503);
-      expect(legacy.headers['retry-after']).toBeDefined();
+      expect(Number(legacy.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
       expect(app.supervisor.list().map((r) => r.id)).toEqual([first.serviceId]);
       expect((await getSpawn(app.url, first.serviceId)).state).toBe('ready');
     });

@@ -9,6 +9,7 @@ import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from '
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { grandchildPidsIn, isGone, postSpawn, procStat, type SpawnView } from './support/spawner-e2e';
 import { waitFor } from './support/wait';
+import { RETRY_AFTER_SHUTTING_DOWN_S } from '../src/spawn/spawn.service';
 
 const PORT_BASE = 56600;
 const KILL_GRACE_S = 1.5;
@@ -67,7 +68,7 @@ describe('service shutdown (e2e, real process)', () => {
     expect(readyStatus).toBe(503);
     const refused = await request(service.url).post('/spawn').send({}).timeout(1000);
     expect(refused.status).toBe(503);
-    expect(refused.headers['retry-after']).toBeDefined();
+    expect(Number(refused.headers['retry-after'])).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
     expect(refused.body.message).toMatch(/shutting down/);
 
     const exit = await service.exited;
@@ -103,7 +104,7 @@ describe('service shutdown (e2e, real process)', () => {
     signalProcess(service.child.pid!, 'SIGTERM');
     const response = await pending;
     expect(response.status).toBe(503);
-    expect(response.headers['retry-after']).toBeDefined();
+    expect(Number(response.headers['retry-after'])).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
     expect(response.body.message).toMatch(/shutting down/);
     expect(await service.exited).toEqual({ code: 0, signal: null });
     await waitFor(() => isGone(listed.pid!), 1000, { description: `spawn process ${listed.pid} to be gone` });

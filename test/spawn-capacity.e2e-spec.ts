@@ -27,6 +27,7 @@ import { SIM_EXECUTABLE } from './support/simulator';
 import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
+import { RETRY_AFTER_AT_CAPACITY_S } from '../src/spawn/spawn.service';
 
 const PORT_BASE = 56200;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
@@ -45,7 +46,7 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const elapsed = Date.now() - started;
     expect(third.status).toBe(503);
     expect(elapsed).toBeLessThan(1000);
-    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(third.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
     expect(third.body.message).toMatch(/all 2 spawn slots are in use/);
     expect(app.knownPids()).toHaveLength(2); // nothing was started for it
 
@@ -84,7 +85,7 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const responses = await Promise.all(Array.from({ length: 8 }, () => postSpawn(app.url, {})));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503, 503]);
-    for (const refused of responses.filter((r) => r.status === 503)) expect(refused.headers['retry-after']).toBeDefined();
+    for (const refused of responses.filter((r) => r.status === 503)) expect(Number(refused.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
     const pids = app.knownPids();
     expect(pids).toHaveLength(5);
     expect(pids.filter((pid) => !isGone(pid))).toHaveLength(5);
@@ -101,7 +102,7 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const second = await postSpawn(app.url, {});
     expect(Date.now() - started).toBeLessThan(1000);
     expect(second.status).toBe(503);
-    expect(second.headers['retry-after']).toBeDefined();
+    expect(Number(second.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
     expect(second.body.message).toMatch(/no free WebSocket port/);
     expect((await request(app.url).get('/health/ready')).status).toBe(503);
     await request(app.url).delete(`/spawns/${first.body.id}`).expect(202);

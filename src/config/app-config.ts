@@ -28,6 +28,8 @@ export class AppConfig {
   allowedModelRoots: string[];
   workspaceDir?: string;
   extraArgs: string[];
+  /** The servers serve wss:// (SC_EXTRA_ARGS gives them a certificate). */
+  serversUseTls: boolean;
 
   portBase: number;
   portCount: number;
@@ -174,6 +176,7 @@ export function parseAppConfig(env: Env): AppConfig {
   const workspace = read.string('SC_WORKSPACE_DIR');
   config.workspaceDir = workspace ? path.resolve(workspace) : undefined;
   config.extraArgs = parseExtraArgs(read);
+  config.serversUseTls = parseArgv(config.extraArgs).sslCertificateFile !== undefined;
 
   config.maxSpawns = read.int('SC_MAX_SPAWNS', 32, 1, 10000);
   config.portBase = read.int('SC_PORT_BASE', 55000, 1, 65535);

@@ -1,5 +1,8 @@
 import type { Response } from 'express';
 
+/** A subscriber with this much unread is not reading: its stream is closed rather than buffered without bound. */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
+
 /** A text/event-stream response: JSON events, comment keep-alives, and cleanup exactly once. */
 export class EventStream {
   private readonly keepAlive: NodeJS.Timeout;
@@ -18,7 +21,7 @@ export class EventStream {
     response.setHeader('X-Accel-Buffering', 'no');
     response.flushHeaders();
     response.write(': connected\n\n');
-    this.keepAlive = setInterval(() => this.response.write(': keep-alive\n\n'), keepAliveMs);
+    this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveMs);
     response.on('close', () => this.close());
   }
 
@@ -28,8 +31,17 @@ export class EventStream {
   }
 
   send(data: unknown): void {
+    this.write(`data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private write(chunk: string): void {
     if (this.closed) return;
-    this.response.write(`data: ${JSON.stringify(data)}\n\n`);
+    if (this.response.writableLength > MAX_UNREAD_BYTES) {
+      this.response.destroy();
+      this.close();
+      return;
+    }
+    this.response.write(chunk);
   }
 
   /** Ends the stream (the subscriber went away, or there is nothing more to say). Idempotent. */

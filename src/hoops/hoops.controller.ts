@@ -53,6 +53,7 @@ export class HoopsController {
   @ApiServiceUnavailableResponse({ type: HoopsFailureDto, description: 'No free slot or port, or shutting down (Retry-After)' })
   @ApiGatewayTimeoutResponse({ type: HoopsFailureDto, description: 'The server was not ready in time and was stopped' })
   async spawn(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<HoopsSpawnOkDto> {
+    const clientGone = abortOnClientGone(response);
     const dto = await parseHoopsSpawn(body);
     const params = dto.params ?? {};
     const rendererType = dto.class === 'ssr_session' ? 'ssr' : 'csr';
@@ -60,7 +61,7 @@ export class HoopsController {
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
     const record = await this.spawns.spawnReady(
       { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs },
-      abortOnClientGone(response),
+      clientGone,
     );
     return { result: 'ok', serviceId: record.id, endpoints: { ws: this.presenter.endpointsOf(record, request).advertised } };
   }

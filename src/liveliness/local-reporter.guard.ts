@@ -16,8 +16,10 @@ export function isLocalConnection(remoteAddress: string | undefined, localAddres
 @Injectable()
 export class LocalReporterGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const { socket } = context.switchToHttp().getRequest<Request>();
-    if (isLocalConnection(socket.remoteAddress, socket.localAddress)) return true;
+    const { socket, headers } = context.switchToHttp().getRequest<Request>();
+    // A reverse proxy on this machine makes every client look local; servers never come through one.
+    const forwarded = headers['x-forwarded-for'] !== undefined || headers['forwarded'] !== undefined;
+    if (!forwarded && isLocalConnection(socket.remoteAddress, socket.localAddress)) return true;
     throw new ForbiddenException('liveliness reports are accepted only from servers on this machine');
   }
 }

@@ -3,12 +3,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { CLOSE_POLICY_VIOLATION } from '../../libs/sc-protocol/src';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '../../libs/sc-protocol/src';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';
 import { openUpstream, UpstreamError, type UpstreamAttempt, type UpstreamSocket } from './ws-upstream';
-import { CLOSE_GOING_AWAY, WsTunnel, type TunnelClose } from './ws-tunnel';
+import { WsTunnel, type TunnelClose } from './ws-tunnel';
 
 /** A side is paused while more than this waits to be written to the other side (then resumed once written). */
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
@@ -196,7 +196,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     entry.attempt = openUpstream({
       port: record.spec.wsPort,
-      tls: this.config.extraArgs.some((a) => a.startsWith('--ssl-certificate-file')),
+      tls: this.config.serversUseTls,
       path: `/${query}`,
       viewer: req,
       timeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS,

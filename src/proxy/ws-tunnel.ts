@@ -7,7 +7,6 @@ export type TunnelSide = 'viewer' | 'server';
 
 /** Close code the proxy sends itself when one side's connection drops without a close frame (1006 cannot be sent). */
 export const CLOSE_CONNECTION_LOST = 1011;
-export const CLOSE_GOING_AWAY = 1001;
 const CLOSE_ABNORMAL = 1006;
 
 export interface TunnelClose {

@@ -48,7 +48,7 @@ export class SpawnPresenter {
 
   private schemeOf(request: Request): 'ws' | 'wss' {
     if (this.config.publicScheme) return this.config.publicScheme;
-    if (this.config.extraArgs.some((a) => a.startsWith('--ssl-certificate-file'))) return 'wss';
+    if (this.config.serversUseTls) return 'wss';
     if (this.config.trustForwardedProto) {
       const forwarded = String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
       if (forwarded === 'https' || forwarded === 'wss') return 'wss';

@@ -8,7 +8,16 @@ export abstract class LivelinessEndpoint {
   abstract baseUrl(): string;
 }
 
-const LOOPBACK_REACHABLE = new Set(['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost']);
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/**
+ * The URL of this service's own listener as a local process reaches it: loopback when it listens on every
+ * interface, otherwise the very address it is bound to (e.g. ::1, or one interface's IP).
+ */
+export function livelinessBaseUrl(boundAddress: string, port: number): string {
+  const host = WILDCARDS.has(boundAddress) ? '127.0.0.1' : boundAddress;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/liveliness`;
+}
 
 /** The service's own HTTP listener, read after listen() so an ephemeral PORT=0 works too. */
 @Injectable()
@@ -21,10 +30,8 @@ export class HttpLivelinessEndpoint extends LivelinessEndpoint {
   }
 
   baseUrl(): string {
-    const address = this.adapterHost.httpAdapter?.getHttpServer()?.address() as AddressInfo | null;
-    const port = address?.port ?? this.config.port;
-    const host = LOOPBACK_REACHABLE.has(this.config.host) ? '127.0.0.1' : this.config.host;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
-    return `http://${hostPart}:${port}/liveliness`;
+    const address = this.adapterHost.httpAdapter?.getHttpServer()?.address() as AddressInfo | string | null;
+    if (address && typeof address === 'object') return livelinessBaseUrl(address.address, address.port);
+    return livelinessBaseUrl(this.config.host, this.config.port);
   }
 }

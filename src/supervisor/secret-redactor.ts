@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { readFileSync } from 'fs';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
 
 const MAX_LICENSE_FILE_BYTES = 64 * 1024;
 const MIN_SECRET_LENGTH = 4;
@@ -12,7 +12,7 @@ export class SecretRedactor {
 
   constructor(config: AppConfig) {
     const secrets = [config.license ?? ''];
-    if (config.licenseFile && !config.usingSimulator) {
+    if (config.licenseFile && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
       try {
         const contents = readFileSync(config.licenseFile, 'utf8').slice(0, MAX_LICENSE_FILE_BYTES);
         secrets.push(contents.trim(), ...contents.split(/\r?\n/).map((line) => line.trim()));

@@ -1,4 +1,4 @@
-import { SC_EXIT_CODES, exitCodeMeaning, type ScHello } from '../../../libs/sc-protocol/src';
+import { CLOSE_GOING_AWAY, SC_EXIT_CODES, exitCodeMeaning, type ScHello } from '../../../libs/sc-protocol/src';
 import { ignoresInitialUse } from './faults';
 import { LivelinessReporter, REPORT_TIMEOUT_MS } from './liveliness-reporter';
 import { findModel } from './model-lookup';
@@ -12,7 +12,6 @@ export const SIGNAL_SHUTDOWN_BUDGET_MS = 1000;
 /** How long a normal shutdown waits for the viewer's closing handshake. */
 const VIEWER_CLOSE_WAIT_MS = 300;
 /** WebSocket close code for "going away": the server is shutting down. */
-const CLOSE_GOING_AWAY = 1001;
 
 /** One simulated ts3d_sc_server process: a viewer WebSocket, liveliness reports and the injected faults. */
 export class Simulator {
