@@ -17,7 +17,7 @@ import { waitFor } from './support/wait';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
-const PORT_BASE = 57500;
+const PORT_BASE = 22500;
 const PORT_COUNT = 4;
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };

@@ -15,8 +15,8 @@ import { waitForProcessGone, waitForSpawnState } from './support/spawner-e2e';
 import { openSse, type SseClient } from './support/sse-client';
 import { waitFor, withTimeout } from './support/wait';
 
-/** This file's WebSocket port range (the HOOPS API e2e file uses 59000-59099). */
-const PORT_BASE = 59100;
+/** This file's WebSocket port range (the HOOPS API e2e file uses 23000-23099). */
+const PORT_BASE = 23100;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE), SC_PORT_COUNT: '40' };
 const ORIGIN = 'http://viewer-app.example';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';

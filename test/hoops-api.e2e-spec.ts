@@ -29,10 +29,10 @@ import { connectViewer, type ViewerClient } from './support/viewer-client';
 import { waitFor } from './support/wait';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../src/spawn/spawn.service';
 
-/** This file's WebSocket port ranges (the events e2e file uses 59100-59199). */
-const PORT_BASE = 59000;
+/** This file's WebSocket port ranges (the events e2e file uses 23100-23199). */
+const PORT_BASE = 23000;
 const PORT_COUNT = 40;
-const SERVICE_PORT_BASE = 59050;
+const SERVICE_PORT_BASE = 23050;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE), SC_PORT_COUNT: String(PORT_COUNT) };
 
 const BROWSER_ORIGIN = 'http://viewer-app.example:8080';
@@ -600,7 +600,7 @@ describe('HOOPS Server spawning API (e2e)', () => {
     async function servicePort(): Promise<number> {
       for (;;) {
         const port = await freePort();
-        if (port < 59000 || port > 59199) return port;
+        if (port < 23000 || port > 23199) return port;
       }
     }
 

@@ -23,7 +23,7 @@ import {
 import { connectViewer, ViewerRefusedError, type ViewerClient } from './support/viewer-client';
 import { waitFor } from './support/wait';
 
-const PORT_BASE = 57000;
+const PORT_BASE = 22000;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
 const MiB = 1024 * 1024;
 

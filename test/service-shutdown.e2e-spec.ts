@@ -11,7 +11,7 @@ import { grandchildPidsIn, isGone, postSpawn, procStat, type SpawnView } from '.
 import { waitFor } from './support/wait';
 import { RETRY_AFTER_SHUTTING_DOWN_S } from '../src/spawn/spawn.service';
 
-const PORT_BASE = 56600;
+const PORT_BASE = 21600;
 const KILL_GRACE_S = 1.5;
 
 describe('service shutdown (e2e, real process)', () => {

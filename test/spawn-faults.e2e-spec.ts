@@ -21,7 +21,7 @@ import {
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
 
-const PORT_BASE = 56400;
+const PORT_BASE = 21400;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
 const READY_TIMEOUT_S = Number(FAST_TIMINGS.SPAWN_READY_TIMEOUT_S);
 const KILL_GRACE_S = Number(FAST_TIMINGS.KILL_GRACE_S);

@@ -27,7 +27,7 @@ import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
 
-const PORT_BASE = 56000;
+const PORT_BASE = 21000;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
 
 describe('spawn lifecycle (e2e)', () => {

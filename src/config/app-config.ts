@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ArgvError, OPTION_SPECS, parseArgv } from '../../libs/sc-protocol/src';
 import { REPO_ROOT } from '../common/repo-root';
@@ -27,6 +28,10 @@ export class AppConfig {
   modelDirs: string[];
   allowedModelRoots: string[];
   workspaceDir?: string;
+  /** Where the list of running servers is kept, so a restart after a crash can stop the orphans; unset: not kept. */
+  stateDir?: string;
+  /** The state folder is the per-port default in the temp folder, removed whenever no server runs. */
+  stateDirIsDefault: boolean;
   extraArgs: string[];
   /** The servers serve wss:// (SC_EXTRA_ARGS gives them a certificate). */
   serversUseTls: boolean;
@@ -175,6 +180,11 @@ export function parseAppConfig(env: Env): AppConfig {
   config.allowedModelRoots = roots.length > 0 ? roots : [...config.modelDirs];
   const workspace = read.string('SC_WORKSPACE_DIR');
   config.workspaceDir = workspace ? path.resolve(workspace) : undefined;
+  const stateDir = read.string('SC_STATE_DIR');
+  // An ephemeral PORT (0) names no stable instance, so without an explicit SC_STATE_DIR nothing is kept.
+  config.stateDirIsDefault = !stateDir && config.port !== 0;
+  if (stateDir) config.stateDir = path.resolve(stateDir);
+  else if (config.stateDirIsDefault) config.stateDir = path.join(os.tmpdir(), `sc-spawner-${config.port}`);
   config.extraArgs = parseExtraArgs(read);
   config.serversUseTls = parseArgv(config.extraArgs).sslCertificateFile !== undefined;
 

@@ -22,7 +22,7 @@ const DEFAULT_ENV = {
 
 async function setup(env: Record<string, string> = {}) {
   const config = parseAppConfig({ ...DEFAULT_ENV, ...env });
-  const { moduleRef, clock, probe, launcher } = await supervisorTestingModule(config, { livelinessBaseUrl: LIVELINESS_BASE });
+  const { moduleRef, clock, probe, launcher, journal } = await supervisorTestingModule(config, { livelinessBaseUrl: LIVELINESS_BASE });
   const supervisor = moduleRef.get(SupervisorService);
   const ports = moduleRef.get(PortAllocator);
   const events: SpawnEvent[] = [];
@@ -40,7 +40,7 @@ async function setup(env: Record<string, string> = {}) {
     return spawned;
   };
   const statesOf = (id: string) => events.filter((e) => e.id === id).map((e) => e.state);
-  return { config, clock, probe, launcher, supervisor, ports, events, launch, launchReady, statesOf };
+  return { config, clock, probe, launcher, journal, supervisor, ports, events, launch, launchReady, statesOf };
 }
 
 /** Settles a promise into a value or an error, for asserting on rejections with full access to the error. */
@@ -296,6 +296,24 @@ describe('SupervisorService', () => {
       controller.abort();
       expect(record.state).toBe('ready');
       expect(process.signals).toEqual([]);
+    });
+  });
+
+  describe('journal of running servers', () => {
+    it('lists every launched server with its pid and port, and drops each once it has exited', async () => {
+      const { supervisor, launch, journal } = await setup();
+      const a = await launch({ id: 'spawn-a' });
+      const b = await launch({ id: 'spawn-b' });
+      expect(journal.entries).toEqual([
+        { id: 'spawn-a', pid: a.process.pid, wsPort: a.record.spec.wsPort },
+        { id: 'spawn-b', pid: b.process.pid, wsPort: b.record.spec.wsPort },
+      ]);
+      supervisor.stop('spawn-a', 'test');
+      expect(journal.entries).toHaveLength(2); // still running until it exits
+      a.process.exit(0);
+      expect(journal.entries).toEqual([{ id: 'spawn-b', pid: b.process.pid, wsPort: b.record.spec.wsPort }]);
+      b.process.exit(1);
+      expect(journal.entries).toEqual([]);
     });
   });
 

@@ -8,6 +8,7 @@ import { LaunchCommand, LaunchedProcess, ProcessEnd, ProcessLauncher } from './p
 import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
+import { SpawnJournal } from './spawn-journal';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { assertTransition, SPAWN_STATES, SpawnState } from './spawn-state';
 import { NoCapacityError, NotReadyCause, SpawnNotReadyError } from './supervisor.errors';
@@ -53,6 +54,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly events: SpawnEvents,
     private readonly livelinessEndpoint: LivelinessEndpoint,
     private readonly redactor: SecretRedactor,
+    private readonly journal: SpawnJournal,
   ) {}
 
   get isShuttingDown(): boolean {
@@ -135,6 +137,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
       return record;
     }
     record.pid = entry.process.pid;
+    this.saveJournal();
     return record;
   }
 
@@ -322,10 +325,18 @@ export class SupervisorService implements BeforeApplicationShutdown {
       this.transition(entry, 'exited', how);
     }
     this.live.delete(id);
+    this.saveJournal();
     this.ports.release(record.spec.wsPort);
     this.ended.set(id, record);
     while (this.ended.size > ENDED_SPAWNS_KEPT) this.ended.delete(this.ended.keys().next().value!);
     for (const listener of [...this.exitListeners]) listener();
+  }
+
+  private saveJournal(): void {
+    const entries = [...this.live.values()]
+      .filter(({ record }) => record.pid !== undefined)
+      .map(({ record }) => ({ id: record.id, pid: record.pid!, wsPort: record.spec.wsPort }));
+    this.journal.save(entries);
   }
 
   private transition(entry: LiveSpawn, to: SpawnState, detail?: string): void {

@@ -14,6 +14,8 @@ import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from 
 import { SecretRedactor } from '../supervisor/secret-redactor';
 import { SpawnEvents } from '../supervisor/spawn-events';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { ProcessTable } from '../supervisor/process-table';
+import { JournalEntry, SpawnJournal } from '../supervisor/spawn-journal';
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {
@@ -137,7 +139,34 @@ export const exitOn =
 
 export const LIVELINESS_BASE_URL = 'http://127.0.0.1:11182/liveliness';
 
+/** Keeps the journal in memory; `saved` has every list the supervisor wrote, in order. */
+export class MemorySpawnJournal extends SpawnJournal {
+  readonly saved: JournalEntry[][] = [];
+  entries: JournalEntry[] = [];
+  save(entries: readonly JournalEntry[]): void {
+    this.entries = [...entries];
+    this.saved.push(this.entries);
+  }
+  load(): JournalEntry[] {
+    return [...this.entries];
+  }
+}
+
+/** A process table the test fills in: pid -> argv; records the groups it was asked to kill. */
+export class FakeProcessTable extends ProcessTable {
+  readonly commandLines = new Map<number, string[]>();
+  readonly killed: Array<[number, NodeJS.Signals]> = [];
+  commandLine(pid: number): string[] | undefined {
+    return this.commandLines.get(pid);
+  }
+  killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+    this.killed.push([pgid, signal]);
+    return this.commandLines.delete(pgid);
+  }
+}
+
 export interface SupervisorTestingOverrides {
+  journal?: MemorySpawnJournal;
   clock?: FakeClock;
   probe?: FakePortProbe;
   launcher?: FakeLauncher;
@@ -155,6 +184,7 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
   const probe = overrides.probe ?? new FakePortProbe();
   const launcher = overrides.launcher ?? new FakeLauncher();
   const livelinessBaseUrl = overrides.livelinessBaseUrl ?? LIVELINESS_BASE_URL;
+  const journal = overrides.journal ?? new MemorySpawnJournal();
   const moduleRef: TestingModule = await Test.createTestingModule({
     providers: [
       ...(overrides.providers ?? []),
@@ -167,10 +197,11 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
       { provide: PortProbe, useValue: probe },
       { provide: ProcessLauncher, useValue: launcher },
       { provide: LivelinessEndpoint, useValue: { baseUrl: () => livelinessBaseUrl } },
+      { provide: SpawnJournal, useValue: journal },
     ],
   }).compile();
   Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
-  return { moduleRef, clock, probe, launcher };
+  return { moduleRef, clock, probe, launcher, journal };
 }
 
 /** Lets pending setImmediate callbacks (and the promise jobs before them) run. */

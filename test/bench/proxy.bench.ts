@@ -25,7 +25,7 @@ const WINDOW = 8;
 const PINGS = 2000;
 const PING_WARMUP = 200;
 const PING_BYTES = 32;
-const PORT_BASE = 57500;
+const PORT_BASE = 24800;
 
 const TARGET_THROUGHPUT_RATIO = 0.8;
 const TARGET_ADDED_LATENCY_MS = 0.3;

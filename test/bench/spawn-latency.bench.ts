@@ -30,8 +30,8 @@ const SERVICE_MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 const SAMPLES = Number(process.env.BENCH_SPAWN_SAMPLES ?? 50);
 const WARMUP = 3;
 /** Own port ranges, away from the e2e suites'. */
-const SERVICE_PORT_BASE = 57000;
-const BARE_PORT_BASE = 57400;
+const SERVICE_PORT_BASE = 24000;
+const BARE_PORT_BASE = 24400;
 
 export async function run(): Promise<Array<Record<string, string | number>>> {
   return withCleanup(async (cleanup) => {
