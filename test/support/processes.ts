@@ -6,7 +6,7 @@ import { waitFor, withTimeout } from './wait';
  * Process state from /proc/<pid>/stat: the fields after the command name, which may itself contain
  * spaces and parentheses. Undefined when there is no such process (or no /proc).
  */
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
+export function procStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -14,7 +14,7 @@ function procStat(pid: number): { state: string; pgrp: number } | undefined {
     return undefined;
   }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], pgrp: Number(fields[2]) };
+  return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]) };
 }
 
 function isDeadState(state: string): boolean {

@@ -12,6 +12,8 @@ import type { SpawnViewDto } from '../../src/spawn/dto/spawn-view.dto';
 import { SpawnEvents, type SpawnEvent } from '../../src/supervisor/spawn-events';
 import { SupervisorService } from '../../src/supervisor/supervisor.service';
 import { Cleanup, isProcessAlive, isProcessGroupAlive, signalProcess } from './processes';
+
+export { procStat } from './processes';
 import { startApp, type RunningApp } from './spawner-app';
 import { waitFor } from './wait';
 
@@ -116,17 +118,6 @@ export function waitForProcessGone(pid: number, timeoutMs = 5000): Promise<true>
   return waitFor(() => isGone(pid), timeoutMs, {
     description: () => `process ${pid} and its group to be gone (alive: ${isProcessAlive(pid)}, group alive: ${isProcessGroupAlive(pid)})`,
   });
-}
-
-/** Process group id and state of a live process, from /proc/<pid>/stat; undefined when there is no such process. */
-export function procStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The argv of a running process, from /proc/<pid>/cmdline. */
