@@ -12,7 +12,7 @@
 (() => {
   const LIVE_STATES = ['starting', 'ready', 'connected', 'disconnected', 'unresponsive', 'timed_out', 'terminating'];
   const TERMINAL_STATES = ['failed', 'exited'];
-  /** Every allowed transition moves forward in this order, so a stale view can never move a card backwards. */
+  /** Transitions move forward in this order (but connected -> ready), so a stale view can never move a card backwards. */
   const STATE_RANK = { starting: 0, ready: 1, connected: 2, disconnected: 3, unresponsive: 3, timed_out: 3, terminating: 4, failed: 5, exited: 5 };
   const STATE_LABEL = {
     starting: 'Starting',
@@ -195,7 +195,8 @@
       if (!dismissed.has(event.id)) scheduleResync();
       return;
     }
-    if (STATE_RANK[event.state] >= STATE_RANK[session.view.state]) {
+    // Events arrive in order: one that follows the shown state applies even when it goes back (a refused viewer: connected -> ready).
+    if (event.previousState === session.view.state || STATE_RANK[event.state] >= STATE_RANK[session.view.state]) {
       session.view = { ...session.view, state: event.state };
       if (event.detail && isTerminal(event.state) && !session.view.endReason) session.view.endReason = event.detail;
       if (event.state === 'connected' && !session.view.connectedAt) session.view.connectedAt = event.at;
