@@ -39,16 +39,18 @@ export class SpawnPresenter {
 
   /** `direct` is the server's own port; `proxy` goes through this service's port; `advertised` is the one PUBLIC_ENDPOINT picks. */
   endpointsOf(record: SpawnRecord, request: Request): { direct: string; proxy: string; advertised: string } {
-    const scheme = this.schemeOf(request);
+    const clientScheme = this.clientSchemeOf(request);
+    // A server with its own certificate is wss:// however the client reached this service.
+    const directScheme = this.config.serversUseTls ? 'wss' : clientScheme;
     const { hostname, hostWithPort } = this.publicHostOf(request);
-    const direct = `${scheme}://${hostname}:${record.spec.wsPort}`;
-    const proxy = `${scheme}://${hostWithPort}/ws/${record.id}`;
+    const direct = `${directScheme}://${hostname}:${record.spec.wsPort}`;
+    const proxy = `${clientScheme}://${hostWithPort}/ws/${record.id}`;
     return { direct, proxy, advertised: this.config.publicEndpoint === 'proxy' ? proxy : direct };
   }
 
-  private schemeOf(request: Request): 'ws' | 'wss' {
+  /** wss when the client reached us over TLS: as configured, or as a trusted proxy in front says. */
+  private clientSchemeOf(request: Request): 'ws' | 'wss' {
     if (this.config.publicScheme) return this.config.publicScheme;
-    if (this.config.serversUseTls) return 'wss';
     if (this.config.trustForwardedProto) {
       const forwarded = String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
       if (forwarded === 'https' || forwarded === 'wss') return 'wss';
