@@ -6,7 +6,7 @@ import { randomBytes } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { join } from 'path';
-import type { ScServerOptions } from '../libs/sc-protocol/src';
+import type { ScServerOptions } from '@app/sc-protocol';
 import {
   type LivelinessReceiver,
   type SimulatorProcess,

@@ -1,12 +1,10 @@
 import { accessSync, constants } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ArgvError, OPTION_SPECS, parseArgv } from '../../libs/sc-protocol/src';
-import { REPO_ROOT } from '../common/repo-root';
+import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
+import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 
-export const BUNDLED_SIMULATOR = path.join(REPO_ROOT, 'apps/sc-server-sim/bin/ts3d_sc_server');
-export const SIMULATOR_DUMMY_LICENSE = path.join(REPO_ROOT, 'apps/sc-server-sim/dummy-license.txt');
-export const SIMULATOR_SAMPLE_MODELS = path.join(REPO_ROOT, 'apps/sc-server-sim/models');
+export { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS };
 
 export type PublicEndpointMode = 'direct' | 'proxy';
 

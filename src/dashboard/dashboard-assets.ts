@@ -1,11 +1,7 @@
 import * as path from 'path';
-import { REPO_ROOT } from '../common/repo-root';
 
-/**
- * The dashboard's static files. tsc does not copy them into dist/, so both the built and the ts-jest
- * service serve them from the source folder.
- */
-export const DASHBOARD_PUBLIC_DIR = path.join(REPO_ROOT, 'src/dashboard/public');
+/** The dashboard's static files, beside this module in the source tree and in the build (nest-cli.json assets). */
+export const DASHBOARD_PUBLIC_DIR = path.join(__dirname, 'public');
 
 /** Every file the dashboard serves under /assets/, with its type; nothing else is reachable. */
 export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {

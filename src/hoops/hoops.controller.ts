@@ -15,7 +15,7 @@ import {
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import type { Request, Response } from 'express';
-import { LIVELINESS_VALUES } from '../../libs/sc-protocol/src';
+import { LIVELINESS_VALUES } from '@app/sc-protocol';
 import { receiveReport } from '../liveliness/liveliness.controller';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { abortOnClientGone } from '../spawn/spawn.controller';

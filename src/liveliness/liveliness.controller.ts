@@ -1,6 +1,6 @@
 import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { isLiveliness, LIVELINESS_VALUES } from '../../libs/sc-protocol/src';
+import { isLiveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { LocalReporterGuard } from './local-reporter.guard';
 

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '../../libs/sc-protocol/src';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';

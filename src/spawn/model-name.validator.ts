@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { SCSIM_FAULT_PREFIX } from '../../libs/sc-protocol/src';
+import { SCSIM_FAULT_PREFIX } from '@app/sc-protocol';
 
 export const MODEL_NAME_MAX_LENGTH = 200;
 const SEGMENT = /^[A-Za-z0-9 _.+()-]+$/;

@@ -1,5 +1,5 @@
 import { BadGatewayException, ConflictException, ForbiddenException, GatewayTimeoutException, HttpException, Logger } from '@nestjs/common';
-import { parseArgv, SC_EXIT_CODES } from '../../libs/sc-protocol/src';
+import { parseArgv, SC_EXIT_CODES } from '@app/sc-protocol';
 import { RetryableHttpException } from '../common/http-error';
 import { parseAppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';

@@ -1,12 +1,12 @@
 import { ConflictException, ForbiddenException, GatewayTimeoutException, BadGatewayException, HttpException, Injectable, Logger } from '@nestjs/common';
-import { RendererType } from '../../libs/sc-protocol/src';
+import { RendererType } from '@app/sc-protocol';
 import { RetryableHttpException } from '../common/http-error';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { SpawnRecord } from '../supervisor/spawn-record';
 import { NoCapacityError, SpawnNotReadyError } from '../supervisor/supervisor.errors';
 import { SpawnRequest, SupervisorService } from '../supervisor/supervisor.service';
-import { SC_EXIT_CODES } from '../../libs/sc-protocol/src';
+import { SC_EXIT_CODES } from '@app/sc-protocol';
 
 /** Seconds a client is told to wait before retrying when no slot or port is free. */
 export const RETRY_AFTER_AT_CAPACITY_S = 5;

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { parseArgv, missingRequiredOptions } from '../../libs/sc-protocol/src';
+import { parseArgv, missingRequiredOptions } from '@app/sc-protocol';
 import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
 import { buildScCommand, redactArgs } from './sc-command';
 import { SpawnSpec } from './spawn-record';

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ScServerOptions, toArgv } from '../../libs/sc-protocol/src';
+import { ScServerOptions, toArgv } from '@app/sc-protocol';
 import type { AppConfig } from '../config/app-config';
 import type { LaunchCommand } from './process-launcher';
 import type { SpawnSpec } from './spawn-record';

@@ -1,4 +1,4 @@
-import type { RendererType } from '../../libs/sc-protocol/src';
+import type { RendererType } from '@app/sc-protocol';
 import { LineBuffer } from './line-buffer';
 import type { SpawnState } from './spawn-state';
 

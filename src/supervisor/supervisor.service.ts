@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { describeExit, exitCodeMeaning, Liveliness } from '../../libs/sc-protocol/src';
+import { describeExit, exitCodeMeaning, Liveliness } from '@app/sc-protocol';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';

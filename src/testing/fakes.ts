@@ -4,7 +4,7 @@
  */
 import { Logger, Provider } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { parseArgv, ScServerOptions } from '../../libs/sc-protocol/src';
+import { parseArgv, ScServerOptions } from '@app/sc-protocol';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';

@@ -17,7 +17,7 @@ import * as http from 'http';
 import { createServer as createNetServer } from 'net';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
-import { toArgv } from '../../libs/sc-protocol/src';
+import { toArgv } from '@app/sc-protocol';
 import { SIMULATOR_DUMMY_LICENSE } from '../../src/config/app-config';
 import { isProcessAlive, withCleanup, type Cleanup } from '../support/processes';
 import { SIM_EXECUTABLE } from '../support/simulator';

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import { resolve } from 'path';
-import { toArgv, type ScServerOptions } from '../../libs/sc-protocol/src';
+import { toArgv, type ScServerOptions } from '@app/sc-protocol';
 import { freePort } from './ports';
 import { defaultCleanup, isProcessAlive, type Cleanup } from './processes';
 import { waitFor, withTimeout } from './wait';
 
-/** The simulator's launcher, the same executable a supervisor would be configured with. Needs `npm run build` first. */
-export const SIM_EXECUTABLE = resolve(__dirname, '..', '..', 'apps', 'sc-server-sim', 'bin', 'ts3d_sc_server');
+/** The built simulator's launcher, the same executable the built service runs. Needs `npm run build` first. */
+export const SIM_EXECUTABLE = resolve(__dirname, '..', '..', 'dist', 'apps', 'sc-server-sim', 'bin', 'ts3d_sc_server');
 
 export interface SimulatorExit {
   code: number | null;

@@ -1,4 +1,4 @@
-import { SCSIM_FAULT_PREFIX } from '../../../libs/sc-protocol/src';
+import { SCSIM_FAULT_PREFIX } from '@app/sc-protocol';
 
 /**
  * Fault injection: lets tests of a supervisor make the simulator misbehave in the ways a real

@@ -1,6 +1,6 @@
 import * as http from 'http';
 import type * as https from 'https';
-import { livelinessUrl, type Liveliness } from '../../../libs/sc-protocol/src';
+import { livelinessUrl, type Liveliness } from '@app/sc-protocol';
 import type { SimLog } from './sim-log';
 
 /** No liveliness request may take longer than this: a hung endpoint must never keep the simulator from exiting. */

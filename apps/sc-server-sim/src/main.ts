@@ -1,4 +1,4 @@
-import { SC_EXIT_CODES, exitCodeMeaning, parseArgv } from '../../../libs/sc-protocol/src';
+import { SC_EXIT_CODES, exitCodeMeaning, parseArgv } from '@app/sc-protocol';
 import { SimExit, loadConfig } from './sim-config';
 import { SimLog } from './sim-log';
 import { Simulator } from './simulator';

@@ -9,7 +9,7 @@ import {
   rendererOf,
   type RendererType,
   type ScServerOptions,
-} from '../../../libs/sc-protocol/src';
+} from '@app/sc-protocol';
 import { FaultSpecError, selectFaults, type FaultSet } from './faults';
 
 /** Everything the simulator needs to run, validated. Deliberately holds no license material. */

@@ -1,4 +1,4 @@
-import { CLOSE_GOING_AWAY, SC_EXIT_CODES, exitCodeMeaning, type ScHello } from '../../../libs/sc-protocol/src';
+import { CLOSE_GOING_AWAY, SC_EXIT_CODES, exitCodeMeaning, type ScHello } from '@app/sc-protocol';
 import { ignoresInitialUse } from './faults';
 import { LivelinessReporter, REPORT_TIMEOUT_MS } from './liveliness-reporter';
 import { findModel } from './model-lookup';

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { RENDERER_TYPES, RendererType } from '../../../libs/sc-protocol/src';
+import { RENDERER_TYPES, RendererType } from '@app/sc-protocol';
 import { IsModelName, SESSION_TOKEN_MAX_LENGTH, SESSION_TOKEN_PATTERN, SESSION_TOKEN_RULE } from '../model-name.validator';
 
 export class CreateSpawnDto {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { RENDERER_TYPES, RendererType } from '../../../libs/sc-protocol/src';
+import { RENDERER_TYPES, RendererType } from '@app/sc-protocol';
 import { SPAWN_STATES, SpawnState } from '../../supervisor/spawn-state';
 
 export class SpawnViewDto {
