@@ -1,13 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { CommonModule } from './common/common.module';
-import { HttpErrorFilter } from './common/http-error.filter';
+import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HoopsModule } from './hoops/hoops.module';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { RequestBodyGuard } from './http/request-body';
 import { LivelinessModule } from './liveliness/liveliness.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { SpawnModule } from './spawn/spawn.module';
@@ -20,7 +21,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(env),
-        CommonModule,
+        AdaptersModule,
         ScheduleModule.forRoot(),
         SpawnModule,
         LivelinessModule,
@@ -30,7 +31,10 @@ export class AppModule {
         DashboardModule,
         ProxyModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_GUARD, useClass: RequestBodyGuard },
+      ],
     };
   }
 }

@@ -1,33 +1,19 @@
-import { BadRequestException, INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
+import { useRequestBodies } from './http/request-body';
+import { createValidationPipe } from './http/validation';
 
-/** Flattens class-validator errors (nested ones too) into "field: rule" messages. */
-function flattenValidationErrors(errors: ValidationError[], parent = ''): string[] {
-  return errors.flatMap((error) => {
-    const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => (message.startsWith(error.property) ? `${parent ? `${parent}.` : ''}${message}` : `${path}: ${message}`));
-    return [...own, ...flattenValidationErrors(error.children ?? [], path)];
-  });
-}
-
-/** The global ValidationPipe: unknown fields are refused, and every 400 message names its field. */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: (errors) => new BadRequestException(flattenValidationErrors(errors)),
-  });
-}
+/**
+ * Options for creating the application, shared by main.ts and the tests. Bodies are read by useRequestBodies();
+ * forceCloseConnections: idle keep-alive and event-stream connections must not hold shutdown open.
+ */
+export const APP_OPTIONS: NestApplicationOptions = { bodyParser: false, forceCloseConnections: true };
 
 /** The one pipeline setup shared by main.ts and the tests: validation, CORS, Swagger, shutdown hooks. */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
-  // text/plain bodies reach handlers as strings; the HOOPS routes read them as JSON (see HoopsController).
-  (app as NestExpressApplication).useBodyParser('text', { type: 'text/plain' });
   app.enableCors({
     origin: config.corsOrigins,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
@@ -36,6 +22,9 @@ export function configureApp(app: INestApplication): INestApplication {
     exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
+  // After CORS, so that a refused body still carries the CORS headers. text/plain bodies reach handlers as
+  // strings; the HOOPS routes read them as JSON (see HoopsController).
+  useRequestBodies(app);
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
   app.enableShutdownHooks([], { useProcessExit: true });
 

@@ -2,15 +2,14 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   let app;
   try {
-    // forceCloseConnections: idle keep-alive and event-stream connections must not hold shutdown open.
-    app = await NestFactory.create(AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true });
+    app = await NestFactory.create(AppModule.forRoot(), { ...APP_OPTIONS, abortOnError: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sc-spawner: ${error.message}\n`);

@@ -6,9 +6,9 @@
  */
 import type { Subject } from 'rxjs';
 import request from 'supertest';
-import { EventsController } from '../src/events/events.controller';
 import { SpawnEvents } from '../src/supervisor/spawn-events';
 import { SupervisorService } from '../src/supervisor/supervisor.service';
+import { CountedSpawnEvents } from './fakes';
 import { Cleanup, useCleanup } from './support/processes';
 import { FAST_TIMINGS, startApp, type RunningApp } from './support/spawner-app';
 import { waitForProcessGone, waitForSpawnState } from './support/spawner-e2e';
@@ -23,7 +23,8 @@ const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 interface EventsApp extends RunningApp {
   supervisor: SupervisorService;
-  controller: EventsController;
+  /** The service's stream of state changes, counting its subscribers. */
+  events: CountedSpawnEvents;
   /** Whether anything is still subscribed to the service's stream of state changes. */
   observed(): boolean;
   /** Open TCP connections to the service's HTTP server. */
@@ -37,7 +38,7 @@ interface EventsApp extends RunningApp {
  * tests can see there is none left). At cleanup it is closed and every server it started must be gone.
  */
 async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Promise<EventsApp> {
-  const running = await startApp(env);
+  const running = await startApp(env, (builder) => builder.overrideProvider(SpawnEvents).useClass(CountedSpawnEvents));
   const supervisor = running.app.get(SupervisorService);
   const subject = (running.app.get(SpawnEvents) as unknown as { subject: Subject<unknown> }).subject;
   let closed: Promise<void> | undefined;
@@ -50,7 +51,7 @@ async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Pr
   return {
     ...running,
     supervisor,
-    controller: running.app.get(EventsController),
+    events: running.app.get(SpawnEvents),
     observed: () => subject.observed,
     connections: () =>
       new Promise((resolve, reject) => running.app.getHttpServer().getConnections((error: Error | null, count: number) => (error ? reject(error) : resolve(count)))),
@@ -75,8 +76,8 @@ function expectEventShape(event: any, id: string): void {
 }
 
 async function expectNoSubscribers(app: EventsApp): Promise<void> {
-  await waitFor(() => app.controller.subscriberCount === 0 && !app.observed(), 5000, {
-    description: () => `no subscribers (count ${app.controller.subscriberCount}, observed ${app.observed()})`,
+  await waitFor(() => app.events.subscribers === 0 && !app.observed(), 5000, {
+    description: () => `no subscribers (count ${app.events.subscribers}, observed ${app.observed()})`,
   });
 }
 
@@ -97,7 +98,7 @@ describe('session events and logs (e2e)', () => {
       expect(sse.events[0]).toBe(current);
       expect(current).toMatchObject({ id, state: 'ready', previousState: null });
       expectEventShape(current, id);
-      expect(app.controller.subscriberCount).toBe(1);
+      expect(app.events.subscribers).toBe(1);
       expect(app.observed()).toBe(true);
       expect(sse.isEnded()).toBe(false);
 
@@ -122,7 +123,7 @@ describe('session events and logs (e2e)', () => {
     it('joined while the spawn is starting: starting first, then ready once it is', async () => {
       const app = await startEventsApp(cleanup, ENV);
       const all = await openSse(app.url, '/events', { cleanup });
-      await waitFor(() => app.controller.subscriberCount === 1, 2000, { description: 'the subscriber to be registered' });
+      await waitFor(() => app.events.subscribers === 1, 2000, { description: 'the subscriber to be registered' });
       const spawning = request(app.url).post('/api/spawn').send({ params: { model: 'scsim:slow-ready:1000' } }).then((r) => r);
       const starting = await all.waitForEvent((e) => e.state === 'starting');
       const one = await openSse(app.url, `/spawns/${starting.id}/events`, { cleanup });
@@ -172,7 +173,7 @@ describe('session events and logs (e2e)', () => {
       expect(sse.status).toBe(404);
       expect(sse.headers['content-type']).toMatch(/^application\/json/);
       expect(JSON.parse(sse.raw())).toMatchObject({ statusCode: 404, message: expect.stringContaining(UNKNOWN_ID) });
-      expect(app.controller.subscriberCount).toBe(0);
+      expect(app.events.subscribers).toBe(0);
       expect(app.observed()).toBe(false);
     });
   });
@@ -184,7 +185,7 @@ describe('session events and logs (e2e)', () => {
       expect(sse.status).toBe(200);
       expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
       expect(sse.headers['access-control-allow-origin']).toBe(ORIGIN);
-      await waitFor(() => app.controller.subscriberCount === 1, 2000, { description: 'the subscriber to be registered' });
+      await waitFor(() => app.events.subscribers === 1, 2000, { description: 'the subscriber to be registered' });
 
       const { id } = await spawnReady(app.url);
       await sse.waitForEvent((e) => e.id === id && e.state === 'ready');
@@ -234,7 +235,7 @@ describe('session events and logs (e2e)', () => {
       const intervals = jest.spyOn(global, 'setInterval');
       try {
         const sse = await openSse(app.url, '/events', { cleanup });
-        await waitFor(() => app.controller.subscriberCount === 1, 2000, { description: 'the subscriber to be registered' });
+        await waitFor(() => app.events.subscribers === 1, 2000, { description: 'the subscriber to be registered' });
         expect(intervals.mock.calls.map((call) => call[1])).toContain(15_000);
         await sse.close();
       } finally {
@@ -257,13 +258,13 @@ describe('session events and logs (e2e)', () => {
           clients.push(await openSse(app.url, '/events', { cleanup }));
           clients.push(await openSse(app.url, `/spawns/${id}/events`, { cleanup }));
         }
-        await waitFor(() => app.controller.subscriberCount === 8, 2000, { description: () => `8 subscribers (got ${app.controller.subscriberCount})` });
+        await waitFor(() => app.events.subscribers === 8, 2000, { description: () => `8 subscribers (got ${app.events.subscribers})` });
         expect(app.observed()).toBe(true);
         await waitFor(() => clients.every((c) => c.comments.includes('connected')), 2000, { description: 'every stream to start' });
 
         // Half go away at once, the others after an event went out to them.
         for (const client of clients.slice(0, 4)) await client.close();
-        await waitFor(() => app.controller.subscriberCount === 4, 2000, { description: () => `4 subscribers left (got ${app.controller.subscriberCount})` });
+        await waitFor(() => app.events.subscribers === 4, 2000, { description: () => `4 subscribers left (got ${app.events.subscribers})` });
         await request(app.url).post(`/api/spawns/${id}?liveliness=disconnect`).expect(204); // a state change: ready -> disconnected
         await waitFor(() => clients.slice(4).every((c) => c.events.some((e) => e.state === 'disconnected')), 3000, {
           description: 'the remaining subscribers to see the change',
@@ -291,7 +292,7 @@ describe('session events and logs (e2e)', () => {
       await one.waitForEvent((e) => e.state === 'ready');
       await app.close();
       await withTimeout(Promise.all([all.ended, one.ended]), 5000, 'the streams to end at shutdown');
-      expect(app.controller.subscriberCount).toBe(0);
+      expect(app.events.subscribers).toBe(0);
       expect(app.observed()).toBe(false);
       await waitForProcessGone(pid);
     });

@@ -27,7 +27,7 @@ import { openSse } from './support/sse-client';
 import { makeTempDir } from './support/temp';
 import { connectViewer, type ViewerClient } from './support/viewer-client';
 import { waitFor } from './support/wait';
-import { RETRY_AFTER_AT_CAPACITY_S } from '../src/spawn/spawn.service';
+import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
 
 /** This file's WebSocket port ranges (the events e2e file uses 23100-23199). */
 const PORT_BASE = 23000;
@@ -347,7 +347,7 @@ describe('HOOPS Server spawning API (e2e)', () => {
         expect(record.state).toBe('failed');
         await waitForProcessGone(record.pid!);
       }
-      expect(app.supervisor.activeCount()).toBe(0);
+      expect(app.supervisor.capacity().activeSpawns).toBe(0);
     });
 
     it('504 when the server is not ready within SPAWN_READY_TIMEOUT_S; it is stopped', async () => {
@@ -470,7 +470,7 @@ describe('HOOPS Server spawning API (e2e)', () => {
         }
       }
       expect(app.supervisor.list()).toEqual([]);
-      expect(app.supervisor.activeCount()).toBe(0);
+      expect(app.supervisor.capacity().activeSpawns).toBe(0);
     });
   });
 

@@ -3,6 +3,7 @@
  * processes, real HTTP and real WebSockets. What the simulator received is read from its own log lines
  * (captured by the supervisor), and processes are checked through the OS.
  */
+import { isLeased } from './fakes';
 import { randomBytes } from 'crypto';
 import request from 'supertest';
 import { WebSocket } from 'ws';
@@ -58,13 +59,7 @@ async function refusedStatus(url: string): Promise<number> {
 
 /** The simulator's own log lines for a spawn, as the supervisor captured them. */
 function simLog(app: TrackedApp, id: string): string {
-  return (
-    app.supervisor
-      .get(id)
-      ?.logs.all()
-      .map((l) => l.line)
-      .join('\n') ?? ''
-  );
+  return app.supervisor.get(id) ? app.supervisor.logs(id).map((l) => l.line).join('\n') : '';
 }
 
 describe('WebSocket proxy (e2e)', () => {
@@ -118,7 +113,7 @@ describe('WebSocket proxy (e2e)', () => {
     expect(ended).toMatchObject({ exitCode: 0, endReason: 'the viewer session ended', bytesToServer: sent });
     expect(Date.parse(ended.viewerLeftAt!)).toBeGreaterThanOrEqual(Date.parse(connected.connectedAt!));
     expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'disconnected', 'exited']);
-    expect(app.app.get(PortAllocator).isLeased(PORT_BASE)).toBe(false);
+    expect(isLeased(app.app.get(PortAllocator), PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);
     expect(app.app.get(WsProxyService).activeCount).toBe(0);
 

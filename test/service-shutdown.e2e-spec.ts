@@ -9,7 +9,7 @@ import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from '
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { grandchildPidsIn, isGone, postSpawn, procStat, type SpawnView } from './support/spawner-e2e';
 import { waitFor } from './support/wait';
-import { RETRY_AFTER_SHUTTING_DOWN_S } from '../src/spawn/spawn.service';
+import { RETRY_AFTER_SHUTTING_DOWN_S } from '../src/http/http-error';
 
 const PORT_BASE = 21600;
 const KILL_GRACE_S = 1.5;

@@ -2,6 +2,7 @@
  * End to end: capacity limits, DELETE, client abort, many concurrent spawns and ports held by other
  * programs, with real simulator processes checked through the OS.
  */
+import { isLeased } from './fakes';
 import { chmodSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
@@ -27,7 +28,7 @@ import { SIM_EXECUTABLE } from './support/simulator';
 import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
-import { RETRY_AFTER_AT_CAPACITY_S } from '../src/spawn/spawn.service';
+import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
 
 const PORT_BASE = 21200;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE) };
@@ -121,7 +122,7 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const view = await waitForSpawnState(app.url, listed.id, 'exited');
     expect(view.readyAt).toBeNull();
     expect(view.endReason).toMatch(/client went away/);
-    expect(app.app.get(PortAllocator).isLeased(port)).toBe(false);
+    expect(isLeased(app.app.get(PortAllocator), port)).toBe(false);
     expect(await canBindPort(port)).toBe(true);
     expect(app.events.filter((e) => e.id === listed.id).map((e) => e.state)).toEqual(['starting', 'terminating', 'exited']);
   });

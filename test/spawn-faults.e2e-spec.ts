@@ -2,6 +2,7 @@
  * End to end: every fault the simulator can inject (model `scsim:<fault>`) gets the right HTTP
  * status or sweep action, and leaves no process behind, checked through the OS.
  */
+import { isLeased } from './fakes';
 import request from 'supertest';
 import { PortAllocator } from '../src/ports/port-allocator.service';
 import { isProcessAlive, isProcessGroupAlive, useCleanup } from './support/processes';
@@ -41,7 +42,7 @@ function statesOf(app: TrackedApp, id: string): string[] {
 
 /** The port is back in the pool and nothing holds it. */
 async function expectPortFree(app: TrackedApp, port: number): Promise<void> {
-  expect(app.app.get(PortAllocator).isLeased(port)).toBe(false);
+  expect(isLeased(app.app.get(PortAllocator), port)).toBe(false);
   expect(await canBindPort(port)).toBe(true);
 }
 
@@ -151,12 +152,12 @@ describe('simulator fault modes (e2e)', () => {
     const deletedAt = Date.now();
     await request(app.url).delete(`/spawns/${id}`).expect(202);
     // SIGTERM is ignored: still alive for the grace period.
-    await waitFor(() => app.supervisor.get(id)?.logs.all().some((l) => l.line.includes('received SIGTERM: ignored')), 2000, {
+    await waitFor(() => app.supervisor.logs(id).some((l) => l.line.includes('received SIGTERM: ignored')), 2000, {
       description: 'the simulator to log that it ignored SIGTERM',
     });
     expect(isProcessAlive(pid)).toBe(true);
     // A port returns to the pool only once its process has exited.
-    expect(app.app.get(PortAllocator).isLeased(wsPort)).toBe(true);
+    expect(isLeased(app.app.get(PortAllocator), wsPort)).toBe(true);
     expect((await getSpawn(app.url, id)).state).toBe('terminating');
 
     await waitForProcessGone(pid, 5000);

@@ -3,6 +3,7 @@
  * request validation, the liveliness endpoint, renderer switches, health and Swagger.
  * Processes are checked through the OS (pid, process group, /proc), not through the service's word.
  */
+import { isLeased } from './fakes';
 import { chmodSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
@@ -65,7 +66,7 @@ describe('spawn lifecycle (e2e)', () => {
     const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
     expect(ended).toMatchObject({ exitCode: 0, signal: null, endReason: 'the viewer session ended' });
     expect(ended.endedAt).not.toBeNull();
-    expect(app.app.get(PortAllocator).isLeased(PORT_BASE)).toBe(false);
+    expect(isLeased(app.app.get(PortAllocator), PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);
     expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'disconnected', 'exited']);
 
@@ -105,7 +106,7 @@ describe('spawn lifecycle (e2e)', () => {
       ['a path-traversal model', { model: '../etc/passwd' }, /^model must be a plain relative model name/],
       ['an absolute model path', { model: '/etc/passwd' }, /^model must be a plain relative model name/],
       ['a model that looks like an option', { model: '--license-file' }, /^model must be a plain relative model name/],
-      ['an unknown simulator fault shape', { model: 'scsim:../x' }, /^model must be/],
+      ['a parent reference behind a colon', { model: 'scsim:../../x' }, /^model must be/],
       ['a too long model', { model: 'a'.repeat(201) }, /^model must be/],
       ['a token with a space', { sessionToken: 'a b' }, /^sessionToken must be 1 to 256 printable ASCII/],
       ['an empty token', { sessionToken: '' }, /^sessionToken must be/],
@@ -122,6 +123,14 @@ describe('spawn lifecycle (e2e)', () => {
       expect(messages.some((m) => message.test(m))).toBe(true);
       expect(app.knownPids()).toEqual([]);
       expect((await request(app.url).get('/spawns')).body).toEqual([]);
+    });
+
+    it('passes a name with a colon to the server as it is: the simulator itself refuses an unknown fault (502, exit 2)', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const response = await postSpawn(app.url, { model: 'scsim:no-such-fault' });
+      expect(response.status).toBe(502);
+      expect(response.body.message).toMatch(/exit code 2 \(invalid command line argument\)/);
+      expect(response.body.message).toContain('no-such-fault');
     });
 
     it('rejects malformed JSON with 400 (a JSON error, no stack trace) and starts nothing', async () => {

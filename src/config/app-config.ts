@@ -1,4 +1,3 @@
-import { accessSync, constants } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
@@ -245,14 +244,4 @@ function parseExtraArgs(read: EnvReader): string[] {
   const managed = args.map((a) => a.split('=')[0]).find((flag) => MANAGED_FLAGS.has(flag));
   if (managed) read.problems.push(`SC_EXTRA_ARGS may not set ${managed}: the service sets it for each spawn`);
   return args;
-}
-
-/** Whether the configured executable exists and may be run; readiness reports 503 while it is not. */
-export function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

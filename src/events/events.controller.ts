@@ -1,9 +1,8 @@
-import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { filter } from 'rxjs';
 import { AppConfig } from '../config/app-config';
-import { SpawnEvents } from '../supervisor/spawn-events';
 import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { EventStream } from './event-stream';
@@ -18,10 +17,7 @@ const EVENT_STREAM_RESPONSE = {
 @ApiTags('events')
 @Controller()
 export class EventsController {
-  private readonly open = new Set<EventStream>();
-
   constructor(
-    private readonly events: SpawnEvents,
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
   ) {}
@@ -32,7 +28,7 @@ export class EventsController {
   @ApiOperation({ summary: "Every spawn's state changes, as server-sent events" })
   all(@Res() response: Response): void {
     const stream = this.openStream(response);
-    const subscription = this.events.changes$.subscribe({ next: (event) => stream.send(event), complete: () => stream.close() });
+    const subscription = this.supervisor.changes$.subscribe({ next: (event) => stream.send(event), complete: () => stream.close() });
     stream.onClose(() => subscription.unsubscribe());
   }
 
@@ -42,15 +38,14 @@ export class EventsController {
   @ApiOperation({ summary: "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited" })
   @ApiNotFoundResponse({ description: 'No spawn has this id' })
   one(@Param('id') id: string, @Res() response: Response): void {
-    const record = this.supervisor.get(id);
-    if (!record) throw new NotFoundException(`no spawn with id ${id}`);
+    const record = this.supervisor.find(id);
     const stream = this.openStream(response);
     stream.send({ id, state: record.state, previousState: null, at: new Date(record.stateChangedAt).toISOString(), detail: 'current state' });
     if (isTerminal(record.state)) {
       stream.close();
       return;
     }
-    const subscription = this.events.changes$.pipe(filter((event) => event.id === id)).subscribe({
+    const subscription = this.supervisor.changes$.pipe(filter((event) => event.id === id)).subscribe({
       next: (event) => {
         stream.send(event);
         if (isTerminal(event.state)) stream.close();
@@ -60,15 +55,7 @@ export class EventsController {
     stream.onClose(() => subscription.unsubscribe());
   }
 
-  /** Subscribers currently connected (tests check that departed ones leave nothing behind). */
-  get subscriberCount(): number {
-    return this.open.size;
-  }
-
   private openStream(response: Response): EventStream {
-    const stream = new EventStream(response, this.config.sseKeepAliveMs);
-    this.open.add(stream);
-    stream.onClose(() => this.open.delete(stream));
-    return stream;
+    return new EventStream(response, this.config.sseKeepAliveMs);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { AppConfig, isExecutable } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
+import { FileSystem } from '../adapters/file-system.adapter';
+import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 
 /** What load balancers see: how busy this machine is, and whether it would take one more spawn. */
@@ -10,18 +10,9 @@ export class SpawnerHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly supervisor: SupervisorService,
-    private readonly ports: PortAllocator,
     private readonly config: AppConfig,
+    private readonly files: FileSystem,
   ) {}
-
-  details() {
-    return {
-      activeSpawns: this.supervisor.activeCount(),
-      maxSpawns: this.config.maxSpawns,
-      freePorts: this.ports.counts().free,
-      states: this.supervisor.countByState(),
-    };
-  }
 
   /** Up while the process serves. */
   liveness(): HealthIndicatorResult {
@@ -30,17 +21,24 @@ export class SpawnerHealthIndicator {
 
   /** Up only while a spawn would be accepted. */
   readiness(): HealthIndicatorResult {
-    const details = this.details();
     const indicator = this.indicators.check('spawner');
-    const reason = this.notReadyReason(details.freePorts);
-    return reason ? indicator.down({ reason, ...details }) : indicator.up(details);
+    const reason = this.notReadyReason();
+    return reason ? indicator.down({ reason, ...this.details() }) : indicator.up(this.details());
   }
 
-  notReadyReason(freePorts = this.ports.counts().free): string | undefined {
-    if (this.supervisor.isShuttingDown) return 'shutting down';
-    if (!this.supervisor.hasFreeSlot()) return `at capacity: all ${this.config.maxSpawns} spawn slots in use`;
-    if (freePorts === 0) return 'no free WebSocket port';
-    if (!isExecutable(this.config.scExecutable)) return `the Stream Cache Server executable is missing or not executable: ${this.config.scExecutable}`;
+  private details() {
+    const capacity = this.supervisor.capacity();
+    return { activeSpawns: capacity.activeSpawns, maxSpawns: capacity.maxSpawns, freePorts: capacity.ports.free, states: capacity.states };
+  }
+
+  private notReadyReason(): string | undefined {
+    const capacity = this.supervisor.capacity();
+    if (capacity.shuttingDown) return 'shutting down';
+    if (!capacity.hasFreeSlot) return `at capacity: all ${this.config.maxSpawns} spawn slots in use`;
+    if (capacity.ports.free === 0) return 'no free WebSocket port';
+    if (!this.files.isExecutableFile(this.config.scExecutable)) {
+      return `the Stream Cache Server executable is missing or not executable: ${this.config.scExecutable}`;
+    }
     return undefined;
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
 import { SupervisorService } from '../supervisor/supervisor.service';
 
 /** The HOOPS Server's status object. It reports how the license is given, never the key or the file. */
@@ -8,22 +7,21 @@ import { SupervisorService } from '../supervisor/supervisor.service';
 export class HoopsStatusService {
   constructor(
     private readonly supervisor: SupervisorService,
-    private readonly ports: PortAllocator,
     private readonly config: AppConfig,
   ) {}
 
   status() {
-    const ports = this.ports.counts();
+    const capacity = this.supervisor.capacity();
     const c = this.config;
     return {
       status: 'ok',
       timestamp: new Date().toISOString(),
-      usedSpawnPorts: ports.leased,
-      availableSpawnPorts: ports.free,
-      activeSpawns: this.supervisor.activeCount(),
+      usedSpawnPorts: capacity.ports.leased,
+      availableSpawnPorts: capacity.ports.free,
+      activeSpawns: capacity.activeSpawns,
       maxSpawns: c.maxSpawns,
-      shuttingDown: this.supervisor.isShuttingDown,
-      spawnsByState: this.supervisor.countByState(),
+      shuttingDown: capacity.shuttingDown,
+      spawnsByState: capacity.states,
       config: {
         executable: c.scExecutable,
         usingSimulator: c.usingSimulator,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SupervisorModule } from '../supervisor/supervisor.module';
 import { LivelinessController } from './liveliness.controller';
 
+/** Liveliness reports from the servers (loopback only). The HOOPS module takes them at its own path too. */
 @Module({
   imports: [SupervisorModule],
   controllers: [LivelinessController],

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AppConfig, parseAppConfig } from '../config/app-config';
-import { FakeClock, FakePortProbe } from '../testing/fakes';
+import { FakeClock, FakePortProbe, isLeased } from '../../test/fakes';
 import { BUSY_PORT_RETRY_MS, PortAllocator } from './port-allocator.service';
 
 const BASE = 40000;
@@ -21,9 +21,9 @@ describe('PortAllocator', () => {
     const leased: Array<number | null> = [];
     for (let i = 0; i < 6; i++) leased.push(await allocator.lease());
     expect(leased).toEqual([BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4, null]);
-    for (const port of leased.slice(0, 5)) expect(allocator.isLeased(port!)).toBe(true);
-    expect(allocator.isLeased(BASE + 5)).toBe(false);
-    expect(allocator.isLeased(BASE - 1)).toBe(false);
+    for (const port of leased.slice(0, 5)) expect(isLeased(allocator, port!)).toBe(true);
+    expect(isLeased(allocator, BASE + 5)).toBe(false);
+    expect(isLeased(allocator, BASE - 1)).toBe(false);
   });
 
   it('hands ports out round-robin: a released port is reused only after the others', async () => {
@@ -46,8 +46,8 @@ describe('PortAllocator', () => {
     const b = (await allocator.lease())!;
     expect(await allocator.lease()).toBeNull();
     allocator.release(b);
-    expect(allocator.isLeased(a)).toBe(true);
-    expect(allocator.isLeased(b)).toBe(false);
+    expect(isLeased(allocator, a)).toBe(true);
+    expect(isLeased(allocator, b)).toBe(false);
     expect(allocator.counts()).toEqual({ total: 2, leased: 1, busy: 0, free: 1 });
     expect(await allocator.lease()).toBe(b);
     expect(await allocator.lease()).toBeNull();
@@ -66,7 +66,7 @@ describe('PortAllocator', () => {
     probe.busy.add(BASE);
     expect(await allocator.lease()).toBe(BASE + 1);
     expect(probe.probed).toEqual([BASE, BASE + 1]);
-    expect(allocator.isLeased(BASE)).toBe(false);
+    expect(isLeased(allocator, BASE)).toBe(false);
     expect(allocator.counts()).toEqual({ total: 3, leased: 1, busy: 1, free: 1 });
   });
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { Clock } from '../common/clock';
-import { PortProbe } from './port-probe';
+import { Clock } from '../adapters/clock.adapter';
+import { PortProbe } from '../adapters/port-probe.adapter';
 
 /** How long a port another program held is left alone before it is tried again. */
 export const BUSY_PORT_RETRY_MS = 10_000;
@@ -66,10 +66,6 @@ export class PortAllocator {
     if (this.leased.has(port) || (await this.probe.isFree(port))) return false;
     this.markBusy(port);
     return true;
-  }
-
-  isLeased(port: number): boolean {
-    return this.leased.has(port);
   }
 
   counts(): PortCounts {

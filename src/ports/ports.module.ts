@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { PortAllocator } from './port-allocator.service';
-import { NetPortProbe, PortProbe } from './port-probe';
 
+/** WebSocket port leases; the probe is an adapter (AdaptersModule). */
 @Module({
-  providers: [PortAllocator, { provide: PortProbe, useClass: NetPortProbe }],
+  providers: [PortAllocator],
   exports: [PortAllocator],
 })
 export class PortsModule {}

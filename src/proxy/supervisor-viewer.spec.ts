@@ -2,16 +2,16 @@
 import { Logger } from '@nestjs/common';
 import { parseAppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
-import { supervisorTestingModule } from '../testing/fakes';
+import { liveView, supervisorTestingModule } from '../../test/fakes';
 
 async function setup() {
   // PING_TIMEOUT_S = 3 * 1 + 2 = 5
   const config = parseAppConfig({ SC_PORT_BASE: '41000', SC_LIVELINESS_INTERVAL_S: '1', KILL_GRACE_S: '2' });
   const { moduleRef, clock, launcher } = await supervisorTestingModule(config);
   const supervisor = moduleRef.get(SupervisorService);
-  const record = await supervisor.launch({ rendererType: 'csr' });
-  supervisor.report(record.id, 'ready');
-  return { supervisor, clock, record, process: launcher.byId(record.id) };
+  const { id } = await supervisor.launch({ rendererType: 'csr' });
+  supervisor.report(id, 'ready');
+  return { supervisor, clock, record: liveView(supervisor, id), process: launcher.byId(id) };
 }
 
 beforeAll(() => Logger.overrideLogger(false));

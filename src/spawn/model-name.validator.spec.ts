@@ -1,5 +1,6 @@
 import { validateSync } from 'class-validator';
-import { IsModelName, isPlainModelName, MODEL_NAME_MAX_LENGTH, MODEL_NAME_RULE, SESSION_TOKEN_PATTERN } from './model-name.validator';
+import { IsModelName, isPlainModelName, MODEL_NAME_MAX_LENGTH, MODEL_NAME_RULE } from './model-name.validator';
+import { SESSION_TOKEN_PATTERN } from './session-token.validator';
 
 describe('isPlainModelName', () => {
   it.each([
@@ -13,6 +14,12 @@ describe('isPlainModelName', () => {
     'scsim:never-ready',
     'scsim:exit-before-ready:4',
     'scsim:slow-ready:1500',
+    // ':' is an ordinary character: the simulator's fault names are plain names to this rule.
+    'a:b',
+    'scsim:',
+    'scsim:Never-Ready',
+    'scsim:exit:4:5',
+    'scsim:../x', // a folder named 'scsim:..', not a parent reference
   ])('accepts %j', (name) => {
     expect(isPlainModelName(name)).toBe(true);
   });
@@ -35,18 +42,12 @@ describe('isPlainModelName', () => {
     ['a /b', 'part ending in a space'],
     ['a\\b', 'backslash'],
     ['a;b', 'semicolon'],
-    ['a:b', 'colon'],
     ['a$b', 'dollar'],
     ['a*b', 'glob'],
     ['a\nb', 'newline'],
     ['a\0b', 'NUL'],
     ['ünïcode', 'non-ASCII'],
     ['~/x', 'tilde'],
-    ['scsim:', 'fault without a name'],
-    ['scsim:Never-Ready', 'fault with upper case'],
-    ['scsim:exit-before-ready:12345678', 'fault argument too long'],
-    ['scsim:exit:4:5', 'fault with two arguments'],
-    ['scsim:../x', 'fault prefix smuggling a path'],
   ])('refuses %j (%s)', (name) => {
     expect(isPlainModelName(name)).toBe(false);
   });

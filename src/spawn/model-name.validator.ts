@@ -1,18 +1,16 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { SCSIM_FAULT_PREFIX } from '@app/sc-protocol';
 
 export const MODEL_NAME_MAX_LENGTH = 200;
-const SEGMENT = /^[A-Za-z0-9 _.+()-]+$/;
-const SIMULATOR_FAULT = /^scsim:[a-z-]+(?::\d{1,7})?$/;
+// ':' is allowed: it smuggles neither an option nor a path (the simulator reads `scsim:<fault>` names this way).
+const SEGMENT = /^[A-Za-z0-9 _.+():-]+$/;
 
 export const MODEL_NAME_RULE =
-  `a plain relative model name: at most ${MODEL_NAME_MAX_LENGTH} characters; letters, digits, space and . _ - + ( ) ` +
+  `a plain relative model name: at most ${MODEL_NAME_MAX_LENGTH} characters; letters, digits, space and . _ - + ( ) : ` +
   `in parts separated by '/'; no '.' or '..' part; not starting with '-' or '/'`;
 
 /** Whether a client-supplied model name is safe to hand to the server as --model-file. */
 export function isPlainModelName(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MODEL_NAME_MAX_LENGTH) return false;
-  if (value.startsWith(SCSIM_FAULT_PREFIX)) return SIMULATOR_FAULT.test(value);
   if (value.startsWith('-') || value.startsWith('/')) return false;
   return value.split('/').every((part) => SEGMENT.test(part) && part !== '.' && part !== '..' && part.trim() === part);
 }
@@ -27,8 +25,3 @@ export function IsModelName(options?: ValidationOptions): PropertyDecorator {
       validator: { validate: isPlainModelName },
     });
 }
-
-export const SESSION_TOKEN_MAX_LENGTH = 256;
-/** Printable ASCII without spaces: it travels on a command line and in a viewer's first message. */
-export const SESSION_TOKEN_PATTERN = /^[\x21-\x7e]+$/;
-export const SESSION_TOKEN_RULE = `1 to ${SESSION_TOKEN_MAX_LENGTH} printable ASCII characters without spaces`;

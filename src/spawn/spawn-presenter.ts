@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
-import { SpawnRecord } from '../supervisor/spawn-record';
+import type { SpawnView } from '../supervisor/spawn-record';
 import { SpawnViewDto } from './dto/spawn-view.dto';
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
@@ -11,7 +11,7 @@ const iso = (t: number | undefined): string | null => (t === undefined ? null : 
 export class SpawnPresenter {
   constructor(private readonly config: AppConfig) {}
 
-  toView(record: SpawnRecord, request: Request): SpawnViewDto {
+  toView(record: SpawnView, request: Request): SpawnViewDto {
     const endpoints = this.endpointsOf(record, request);
     return {
       id: record.id,
@@ -38,7 +38,7 @@ export class SpawnPresenter {
   }
 
   /** `direct` is the server's own port; `proxy` goes through this service's port; `advertised` is the one PUBLIC_ENDPOINT picks. */
-  endpointsOf(record: SpawnRecord, request: Request): { direct: string; proxy: string; advertised: string } {
+  endpointsOf(record: SpawnView, request: Request): { direct: string; proxy: string; advertised: string } {
     const clientScheme = this.clientSchemeOf(request);
     // A server with its own certificate is wss:// however the client reached this service.
     const directScheme = this.config.serversUseTls ? 'wss' : clientScheme;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
@@ -14,29 +14,16 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';
-import { SpawnService } from './spawn.service';
-
-/** Aborts when the client disconnects before the response is sent, so its spawn is stopped rather than orphaned. */
-export function abortOnClientGone(response: Response): AbortSignal {
-  const controller = new AbortController();
-  const gone = () => {
-    if (!response.writableEnded) controller.abort();
-  };
-  // The client may already have left while the body was parsed or checked: 'close' would not come again.
-  if (response.destroyed || response.socket?.destroyed !== false) gone();
-  else response.on('close', gone);
-  return controller.signal;
-}
 
 @ApiTags('spawns')
 @Controller()
 export class SpawnController {
   constructor(
-    private readonly spawns: SpawnService,
     private readonly supervisor: SupervisorService,
     private readonly presenter: SpawnPresenter,
   ) {}
@@ -52,18 +39,18 @@ export class SpawnController {
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No slot or port free, or shutting down; see Retry-After' })
   @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped' })
   async create(@Body() body: CreateSpawnDto, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<SpawnViewDto> {
-    const record = await this.spawns.spawnReady(
+    const spawn = await this.supervisor.spawn(
       { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken },
       abortOnClientGone(response),
     );
-    return this.presenter.toView(record, request);
+    return this.presenter.toView(spawn, request);
   }
 
   @Get('spawns')
   @ApiOperation({ summary: 'All spawns: live ones first, then the last 100 that ended' })
   @ApiOkResponse({ type: SpawnViewDto, isArray: true })
   list(@Req() request: Request): SpawnViewDto[] {
-    return this.supervisor.list().map((record) => this.presenter.toView(record, request));
+    return this.supervisor.list().map((spawn) => this.presenter.toView(spawn, request));
   }
 
   @Get('spawns/:id')
@@ -71,7 +58,7 @@ export class SpawnController {
   @ApiOkResponse({ type: SpawnViewDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
-    return this.presenter.toView(this.findOr404(id), request);
+    return this.presenter.toView(this.supervisor.find(id), request);
   }
 
   @Get('spawns/:id/logs')
@@ -80,7 +67,7 @@ export class SpawnController {
   @ApiOkResponse({ type: LogLineDto, isArray: true })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   logs(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): LogLineDto[] | string {
-    const lines = this.findOr404(id).logs.all();
+    const lines = this.supervisor.logs(id);
     if (request.accepts(['application/json', 'text/plain']) === 'text/plain') {
       response.type('text/plain');
       return lines.map((l) => `${l.at} ${l.stream} ${l.line}\n`).join('');
@@ -94,14 +81,6 @@ export class SpawnController {
   @ApiAcceptedResponse({ type: SpawnViewDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   remove(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
-    this.findOr404(id);
-    const record = this.supervisor.stop(id, 'stopped by DELETE /spawns/:id')!;
-    return this.presenter.toView(record, request);
-  }
-
-  private findOr404(id: string) {
-    const record = this.supervisor.get(id);
-    if (!record) throw new NotFoundException(`no spawn with id ${id}`);
-    return record;
+    return this.presenter.toView(this.supervisor.stop(id, 'stopped by DELETE /spawns/:id'), request);
   }
 }

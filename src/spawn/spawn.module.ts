@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { SupervisorModule } from '../supervisor/supervisor.module';
 import { SpawnPresenter } from './spawn-presenter';
 import { SpawnController } from './spawn.controller';
-import { SpawnService } from './spawn.service';
 
+/** The service's own spawn API (POST /spawn, /spawns...) and the presenter every API shares for spawn views. */
 @Module({
   imports: [SupervisorModule],
   controllers: [SpawnController],
-  providers: [SpawnService, SpawnPresenter],
-  exports: [SpawnService, SpawnPresenter],
+  providers: [SpawnPresenter],
+  exports: [SpawnPresenter],
 })
 export class SpawnModule {}

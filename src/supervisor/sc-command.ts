@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { ScServerOptions, toArgv } from '@app/sc-protocol';
 import type { AppConfig } from '../config/app-config';
-import type { LaunchCommand } from './process-launcher';
+import type { LaunchCommand } from '../adapters/process-launcher.adapter';
 import type { SpawnSpec } from './spawn-record';
 
 /** Builds the exact command line and environment for one Stream Cache Server. Never goes through a shell. */

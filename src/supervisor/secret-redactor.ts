@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { readFileSync } from 'fs';
+import { FileSystem } from '../adapters/file-system.adapter';
 import { AppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
 
 const MAX_LICENSE_FILE_BYTES = 64 * 1024;
@@ -10,11 +10,11 @@ const MIN_SECRET_LENGTH = 4;
 export class SecretRedactor {
   private readonly secrets: string[];
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, files: FileSystem) {
     const secrets = [config.license ?? ''];
     if (config.licenseFile && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
       try {
-        const contents = readFileSync(config.licenseFile, 'utf8').slice(0, MAX_LICENSE_FILE_BYTES);
+        const contents = files.readText(config.licenseFile, MAX_LICENSE_FILE_BYTES);
         secrets.push(contents.trim(), ...contents.split(/\r?\n/).map((line) => line.trim()));
       } catch (error) {
         new Logger(SecretRedactor.name).warn(`cannot read SC_LICENSE_FILE ${config.licenseFile}: ${(error as Error).message}`);

@@ -14,7 +14,9 @@ export interface SpawnEvent {
 @Injectable()
 export class SpawnEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<SpawnEvent>();
-  readonly changes$: Observable<SpawnEvent> = this.subject.asObservable();
+  get changes$(): Observable<SpawnEvent> {
+    return this.subject.asObservable();
+  }
 
   emit(event: SpawnEvent): void {
     this.subject.next(event);

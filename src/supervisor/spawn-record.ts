@@ -14,7 +14,7 @@ export interface SpawnSpec {
   extraModelDirs?: string[];
 }
 
-/** Everything the supervisor knows about one spawn. Mutated only by SupervisorService. */
+/** Everything the supervisor knows about one spawn. Mutable, and never handed out: callers get a SpawnView. */
 export class SpawnRecord {
   state: SpawnState = 'starting';
   pid?: number;
@@ -49,4 +49,12 @@ export class SpawnRecord {
   get id(): string {
     return this.spec.id;
   }
+}
+
+/** A frozen copy of a spawn as it was when asked for (its output lines are read separately). */
+export type SpawnView = Readonly<Omit<SpawnRecord, 'logs' | 'spec'> & { spec: Readonly<SpawnSpec> }>;
+
+export function viewOf(record: SpawnRecord): SpawnView {
+  const { logs: _logs, ...fields } = record;
+  return Object.freeze({ ...fields, id: record.id, spec: Object.freeze({ ...record.spec }) });
 }

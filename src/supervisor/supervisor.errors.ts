@@ -1,9 +1,16 @@
-import type { SpawnRecord } from './spawn-record';
+import type { RendererType } from '@app/sc-protocol';
+import type { SpawnView } from './spawn-record';
+
+/**
+ * What can go wrong in the supervisor, in its own words. None of these knows about HTTP: the exception
+ * filters at the boundary map them to status codes (see common/http-error.ts).
+ */
+export abstract class SupervisorError extends Error {}
 
 export type NoCapacityReason = 'slots' | 'ports' | 'shutting_down';
 
 /** No spawn can be started now; the client should retry later. */
-export class NoCapacityError extends Error {
+export class NoCapacityError extends SupervisorError {
   override readonly name = 'NoCapacityError';
   constructor(
     readonly reason: NoCapacityReason,
@@ -17,13 +24,37 @@ export class NoCapacityError extends Error {
 export type NotReadyCause = 'failed' | 'timed_out' | 'stopped';
 
 /** The spawn ended (or is being stopped) before it reported ready. */
-export class SpawnNotReadyError extends Error {
+export class SpawnNotReadyError extends SupervisorError {
   override readonly name = 'SpawnNotReadyError';
   constructor(
-    readonly record: SpawnRecord,
+    readonly spawn: SpawnView,
     readonly reason: NotReadyCause,
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** No live or recently ended spawn has this id. */
+export class UnknownSpawnError extends SupervisorError {
+  override readonly name = 'UnknownSpawnError';
+  constructor(readonly id: string) {
+    super(`no spawn with id ${id}`);
+  }
+}
+
+/** A spawn with this id exists already. */
+export class DuplicateSpawnError extends SupervisorError {
+  override readonly name = 'DuplicateSpawnError';
+  constructor(readonly id: string) {
+    super(`a spawn with id ${id} already exists`);
+  }
+}
+
+/** The requested rendering mode is switched off by configuration. */
+export class RendererDisabledError extends SupervisorError {
+  override readonly name = 'RendererDisabledError';
+  constructor(readonly rendererType: RendererType) {
+    super(`${rendererType.toUpperCase()} rendering is disabled on this server (${rendererType === 'ssr' ? 'SSR_ENABLED' : 'CSR_ENABLED'}=false)`);
   }
 }

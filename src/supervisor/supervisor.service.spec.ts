@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { parseAppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
-import { exitOn, flush, supervisorTestingModule } from '../testing/fakes';
+import { exitOn, flush, isLeased, liveView, supervisorTestingModule } from '../../test/fakes';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
-import { SpawnRecord } from './spawn-record';
 import { canTransition, SPAWN_STATES, SpawnState } from './spawn-state';
-import { NoCapacityError, SpawnNotReadyError } from './supervisor.errors';
-import { ENDED_SPAWNS_KEPT, SupervisorService } from './supervisor.service';
+import { NoCapacityError, SpawnNotReadyError, UnknownSpawnError } from './supervisor.errors';
+import { ENDED_SPAWNS_KEPT } from './spawn-registry';
+import { SupervisorService } from './supervisor.service';
 
 const LIVELINESS_BASE = 'http://127.0.0.1:11182/liveliness';
 const PORT_BASE = 40000;
@@ -28,15 +28,15 @@ async function setup(env: Record<string, string> = {}) {
   const events: SpawnEvent[] = [];
   moduleRef.get(SpawnEvents).changes$.subscribe((e) => events.push(e));
 
-  /** Launches a spawn and returns its record and fake process. */
+  /** Launches a spawn and returns its fake process and a view of it that is read afresh at every access. */
   const launch = async (request: Partial<Parameters<SupervisorService['launch']>[0]> = {}) => {
-    const record = await supervisor.launch({ rendererType: 'csr', ...request });
-    return { record, process: launcher.byId(record.id) };
+    const { id } = await supervisor.launch({ rendererType: 'csr', ...request });
+    return { record: liveView(supervisor, id), process: launcher.byId(id) };
   };
   /** Launches a spawn and makes it report ready. */
   const launchReady = async () => {
     const spawned = await launch();
-    expect(supervisor.report(spawned.record.id, 'ready')).toBe('accepted');
+    expect(() => supervisor.report(spawned.record.id, 'ready')).not.toThrow();
     return spawned;
   };
   const statesOf = (id: string) => events.filter((e) => e.id === id).map((e) => e.state);
@@ -67,10 +67,10 @@ describe('SupervisorService', () => {
       expect(record.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(record.spec.wsPort).toBe(PORT_BASE);
       expect(record.pid).toBe(process.pid);
-      expect(supervisor.activeCount()).toBe(1);
-      expect(ports.isLeased(PORT_BASE)).toBe(true);
+      expect(supervisor.capacity().activeSpawns).toBe(1);
+      expect(isLeased(ports, PORT_BASE)).toBe(true);
       expect(ports.counts().leased).toBe(1);
-      expect(supervisor.get(record.id)).toBe(record);
+      expect(supervisor.get(record.id)).toEqual(record);
 
       expect(launcher.launched).toHaveLength(1);
       expect(process.options).toMatchObject({
@@ -103,7 +103,7 @@ describe('SupervisorService', () => {
       expect(error).toBeInstanceOf(NoCapacityError);
       expect((error as NoCapacityError).reason).toBe('slots');
       expect((error as Error).message).toBe('all 2 spawn slots are in use');
-      expect(supervisor.hasFreeSlot()).toBe(false);
+      expect(supervisor.capacity().hasFreeSlot).toBe(false);
       expect(ports.counts().leased).toBe(2);
     });
 
@@ -112,7 +112,7 @@ describe('SupervisorService', () => {
       const { process } = await launch();
       await expect(supervisor.launch({ rendererType: 'csr' })).rejects.toMatchObject({ reason: 'slots' });
       process.exit(1);
-      expect(supervisor.hasFreeSlot()).toBe(true);
+      expect(supervisor.capacity().hasFreeSlot).toBe(true);
       await expect(supervisor.launch({ rendererType: 'csr' })).resolves.toMatchObject({ state: 'starting' });
     });
 
@@ -130,7 +130,7 @@ describe('SupervisorService', () => {
       }
       expect(launcher.launched).toHaveLength(3);
       expect(new Set(ok.map((r) => r.value!.spec.wsPort)).size).toBe(3);
-      expect(supervisor.activeCount()).toBe(3);
+      expect(supervisor.capacity().activeSpawns).toBe(3);
       expect(ports.counts().leased).toBe(3);
     });
 
@@ -143,8 +143,8 @@ describe('SupervisorService', () => {
         expect((error as NoCapacityError).reason).toBe('ports');
         expect((error as Error).message).toBe(`no free WebSocket port in ${PORT_BASE}-${PORT_BASE}`);
       }
-      expect(supervisor.activeCount()).toBe(1);
-      expect(supervisor.hasFreeSlot()).toBe(true);
+      expect(supervisor.capacity().activeSpawns).toBe(1);
+      expect(supervisor.capacity().hasFreeSlot).toBe(true);
       expect(launcher.launched).toHaveLength(1);
     });
 
@@ -152,7 +152,7 @@ describe('SupervisorService', () => {
       const { supervisor, probe } = await setup();
       for (let p = PORT_BASE; p < PORT_BASE + 6; p++) probe.busy.add(p);
       await expect(supervisor.launch({ rendererType: 'csr' })).rejects.toMatchObject({ name: 'NoCapacityError', reason: 'ports' });
-      expect(supervisor.activeCount()).toBe(0);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
     });
 
     it('a launcher that cannot start the process: the spawn fails and gives back its slot and port', async () => {
@@ -164,8 +164,8 @@ describe('SupervisorService', () => {
       expect(error).toBeInstanceOf(SpawnNotReadyError);
       expect((error as Error).message).toContain('could not be started: spawn /opt/sc/ts3d_sc_server ENOENT');
       expect(record.state).toBe('failed');
-      expect(supervisor.activeCount()).toBe(0);
-      expect(ports.isLeased(record.spec.wsPort)).toBe(false);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(false);
     });
 
     it('a launcher that throws synchronously: the spawn fails and gives back its slot and port', async () => {
@@ -175,7 +175,7 @@ describe('SupervisorService', () => {
       expect(record.state).toBe('failed');
       expect(record.endReason).toContain('could not be started: spawn E2BIG');
       expect(statesOf(record.id)).toEqual(['starting', 'failed']);
-      expect(supervisor.activeCount()).toBe(0);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
       expect(ports.counts().leased).toBe(0);
       await expect(supervisor.waitUntilReady(record.id)).rejects.toBeInstanceOf(SpawnNotReadyError);
     });
@@ -183,7 +183,7 @@ describe('SupervisorService', () => {
     it('a command that cannot be built: the error surfaces and neither the slot nor the port is kept', async () => {
       const { supervisor, ports, launcher, events } = await setup();
       await expect(supervisor.launch({ id: 'bad', rendererType: 'csr', extraModelDirs: ['/models/a;b'] })).rejects.toThrow(/--model-search-directories/);
-      expect(supervisor.activeCount()).toBe(0);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
       expect(ports.counts().leased).toBe(0);
       expect(supervisor.get('bad')).toBeUndefined();
       expect(launcher.launched).toHaveLength(0);
@@ -197,8 +197,8 @@ describe('SupervisorService', () => {
       const { record } = await launch();
       const ready = supervisor.waitUntilReady(record.id);
       clock.advance(1234);
-      expect(supervisor.report(record.id, 'ready')).toBe('accepted');
-      await expect(ready).resolves.toBe(record);
+      expect(() => supervisor.report(record.id, 'ready')).not.toThrow();
+      await expect(ready).resolves.toEqual(record);
       expect(record.state).toBe('ready');
       expect(record.readyAt).toBe(clock.now());
       expect(record.lastReportAt).toBe(clock.now());
@@ -218,12 +218,12 @@ describe('SupervisorService', () => {
       const second = supervisor.waitUntilReady(record.id);
       supervisor.report(record.id, 'ready');
       await expect(Promise.all([first, second])).resolves.toEqual([record, record]);
-      await expect(supervisor.waitUntilReady(record.id)).resolves.toBe(record);
+      await expect(supervisor.waitUntilReady(record.id)).resolves.toEqual(record);
     });
 
     it('waitUntilReady rejects for an unknown id', async () => {
       const { supervisor } = await setup();
-      await expect(supervisor.waitUntilReady('nope')).rejects.toThrow('unknown spawn nope');
+      await expect(supervisor.waitUntilReady('nope')).rejects.toThrow('no spawn with id nope');
     });
 
     it('exit before ready: failed, and waitUntilReady rejects with the exit code, its meaning and the last stderr lines', async () => {
@@ -239,14 +239,14 @@ describe('SupervisorService', () => {
       expect(error).toBeInstanceOf(SpawnNotReadyError);
       const message = (error as SpawnNotReadyError).message;
       expect(message).toBe('the server exited before it was ready: exit code 6 (invalid license); last stderr: problem 3 | problem 4 | problem 5 | problem 6 | problem 7');
-      expect((error as SpawnNotReadyError).record).toBe(record);
+      expect((error as SpawnNotReadyError).spawn).toEqual(supervisor.get(record.id));
       expect(record.state).toBe('failed');
       expect(record.exitCode).toBe(6);
       expect(record.signal).toBeNull();
       expect(record.endReason).toBe(message);
       expect(statesOf(record.id)).toEqual(['starting', 'failed']);
-      expect(ports.isLeased(record.spec.wsPort)).toBe(false);
-      expect(record.logs.all().map((l) => l.line)).toEqual(['starting up', ...[1, 2, 3, 4, 5, 6, 7].map((i) => `problem ${i}`), 'bye']);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(false);
+      expect(supervisor.logs(record.id).map((l) => l.line)).toEqual(['starting up', ...[1, 2, 3, 4, 5, 6, 7].map((i) => `problem ${i}`), 'bye']);
       // Asked again later, the answer is the same.
       await expect(supervisor.waitUntilReady(record.id)).rejects.toThrow(message);
     });
@@ -271,10 +271,10 @@ describe('SupervisorService', () => {
       expect(record.state).toBe('terminating');
       expect(process.signals).toEqual(['SIGTERM']);
       expect(statesOf(record.id)).toEqual(['starting', 'terminating']);
-      expect(ports.isLeased(record.spec.wsPort)).toBe(true); // until it exits
+      expect(isLeased(ports, record.spec.wsPort)).toBe(true); // until it exits
       process.exit(null, 'SIGTERM');
       expect(record.state).toBe('exited');
-      expect(ports.isLeased(record.spec.wsPort)).toBe(false);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(false);
     });
 
     it('an already aborted signal stops the spawn at once', async () => {
@@ -292,7 +292,7 @@ describe('SupervisorService', () => {
       const controller = new AbortController();
       const ready = supervisor.waitUntilReady(record.id, controller.signal);
       supervisor.report(record.id, 'ready');
-      await expect(ready).resolves.toBe(record);
+      await expect(ready).resolves.toEqual(record);
       controller.abort();
       expect(record.state).toBe('ready');
       expect(process.signals).toEqual([]);
@@ -374,13 +374,13 @@ describe('SupervisorService', () => {
       clock.advance(1);
       supervisor.sweep();
       expect(process.signals).toEqual(['SIGTERM', 'SIGKILL', 'SIGKILL']);
-      expect(ports.isLeased(record.spec.wsPort)).toBe(true);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(true);
 
       process.exit(null, 'SIGKILL');
       expect(record.state).toBe('exited');
       expect(record.endReason).toBe('the server did not report ready within 10 s');
-      expect(ports.isLeased(record.spec.wsPort)).toBe(false);
-      expect(supervisor.activeCount()).toBe(0);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(false);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
       supervisor.sweep();
       expect(process.signals).toHaveLength(3);
     });
@@ -396,7 +396,7 @@ describe('SupervisorService', () => {
       const { supervisor, clock, launch } = await setup({ SPAWN_READY_TIMEOUT_S: '10' });
       const { record } = await launch();
       clock.advance(9000);
-      expect(supervisor.report(record.id, 'ping')).toBe('accepted');
+      expect(() => supervisor.report(record.id, 'ping')).not.toThrow();
       expect(record.state).toBe('starting');
       expect(record.lastReportAt).toBe(clock.now());
       clock.advance(1000);
@@ -425,7 +425,7 @@ describe('SupervisorService', () => {
       const { supervisor, clock, launchReady } = await setup();
       const { record, process } = await launchReady();
       clock.advance(4900);
-      expect(supervisor.report(record.id, 'ping')).toBe('accepted');
+      expect(() => supervisor.report(record.id, 'ping')).not.toThrow();
       expect(record.lastReportAt).toBe(clock.now());
       clock.advance(100); // 5 s after ready
       supervisor.sweep();
@@ -503,7 +503,7 @@ describe('SupervisorService', () => {
       expect(record.exitCode).toBe(0);
       expect(record.endedAt).toBe(clock.now());
       expect(process.signals).toEqual([]);
-      expect(ports.isLeased(record.spec.wsPort)).toBe(false);
+      expect(isLeased(ports, record.spec.wsPort)).toBe(false);
     });
 
     it('a ready spawn that exits on its own ends with the exit described', async () => {
@@ -520,23 +520,23 @@ describe('SupervisorService', () => {
       const { supervisor, clock, launchReady, statesOf } = await setup();
       const { record, process } = await launchReady();
       const stopAt = clock.now();
-      expect(supervisor.stop(record.id, 'stopped by test')).toBe(record);
+      expect(supervisor.stop(record.id, 'stopped by test')).toEqual(supervisor.get(record.id));
       clock.advance(500);
-      expect(supervisor.stop(record.id, 'again')).toBe(record);
+      expect(supervisor.stop(record.id, 'again')).toEqual(supervisor.get(record.id));
       expect(process.signals).toEqual(['SIGTERM']);
       expect(record.stopRequestedAt).toBe(stopAt);
       expect(record.endReason).toBe('stopped by test');
       expect(statesOf(record.id)).toEqual(['starting', 'ready', 'terminating']);
       process.exit(0);
-      expect(supervisor.stop(record.id, 'after exit')).toBe(record);
+      expect(supervisor.stop(record.id, 'after exit')).toEqual(supervisor.get(record.id));
       expect(process.signals).toEqual(['SIGTERM']);
       expect(record.state).toBe('exited');
       expect(record.endReason).toBe('stopped by test');
     });
 
-    it('of an unknown id returns undefined', async () => {
+    it('of an unknown id is an UnknownSpawnError', async () => {
       const { supervisor } = await setup();
-      expect(supervisor.stop('nope', 'x')).toBeUndefined();
+      expect(() => supervisor.stop('nope', 'x')).toThrow(new UnknownSpawnError('nope'));
     });
 
     it('escalates to SIGKILL after KILL_GRACE_S through sweep()', async () => {
@@ -556,27 +556,27 @@ describe('SupervisorService', () => {
       const { record, process } = await launchReady();
       const port = record.spec.wsPort;
       supervisor.report(record.id, 'disconnect');
-      expect(ports.isLeased(port)).toBe(true);
+      expect(isLeased(ports, port)).toBe(true);
       supervisor.stop(record.id, 'test');
-      expect(ports.isLeased(port)).toBe(true);
-      expect(supervisor.activeCount()).toBe(1);
+      expect(isLeased(ports, port)).toBe(true);
+      expect(supervisor.capacity().activeSpawns).toBe(1);
       process.exit(null, 'SIGTERM');
-      expect(ports.isLeased(port)).toBe(false);
-      expect(supervisor.activeCount()).toBe(0);
+      expect(isLeased(ports, port)).toBe(false);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
     });
   });
 
   describe('reports and history', () => {
-    it("report() for an unknown id is 'unknown', for an ended one 'accepted' and changes nothing", async () => {
+    it('report() for an unknown id is an UnknownSpawnError; for an ended one it is accepted and changes nothing', async () => {
       const { supervisor, launchReady, events } = await setup();
-      expect(supervisor.report('nope', 'ping')).toBe('unknown');
+      expect(() => supervisor.report('nope', 'ping')).toThrow(UnknownSpawnError);
       const { record, process } = await launchReady();
       process.exit(0);
       const endedState = record.state;
       const eventCount = events.length;
       const lastReport = record.lastReportAt;
-      expect(supervisor.report(record.id, 'ping')).toBe('accepted');
-      expect(supervisor.report(record.id, 'disconnect')).toBe('accepted');
+      expect(() => supervisor.report(record.id, 'ping')).not.toThrow();
+      expect(() => supervisor.report(record.id, 'disconnect')).not.toThrow();
       expect(record.state).toBe(endedState);
       expect(record.lastReportAt).toBe(lastReport);
       expect(events).toHaveLength(eventCount);
@@ -594,18 +594,18 @@ describe('SupervisorService', () => {
       expect(ENDED_SPAWNS_KEPT).toBe(100);
       const list = supervisor.list();
       expect(list).toHaveLength(ENDED_SPAWNS_KEPT + 1);
-      expect(list[0]).toBe(live.record);
+      expect(list[0]).toEqual(live.record);
       // Ended ones, most recent first.
       expect(list.slice(1).map((r) => r.id)).toEqual(ids.slice(5).reverse());
       for (const id of ids.slice(0, 5)) {
         expect(supervisor.get(id)).toBeUndefined();
-        expect(supervisor.report(id, 'ping')).toBe('unknown');
+        expect(() => supervisor.report(id, 'ping')).toThrow(UnknownSpawnError);
       }
       for (const id of ids.slice(5)) {
         expect(supervisor.get(id)?.state).toBe('failed');
-        expect(supervisor.report(id, 'ping')).toBe('accepted');
+        expect(() => supervisor.report(id, 'ping')).not.toThrow();
       }
-      expect(supervisor.countByState()).toEqual({ ...Object.fromEntries(SPAWN_STATES.map((s) => [s, 0])), starting: 1, failed: 100 });
+      expect(supervisor.capacity().states).toEqual({ ...Object.fromEntries(SPAWN_STATES.map((s) => [s, 0])), starting: 1, failed: 100 });
     });
 
     it('countByState() counts live and ended spawns', async () => {
@@ -614,7 +614,7 @@ describe('SupervisorService', () => {
       await launchReady();
       const third = await launchReady();
       third.process.exit(0);
-      const counts = supervisor.countByState();
+      const counts: Record<string, number> = supervisor.capacity().states;
       expect(counts.starting).toBe(1);
       expect(counts.ready).toBe(1);
       expect(counts.exited).toBe(1);
@@ -626,7 +626,7 @@ describe('SupervisorService', () => {
     it('ignores reports that do not apply to the current state', async () => {
       const { supervisor, clock, launch, statesOf } = await setup();
       const { record, process } = await launch();
-      expect(supervisor.report(record.id, 'disconnect')).toBe('accepted'); // while starting: ignored
+      expect(() => supervisor.report(record.id, 'disconnect')).not.toThrow(); // while starting: ignored
       expect(record.state).toBe('starting');
       supervisor.viewerAttached(record.id); // not ready yet: ignored
       expect(record.state).toBe('starting');
@@ -766,7 +766,7 @@ describe('SupervisorService', () => {
         expect(record.endReason).toBe('the service is shutting down');
       }
       expect(stubborn.record.sigkillSentAt).toBeDefined();
-      expect(supervisor.activeCount()).toBe(0);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
       expect(ports.counts().leased).toBe(0);
       const { error } = await waiting;
       expect(error).toBeInstanceOf(SpawnNotReadyError);
@@ -802,7 +802,7 @@ describe('SupervisorService', () => {
       await shutdown;
       expect(done).toBe(true);
       expect(record.state).toBe('terminating');
-      expect(supervisor.activeCount()).toBe(1);
+      expect(supervisor.capacity().activeSpawns).toBe(1);
     });
 
     it('a launch still leasing its port when shutdown begins is refused and its port given back', async () => {
@@ -815,7 +815,7 @@ describe('SupervisorService', () => {
       expect(error).toBeInstanceOf(NoCapacityError);
       expect((error as NoCapacityError).reason).toBe('shutting_down');
       expect(ports.counts().leased).toBe(0);
-      expect(supervisor.activeCount()).toBe(0);
+      expect(supervisor.capacity().activeSpawns).toBe(0);
     });
 
     it('beforeApplicationShutdown() runs the shutdown', async () => {
@@ -828,10 +828,16 @@ describe('SupervisorService', () => {
     });
   });
 
-  it('records are SpawnRecord instances with the spec they were launched with', async () => {
-    const { launch } = await setup();
-    const { record } = await launch({ rendererType: 'ssr', model: 'bnc.scz' });
-    expect(record).toBeInstanceOf(SpawnRecord);
-    expect(record.spec).toMatchObject({ rendererType: 'ssr', model: 'bnc.scz', wsPort: PORT_BASE });
+  it('hands out frozen views with the spec they were launched with, never the records it changes', async () => {
+    const { supervisor } = await setup();
+    const launched = await supervisor.launch({ rendererType: 'ssr', model: 'bnc.scz' });
+    expect(launched.spec).toMatchObject({ rendererType: 'ssr', model: 'bnc.scz', wsPort: PORT_BASE });
+    expect(Object.isFrozen(launched)).toBe(true);
+    expect(Object.isFrozen(launched.spec)).toBe(true);
+    expect(() => ((launched as { state: string }).state = 'ready')).toThrow(TypeError);
+    supervisor.report(launched.id, 'ready');
+    expect(launched.state).toBe('starting');
+    expect(supervisor.get(launched.id)).not.toBe(supervisor.get(launched.id));
+    expect(supervisor.get(launched.id)?.state).toBe('ready');
   });
 });

@@ -1,10 +1,10 @@
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { ChildProcess, spawn } from 'child_process';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { APP_OPTIONS, configureApp } from '../../src/app.setup';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
@@ -28,12 +28,16 @@ export interface RunningApp {
 }
 
 /**
- * The production module graph and pipeline (configureApp), in this process, on an ephemeral port.
+ * The production module graph and pipeline (configureApp), in this process, on an ephemeral port; `override`
+ * may replace providers (overrideProvider) with the fakes of test/fakes.
  * close() runs the real shutdown path, which stops every child it started.
  */
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] }).compile();
-  const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? undefined : false, forceCloseConnections: true });
+export async function startApp(
+  env: Record<string, string | undefined> = {},
+  override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
+): Promise<RunningApp> {
+  const moduleRef = await override(Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] })).compile();
+  const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: process.env.TEST_LOGS ? undefined : false });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

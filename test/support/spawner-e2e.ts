@@ -42,7 +42,7 @@ export async function startTrackedApp(cleanup: Cleanup, env: Record<string, stri
     const pids = new Set<number>();
     for (const record of supervisor.list()) {
       if (record.pid !== undefined) pids.add(record.pid);
-      for (const pid of grandchildPidsIn(record.logs.all().map((l) => l.line))) pids.add(pid);
+      for (const pid of grandchildPidsIn(supervisor.logs(record.id).map((l) => l.line))) pids.add(pid);
     }
     return [...pids];
   };
@@ -79,7 +79,7 @@ export function grandchildPidsIn(lines: readonly string[]): number[] {
 
 /** Waits until the spawn's captured output announces its grandchild, and returns that pid. */
 export function waitForGrandchildPid(app: TrackedApp, id: string, timeoutMs = 5000): Promise<number> {
-  return waitFor(() => grandchildPidsIn(app.supervisor.get(id)?.logs.all().map((l) => l.line) ?? [])[0], timeoutMs, {
+  return waitFor(() => grandchildPidsIn(app.supervisor.get(id) ? app.supervisor.logs(id).map((l) => l.line) : [])[0], timeoutMs, {
     description: `spawn ${id} to print its grandchild pid`,
   });
 }

@@ -1,4 +1,5 @@
-import { SCSIM_FAULT_PREFIX } from '@app/sc-protocol';
+/** A `--model-file` beginning with this prefix selects a simulator fault instead of a model on disk. */
+export const SCSIM_FAULT_PREFIX = 'scsim:';
 
 /**
  * Fault injection: lets tests of a supervisor make the simulator misbehave in the ways a real

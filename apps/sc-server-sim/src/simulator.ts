@@ -1,4 +1,5 @@
-import { CLOSE_GOING_AWAY, SC_EXIT_CODES, exitCodeMeaning, type ScHello } from '@app/sc-protocol';
+import { CLOSE_GOING_AWAY, SC_EXIT_CODES, exitCodeMeaning } from '@app/sc-protocol';
+import type { ScHello } from './hello';
 import { ignoresInitialUse } from './faults';
 import { LivelinessReporter, REPORT_TIMEOUT_MS } from './liveliness-reporter';
 import { findModel } from './model-lookup';

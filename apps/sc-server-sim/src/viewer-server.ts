@@ -4,7 +4,8 @@ import * as http from 'http';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { CLOSE_POLICY_VIOLATION, type ScHello } from '@app/sc-protocol';
+import { CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
+import type { ScHello } from './hello';
 import type { SimLog } from './sim-log';
 
 /** Large enough for the proxy benchmark's 1 MiB messages, with room to spare. */

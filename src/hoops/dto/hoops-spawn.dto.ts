@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { IsModelName, SESSION_TOKEN_MAX_LENGTH, SESSION_TOKEN_PATTERN, SESSION_TOKEN_RULE } from '../../spawn/model-name.validator';
+import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsModelName, MODEL_NAME_RULE } from '../../spawn/model-name.validator';
+import { IsSessionToken } from '../../spawn/session-token.validator';
 
 export const HOOPS_SESSION_CLASSES = ['csr_session', 'ssr_session'] as const;
 export type HoopsSessionClass = (typeof HOOPS_SESSION_CLASSES)[number];
@@ -9,14 +10,12 @@ export type HoopsSessionClass = (typeof HOOPS_SESSION_CLASSES)[number];
 export class HoopsSpawnParamsDto {
   @ApiPropertyOptional({ example: 's3cr3t-token' })
   @IsOptional()
-  @IsString({ message: 'params.sessionToken must be a string' })
-  @Length(1, SESSION_TOKEN_MAX_LENGTH, { message: `params.sessionToken must be ${SESSION_TOKEN_RULE}` })
-  @Matches(SESSION_TOKEN_PATTERN, { message: `params.sessionToken must be ${SESSION_TOKEN_RULE}` })
+  @IsSessionToken('params.sessionToken')
   sessionToken?: string;
 
   @ApiPropertyOptional({ example: 'microengine' })
   @IsOptional()
-  @IsModelName({ message: 'params.model must be a plain relative model name (no "..", no leading "-" or "/", letters, digits, space and . _ - + ( ) /, at most 200 characters)' })
+  @IsModelName({ message: `params.model must be ${MODEL_NAME_RULE}` })
   model?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['/srv/models/project-a'], description: 'Honoured only inside the configured model roots; searched before the configured folders' })

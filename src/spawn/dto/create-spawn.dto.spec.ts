@@ -1,6 +1,7 @@
 import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
-import { createValidationPipe } from '../../app.setup';
-import { MODEL_NAME_MAX_LENGTH, MODEL_NAME_RULE, SESSION_TOKEN_MAX_LENGTH, SESSION_TOKEN_RULE } from '../model-name.validator';
+import { createValidationPipe } from '../../http/validation';
+import { MODEL_NAME_MAX_LENGTH, MODEL_NAME_RULE } from '../model-name.validator';
+import { SESSION_TOKEN_MAX_LENGTH, SESSION_TOKEN_RULE } from '../session-token.validator';
 import { CreateSpawnDto } from './create-spawn.dto';
 
 const BODY: ArgumentMetadata = { type: 'body', metatype: CreateSpawnDto, data: '' };
@@ -78,7 +79,7 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
       ['bad|chars'],
       ['$(reboot)'],
       ['a\nb'],
-      ['scsim:../x'],
+      ['scsim:../../x'],
       [42],
       [''],
     ])('model %j', async (model) => {

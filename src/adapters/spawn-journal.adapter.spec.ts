@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parseAppConfig } from '../config/app-config';
-import { FileSpawnJournal } from './spawn-journal';
+import { FileSpawnJournal } from './spawn-journal.adapter';
 
 describe('FileSpawnJournal', () => {
   let dir: string;

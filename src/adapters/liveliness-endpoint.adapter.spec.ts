@@ -1,6 +1,6 @@
 import { createServer, Server } from 'http';
 import type { AddressInfo } from 'net';
-import { livelinessBaseUrl } from './liveliness-endpoint';
+import { livelinessBaseUrl } from './liveliness-endpoint.adapter';
 
 describe('livelinessBaseUrl', () => {
   it.each([

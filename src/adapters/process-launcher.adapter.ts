@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
 import { createInterface } from 'readline';
+import { killGroup } from './process-table.adapter';
 
 export interface LaunchCommand {
   executable: string;
@@ -82,12 +83,3 @@ export class ChildProcessLauncher extends ProcessLauncher {
 
 /** How long to wait, after the process exited, for the rest of its output. */
 const STDIO_DRAIN_MS = 500;
-
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,11 +1,11 @@
-import { BadGatewayException, ConflictException, ForbiddenException, GatewayTimeoutException, HttpException, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { parseArgv, SC_EXIT_CODES } from '@app/sc-protocol';
-import { RetryableHttpException } from '../common/http-error';
+import { exitOn, FakeBehaviour, flush, supervisorTestingModule } from '../../test/fakes';
 import { parseAppConfig } from '../config/app-config';
+import { RETRY_AFTER_AT_CAPACITY_S, RETRY_AFTER_SHUTTING_DOWN_S, toHttpErrorView } from '../http/http-error';
 import { PortAllocator } from '../ports/port-allocator.service';
-import { SupervisorService } from '../supervisor/supervisor.service';
-import { exitOn, FakeBehaviour, flush, supervisorTestingModule } from '../testing/fakes';
-import { RETRY_AFTER_AT_CAPACITY_S, RETRY_AFTER_SHUTTING_DOWN_S, SpawnService } from './spawn.service';
+import { NoCapacityError, RendererDisabledError, SpawnNotReadyError, SupervisorError } from './supervisor.errors';
+import { SupervisorService } from './supervisor.service';
 
 const PORT_BASE = 41000;
 
@@ -18,10 +18,9 @@ async function setup(env: Record<string, string> = {}) {
     KILL_GRACE_S: '0.05',
     ...env,
   });
-  const { moduleRef, clock, probe, launcher } = await supervisorTestingModule(config, { providers: [SpawnService] });
+  const { moduleRef, clock, probe, launcher } = await supervisorTestingModule(config);
   launcher.onSignal = exitOn('SIGTERM'); // the servers exit (asynchronously) on SIGTERM
   const supervisor = moduleRef.get(SupervisorService);
-  const service = moduleRef.get(SpawnService);
   const ports = moduleRef.get(PortAllocator);
   const ready: FakeBehaviour = (p) => supervisor.report(p.id, 'ready');
   const exitWith =
@@ -36,15 +35,24 @@ async function setup(env: Record<string, string> = {}) {
     p.line('stderr', `failed to listen on port ${p.port}: address in use`);
     p.exit(SC_EXIT_CODES.INTERNAL_ERROR);
   };
-  return { config, clock, probe, launcher, supervisor, service, ports, ready, exitWith, lostPortRace };
+  return { config, clock, probe, launcher, supervisor, service: supervisor, ports, ready, exitWith, lostPortRace };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<HttpException> {
+/** A rejection: the supervisor's typed error, and what the HTTP boundary makes of it. */
+interface Rejection {
+  error: SupervisorError;
+  status: number;
+  message: string;
+  retryAfterS?: number;
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Rejection> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpException);
-    return error as HttpException;
+    expect(error).toBeInstanceOf(SupervisorError);
+    const { status, message, retryAfterS } = toHttpErrorView(error);
+    return { error: error as SupervisorError, status, message, retryAfterS };
   }
   throw new Error('expected a rejection');
 }
@@ -53,11 +61,11 @@ beforeAll(() => Logger.overrideLogger(false));
 
 // ---------------------------------------------------------------------------------------------------------------
 
-describe('SpawnService.spawnReady', () => {
+describe('SupervisorService.spawn (SpawnStarter)', () => {
   it('resolves with the ready record', async () => {
     const { service, launcher, ready } = await setup();
     launcher.script.push(ready);
-    const record = await service.spawnReady({ rendererType: 'csr', model: 'microengine' });
+    const record = await service.spawn({ rendererType: 'csr', model: 'microengine' });
     expect(record.state).toBe('ready');
     expect(record.spec).toMatchObject({ rendererType: 'csr', model: 'microengine', wsPort: PORT_BASE });
     expect(launcher.launched).toHaveLength(1);
@@ -69,9 +77,9 @@ describe('SpawnService.spawnReady', () => {
       ['ssr', { SSR_ENABLED: 'false' }, 'SSR rendering is disabled on this server (SSR_ENABLED=false)'],
     ] as const)('%s: 403 naming the variable, nothing launched', async (rendererType, env, message) => {
       const { service, launcher } = await setup(env);
-      const error = await rejectionOf(service.spawnReady({ rendererType }));
-      expect(error).toBeInstanceOf(ForbiddenException);
-      expect(error.getStatus()).toBe(403);
+      const error = await rejectionOf(service.spawn({ rendererType }));
+      expect(error.error).toBeInstanceOf(RendererDisabledError);
+      expect(error.status).toBe(403);
       expect(error.message).toBe(message);
       expect(launcher.launched).toHaveLength(0);
     });
@@ -79,9 +87,8 @@ describe('SpawnService.spawnReady', () => {
     it('the other renderer still works', async () => {
       const { service, launcher, ready } = await setup({ CSR_ENABLED: 'false' });
       launcher.script.push(ready);
-      await expect(service.spawnReady({ rendererType: 'ssr' })).resolves.toMatchObject({ state: 'ready' });
-      expect(() => service.assertRendererEnabled('ssr')).not.toThrow();
-      expect(() => service.assertRendererEnabled('csr')).toThrow(ForbiddenException);
+      await expect(service.spawn({ rendererType: 'ssr' })).resolves.toMatchObject({ state: 'ready' });
+      await expect(service.spawn({ rendererType: 'csr' })).rejects.toBeInstanceOf(RendererDisabledError);
     });
   });
 
@@ -89,10 +96,10 @@ describe('SpawnService.spawnReady', () => {
     it('all slots in use', async () => {
       const { service, supervisor } = await setup({ SC_MAX_SPAWNS: '1' });
       await supervisor.launch({ rendererType: 'csr' });
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(RetryableHttpException);
-      expect(error.getStatus()).toBe(503);
-      expect((error as RetryableHttpException).retryAfterS).toBe(RETRY_AFTER_AT_CAPACITY_S);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(NoCapacityError);
+      expect(error.status).toBe(503);
+      expect(error.retryAfterS).toBe(RETRY_AFTER_AT_CAPACITY_S);
       expect(RETRY_AFTER_AT_CAPACITY_S).toBe(5);
       expect(error.message).toBe('all 1 spawn slots are in use');
     });
@@ -100,10 +107,10 @@ describe('SpawnService.spawnReady', () => {
     it('no free port', async () => {
       const { service, probe } = await setup();
       for (let p = PORT_BASE; p < PORT_BASE + 4; p++) probe.busy.add(p);
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(RetryableHttpException);
-      expect(error.getStatus()).toBe(503);
-      expect((error as RetryableHttpException).retryAfterS).toBe(RETRY_AFTER_AT_CAPACITY_S);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(NoCapacityError);
+      expect(error.status).toBe(503);
+      expect(error.retryAfterS).toBe(RETRY_AFTER_AT_CAPACITY_S);
       expect(error.message).toBe(`no free WebSocket port in ${PORT_BASE}-${PORT_BASE + 3}`);
     });
   });
@@ -112,10 +119,10 @@ describe('SpawnService.spawnReady', () => {
     it('a request after shutdown began', async () => {
       const { service, supervisor, launcher } = await setup();
       await supervisor.shutdown();
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(RetryableHttpException);
-      expect(error.getStatus()).toBe(503);
-      expect((error as RetryableHttpException).retryAfterS).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(NoCapacityError);
+      expect(error.status).toBe(503);
+      expect(error.retryAfterS).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
       expect(RETRY_AFTER_SHUTTING_DOWN_S).toBe(30);
       expect(error.message).toBe('the service is shutting down; try another server');
       expect(launcher.launched).toHaveLength(0);
@@ -123,57 +130,57 @@ describe('SpawnService.spawnReady', () => {
 
     it('a request still waiting for ready when shutdown begins', async () => {
       const { service, supervisor, launcher } = await setup();
-      const pending = rejectionOf(service.spawnReady({ rendererType: 'csr' }));
+      const pending = rejectionOf(service.spawn({ rendererType: 'csr' }));
       await flush();
       expect(launcher.launched).toHaveLength(1);
       await supervisor.shutdown();
       const error = await pending;
-      expect(error).toBeInstanceOf(RetryableHttpException);
-      expect(error.getStatus()).toBe(503);
-      expect((error as RetryableHttpException).retryAfterS).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
+      expect(error.error).toBeInstanceOf(NoCapacityError);
+      expect(error.status).toBe(503);
+      expect(error.retryAfterS).toBe(RETRY_AFTER_SHUTTING_DOWN_S);
     });
   });
 
   it('the server exits before ready: 502 with the exit code, its meaning and stderr', async () => {
     const { service, launcher, exitWith } = await setup();
     launcher.script.push(exitWith(SC_EXIT_CODES.INVALID_LICENSE, 'license rejected'));
-    const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-    expect(error).toBeInstanceOf(BadGatewayException);
-    expect(error.getStatus()).toBe(502);
+    const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+    expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+    expect(error.status).toBe(502);
     expect(error.message).toBe('the server exited before it was ready: exit code 6 (invalid license); last stderr: license rejected');
   });
 
   it('the server never reports ready: 504 once SPAWN_READY_TIMEOUT_S passes, and it is stopped', async () => {
     const { service, supervisor, clock, launcher } = await setup({ SPAWN_READY_TIMEOUT_S: '10' });
-    const pending = rejectionOf(service.spawnReady({ rendererType: 'csr' }));
+    const pending = rejectionOf(service.spawn({ rendererType: 'csr' }));
     await flush();
     clock.advance(10_000);
     supervisor.sweep();
     const error = await pending;
-    expect(error).toBeInstanceOf(GatewayTimeoutException);
-    expect(error.getStatus()).toBe(504);
+    expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+    expect(error.status).toBe(504);
     expect(error.message).toBe('the server did not report ready within 10 s; it was stopped');
     expect(launcher.launched[0].signals).toEqual(['SIGTERM']);
   });
 
   it('the spawn is stopped (DELETE) before ready: 409', async () => {
     const { service, supervisor, launcher } = await setup();
-    const pending = rejectionOf(service.spawnReady({ rendererType: 'csr' }));
+    const pending = rejectionOf(service.spawn({ rendererType: 'csr' }));
     await flush();
     supervisor.stop(launcher.launched[0].id, 'stopped by DELETE /spawns/:id');
     const error = await pending;
-    expect(error).toBeInstanceOf(ConflictException);
-    expect(error.getStatus()).toBe(409);
+    expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+    expect(error.status).toBe(409);
     expect(error.message).toBe('the spawn was stopped before it was ready: stopped by DELETE /spawns/:id');
   });
 
   it('the client goes away: its spawn is stopped', async () => {
     const { service, launcher } = await setup();
     const controller = new AbortController();
-    const pending = service.spawnReady({ rendererType: 'csr' }, controller.signal).catch((e: unknown) => e);
+    const pending = service.spawn({ rendererType: 'csr' }, controller.signal).catch((e: unknown) => e);
     await flush();
     controller.abort();
-    expect(await pending).toBeInstanceOf(HttpException);
+    expect(await pending).toBeInstanceOf(SupervisorError);
     expect(launcher.launched[0].signals).toEqual(['SIGTERM']);
   });
 
@@ -181,7 +188,7 @@ describe('SpawnService.spawnReady', () => {
     it('first attempt exits 3 and its port is now busy: the second attempt, on another port, succeeds', async () => {
       const { service, launcher, ports, probe, lostPortRace, ready } = await setup();
       launcher.script.push(lostPortRace, ready);
-      const record = await service.spawnReady({ rendererType: 'ssr', model: 'bnc.scz', sessionToken: 'tok' });
+      const record = await service.spawn({ rendererType: 'ssr', model: 'bnc.scz', sessionToken: 'tok' });
 
       expect(record.state).toBe('ready');
       expect(launcher.launched).toHaveLength(2);
@@ -201,8 +208,9 @@ describe('SpawnService.spawnReady', () => {
     it('exit 3 but the port is free again: no retry, 502', async () => {
       const { service, launcher, exitWith } = await setup();
       launcher.script.push(exitWith(SC_EXIT_CODES.INTERNAL_ERROR, 'boom'));
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(BadGatewayException);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+      expect(error.status).toBe(502);
       expect(error.message).toContain('exit code 3 (internal error)');
       expect(launcher.launched).toHaveLength(1);
     });
@@ -213,8 +221,9 @@ describe('SpawnService.spawnReady', () => {
         probe.busy.add(p.port);
         p.exit(code);
       });
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(BadGatewayException);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+      expect(error.status).toBe(502);
       expect(error.message).toContain(`exit code ${code} (`);
       expect(launcher.launched).toHaveLength(1);
     });
@@ -222,8 +231,9 @@ describe('SpawnService.spawnReady', () => {
     it('killed by a signal before ready: no retry', async () => {
       const { service, launcher } = await setup();
       launcher.script.push((p) => p.exit(null, 'SIGKILL'));
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(BadGatewayException);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+      expect(error.status).toBe(502);
       expect(error.message).toContain('killed by signal SIGKILL');
       expect(launcher.launched).toHaveLength(1);
     });
@@ -231,8 +241,9 @@ describe('SpawnService.spawnReady', () => {
     it('only once: a second lost race is reported as 502', async () => {
       const { service, launcher, lostPortRace } = await setup();
       launcher.script.push(lostPortRace, lostPortRace, lostPortRace);
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(BadGatewayException);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(SpawnNotReadyError);
+      expect(error.status).toBe(502);
       expect(error.message).toContain('exit code 3 (internal error)');
       expect(launcher.launched).toHaveLength(2);
     });
@@ -240,9 +251,9 @@ describe('SpawnService.spawnReady', () => {
     it('the retry is subject to capacity like any launch', async () => {
       const { service, launcher, lostPortRace } = await setup({ SC_PORT_COUNT: '1' });
       launcher.script.push(lostPortRace);
-      const error = await rejectionOf(service.spawnReady({ rendererType: 'csr' }));
-      expect(error).toBeInstanceOf(RetryableHttpException);
-      expect(error.getStatus()).toBe(503);
+      const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
+      expect(error.error).toBeInstanceOf(NoCapacityError);
+      expect(error.status).toBe(503);
       expect(launcher.launched).toHaveLength(1);
     });
   });

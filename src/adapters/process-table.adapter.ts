@@ -20,11 +20,16 @@ export class ProcProcessTable extends ProcessTable {
   }
 
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-    try {
-      process.kill(-pgid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+    return killGroup(pgid, signal);
+  }
+}
+
+/** Signals a whole process group; false when nothing in it is left (or it may not be signalled). */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,21 +1,27 @@
 /**
- * Test-only fakes shared by the unit specs: a clock, a port probe, a process launcher and the Nest testing module
- * that wires them into the supervisor. Not part of the production build (tsconfig.build.json excludes src/testing).
+ * Fakes of the adapters (src/adapters) for unit specs: a clock, a port probe, a process launcher, a journal, a
+ * process table and a file system; and the supervisor's real module compiled with them (overrideProvider).
  */
-import { Logger, Provider } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { Test, TestingModule } from '@nestjs/testing';
+import { Observable } from 'rxjs';
 import { parseArgv, ScServerOptions } from '@app/sc-protocol';
-import { Clock } from '../common/clock';
-import { AppConfig } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
-import { PortProbe } from '../ports/port-probe';
-import { LivelinessEndpoint } from '../supervisor/liveliness-endpoint';
-import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from '../supervisor/process-launcher';
-import { SecretRedactor } from '../supervisor/secret-redactor';
-import { SpawnEvents } from '../supervisor/spawn-events';
-import { SupervisorService } from '../supervisor/supervisor.service';
-import { ProcessTable } from '../supervisor/process-table';
-import { JournalEntry, SpawnJournal } from '../supervisor/spawn-journal';
+import { AdaptersModule } from '../../src/adapters/adapters.module';
+import { Clock } from '../../src/adapters/clock.adapter';
+import { FileSystem } from '../../src/adapters/file-system.adapter';
+import { LivelinessEndpoint } from '../../src/adapters/liveliness-endpoint.adapter';
+import { PortProbe } from '../../src/adapters/port-probe.adapter';
+import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from '../../src/adapters/process-launcher.adapter';
+import { ProcessTable } from '../../src/adapters/process-table.adapter';
+import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
+import { AppConfig } from '../../src/config/app-config';
+import { AppConfigModule } from '../../src/config/app-config.module';
+import { PortAllocator } from '../../src/ports/port-allocator.service';
+import type { SpawnView } from '../../src/supervisor/spawn-record';
+import { SpawnEvent, SpawnEvents } from '../../src/supervisor/spawn-events';
+import { SupervisorModule } from '../../src/supervisor/supervisor.module';
+import type { SupervisorService } from '../../src/supervisor/supervisor.service';
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {
@@ -165,19 +171,37 @@ export class FakeProcessTable extends ProcessTable {
   }
 }
 
+/** Files the test names: `files` maps a path to its text; `executables` and `realpaths` answer the other questions. */
+export class FakeFileSystem extends FileSystem {
+  readonly files = new Map<string, string>();
+  readonly executables = new Set<string>();
+  readonly realpaths = new Map<string, string>();
+  readText(file: string, maxBytes: number): string {
+    const text = this.files.get(file);
+    if (text === undefined) throw new Error(`ENOENT: no such file, open '${file}'`);
+    return text.slice(0, maxBytes);
+  }
+  realpath(file: string): Promise<string> {
+    const real = this.realpaths.get(file);
+    return real === undefined ? Promise.reject(new Error(`ENOENT: ${file}`)) : Promise.resolve(real);
+  }
+  isExecutableFile(file: string): boolean {
+    return this.executables.has(file);
+  }
+}
+
 export interface SupervisorTestingOverrides {
   journal?: MemorySpawnJournal;
   clock?: FakeClock;
   probe?: FakePortProbe;
   launcher?: FakeLauncher;
   livelinessBaseUrl?: string;
-  /** More providers, e.g. the service under test, put in front of the supervisor's. */
-  providers?: Provider[];
 }
 
 /**
- * Compiles a Nest testing module with the real SupervisorService, SpawnEvents, SecretRedactor and PortAllocator,
- * the given config, and fakes for the clock, the port probe, the process launcher and the liveliness endpoint.
+ * The real SupervisorModule (facade, collaborators, PortAllocator, SecretRedactor...) compiled with the given
+ * config and fakes in place of the adapters: the clock, the port probe, the process launcher, the journal and
+ * the liveliness endpoint. Lifecycle hooks do not run (no sweep interval, no orphan reaping).
  */
 export async function supervisorTestingModule(config: AppConfig, overrides: SupervisorTestingOverrides = {}) {
   const clock = overrides.clock ?? new FakeClock();
@@ -186,23 +210,57 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
   const livelinessBaseUrl = overrides.livelinessBaseUrl ?? LIVELINESS_BASE_URL;
   const journal = overrides.journal ?? new MemorySpawnJournal();
   const moduleRef: TestingModule = await Test.createTestingModule({
-    providers: [
-      ...(overrides.providers ?? []),
-      SupervisorService,
-      SpawnEvents,
-      SecretRedactor,
-      PortAllocator,
-      { provide: AppConfig, useValue: config },
-      { provide: Clock, useValue: clock },
-      { provide: PortProbe, useValue: probe },
-      { provide: ProcessLauncher, useValue: launcher },
-      { provide: LivelinessEndpoint, useValue: { baseUrl: () => livelinessBaseUrl } },
-      { provide: SpawnJournal, useValue: journal },
-    ],
-  }).compile();
+    imports: [AppConfigModule.forRoot(), AdaptersModule, ScheduleModule.forRoot(), SupervisorModule],
+  })
+    .overrideProvider(AppConfig)
+    .useValue(config)
+    .overrideProvider(Clock)
+    .useValue(clock)
+    .overrideProvider(PortProbe)
+    .useValue(probe)
+    .overrideProvider(ProcessLauncher)
+    .useValue(launcher)
+    .overrideProvider(LivelinessEndpoint)
+    .useValue({ baseUrl: () => livelinessBaseUrl })
+    .overrideProvider(SpawnJournal)
+    .useValue(journal)
+    .overrideProvider(ProcessTable)
+    .useValue(new FakeProcessTable())
+    .compile();
   Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
   return { moduleRef, clock, probe, launcher, journal };
 }
 
 /** Lets pending setImmediate callbacks (and the promise jobs before them) run. */
 export const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Whether the allocator holds a lease on this port (read from its private state: the API has no need of it). */
+export function isLeased(ports: PortAllocator, port: number): boolean {
+  return (ports as unknown as { leased: ReadonlySet<number> }).leased.has(port);
+}
+
+/** The spawn as supervisor.get() shows it at the moment each property is read (views themselves are frozen copies). */
+export function liveView(supervisor: SupervisorService, id: string): SpawnView {
+  const now = () => supervisor.get(id)!;
+  return new Proxy({} as SpawnView, {
+    get: (_, key) => now()[key as keyof SpawnView],
+    ownKeys: () => Reflect.ownKeys(now()),
+    getOwnPropertyDescriptor: (_, key) => ({ ...Reflect.getOwnPropertyDescriptor(now(), key), configurable: true }),
+  });
+}
+
+/** The real event stream, counting who is subscribed to it (the SSE routes subscribe once per open stream). */
+export class CountedSpawnEvents extends SpawnEvents {
+  subscribers = 0;
+  override get changes$(): Observable<SpawnEvent> {
+    const inner = super.changes$;
+    return new Observable<SpawnEvent>((subscriber) => {
+      this.subscribers++;
+      const subscription = inner.subscribe(subscriber);
+      return () => {
+        this.subscribers--;
+        subscription.unsubscribe();
+      };
+    });
+  }
+}

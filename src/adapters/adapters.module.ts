@@ -1,0 +1,27 @@
+import { Global, Module, Provider } from '@nestjs/common';
+import { Clock, SystemClock } from './clock.adapter';
+import { FileSystem, NodeFileSystem } from './file-system.adapter';
+import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoint.adapter';
+import { NetPortProbe, PortProbe } from './port-probe.adapter';
+import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
+import { ProcessTable, ProcProcessTable } from './process-table.adapter';
+import { FileSpawnJournal, SpawnJournal } from './spawn-journal.adapter';
+
+/**
+ * Every side effect of the service (processes, the process table, files, ports, the clock, its own listener)
+ * is one of these abstract classes; the real implementations are bound here and nowhere else. Tests replace
+ * them with overrideProvider() and the fakes under test/.
+ */
+const ADAPTERS: Provider[] = [
+  { provide: Clock, useClass: SystemClock },
+  { provide: FileSystem, useClass: NodeFileSystem },
+  { provide: LivelinessEndpoint, useClass: HttpLivelinessEndpoint },
+  { provide: PortProbe, useClass: NetPortProbe },
+  { provide: ProcessLauncher, useClass: ChildProcessLauncher },
+  { provide: ProcessTable, useClass: ProcProcessTable },
+  { provide: SpawnJournal, useClass: FileSpawnJournal },
+];
+
+@Global()
+@Module({ providers: ADAPTERS, exports: ADAPTERS.map((p) => (p as { provide: unknown }).provide as never) })
+export class AdaptersModule {}

@@ -1,0 +1,18 @@
+import { ArgumentsHost, Catch } from '@nestjs/common';
+import type { Response } from 'express';
+import { HttpErrorFilter, prepare } from '../http/http-error.filter';
+
+/**
+ * Errors of the HOOPS Server's spawning routes. Their clients read `reason` from `{status: "failed", reason}`,
+ * so every error there takes that shape, a body that could not be read included (see RequestBodyGuard).
+ */
+@Catch()
+export class HoopsErrorFilter extends HttpErrorFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const view = this.viewOf(exception);
+    if (!prepare(response, view)) return;
+    // The HOOPS Server answers a server that failed to start with 500; its clients know no 502.
+    response.status(view.status === 502 ? 500 : view.status).json({ status: 'failed', reason: view.message });
+  }
+}

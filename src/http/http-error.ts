@@ -1,0 +1,110 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import {
+  DuplicateSpawnError,
+  NoCapacityError,
+  RendererDisabledError,
+  SpawnNotReadyError,
+  UnknownSpawnError,
+} from '../supervisor/supervisor.errors';
+
+/** Seconds a client is told to wait before retrying when no slot or port is free. */
+export const RETRY_AFTER_AT_CAPACITY_S = 5;
+export const RETRY_AFTER_SHUTTING_DOWN_S = 30;
+
+/** A refusal of the request that the service's own code raises, with the status that says why. */
+export class ClientError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpErrorView {
+  status: number;
+  message: string;
+  /** The response body Nest would give, kept for the default shape. */
+  body: unknown;
+  retryAfterS?: number;
+}
+
+/** One reading of any thrown value as an HTTP error, shared by every exception filter. */
+export function toHttpErrorView(exception: unknown): HttpErrorView {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message = typeof response === 'string' ? response : (messageOf((response as { message?: unknown }).message) ?? exception.message);
+    const body = typeof response === 'string' ? { statusCode: status, message: response } : response;
+    return { status, message, body };
+  }
+  const known = domainStatus(exception) ?? clientErrorStatus(exception);
+  if (known) {
+    const { status, message, retryAfterS } = known;
+    return { status, message, retryAfterS, body: { statusCode: status, message, error: errorName(status) } };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    message: 'internal error',
+    body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' },
+  };
+}
+
+interface KnownError {
+  status: number;
+  message: string;
+  retryAfterS?: number;
+}
+
+/** The supervisor's typed errors, as HTTP. */
+function domainStatus(error: unknown): KnownError | undefined {
+  if (error instanceof NoCapacityError) {
+    const retryAfterS = error.reason === 'shutting_down' ? RETRY_AFTER_SHUTTING_DOWN_S : RETRY_AFTER_AT_CAPACITY_S;
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: error.message, retryAfterS };
+  }
+  if (error instanceof SpawnNotReadyError) {
+    switch (error.reason) {
+      case 'failed':
+        return { status: HttpStatus.BAD_GATEWAY, message: error.message };
+      case 'timed_out':
+        return { status: HttpStatus.GATEWAY_TIMEOUT, message: `${error.message}; it was stopped` };
+      case 'stopped':
+        return { status: HttpStatus.CONFLICT, message: `the spawn was stopped before it was ready: ${error.message}` };
+    }
+  }
+  if (error instanceof UnknownSpawnError) return { status: HttpStatus.NOT_FOUND, message: error.message };
+  if (error instanceof DuplicateSpawnError) return { status: HttpStatus.CONFLICT, message: error.message };
+  if (error instanceof RendererDisabledError) return { status: HttpStatus.FORBIDDEN, message: error.message };
+  return undefined;
+}
+
+/** Our own ClientErrors, and Express middleware's (body-parser's 413, 415...): a 4xx with a message meant for the client. */
+function clientErrorStatus(exception: unknown): KnownError | undefined {
+  if (exception instanceof ClientError) return { status: exception.status, message: exception.message };
+  if (!(exception instanceof Error)) return undefined;
+  const { status, expose } = exception as Error & { status?: unknown; expose?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) return { status, message: exception.message };
+  return undefined;
+}
+
+function messageOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(String).join('; ');
+  return undefined;
+}
+
+const ERROR_NAMES: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function errorName(status: number): string | undefined {
+  return ERROR_NAMES[status];
+}

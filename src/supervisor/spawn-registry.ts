@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import type { LaunchedProcess } from '../adapters/process-launcher.adapter';
+import { AppConfig } from '../config/app-config';
+import { SpawnRecord } from './spawn-record';
+import { SPAWN_STATES, SpawnState } from './spawn-state';
+
+export const ENDED_SPAWNS_KEPT = 100;
+
+export interface Waiter {
+  resolve(record: SpawnRecord): void;
+  reject(error: Error): void;
+}
+
+/** A spawn whose process holds a slot and a port. */
+export interface LiveSpawn {
+  record: SpawnRecord;
+  process?: LaunchedProcess;
+  waiters: Waiter[];
+}
+
+/** Which spawns exist: the live ones, the last ENDED_SPAWNS_KEPT that ended, and the slots being reserved. */
+@Injectable()
+export class SpawnRegistry {
+  private readonly live = new Map<string, LiveSpawn>();
+  private readonly ended = new Map<string, SpawnRecord>();
+  /** Slots taken by launches still leasing a port, so concurrent requests cannot exceed SC_MAX_SPAWNS. */
+  private reservedSlots = 0;
+  /** Set once shutdown begins: no spawn is started after that. */
+  shuttingDown = false;
+
+  constructor(private readonly config: AppConfig) {}
+
+  /** Spawns that hold a slot: live processes plus launches in progress. */
+  activeCount(): number {
+    return this.live.size + this.reservedSlots;
+  }
+
+  hasFreeSlot(): boolean {
+    return this.activeCount() < this.config.maxSpawns;
+  }
+
+  reserveSlot(): void {
+    this.reservedSlots++;
+  }
+
+  releaseSlot(): void {
+    this.reservedSlots--;
+  }
+
+  has(id: string): boolean {
+    return this.live.has(id) || this.ended.has(id);
+  }
+
+  liveEntry(id: string): LiveSpawn | undefined {
+    return this.live.get(id);
+  }
+
+  liveEntries(): LiveSpawn[] {
+    return [...this.live.values()];
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  record(id: string): SpawnRecord | undefined {
+    return this.live.get(id)?.record ?? this.ended.get(id);
+  }
+
+  /** Live spawns first (oldest first), then ended ones (most recent first). */
+  records(): SpawnRecord[] {
+    return [...[...this.live.values()].map((s) => s.record), ...[...this.ended.values()].reverse()];
+  }
+
+  countByState(): Record<SpawnState, number> {
+    const counts = Object.fromEntries(SPAWN_STATES.map((s) => [s, 0])) as Record<SpawnState, number>;
+    for (const record of this.records()) counts[record.state]++;
+    return counts;
+  }
+
+  addLive(record: SpawnRecord): LiveSpawn {
+    const entry: LiveSpawn = { record, waiters: [] };
+    this.live.set(record.id, entry);
+    return entry;
+  }
+
+  /** The spawn's process is gone: it moves to the bounded history. */
+  moveToEnded(id: string): void {
+    const entry = this.live.get(id);
+    if (!entry) return;
+    this.live.delete(id);
+    this.ended.set(id, entry.record);
+    while (this.ended.size > ENDED_SPAWNS_KEPT) this.ended.delete(this.ended.keys().next().value!);
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { RendererType, SC_EXIT_CODES } from '@app/sc-protocol';
+import { AppConfig } from '../config/app-config';
+import { PortAllocator } from '../ports/port-allocator.service';
+import { SpawnLifecycle } from './spawn-lifecycle';
+import { SpawnProcesses } from './spawn-processes';
+import { SpawnRecord, SpawnSpec } from './spawn-record';
+import { SpawnRegistry } from './spawn-registry';
+import { DuplicateSpawnError, NoCapacityError, RendererDisabledError, SpawnNotReadyError } from './supervisor.errors';
+
+export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort'> & { id?: string };
+
+/** Gets a spawn started (a slot, a port, the process) and, when asked, ready: the one retry after a lost port race included. */
+@Injectable()
+export class SpawnStarter {
+  private readonly logger = new Logger('Supervisor');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: SpawnRegistry,
+    private readonly lifecycle: SpawnLifecycle,
+    private readonly processes: SpawnProcesses,
+    private readonly ports: PortAllocator,
+  ) {}
+
+  /** Starts a spawn and waits until it is ready. A client leaving (signal) stops it. */
+  async startReady(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnRecord> {
+    this.assertRendererEnabled(request.rendererType);
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.launch(request);
+      try {
+        return await this.waitUntilReady(record.id, signal);
+      } catch (error) {
+        if (attempt === 1 && (await this.lostPortRace(error))) {
+          this.logger.warn(`spawn ${record.id} could not bind port ${record.spec.wsPort}, which another program took; retrying on another port`);
+          continue;
+        }
+        // Stopped by the shutdown: tell the client to go elsewhere, as a new request would be told.
+        if (error instanceof SpawnNotReadyError && this.registry.shuttingDown) throw shuttingDown();
+        throw error;
+      }
+    }
+  }
+
+  /** Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. */
+  async launch(request: SpawnRequest): Promise<SpawnRecord> {
+    if (this.registry.shuttingDown) throw shuttingDown();
+    if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
+    if (!this.registry.hasFreeSlot()) throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
+    this.registry.reserveSlot();
+    let wsPort: number | null;
+    try {
+      wsPort = await this.ports.lease();
+    } finally {
+      this.registry.releaseSlot();
+    }
+    if (wsPort === null) {
+      const { portBase, portCount } = this.config;
+      throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
+    }
+    if (this.registry.shuttingDown) {
+      this.ports.release(wsPort);
+      throw shuttingDown();
+    }
+    return this.processes.start({ ...request, id: request.id ?? crypto.randomUUID(), wsPort });
+  }
+
+  waitUntilReady(id: string, signal?: AbortSignal): Promise<SpawnRecord> {
+    return this.lifecycle.waitUntilReady(id, () => this.processes.stop(id, 'the client went away before the server was ready'), signal);
+  }
+
+  assertRendererEnabled(rendererType: RendererType): void {
+    const enabled = rendererType === 'ssr' ? this.config.ssrEnabled : this.config.csrEnabled;
+    if (!enabled) throw new RendererDisabledError(rendererType);
+  }
+
+  /** The server exited 3 before ready and its port is now held by someone else: the probe lost a race. */
+  private async lostPortRace(error: unknown): Promise<boolean> {
+    if (!(error instanceof SpawnNotReadyError) || error.reason !== 'failed') return false;
+    if (error.spawn.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
+    return this.ports.confirmBusy(error.spawn.spec.wsPort);
+  }
+}
+
+function shuttingDown(): NoCapacityError {
+  return new NoCapacityError('shutting_down', 'the service is shutting down; try another server');
+}
