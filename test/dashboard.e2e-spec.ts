@@ -4,7 +4,7 @@
  * Every session's WebSocket goes through the service's proxy (/ws/<id>).
  *
  * Screenshots (laptop and phone widths) are written to test-artifacts/ (ignored by git).
- * Without /usr/bin/chromium this test fails and says how to install it; it never passes silently.
+ * Without /usr/bin/chromium this test fails and says to run `npm run setup`; it never passes silently.
  */
 import { existsSync, mkdirSync } from 'fs';
 import * as path from 'path';
@@ -12,6 +12,7 @@ import { chromium, type Locator, type Page } from 'playwright-core';
 import { freePort } from './support/ports';
 import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from './support/processes';
 import { FAST_TIMINGS, REPO_ROOT, SERVICE_MAIN, startApp, startServiceProcess } from './support/spawner-app';
+import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
 import { waitFor } from './support/wait';
 
@@ -56,12 +57,7 @@ describe('dashboard in a browser (e2e)', () => {
   const cleanup = useCleanup();
 
   it('creates two viewers that reach "connected" through the proxy, shows a 503 at capacity, and closes one: process gone, card ended', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}; the dashboard browser test needs Debian's chromium package. ` +
-          'Install it with: apt-get update && apt-get install -y --no-install-recommends chromium (as root; .ci/run does this in CI).',
-      );
-    }
+    const chromiumPath = requireSystemBinary(CHROMIUM, 'chromium');
     if (!existsSync(SERVICE_MAIN)) throw new Error(`${SERVICE_MAIN} is missing: run "npm run build" first (npm test and npm run test:e2e do)`);
     mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -90,7 +86,7 @@ describe('dashboard in a browser (e2e)', () => {
     // ---- Chromium, with a throw-away profile (removed after the browser has closed)
     const profile = makeTempDir(cleanup, 'sc-dashboard-chromium-');
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath,
       headless: true,
       viewport: LAPTOP,
       args: [

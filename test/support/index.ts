@@ -18,3 +18,4 @@ export * from './temp';
 export * from './liveliness-receiver';
 export * from './simulator';
 export * from './viewer-client';
+export * from './system-packages';
