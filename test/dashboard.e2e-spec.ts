@@ -58,7 +58,8 @@ describe('dashboard in a browser (e2e)', () => {
 
   it('creates two viewers that reach "connected" through the proxy, shows a 503 at capacity, and closes one: process gone, card ended', async () => {
     const chromiumPath = requireSystemBinary(CHROMIUM, 'chromium');
-    if (!existsSync(SERVICE_MAIN)) throw new Error(`${SERVICE_MAIN} is missing: run "npm run build" first (npm test and npm run test:e2e do)`);
+    if (!existsSync(SERVICE_MAIN))
+      throw new Error(`${SERVICE_MAIN} is missing: run "npm run build" first (npm test and npm run test:e2e do)`);
     mkdirSync(ARTIFACTS, { recursive: true });
 
     // ---- the service, as a real process; at cleanup it is stopped and every server it started must be gone
@@ -79,8 +80,14 @@ describe('dashboard in a browser (e2e)', () => {
       const exit = await service.stop();
       const leftovers = [...serverPids].filter((pid) => isProcessAlive(pid) || isProcessGroupAlive(pid));
       for (const pid of leftovers) signalProcess(pid, 'SIGKILL', true);
-      if (leftovers.length > 0) throw new Error(`Stream Cache Servers still running after the service stopped (killed now): ${leftovers.join(', ')}`);
-      if (exit.code !== 0) throw new Error(`the service exited with code ${exit.code} (signal ${exit.signal}):\n${service.output.join('')}`);
+      if (leftovers.length > 0)
+        throw new Error(
+          `Stream Cache Servers still running after the service stopped (killed now): ${leftovers.join(', ')}`,
+        );
+      if (exit.code !== 0)
+        throw new Error(
+          `the service exited with code ${exit.code} (signal ${exit.signal}):\n${service.output.join('')}`,
+        );
     }, 'sc-spawner service process');
 
     // ---- Chromium, with a throw-away profile (removed after the browser has closed)
@@ -124,14 +131,18 @@ describe('dashboard in a browser (e2e)', () => {
     await waitFor(async () => (await connected.count()) === 2 && (await cards.count()) === 2, UI_TIMEOUT_MS, {
       description: 'two cards whose session is connected and whose WebSocket is open',
     }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\ncards now:\n${await describeCards(page)}\nservice output:\n${service.output.join('').slice(-3000)}`);
+      throw new Error(
+        `${error.message}\ncards now:\n${await describeCards(page)}\nservice output:\n${service.output.join('').slice(-3000)}`,
+      );
     });
     for (const card of await connected.all()) {
       await expectText(byTestId('ws-status', card), 'hello received');
       await expectVisible(byTestId('session-hello', card));
       expect(await byTestId('hello-model', card).textContent()).not.toBe('');
     }
-    const renderers = await cards.evaluateAll((nodes) => nodes.map((n) => n.querySelector('[data-testid="hello-renderer"]')?.textContent).sort());
+    const renderers = await cards.evaluateAll((nodes) =>
+      nodes.map((n) => n.querySelector('[data-testid="hello-renderer"]')?.textContent).sort(),
+    );
     expect(renderers).toEqual(['CSR', 'SSR']);
     await expectText(byTestId('capacity-text'), '2 / 2');
     await waitForAttribute(byTestId('readiness'), 'data-ready', 'false');
@@ -195,7 +206,12 @@ describe('dashboard routes (e2e, no browser)', () => {
   const cleanup = useCleanup();
 
   it('serves the page and its assets at / and /assets/ without shadowing the API', async () => {
-    const app = await startApp({ ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE + PORT_COUNT), SC_PORT_COUNT: '2', SC_MAX_SPAWNS: '1' });
+    const app = await startApp({
+      ...FAST_TIMINGS,
+      SC_PORT_BASE: String(PORT_BASE + PORT_COUNT),
+      SC_PORT_COUNT: '2',
+      SC_MAX_SPAWNS: '1',
+    });
     cleanup.add(() => app.close(), 'in-process app');
 
     const page = await fetch(`${app.url}/`);
@@ -233,10 +249,21 @@ describe('dashboard routes (e2e, no browser)', () => {
 });
 
 async function expectText(locator: Locator, text: string): Promise<void> {
-  await waitFor(async () => ((await locator.first().textContent()) ?? '').toLowerCase().includes(text.toLowerCase()), UI_TIMEOUT_MS, {
-    description: `"${text}" in ${locator}`,
-  }).catch(async (error: Error) => {
-    throw new Error(`${error.message}; text now: ${JSON.stringify(await locator.first().textContent().catch(() => null))}`);
+  await waitFor(
+    async () => ((await locator.first().textContent()) ?? '').toLowerCase().includes(text.toLowerCase()),
+    UI_TIMEOUT_MS,
+    {
+      description: `"${text}" in ${locator.toString()}`,
+    },
+  ).catch(async (error: Error) => {
+    throw new Error(
+      `${error.message}; text now: ${JSON.stringify(
+        await locator
+          .first()
+          .textContent()
+          .catch(() => null),
+      )}`,
+    );
   });
 }
 
@@ -246,9 +273,16 @@ async function expectVisible(locator: Locator): Promise<void> {
 
 async function waitForAttribute(locator: Locator, name: string, value: string): Promise<void> {
   await waitFor(async () => (await locator.first().getAttribute(name)) === value, UI_TIMEOUT_MS, {
-    description: `${name}="${value}" on ${locator}`,
+    description: `${name}="${value}" on ${locator.toString()}`,
   }).catch(async (error: Error) => {
-    throw new Error(`${error.message}; it is now ${JSON.stringify(await locator.first().getAttribute(name).catch(() => null))}`);
+    throw new Error(
+      `${error.message}; it is now ${JSON.stringify(
+        await locator
+          .first()
+          .getAttribute(name)
+          .catch(() => null),
+      )}`,
+    );
   });
 }
 

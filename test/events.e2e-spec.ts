@@ -40,7 +40,8 @@ interface EventsApp extends RunningApp {
 async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Promise<EventsApp> {
   const running = await startApp(env, (builder) => builder.overrideProvider(SpawnEvents).useClass(CountedSpawnEvents));
   const supervisor = running.app.get(SupervisorService);
-  const subject = (running.app.get(SpawnEvents) as unknown as { subject: Subject<unknown> }).subject;
+  const events: CountedSpawnEvents = running.app.get(SpawnEvents);
+  const { subject } = events as unknown as { subject: Subject<unknown> };
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= running.close());
   cleanup.add(async () => {
@@ -51,10 +52,14 @@ async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Pr
   return {
     ...running,
     supervisor,
-    events: running.app.get(SpawnEvents),
+    events,
     observed: () => subject.observed,
     connections: () =>
-      new Promise((resolve, reject) => running.app.getHttpServer().getConnections((error: Error | null, count: number) => (error ? reject(error) : resolve(count)))),
+      new Promise((resolve, reject) =>
+        running.app
+          .getHttpServer()
+          .getConnections((error: Error | null, count: number) => (error ? reject(error) : resolve(count))),
+      ),
     close,
   };
 }
@@ -124,7 +129,10 @@ describe('session events and logs (e2e)', () => {
       const app = await startEventsApp(cleanup, ENV);
       const all = await openSse(app.url, '/events', { cleanup });
       await waitFor(() => app.events.subscribers === 1, 2000, { description: 'the subscriber to be registered' });
-      const spawning = request(app.url).post('/api/spawn').send({ params: { model: 'scsim:slow-ready:1000' } }).then((r) => r);
+      const spawning = request(app.url)
+        .post('/api/spawn')
+        .send({ params: { model: 'scsim:slow-ready:1000' } })
+        .then((r) => r);
       const starting = await all.waitForEvent((e) => e.state === 'starting');
       const one = await openSse(app.url, `/spawns/${starting.id}/events`, { cleanup });
       const first = await one.waitForEvent(() => true);
@@ -150,19 +158,27 @@ describe('session events and logs (e2e)', () => {
       const sse = await openSse(app.url, `/spawns/${id}/events`, { cleanup });
       expect(await withTimeout(sse.ended, 5000, 'the stream to end after the crash')).toBe('end');
       expect(sse.events.map((e) => e.state)).toEqual(['ready', 'exited']);
-      expect(sse.events[1]).toMatchObject({ id, previousState: 'ready', detail: expect.stringMatching(/exit code 1 \(unexpected exit\)/) });
+      expect(sse.events[1]).toMatchObject({
+        id,
+        previousState: 'ready',
+        detail: expect.stringMatching(/exit code 1 \(unexpected exit\)/),
+      });
       await expectNoSubscribers(app);
     });
 
     it('for a spawn that has already ended: its final state, then the stream ends at once', async () => {
       const app = await startEventsApp(cleanup, ENV);
-      const failed = await request(app.url).post('/api/spawn').send({ params: { model: 'scsim:exit-before-ready:7' } });
+      const failed = await request(app.url)
+        .post('/api/spawn')
+        .send({ params: { model: 'scsim:exit-before-ready:7' } });
       expect(failed.status).toBe(500);
       const [record] = app.supervisor.list();
       const sse = await openSse(app.url, `/spawns/${record.id}/events`, { cleanup });
       expect(sse.status).toBe(200);
       expect(await withTimeout(sse.ended, 2000, 'the stream of an ended spawn to end')).toBe('end');
-      expect(sse.events).toEqual([{ id: record.id, state: 'failed', previousState: null, at: expect.any(String), detail: expect.any(String) }]);
+      expect(sse.events).toEqual([
+        { id: record.id, state: 'failed', previousState: null, at: expect.any(String), detail: expect.any(String) },
+      ]);
       await expectNoSubscribers(app);
     });
 
@@ -197,7 +213,10 @@ describe('session events and logs (e2e)', () => {
       for (const event of mine) expectEventShape(event, id);
       expect(mine[1].detail).toMatch(/ready after \d+ ms/);
 
-      await request(app.url).post('/api/spawn').send({ params: { model: 'scsim:exit-before-ready:6' } }).expect(500);
+      await request(app.url)
+        .post('/api/spawn')
+        .send({ params: { model: 'scsim:exit-before-ready:6' } })
+        .expect(500);
       const failure = await sse.waitForEvent((e) => e.state === 'failed');
       expect(failure.detail).toMatch(/exit code 6 \(invalid license\)/);
       expect(sse.events.filter((e) => e.id === failure.id).map((e) => e.state)).toEqual(['starting', 'failed']);
@@ -258,13 +277,19 @@ describe('session events and logs (e2e)', () => {
           clients.push(await openSse(app.url, '/events', { cleanup }));
           clients.push(await openSse(app.url, `/spawns/${id}/events`, { cleanup }));
         }
-        await waitFor(() => app.events.subscribers === 8, 2000, { description: () => `8 subscribers (got ${app.events.subscribers})` });
+        await waitFor(() => app.events.subscribers === 8, 2000, {
+          description: () => `8 subscribers (got ${app.events.subscribers})`,
+        });
         expect(app.observed()).toBe(true);
-        await waitFor(() => clients.every((c) => c.comments.includes('connected')), 2000, { description: 'every stream to start' });
+        await waitFor(() => clients.every((c) => c.comments.includes('connected')), 2000, {
+          description: 'every stream to start',
+        });
 
         // Half go away at once, the others after an event went out to them.
         for (const client of clients.slice(0, 4)) await client.close();
-        await waitFor(() => app.events.subscribers === 4, 2000, { description: () => `4 subscribers left (got ${app.events.subscribers})` });
+        await waitFor(() => app.events.subscribers === 4, 2000, {
+          description: () => `4 subscribers left (got ${app.events.subscribers})`,
+        });
         await request(app.url).post(`/api/spawns/${id}?liveliness=disconnect`).expect(204); // a state change: ready -> disconnected
         await waitFor(() => clients.slice(4).every((c) => c.events.some((e) => e.state === 'disconnected')), 3000, {
           description: 'the remaining subscribers to see the change',
@@ -272,8 +297,12 @@ describe('session events and logs (e2e)', () => {
         for (const client of clients.slice(4)) await client.close();
 
         await expectNoSubscribers(app);
-        await waitFor(async () => (await app.connections()) === 0, 2000, { description: 'every connection to be closed' });
-        const timers = intervals.mock.calls.flatMap((call, i) => (call[1] === KEEPALIVE_MS ? [intervals.mock.results[i].value] : []));
+        await waitFor(async () => (await app.connections()) === 0, 2000, {
+          description: 'every connection to be closed',
+        });
+        const timers = intervals.mock.calls.flatMap((call, i) =>
+          call[1] === KEEPALIVE_MS ? [intervals.mock.results[i].value] : [],
+        );
         expect(timers).toHaveLength(8);
         const cleared = new Set(clears.mock.calls.map((call) => call[0]));
         for (const timer of timers) expect(cleared.has(timer)).toBe(true);
@@ -323,10 +352,18 @@ describe('session events and logs (e2e)', () => {
 
     it('keeps the stderr of a server that failed to start', async () => {
       const app = await startEventsApp(cleanup, ENV);
-      await request(app.url).post('/api/spawn').send({ params: { model: 'scsim:exit-before-ready:6' } }).expect(500);
+      await request(app.url)
+        .post('/api/spawn')
+        .send({ params: { model: 'scsim:exit-before-ready:6' } })
+        .expect(500);
       const [record] = app.supervisor.list();
-      const lines = (await request(app.url).get(`/spawns/${record.id}/logs`).expect(200)).body as Array<{ stream: string; line: string }>;
-      expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', line: expect.stringMatching(/invalid license/) }));
+      const lines = (await request(app.url).get(`/spawns/${record.id}/logs`).expect(200)).body as Array<{
+        stream: string;
+        line: string;
+      }>;
+      expect(lines).toContainEqual(
+        expect.objectContaining({ stream: 'stderr', line: expect.stringMatching(/invalid license/) }),
+      );
     });
   });
 });

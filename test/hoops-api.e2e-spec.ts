@@ -53,11 +53,24 @@ interface BrowserResponse extends RawResponse {
  * (OPTIONS) first, and the browser refuses to go on, or to hand the response to the page, unless the
  * CORS headers allow it. Throws, like fetch() does, when CORS blocks the request.
  */
-async function browserPost(url: string, path: string, origin: string, body: string | undefined, headers: Record<string, string>): Promise<BrowserResponse> {
+async function browserPost(
+  url: string,
+  path: string,
+  origin: string,
+  body: string | undefined,
+  headers: Record<string, string>,
+): Promise<BrowserResponse> {
   const safelisted = new Set(['accept', 'accept-language', 'content-language']);
   const nonSimple = Object.keys(headers)
     .map((h) => h.toLowerCase())
-    .filter((h) => !safelisted.has(h) && !(h === 'content-type' && /^(text\/plain|application\/x-www-form-urlencoded|multipart\/form-data)/.test(headers[h])))
+    .filter(
+      (h) =>
+        !safelisted.has(h) &&
+        !(
+          h === 'content-type' &&
+          /^(text\/plain|application\/x-www-form-urlencoded|multipart\/form-data)/.test(headers[h])
+        ),
+    )
     .sort();
   let preflight: RawResponse | undefined;
   if (nonSimple.length > 0) {
@@ -70,15 +83,19 @@ async function browserPost(url: string, path: string, origin: string, body: stri
     const allowedHeaders = String(preflight.headers['access-control-allow-headers'] ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase());
-    if (preflight.status < 200 || preflight.status > 299) throw new Error(`CORS preflight failed with ${preflight.status}`);
-    if (allowOrigin !== origin && allowOrigin !== '*') throw new Error(`CORS preflight: origin ${origin} not allowed (${allowOrigin})`);
+    if (preflight.status < 200 || preflight.status > 299)
+      throw new Error(`CORS preflight failed with ${preflight.status}`);
+    if (allowOrigin !== origin && allowOrigin !== '*')
+      throw new Error(`CORS preflight: origin ${origin} not allowed (${allowOrigin})`);
     for (const h of nonSimple) {
-      if (!allowedHeaders.includes(h) && !allowedHeaders.includes('*')) throw new Error(`CORS preflight: request header ${h} not allowed (${allowedHeaders})`);
+      if (!allowedHeaders.includes(h) && !allowedHeaders.includes('*'))
+        throw new Error(`CORS preflight: request header ${h} not allowed (${allowedHeaders.join(', ')})`);
     }
   }
   const response = await rawRequest(url, 'POST', path, body, { ...headers, origin });
   const allowOrigin = response.headers['access-control-allow-origin'];
-  if (allowOrigin !== origin && allowOrigin !== '*') throw new Error(`CORS: the response to ${origin} carries no matching Access-Control-Allow-Origin (${allowOrigin})`);
+  if (allowOrigin !== origin && allowOrigin !== '*')
+    throw new Error(`CORS: the response to ${origin} carries no matching Access-Control-Allow-Origin (${allowOrigin})`);
   return Object.assign(response, { preflight });
 }
 
@@ -87,7 +104,11 @@ async function browserPost(url: string, path: string, origin: string, body: stri
  * ignore), Content-Type: application/json and an `Access-Control-Allow-Origin: *` *request* header,
  * as those pages send it.
  */
-function legacyBrokerStart(url: string, params: { model?: string; sessionToken?: string; modelSearchDirectories?: string[] }, sessionClass = 'csr_session'): Promise<BrowserResponse> {
+function legacyBrokerStart(
+  url: string,
+  params: { model?: string; sessionToken?: string; modelSearchDirectories?: string[] },
+  sessionClass = 'csr_session',
+): Promise<BrowserResponse> {
   const body = JSON.stringify({
     class: sessionClass,
     params: {
@@ -105,21 +126,29 @@ function legacyBrokerStart(url: string, params: { model?: string; sessionToken?:
 }
 
 /** The newer ServerConnection: POST /api/spawn with a JSON body. */
-function serverConnectionStart(url: string, body: object = { class: 'csr_session', params: {} }): Promise<BrowserResponse> {
+function serverConnectionStart(
+  url: string,
+  body: object = { class: 'csr_session', params: {} },
+): Promise<BrowserResponse> {
   return browserPost(url, '/api/spawn', BROWSER_ORIGIN, JSON.stringify(body), { 'Content-Type': 'application/json' });
 }
 
 /** What every such client does with the answer: result "ok" and the endpoint, or the reason. */
 function readSpawnAnswer(response: RawResponse): HoopsOk {
   const body = response.json();
-  if (response.status !== 200 || body.result !== 'ok') throw new Error(`spawn failed (${response.status}): ${body.reason}`);
+  if (response.status !== 200 || body.result !== 'ok')
+    throw new Error(`spawn failed (${response.status}): ${body.reason}`);
   expect(typeof body.serviceId).toBe('string');
   expect(typeof body.endpoints?.ws).toBe('string');
   return body as HoopsOk;
 }
 
 /** A HOOPS failure body: exactly {status: "failed", reason}, never Nest's {statusCode, message, error}. */
-function expectFailed(response: { status: number; body: unknown } | RawResponse, status: number, reason?: RegExp): string {
+function expectFailed(
+  response: { status: number; body: unknown } | RawResponse,
+  status: number,
+  reason?: RegExp,
+): string {
   const body = 'json' in response && typeof response.body === 'string' ? response.json() : response.body;
   expect(response.status).toBe(status);
   expect(body).toEqual({ status: 'failed', reason: expect.any(String) });
@@ -134,7 +163,10 @@ function wsPortOf(endpoint: string): number {
 describe('HOOPS Server spawning API (e2e)', () => {
   const cleanup = useCleanup();
 
-  async function viewerHello(endpoint: string, sessionToken?: string): Promise<{ viewer: ViewerClient; hello: Record<string, unknown> }> {
+  async function viewerHello(
+    endpoint: string,
+    sessionToken?: string,
+  ): Promise<{ viewer: ViewerClient; hello: Record<string, unknown> }> {
     const viewer = await connectViewer(endpoint, { cleanup });
     if (sessionToken !== undefined) await viewer.send(JSON.stringify({ sessionToken }));
     const hello = await viewer.nextJson();
@@ -197,7 +229,14 @@ describe('HOOPS Server spawning API (e2e)', () => {
       const answer = readSpawnAnswer(response);
       expect(answer.result).toBe('ok');
       const { viewer, hello } = await viewerHello(answer.endpoints.ws);
-      expect(hello).toEqual({ type: 'hello', id: answer.serviceId, model: null, modelFound: false, rendererType: 'csr', sessionToken: false });
+      expect(hello).toEqual({
+        type: 'hello',
+        id: answer.serviceId,
+        model: null,
+        modelFound: false,
+        rendererType: 'csr',
+        sessionToken: false,
+      });
       await viewer.close();
       await waitForSpawnState(app.url, answer.serviceId, 'exited');
     });
@@ -219,7 +258,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
     it('a JSON body sent as text/plain (a simple request, no preflight) is read as JSON; invalid text is a 400 with a reason', async () => {
       const app = await startTrackedApp(cleanup, ENV);
       const body = JSON.stringify({ class: 'ssr_session', params: { model: 'bnc' } });
-      const answer = readSpawnAnswer(await rawRequest(app.url, 'POST', '/service', body, { 'content-type': 'text/plain;charset=UTF-8' }));
+      const answer = readSpawnAnswer(
+        await rawRequest(app.url, 'POST', '/service', body, { 'content-type': 'text/plain;charset=UTF-8' }),
+      );
       const { viewer, hello } = await viewerHello(answer.endpoints.ws);
       expect(hello).toMatchObject({ id: answer.serviceId, rendererType: 'ssr', model: 'bnc' });
       await viewer.close();
@@ -230,7 +271,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
 
     it('the SSR class reaches the server as SSR', async () => {
       const app = await startTrackedApp(cleanup, ENV);
-      const answer = readSpawnAnswer(await serverConnectionStart(app.url, { class: 'ssr_session', params: { model: 'bnc' } }));
+      const answer = readSpawnAnswer(
+        await serverConnectionStart(app.url, { class: 'ssr_session', params: { model: 'bnc' } }),
+      );
       const view = await getSpawn(app.url, answer.serviceId);
       expect(view.rendererType).toBe('ssr');
       const argv = procArgv(view.pid!);
@@ -256,27 +299,36 @@ describe('HOOPS Server spawning API (e2e)', () => {
         expect(preflight.status).toBe(204);
         expect(preflight.body).toBe('');
         expect([BROWSER_ORIGIN, '*']).toContain(preflight.headers['access-control-allow-origin']);
-        const methods = String(preflight.headers['access-control-allow-methods']).split(',').map((m) => m.trim());
+        const methods = String(preflight.headers['access-control-allow-methods'])
+          .split(',')
+          .map((m) => m.trim());
         expect(methods).toEqual(expect.arrayContaining(['POST', 'GET', 'DELETE', 'OPTIONS']));
-        const allowed = String(preflight.headers['access-control-allow-headers']).split(',').map((h) => h.trim().toLowerCase());
+        const allowed = String(preflight.headers['access-control-allow-headers'])
+          .split(',')
+          .map((h) => h.trim().toLowerCase());
         expect(allowed).toEqual(expect.arrayContaining(['content-type', 'access-control-allow-origin']));
       }
       // Other Access-Control-* names legacy pages send as request headers are allowed too.
       const more = await rawRequest(app.url, 'OPTIONS', '/service', undefined, {
         ...preflightHeaders(BROWSER_ORIGIN),
-        'access-control-request-headers': 'content-type,access-control-allow-origin,access-control-allow-headers,access-control-allow-methods',
+        'access-control-request-headers':
+          'content-type,access-control-allow-origin,access-control-allow-headers,access-control-allow-methods',
       });
       expect(more.status).toBe(204);
-      expect(String(more.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/)).toEqual(
-        expect.arrayContaining(['access-control-allow-headers', 'access-control-allow-methods']),
-      );
+      expect(
+        String(more.headers['access-control-allow-headers'])
+          .toLowerCase()
+          .split(/\s*,\s*/),
+      ).toEqual(expect.arrayContaining(['access-control-allow-headers', 'access-control-allow-methods']));
       expect(app.supervisor.list()).toEqual([]);
       expect(app.knownPids()).toEqual([]);
 
       // The actual responses, errors included, carry the header too (a browser hides the body otherwise).
       const status = await rawRequest(app.url, 'GET', '/api/status', undefined, { origin: BROWSER_ORIGIN });
       expect(status.headers['access-control-allow-origin']).toBe(BROWSER_ORIGIN);
-      const refused = await browserPost(app.url, '/api/spawn', BROWSER_ORIGIN, '{"class":"gpu_session"}', { 'Content-Type': 'application/json' });
+      const refused = await browserPost(app.url, '/api/spawn', BROWSER_ORIGIN, '{"class":"gpu_session"}', {
+        'Content-Type': 'application/json',
+      });
       expectFailed(refused, 400, /class/);
       expect(refused.headers['access-control-allow-origin']).toBe(BROWSER_ORIGIN);
       expect(String(refused.headers['access-control-expose-headers'])).toMatch(/Retry-After/i);
@@ -287,11 +339,15 @@ describe('HOOPS Server spawning API (e2e)', () => {
       const allowed = await rawRequest(app.url, 'OPTIONS', '/service', undefined, preflightHeaders('http://a.example'));
       expect(allowed.status).toBe(204);
       expect(allowed.headers['access-control-allow-origin']).toBe('http://a.example');
-      expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain('access-control-allow-origin');
+      expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain(
+        'access-control-allow-origin',
+      );
 
       const other = await rawRequest(app.url, 'OPTIONS', '/service', undefined, preflightHeaders('http://b.example'));
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
-      await expect(serverConnectionStartFrom(app.url, 'http://b.example')).rejects.toThrow(/CORS preflight: origin http:\/\/b\.example not allowed/);
+      await expect(serverConnectionStartFrom(app.url, 'http://b.example')).rejects.toThrow(
+        /CORS preflight: origin http:\/\/b\.example not allowed/,
+      );
       const otherGet = await rawRequest(app.url, 'GET', '/api/status', undefined, { origin: 'http://b.example' });
       expect(otherGet.headers['access-control-allow-origin']).toBeUndefined();
       expect(app.supervisor.list()).toEqual([]); // the blocked browser never sent its POST
@@ -303,14 +359,20 @@ describe('HOOPS Server spawning API (e2e)', () => {
     });
 
     function serverConnectionStartFrom(url: string, origin: string): Promise<BrowserResponse> {
-      return browserPost(url, '/api/spawn', origin, JSON.stringify({ class: 'csr_session', params: {} }), { 'Content-Type': 'application/json' });
+      return browserPost(url, '/api/spawn', origin, JSON.stringify({ class: 'csr_session', params: {} }), {
+        'Content-Type': 'application/json',
+      });
     }
   });
 
   describe('failures: {status: "failed", reason} with the right status', () => {
     it('403 when SSR is disabled (and when CSR is disabled, for an absent class); nothing starts', async () => {
       const app = await startTrackedApp(cleanup, { ...ENV, SSR_ENABLED: 'false' });
-      expectFailed(await request(app.url).post('/api/spawn').send({ class: 'ssr_session', params: {} }), 403, /SSR.*disabled/);
+      expectFailed(
+        await request(app.url).post('/api/spawn').send({ class: 'ssr_session', params: {} }),
+        403,
+        /SSR.*disabled/,
+      );
       expectFailed(await request(app.url).post('/service').send({ class: 'ssr_session' }), 403, /SSR.*disabled/);
       expect(app.knownPids()).toEqual([]);
       expect(app.supervisor.list()).toEqual([]);
@@ -336,7 +398,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
     it('500 when the server fails to start, naming exit code 6 and its meaning', async () => {
       const app = await startTrackedApp(cleanup, ENV);
       for (const path of ['/api/spawn', '/service']) {
-        const response = await request(app.url).post(path).send({ params: { model: 'scsim:exit-before-ready:6' } });
+        const response = await request(app.url)
+          .post(path)
+          .send({ params: { model: 'scsim:exit-before-ready:6' } });
         const reason = expectFailed(response, 500);
         expect(reason).toMatch(/exit code 6/);
         expect(reason).toMatch(/invalid license/);
@@ -353,7 +417,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
     it('504 when the server is not ready within SPAWN_READY_TIMEOUT_S; it is stopped', async () => {
       const app = await startTrackedApp(cleanup, { ...ENV, SPAWN_READY_TIMEOUT_S: '1' });
       const started = Date.now();
-      const response = await request(app.url).post('/api/spawn').send({ class: 'csr_session', params: { model: 'scsim:never-ready' } });
+      const response = await request(app.url)
+        .post('/api/spawn')
+        .send({ class: 'csr_session', params: { model: 'scsim:never-ready' } });
       expectFailed(response, 504, /ready within 1 s/);
       expect(Date.now() - started).toBeLessThan(5000);
       const [record] = app.supervisor.list();
@@ -365,9 +431,21 @@ describe('HOOPS Server spawning API (e2e)', () => {
       ['an unknown class', { class: 'gpu_session' }, /class must be one of csr_session, ssr_session/],
       ['a non-string class', { class: 7 }, /class must be one of/],
       ['params that are not an object', { params: 'model=x' }, /params must be an object/],
-      ['a non-array modelSearchDirectories', { params: { modelSearchDirectories: '/srv/models' } }, /modelSearchDirectories must be an array/],
-      ['a non-string modelSearchDirectories entry', { params: { modelSearchDirectories: [7] } }, /modelSearchDirectories must contain only strings/],
-      ['a path-traversal model', { params: { model: '../../etc/passwd' } }, /params\.model must be a plain relative model name/],
+      [
+        'a non-array modelSearchDirectories',
+        { params: { modelSearchDirectories: '/srv/models' } },
+        /modelSearchDirectories must be an array/,
+      ],
+      [
+        'a non-string modelSearchDirectories entry',
+        { params: { modelSearchDirectories: [7] } },
+        /modelSearchDirectories must contain only strings/,
+      ],
+      [
+        'a path-traversal model',
+        { params: { model: '../../etc/passwd' } },
+        /params\.model must be a plain relative model name/,
+      ],
       ['a model that looks like an option', { params: { model: '--license-file' } }, /params\.model/],
       ['a session token with a space', { params: { sessionToken: 'a b' } }, /params\.sessionToken must be/],
       ['a body that is a JSON array', [1, 2], /must be a JSON object/],
@@ -390,7 +468,12 @@ describe('HOOPS Server spawning API (e2e)', () => {
         expectFailed(await rawRequest(app.url, 'POST', path, '{"class":"bogus"}'), 400, /class/);
       }
       // Too large for the body parser: still the failed shape.
-      const huge = await rawRequest(app.url, 'POST', '/service', JSON.stringify({ params: { model: 'x'.repeat(2_000_000) } }));
+      const huge = await rawRequest(
+        app.url,
+        'POST',
+        '/service',
+        JSON.stringify({ params: { model: 'x'.repeat(2_000_000) } }),
+      );
       expectFailed(huge, 413);
       expect(app.supervisor.list()).toEqual([]);
     });
@@ -421,7 +504,10 @@ describe('HOOPS Server spawning API (e2e)', () => {
       await first.viewer.close();
 
       const answer = readSpawnAnswer(
-        await legacyBrokerStart(app.url, { model: 'widget', modelSearchDirectories: [alpha, join(root, 'projects', '..', 'projects', 'alpha')] }),
+        await legacyBrokerStart(app.url, {
+          model: 'widget',
+          modelSearchDirectories: [alpha, join(root, 'projects', '..', 'projects', 'alpha')],
+        }),
       );
       const argv = procArgv((await getSpawn(app.url, answer.serviceId)).pid!);
       expect(argAfter(argv, '--model-search-directories')).toBe(`${alpha};${root}`);
@@ -433,9 +519,20 @@ describe('HOOPS Server spawning API (e2e)', () => {
     it('honours a folder inside SC_ALLOWED_MODEL_ROOTS (a : list)', async () => {
       const { root, alpha } = modelTree();
       const other = realpathSync(makeTempDir(cleanup, 'sc-hoops-other-'));
-      const app = await startTrackedApp(cleanup, { ...ENV, SC_MODEL_DIRS: other, SC_ALLOWED_MODEL_ROOTS: `${other}:${root}` });
-      const answer = readSpawnAnswer(await serverConnectionStart(app.url, { class: 'csr_session', params: { model: 'widget', modelSearchDirectories: [alpha] } }));
-      expect(argAfter(procArgv((await getSpawn(app.url, answer.serviceId)).pid!), '--model-search-directories')).toBe(`${alpha};${other}`);
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        SC_MODEL_DIRS: other,
+        SC_ALLOWED_MODEL_ROOTS: `${other}:${root}`,
+      });
+      const answer = readSpawnAnswer(
+        await serverConnectionStart(app.url, {
+          class: 'csr_session',
+          params: { model: 'widget', modelSearchDirectories: [alpha] },
+        }),
+      );
+      expect(argAfter(procArgv((await getSpawn(app.url, answer.serviceId)).pid!), '--model-search-directories')).toBe(
+        `${alpha};${other}`,
+      );
       const { viewer, hello } = await viewerHello(answer.endpoints.ws);
       expect(hello).toMatchObject({ model: 'widget', modelFound: true });
       await viewer.close();
@@ -465,7 +562,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
       ];
       for (const [dirs, reason] of cases) {
         for (const path of ['/api/spawn', '/service']) {
-          const response = await request(app.url).post(path).send({ params: { model: 'widget', modelSearchDirectories: dirs } });
+          const response = await request(app.url)
+            .post(path)
+            .send({ params: { model: 'widget', modelSearchDirectories: dirs } });
           expectFailed(response, 400, reason);
         }
       }
@@ -478,10 +577,19 @@ describe('HOOPS Server spawning API (e2e)', () => {
     it('GET /api/status: counts, per-state counts and the configuration, never the license', async () => {
       const app = await startTrackedApp(cleanup, { ...ENV, SC_MAX_SPAWNS: '3', SC_LICENSE: 'LIC-STATUS-5e2d71' });
       const empty = (await request(app.url).get('/api/status').expect(200)).body;
-      expect(empty).toMatchObject({ status: 'ok', usedSpawnPorts: 0, availableSpawnPorts: PORT_COUNT, activeSpawns: 0, maxSpawns: 3 });
+      expect(empty).toMatchObject({
+        status: 'ok',
+        usedSpawnPorts: 0,
+        availableSpawnPorts: PORT_COUNT,
+        activeSpawns: 0,
+        maxSpawns: 3,
+      });
 
       const ready = readSpawnAnswer(await serverConnectionStart(app.url));
-      await request(app.url).post('/api/spawn').send({ params: { model: 'scsim:exit-before-ready:4' } }).expect(500);
+      await request(app.url)
+        .post('/api/spawn')
+        .send({ params: { model: 'scsim:exit-before-ready:4' } })
+        .expect(500);
       const before = Date.now();
       const response = await request(app.url).get('/api/status').set('Origin', BROWSER_ORIGIN).expect(200);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
@@ -493,7 +601,13 @@ describe('HOOPS Server spawning API (e2e)', () => {
         availableSpawnPorts: PORT_COUNT - 1,
         activeSpawns: 1,
         maxSpawns: 3,
-        config: expect.objectContaining({ maxSpawns: 3, spawnPortBase: PORT_BASE, spawnPortCount: PORT_COUNT, ssrEnabled: true, csrEnabled: true }),
+        config: expect.objectContaining({
+          maxSpawns: 3,
+          spawnPortBase: PORT_BASE,
+          spawnPortCount: PORT_COUNT,
+          ssrEnabled: true,
+          csrEnabled: true,
+        }),
       });
       expect(Math.abs(Date.parse(status.timestamp) - before)).toBeLessThan(5000);
       // A count for every state.
@@ -518,7 +632,12 @@ describe('HOOPS Server spawning API (e2e)', () => {
       expect(Math.abs(Date.parse(list.timestamp) - before)).toBeLessThan(5000);
       expect(list.spawns).toHaveLength(1);
       const [entry] = list.spawns;
-      expect(entry).toMatchObject({ id: answer.serviceId, state: 'ready', spawnTime: expect.any(String), lastUpdateTime: expect.any(String) });
+      expect(entry).toMatchObject({
+        id: answer.serviceId,
+        state: 'ready',
+        spawnTime: expect.any(String),
+        lastUpdateTime: expect.any(String),
+      });
       expect(new Date(entry.spawnTime).toISOString()).toBe(entry.spawnTime);
       expect(Date.parse(entry.lastUpdateTime)).toBeGreaterThanOrEqual(Date.parse(entry.spawnTime));
 
@@ -526,16 +645,21 @@ describe('HOOPS Server spawning API (e2e)', () => {
       await request(app.url).delete(`/spawns/${answer.serviceId}`).expect(202);
       await waitForSpawnState(app.url, answer.serviceId, 'exited');
       const ended = (await request(app.url).get('/api/spawns').expect(200)).body.spawns;
-      expect(ended).toEqual([expect.objectContaining({ id: answer.serviceId, state: 'exited', spawnTime: entry.spawnTime })]);
+      expect(ended).toEqual([
+        expect.objectContaining({ id: answer.serviceId, state: 'exited', spawnTime: entry.spawnTime }),
+      ]);
       expect(Date.parse(ended[0].lastUpdateTime)).toBeGreaterThan(Date.parse(entry.lastUpdateTime));
     });
 
     it('POST /api/spawns/:id?liveliness=...: reports there keep a silent server alive; 204, 400 and 404 as at /liveliness/:id', async () => {
       const app = await startTrackedApp(cleanup, ENV); // PING_TIMEOUT_S=1
       // A server that reports ready, then never again: only the reports sent below keep it from being stopped.
-      const answer = readSpawnAnswer(await serverConnectionStart(app.url, { params: { model: 'scsim:stop-pinging-after:0' } }));
+      const answer = readSpawnAnswer(
+        await serverConnectionStart(app.url, { params: { model: 'scsim:stop-pinging-after:0' } }),
+      );
       const id = answer.serviceId;
-      const lastUpdate = async () => Date.parse((await request(app.url).get('/api/spawns').expect(200)).body.spawns[0].lastUpdateTime);
+      const lastUpdate = async () =>
+        Date.parse((await request(app.url).get('/api/spawns').expect(200)).body.spawns[0].lastUpdateTime);
       let previous = await lastUpdate();
       const until = Date.now() + 2000;
       while (Date.now() < until) {
@@ -553,7 +677,9 @@ describe('HOOPS Server spawning API (e2e)', () => {
       expect(bogus.status).toBe(400);
       expect(JSON.stringify(bogus.body)).toMatch(/liveliness must be one of/);
       expect((await request(app.url).post(`/api/spawns/${id}`)).status).toBe(400);
-      expect((await request(app.url).post('/api/spawns/00000000-0000-4000-8000-000000000000?liveliness=ping')).status).toBe(404);
+      expect(
+        (await request(app.url).post('/api/spawns/00000000-0000-4000-8000-000000000000?liveliness=ping')).status,
+      ).toBe(404);
 
       // Without reports it is stopped as unresponsive (a bad report does not count as one).
       const stopped = await waitForSpawnState(app.url, id, ['unresponsive', 'terminating', 'exited'], 5000);
@@ -577,17 +703,29 @@ describe('HOOPS Server spawning API (e2e)', () => {
     ];
     for (const [path, method] of operations) expect(doc.paths[path]?.[method]).toBeDefined();
     const schemas = doc.components.schemas;
-    expect(schemas.HoopsFailureDto.properties).toEqual(expect.objectContaining({ status: expect.anything(), reason: expect.anything() }));
-    expect(schemas.ErrorResponseDto.properties).toEqual(expect.objectContaining({ statusCode: expect.anything(), message: expect.anything() }));
-    expect(schemas.HoopsSpawnOkDto.properties).toEqual(expect.objectContaining({ result: expect.anything(), serviceId: expect.anything(), endpoints: expect.anything() }));
+    expect(schemas.HoopsFailureDto.properties).toEqual(
+      expect.objectContaining({ status: expect.anything(), reason: expect.anything() }),
+    );
+    expect(schemas.ErrorResponseDto.properties).toEqual(
+      expect.objectContaining({ statusCode: expect.anything(), message: expect.anything() }),
+    );
+    expect(schemas.HoopsSpawnOkDto.properties).toEqual(
+      expect.objectContaining({
+        result: expect.anything(),
+        serviceId: expect.anything(),
+        endpoints: expect.anything(),
+      }),
+    );
 
     const refOf = (response: any) => JSON.stringify(response?.content ?? {});
     for (const path of ['/api/spawn', '/service']) {
       const responses = doc.paths[path].post.responses;
       expect(refOf(responses['200'])).toContain('HoopsSpawnOkDto');
-      for (const code of ['400', '403', '500', '503', '504']) expect(refOf(responses[code])).toContain('#/components/schemas/HoopsFailureDto');
+      for (const code of ['400', '403', '500', '503', '504'])
+        expect(refOf(responses[code])).toContain('#/components/schemas/HoopsFailureDto');
     }
-    for (const code of ['400', '503']) expect(refOf(doc.paths['/spawn'].post.responses[code])).toContain('#/components/schemas/ErrorResponseDto');
+    for (const code of ['400', '503'])
+      expect(refOf(doc.paths['/spawn'].post.responses[code])).toContain('#/components/schemas/ErrorResponseDto');
     expect(JSON.stringify(doc.paths['/events'].get)).toContain('text/event-stream');
     expect(JSON.stringify(doc.paths['/spawns/{id}/logs'].get)).toContain('text/plain');
   });
@@ -618,15 +756,37 @@ describe('HOOPS Server spawning API (e2e)', () => {
     }
 
     /** Calls every route that shows spawns, configuration or output, with one good and one failing spawn; returns every response. */
-    async function exercise(service: ServiceProcess, onReady?: (pid: number) => void): Promise<{ responses: string[]; pids: number[] }> {
+    async function exercise(
+      service: ServiceProcess,
+      onReady?: (pid: number) => void,
+    ): Promise<{ responses: string[]; pids: number[] }> {
       const responses: string[] = [];
       const keep = (label: string, response: RawResponse) => {
         responses.push(`${label} ${response.status}\n${JSON.stringify(response.headers)}\n${response.body}`);
         return response;
       };
-      const get = (path: string, headers: Record<string, string> = {}) => rawRequest(service.url, 'GET', path, undefined, headers).then((r) => keep(`GET ${path}`, r));
-      const ok = readSpawnAnswer(keep('POST /api/spawn', await rawRequest(service.url, 'POST', '/api/spawn', JSON.stringify({ params: { model: 'microengine', sessionToken: 'tok-9' } }))));
-      const failing = keep('POST /service', await rawRequest(service.url, 'POST', '/service', JSON.stringify({ params: { model: 'scsim:exit-before-ready:6' } })));
+      const get = (path: string, headers: Record<string, string> = {}) =>
+        rawRequest(service.url, 'GET', path, undefined, headers).then((r) => keep(`GET ${path}`, r));
+      const ok = readSpawnAnswer(
+        keep(
+          'POST /api/spawn',
+          await rawRequest(
+            service.url,
+            'POST',
+            '/api/spawn',
+            JSON.stringify({ params: { model: 'microengine', sessionToken: 'tok-9' } }),
+          ),
+        ),
+      );
+      const failing = keep(
+        'POST /service',
+        await rawRequest(
+          service.url,
+          'POST',
+          '/service',
+          JSON.stringify({ params: { model: 'scsim:exit-before-ready:6' } }),
+        ),
+      );
       expectFailed(failing, 500, /exit code 6 \(invalid license\)/);
       const spawns = (await get('/spawns')).json() as Array<{ id: string; pid: number; state: string }>;
       expect(spawns).toHaveLength(2);
@@ -637,7 +797,17 @@ describe('HOOPS Server spawning API (e2e)', () => {
       const sse = await openSse(service.url, `/spawns/${failed.id}/events`, { cleanup });
       await sse.ended;
       responses.push(`SSE ${failed.id}\n${sse.raw()}`);
-      for (const path of ['/api/status', '/api/spawns', `/spawns/${live.id}`, `/spawns/${failed.id}`, '/docs-json', '/health', '/health/ready', '/']) await get(path);
+      for (const path of [
+        '/api/status',
+        '/api/spawns',
+        `/spawns/${live.id}`,
+        `/spawns/${failed.id}`,
+        '/docs-json',
+        '/health',
+        '/health/ready',
+        '/',
+      ])
+        await get(path);
       for (const id of [live.id, failed.id]) {
         const json = await get(`/spawns/${id}/logs`);
         expect(json.status).toBe(200);
@@ -649,12 +819,19 @@ describe('HOOPS Server spawning API (e2e)', () => {
       responses.push(`hello ${JSON.stringify(await viewer.nextJson())}`);
       await viewer.close();
       await waitForProcessGone(live.pid);
-      await waitFor(async () => (await get(`/spawns/${live.id}`)).json().state === 'exited', 5000, { description: 'the spawn to be exited' });
+      await waitFor(async () => (await get(`/spawns/${live.id}`)).json().state === 'exited', 5000, {
+        description: 'the spawn to be exited',
+      });
       await get(`/spawns/${live.id}/logs`, { accept: 'text/plain' });
       return { responses, pids: spawns.map((s) => s.pid) };
     }
 
-    async function expectNoLeak(service: ServiceProcess, secrets: string[], responses: string[], pids: number[]): Promise<string> {
+    async function expectNoLeak(
+      service: ServiceProcess,
+      secrets: string[],
+      responses: string[],
+      pids: number[],
+    ): Promise<string> {
       const result = await service.stop(10_000);
       expect(result.code).toBe(0);
       for (const pid of pids) await waitForProcessGone(pid);
@@ -715,7 +892,10 @@ describe('HOOPS Server spawning API (e2e)', () => {
       const licenseFile = join(dir, 'license.txt');
       writeFileSync(licenseFile, `${FILE_LINES.join('\n')}\n`);
       const secrets = kind === 'key' ? [KEY] : FILE_LINES;
-      const service = await startService({ SC_EXECUTABLE: noisy, ...(kind === 'key' ? { SC_LICENSE: KEY } : { SC_LICENSE_FILE: licenseFile }) });
+      const service = await startService({
+        SC_EXECUTABLE: noisy,
+        ...(kind === 'key' ? { SC_LICENSE: KEY } : { SC_LICENSE_FILE: licenseFile }),
+      });
       const { responses, pids } = await exercise(service);
       const logs = responses.filter((r) => r.startsWith('GET /spawns/') && r.includes('/logs'));
       // It did print it, and what it printed shows with the secret masked.

@@ -36,7 +36,7 @@ interface ProxiedView extends SpawnView {
 }
 
 async function getSpawn(url: string, id: string): Promise<ProxiedView> {
-  return (await getSpawnView(url, id)) as ProxiedView;
+  return await getSpawnView(url, id);
 }
 
 async function spawnReady(app: TrackedApp): Promise<ProxiedView> {
@@ -59,7 +59,12 @@ async function refusedStatus(url: string): Promise<number> {
 
 /** The simulator's own log lines for a spawn, as the supervisor captured them. */
 function simLog(app: TrackedApp, id: string): string {
-  return app.supervisor.get(id) ? app.supervisor.logs(id).map((l) => l.line).join('\n') : '';
+  return app.supervisor.get(id)
+    ? app.supervisor
+        .logs(id)
+        .map((l) => l.line)
+        .join('\n')
+    : '';
 }
 
 describe('WebSocket proxy (e2e)', () => {
@@ -70,7 +75,13 @@ describe('WebSocket proxy (e2e)', () => {
     const spawn = await spawnReady(app);
     expect(spawn.proxyEndpoint).toBe(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`);
     expect(spawn.endpoint).toBe(`ws://127.0.0.1:${PORT_BASE}`); // PUBLIC_ENDPOINT defaults to direct
-    expect(spawn).toMatchObject({ state: 'ready', connectedAt: null, viewerLeftAt: null, bytesToServer: 0, bytesToViewer: 0 });
+    expect(spawn).toMatchObject({
+      state: 'ready',
+      connectedAt: null,
+      viewerLeftAt: null,
+      bytesToServer: 0,
+      bytesToViewer: 0,
+    });
 
     const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
     const hello = await viewer.next();
@@ -107,12 +118,20 @@ describe('WebSocket proxy (e2e)', () => {
     expect(counted).toMatchObject({ state: 'connected', bytesToServer: sent, bytesToViewer: hello.data.length + sent });
 
     await viewer.close(1000, 'done');
-    await waitFor(() => simLog(app, spawn.id).includes('viewer closed (1000)'), 5000, { description: () => `the server to see 1000:\n${simLog(app, spawn.id)}` });
+    await waitFor(() => simLog(app, spawn.id).includes('viewer closed (1000)'), 5000, {
+      description: () => `the server to see 1000:\n${simLog(app, spawn.id)}`,
+    });
     await waitForProcessGone(spawn.pid!);
     const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
     expect(ended).toMatchObject({ exitCode: 0, endReason: 'the viewer session ended', bytesToServer: sent });
     expect(Date.parse(ended.viewerLeftAt!)).toBeGreaterThanOrEqual(Date.parse(connected.connectedAt!));
-    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'disconnected', 'exited']);
+    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual([
+      'starting',
+      'ready',
+      'connected',
+      'disconnected',
+      'exited',
+    ]);
     expect(isLeased(app.app.get(PortAllocator), PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);
     expect(app.app.get(WsProxyService).activeCount).toBe(0);
@@ -146,7 +165,9 @@ describe('WebSocket proxy (e2e)', () => {
 
     // Plain HTTP on the proxy path is not swallowed by the upgrade handling.
     await request(app.url).get(`/ws/${first.id}`).expect(404);
-    expect(app.app.get(WsProxyService).connections()).toEqual([expect.objectContaining({ id: first.id, phase: 'open' })]);
+    expect(app.app.get(WsProxyService).connections()).toEqual([
+      expect.objectContaining({ id: first.id, phase: 'open' }),
+    ]);
   });
 
   it('relays closes both ways with the same code (4000 to the server, 1001 to the viewer); a dropped side becomes 1011 for the other', async () => {
@@ -156,7 +177,9 @@ describe('WebSocket proxy (e2e)', () => {
     const viewerA = await connectViewer(a.proxyEndpoint, { cleanup });
     await viewerA.next();
     expect(await viewerA.close(4000, 'viewer done')).toEqual({ code: 4000, reason: 'viewer done' });
-    await waitFor(() => simLog(app, a.id).includes('viewer closed (4000)'), 5000, { description: () => `the server to see 4000:\n${simLog(app, a.id)}` });
+    await waitFor(() => simLog(app, a.id).includes('viewer closed (4000)'), 5000, {
+      description: () => `the server to see 4000:\n${simLog(app, a.id)}`,
+    });
     await waitForSpawnState(app.url, a.id, 'exited');
 
     // DELETE: the server closes its socket with 1001 "server shutting down"; the viewer sees exactly that.
@@ -172,7 +195,9 @@ describe('WebSocket proxy (e2e)', () => {
     const viewerC = await connectViewer(c.proxyEndpoint, { cleanup });
     await viewerC.next();
     viewerC.ws.terminate();
-    await waitFor(() => simLog(app, c.id).includes('viewer closed (1011)'), 5000, { description: () => `the server to see 1011:\n${simLog(app, c.id)}` });
+    await waitFor(() => simLog(app, c.id).includes('viewer closed (1011)'), 5000, {
+      description: () => `the server to see 1011:\n${simLog(app, c.id)}`,
+    });
     await waitForSpawnState(app.url, c.id, 'exited');
     await waitForProcessGone(c.pid!);
 
@@ -216,7 +241,9 @@ describe('WebSocket proxy (e2e)', () => {
       expect(viewer.messages.length).toBe(1);
 
       viewer.ws.resume();
-      await waitFor(() => viewer.messages.length === count + 1, 20000, { description: () => `${count} echoes (got ${viewer.messages.length - 1})` });
+      await waitFor(() => viewer.messages.length === count + 1, 20000, {
+        description: () => `${count} echoes (got ${viewer.messages.length - 1})`,
+      });
     } finally {
       clearInterval(sampler);
     }
@@ -240,7 +267,12 @@ describe('WebSocket proxy (e2e)', () => {
     expect(await intruder.closed).toMatchObject({ code: 1008 });
     const afterRefusal = await waitForSpawnState(app.url, spawn.id, 'ready');
     expect(afterRefusal).toMatchObject({ connectedAt: null, viewerLeftAt: null });
-    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'connected', 'ready']);
+    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual([
+      'starting',
+      'ready',
+      'connected',
+      'ready',
+    ]);
 
     const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
     await viewer.send(JSON.stringify({ sessionToken: 'right-token' }));
@@ -260,7 +292,10 @@ describe('WebSocket proxy (e2e)', () => {
     expect(spawn.endpoint).toBe(spawn.proxyEndpoint);
 
     const hoops = await request(app.url).post('/api/spawn').send({ class: 'csr_session' }).expect(200);
-    expect(hoops.body).toMatchObject({ result: 'ok', endpoints: { ws: `ws://127.0.0.1:${app.port}/ws/${hoops.body.serviceId}` } });
+    expect(hoops.body).toMatchObject({
+      result: 'ok',
+      endpoints: { ws: `ws://127.0.0.1:${app.port}/ws/${hoops.body.serviceId}` },
+    });
 
     for (const url of [spawn.endpoint, hoops.body.endpoints.ws as string]) {
       const viewer: ViewerClient = await connectViewer(url, { cleanup });

@@ -20,7 +20,10 @@ describe('advertised endpoints (e2e)', () => {
   const cleanup = useCleanup();
 
   /** Spawns through both APIs with the given request headers; returns what each advertised, then stops both. */
-  async function advertised(app: TrackedApp, headers: Record<string, string>): Promise<Advertised & { id: string; wsPort: number }> {
+  async function advertised(
+    app: TrackedApp,
+    headers: Record<string, string>,
+  ): Promise<Advertised & { id: string; wsPort: number }> {
     const json = { 'content-type': 'application/json', ...headers };
     const spawn = await rawRequest(app.url, 'POST', '/spawn', '{}', json);
     expect(spawn.status).toBe(200);
@@ -28,7 +31,13 @@ describe('advertised endpoints (e2e)', () => {
     expect(hoops.status).toBe(200);
     const view = spawn.json();
     for (const id of [view.id, hoops.json().serviceId]) await rawRequest(app.url, 'DELETE', `/spawns/${id}`);
-    return { id: view.id, wsPort: view.wsPort, endpoint: view.endpoint, proxyEndpoint: view.proxyEndpoint, hoops: hoops.json().endpoints.ws };
+    return {
+      id: view.id,
+      wsPort: view.wsPort,
+      endpoint: view.endpoint,
+      proxyEndpoint: view.proxyEndpoint,
+      hoops: hoops.json().endpoints.ws,
+    };
   }
 
   it('by default names the host the client used: its name for the direct port, its host:port for the proxy', async () => {
@@ -51,7 +60,11 @@ describe('advertised endpoints (e2e)', () => {
   });
 
   it('PUBLIC_HOSTNAME replaces the host; PUBLIC_SCHEME=wss makes every advertised URL wss://', async () => {
-    const app = await startTrackedApp(cleanup, { ...ENV, PUBLIC_HOSTNAME: 'node7.viewers.example', PUBLIC_SCHEME: 'wss' });
+    const app = await startTrackedApp(cleanup, {
+      ...ENV,
+      PUBLIC_HOSTNAME: 'node7.viewers.example',
+      PUBLIC_SCHEME: 'wss',
+    });
     const seen = await advertised(app, { host: '10.1.2.3:11182' });
     expect(seen.endpoint).toBe(`wss://node7.viewers.example:${seen.wsPort}`);
     expect(seen.proxyEndpoint).toBe(`wss://node7.viewers.example:11182/ws/${seen.id}`);
@@ -63,7 +76,11 @@ describe('advertised endpoints (e2e)', () => {
     const ignored = await advertised(untrusting, { host: 'viewer.example', 'x-forwarded-proto': 'https' });
     expect(ignored.proxyEndpoint).toBe(`ws://viewer.example/ws/${ignored.id}`);
 
-    const trusting = await startTrackedApp(cleanup, { ...ENV, SC_PORT_BASE: String(PORT_BASE + 20), TRUST_PROXY: 'true' });
+    const trusting = await startTrackedApp(cleanup, {
+      ...ENV,
+      SC_PORT_BASE: String(PORT_BASE + 20),
+      TRUST_PROXY: 'true',
+    });
     const honoured = await advertised(trusting, { host: 'viewer.example', 'x-forwarded-proto': 'https' });
     expect(honoured.proxyEndpoint).toBe(`wss://viewer.example/ws/${honoured.id}`);
     expect(honoured.hoops).toMatch(/^wss:\/\/viewer\.example:\d+$/);
@@ -71,7 +88,10 @@ describe('advertised endpoints (e2e)', () => {
 
   it('PUBLIC_ENDPOINT=proxy with the Host the client used gives a URL that reaches the session', async () => {
     const app = await startTrackedApp(cleanup, { ...ENV, PUBLIC_ENDPOINT: 'proxy' });
-    const response = await rawRequest(app.url, 'POST', '/api/spawn', '{}', { 'content-type': 'application/json', host: `localhost:${app.port}` });
+    const response = await rawRequest(app.url, 'POST', '/api/spawn', '{}', {
+      'content-type': 'application/json',
+      host: `localhost:${app.port}`,
+    });
     const ws = response.json().endpoints.ws as string;
     expect(ws).toBe(`ws://localhost:${app.port}/ws/${response.json().serviceId}`);
     const viewer = await connectViewer(ws, { cleanup });

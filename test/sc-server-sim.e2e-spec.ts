@@ -70,7 +70,11 @@ const viewer = (url: string) => connectViewer(url, { cleanup });
 /** A fault selected through env SCSIM_FAULT or through --model-file scsim:<fault>. */
 type FaultVia = 'env' | 'model';
 const VIA: FaultVia[] = ['env', 'model'];
-function withFault(via: FaultVia, fault: string, overrides: ScServerOptions = {}): [ScServerOptions, StartSimulatorOptions] {
+function withFault(
+  via: FaultVia,
+  fault: string,
+  overrides: ScServerOptions = {},
+): [ScServerOptions, StartSimulatorOptions] {
   return via === 'env'
     ? [overrides, { env: { SCSIM_FAULT: fault } }]
     : [{ ...overrides, modelFile: `scsim:${fault}` }, {}];
@@ -227,7 +231,13 @@ describe('viewer connection', () => {
       const port = await freePort();
       const id = 'equals-syntax';
       const sim = startSimulator(
-        [`--id=${id}`, `--sc-port=${port}`, '--license=k', `--model-search-directories=${missing};${models}`, '--model-file=engine'],
+        [
+          `--id=${id}`,
+          `--sc-port=${port}`,
+          '--license=k',
+          `--model-search-directories=${missing};${models}`,
+          '--model-file=engine',
+        ],
         { cleanup },
       );
       await sim.waitForLine('listening on port');
@@ -247,7 +257,13 @@ describe('viewer connection', () => {
     await client.send(small);
     await client.send(big);
     await client.send(Buffer.alloc(0));
-    const replies = [await client.next(), await client.next(), await client.next(), await client.next(10000), await client.next()];
+    const replies = [
+      await client.next(),
+      await client.next(),
+      await client.next(),
+      await client.next(10000),
+      await client.next(),
+    ];
     expect(replies.map((m) => m.isBinary)).toEqual([false, false, true, true, true]);
     expect(replies[0].text).toBe('plain text ✓');
     expect(replies[1].text).toBe('{"not":"a model request"}');
@@ -358,7 +374,11 @@ describe('shutdown', () => {
 });
 
 describe('exit codes', () => {
-  async function expectExit(args: string[], code: number, options: StartSimulatorOptions = {}): Promise<SimulatorProcess> {
+  async function expectExit(
+    args: string[],
+    code: number,
+    options: StartSimulatorOptions = {},
+  ): Promise<SimulatorProcess> {
     const sim = startSimulator(args, { cleanup, ...options });
     expect(await sim.waitForExit()).toEqual({ code, signal: null });
     expect(sim.stderr.join('\n')).not.toBe('');
@@ -390,7 +410,10 @@ describe('exit codes', () => {
     });
 
     it('with an unknown option', async () => {
-      const sim = await expectExit(['--id', 'a', '--sc-port', String(port), '--license', 'k', '--bogus', 'x', ...endpoint()], 2);
+      const sim = await expectExit(
+        ['--id', 'a', '--sc-port', String(port), '--license', 'k', '--bogus', 'x', ...endpoint()],
+        2,
+      );
       expect(sim.stderr.join('\n')).toContain('unknown option --bogus');
     });
 
@@ -402,7 +425,10 @@ describe('exit codes', () => {
 
   it('6 for an empty --license', async () => {
     const port = await freePort();
-    const sim = await expectExit(['--id', 'a', '--sc-port', String(port), '--license', '', '--liveliness-endpoint', receiver.url], 6);
+    const sim = await expectExit(
+      ['--id', 'a', '--sc-port', String(port), '--license', '', '--liveliness-endpoint', receiver.url],
+      6,
+    );
     expect(sim.stderr.join('\n')).toContain('invalid license');
   });
 
@@ -412,7 +438,10 @@ describe('exit codes', () => {
     const empty = join(dir, 'empty.lic');
     writeFileSync(empty, '');
     for (const file of [join(dir, 'missing.lic'), empty]) {
-      const sim = await expectExit(['--id', 'a', '--sc-port', String(port), '--license-file', file, '--liveliness-endpoint', receiver.url], 7);
+      const sim = await expectExit(
+        ['--id', 'a', '--sc-port', String(port), '--license-file', file, '--liveliness-endpoint', receiver.url],
+        7,
+      );
       expect(sim.stderr.join('\n')).toContain('invalid license file');
     }
   });
@@ -449,7 +478,10 @@ describe('exit codes', () => {
 describe('fault injection', () => {
   describe.each(VIA)('selected via %s', (via) => {
     it('never-ready: listens and stays alive, reporting nothing, past the initial-use duration', async () => {
-      const [overrides, options] = withFault(via, 'never-ready', { initialUseDuration: 0.3, livelinessUpdateFrequency: 0.1 });
+      const [overrides, options] = withFault(via, 'never-ready', {
+        initialUseDuration: 0.3,
+        livelinessUpdateFrequency: 0.1,
+      });
       const { sim, wsUrl } = await start(overrides, options);
       await sim.waitForLine('listening on port');
       await sleep(700);
@@ -554,7 +586,9 @@ describe('fault injection', () => {
     process.kill(-sim.pid, 'SIGTERM');
     await sim.waitForLine('received SIGTERM: ignored');
     expect(sim.isAlive()).toBe(true);
-    await waitFor(() => !isProcessAlive(sim.grandchildPids[0]), 5000, { description: 'the grandchild to die of SIGTERM' });
+    await waitFor(() => !isProcessAlive(sim.grandchildPids[0]), 5000, {
+      description: 'the grandchild to die of SIGTERM',
+    });
     process.kill(-sim.pid, 'SIGKILL');
     expect(await sim.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
     await waitFor(() => !isProcessGroupAlive(sim.pid));
@@ -564,10 +598,13 @@ describe('fault injection', () => {
     ['env', { env: { SCSIM_FAULT: 'explode' } }, {}],
     ['model', {}, { modelFile: 'scsim:explode' }],
     ['model, bad parameter', {}, { modelFile: 'scsim:crash-after:soon' }],
-  ] as Array<[string, StartSimulatorOptions, ScServerOptions]>)('exits 2 for an unknown fault (%s)', async (_via, options, overrides) => {
-    const { sim } = await start(overrides, options);
-    expect(await sim.waitForExit()).toEqual({ code: 2, signal: null });
-    expect(sim.stderr.join('\n')).toMatch(/fault/);
-    expect(receiver.reports).toEqual([]);
-  });
+  ] as Array<[string, StartSimulatorOptions, ScServerOptions]>)(
+    'exits 2 for an unknown fault (%s)',
+    async (_via, options, overrides) => {
+      const { sim } = await start(overrides, options);
+      expect(await sim.waitForExit()).toEqual({ code: 2, signal: null });
+      expect(sim.stderr.join('\n')).toMatch(/fault/);
+      expect(receiver.reports).toEqual([]);
+    },
+  );
 });

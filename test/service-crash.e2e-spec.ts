@@ -31,15 +31,26 @@ describe('restart after a crash (e2e, real process)', () => {
   it('stops the servers a killed service left running, grandchildren too, and frees their ports', async () => {
     const stateDir = makeTempDir(cleanup, 'sc-state-');
     const first = await startService(stateDir);
-    const responses = await Promise.all([postSpawn(first.url, {}), postSpawn(first.url, { model: 'scsim:spawn-grandchild' })]);
+    const responses = await Promise.all([
+      postSpawn(first.url, {}),
+      postSpawn(first.url, { model: 'scsim:spawn-grandchild' }),
+    ]);
     expect(responses.map((r) => r.status)).toEqual([200, 200]);
     const spawns = responses.map((r) => r.body as SpawnView);
     const pids = spawns.map((s) => s.pid!);
     for (const pid of pids) cleanup.trackPid(pid, { group: true });
-    const grandchild = await waitFor(() => grandchildPidsIn(first.output.join('').split('\n'))[0], 5000, { description: 'the grandchild pid' });
+    const grandchild = await waitFor(() => grandchildPidsIn(first.output.join('').split('\n'))[0], 5000, {
+      description: 'the grandchild pid',
+    });
 
-    const journal = JSON.parse(readFileSync(path.join(stateDir, 'spawns.json'), 'utf8')) as Array<{ id: string; pid: number; wsPort: number }>;
-    expect(journal.map((e) => [e.id, e.pid, e.wsPort]).sort()).toEqual(spawns.map((s) => [s.id, s.pid, s.wsPort]).sort());
+    const journal = JSON.parse(readFileSync(path.join(stateDir, 'spawns.json'), 'utf8')) as Array<{
+      id: string;
+      pid: number;
+      wsPort: number;
+    }>;
+    expect(journal.map((e) => [e.id, e.pid, e.wsPort]).sort()).toEqual(
+      spawns.map((s) => [s.id, s.pid, s.wsPort]).sort(),
+    );
 
     first.child.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -53,7 +64,8 @@ describe('restart after a crash (e2e, real process)', () => {
     for (const pid of pids) expect(isProcessGroupAlive(pid)).toBe(false);
     expect(second.output.join('')).toContain('left running by a previous run of this service');
     expect(existsSync(path.join(stateDir, 'spawns.json'))).toBe(false);
-    for (const spawn of spawns) await waitFor(() => canBindPort(spawn.wsPort), 5000, { description: `port ${spawn.wsPort} to be free` });
+    for (const spawn of spawns)
+      await waitFor(() => canBindPort(spawn.wsPort), 5000, { description: `port ${spawn.wsPort} to be free` });
 
     // The restarted service works, and a clean stop leaves an empty state folder.
     const again = await postSpawn(second.url, {});

@@ -78,9 +78,15 @@ describe('service shutdown (e2e, real process)', () => {
     expect(took).toBeLessThan(KILL_GRACE_S * 1000 + 5000);
 
     // Nothing survives the service, checked by pid and by process group.
-    await waitFor(() => [...pids, grandchild].every((pid) => !isProcessAlive(pid)) && pids.every((pid) => !isProcessGroupAlive(pid)), 1000, {
-      description: () => `every server and the grandchild to be gone: ${[...pids, grandchild].filter((p) => !isGone(p)).join(', ')} still alive`,
-    });
+    await waitFor(
+      () =>
+        [...pids, grandchild].every((pid) => !isProcessAlive(pid)) && pids.every((pid) => !isProcessGroupAlive(pid)),
+      1000,
+      {
+        description: () =>
+          `every server and the grandchild to be gone: ${[...pids, grandchild].filter((p) => !isGone(p)).join(', ')} still alive`,
+      },
+    );
     const log = service.output.join('');
     expect(log).toMatch(/shutting down: stopping 3 spawn\(s\)/);
     expect(log).toMatch(new RegExp(`spawn ${spawns[1].id} exited with signal: SIGKILL`));
@@ -96,10 +102,14 @@ describe('service shutdown (e2e, real process)', () => {
   it('SIGTERM while a POST /spawn is still waiting for ready: the client gets 503 with Retry-After, nothing is left', async () => {
     const service = await startService();
     const pending = postSpawn(service.url, { model: 'scsim:slow-ready:5000' }).then((r) => r);
-    const listed = await waitFor(async () => {
-      const spawns = (await request(service.url).get('/spawns')).body as SpawnView[];
-      return spawns.length === 1 && spawns[0].pid !== undefined ? spawns[0] : undefined;
-    }, 5000, { description: 'the pending spawn to be listed' });
+    const listed = await waitFor(
+      async () => {
+        const spawns = (await request(service.url).get('/spawns')).body as SpawnView[];
+        return spawns.length === 1 && spawns[0].pid !== undefined ? spawns[0] : undefined;
+      },
+      5000,
+      { description: 'the pending spawn to be listed' },
+    );
     cleanup.trackPid(listed.pid!, { group: true });
     signalProcess(service.child.pid!, 'SIGTERM');
     const response = await pending;

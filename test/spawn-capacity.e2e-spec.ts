@@ -86,7 +86,8 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const responses = await Promise.all(Array.from({ length: 8 }, () => postSpawn(app.url, {})));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503, 503]);
-    for (const refused of responses.filter((r) => r.status === 503)) expect(Number(refused.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
+    for (const refused of responses.filter((r) => r.status === 503))
+      expect(Number(refused.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
     const pids = app.knownPids();
     expect(pids).toHaveLength(5);
     expect(pids.filter((pid) => !isGone(pid))).toHaveLength(5);
@@ -115,7 +116,9 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const outcome = await postSpawnAndAbort(app.url, { model: 'scsim:slow-ready:1500' }, 200);
     expect(outcome).toBe('aborted');
     // The spawn existed (the OS saw its process) and is now stopped.
-    const listed = await waitFor(() => app.supervisor.list()[0], 2000, { description: 'the aborted spawn to be known' });
+    const listed = await waitFor(() => app.supervisor.list()[0], 2000, {
+      description: 'the aborted spawn to be known',
+    });
     const pid = listed.pid!;
     const port = listed.spec.wsPort;
     await waitForProcessGone(pid, 3000);
@@ -124,7 +127,11 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     expect(view.endReason).toMatch(/client went away/);
     expect(isLeased(app.app.get(PortAllocator), port)).toBe(false);
     expect(await canBindPort(port)).toBe(true);
-    expect(app.events.filter((e) => e.id === listed.id).map((e) => e.state)).toEqual(['starting', 'terminating', 'exited']);
+    expect(app.events.filter((e) => e.id === listed.id).map((e) => e.state)).toEqual([
+      'starting',
+      'terminating',
+      'exited',
+    ]);
   });
 
   it('gives 20 concurrent spawns 20 distinct ports, all ready, all cleaned up', async () => {
@@ -212,7 +219,11 @@ if (fs.existsSync(marker)) {
 `,
     );
     chmodSync(wrapper, 0o755);
-    const app = await startTrackedApp(cleanup, { ...ENV, SC_EXECUTABLE: wrapper, SC_LICENSE_FILE: SIMULATOR_DUMMY_LICENSE });
+    const app = await startTrackedApp(cleanup, {
+      ...ENV,
+      SC_EXECUTABLE: wrapper,
+      SC_LICENSE_FILE: SIMULATOR_DUMMY_LICENSE,
+    });
     const response = await postSpawn(app.url, {});
     const holderPid = Number(readFileSync(join(dir, 'holder.pid'), 'utf8'));
     cleanup.trackPid(holderPid, { group: true });

@@ -30,10 +30,14 @@ const PING_TIMEOUT_S = Number(FAST_TIMINGS.PING_TIMEOUT_S);
 
 /** The one spawn the app knows of (for requests still in flight); waits until it has a pid. */
 function onlySpawn(app: TrackedApp) {
-  return waitFor(() => {
-    const [record] = app.supervisor.list();
-    return record?.pid !== undefined ? record : undefined;
-  }, 3000, { description: 'the spawn to be started' });
+  return waitFor(
+    () => {
+      const [record] = app.supervisor.list();
+      return record?.pid !== undefined ? record : undefined;
+    },
+    3000,
+    { description: 'the spawn to be started' },
+  );
 }
 
 function statesOf(app: TrackedApp, id: string): string[] {
@@ -132,7 +136,9 @@ describe('simulator fault modes (e2e)', () => {
     const { id, pid, wsPort } = response.body;
     const readyAt = Date.parse(response.body.readyAt);
 
-    await waitFor(() => statesOf(app, id).includes('unresponsive'), 5000, { description: 'the spawn to be marked unresponsive' });
+    await waitFor(() => statesOf(app, id).includes('unresponsive'), 5000, {
+      description: 'the spawn to be marked unresponsive',
+    });
     const unresponsive = app.events.find((e) => e.id === id && e.state === 'unresponsive')!;
     // Silent from 300 ms after ready; unresponsive no sooner than PING_TIMEOUT_S after its last report.
     expect(Date.parse(unresponsive.at) - readyAt).toBeGreaterThanOrEqual(PING_TIMEOUT_S * 1000);
@@ -181,7 +187,8 @@ describe('simulator fault modes (e2e)', () => {
 
     await request(app.url).delete(`/spawns/${id}`).expect(202);
     await waitFor(() => !isProcessAlive(pid) && !isProcessAlive(grandchild) && !isProcessGroupAlive(pid), 5000, {
-      description: () => `sim ${pid} (alive ${isProcessAlive(pid)}) and grandchild ${grandchild} (alive ${isProcessAlive(grandchild)}) to be gone`,
+      description: () =>
+        `sim ${pid} (alive ${isProcessAlive(pid)}) and grandchild ${grandchild} (alive ${isProcessAlive(grandchild)}) to be gone`,
     });
     await waitForSpawnState(app.url, id, 'exited');
   });

@@ -41,7 +41,12 @@ describe('spawn lifecycle (e2e)', () => {
     const response = await postSpawn(app.url, {});
     expect(response.status).toBe(200);
     const spawn = response.body as SpawnView;
-    expect(spawn).toMatchObject({ state: 'ready', rendererType: 'csr', wsPort: PORT_BASE, endpoint: `ws://127.0.0.1:${PORT_BASE}` });
+    expect(spawn).toMatchObject({
+      state: 'ready',
+      rendererType: 'csr',
+      wsPort: PORT_BASE,
+      endpoint: `ws://127.0.0.1:${PORT_BASE}`,
+    });
     expect(spawn.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(typeof spawn.startupMs).toBe('number');
     expect(Date.parse(spawn.readyAt!)).toBeGreaterThanOrEqual(Date.parse(spawn.startedAt));
@@ -68,7 +73,12 @@ describe('spawn lifecycle (e2e)', () => {
     expect(ended.endedAt).not.toBeNull();
     expect(isLeased(app.app.get(PortAllocator), PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);
-    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual(['starting', 'ready', 'disconnected', 'exited']);
+    expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual([
+      'starting',
+      'ready',
+      'disconnected',
+      'exited',
+    ]);
 
     // The slot and the single port are reusable.
     const again = await postSpawn(app.url, {});
@@ -92,7 +102,13 @@ describe('spawn lifecycle (e2e)', () => {
     expect(argAfter(argv, '--session-token')).toBe('tok-123');
     const viewer = await connectViewer(response.body.endpoint, { cleanup });
     await viewer.send(JSON.stringify({ sessionToken: 'tok-123' }));
-    expect(await viewer.nextJson()).toMatchObject({ type: 'hello', id: response.body.id, model: 'bnc', modelFound: true, sessionToken: true });
+    expect(await viewer.nextJson()).toMatchObject({
+      type: 'hello',
+      id: response.body.id,
+      model: 'bnc',
+      modelFound: true,
+      sessionToken: true,
+    });
     await viewer.close();
     await waitForProcessGone(response.body.pid);
     await waitForSpawnState(app.url, response.body.id, 'exited');
@@ -158,7 +174,14 @@ describe('spawn lifecycle (e2e)', () => {
       const record = await waitForListedSpawn(app.url);
       expect(record.state).toBe('starting');
 
-      for (const query of ['', '?liveliness=', '?liveliness=READY', '?liveliness=alive', '?liveliness=ready&liveliness=ping', '?other=ready']) {
+      for (const query of [
+        '',
+        '?liveliness=',
+        '?liveliness=READY',
+        '?liveliness=alive',
+        '?liveliness=ready&liveliness=ping',
+        '?other=ready',
+      ]) {
         const response = await request(app.url).post(`/liveliness/${record.id}${query}`);
         expect({ query, status: response.status }).toEqual({ query, status: 400 });
         expect(response.body.message).toMatch(/liveliness must be one of ready, ping, disconnect/);
@@ -224,7 +247,7 @@ describe('spawn lifecycle (e2e)', () => {
       await viewer.close();
       await waitForProcessGone(pid);
     });
-    it('SSR through EGL: --ssr-egl true and no DISPLAY in the server\'s environment', async () => {
+    it("SSR through EGL: --ssr-egl true and no DISPLAY in the server's environment", async () => {
       const app = await startTrackedApp(cleanup, { ...ENV, SC_SSR_EGL: 'true' });
       const previous = process.env.DISPLAY;
       const response = await postSpawn(app.url, { rendererType: 'ssr' });
@@ -265,7 +288,12 @@ describe('spawn lifecycle (e2e)', () => {
       const license = join(dir, 'license.txt');
       writeFileSync(license, 'dummy\n');
       const missing = join(dir, 'no-such-ts3d_sc_server');
-      const app = await startTrackedApp(cleanup, { ...ENV, SC_EXECUTABLE: missing, SC_LICENSE_FILE: license, SC_PORT_COUNT: '2' });
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        SC_EXECUTABLE: missing,
+        SC_LICENSE_FILE: license,
+        SC_PORT_COUNT: '2',
+      });
 
       await request(app.url).get('/health').expect(200);
       const ready = await request(app.url).get('/health/ready');
@@ -292,8 +320,12 @@ describe('spawn lifecycle (e2e)', () => {
 
   it('documents every route in /docs-json, and serves the Swagger UI at /docs', async () => {
     const app = await startTrackedApp(cleanup, ENV);
-    const doc = (await request(app.url).get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    const doc = (await request(app.url).get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     const expected = [
       'POST /spawn',
       'GET /spawns',
@@ -308,11 +340,20 @@ describe('spawn lifecycle (e2e)', () => {
     // And every route the HTTP server actually serves is in the document.
     // Not API routes: Swagger's own, and the operator dashboard (deliberately @ApiExcludeController).
     const notApi = new Set(['GET /', 'GET /assets/{file}']);
-    const served = servedRoutes(app.app.getHttpAdapter().getInstance()).filter((r) => !r.includes('/docs') && !notApi.has(r));
+    const served = servedRoutes(app.app.getHttpAdapter().getInstance()).filter(
+      (r) => !r.includes('/docs') && !notApi.has(r),
+    );
     expect(served.length).toBeGreaterThanOrEqual(expected.length);
     for (const route of served) expect(documented).toContain(route);
 
-    expect(doc.paths['/spawn'].post).toMatchObject({ responses: expect.objectContaining({ 200: expect.anything(), 400: expect.anything(), 503: expect.anything(), 504: expect.anything() }) });
+    expect(doc.paths['/spawn'].post).toMatchObject({
+      responses: expect.objectContaining({
+        200: expect.anything(),
+        400: expect.anything(),
+        503: expect.anything(),
+        504: expect.anything(),
+      }),
+    });
     const ui = await request(app.url).get('/docs').redirects(1);
     expect(ui.status).toBe(200);
     expect(ui.text).toMatch(/swagger/i);
@@ -321,10 +362,14 @@ describe('spawn lifecycle (e2e)', () => {
 
 /** Waits until GET /spawns shows exactly one spawn with a pid, and returns it. */
 async function waitForListedSpawn(url: string): Promise<SpawnView> {
-  return waitFor(async () => {
-    const list = (await request(url).get('/spawns')).body as SpawnView[];
-    return list.length === 1 && list[0].pid !== undefined ? list[0] : undefined;
-  }, 5000, { description: 'the spawn to be listed' });
+  return waitFor(
+    async () => {
+      const list = (await request(url).get('/spawns')).body as SpawnView[];
+      return list.length === 1 && list[0].pid !== undefined ? list[0] : undefined;
+    },
+    5000,
+    { description: 'the spawn to be listed' },
+  );
 }
 
 /** `METHOD /path/{param}` of every route registered on the Express app. */

@@ -26,7 +26,7 @@ function helloOverTls(url: string): Promise<Record<string, unknown>> {
     const socket = new WebSocket(url, { ca: readFileSync(CERT) });
     socket.once('message', (data) => {
       socket.close();
-      resolve(JSON.parse(data.toString()));
+      resolve(JSON.parse((data as Buffer).toString()));
     });
     socket.once('error', reject);
   });
@@ -42,7 +42,9 @@ describe('servers with TLS (e2e)', () => {
     const spawn = response.body as SpawnView;
     expect(spawn.endpoint).toBe(`wss://127.0.0.1:${spawn.wsPort}`);
     expect(spawn.proxyEndpoint).toBe(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`);
-    expect(procArgv(spawn.pid!)).toEqual(expect.arrayContaining(['--ssl-certificate-file', CERT, '--ssl-private-key-file', KEY]));
+    expect(procArgv(spawn.pid!)).toEqual(
+      expect.arrayContaining(['--ssl-certificate-file', CERT, '--ssl-private-key-file', KEY]),
+    );
 
     const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
     expect(await viewer.nextJson()).toMatchObject({ type: 'hello', id: spawn.id });

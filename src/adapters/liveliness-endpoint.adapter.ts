@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { AddressInfo } from 'net';
+import type { Server } from 'net';
 import { AppConfig } from '../config/app-config';
 
 /** Where spawned servers POST their liveliness reports. */
@@ -30,7 +30,8 @@ export class HttpLivelinessEndpoint extends LivelinessEndpoint {
   }
 
   baseUrl(): string {
-    const address = this.adapterHost.httpAdapter?.getHttpServer()?.address() as AddressInfo | string | null;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    const address = server?.address();
     if (address && typeof address === 'object') return livelinessBaseUrl(address.address, address.port);
     return livelinessBaseUrl(this.config.host, this.config.port);
   }

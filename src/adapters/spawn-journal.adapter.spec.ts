@@ -29,7 +29,10 @@ describe('FileSpawnJournal', () => {
   it('ignores an unreadable file and malformed entries', () => {
     writeFileSync(path.join(dir, 'spawns.json'), '{not json');
     expect(journalIn(dir).load()).toEqual([]);
-    writeFileSync(path.join(dir, 'spawns.json'), JSON.stringify([{ id: 'ok', pid: 77, wsPort: 1 }, { id: 'x', pid: 1, wsPort: 2 }, { pid: 5 }, null]));
+    writeFileSync(
+      path.join(dir, 'spawns.json'),
+      JSON.stringify([{ id: 'ok', pid: 77, wsPort: 1 }, { id: 'x', pid: 1, wsPort: 2 }, { pid: 5 }, null]),
+    );
     expect(journalIn(dir).load()).toEqual([{ id: 'ok', pid: 77, wsPort: 1 }]);
   });
 

@@ -68,7 +68,9 @@ export class FileSpawnJournal extends SpawnJournal {
 
 function isJournalEntry(value: unknown): value is JournalEntry {
   const entry = value as JournalEntry;
-  return typeof entry?.id === 'string' && Number.isInteger(entry.pid) && entry.pid > 1 && Number.isInteger(entry.wsPort);
+  return (
+    typeof entry?.id === 'string' && Number.isInteger(entry.pid) && entry.pid > 1 && Number.isInteger(entry.wsPort)
+  );
 }
 
 /** Leaves nothing behind in the default state folder once no server runs; a folder with other files stays. */

@@ -14,7 +14,12 @@ export class AppConfigModule {
   static forRoot(overrides: Record<string, string | undefined> = {}): DynamicModule {
     return {
       module: AppConfigModule,
-      imports: [ConfigModule.forRoot({ envFilePath: path.join(packageRoot(), '.env'), ignoreEnvFile: process.env.NODE_ENV === 'test' })],
+      imports: [
+        ConfigModule.forRoot({
+          envFilePath: path.join(packageRoot(), '.env'),
+          ignoreEnvFile: process.env.NODE_ENV === 'test',
+        }),
+      ],
       providers: [
         {
           provide: AppConfig,

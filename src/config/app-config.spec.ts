@@ -1,5 +1,12 @@
 import * as path from 'path';
-import { AppConfig, BUNDLED_SIMULATOR, ConfigError, parseAppConfig, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './app-config';
+import {
+  AppConfig,
+  BUNDLED_SIMULATOR,
+  ConfigError,
+  parseAppConfig,
+  SIMULATOR_DUMMY_LICENSE,
+  SIMULATOR_SAMPLE_MODELS,
+} from './app-config';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -112,7 +119,11 @@ describe('parseAppConfig', () => {
     });
 
     it('reads the real executable with a license file, resolving paths', () => {
-      const config = parseAppConfig({ SC_EXECUTABLE: '/opt/sc/ts3d_sc_server', SC_LICENSE_FILE: '/etc/sc/license.txt', SC_MODEL_DIRS: '/m/a: /m/b ' });
+      const config = parseAppConfig({
+        SC_EXECUTABLE: '/opt/sc/ts3d_sc_server',
+        SC_LICENSE_FILE: '/etc/sc/license.txt',
+        SC_MODEL_DIRS: '/m/a: /m/b ',
+      });
       expect(config.usingSimulator).toBe(false);
       expect(config.scExecutable).toBe('/opt/sc/ts3d_sc_server');
       expect(config.licenseFile).toBe('/etc/sc/license.txt');
@@ -146,11 +157,17 @@ describe('parseAppConfig', () => {
         '--log-file',
         '/tmp/x.log',
       ]);
-      expect(parseAppConfig({ SC_EXTRA_ARGS: '["--log-file", "/tmp/with space.log"]' }).extraArgs).toEqual(['--log-file', '/tmp/with space.log']);
+      expect(parseAppConfig({ SC_EXTRA_ARGS: '["--log-file", "/tmp/with space.log"]' }).extraArgs).toEqual([
+        '--log-file',
+        '/tmp/with space.log',
+      ]);
     });
 
     it('CORS_ORIGINS: a list, or * for any', () => {
-      expect(parseAppConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+      expect(parseAppConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins).toEqual([
+        'https://a.example',
+        'https://b.example',
+      ]);
       expect(parseAppConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe(true);
     });
 
@@ -197,10 +214,13 @@ describe('parseAppConfig', () => {
       expect(problem).toContain(JSON.stringify(raw));
     });
 
-    it.each(['KILL_GRACE_S', 'SC_LIVELINESS_INTERVAL_S', 'SC_INITIAL_USE_DURATION_S', 'PING_TIMEOUT_S'])('seconds: %s=0', (name) => {
-      const problems = problemsOf({ [name]: '0' });
-      expect(problems[0]).toContain(`${name} must be a number of seconds greater than 0`);
-    });
+    it.each(['KILL_GRACE_S', 'SC_LIVELINESS_INTERVAL_S', 'SC_INITIAL_USE_DURATION_S', 'PING_TIMEOUT_S'])(
+      'seconds: %s=0',
+      (name) => {
+        const problems = problemsOf({ [name]: '0' });
+        expect(problems[0]).toContain(`${name} must be a number of seconds greater than 0`);
+      },
+    );
 
     it.each([
       ['CSR_ENABLED', 'maybe'],
@@ -212,12 +232,16 @@ describe('parseAppConfig', () => {
     });
 
     it('PUBLIC_ENDPOINT and PUBLIC_SCHEME list what is allowed', () => {
-      expect(oneProblem({ PUBLIC_ENDPOINT: 'tunnel' })).toBe('PUBLIC_ENDPOINT must be one of direct, proxy, got "tunnel"');
+      expect(oneProblem({ PUBLIC_ENDPOINT: 'tunnel' })).toBe(
+        'PUBLIC_ENDPOINT must be one of direct, proxy, got "tunnel"',
+      );
       expect(oneProblem({ PUBLIC_SCHEME: 'http' })).toBe('PUBLIC_SCHEME must be one of ws, wss, got "http"');
     });
 
     it('PUBLIC_HOSTNAME must be a host name', () => {
-      expect(oneProblem({ PUBLIC_HOSTNAME: 'http://x/y' })).toContain('PUBLIC_HOSTNAME must be a host name or IP address');
+      expect(oneProblem({ PUBLIC_HOSTNAME: 'http://x/y' })).toContain(
+        'PUBLIC_HOSTNAME must be a host name or IP address',
+      );
     });
 
     it('a port range past 65535', () => {
@@ -241,7 +265,9 @@ describe('parseAppConfig', () => {
     it('PING_TIMEOUT_S not longer than the liveliness interval', () => {
       const problem = oneProblem({ PING_TIMEOUT_S: '5' });
       expect(problem).toContain('PING_TIMEOUT_S (5) must be longer than SC_LIVELINESS_INTERVAL_S (5)');
-      expect(oneProblem({ SC_LIVELINESS_INTERVAL_S: '10', PING_TIMEOUT_S: '9.5' })).toContain('PING_TIMEOUT_S (9.5) must be longer than SC_LIVELINESS_INTERVAL_S (10)');
+      expect(oneProblem({ SC_LIVELINESS_INTERVAL_S: '10', PING_TIMEOUT_S: '9.5' })).toContain(
+        'PING_TIMEOUT_S (9.5) must be longer than SC_LIVELINESS_INTERVAL_S (10)',
+      );
       expect(parseAppConfig({ PING_TIMEOUT_S: '5.1' }).pingTimeoutS).toBe(5.1);
     });
 
@@ -265,9 +291,24 @@ describe('parseAppConfig', () => {
       expect(problem).toMatch(/^SC_EXTRA_ARGS: unknown option --frobnicate; allowed options: /);
       const allowed = problem.split('allowed options: ')[1].split(' ');
       expect(allowed).toEqual(
-        expect.arrayContaining(['--ssl-certificate-file', '--ssl-private-key-file', '--log-file', '--sc-verbose-logging']),
+        expect.arrayContaining([
+          '--ssl-certificate-file',
+          '--ssl-private-key-file',
+          '--log-file',
+          '--sc-verbose-logging',
+        ]),
       );
-      const managedFlags = ['--id', '--sc-port', '--license', '--license-file', '--csr', '--ssr', '--model-file', '--session-token', '--liveliness-endpoint'];
+      const managedFlags = [
+        '--id',
+        '--sc-port',
+        '--license',
+        '--license-file',
+        '--csr',
+        '--ssr',
+        '--model-file',
+        '--session-token',
+        '--liveliness-endpoint',
+      ];
       // Set from SC_WORKSPACE_DIR / SC_SSR_EGL / SC_SSR_GPU_INDEX, so extra args may not repeat them.
       for (const managed of [...managedFlags, '--workspace-dir', '--ssr-egl', '--ssr-gpu-index']) {
         expect(allowed).not.toContain(managed);
@@ -275,8 +316,12 @@ describe('parseAppConfig', () => {
     });
 
     it('SC_EXTRA_ARGS may not repeat options the service sets from its own variables', () => {
-      expect(oneProblem({ SC_EXTRA_ARGS: '--workspace-dir /tmp/x' })).toBe('SC_EXTRA_ARGS may not set --workspace-dir: the service sets it for each spawn');
-      expect(oneProblem({ SC_EXTRA_ARGS: '--ssr-egl=true' })).toBe('SC_EXTRA_ARGS may not set --ssr-egl: the service sets it for each spawn');
+      expect(oneProblem({ SC_EXTRA_ARGS: '--workspace-dir /tmp/x' })).toBe(
+        'SC_EXTRA_ARGS may not set --workspace-dir: the service sets it for each spawn',
+      );
+      expect(oneProblem({ SC_EXTRA_ARGS: '--ssr-egl=true' })).toBe(
+        'SC_EXTRA_ARGS may not set --ssr-egl: the service sets it for each spawn',
+      );
     });
 
     it('SC_EXTRA_ARGS with a bad value', () => {
@@ -293,12 +338,18 @@ describe('parseAppConfig', () => {
       ['--liveliness-update-frequency 1', '--liveliness-update-frequency'],
       ['--model-search-directories /x', '--model-search-directories'],
     ])('SC_EXTRA_ARGS=%j may not set the managed option %s', (raw, flag) => {
-      expect(oneProblem({ SC_EXTRA_ARGS: raw })).toBe(`SC_EXTRA_ARGS may not set ${flag}: the service sets it for each spawn`);
+      expect(oneProblem({ SC_EXTRA_ARGS: raw })).toBe(
+        `SC_EXTRA_ARGS may not set ${flag}: the service sets it for each spawn`,
+      );
     });
 
     it('SC_EXTRA_ARGS as malformed JSON', () => {
-      expect(oneProblem({ SC_EXTRA_ARGS: '["--log-file", 3]' })).toBe('SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings');
-      expect(oneProblem({ SC_EXTRA_ARGS: '[--log-file' })).toBe('SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings');
+      expect(oneProblem({ SC_EXTRA_ARGS: '["--log-file", 3]' })).toBe(
+        'SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings',
+      );
+      expect(oneProblem({ SC_EXTRA_ARGS: '[--log-file' })).toBe(
+        'SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings',
+      );
     });
 
     it('reports every problem at once', () => {

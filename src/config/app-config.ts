@@ -108,7 +108,9 @@ class EnvReader {
     if (raw === undefined) return fallback;
     const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
     if (!(value > minExclusive) || !Number.isFinite(value)) {
-      this.problems.push(`${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`);
+      this.problems.push(
+        `${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`,
+      );
       return fallback;
     }
     return value;
@@ -147,7 +149,9 @@ export function parseAppConfig(env: Env): AppConfig {
   config.host = read.string('HOST') ?? '0.0.0.0';
   config.publicHostname = read.string('PUBLIC_HOSTNAME');
   if (config.publicHostname && !/^[A-Za-z0-9.\-:[\]]+$/.test(config.publicHostname)) {
-    read.problems.push(`PUBLIC_HOSTNAME must be a host name or IP address, got ${JSON.stringify(config.publicHostname)}`);
+    read.problems.push(
+      `PUBLIC_HOSTNAME must be a host name or IP address, got ${JSON.stringify(config.publicHostname)}`,
+    );
   }
   config.publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
   config.publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
@@ -162,7 +166,9 @@ export function parseAppConfig(env: Env): AppConfig {
   config.licenseFile = read.string('SC_LICENSE_FILE');
   config.license = read.string('SC_LICENSE');
   if (config.licenseFile && config.license) {
-    read.problems.push('SC_LICENSE_FILE and SC_LICENSE are both set: set only one (the file is preferred: a key on the command line shows in ps)');
+    read.problems.push(
+      'SC_LICENSE_FILE and SC_LICENSE are both set: set only one (the file is preferred: a key on the command line shows in ps)',
+    );
   } else if (!config.licenseFile && !config.license) {
     if (config.usingSimulator) config.licenseFile = SIMULATOR_DUMMY_LICENSE;
     else read.problems.push('SC_LICENSE_FILE (preferred) or SC_LICENSE is required when SC_EXECUTABLE is set');
@@ -189,10 +195,14 @@ export function parseAppConfig(env: Env): AppConfig {
   config.portBase = read.int('SC_PORT_BASE', 55000, 1, 65535);
   config.portCount = read.int('SC_PORT_COUNT', 2 * config.maxSpawns, 1, 65535);
   if (config.portBase + config.portCount - 1 > 65535) {
-    read.problems.push(`SC_PORT_BASE + SC_PORT_COUNT - 1 must not exceed 65535 (got ${config.portBase} + ${config.portCount} - 1)`);
+    read.problems.push(
+      `SC_PORT_BASE + SC_PORT_COUNT - 1 must not exceed 65535 (got ${config.portBase} + ${config.portCount} - 1)`,
+    );
   }
   if (config.port >= config.portBase && config.port < config.portBase + config.portCount) {
-    read.problems.push(`PORT ${config.port} lies inside the WebSocket port range SC_PORT_BASE..SC_PORT_BASE+SC_PORT_COUNT-1`);
+    read.problems.push(
+      `PORT ${config.port} lies inside the WebSocket port range SC_PORT_BASE..SC_PORT_BASE+SC_PORT_COUNT-1`,
+    );
   }
 
   config.livelinessIntervalS = read.seconds('SC_LIVELINESS_INTERVAL_S', 5);
@@ -225,7 +235,8 @@ function parseExtraArgs(read: EnvReader): string[] {
   if (raw.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(raw);
-      if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error('not an array of strings');
+      if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+        throw new Error('not an array of strings');
       args = parsed;
     } catch {
       read.problems.push('SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings');

@@ -30,7 +30,11 @@ export class DashboardController {
     response.sendFile(path.join(DASHBOARD_PUBLIC_DIR, file), (error) => {
       if (!error || response.headersSent) return;
       response.removeHeader('Content-Type');
-      response.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: `dashboard file ${file} is missing from ${DASHBOARD_PUBLIC_DIR}` });
+      response.status(500).json({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: `dashboard file ${file} is missing from ${DASHBOARD_PUBLIC_DIR}`,
+      });
     });
   }
 }

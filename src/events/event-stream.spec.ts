@@ -45,7 +45,12 @@ describe('EventStream', () => {
     expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     stream.send({ id: 'a', state: 'ready' });
     jest.advanceTimersByTime(2000);
-    expect(response.chunks).toEqual([': connected\n\n', 'data: {"id":"a","state":"ready"}\n\n', ': keep-alive\n\n', ': keep-alive\n\n']);
+    expect(response.chunks).toEqual([
+      ': connected\n\n',
+      'data: {"id":"a","state":"ready"}\n\n',
+      ': keep-alive\n\n',
+      ': keep-alive\n\n',
+    ]);
   });
 
   it('drops a subscriber that stopped reading instead of buffering for it without bound', () => {

@@ -9,7 +9,8 @@ import { EventStream } from './event-stream';
 
 /** @ApiProduces alone puts no media type in the document (the 200 has no content); this does. */
 const EVENT_STREAM_RESPONSE = {
-  description: 'text/event-stream: `data: {"id","state","previousState","at","detail"}` per state change, `: keep-alive` comments between',
+  description:
+    'text/event-stream: `data: {"id","state","previousState","at","detail"}` per state change, `: keep-alive` comments between',
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
 
@@ -28,19 +29,31 @@ export class EventsController {
   @ApiOperation({ summary: "Every spawn's state changes, as server-sent events" })
   all(@Res() response: Response): void {
     const stream = this.openStream(response);
-    const subscription = this.supervisor.changes$.subscribe({ next: (event) => stream.send(event), complete: () => stream.close() });
+    const subscription = this.supervisor.changes$.subscribe({
+      next: (event) => stream.send(event),
+      complete: () => stream.close(),
+    });
     stream.onClose(() => subscription.unsubscribe());
   }
 
   @Get('spawns/:id/events')
   @ApiProduces('text/event-stream')
   @ApiOkResponse(EVENT_STREAM_RESPONSE)
-  @ApiOperation({ summary: "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited" })
+  @ApiOperation({
+    summary:
+      "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited",
+  })
   @ApiNotFoundResponse({ description: 'No spawn has this id' })
   one(@Param('id') id: string, @Res() response: Response): void {
     const record = this.supervisor.find(id);
     const stream = this.openStream(response);
-    stream.send({ id, state: record.state, previousState: null, at: new Date(record.stateChangedAt).toISOString(), detail: 'current state' });
+    stream.send({
+      id,
+      state: record.state,
+      previousState: null,
+      at: new Date(record.stateChangedAt).toISOString(),
+      detail: 'current state',
+    });
     if (isTerminal(record.state)) {
       stream.close();
       return;

@@ -13,14 +13,19 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: 200 while the service runs, with activeSpawns, maxSpawns, freePorts and a count per state' })
+  @ApiOperation({
+    summary: 'Liveness: 200 while the service runs, with activeSpawns, maxSpawns, freePorts and a count per state',
+  })
   check() {
     return this.health.check([() => this.spawner.liveness()]);
   }
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness for load balancers: 503 when at capacity, out of ports, shutting down or the executable is missing' })
+  @ApiOperation({
+    summary:
+      'Readiness for load balancers: 503 when at capacity, out of ports, shutting down or the executable is missing',
+  })
   ready() {
     return this.health.check([() => this.spawner.readiness()]);
   }

@@ -28,7 +28,12 @@ export class SpawnerHealthIndicator {
 
   private details() {
     const capacity = this.supervisor.capacity();
-    return { activeSpawns: capacity.activeSpawns, maxSpawns: capacity.maxSpawns, freePorts: capacity.ports.free, states: capacity.states };
+    return {
+      activeSpawns: capacity.activeSpawns,
+      maxSpawns: capacity.maxSpawns,
+      freePorts: capacity.ports.free,
+      states: capacity.states,
+    };
   }
 
   private notReadyReason(): string | undefined {

@@ -12,9 +12,12 @@ import { HoopsSpawnDto } from './dto/hoops-spawn.dto';
 export class HoopsSpawnBodyPipe implements PipeTransform<unknown, Promise<HoopsSpawnDto>> {
   async transform(raw: unknown): Promise<HoopsSpawnDto> {
     const body = typeof raw === 'string' ? parseTextBody(raw) : raw;
-    const plain = body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
+    const plain =
+      body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0) ? {} : body;
     if (typeof plain !== 'object' || Array.isArray(plain)) {
-      throw new BadRequestException('the request body must be a JSON object: {"class": "csr_session"|"ssr_session", "params": {...}}');
+      throw new BadRequestException(
+        'the request body must be a JSON object: {"class": "csr_session"|"ssr_session", "params": {...}}',
+      );
     }
     const dto = plainToInstance(HoopsSpawnDto, plain);
     const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: false });

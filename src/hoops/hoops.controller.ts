@@ -44,8 +44,14 @@ export class HoopsController {
   @ApiOkResponse({ type: HoopsSpawnOkDto })
   @ApiBadRequestResponse({ type: HoopsFailureDto, description: 'Unknown class or malformed params' })
   @ApiForbiddenResponse({ type: HoopsFailureDto, description: 'That rendering mode is disabled' })
-  @ApiInternalServerErrorResponse({ type: HoopsFailureDto, description: 'The server failed to start (exit code and its meaning)' })
-  @ApiServiceUnavailableResponse({ type: HoopsFailureDto, description: 'No free slot or port, or shutting down (Retry-After)' })
+  @ApiInternalServerErrorResponse({
+    type: HoopsFailureDto,
+    description: 'The server failed to start (exit code and its meaning)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: HoopsFailureDto,
+    description: 'No free slot or port, or shutting down (Retry-After)',
+  })
   @ApiGatewayTimeoutResponse({ type: HoopsFailureDto, description: 'The server was not ready in time and was stopped' })
   async spawn(
     // Readonly<>: no class as the parameter's type, so the global ValidationPipe leaves this body to HoopsSpawnBodyPipe.
@@ -57,8 +63,15 @@ export class HoopsController {
     const params = body.params ?? {};
     const rendererType = body.class === 'ssr_session' ? 'ssr' : 'csr';
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
-    const spawn = await this.supervisor.spawn({ rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs }, clientGone);
-    return { result: 'ok', serviceId: spawn.id, endpoints: { ws: this.presenter.endpointsOf(spawn, request).advertised } };
+    const spawn = await this.supervisor.spawn(
+      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs },
+      clientGone,
+    );
+    return {
+      result: 'ok',
+      serviceId: spawn.id,
+      endpoints: { ws: this.presenter.endpointsOf(spawn, request).advertised },
+    };
   }
 
   @Get('api/status')

@@ -27,20 +27,28 @@ export class ModelDirectoryPolicy {
     const resolved: string[] = [];
     for (const entry of requested) {
       if (entry === '' || entry.includes(';') || entry.includes('\0')) {
-        throw new ModelDirectoryRefusedError(`modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (empty, or contains ';')`);
+        throw new ModelDirectoryRefusedError(
+          `modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (empty, or contains ';')`,
+        );
       }
       let real: string;
       try {
         real = await this.files.realpath(path.resolve(entry));
       } catch {
-        throw new ModelDirectoryRefusedError(`modelSearchDirectories entry ${JSON.stringify(entry)} does not exist on this server`);
+        throw new ModelDirectoryRefusedError(
+          `modelSearchDirectories entry ${JSON.stringify(entry)} does not exist on this server`,
+        );
       }
       // A symlink can lead to a real path with ';', the server's search-path separator: it cannot be passed on.
       if (real.includes(';')) {
-        throw new ModelDirectoryRefusedError(`modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (its real path contains ';')`);
+        throw new ModelDirectoryRefusedError(
+          `modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (its real path contains ';')`,
+        );
       }
       if (!roots.some((root) => real === root || real.startsWith(root + path.sep))) {
-        throw new ModelDirectoryRefusedError(`modelSearchDirectories entry ${JSON.stringify(entry)} is outside the allowed model roots`);
+        throw new ModelDirectoryRefusedError(
+          `modelSearchDirectories entry ${JSON.stringify(entry)} is outside the allowed model roots`,
+        );
       }
       if (!resolved.includes(real)) resolved.push(real);
     }

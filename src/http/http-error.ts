@@ -34,7 +34,10 @@ export function toHttpErrorView(exception: unknown): HttpErrorView {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
-    const message = typeof response === 'string' ? response : (messageOf((response as { message?: unknown }).message) ?? exception.message);
+    const message =
+      typeof response === 'string'
+        ? response
+        : (messageOf((response as { message?: unknown }).message) ?? exception.message);
     const body = typeof response === 'string' ? { statusCode: status, message: response } : response;
     return { status, message, body };
   }
@@ -83,7 +86,8 @@ function clientErrorStatus(exception: unknown): KnownError | undefined {
   if (exception instanceof ClientError) return { status: exception.status, message: exception.message };
   if (!(exception instanceof Error)) return undefined;
   const { status, expose } = exception as Error & { status?: unknown; expose?: unknown };
-  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) return { status, message: exception.message };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true)
+    return { status, message: exception.message };
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 
 const BODY_ERROR = Symbol('bodyError');
-type RequestWithBodyError = Request & { [BODY_ERROR]?: unknown };
+type RequestWithBodyError = Request & { [BODY_ERROR]?: Error };
 
 /**
  * Reads request bodies (JSON, and text/plain for the HOOPS routes, see HoopsController). A body that cannot be
@@ -17,7 +17,7 @@ export function useRequestBodies(app: INestApplication): void {
   express.useBodyParser('json');
   express.useBodyParser('urlencoded', { extended: true });
   express.useBodyParser('text', { type: 'text/plain' });
-  express.use((error: unknown, request: RequestWithBodyError, _response: Response, next: NextFunction) => {
+  express.use((error: Error, request: RequestWithBodyError, _response: Response, next: NextFunction) => {
     request[BODY_ERROR] = error;
     next();
   });

@@ -6,6 +6,8 @@ import { isLiveliness, Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 export class LivelinessValuePipe implements PipeTransform<unknown, Liveliness> {
   transform(value: unknown): Liveliness {
     if (isLiveliness(value)) return value;
-    throw new BadRequestException(`liveliness must be one of ${LIVELINESS_VALUES.join(', ')}, got ${JSON.stringify(value ?? null)}`);
+    throw new BadRequestException(
+      `liveliness must be one of ${LIVELINESS_VALUES.join(', ')}, got ${JSON.stringify(value ?? null)}`,
+    );
   }
 }

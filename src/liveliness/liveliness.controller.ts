@@ -1,5 +1,13 @@
 import { Controller, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { LivelinessValuePipe } from './liveliness-value.pipe';

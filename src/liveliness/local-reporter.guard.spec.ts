@@ -26,7 +26,9 @@ describe('isLocalConnection', () => {
 
 describe('LocalReporterGuard', () => {
   const contextFor = (remoteAddress: string, localAddress: string, headers: Record<string, string> = {}) =>
-    ({ switchToHttp: () => ({ getRequest: () => ({ socket: { remoteAddress, localAddress }, headers }) }) }) as unknown as ExecutionContext;
+    ({
+      switchToHttp: () => ({ getRequest: () => ({ socket: { remoteAddress, localAddress }, headers }) }),
+    }) as unknown as ExecutionContext;
   const guard = new LocalReporterGuard();
 
   it('lets a report from this machine through', () => {

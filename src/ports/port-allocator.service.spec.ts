@@ -6,7 +6,11 @@ import { BUSY_PORT_RETRY_MS, PortAllocator } from './port-allocator.service';
 const BASE = 40000;
 
 function setup(count = 5) {
-  const config: AppConfig = parseAppConfig({ SC_PORT_BASE: String(BASE), SC_PORT_COUNT: String(count), SC_MAX_SPAWNS: '2' });
+  const config: AppConfig = parseAppConfig({
+    SC_PORT_BASE: String(BASE),
+    SC_PORT_COUNT: String(count),
+    SC_MAX_SPAWNS: '2',
+  });
   const probe = new FakePortProbe();
   const clock = new FakeClock(1_700_000_000_000);
   const allocator = new PortAllocator(config, probe, clock);

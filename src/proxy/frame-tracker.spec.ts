@@ -33,26 +33,29 @@ describe('FrameTracker', () => {
   it.each([
     ['masked (viewer to server)', true],
     ['unmasked (server to viewer)', false],
-  ])('counts data payload bytes across 7-bit, 16-bit and 64-bit lengths, fragments and control frames: %s', (_, masked) => {
-    const frames = [
-      frame(0x1, Buffer.from('hello'), masked), // text, 7-bit length
-      frame(0x9, Buffer.from('ping!'), masked), // ping: not counted
-      frame(0x2, Buffer.alloc(300, 1), masked), // binary, 16-bit length
-      frame(0x2, Buffer.alloc(70_000, 2), masked, false), // first fragment, 64-bit length
-      frame(0xa, Buffer.alloc(0), masked), // pong between fragments, empty
-      frame(0x0, Buffer.alloc(10, 3), masked), // continuation
-      frame(0x1, Buffer.alloc(0), masked), // empty text
-    ];
-    const stream = Buffer.concat(frames);
-    for (const sizes of [[stream.length], [1], [2, 3, 5, 7], [13], [4096, 1, 65_536]]) {
-      const tracker = new FrameTracker();
-      const { payload } = feed(tracker, stream, sizes);
-      expect(payload).toBe(5 + 300 + 70_000 + 10);
-      expect(tracker.payloadBytes).toBe(payload);
-      expect(tracker.atBoundary).toBe(true);
-      expect(tracker.closeSeen).toBe(false);
-    }
-  });
+  ])(
+    'counts data payload bytes across 7-bit, 16-bit and 64-bit lengths, fragments and control frames: %s',
+    (_, masked) => {
+      const frames = [
+        frame(0x1, Buffer.from('hello'), masked), // text, 7-bit length
+        frame(0x9, Buffer.from('ping!'), masked), // ping: not counted
+        frame(0x2, Buffer.alloc(300, 1), masked), // binary, 16-bit length
+        frame(0x2, Buffer.alloc(70_000, 2), masked, false), // first fragment, 64-bit length
+        frame(0xa, Buffer.alloc(0), masked), // pong between fragments, empty
+        frame(0x0, Buffer.alloc(10, 3), masked), // continuation
+        frame(0x1, Buffer.alloc(0), masked), // empty text
+      ];
+      const stream = Buffer.concat(frames);
+      for (const sizes of [[stream.length], [1], [2, 3, 5, 7], [13], [4096, 1, 65_536]]) {
+        const tracker = new FrameTracker();
+        const { payload } = feed(tracker, stream, sizes);
+        expect(payload).toBe(5 + 300 + 70_000 + 10);
+        expect(tracker.payloadBytes).toBe(payload);
+        expect(tracker.atBoundary).toBe(true);
+        expect(tracker.closeSeen).toBe(false);
+      }
+    },
+  );
 
   it('is at a boundary exactly between frames', () => {
     const a = frame(0x2, Buffer.alloc(1000), false);
@@ -69,14 +72,21 @@ describe('FrameTracker', () => {
     expect(tracker.atBoundary).toBe(true);
   });
 
-  it.each([true, false])('reads the close code of the first close frame, masked or not (masked=%s), even split byte by byte', (masked) => {
-    const stream = Buffer.concat([frame(0x1, Buffer.from('bye'), masked), frame(0x8, closePayload(4321, 'going'), masked), frame(0x8, closePayload(1000), masked)]);
-    const tracker = new FrameTracker();
-    feed(tracker, stream, [1]);
-    expect(tracker.closeSeen).toBe(true);
-    expect(tracker.closeCode).toBe(4321);
-    expect(tracker.payloadBytes).toBe(3);
-  });
+  it.each([true, false])(
+    'reads the close code of the first close frame, masked or not (masked=%s), even split byte by byte',
+    (masked) => {
+      const stream = Buffer.concat([
+        frame(0x1, Buffer.from('bye'), masked),
+        frame(0x8, closePayload(4321, 'going'), masked),
+        frame(0x8, closePayload(1000), masked),
+      ]);
+      const tracker = new FrameTracker();
+      feed(tracker, stream, [1]);
+      expect(tracker.closeSeen).toBe(true);
+      expect(tracker.closeCode).toBe(4321);
+      expect(tracker.payloadBytes).toBe(3);
+    },
+  );
 
   it('a close frame without a code is 1005', () => {
     const tracker = new FrameTracker();

@@ -5,7 +5,12 @@ import type { Duplex } from 'stream';
  * Answers a WebSocket upgrade request with a plain HTTP error instead of `101 Switching Protocols`, then
  * closes the connection. The client sees a failed handshake with this status (ws: 'unexpected-response').
  */
-export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (socket.destroyed) return;
   if (!socket.writable) {
     socket.destroy();

@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
@@ -7,6 +13,7 @@ import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';
+import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
 import { openUpstream, UpstreamError, type UpstreamAttempt, type UpstreamSocket } from './ws-upstream';
 import { WsTunnel, type TunnelClose } from './ws-tunnel';
 
@@ -18,52 +25,6 @@ export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
 const CLOSE_GRACE_MS = 2000;
 /** At shutdown, how long open tunnels get to finish their closing handshakes before they are dropped. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1000;
-
-const WS_PATH = /^\/ws\/([^/]+)\/?$/;
-const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** The session id of a proxy path (`/ws/<id>`, query string allowed); null for any other path. */
-export function proxiedSessionId(url: string | undefined): string | null {
-  if (!url) return null;
-  const path = url.split('?', 1)[0];
-  const match = WS_PATH.exec(path);
-  if (!match) return null;
-  try {
-    const id = decodeURIComponent(match[1]);
-    return id.length > 0 && !id.includes('/') ? id : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Why a handshake request is not a valid WebSocket upgrade (checked before the server is bothered), or undefined. */
-export function invalidHandshake(req: IncomingMessage): { status: number; message: string } | undefined {
-  if (req.method !== 'GET') return { status: 405, message: 'a WebSocket handshake must be a GET request' };
-  if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return { status: 400, message: 'Upgrade: websocket expected' };
-  if (!WS_KEY.test(String(req.headers['sec-websocket-key'] ?? ''))) return { status: 400, message: 'missing or invalid Sec-WebSocket-Key' };
-  const version = String(req.headers['sec-websocket-version'] ?? '');
-  if (version !== '13' && version !== '8') return { status: 400, message: 'Sec-WebSocket-Version must be 13' };
-  const protocols = req.headers['sec-websocket-protocol'];
-  if (protocols !== undefined) {
-    const list = protocols.split(',').map((p) => p.trim());
-    if (list.some((p) => !TOKEN.test(p)) || new Set(list).size !== list.length) return { status: 400, message: 'invalid Sec-WebSocket-Protocol' };
-  }
-  return undefined;
-}
-
-/** The 101 response for the viewer, relaying what the server agreed to (accept key, subprotocol, extensions). */
-function switchingProtocols(upstream: UpstreamSocket): string {
-  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${upstream.headers['sec-websocket-accept']}`];
-  for (const [name, header] of [
-    ['Sec-WebSocket-Protocol', 'sec-websocket-protocol'],
-    ['Sec-WebSocket-Extensions', 'sec-websocket-extensions'],
-  ] as const) {
-    const value = upstream.headers[header];
-    if (value) lines.push(`${name}: ${value}`);
-  }
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
 
 interface ProxyEntry {
   id: string;
@@ -100,7 +61,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   private readonly sessions = new Map<string, ProxyEntry>();
   private server: Server | undefined;
   private closing = false;
-  private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
+  private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
+    this.onUpgrade(req, socket, head);
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -124,9 +86,16 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const entries = [...this.sessions.values()];
     if (entries.length === 0) return;
     this.logger.log(`shutting down: closing ${entries.length} proxied connection(s)`);
-    const closing = entries.map((entry) => (entry.tunnel ? entry.tunnel.close(CLOSE_GOING_AWAY, 'service shutting down') : this.abandon(entry, 503, 'the service is shutting down')));
+    const closing: Promise<void>[] = [];
+    for (const entry of entries) {
+      if (entry.tunnel) closing.push(entry.tunnel.close(CLOSE_GOING_AWAY, 'service shutting down'));
+      else this.abandon(entry, 503, 'the service is shutting down');
+    }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_CLOSE_WAIT_MS)))]);
+    await Promise.race([
+      Promise.all(closing),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_CLOSE_WAIT_MS))),
+    ]);
     clearTimeout(timer);
     this.terminateAll();
   }
@@ -169,7 +138,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     try {
       this.admit(id, req, socket, head);
     } catch (error) {
-      this.logger.error(`proxying ${id} failed: ${(error as Error).stack ?? error}`);
+      this.logger.error(`proxying ${id} failed: ${(error as Error).stack ?? String(error)}`);
       refuseUpgrade(socket, 500, 'internal error');
     }
   }
@@ -187,7 +156,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     if (record.viewerLeftAt !== undefined) return refuse(404, `session ${id} has ended: its viewer left`);
     if (this.sessions.has(id) || record.state === 'connected') return refuse(409, `session ${id} already has a viewer`);
     if (record.state !== 'ready') {
-      return refuse(404, record.state === 'starting' ? `session ${id} is not ready yet` : `session ${id} has ended (${record.state})`);
+      return refuse(
+        404,
+        record.state === 'starting' ? `session ${id} is not ready yet` : `session ${id} has ended (${record.state})`,
+      );
     }
 
     socket.pause(); // the viewer waits for our 101 before it sends anything; hold whatever comes until the tunnel reads
@@ -239,7 +211,12 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   private left(entry: ProxyEntry, close: TunnelClose): void {
     const record = this.supervisor.get(entry.id);
     const moved = record ? `; ${record.bytesToServer} bytes to the server, ${record.bytesToViewer} to the viewer` : '';
-    const how = close.initiator === 'proxy' ? `closed by the proxy with ${close.code}` : close.clean ? `the ${close.initiator} closed with ${close.code}` : `the ${close.initiator}'s connection dropped`;
+    const how =
+      close.initiator === 'proxy'
+        ? `closed by the proxy with ${close.code}`
+        : close.clean
+          ? `the ${close.initiator} closed with ${close.code}`
+          : `the ${close.initiator}'s connection dropped`;
     this.logger.log(`viewer left ${entry.id}: ${how}${moved}`);
     // 1008 from the server refuses this viewer (e.g. a wrong session token) but not the session: another may come.
     if (close.initiator === 'server' && close.code === CLOSE_POLICY_VIOLATION) this.supervisor.viewerRefused(entry.id);

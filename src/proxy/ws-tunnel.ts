@@ -138,7 +138,10 @@ export class WsTunnel {
   }
 
   /** Bytes waiting to be written each way, and whether the opposite side is paused for them. */
-  get flow(): { toServer: { buffered: number; viewerPaused: boolean }; toViewer: { buffered: number; serverPaused: boolean } } {
+  get flow(): {
+    toServer: { buffered: number; viewerPaused: boolean };
+    toViewer: { buffered: number; serverPaused: boolean };
+  } {
     return {
       toServer: { buffered: this.server.writableLength, viewerPaused: this.toServer.paused },
       toViewer: { buffered: this.viewer.writableLength, serverPaused: this.toViewer.paused },
@@ -210,7 +213,11 @@ export class WsTunnel {
     } else {
       const initiator = this.firstCloseFrom ?? this.firstEnded ?? 'viewer';
       const tracker = (initiator === 'viewer' ? this.toServer : this.toViewer).tracker;
-      this.options.onClosed({ initiator, code: tracker.closeSeen ? (tracker.closeCode ?? 1005) : CLOSE_ABNORMAL, clean: tracker.closeSeen });
+      this.options.onClosed({
+        initiator,
+        code: tracker.closeSeen ? (tracker.closeCode ?? 1005) : CLOSE_ABNORMAL,
+        clean: tracker.closeSeen,
+      });
     }
     for (const wake of this.closeWaiters.splice(0)) wake();
   }

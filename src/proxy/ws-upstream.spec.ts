@@ -5,7 +5,9 @@ import { acceptFor, openUpstream, UpstreamError } from './ws-upstream';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** A stand-in for the session's server: `onUpgrade` answers each handshake however the test wants. */
-async function server(onUpgrade: (req: http.IncomingMessage, socket: Socket) => void): Promise<{ port: number; close(): Promise<void>; requests: http.IncomingMessage[] }> {
+async function server(
+  onUpgrade: (req: http.IncomingMessage, socket: Socket) => void,
+): Promise<{ port: number; close(): Promise<void>; requests: http.IncomingMessage[] }> {
   const requests: http.IncomingMessage[] = [];
   const sockets = new Set<Socket>();
   const srv = http.createServer();
@@ -62,9 +64,20 @@ describe('openUpstream', () => {
       expect(upstream.headers['sec-websocket-protocol']).toBe('b');
       const { url, headers } = fake.requests[0];
       expect(url).toBe('/?x=1');
-      expect(headers).toMatchObject({ 'sec-websocket-key': KEY, 'sec-websocket-protocol': 'a, b', origin: 'http://viewer.example', 'x-forwarded-for': '203.0.113.7' });
+      expect(headers).toMatchObject({
+        'sec-websocket-key': KEY,
+        'sec-websocket-protocol': 'a, b',
+        origin: 'http://viewer.example',
+        'x-forwarded-for': '203.0.113.7',
+      });
       // The frame may have come with the 101 (head) or be waiting on the paused socket.
-      const rest = upstream.head.length >= 4 ? upstream.head : Buffer.concat([upstream.head, await new Promise<Buffer>((resolve) => upstream.socket.once('data', resolve).resume())]);
+      const rest =
+        upstream.head.length >= 4
+          ? upstream.head
+          : Buffer.concat([
+              upstream.head,
+              await new Promise<Buffer>((resolve) => upstream.socket.once('data', resolve).resume()),
+            ]);
       expect(rest.subarray(0, 4)).toEqual(Buffer.from([0x81, 0x02, 0x68, 0x69]));
       upstream.socket.destroy();
     } finally {
@@ -76,11 +89,16 @@ describe('openUpstream', () => {
     for (const [answer, status] of [
       ['HTTP/1.1 409 Conflict\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 409],
       ['HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 502],
-      ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bogus\r\n\r\n', 502],
+      [
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bogus\r\n\r\n',
+        502,
+      ],
     ] as const) {
       const fake = await server((_req, socket) => socket.end(answer));
       try {
-        const error = await failure(openUpstream({ port: fake.port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 2000 }).result);
+        const error = await failure(
+          openUpstream({ port: fake.port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 2000 }).result,
+        );
         expect(error.status).toBe(status);
       } finally {
         await fake.close();
@@ -92,10 +110,16 @@ describe('openUpstream', () => {
     const fake = await server(() => undefined); // accepts the connection, never answers
     const { port } = fake;
     try {
-      expect((await failure(openUpstream({ port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 200 }).result)).status).toBe(504);
+      expect(
+        (await failure(openUpstream({ port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 200 }).result))
+          .status,
+      ).toBe(504);
     } finally {
       await fake.close();
     }
-    expect((await failure(openUpstream({ port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 2000 }).result)).status).toBe(502);
+    expect(
+      (await failure(openUpstream({ port, tls: false, path: '/', viewer: viewerRequest(), timeoutMs: 2000 }).result))
+        .status,
+    ).toBe(502);
   });
 });

@@ -7,7 +7,9 @@ const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** The Sec-WebSocket-Accept value that answers `key` (RFC 6455 §4.2.2). */
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + WS_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + WS_GUID)
+    .digest('base64');
 }
 
 /** The proxy could not open the session's server socket; `status` is what the viewer is answered. */
@@ -89,7 +91,10 @@ export function openUpstream(target: UpstreamTarget): UpstreamAttempt {
       reject(new UpstreamError(status, message));
     };
     abandon = () => fail(499, 'the viewer went away');
-    const timer = setTimeout(() => fail(504, `the session's server did not answer within ${target.timeoutMs} ms`), target.timeoutMs);
+    const timer = setTimeout(
+      () => fail(504, `the session's server did not answer within ${target.timeoutMs} ms`),
+      target.timeoutMs,
+    );
     timer.unref();
 
     request.on('upgrade', (response: http.IncomingMessage, socket: Socket, head: Buffer) => {

@@ -73,7 +73,8 @@ describe('@IsModelName', () => {
     file: unknown;
   }
 
-  const errorsFor = <T extends object>(cls: new () => T, values: Partial<T>) => validateSync(Object.assign(new cls(), values));
+  const errorsFor = <T extends object>(cls: new () => T, values: Partial<T>) =>
+    validateSync(Object.assign(new cls(), values));
 
   it('passes a plain name', () => {
     expect(errorsFor(Body, { model: 'sub/microengine' })).toEqual([]);

@@ -52,7 +52,10 @@ export class SpawnPresenter {
   private clientSchemeOf(request: Request): 'ws' | 'wss' {
     if (this.config.publicScheme) return this.config.publicScheme;
     if (this.config.trustForwardedProto) {
-      const forwarded = String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+      const forwarded = String(request.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        .trim()
+        .toLowerCase();
       if (forwarded === 'https' || forwarded === 'wss') return 'wss';
     }
     return 'ws';

@@ -32,13 +32,29 @@ export class SpawnController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Start a Stream Cache Server; answers once it reports ready' })
   @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body; the message names the field and the rule' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid body; the message names the field and the rule',
+  })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'That rendering mode is disabled' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The spawn was stopped (DELETE) before it was ready' })
-  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The server exited before ready (exit code, meaning and last stderr lines)' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No slot or port free, or shutting down; see Retry-After' })
-  @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped' })
-  async create(@Body() body: CreateSpawnDto, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<SpawnViewDto> {
+  @ApiBadGatewayResponse({
+    type: ErrorResponseDto,
+    description: 'The server exited before ready (exit code, meaning and last stderr lines)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'No slot or port free, or shutting down; see Retry-After',
+  })
+  @ApiGatewayTimeoutResponse({
+    type: ErrorResponseDto,
+    description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped',
+  })
+  async create(
+    @Body() body: CreateSpawnDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SpawnViewDto> {
     const spawn = await this.supervisor.spawn(
       { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken },
       abortOnClientGone(response),
@@ -62,11 +78,17 @@ export class SpawnController {
   }
 
   @Get('spawns/:id/logs')
-  @ApiOperation({ summary: "The server's last 200 stdout/stderr lines: JSON, or text/plain when asked for with Accept" })
+  @ApiOperation({
+    summary: "The server's last 200 stdout/stderr lines: JSON, or text/plain when asked for with Accept",
+  })
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: LogLineDto, isArray: true })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  logs(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response): LogLineDto[] | string {
+  logs(
+    @Param('id') id: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): LogLineDto[] | string {
     const lines = this.supervisor.logs(id);
     if (request.accepts(['application/json', 'text/plain']) === 'text/plain') {
       response.type('text/plain');

@@ -27,7 +27,9 @@ export class OrphanReaper implements OnModuleInit {
       const argv = this.processes.commandLine(entry.pid);
       if (!argv || !carriesSpawnId(argv, entry.id)) continue;
       if (this.processes.killGroup(entry.pid, 'SIGKILL')) {
-        this.logger.warn(`stopped server ${entry.id} (pid ${entry.pid}, port ${entry.wsPort}) left running by a previous run of this service`);
+        this.logger.warn(
+          `stopped server ${entry.id} (pid ${entry.pid}, port ${entry.wsPort}) left running by a previous run of this service`,
+        );
         killed.push(entry);
       }
     }

@@ -57,7 +57,9 @@ describe('buildScCommand', () => {
     });
 
     it('ssr: --ssr true, no --csr, GPU index when configured', () => {
-      const options = parsed(buildScCommand(config({ SC_SSR_GPU_INDEX: '2' }), spec({ rendererType: 'ssr' }), ENDPOINT, {}).args);
+      const options = parsed(
+        buildScCommand(config({ SC_SSR_GPU_INDEX: '2' }), spec({ rendererType: 'ssr' }), ENDPOINT, {}).args,
+      );
       expect(options.ssr).toBe(true);
       expect(options.csr).toBeUndefined();
       expect(options.ssrGpuIndex).toBe(2);
@@ -70,10 +72,17 @@ describe('buildScCommand', () => {
     });
 
     it("model search directories: the client's first, then the configured ones, without duplicates", () => {
-      const command = buildScCommand(config(), spec({ extraModelDirs: ['/models/b/sub', '/models/b', '/models/b/sub'] }), ENDPOINT, {});
+      const command = buildScCommand(
+        config(),
+        spec({ extraModelDirs: ['/models/b/sub', '/models/b', '/models/b/sub'] }),
+        ENDPOINT,
+        {},
+      );
       const options = parsed(command.args);
       expect(options.modelSearchDirectories).toEqual(['/models/b/sub', '/models/b', '/models/a']);
-      expect(command.args[command.args.indexOf('--model-search-directories') + 1]).toBe('/models/b/sub;/models/b;/models/a');
+      expect(command.args[command.args.indexOf('--model-search-directories') + 1]).toBe(
+        '/models/b/sub;/models/b;/models/a',
+      );
     });
 
     it('the simulator sample models are searched by default', () => {
@@ -86,7 +95,9 @@ describe('buildScCommand', () => {
       const without = buildScCommand(config(), spec(), ENDPOINT, {}).args;
       expect(without).not.toContain('--model-file');
       expect(without).not.toContain('--session-token');
-      const options = parsed(buildScCommand(config(), spec({ model: 'sub/microengine', sessionToken: 'tok-123' }), ENDPOINT, {}).args);
+      const options = parsed(
+        buildScCommand(config(), spec({ model: 'sub/microengine', sessionToken: 'tok-123' }), ENDPOINT, {}).args,
+      );
       expect(options.modelFile).toBe('sub/microengine');
       expect(options.sessionToken).toBe('tok-123');
     });
@@ -105,7 +116,7 @@ describe('buildScCommand', () => {
       expect(options.licenseFile).toBeUndefined();
     });
 
-    it("the simulator gets its dummy license file", () => {
+    it('the simulator gets its dummy license file', () => {
       const options = parsed(buildScCommand(config(), spec(), ENDPOINT, {}).args);
       expect(options.licenseFile).toBe(SIMULATOR_DUMMY_LICENSE);
     });
@@ -130,7 +141,9 @@ describe('buildScCommand', () => {
     });
 
     it('refuses a model directory the server could not receive', () => {
-      expect(() => buildScCommand(config(), spec({ extraModelDirs: ['/models/x;y'] }), ENDPOINT, {})).toThrow(/--model-search-directories/);
+      expect(() => buildScCommand(config(), spec({ extraModelDirs: ['/models/x;y'] }), ENDPOINT, {})).toThrow(
+        /--model-search-directories/,
+      );
     });
   });
 
@@ -162,7 +175,9 @@ describe('buildScCommand', () => {
     });
 
     it('ssr sets DISPLAY to the configured display, overriding the inherited one', () => {
-      const command = buildScCommand(config({ DISPLAY: ':5' }), spec({ rendererType: 'ssr' }), ENDPOINT, { DISPLAY: ':9' });
+      const command = buildScCommand(config({ DISPLAY: ':5' }), spec({ rendererType: 'ssr' }), ENDPOINT, {
+        DISPLAY: ':9',
+      });
       expect(command.env.DISPLAY).toBe(':5');
     });
 
@@ -186,7 +201,11 @@ describe('redactArgs', () => {
   });
 
   it('hides --license= and --session-token= values', () => {
-    expect(redactArgs(['--license=SECRET-KEY', '--session-token=tok', '--log-file=/tmp/l'])).toEqual(['--license=***', '--session-token=***', '--log-file=/tmp/l']);
+    expect(redactArgs(['--license=SECRET-KEY', '--session-token=tok', '--log-file=/tmp/l'])).toEqual([
+      '--license=***',
+      '--session-token=***',
+      '--log-file=/tmp/l',
+    ]);
   });
 
   it('leaves --license-file (a path) visible', () => {

@@ -17,10 +17,14 @@ export class SecretRedactor {
         const contents = files.readText(config.licenseFile, MAX_LICENSE_FILE_BYTES);
         secrets.push(contents.trim(), ...contents.split(/\r?\n/).map((line) => line.trim()));
       } catch (error) {
-        new Logger(SecretRedactor.name).warn(`cannot read SC_LICENSE_FILE ${config.licenseFile}: ${(error as Error).message}`);
+        new Logger(SecretRedactor.name).warn(
+          `cannot read SC_LICENSE_FILE ${config.licenseFile}: ${(error as Error).message}`,
+        );
       }
     }
-    this.secrets = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
+      (a, b) => b.length - a.length,
+    );
   }
 
   redact(text: string): string {

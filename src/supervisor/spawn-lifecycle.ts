@@ -19,7 +19,12 @@ export class SpawnLifecycle {
   ) {}
 
   announce(record: SpawnRecord): void {
-    this.events.emit({ id: record.id, state: record.state, previousState: null, at: new Date(record.startedAt).toISOString() });
+    this.events.emit({
+      id: record.id,
+      state: record.state,
+      previousState: null,
+      at: new Date(record.startedAt).toISOString(),
+    });
   }
 
   transition(entry: LiveSpawn, to: SpawnState, detail?: string): void {
@@ -29,11 +34,20 @@ export class SpawnLifecycle {
     record.state = to;
     record.stateChangedAt = this.clock.now();
     this.logger.log(`spawn ${record.id}: ${from} -> ${to}${detail ? ` (${detail})` : ''}`);
-    this.events.emit({ id: record.id, state: to, previousState: from, at: new Date(record.stateChangedAt).toISOString(), detail });
+    this.events.emit({
+      id: record.id,
+      state: to,
+      previousState: from,
+      at: new Date(record.stateChangedAt).toISOString(),
+      detail,
+    });
     if (from !== 'starting') return;
     for (const waiter of entry.waiters.splice(0)) {
       if (to === 'ready') waiter.resolve(record);
-      else waiter.reject(new SpawnNotReadyError(viewOf(record), notReadyCause(to), record.endReason ?? detail ?? `spawn is ${to}`));
+      else
+        waiter.reject(
+          new SpawnNotReadyError(viewOf(record), notReadyCause(to), record.endReason ?? detail ?? `spawn is ${to}`),
+        );
     }
   }
 
@@ -87,7 +101,9 @@ export class SpawnLifecycle {
     if (record.state === 'ready' || record.state === 'connected') return Promise.resolve(record);
     if (!entry || record.state !== 'starting') {
       const cause = record.state === 'failed' ? 'failed' : 'stopped';
-      return Promise.reject(new SpawnNotReadyError(viewOf(record), cause, record.endReason ?? `spawn is ${record.state}`));
+      return Promise.reject(
+        new SpawnNotReadyError(viewOf(record), cause, record.endReason ?? `spawn is ${record.state}`),
+      );
     }
     return new Promise<SpawnRecord>((resolve, reject) => {
       signal?.addEventListener('abort', onAbort, { once: true });

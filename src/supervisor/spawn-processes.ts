@@ -46,7 +46,9 @@ export class SpawnProcesses {
     }
     const record = new SpawnRecord(spec, this.clock.now());
     const entry = this.registry.addLive(record);
-    this.logger.log(`spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`);
+    this.logger.log(
+      `spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`,
+    );
     this.lifecycle.announce(record);
     try {
       entry.process = this.launcher.launch(command, {
@@ -56,7 +58,11 @@ export class SpawnProcesses {
       });
     } catch (error) {
       // spawn() can throw synchronously (E2BIG, EPERM...): end the spawn as if it had failed to start, freeing its slot and port.
-      this.handleExit(spec.id, { code: null, signal: null, error: error instanceof Error ? error : new Error(String(error)) });
+      this.handleExit(spec.id, {
+        code: null,
+        signal: null,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
       return record;
     }
     record.pid = entry.process.pid;
@@ -93,7 +99,9 @@ export class SpawnProcesses {
             `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.config.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
           );
         } else {
-          this.logger.warn(`spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`);
+          this.logger.warn(
+            `spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`,
+          );
         }
         record.sigkillSentAt = now;
         entry.process?.signalGroup('SIGKILL');
@@ -142,14 +150,16 @@ export class SpawnProcesses {
     record.signal = end.signal;
     const how = end.error ? `could not be started: ${end.error.message}` : describeExit(end.code, end.signal);
     if (end.error) this.logger.error(`spawn ${id} ${how}`);
-    else if (end.code !== null) this.logger.log(`spawn ${id} exited with code: ${end.code} (${exitCodeMeaning(end.code)})`);
+    else if (end.code !== null)
+      this.logger.log(`spawn ${id} exited with code: ${end.code} (${exitCodeMeaning(end.code)})`);
     else this.logger.log(`spawn ${id} exited with signal: ${end.signal}`);
     if (record.state === 'starting') {
       const stderr = record.logs.last(5, 'stderr').map((l) => l.line);
       record.endReason = `the server exited before it was ready: ${how}${stderr.length ? `; last stderr: ${stderr.join(' | ')}` : ''}`;
       this.lifecycle.transition(entry, 'failed', record.endReason);
     } else {
-      record.endReason ??= record.state === 'disconnected' ? 'the viewer session ended' : `the server exited unexpectedly: ${how}`;
+      record.endReason ??=
+        record.state === 'disconnected' ? 'the viewer session ended' : `the server exited unexpectedly: ${how}`;
       this.lifecycle.transition(entry, 'exited', how);
     }
     this.registry.moveToEnded(id);

@@ -147,7 +147,9 @@ describe('SupervisorService.spawn (SpawnStarter)', () => {
     const error = await rejectionOf(service.spawn({ rendererType: 'csr' }));
     expect(error.error).toBeInstanceOf(SpawnNotReadyError);
     expect(error.status).toBe(502);
-    expect(error.message).toBe('the server exited before it was ready: exit code 6 (invalid license); last stderr: license rejected');
+    expect(error.message).toBe(
+      'the server exited before it was ready: exit code 6 (invalid license); last stderr: license rejected',
+    );
   });
 
   it('the server never reports ready: 504 once SPAWN_READY_TIMEOUT_S passes, and it is stopped', async () => {

@@ -32,7 +32,9 @@ export class SpawnStarter {
         return await this.waitUntilReady(record.id, signal);
       } catch (error) {
         if (attempt === 1 && (await this.lostPortRace(error))) {
-          this.logger.warn(`spawn ${record.id} could not bind port ${record.spec.wsPort}, which another program took; retrying on another port`);
+          this.logger.warn(
+            `spawn ${record.id} could not bind port ${record.spec.wsPort}, which another program took; retrying on another port`,
+          );
           continue;
         }
         // Stopped by the shutdown: tell the client to go elsewhere, as a new request would be told.
@@ -46,7 +48,8 @@ export class SpawnStarter {
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
-    if (!this.registry.hasFreeSlot()) throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
+    if (!this.registry.hasFreeSlot())
+      throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
     this.registry.reserveSlot();
     let wsPort: number | null;
     try {
@@ -66,7 +69,11 @@ export class SpawnStarter {
   }
 
   waitUntilReady(id: string, signal?: AbortSignal): Promise<SpawnRecord> {
-    return this.lifecycle.waitUntilReady(id, () => this.processes.stop(id, 'the client went away before the server was ready'), signal);
+    return this.lifecycle.waitUntilReady(
+      id,
+      () => this.processes.stop(id, 'the client went away before the server was ready'),
+      signal,
+    );
   }
 
   assertRendererEnabled(rendererType: RendererType): void {

@@ -39,12 +39,24 @@ const EXPECTED_ALLOWED: ReadonlyArray<[SpawnState, SpawnState]> = [
 ];
 const allowedKey = new Set(EXPECTED_ALLOWED.map(([from, to]) => `${from}->${to}`));
 
-const ALL_PAIRS: Array<[SpawnState, SpawnState]> = SPAWN_STATES.flatMap((from) => SPAWN_STATES.map((to) => [from, to] as [SpawnState, SpawnState]));
+const ALL_PAIRS: Array<[SpawnState, SpawnState]> = SPAWN_STATES.flatMap((from) =>
+  SPAWN_STATES.map((to) => [from, to] as [SpawnState, SpawnState]),
+);
 const FORBIDDEN = ALL_PAIRS.filter(([from, to]) => !allowedKey.has(`${from}->${to}`));
 
 describe('spawn state machine', () => {
   it('has exactly the nine documented states', () => {
-    expect([...SPAWN_STATES]).toEqual(['starting', 'ready', 'connected', 'disconnected', 'unresponsive', 'timed_out', 'terminating', 'failed', 'exited']);
+    expect([...SPAWN_STATES]).toEqual([
+      'starting',
+      'ready',
+      'connected',
+      'disconnected',
+      'unresponsive',
+      'timed_out',
+      'terminating',
+      'failed',
+      'exited',
+    ]);
     expect(ALL_PAIRS).toHaveLength(81);
     expect(EXPECTED_ALLOWED).toHaveLength(21);
     expect(FORBIDDEN).toHaveLength(60);
@@ -97,7 +109,14 @@ describe('spawn state machine', () => {
     const intoFailed = SPAWN_STATES.filter((s) => canTransition(s, 'failed'));
     expect(intoFailed).toEqual(['starting']);
     const intoExited = SPAWN_STATES.filter((s) => canTransition(s, 'exited'));
-    expect(intoExited.sort()).toEqual(['connected', 'disconnected', 'ready', 'terminating', 'timed_out', 'unresponsive']);
+    expect(intoExited.sort()).toEqual([
+      'connected',
+      'disconnected',
+      'ready',
+      'terminating',
+      'timed_out',
+      'unresponsive',
+    ]);
   });
 
   it('every live state can be stopped (reaches terminating or is terminating)', () => {
@@ -108,7 +127,15 @@ describe('spawn state machine', () => {
   });
 
   it('live states are all non-terminal states', () => {
-    expect([...LIVE_STATES]).toEqual(['starting', 'ready', 'connected', 'disconnected', 'unresponsive', 'timed_out', 'terminating']);
+    expect([...LIVE_STATES]).toEqual([
+      'starting',
+      'ready',
+      'connected',
+      'disconnected',
+      'unresponsive',
+      'timed_out',
+      'terminating',
+    ]);
     for (const state of LIVE_STATES) expect(isTerminal(state)).toBe(false);
   });
 });

@@ -55,6 +55,8 @@ export class DuplicateSpawnError extends SupervisorError {
 export class RendererDisabledError extends SupervisorError {
   override readonly name = 'RendererDisabledError';
   constructor(readonly rendererType: RendererType) {
-    super(`${rendererType.toUpperCase()} rendering is disabled on this server (${rendererType === 'ssr' ? 'SSR_ENABLED' : 'CSR_ENABLED'}=false)`);
+    super(
+      `${rendererType.toUpperCase()} rendering is disabled on this server (${rendererType === 'ssr' ? 'SSR_ENABLED' : 'CSR_ENABLED'}=false)`,
+    );
   }
 }

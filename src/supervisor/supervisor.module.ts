@@ -13,7 +13,17 @@ import { SweepScheduler } from './sweep.scheduler';
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
 @Module({
   imports: [PortsModule],
-  providers: [SupervisorService, SpawnRegistry, SpawnLifecycle, SpawnProcesses, SpawnStarter, SpawnEvents, SecretRedactor, OrphanReaper, SweepScheduler],
+  providers: [
+    SupervisorService,
+    SpawnRegistry,
+    SpawnLifecycle,
+    SpawnProcesses,
+    SpawnStarter,
+    SpawnEvents,
+    SecretRedactor,
+    OrphanReaper,
+    SweepScheduler,
+  ],
   exports: [SupervisorService],
 })
 export class SupervisorModule {}

@@ -21,7 +21,11 @@ export type TimeoutAction =
  * The timeout rules, as a pure function of the live spawns, the time and the settings. It decides; the
  * supervisor applies (SpawnProcesses.enforce).
  */
-export function decideTimeouts(records: readonly SpawnRecord[], now: number, settings: TimeoutSettings): TimeoutAction[] {
+export function decideTimeouts(
+  records: readonly SpawnRecord[],
+  now: number,
+  settings: TimeoutSettings,
+): TimeoutAction[] {
   const actions: TimeoutAction[] = [];
   for (const record of records) {
     const action = decideFor(record, now, settings);
@@ -30,7 +34,11 @@ export function decideTimeouts(records: readonly SpawnRecord[], now: number, set
   return actions;
 }
 
-function decideFor(record: SpawnRecord, now: number, { readyTimeoutS, pingTimeoutS, killGraceS }: TimeoutSettings): TimeoutAction | undefined {
+function decideFor(
+  record: SpawnRecord,
+  now: number,
+  { readyTimeoutS, pingTimeoutS, killGraceS }: TimeoutSettings,
+): TimeoutAction | undefined {
   // Its exit is being handled: neither a timeout nor a signal applies any more.
   if (record.processGoneAt !== undefined) return undefined;
   const id = record.id;
@@ -51,7 +59,8 @@ function decideFor(record: SpawnRecord, now: number, { readyTimeoutS, pingTimeou
       if (since(record.stateChangedAt) < killGraceS) return undefined;
       return { kind: 'stop', id, reason: `still running ${killGraceS} s after reporting disconnect` };
     case 'terminating':
-      if (record.sigkillSentAt === undefined) return since(record.stopRequestedAt) >= killGraceS ? { kind: 'kill', id, again: false } : undefined;
+      if (record.sigkillSentAt === undefined)
+        return since(record.stopRequestedAt) >= killGraceS ? { kind: 'kill', id, again: false } : undefined;
       return since(record.sigkillSentAt) >= killGraceS ? { kind: 'kill', id, again: true } : undefined;
     default:
       return undefined;

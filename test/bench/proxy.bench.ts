@@ -51,7 +51,8 @@ class BenchSocket {
     });
     ws.on('error', () => undefined);
     const greeting = JSON.parse((await hello).toString('utf8')) as { type?: string };
-    if (greeting.type !== 'hello') throw new Error(`${url}: expected the server's hello, got ${JSON.stringify(greeting)}`);
+    if (greeting.type !== 'hello')
+      throw new Error(`${url}: expected the server's hello, got ${JSON.stringify(greeting)}`);
     return socket;
   }
 
@@ -68,7 +69,11 @@ class BenchSocket {
       const started = process.hrtime.bigint();
       this.onMessage = (data) => {
         if (data.length !== size || data.readUInt32BE(0) !== received) {
-          reject(new Error(`echo ${received}: got ${data.length} bytes, sequence ${data.length >= 4 ? data.readUInt32BE(0) : '?'}`));
+          reject(
+            new Error(
+              `echo ${received}: got ${data.length} bytes, sequence ${data.length >= 4 ? data.readUInt32BE(0) : '?'}`,
+            ),
+          );
           return;
         }
         received++;
@@ -89,7 +94,8 @@ class BenchSocket {
     for (let i = 0; i < warmup + count; i++) {
       const started = process.hrtime.bigint();
       await new Promise<void>((resolve, reject) => {
-        this.onMessage = (data) => (data.length === size ? resolve() : reject(new Error(`echo of ${data.length} bytes, expected ${size}`)));
+        this.onMessage = (data) =>
+          data.length === size ? resolve() : reject(new Error(`echo of ${data.length} bytes, expected ${size}`));
         this.ws.send(payload, { binary: true });
       });
       if (i >= warmup) times.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -123,12 +129,19 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
     cleanup.add(() => service.stop(), 'service process');
 
     const spawn = async (): Promise<{ endpoint: string; proxyEndpoint: string; pid: number }> => {
-      const response = await fetch(`${service.url}/spawn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const response = await fetch(`${service.url}/spawn`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       if (response.status !== 200) throw new Error(`POST /spawn: ${response.status} ${await response.text()}`);
       return (await response.json()) as { endpoint: string; proxyEndpoint: string; pid: number };
     };
     const [a, b] = [await spawn(), await spawn()];
-    const sockets: Record<Path, BenchSocket> = { direct: await BenchSocket.open(a.endpoint), proxy: await BenchSocket.open(b.proxyEndpoint) };
+    const sockets: Record<Path, BenchSocket> = {
+      direct: await BenchSocket.open(a.endpoint),
+      proxy: await BenchSocket.open(b.proxyEndpoint),
+    };
     cleanup.add(() => Promise.all(Object.values(sockets).map((s) => s.close())), 'viewer sockets');
 
     // CPU time each process spends per MiB echoed, by path: independent of what else the machine is doing.
@@ -138,7 +151,11 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
       proxy: { client: 0, service: 0, server: 0, mib: 0 },
     };
     const measured = async (path: Path, count: number): Promise<number> => {
-      const before = { client: clientCpuMs(), service: processCpuMs(service.child.pid!), server: processCpuMs(serverPid[path]) };
+      const before = {
+        client: clientCpuMs(),
+        service: processCpuMs(service.child.pid!),
+        server: processCpuMs(serverPid[path]),
+      };
       const rate = await sockets[path].throughput(count, MESSAGE_BYTES, WINDOW);
       cpu[path].client += clientCpuMs() - before.client;
       cpu[path].service += processCpuMs(service.child.pid!) - before.service;
@@ -153,7 +170,8 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
     for (let round = 0; round < ROUNDS; round++) {
       const order: Path[] = round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
       for (const path of order) mibPerS[path].push(await measured(path, THROUGHPUT_MESSAGES));
-      for (const path of order) rttMs[path].push(...(await sockets[path].roundTrips(PINGS / ROUNDS, PING_WARMUP / ROUNDS, PING_BYTES)));
+      for (const path of order)
+        rttMs[path].push(...(await sockets[path].roundTrips(PINGS / ROUNDS, PING_WARMUP / ROUNDS, PING_BYTES)));
     }
 
     const throughput = { direct: median(mibPerS.direct), proxy: median(mibPerS.proxy) };

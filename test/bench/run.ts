@@ -44,9 +44,14 @@ export function formatTable(rows: Array<Record<string, string | number>>): strin
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cells = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
   const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((row) => row[i].length)));
-  const numeric = columns.map((column) => rows.every((row) => typeof row[column] === 'number' || row[column] === undefined || row[column] === ''));
+  const numeric = columns.map((column) =>
+    rows.every((row) => typeof row[column] === 'number' || row[column] === undefined || row[column] === ''),
+  );
   const line = (values: string[]) =>
-    values.map((value, i) => (numeric[i] ? value.padStart(widths[i]) : value.padEnd(widths[i]))).join('  ').trimEnd();
+    values
+      .map((value, i) => (numeric[i] ? value.padStart(widths[i]) : value.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(columns), widths.map((width) => '-'.repeat(width)).join('  '), ...cells.map(line)].join('\n');
 }
 

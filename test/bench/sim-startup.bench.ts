@@ -38,8 +38,20 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
     const clean = exits.filter((exit) => exit.code === 0).length;
 
     return [
-      { metric: 'spawn to ready (ms)', n: COUNT, median: round(percentile(startupMs, 50)), p99: round(percentile(startupMs, 99)), max: round(Math.max(...startupMs)) },
-      { metric: 'idle RSS (MB)', n: COUNT, median: round(percentile(rssMb, 50)), p99: round(percentile(rssMb, 99)), max: round(Math.max(...rssMb)) },
+      {
+        metric: 'spawn to ready (ms)',
+        n: COUNT,
+        median: round(percentile(startupMs, 50)),
+        p99: round(percentile(startupMs, 99)),
+        max: round(Math.max(...startupMs)),
+      },
+      {
+        metric: 'idle RSS (MB)',
+        n: COUNT,
+        median: round(percentile(rssMb, 50)),
+        p99: round(percentile(rssMb, 99)),
+        max: round(Math.max(...rssMb)),
+      },
       { metric: 'clean exits on SIGTERM', n: COUNT, median: '', p99: '', max: `${clean}/${COUNT}` },
     ];
   });

@@ -90,14 +90,23 @@ async function startService(cleanup: Cleanup): Promise<Service> {
   const port = await freePort();
   const stderr: string[] = [];
   const child = spawn(process.execPath, [SERVICE_MAIN], {
-    env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', SC_PORT_BASE: String(SERVICE_PORT_BASE) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      NO_COLOR: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SC_PORT_BASE: String(SERVICE_PORT_BASE),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   cleanup.trackChild(child);
   cleanup.add(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 15_000, { description: 'the service to exit' });
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 15_000, {
+      description: 'the service to exit',
+    });
   }, 'service SIGTERM');
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await httpRequest(url, 'GET', '/health')).status === 200, 15_000, {
@@ -117,10 +126,14 @@ async function timeServiceSpawn(url: string): Promise<number> {
   const deleted = await httpRequest(url, 'DELETE', `/spawns/${id}`);
   if (deleted.status !== 202) throw new Error(`DELETE /spawns/${id} answered ${deleted.status}`);
   await waitFor(() => !isProcessAlive(pid), 10_000, { intervalMs: 5, description: `spawn ${id} (pid ${pid}) to exit` });
-  await waitFor(async () => ['exited', 'failed'].includes(JSON.parse((await httpRequest(url, 'GET', `/spawns/${id}`)).body).state), 5000, {
-    intervalMs: 5,
-    description: `spawn ${id} to be recorded as ended`,
-  });
+  await waitFor(
+    async () => ['exited', 'failed'].includes(JSON.parse((await httpRequest(url, 'GET', `/spawns/${id}`)).body).state),
+    5000,
+    {
+      intervalMs: 5,
+      description: `spawn ${id} to be recorded as ended`,
+    },
+  );
   return elapsed;
 }
 
@@ -142,10 +155,14 @@ async function startReadyReceiver(cleanup: Cleanup): Promise<ReadyReceiver> {
     res.writeHead(200).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.add(() => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }), 'ready receiver');
+  cleanup.add(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    'ready receiver',
+  );
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/liveliness`,
@@ -168,8 +185,8 @@ async function timeBareSpawn(receiver: ReadyReceiver, port: number, cleanup: Cle
   const ready = receiver.readyAt(id);
   const started = performance.now();
   const child = spawn(SIM_EXECUTABLE, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.resume();
-  child.stderr!.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   cleanup.trackChild(child, { group: true, exited });
   const failedEarly = exited.then(() => {
@@ -189,7 +206,8 @@ interface HttpResult {
 
 function httpRequest(base: string, method: string, path: string, body?: string): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers: http.OutgoingHttpHeaders =
+      body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

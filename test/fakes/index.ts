@@ -12,7 +12,12 @@ import { Clock } from '../../src/adapters/clock.adapter';
 import { FileSystem } from '../../src/adapters/file-system.adapter';
 import { LivelinessEndpoint } from '../../src/adapters/liveliness-endpoint.adapter';
 import { PortProbe } from '../../src/adapters/port-probe.adapter';
-import { LaunchCommand, LaunchedProcess, LaunchHandlers, ProcessLauncher } from '../../src/adapters/process-launcher.adapter';
+import {
+  LaunchCommand,
+  LaunchedProcess,
+  LaunchHandlers,
+  ProcessLauncher,
+} from '../../src/adapters/process-launcher.adapter';
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';

@@ -122,7 +122,11 @@ export async function startLivelinessReceiver(options: LivelinessReceiverOptions
     waitForReport: (id, value, timeoutMs = 5000, count = 1) =>
       waitFor(() => reportsFor(id).filter((report) => report.value === value)[count - 1], timeoutMs, {
         description: () =>
-          `liveliness ${value} #${count} from ${id} (got: ${reportsFor(id).map((r) => r.value).join(', ') || 'nothing'})`,
+          `liveliness ${value} #${count} from ${id} (got: ${
+            reportsFor(id)
+              .map((r) => r.value)
+              .join(', ') || 'nothing'
+          })`,
       }),
     close,
   };

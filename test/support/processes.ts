@@ -95,7 +95,8 @@ export class Cleanup {
       if (options.group) signalProcess(pid, 'SIGKILL', true);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await withTimeout(exited, 5000, `process ${pid} to exit after SIGKILL`);
-      if (options.group) await waitFor(() => !isProcessGroupAlive(pid), 5000, { description: `process group ${pid} to die` });
+      if (options.group)
+        await waitFor(() => !isProcessGroupAlive(pid), 5000, { description: `process group ${pid} to die` });
     }, `child process ${child.pid}`);
   }
 

@@ -57,7 +57,10 @@ export interface SimulatorProcess {
  * The process is killed (SIGKILL) at cleanup if still running, with its group if detached, and any
  * grandchild it announced.
  */
-export function startSimulator(args: readonly string[] | ScServerOptions, options: StartSimulatorOptions = {}): SimulatorProcess {
+export function startSimulator(
+  args: readonly string[] | ScServerOptions,
+  options: StartSimulatorOptions = {},
+): SimulatorProcess {
   const argv = Array.isArray(args) ? [...(args as readonly string[])] : toArgv(args as ScServerOptions);
   const cleanup = options.cleanup ?? defaultCleanup;
   const echo = options.echo ?? process.env.SIM_ECHO === '1';
@@ -105,7 +108,7 @@ export function startSimulator(args: readonly string[] | ScServerOptions, option
       }),
     );
   };
-  const outputsRead = Promise.all([collect(child.stdout!, stdout, 'stdout'), collect(child.stderr!, stderr, 'stderr')]);
+  const outputsRead = Promise.all([collect(child.stdout, stdout, 'stdout'), collect(child.stderr, stderr, 'stderr')]);
 
   const exited = new Promise<SimulatorExit>((resolveExit) => {
     child.once('error', (error) => {
@@ -132,14 +135,19 @@ export function startSimulator(args: readonly string[] | ScServerOptions, option
   });
   cleanup.trackChild(child, { group: options.detached, exited });
 
-  const waitForLine = (match: string | RegExp, timeoutMs = 5000, stream: 'stdout' | 'stderr' | 'both' = 'both'): Promise<string> => {
+  const waitForLine = (
+    match: string | RegExp,
+    timeoutMs = 5000,
+    stream: 'stdout' | 'stderr' | 'both' = 'both',
+  ): Promise<string> => {
     const find = (): string | undefined => {
       const lines = stream === 'stdout' ? stdout : stream === 'stderr' ? stderr : [...stdout, ...stderr];
       return lines.find((line) => (typeof match === 'string' ? line.includes(match) : match.test(line)));
     };
     return waitFor(find, timeoutMs, {
       intervalMs: 5,
-      description: () => `simulator ${child.pid} to print ${String(match)}; output so far:\n${[...stdout, ...stderr].join('\n')}`,
+      description: () =>
+        `simulator ${child.pid} to print ${String(match)}; output so far:\n${[...stdout, ...stderr].join('\n')}`,
     });
   };
 
@@ -175,7 +183,10 @@ export function startSimulator(args: readonly string[] | ScServerOptions, option
  * Options for a typical simulator: a fresh UUID id, a free port, a license key, and the given
  * liveliness endpoint; override anything with `overrides`.
  */
-export async function simulatorOptions(overrides: ScServerOptions = {}, livelinessEndpoint?: string): Promise<ScServerOptions> {
+export async function simulatorOptions(
+  overrides: ScServerOptions = {},
+  livelinessEndpoint?: string,
+): Promise<ScServerOptions> {
   return {
     id: randomUUID(),
     scPort: overrides.scPort ?? (await freePort()),

@@ -36,7 +36,9 @@ export async function startApp(
   env: Record<string, string | undefined> = {},
   override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<RunningApp> {
-  const moduleRef = await override(Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] })).compile();
+  const moduleRef = await override(
+    Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] }),
+  ).compile();
   const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: process.env.TEST_LOGS ? undefined : false });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
@@ -55,7 +57,11 @@ export interface ServiceProcess {
 }
 
 /** The built service (dist/src/main.js) as a real process; resolves once it listens. */
-export async function startServiceProcess(port: number, env: Record<string, string> = {}, startTimeoutMs = 15_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  port: number,
+  env: Record<string, string> = {},
+  startTimeoutMs = 15_000,
+): Promise<ServiceProcess> {
   const output: string[] = [];
   const child = spawn(process.execPath, [SERVICE_MAIN], {
     env: { ...process.env, NODE_ENV: 'test', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
@@ -65,7 +71,10 @@ export async function startServiceProcess(port: number, env: Record<string, stri
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start within ${startTimeoutMs} ms:\n${output.join('')}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`service did not start within ${startTimeoutMs} ms:\n${output.join('')}`)),
+      startTimeoutMs,
+    );
     let tail = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -78,8 +87,8 @@ export async function startServiceProcess(port: number, env: Record<string, stri
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`service exited (code ${code}, signal ${signal}) before listening:\n${output.join('')}`));

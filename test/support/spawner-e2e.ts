@@ -49,22 +49,24 @@ export async function startTrackedApp(cleanup: Cleanup, env: Record<string, stri
   cleanup.add(async () => {
     const before = knownPids();
     subscription.unsubscribe();
-    try {
-      await running.close();
-    } finally {
-      const pids = [...new Set([...before, ...knownPids()])];
-      const leftovers = pids.filter((pid) => isProcessAlive(pid) || isProcessGroupAlive(pid));
-      for (const pid of leftovers) {
-        signalProcess(pid, 'SIGKILL', true);
-        signalProcess(pid, 'SIGKILL');
-      }
-      if (leftovers.length > 0) {
-        await waitFor(() => leftovers.every((pid) => !isProcessAlive(pid) && !isProcessGroupAlive(pid)), 5000, {
-          description: `leftover processes ${leftovers.join(', ')} to die after SIGKILL`,
-        });
-        throw new Error(`processes still running after the app closed (killed now): ${leftovers.join(', ')}`);
-      }
+    // Whether close() succeeds or not, every process is checked (and killed) before anything is reported.
+    const closed = await running.close().then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    const pids = [...new Set([...before, ...knownPids()])];
+    const leftovers = pids.filter((pid) => isProcessAlive(pid) || isProcessGroupAlive(pid));
+    for (const pid of leftovers) {
+      signalProcess(pid, 'SIGKILL', true);
+      signalProcess(pid, 'SIGKILL');
     }
+    if (leftovers.length > 0) {
+      await waitFor(() => leftovers.every((pid) => !isProcessAlive(pid) && !isProcessGroupAlive(pid)), 5000, {
+        description: `leftover processes ${leftovers.join(', ')} to die after SIGKILL`,
+      });
+      throw new Error(`processes still running after the app closed (killed now): ${leftovers.join(', ')}`);
+    }
+    if (closed !== undefined) throw closed;
   }, `spawner app on port ${running.port}`);
   return { ...running, supervisor, events, knownPids };
 }
@@ -79,9 +81,13 @@ export function grandchildPidsIn(lines: readonly string[]): number[] {
 
 /** Waits until the spawn's captured output announces its grandchild, and returns that pid. */
 export function waitForGrandchildPid(app: TrackedApp, id: string, timeoutMs = 5000): Promise<number> {
-  return waitFor(() => grandchildPidsIn(app.supervisor.get(id) ? app.supervisor.logs(id).map((l) => l.line) : [])[0], timeoutMs, {
-    description: `spawn ${id} to print its grandchild pid`,
-  });
+  return waitFor(
+    () => grandchildPidsIn(app.supervisor.get(id) ? app.supervisor.logs(id).map((l) => l.line) : [])[0],
+    timeoutMs,
+    {
+      description: `spawn ${id} to print its grandchild pid`,
+    },
+  );
 }
 
 export function postSpawn(url: string, body: object = {}) {
@@ -90,12 +96,18 @@ export function postSpawn(url: string, body: object = {}) {
 
 export async function getSpawn(url: string, id: string): Promise<SpawnView> {
   const response = await request(url).get(`/spawns/${id}`);
-  if (response.status !== 200) throw new Error(`GET /spawns/${id}: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 200)
+    throw new Error(`GET /spawns/${id}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body as SpawnView;
 }
 
 /** Polls GET /spawns/:id until its state is one of `states`; returns that view. */
-export function waitForSpawnState(url: string, id: string, states: string | string[], timeoutMs = 5000): Promise<SpawnView> {
+export function waitForSpawnState(
+  url: string,
+  id: string,
+  states: string | string[],
+  timeoutMs = 5000,
+): Promise<SpawnView> {
   const wanted = Array.isArray(states) ? states : [states];
   let last: SpawnView | undefined;
   return waitFor(
@@ -104,7 +116,10 @@ export function waitForSpawnState(url: string, id: string, states: string | stri
       return wanted.includes(last.state) ? last : undefined;
     },
     timeoutMs,
-    { intervalMs: 20, description: () => `spawn ${id} to be ${wanted.join(' or ')} (last seen: ${last?.state ?? 'nothing'})` },
+    {
+      intervalMs: 20,
+      description: () => `spawn ${id} to be ${wanted.join(' or ')} (last seen: ${last?.state ?? 'nothing'})`,
+    },
   );
 }
 
@@ -116,7 +131,8 @@ export function isGone(pid: number): boolean {
 /** Waits until the process and everything in its process group are gone. */
 export function waitForProcessGone(pid: number, timeoutMs = 5000): Promise<true> {
   return waitFor(() => isGone(pid), timeoutMs, {
-    description: () => `process ${pid} and its group to be gone (alive: ${isProcessAlive(pid)}, group alive: ${isProcessGroupAlive(pid)})`,
+    description: () =>
+      `process ${pid} and its group to be gone (alive: ${isProcessAlive(pid)}, group alive: ${isProcessGroupAlive(pid)})`,
   });
 }
 
@@ -179,15 +195,19 @@ export function rawRequest(
   headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, url), { method, headers: { connection: 'close', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      new URL(path, url),
+      { method, headers: { connection: 'close', ...headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

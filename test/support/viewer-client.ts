@@ -42,7 +42,10 @@ export class ViewerRefusedError extends Error {
  * Rejects with ViewerRefusedError when the server answers the handshake with an HTTP status,
  * or with the connection error. The socket is terminated at cleanup if still open.
  */
-export function connectViewer(url: string, options: { cleanup?: Cleanup; timeoutMs?: number } = {}): Promise<ViewerClient> {
+export function connectViewer(
+  url: string,
+  options: { cleanup?: Cleanup; timeoutMs?: number } = {},
+): Promise<ViewerClient> {
   const ws = new WebSocket(url, { maxPayload: 256 * 1024 * 1024, perMessageDeflate: false });
   ws.on('error', () => undefined); // reported through the promise below or through `closed`
   const messages: ViewerMessage[] = [];
@@ -83,7 +86,9 @@ export function connectViewer(url: string, options: { cleanup?: Cleanup; timeout
     next,
     nextJson: async <T>(timeoutMs?: number) => JSON.parse((await next(timeoutMs)).text) as T,
     send: (data) =>
-      new Promise<void>((resolve, reject) => ws.send(data, { binary: Buffer.isBuffer(data) }, (error) => (error ? reject(error) : resolve()))),
+      new Promise<void>((resolve, reject) =>
+        ws.send(data, { binary: Buffer.isBuffer(data) }, (error) => (error ? reject(error) : resolve())),
+      ),
     closed,
     close: (code = 1000, reason = '', timeoutMs = 5000) => {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);

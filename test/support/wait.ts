@@ -49,7 +49,10 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, des
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)),
+          timeoutMs,
+        );
       }),
     ]);
   } finally {

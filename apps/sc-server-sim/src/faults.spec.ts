@@ -1,4 +1,12 @@
-import { FAULT_NAMES, FaultSpecError, NO_FAULTS, ignoresInitialUse, isFaultModel, parseFaults, selectFaults } from './faults';
+import {
+  FAULT_NAMES,
+  FaultSpecError,
+  NO_FAULTS,
+  ignoresInitialUse,
+  isFaultModel,
+  parseFaults,
+  selectFaults,
+} from './faults';
 
 describe('parseFaults', () => {
   it.each([
@@ -18,7 +26,15 @@ describe('parseFaults', () => {
 
   it('knows every fault it documents', () => {
     expect([...FAULT_NAMES].sort()).toEqual(
-      ['crash-after', 'exit-before-ready', 'ignore-sigterm', 'never-ready', 'slow-ready', 'spawn-grandchild', 'stop-pinging-after'].sort(),
+      [
+        'crash-after',
+        'exit-before-ready',
+        'ignore-sigterm',
+        'never-ready',
+        'slow-ready',
+        'spawn-grandchild',
+        'stop-pinging-after',
+      ].sort(),
     );
   });
 

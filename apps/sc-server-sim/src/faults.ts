@@ -103,7 +103,9 @@ function noParam(name: string, param: string | undefined): void {
 function wholeNumber(name: string, param: string | undefined, what: string, max: number): number {
   const value = param !== undefined && /^\d{1,10}$/.test(param) ? Number(param) : NaN;
   if (!(value <= max)) {
-    throw new FaultSpecError(`fault ${name} needs ${what} from 0 to ${max}, as ${name}:<n>; got ${JSON.stringify(param ?? '')}`);
+    throw new FaultSpecError(
+      `fault ${name} needs ${what} from 0 to ${max}, as ${name}:<n>; got ${JSON.stringify(param ?? '')}`,
+    );
   }
   return value;
 }

@@ -27,7 +27,8 @@ export function main(argv: string[]): void {
 /** Exits with the code a SimExit asks for, or 3 (internal error) for anything else, e.g. an unreadable TLS key. */
 function fail(log: SimLog, error: unknown): never {
   const exitCode = error instanceof SimExit ? error.exitCode : SC_EXIT_CODES.INTERNAL_ERROR;
-  const message = error instanceof SimExit ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+  const message =
+    error instanceof SimExit ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
   log.error(message);
   log.info(`exit ${exitCode} (${exitCodeMeaning(exitCode)})`);
   process.exit(exitCode);

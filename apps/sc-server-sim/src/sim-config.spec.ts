@@ -79,7 +79,9 @@ describe('loadConfig', () => {
   });
 
   it('adds a slow-ready fault to SCSIM_READY_DELAY_MS', () => {
-    expect(loadConfig([...BASE, '--model-file', 'scsim:slow-ready:300'], { SCSIM_READY_DELAY_MS: '5' }).readyDelayMs).toBe(305);
+    expect(
+      loadConfig([...BASE, '--model-file', 'scsim:slow-ready:300'], { SCSIM_READY_DELAY_MS: '5' }).readyDelayMs,
+    ).toBe(305);
   });
 
   it('never pings faster than MIN_PING_PERIOD_MS', () => {

@@ -136,7 +136,8 @@ function checkEndpoint(endpoint: string): void {
 /** Messages name the option and the file, never the key or the file's contents. */
 function checkLicense(options: ScServerOptions, readFile: ReadFile): void {
   if (options.license !== undefined) {
-    if (options.license.trim() === '') throw new SimExit(SC_EXIT_CODES.INVALID_LICENSE, 'invalid license: --license is empty');
+    if (options.license.trim() === '')
+      throw new SimExit(SC_EXIT_CODES.INVALID_LICENSE, 'invalid license: --license is empty');
     return;
   }
   const path = options.licenseFile!;

@@ -114,7 +114,9 @@ export class ViewerServer {
       socket.end(
         `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
-      this.options.log.info(`viewer connection from ${peer(req)} refused: ${this.closing ? 'shutting down' : 'busy (409)'}`);
+      this.options.log.info(
+        `viewer connection from ${peer(req)} refused: ${this.closing ? 'shutting down' : 'busy (409)'}`,
+      );
       return;
     }
     this.occupant = 'upgrading';
@@ -141,7 +143,9 @@ export class ViewerServer {
           this.accept(ws, from);
         } else {
           state = 'refused';
-          this.options.log.info(`viewer ${from} refused: missing or wrong session token (closing with ${CLOSE_POLICY_VIOLATION})`);
+          this.options.log.info(
+            `viewer ${from} refused: missing or wrong session token (closing with ${CLOSE_POLICY_VIOLATION})`,
+          );
           ws.close(CLOSE_POLICY_VIOLATION, 'invalid session token');
           setTimeout(() => ws.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
         }
@@ -196,7 +200,9 @@ function jsonObject(data: RawData): Record<string, unknown> | undefined {
   if (!text.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

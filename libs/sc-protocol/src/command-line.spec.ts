@@ -55,13 +55,16 @@ describe('toArgv / parseArgv', () => {
     expect(argv[argv.indexOf('--liveliness-update-frequency') + 1]).toBe('0.25');
   });
 
-  it.each(OPTION_SPECS.map((spec) => [spec.flag, spec.key] as const))('round-trips %s alone, in both syntaxes', (_flag, key) => {
-    const options = { [key]: FULL[key] } as ScServerOptions;
-    const argv = toArgv(options);
-    expect(argv).toHaveLength(2);
-    expect(parseArgv(argv)).toEqual(options);
-    expect(parseArgv(withEquals(argv))).toEqual(options);
-  });
+  it.each(OPTION_SPECS.map((spec) => [spec.flag, spec.key] as const))(
+    'round-trips %s alone, in both syntaxes',
+    (_flag, key) => {
+      const options = { [key]: FULL[key] } as ScServerOptions;
+      const argv = toArgv(options);
+      expect(argv).toHaveLength(2);
+      expect(parseArgv(argv)).toEqual(options);
+      expect(parseArgv(withEquals(argv))).toEqual(options);
+    },
+  );
 
   it('round-trips all options together, in both syntaxes and mixed', () => {
     const argv = toArgv(FULL);
@@ -102,7 +105,10 @@ describe('toArgv / parseArgv', () => {
   });
 
   it('keeps ; in non-list values', () => {
-    expect(parseArgv(['--model-file', 'a;b', '--workspace-dir=c;d'])).toEqual({ modelFile: 'a;b', workspaceDir: 'c;d' });
+    expect(parseArgv(['--model-file', 'a;b', '--workspace-dir=c;d'])).toEqual({
+      modelFile: 'a;b',
+      workspaceDir: 'c;d',
+    });
   });
 
   it('lets the last occurrence of an option win', () => {
@@ -113,7 +119,9 @@ describe('toArgv / parseArgv', () => {
     it('joins and splits on ;', () => {
       expect(MODEL_SEARCH_PATH_SEPARATOR).toBe(';');
       expect(toArgv({ modelSearchDirectories: ['/a', '/b c'] })).toEqual(['--model-search-directories', '/a;/b c']);
-      expect(parseArgv(['--model-search-directories', '/a;/b c;d'])).toEqual({ modelSearchDirectories: ['/a', '/b c', 'd'] });
+      expect(parseArgv(['--model-search-directories', '/a;/b c;d'])).toEqual({
+        modelSearchDirectories: ['/a', '/b c', 'd'],
+      });
     });
 
     it('round-trips a single directory and an empty list', () => {

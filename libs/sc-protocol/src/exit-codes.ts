@@ -26,7 +26,7 @@ export function exitCodeMeaning(code: number): string {
 }
 
 /** Human description of how a process ended, e.g. "exit code 6 (invalid license)" or "killed by signal SIGKILL". */
-export function describeExit(code: number | null, signal: NodeJS.Signals | string | null): string {
+export function describeExit(code: number | null, signal: string | null): string {
   if (code !== null && code !== undefined) return `exit code ${code} (${exitCodeMeaning(code)})`;
   if (signal) return `killed by signal ${signal}`;
   return 'ended for an unknown reason';

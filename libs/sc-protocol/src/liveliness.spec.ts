@@ -22,7 +22,9 @@ describe('livelinessUrl', () => {
   });
 
   it('encodes the id as one path segment', () => {
-    expect(livelinessUrl('http://h/b', 'a/b c?d#e&f', 'ready')).toBe('http://h/b/a%2Fb%20c%3Fd%23e%26f?liveliness=ready');
+    expect(livelinessUrl('http://h/b', 'a/b c?d#e&f', 'ready')).toBe(
+      'http://h/b/a%2Fb%20c%3Fd%23e%26f?liveliness=ready',
+    );
     const url = new URL(livelinessUrl('http://h/b', 'a/b c?d#e&f', 'ready'));
     expect(decodeURIComponent(url.pathname.split('/').pop()!)).toBe('a/b c?d#e&f');
     expect(url.searchParams.get('liveliness')).toBe('ready');

@@ -13,7 +13,17 @@
   const LIVE_STATES = ['starting', 'ready', 'connected', 'disconnected', 'unresponsive', 'timed_out', 'terminating'];
   const TERMINAL_STATES = ['failed', 'exited'];
   /** Transitions move forward in this order (but connected -> ready), so a stale view can never move a card backwards. */
-  const STATE_RANK = { starting: 0, ready: 1, connected: 2, disconnected: 3, unresponsive: 3, timed_out: 3, terminating: 4, failed: 5, exited: 5 };
+  const STATE_RANK = {
+    starting: 0,
+    ready: 1,
+    connected: 2,
+    disconnected: 3,
+    unresponsive: 3,
+    timed_out: 3,
+    terminating: 4,
+    failed: 5,
+    exited: 5,
+  };
   const STATE_LABEL = {
     starting: 'Starting',
     ready: 'Ready',
@@ -304,7 +314,9 @@
     } else {
       note.className = hello.modelFound ? 'found' : 'missing';
       note.textContent = hello.modelFound ? ' ✓' : ' (not found)';
-      note.title = hello.modelFound ? 'found in the model search directories' : 'not found in the model search directories';
+      note.title = hello.modelFound
+        ? 'found in the model search directories'
+        : 'not found in the model search directories';
       model.append(String(hello.model), note);
     }
     byTestId('hello-renderer', el).textContent = String(hello.rendererType ?? '–').toUpperCase();
@@ -353,7 +365,11 @@
       if (session.wsOpened) {
         setViewerStatus(session, 'closed', `Viewer closed (${why})`);
       } else {
-        setViewerStatus(session, 'error', `Viewer could not connect (${why}): the session may be gone or already have a viewer`);
+        setViewerStatus(
+          session,
+          'error',
+          `Viewer could not connect (${why}): the session may be gone or already have a viewer`,
+        );
       }
       render(session);
     });
@@ -383,7 +399,10 @@
       const session = upsert(data, { owned: true, evenIfEnded: true });
       if (session) connectViewer(session);
     } catch (error) {
-      showError('Create New Viewer failed: the service could not be reached', String(error && error.message ? error.message : error));
+      showError(
+        'Create New Viewer failed: the service could not be reached',
+        String(error && error.message ? error.message : error),
+      );
     } finally {
       pendingCreates--;
       renderPending();
@@ -402,14 +421,21 @@
     session.closing = true;
     render(session);
     try {
-      const response = await fetch(`/spawns/${encodeURIComponent(session.view.id)}`, { method: 'DELETE', headers: { Accept: 'application/json' } });
+      const response = await fetch(`/spawns/${encodeURIComponent(session.view.id)}`, {
+        method: 'DELETE',
+        headers: { Accept: 'application/json' },
+      });
       const data = await readJson(response);
       if (!response.ok) {
         const { title, detail } = describeFailure(`Closing ${session.view.id.slice(0, 8)}`, response, data);
         showError(title, detail, { status: response.status });
         session.closing = false;
         if (response.status === 404) {
-          session.view = { ...session.view, state: 'exited', endReason: session.view.endReason || 'no longer known to the service' };
+          session.view = {
+            ...session.view,
+            state: 'exited',
+            endReason: session.view.endReason || 'no longer known to the service',
+          };
         }
         render(session);
         return;
@@ -418,7 +444,10 @@
     } catch (error) {
       session.closing = false;
       render(session);
-      showError('Close failed: the service could not be reached', String(error && error.message ? error.message : error));
+      showError(
+        'Close failed: the service could not be reached',
+        String(error && error.message ? error.message : error),
+      );
     } finally {
       scheduleHealth();
     }
@@ -456,7 +485,11 @@
         }
         for (const session of sessions.values()) {
           if (!seen.has(session.view.id) && isLive(session.view.state)) {
-            session.view = { ...session.view, state: 'exited', endReason: session.view.endReason || 'no longer known to the service' };
+            session.view = {
+              ...session.view,
+              state: 'exited',
+              endReason: session.view.endReason || 'no longer known to the service',
+            };
             render(session);
           }
         }
@@ -562,10 +595,19 @@
       response = await fetch('/health/ready', { headers: { Accept: 'application/json' } });
       body = await readJson(response);
     } catch (error) {
-      renderReadiness('error', 'Unreachable', `The service did not answer: ${error && error.message ? error.message : error}`);
+      renderReadiness(
+        'error',
+        'Unreachable',
+        `The service did not answer: ${error && error.message ? error.message : error}`,
+      );
       return;
     }
-    const spawner = (body && ((body.details && body.details.spawner) || (body.error && body.error.spawner) || (body.info && body.info.spawner))) || undefined;
+    const spawner =
+      (body &&
+        ((body.details && body.details.spawner) ||
+          (body.error && body.error.spawner) ||
+          (body.info && body.info.spawner))) ||
+      undefined;
     if (!spawner) {
       renderReadiness('error', 'Unknown', `GET /health/ready answered HTTP ${response.status} without spawner details`);
       return;
@@ -584,7 +626,14 @@
       .map((s) => `${states[s]} ${STATE_LABEL[s].toLowerCase()}`)
       .join(' · ');
     if (response.ok) renderReadiness('true', 'Accepting viewers', '');
-    else renderReadiness('false', 'Not accepting', spawner.reason ? `Not accepting new viewers: ${spawner.reason}` : `GET /health/ready answered HTTP ${response.status}`);
+    else
+      renderReadiness(
+        'false',
+        'Not accepting',
+        spawner.reason
+          ? `Not accepting new viewers: ${spawner.reason}`
+          : `GET /health/ready answered HTTP ${response.status}`,
+      );
   }
 
   function renderReadiness(state, label, reason) {

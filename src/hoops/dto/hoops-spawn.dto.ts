@@ -18,13 +18,20 @@ export class HoopsSpawnParamsDto {
   @IsModelName({ message: `params.model must be ${MODEL_NAME_RULE}` })
   model?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['/srv/models/project-a'], description: 'Honoured only inside the configured model roots; searched before the configured folders' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['/srv/models/project-a'],
+    description: 'Honoured only inside the configured model roots; searched before the configured folders',
+  })
   @IsOptional()
   @IsArray({ message: 'params.modelSearchDirectories must be an array of folder paths' })
   @IsString({ each: true, message: 'params.modelSearchDirectories must contain only strings' })
   modelSearchDirectories?: string[];
 
-  @ApiPropertyOptional({ deprecated: true, description: 'Legacy; accepted and ignored (this service receives liveliness itself)' })
+  @ApiPropertyOptional({
+    deprecated: true,
+    description: 'Legacy; accepted and ignored (this service receives liveliness itself)',
+  })
   @IsOptional()
   readyEndpoint?: unknown;
 

@@ -54,7 +54,10 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
     });
 
     it('null counts as absent (IsOptional)', async () => {
-      const result = (await pipe.transform({ rendererType: null, model: null, sessionToken: null }, BODY)) as CreateSpawnDto;
+      const result = (await pipe.transform(
+        { rendererType: null, model: null, sessionToken: null },
+        BODY,
+      )) as CreateSpawnDto;
       expect(result.rendererType).toBeNull();
       expect(result.model).toBeNull();
     });
@@ -62,7 +65,9 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
 
   describe('invalid bodies: 400 whose messages name the field', () => {
     it('an unknown field', async () => {
-      expect(await messagesFor({ rendererType: 'csr', class: 'csr_session' })).toEqual(['class: property class should not exist']);
+      expect(await messagesFor({ rendererType: 'csr', class: 'csr_session' })).toEqual([
+        'class: property class should not exist',
+      ]);
     });
 
     it.each(['webgl', 'CSR', '', 1, ['csr']])('rendererType %j', async (rendererType) => {
@@ -86,11 +91,14 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
       expect(await messagesFor({ model })).toEqual([`model must be ${MODEL_NAME_RULE}`]);
     });
 
-    it.each([['with space'], ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)], [''], ['tab\there'], ['naïve']])('sessionToken %j', async (sessionToken) => {
-      const messages = await messagesFor({ sessionToken });
-      expect(messages.length).toBeGreaterThan(0);
-      for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
-    });
+    it.each([['with space'], ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)], [''], ['tab\there'], ['naïve']])(
+      'sessionToken %j',
+      async (sessionToken) => {
+        const messages = await messagesFor({ sessionToken });
+        expect(messages.length).toBeGreaterThan(0);
+        for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
+      },
+    );
 
     it('a non-string sessionToken', async () => {
       const messages = await messagesFor({ sessionToken: 12345 });

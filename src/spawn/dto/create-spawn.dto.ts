@@ -5,12 +5,19 @@ import { IsModelName } from '../model-name.validator';
 import { IsSessionToken } from '../session-token.validator';
 
 export class CreateSpawnDto {
-  @ApiPropertyOptional({ enum: RENDERER_TYPES, default: 'csr', description: 'Client-side (csr) or server-side (ssr) rendering' })
+  @ApiPropertyOptional({
+    enum: RENDERER_TYPES,
+    default: 'csr',
+    description: 'Client-side (csr) or server-side (ssr) rendering',
+  })
   @IsOptional()
   @IsIn(RENDERER_TYPES, { message: 'rendererType must be "csr" or "ssr"' })
   rendererType?: RendererType;
 
-  @ApiPropertyOptional({ example: 'microengine', description: 'Model to load, relative to the model search directories (--model-file)' })
+  @ApiPropertyOptional({
+    example: 'microengine',
+    description: 'Model to load, relative to the model search directories (--model-file)',
+  })
   @IsOptional()
   @IsModelName()
   model?: string;

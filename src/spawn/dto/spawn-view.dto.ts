@@ -15,10 +15,16 @@ export class SpawnViewDto {
   @ApiProperty({ example: 55000 })
   wsPort: number;
 
-  @ApiProperty({ example: 'ws://viewer.example.com:55000', description: 'What the viewer should connect to (direct port or proxy path, per PUBLIC_ENDPOINT)' })
+  @ApiProperty({
+    example: 'ws://viewer.example.com:55000',
+    description: 'What the viewer should connect to (direct port or proxy path, per PUBLIC_ENDPOINT)',
+  })
   endpoint: string;
 
-  @ApiProperty({ example: 'ws://viewer.example.com:11182/ws/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11', description: 'The session through the service\'s own port' })
+  @ApiProperty({
+    example: 'ws://viewer.example.com:11182/ws/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11',
+    description: "The session through the service's own port",
+  })
   proxyEndpoint: string;
 
   @ApiPropertyOptional({ example: 41234 })
@@ -68,7 +74,10 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 503 })
   statusCode: number;
 
-  @ApiProperty({ example: 'all 32 spawn slots are in use', oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] })
+  @ApiProperty({
+    example: 'all 32 spawn slots are in use',
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+  })
   message: string | string[];
 
   @ApiPropertyOptional({ example: 'Service Unavailable' })

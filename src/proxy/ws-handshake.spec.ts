@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'http';
-import { invalidHandshake, proxiedSessionId } from './ws-proxy.service';
+import { invalidHandshake, proxiedSessionId } from './ws-handshake';
 import { acceptFor } from './ws-upstream';
 
 function request(method: string, headers: Record<string, string>): IncomingMessage {
@@ -16,8 +16,9 @@ describe('proxiedSessionId', () => {
     ['/ws/a%20b', 'a b'],
   ])('%s -> %s', (url, id) => expect(proxiedSessionId(url)).toBe(id));
 
-  it.each([undefined, '/', '/ws', '/ws/', '/ws/a/b', '/wsx/abc', '/api/ws/abc', '/ws/%E0%A4%A', '/ws/a%2Fb'])('%s is not a proxy path', (url) =>
-    expect(proxiedSessionId(url)).toBeNull(),
+  it.each([undefined, '/', '/ws', '/ws/', '/ws/a/b', '/wsx/abc', '/api/ws/abc', '/ws/%E0%A4%A', '/ws/a%2Fb'])(
+    '%s is not a proxy path',
+    (url) => expect(proxiedSessionId(url)).toBeNull(),
   );
 });
 
@@ -34,9 +35,12 @@ describe('invalidHandshake', () => {
     ['GET', { ...VALID, 'sec-websocket-version': '12' }, 400],
     ['GET', { ...VALID, 'sec-websocket-protocol': 'a, a' }, 400],
     ['GET', { ...VALID, 'sec-websocket-protocol': 'bad protocol' }, 400],
-  ])('%s %j -> %d', (method, headers, status) => expect(invalidHandshake(request(method, headers))?.status).toBe(status));
+  ])('%s %j -> %d', (method, headers, status) =>
+    expect(invalidHandshake(request(method, headers))?.status).toBe(status),
+  );
 });
 
 describe('acceptFor', () => {
-  it('is the RFC 6455 example', () => expect(acceptFor('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo='));
+  it('is the RFC 6455 example', () =>
+    expect(acceptFor('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo='));
 });

@@ -1,0 +1,94 @@
+import { SpawnRecord } from './spawn-record';
+import { SpawnState } from './spawn-state';
+import { decideTimeouts, TimeoutSettings } from './timeout-policy';
+
+const SETTINGS: TimeoutSettings = { readyTimeoutS: 10, pingTimeoutS: 5, killGraceS: 2 };
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A record in `state`, started at T0, with the given times (ms after T0). */
+function recordIn(state: SpawnState, times: Partial<Record<keyof SpawnRecord, number>> = {}): SpawnRecord {
+  const record = new SpawnRecord({ id: `spawn-${state}`, wsPort: 40000, rendererType: 'csr' }, T0);
+  record.state = state;
+  for (const [key, offset] of Object.entries(times)) (record as unknown as Record<string, number>)[key] = T0 + offset;
+  return record;
+}
+
+const at = (ms: number) => T0 + ms;
+
+describe('decideTimeouts (pure)', () => {
+  it('decides nothing for nothing', () => {
+    expect(decideTimeouts([], at(1e9), SETTINGS)).toEqual([]);
+  });
+
+  it('starting: times out exactly at SPAWN_READY_TIMEOUT_S, not a millisecond before', () => {
+    const record = recordIn('starting');
+    expect(decideTimeouts([record], at(9_999), SETTINGS)).toEqual([]);
+    expect(decideTimeouts([record], at(10_000), SETTINGS)).toEqual([
+      { kind: 'time_out', id: record.id, reason: 'the server did not report ready within 10 s' },
+    ]);
+  });
+
+  it.each(['ready', 'connected'] as const)(
+    '%s: unresponsive PING_TIMEOUT_S after the last report (or ready)',
+    (state) => {
+      const sinceReady = recordIn(state, { readyAt: 1_000 });
+      expect(decideTimeouts([sinceReady], at(5_999), SETTINGS)).toEqual([]);
+      expect(decideTimeouts([sinceReady], at(6_000), SETTINGS)).toEqual([
+        { kind: 'mark_unresponsive', id: sinceReady.id, reason: 'no liveliness report for 5 s' },
+      ]);
+      const pinged = recordIn(state, { readyAt: 1_000, lastReportAt: 4_000 });
+      expect(decideTimeouts([pinged], at(8_999), SETTINGS)).toEqual([]);
+      expect(decideTimeouts([pinged], at(9_000), SETTINGS)).toHaveLength(1);
+    },
+  );
+
+  it('a viewer that left: stopped PING_TIMEOUT_S later even while the server keeps pinging', () => {
+    const record = recordIn('connected', { readyAt: 0, viewerLeftAt: 1_000, lastReportAt: 5_900 });
+    expect(decideTimeouts([record], at(5_999), SETTINGS)).toEqual([]);
+    expect(decideTimeouts([record], at(6_000), SETTINGS)).toEqual([
+      { kind: 'stop', id: record.id, reason: 'no disconnect report within 5 s after its viewer left' },
+    ]);
+  });
+
+  it('disconnected: stopped once it lingers KILL_GRACE_S after the report', () => {
+    const record = recordIn('disconnected', { stateChangedAt: 3_000 });
+    expect(decideTimeouts([record], at(4_999), SETTINGS)).toEqual([]);
+    expect(decideTimeouts([record], at(5_000), SETTINGS)).toEqual([
+      { kind: 'stop', id: record.id, reason: 'still running 2 s after reporting disconnect' },
+    ]);
+  });
+
+  it('terminating: SIGKILL after KILL_GRACE_S, and again every KILL_GRACE_S it survives', () => {
+    const record = recordIn('terminating', { stopRequestedAt: 1_000 });
+    expect(decideTimeouts([record], at(2_999), SETTINGS)).toEqual([]);
+    expect(decideTimeouts([record], at(3_000), SETTINGS)).toEqual([{ kind: 'kill', id: record.id, again: false }]);
+    record.sigkillSentAt = at(3_000);
+    expect(decideTimeouts([record], at(4_999), SETTINGS)).toEqual([]);
+    expect(decideTimeouts([record], at(5_000), SETTINGS)).toEqual([{ kind: 'kill', id: record.id, again: true }]);
+  });
+
+  it.each(['unresponsive', 'timed_out', 'failed', 'exited'] as const)(
+    '%s: nothing to decide (stop already under way, or over)',
+    (state) => {
+      expect(decideTimeouts([recordIn(state)], at(1e9), SETTINGS)).toEqual([]);
+    },
+  );
+
+  it('a spawn whose process is gone is left alone whatever its state', () => {
+    const record = recordIn('starting', { processGoneAt: 9_000 });
+    expect(decideTimeouts([record], at(1e9), SETTINGS)).toEqual([]);
+  });
+
+  it('decides for each spawn independently, in order, without changing any record', () => {
+    const late = recordIn('starting');
+    const fine = recordIn('ready', { readyAt: 0, lastReportAt: 9_000 });
+    const lingering = recordIn('disconnected', { stateChangedAt: 0 });
+    const before = JSON.stringify([late, fine, lingering]);
+    const actions = decideTimeouts([late, fine, lingering], at(10_000), SETTINGS);
+    expect(actions.map((a) => [a.kind, a.id])).toEqual([
+      ['time_out', late.id],
+      ['stop', lingering.id],
+    ]);
+    expect(JSON.stringify([late, fine, lingering])).toBe(before);
+  });
+});
