@@ -1,0 +1,196 @@
+import { ConfigError, parseAppConfig } from './app-config';
+
+/** Parses and expects a ConfigError; returns its problems. */
+function problemsOf(env: Record<string, string>): string[] {
+  let thrown: unknown;
+  try {
+    parseAppConfig(env);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  const error = thrown as ConfigError;
+  expect(error.name).toBe('ConfigError');
+  // The message lists every problem.
+  for (const problem of error.problems) expect(error.message).toContain(problem);
+  return error.problems;
+}
+
+function oneProblem(env: Record<string, string>): string {
+  const problems = problemsOf(env);
+  expect(problems).toHaveLength(1);
+  return problems[0];
+}
+
+describe('parseAppConfig', () => {
+  describe('invalid values: the error names the variable and what is allowed', () => {
+    it.each([
+      ['SC_MAX_SPAWNS', 'abc', 1, 10000],
+      ['SC_MAX_SPAWNS', '0', 1, 10000],
+      ['SC_MAX_SPAWNS', '-3', 1, 10000],
+      ['SC_MAX_SPAWNS', '2.5', 1, 10000],
+      ['SC_MAX_SPAWNS', '10001', 1, 10000],
+      ['PORT', '65536', 0, 65535],
+      ['PORT', '80a', 0, 65535],
+      ['SC_PORT_BASE', '0', 1, 65535],
+      ['SC_PORT_COUNT', '0', 1, 65535],
+      ['SWEEP_INTERVAL_MS', '5', 10, 60000],
+      ['SC_SSR_GPU_INDEX', '-1', 0, 1024],
+    ])('%s=%j', (name, raw, min, max) => {
+      const problem = oneProblem({ [name]: String(raw) });
+      expect(problem).toBe(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    });
+
+    it.each(['0', '-1', 'abc', '.5', '1e3', '5s'])('seconds: SPAWN_READY_TIMEOUT_S=%j', (raw) => {
+      const problem = oneProblem({ SPAWN_READY_TIMEOUT_S: raw });
+      expect(problem).toContain('SPAWN_READY_TIMEOUT_S');
+      expect(problem).toContain('greater than 0');
+      expect(problem).toContain('fractions allowed');
+      expect(problem).toContain(JSON.stringify(raw));
+    });
+
+    it.each(['KILL_GRACE_S', 'SC_LIVELINESS_INTERVAL_S', 'SC_INITIAL_USE_DURATION_S', 'PING_TIMEOUT_S'])(
+      'seconds: %s=0',
+      (name) => {
+        const problems = problemsOf({ [name]: '0' });
+        expect(problems[0]).toContain(`${name} must be a number of seconds greater than 0`);
+      },
+    );
+
+    it.each([
+      ['CSR_ENABLED', 'maybe'],
+      ['SSR_ENABLED', 'y'],
+      ['SC_SSR_EGL', '2'],
+      ['TRUST_PROXY', 'enabled'],
+    ])('boolean %s=%j', (name, raw) => {
+      expect(oneProblem({ [name]: raw })).toBe(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+    });
+
+    it('PUBLIC_ENDPOINT and PUBLIC_SCHEME list what is allowed', () => {
+      expect(oneProblem({ PUBLIC_ENDPOINT: 'tunnel' })).toBe(
+        'PUBLIC_ENDPOINT must be one of direct, proxy, got "tunnel"',
+      );
+      expect(oneProblem({ PUBLIC_SCHEME: 'http' })).toBe('PUBLIC_SCHEME must be one of ws, wss, got "http"');
+    });
+
+    it('PUBLIC_HOSTNAME must be a host name', () => {
+      expect(oneProblem({ PUBLIC_HOSTNAME: 'http://x/y' })).toContain(
+        'PUBLIC_HOSTNAME must be a host name or IP address',
+      );
+    });
+
+    it('a port range past 65535', () => {
+      const problem = oneProblem({ SC_PORT_BASE: '65000', SC_PORT_COUNT: '537' });
+      expect(problem).toContain('SC_PORT_BASE + SC_PORT_COUNT - 1 must not exceed 65535');
+      expect(problem).toContain('65000 + 537 - 1');
+    });
+
+    it('PORT inside the WebSocket port range', () => {
+      const problem = oneProblem({ PORT: '55010' });
+      expect(problem).toContain('PORT 55010');
+      expect(problem).toContain('SC_PORT_BASE');
+      expect(problem).toContain('SC_PORT_COUNT');
+      // Just outside the range (55000..55063 by default) is fine.
+      expect(parseAppConfig({ PORT: '55064' }).port).toBe(55064);
+      expect(parseAppConfig({ PORT: '54999' }).port).toBe(54999);
+      expect(problemsOf({ PORT: '55000' })).toHaveLength(1);
+      expect(problemsOf({ PORT: '55063' })).toHaveLength(1);
+    });
+
+    it('PING_TIMEOUT_S not longer than the liveliness interval', () => {
+      const problem = oneProblem({ PING_TIMEOUT_S: '5' });
+      expect(problem).toContain('PING_TIMEOUT_S (5) must be longer than SC_LIVELINESS_INTERVAL_S (5)');
+      expect(oneProblem({ SC_LIVELINESS_INTERVAL_S: '10', PING_TIMEOUT_S: '9.5' })).toContain(
+        'PING_TIMEOUT_S (9.5) must be longer than SC_LIVELINESS_INTERVAL_S (10)',
+      );
+      expect(parseAppConfig({ PING_TIMEOUT_S: '5.1' }).pingTimeoutS).toBe(5.1);
+    });
+
+    it('both SC_LICENSE_FILE and SC_LICENSE', () => {
+      const problem = oneProblem({ SC_LICENSE_FILE: '/l.txt', SC_LICENSE: 'KEY' });
+      expect(problem).toContain('SC_LICENSE_FILE and SC_LICENSE are both set');
+      expect(problem).toContain('only one');
+    });
+
+    it('SC_EXECUTABLE without any license', () => {
+      const problem = oneProblem({ SC_EXECUTABLE: '/opt/sc/ts3d_sc_server' });
+      expect(problem).toBe('SC_LICENSE_FILE (preferred) or SC_LICENSE is required when SC_EXECUTABLE is set');
+    });
+
+    it('SC_MODEL_DIRS entries with ;', () => {
+      expect(oneProblem({ SC_MODEL_DIRS: '/m/a;b' })).toContain("SC_MODEL_DIRS entries may not contain ';'");
+    });
+
+    it('SC_EXTRA_ARGS with an unknown option lists the allowed ones (and not the managed ones)', () => {
+      const problem = oneProblem({ SC_EXTRA_ARGS: '--frobnicate yes' });
+      expect(problem).toMatch(/^SC_EXTRA_ARGS: unknown option --frobnicate; allowed options: /);
+      const allowed = problem.split('allowed options: ')[1].split(' ');
+      expect(allowed).toEqual(
+        expect.arrayContaining([
+          '--ssl-certificate-file',
+          '--ssl-private-key-file',
+          '--log-file',
+          '--sc-verbose-logging',
+        ]),
+      );
+      const managedFlags = [
+        '--id',
+        '--sc-port',
+        '--license',
+        '--license-file',
+        '--csr',
+        '--ssr',
+        '--model-file',
+        '--session-token',
+        '--liveliness-endpoint',
+      ];
+      // Set from SC_WORKSPACE_DIR / SC_SSR_EGL / SC_SSR_GPU_INDEX, so extra args may not repeat them.
+      for (const managed of [...managedFlags, '--workspace-dir', '--ssr-egl', '--ssr-gpu-index']) {
+        expect(allowed).not.toContain(managed);
+      }
+    });
+
+    it('SC_EXTRA_ARGS may not repeat options the service sets from its own variables', () => {
+      expect(oneProblem({ SC_EXTRA_ARGS: '--workspace-dir /tmp/x' })).toBe(
+        'SC_EXTRA_ARGS may not set --workspace-dir: the service sets it for each spawn',
+      );
+      expect(oneProblem({ SC_EXTRA_ARGS: '--ssr-egl=true' })).toBe(
+        'SC_EXTRA_ARGS may not set --ssr-egl: the service sets it for each spawn',
+      );
+    });
+
+    it('SC_EXTRA_ARGS with a bad value', () => {
+      const problem = oneProblem({ SC_EXTRA_ARGS: '--sc-verbose-logging maybe' });
+      expect(problem).toContain('SC_EXTRA_ARGS');
+      expect(problem).toContain('expects true or false');
+    });
+
+    it.each([
+      ['--sc-port 56000', '--sc-port'],
+      ['--license=KEY', '--license'],
+      ['--log-file /tmp/l --id abc', '--id'],
+      ['["--session-token", "t"]', '--session-token'],
+      ['--liveliness-update-frequency 1', '--liveliness-update-frequency'],
+      ['--model-search-directories /x', '--model-search-directories'],
+    ])('SC_EXTRA_ARGS=%j may not set the managed option %s', (raw, flag) => {
+      expect(oneProblem({ SC_EXTRA_ARGS: raw })).toBe(
+        `SC_EXTRA_ARGS may not set ${flag}: the service sets it for each spawn`,
+      );
+    });
+
+    it('SC_EXTRA_ARGS as malformed JSON', () => {
+      expect(oneProblem({ SC_EXTRA_ARGS: '["--log-file", 3]' })).toBe(
+        'SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings',
+      );
+      expect(oneProblem({ SC_EXTRA_ARGS: '[--log-file' })).toBe(
+        'SC_EXTRA_ARGS must be space-separated options, or a JSON array of strings',
+      );
+    });
+
+    it('reports every problem at once', () => {
+      const problems = problemsOf({ PORT: 'x', SC_MAX_SPAWNS: '0', CSR_ENABLED: 'perhaps', KILL_GRACE_S: '-1' });
+      expect(problems).toHaveLength(4);
+      expect(problems.join('\n')).toMatch(/PORT[\s\S]*SC_MAX_SPAWNS[\s\S]*KILL_GRACE_S[\s\S]*CSR_ENABLED/);
+    });
+  });
+});

@@ -1,0 +1,64 @@
+export type Env = Record<string, string | undefined>;
+
+/** Reads typed settings from the environment, collecting every problem instead of stopping at the first. */
+export class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  seconds(name: string, fallback: number, minExclusive = 0): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!(value > minExclusive) || !Number.isFinite(value)) {
+      this.problems.push(
+        `${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`,
+      );
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.raw(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false, got ${JSON.stringify(this.env[name])}`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
+    const raw = this.raw(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(this.env[name])}`);
+    return fallback;
+  }
+
+  list(name: string, separator: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(separator)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+}
