@@ -56,15 +56,27 @@ export interface ServiceProcess {
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** The built service (dist/src/main.js) as a real process; resolves once it listens. */
+export interface ServiceProcessOptions {
+  /** The service's entry file (default: this repository's dist/src/main.js). */
+  main?: string;
+  /** Working directory of the service (default: the test's own). */
+  cwd?: string;
+  startTimeoutMs?: number;
+}
+
+/**
+ * The built service (dist/src/main.js) as a real process; resolves once it listens.
+ * `env` is added to this process's environment; a variable set to undefined is removed.
+ */
 export async function startServiceProcess(
   port: number,
-  env: Record<string, string> = {},
-  startTimeoutMs = 15_000,
+  env: Record<string, string | undefined> = {},
+  { main = SERVICE_MAIN, cwd, startTimeoutMs = 15_000 }: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
   const output: string[] = [];
-  const child = spawn(process.execPath, [SERVICE_MAIN], {
+  const child = spawn(process.execPath, [main], {
     env: { ...process.env, NODE_ENV: 'test', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
