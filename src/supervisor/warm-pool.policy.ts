@@ -66,7 +66,7 @@ export function decideWarmPool(input: WarmPoolInput): WarmAction[] {
       actions.push({
         kind: 'retire',
         id: member.id,
-        reason: `warm server unclaimed for ${Math.round(maxAgeMs / 1000)} s (SC_WARM_MAX_AGE_S); replacing it`,
+        reason: `warm server unclaimed for ${maxAgeMs / 1000} s (SC_WARM_MAX_AGE_S); replacing it`,
       });
     } else waits.push(retireAt);
   }
