@@ -79,6 +79,12 @@ describe('warm pool (e2e)', () => {
       expect(argAfter(argv, '--initial-use-duration')).toBe('630'); // 600 s in the pool + the claimant's 30 s
     }
 
+    // Through the proxy an unclaimed warm server is nobody's session yet.
+    const early = await connectViewer(`ws://127.0.0.1:${app.port}/ws/${warm[0].id}`, { cleanup }).catch(
+      (error: unknown) => error,
+    );
+    expect(early).toMatchObject({ status: 404 });
+
     const response = await postSpawn(app.url, {});
     expect(response.status).toBe(200);
     const claimed = response.body as SpawnView;
@@ -87,7 +93,7 @@ describe('warm pool (e2e)', () => {
     expect(claimed.claimedAt).not.toBeNull();
     expect(argAfter(procArgv(claimed.pid!), '--id')).toBe(claimed.id);
 
-    const viewer = await connectViewer(claimed.endpoint, { cleanup });
+    const viewer = await connectViewer(claimed.proxyEndpoint, { cleanup });
     expect(await viewer.nextJson()).toMatchObject({ type: 'hello', id: claimed.id, rendererType: 'csr' });
     await viewer.send('echo-through-a-warm-server');
     expect((await viewer.next()).text).toBe('echo-through-a-warm-server');
