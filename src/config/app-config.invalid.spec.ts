@@ -187,6 +187,22 @@ describe('parseAppConfig', () => {
       );
     });
 
+    it('warm pools: sizes are whole numbers, their sum fits SC_MAX_SPAWNS, a disabled renderer has none', () => {
+      expect(oneProblem({ SC_WARM_POOL_CSR: '-1' })).toBe(
+        'SC_WARM_POOL_CSR must be a whole number from 0 to 10000, got "-1"',
+      );
+      expect(oneProblem({ SC_MAX_SPAWNS: '4', SC_WARM_POOL_CSR: '3', SC_WARM_POOL_SSR: '2' })).toBe(
+        'SC_WARM_POOL_CSR + SC_WARM_POOL_SSR (3 + 2) must not exceed SC_MAX_SPAWNS (4): warm servers hold spawn slots',
+      );
+      expect(oneProblem({ SSR_ENABLED: 'false', SC_WARM_POOL_SSR: '1' })).toBe(
+        'SC_WARM_POOL_SSR must be 0 when SSR_ENABLED=false',
+      );
+      expect(oneProblem({ CSR_ENABLED: 'false', SC_WARM_POOL_CSR: '1' })).toBe(
+        'SC_WARM_POOL_CSR must be 0 when CSR_ENABLED=false',
+      );
+      expect(oneProblem({ SC_WARM_MAX_AGE_S: '0' })).toContain('SC_WARM_MAX_AGE_S must be a number of seconds');
+    });
+
     it('reports every problem at once', () => {
       const problems = problemsOf({ PORT: 'x', SC_MAX_SPAWNS: '0', CSR_ENABLED: 'perhaps', KILL_GRACE_S: '-1' });
       expect(problems).toHaveLength(4);

@@ -46,6 +46,19 @@ describe('parseAppConfig', () => {
       expect(config.sweepIntervalMs).toBe(1000);
     });
 
+    it('no warm pool by default; warm servers retire after 600 s', () => {
+      expect(config.warmPool).toEqual({ csr: 0, ssr: 0 });
+      expect(config.warmMaxAgeS).toBe(600);
+      const warm = parseAppConfig({
+        SC_MAX_SPAWNS: '4',
+        SC_WARM_POOL_CSR: '3',
+        SC_WARM_POOL_SSR: '1',
+        SC_WARM_MAX_AGE_S: '2.5',
+      });
+      expect(warm.warmPool).toEqual({ csr: 3, ssr: 1 });
+      expect(warm.warmMaxAgeS).toBe(2.5);
+    });
+
     it('ping timeout follows the interval', () => {
       expect(parseAppConfig({ SC_LIVELINESS_INTERVAL_S: '2' }).pingTimeoutS).toBe(8);
     });

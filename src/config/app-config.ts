@@ -50,6 +50,11 @@ export class AppConfig {
   ssrDisplay: string;
   ssrEgl: boolean;
   ssrGpuIndex?: number;
+
+  /** How many ready, unclaimed servers of each renderer to keep (the warm pool); they count toward maxSpawns. */
+  warmPool: { csr: number; ssr: number };
+  /** Unclaimed warm servers older than this are retired and replaced. */
+  warmMaxAgeS: number;
 }
 
 export class ConfigError extends Error {
@@ -161,8 +166,26 @@ export function parseAppConfig(env: Env): AppConfig {
   const gpu = read.raw('SC_SSR_GPU_INDEX');
   config.ssrGpuIndex = gpu === undefined ? undefined : read.int('SC_SSR_GPU_INDEX', 0, 0, 1024);
 
+  parseWarmPool(read, config);
+
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+function parseWarmPool(read: EnvReader, config: AppConfig): void {
+  config.warmPool = {
+    csr: read.int('SC_WARM_POOL_CSR', 0, 0, 10000),
+    ssr: read.int('SC_WARM_POOL_SSR', 0, 0, 10000),
+  };
+  config.warmMaxAgeS = read.seconds('SC_WARM_MAX_AGE_S', 600);
+  const { csr, ssr } = config.warmPool;
+  if (csr + ssr > config.maxSpawns) {
+    read.problems.push(
+      `SC_WARM_POOL_CSR + SC_WARM_POOL_SSR (${csr} + ${ssr}) must not exceed SC_MAX_SPAWNS (${config.maxSpawns}): warm servers hold spawn slots`,
+    );
+  }
+  if (csr > 0 && !config.csrEnabled) read.problems.push('SC_WARM_POOL_CSR must be 0 when CSR_ENABLED=false');
+  if (ssr > 0 && !config.ssrEnabled) read.problems.push('SC_WARM_POOL_SSR must be 0 when SSR_ENABLED=false');
 }
 
 function parseExtraArgs(read: EnvReader): string[] {

@@ -33,17 +33,21 @@ export class SpawnerHealthIndicator {
       maxSpawns: capacity.maxSpawns,
       freePorts: capacity.ports.free,
       states: capacity.states,
+      warm: capacity.warm,
     };
   }
 
   private notReadyReason(): string | undefined {
     const capacity = this.supervisor.capacity();
     if (capacity.shuttingDown) return 'shutting down';
-    if (!capacity.hasFreeSlot) return `at capacity: all ${this.config.maxSpawns} spawn slots in use`;
+    if (!capacity.canAcceptSpawn) {
+      return `at capacity: all ${this.config.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
+    }
     if (capacity.ports.free === 0) return 'no free WebSocket port';
     if (!this.files.isExecutableFile(this.config.scExecutable)) {
       return `the Stream Cache Server executable is missing or not executable: ${this.config.scExecutable}`;
     }
+    if (capacity.warm.failing) return `${capacity.warm.failing} (next try ${capacity.warm.retryAt ?? 'soon'})`;
     return undefined;
   }
 }

@@ -22,6 +22,7 @@ export class HoopsStatusService {
       maxSpawns: c.maxSpawns,
       shuttingDown: capacity.shuttingDown,
       spawnsByState: capacity.states,
+      warm: capacity.warm,
       config: {
         executable: c.scExecutable,
         usingSimulator: c.usingSimulator,
@@ -37,6 +38,8 @@ export class HoopsStatusService {
         readyTimeoutS: c.readyTimeoutS,
         initialUseDurationS: c.initialUseDurationS,
         killGraceS: c.killGraceS,
+        warmPool: c.warmPool,
+        warmMaxAgeS: c.warmMaxAgeS,
         publicHostname: c.publicHostname ?? null,
         publicEndpoint: c.publicEndpoint,
       },

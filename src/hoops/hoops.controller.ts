@@ -71,6 +71,8 @@ export class HoopsController {
       result: 'ok',
       serviceId: spawn.id,
       endpoints: { ws: this.presenter.endpointsOf(spawn, request).advertised },
+      // Only on a claim, so a cold answer keeps the HOOPS Server's exact shape.
+      ...(spawn.spec.warm ? { warm: true as const } : {}),
     };
   }
 

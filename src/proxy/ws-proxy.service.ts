@@ -153,6 +153,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     if (this.closing || this.supervisor.isShuttingDown) return refuse(503, 'the service is shutting down');
     const record = this.supervisor.get(id);
     if (!record) return refuse(404, `no session ${id}`);
+    // A warm server is nobody's session until a spawn request claims it.
+    if (record.spec.warm && record.claimedAt === undefined) return refuse(404, `no session ${id}: not handed out yet`);
     if (record.viewerLeftAt !== undefined) return refuse(404, `session ${id} has ended: its viewer left`);
     if (this.sessions.has(id) || record.state === 'connected') return refuse(409, `session ${id} already has a viewer`);
     if (record.state !== 'ready') {

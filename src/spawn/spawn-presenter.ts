@@ -34,6 +34,9 @@ export class SpawnPresenter {
       endReason: record.endReason ?? null,
       bytesToServer: record.bytesToServer,
       bytesToViewer: record.bytesToViewer,
+      warm: record.spec.warm === true,
+      pool: record.spec.warm ? (record.claimedAt === undefined ? 'warm' : 'claimed') : null,
+      claimedAt: iso(record.claimedAt),
     };
   }
 

@@ -45,6 +45,14 @@ describe('buildScCommand', () => {
       expect(options.initialUseDuration).toBe(60);
     });
 
+    it('a warm server waits up to SC_WARM_MAX_AGE_S unclaimed, then gives its claimant the full initial use', () => {
+      const cfg = config({ SC_WARM_MAX_AGE_S: '600', SC_INITIAL_USE_DURATION_S: '45' });
+      const options = parsed(buildScCommand(cfg, spec({ warm: true }), ENDPOINT, {}).args);
+      expect(options.initialUseDuration).toBe(645);
+      expect(options.modelFile).toBeUndefined();
+      expect(options.sessionToken).toBeUndefined();
+    });
+
     it('csr: --csr true, no --ssr, no SSR-only options', () => {
       const cfg = config({ SC_SSR_GPU_INDEX: '1', SC_SSR_EGL: 'true' });
       const command = buildScCommand(cfg, spec({ rendererType: 'csr' }), ENDPOINT, {});

@@ -27,7 +27,8 @@ export function buildScCommand(
     workspaceDir: config.workspaceDir,
     livelinessEndpoint,
     livelinessUpdateFrequency: config.livelinessIntervalS,
-    initialUseDuration: config.initialUseDurationS,
+    // A warm server may wait up to SC_WARM_MAX_AGE_S in the pool and must then still give its claimant the full duration.
+    initialUseDuration: spec.warm ? config.warmMaxAgeS + config.initialUseDurationS : config.initialUseDurationS,
   };
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   const executableDir = path.dirname(config.scExecutable);

@@ -108,25 +108,33 @@ export class SpawnProcesses {
     }
   }
 
-  /** Stops every child group, SIGKILLs what is left after the grace, and waits for the exits. */
-  async stopAll(reason: string): Promise<void> {
-    if (this.registry.liveCount === 0) return;
-    this.logger.log(`shutting down: stopping ${this.registry.liveCount} spawn(s)`);
-    for (const { record } of this.registry.liveEntries()) this.stop(record.id, reason);
-    if (await this.waitForNoLiveSpawns(this.config.killGraceS * 1000)) return;
-    for (const entry of this.registry.liveEntries()) {
+  /** Stops every child group (or those `which` selects), SIGKILLs what is left after the grace, and waits for the exits. */
+  async stopAll(reason: string, which: (record: SpawnRecord) => boolean = () => true): Promise<void> {
+    const selected = () => this.registry.liveEntries().filter((entry) => which(entry.record));
+    if (selected().length === 0) return;
+    this.logger.log(`shutting down: stopping ${selected().length} spawn(s)`);
+    for (const { record } of selected()) this.stop(record.id, reason);
+    const none = () => selected().length === 0;
+    if (await this.waitUntil(none, this.config.killGraceS * 1000)) return;
+    for (const entry of selected()) {
       this.logger.warn(`spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`);
       entry.record.sigkillSentAt = this.clock.now();
       entry.process?.signalGroup('SIGKILL');
     }
-    if (!(await this.waitForNoLiveSpawns(SHUTDOWN_KILL_WAIT_MS))) {
-      const ids = this.registry.liveEntries().map((e) => e.record.id);
+    if (!(await this.waitUntil(none, SHUTDOWN_KILL_WAIT_MS))) {
+      const ids = selected().map((e) => e.record.id);
       this.logger.error(`${ids.length} spawn(s) did not exit after SIGKILL: ${ids.join(', ')}`);
     }
   }
 
-  private waitForNoLiveSpawns(timeoutMs: number): Promise<boolean> {
-    if (this.registry.liveCount === 0) return Promise.resolve(true);
+  /** Resolves true once the spawn's process has exited (its slot and port are free), false after timeoutMs. */
+  waitForExit(id: string, timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.registry.liveEntry(id) === undefined, timeoutMs);
+  }
+
+  /** Resolves true as soon as `done()` holds after some exit (or at once), false after timeoutMs. */
+  private waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (result: boolean) => {
         clearTimeout(timer);
@@ -134,7 +142,7 @@ export class SpawnProcesses {
         resolve(result);
       };
       const check = () => {
-        if (this.registry.liveCount === 0) finish(true);
+        if (done()) finish(true);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.exitListeners.add(check);

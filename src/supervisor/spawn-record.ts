@@ -12,6 +12,8 @@ export interface SpawnSpec {
   sessionToken?: string;
   /** Client-chosen model folders (already checked against the allowed roots), searched before the configured ones. */
   extraModelDirs?: string[];
+  /** Started for the warm pool: no per-session options, a longer initial-use duration (see buildScCommand). */
+  warm?: boolean;
 }
 
 /** Everything the supervisor knows about one spawn. Mutable, and never handed out: callers get a SpawnView. */
@@ -35,6 +37,8 @@ export class SpawnRecord {
   /** Why the spawn ended, in words (exit description, timeout, stop request...). */
   endReason?: string;
   readonly logs = new LineBuffer(LOG_LINES_KEPT);
+  /** When a request claimed this warm server (spec.warm); unset while it waits in the pool. */
+  claimedAt?: number;
   bytesToServer = 0;
   bytesToViewer = 0;
 
@@ -49,10 +53,17 @@ export class SpawnRecord {
   get id(): string {
     return this.spec.id;
   }
+
+  /** A warm server still waiting in the pool for a claimant. */
+  get isUnclaimedWarm(): boolean {
+    return this.spec.warm === true && this.claimedAt === undefined;
+  }
 }
 
 /** A frozen copy of a spawn as it was when asked for (its output lines are read separately). */
-export type SpawnView = Readonly<Omit<SpawnRecord, 'logs' | 'spec'> & { spec: Readonly<SpawnSpec> }>;
+export type SpawnView = Readonly<
+  Omit<SpawnRecord, 'logs' | 'spec' | 'isUnclaimedWarm'> & { spec: Readonly<SpawnSpec> }
+>;
 
 export function viewOf(record: SpawnRecord): SpawnView {
   const { logs: _logs, ...fields } = record;

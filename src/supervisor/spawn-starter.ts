@@ -6,6 +6,7 @@ import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
+import { pickWarmToRetire } from './warm-pool.policy';
 import { DuplicateSpawnError, NoCapacityError, RendererDisabledError, SpawnNotReadyError } from './supervisor.errors';
 
 export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort'> & { id?: string };
@@ -44,13 +45,14 @@ export class SpawnStarter {
     }
   }
 
-  /** Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. */
+  /**
+   * Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. A cold request
+   * (not warm) at capacity retires an unclaimed warm server and takes its slot once that process has exited.
+   */
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
-    if (!this.registry.hasFreeSlot())
-      throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
-    this.registry.reserveSlot();
+    await this.reserveSlot(request.warm === true);
     let wsPort: number | null;
     try {
       wsPort = await this.ports.lease();
@@ -66,6 +68,43 @@ export class SpawnStarter {
       throw shuttingDown();
     }
     return this.processes.start({ ...request, id: request.id ?? crypto.randomUUID(), wsPort });
+  }
+
+  /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can be retired. */
+  canTakeSlot(): boolean {
+    return this.registry.hasFreeSlot() || this.retirableWarm() !== undefined;
+  }
+
+  /**
+   * Takes a slot for the launch (the caller releases it once the process is registered). At capacity, a cold
+   * request SIGTERMs an unclaimed warm server and holds the reservation while it exits, so the live processes never
+   * exceed SC_MAX_SPAWNS and nobody else takes that slot meanwhile.
+   */
+  private async reserveSlot(warm: boolean): Promise<void> {
+    const full = () => new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
+    if (this.registry.hasFreeSlot()) return this.registry.reserveSlot();
+    const victim = warm ? undefined : this.retirableWarm();
+    if (!victim) throw full();
+    this.registry.reserveSlot();
+    this.processes.stop(victim.id, 'retired from the warm pool: its slot went to a request that needed a cold start');
+    // SIGTERM, SIGKILL after KILL_GRACE_S (by the sweep), and the exit: within the grace twice over plus a second.
+    const exited = await this.processes.waitForExit(victim.id, this.config.killGraceS * 2000 + 1000);
+    if (exited && !this.registry.shuttingDown) return;
+    this.registry.releaseSlot();
+    throw this.registry.shuttingDown ? shuttingDown() : full();
+  }
+
+  private retirableWarm() {
+    const members = this.registry
+      .liveEntries()
+      .filter((entry) => entry.record.isUnclaimedWarm)
+      .map(({ record }) => ({
+        id: record.id,
+        renderer: record.spec.rendererType,
+        state: record.state,
+        startedAt: record.startedAt,
+      }));
+    return pickWarmToRetire(members);
   }
 
   waitUntilReady(id: string, signal?: AbortSignal): Promise<SpawnRecord> {

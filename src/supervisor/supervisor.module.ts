@@ -9,6 +9,7 @@ import { SpawnRegistry } from './spawn-registry';
 import { SpawnStarter } from './spawn-starter';
 import { SupervisorService } from './supervisor.service';
 import { SweepScheduler } from './sweep.scheduler';
+import { WarmPool } from './warm-pool.service';
 
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
 @Module({
@@ -23,6 +24,7 @@ import { SweepScheduler } from './sweep.scheduler';
     SecretRedactor,
     OrphanReaper,
     SweepScheduler,
+    WarmPool,
   ],
   exports: [SupervisorService],
 })

@@ -3,7 +3,7 @@ import type { Liveliness } from '@app/sc-protocol';
 import { Observable } from 'rxjs';
 import { Clock } from '../adapters/clock.adapter';
 import { AppConfig } from '../config/app-config';
-import { PortAllocator, PortCounts } from '../ports/port-allocator.service';
+import { PortAllocator } from '../ports/port-allocator.service';
 import type { LogLine } from './line-buffer';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
@@ -11,23 +11,18 @@ import { SpawnProcesses } from './spawn-processes';
 import { SpawnView, viewOf } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
-import { SpawnState } from './spawn-state';
+import type { SupervisorCapacity } from './supervisor-capacity';
 import { decideTimeouts } from './timeout-policy';
 import { UnknownSpawnError } from './supervisor.errors';
+import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
-export interface SupervisorCapacity {
-  activeSpawns: number;
-  maxSpawns: number;
-  hasFreeSlot: boolean;
-  shuttingDown: boolean;
-  ports: PortCounts;
-  states: Record<SpawnState, number>;
-}
+export type { SupervisorCapacity };
 
 /**
  * The one door into the supervisor: controllers, the proxy, health and events talk to this and nothing
  * else. It delegates: SpawnStarter starts spawns, SpawnLifecycle moves them through the state table,
- * SpawnProcesses owns their processes, SpawnRegistry knows which exist, decideTimeouts() rules the sweep.
+ * SpawnProcesses owns their processes, SpawnRegistry knows which exist, decideTimeouts() rules the sweep,
+ * WarmPool keeps ready servers to hand out.
  * Spawns go out as frozen SpawnViews; errors are the typed ones of supervisor.errors.ts.
  */
 @Injectable()
@@ -42,6 +37,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly starter: SpawnStarter,
     private readonly ports: PortAllocator,
     private readonly clock: Clock,
+    private readonly warmPool: WarmPool,
     events: SpawnEvents,
   ) {
     this.changes$ = events.changes$;
@@ -56,10 +52,17 @@ export class SupervisorService implements BeforeApplicationShutdown {
       activeSpawns: this.registry.activeCount(),
       maxSpawns: this.config.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
+      canAcceptSpawn: !this.registry.shuttingDown && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
       ports: this.ports.counts(),
       states: this.registry.countByState(),
+      warm: this.warmPool.status(),
     };
+  }
+
+  /** Counters for metrics: warm servers ready, claims, and misses by reason. */
+  warmStats(): WarmPoolStats {
+    return this.warmPool.stats();
   }
 
   get(id: string): SpawnView | undefined {
@@ -86,9 +89,10 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return record.logs.all();
   }
 
-  /** Starts a server and resolves once it is ready; the client leaving (signal) stops it. */
+  /** A ready warm server if the request needs no options; else starts one and resolves once ready (signal: client left). */
   async spawn(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnView> {
-    return viewOf(await this.starter.startReady(request, signal));
+    const claimed = this.warmPool.claim(request);
+    return viewOf(claimed ?? (await this.starter.startReady(request, signal)));
   }
 
   /** Starts a server without waiting for it to be ready. */
@@ -137,9 +141,10 @@ export class SupervisorService implements BeforeApplicationShutdown {
     await this.shutdown();
   }
 
-  /** Refuses new spawns, then stops every server and waits for the exits. */
+  /** Refuses new spawns, stops the unclaimed warm servers, then every other server, and waits for the exits. */
   async shutdown(): Promise<void> {
     this.registry.shuttingDown = true;
+    await this.warmPool.stopAll();
     await this.processes.stopAll('the service is shutting down');
   }
 }

@@ -1,41 +1,59 @@
 /**
- * Runs the benchmarks one after another and prints each result as a table.
- * `npm run bench` (builds first). To add a benchmark: write test/bench/<name>.bench.ts exporting
- * `run(): Promise<Array<Record<string, string | number>>>` (and optionally `title`), then list it below.
+ * `npm run bench` (builds first): every benchmark, then ONE table. Each row is measured side by side with its
+ * anchor in the same run (samples interleaved), with medians, p99 and the comparison to the anchor, the target
+ * from issue 12 and PASS/MISS. `npm run bench -- spawn relay` runs only those parts.
  */
-import * as simStartup from './sim-startup.bench';
-import * as proxy from './proxy.bench';
-import * as spawnLatency from './spawn-latency.bench';
+import * as burst from './burst.bench';
+import * as footprint from './footprint.bench';
+import * as relay from './relay.bench';
+import * as spawnBench from './spawn.bench';
+import type { BenchRow } from './stats';
 
-interface BenchModule {
-  title?: string;
-  run(): Promise<Array<Record<string, string | number>>>;
-}
-
-const BENCHMARKS: Array<[name: string, module: BenchModule]> = [
-  ['sim-startup', simStartup],
-  ['spawn-latency', spawnLatency],
-  ['proxy', proxy],
+const PARTS: Array<[name: string, run: () => Promise<BenchRow[]>]> = [
+  ['spawn', spawnBench.run],
+  ['storm', burst.run],
+  ['relay', relay.run],
+  ['footprint', footprint.run],
 ];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  let failed = 0;
-  for (const [name, bench] of BENCHMARKS) {
+  const rows: BenchRow[] = [];
+  const failures: string[] = [];
+  const startedAt = Date.now();
+  for (const [name, run] of PARTS) {
     if (only.length > 0 && !only.includes(name)) continue;
-    const heading = `${name}: ${bench.title ?? ''}`.replace(/: $/, '');
-    console.log(`\n=== ${heading} ===`);
-    const startedAt = Date.now();
+    const partStarted = Date.now();
+    process.stderr.write(`bench: ${name}...`);
     try {
-      const rows = await bench.run();
-      console.log(formatTable(rows));
-      console.log(`(${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+      rows.push(...(await run()));
+      process.stderr.write(` ${((Date.now() - partStarted) / 1000).toFixed(1)} s\n`);
     } catch (error) {
-      failed++;
-      console.error(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.stderr.write(' failed\n');
+      failures.push(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
-  process.exitCode = failed > 0 ? 1 : 0;
+  console.log(formatTable(rows.map(toCells)));
+  console.log(`(${((Date.now() - startedAt) / 1000).toFixed(0)} s in all; medians; p99 nearest-rank)`);
+  for (const failure of failures) console.error(`FAILED ${failure}`);
+  process.exitCode = failures.length > 0 ? 1 : 0;
+}
+
+function toCells(row: BenchRow): Record<string, string | number> {
+  return {
+    row: row.row,
+    unit: row.unit,
+    n: row.n,
+    median: row.median,
+    p99: row.p99,
+    anchor: row.anchor,
+    'anchor median': row.anchorMedian ?? '',
+    'anchor p99': row.anchorP99 ?? '',
+    'vs anchor': row.vsAnchor ?? '',
+    target: row.target,
+    result: row.pass === undefined ? '' : row.pass ? 'PASS' : 'MISS',
+    note: row.note ?? '',
+  };
 }
 
 /** An aligned text table: numbers right-aligned, everything else left-aligned. */

@@ -39,7 +39,20 @@ export async function setup(env: Record<string, string> = {}) {
     return spawned;
   };
   const statesOf = (id: string) => events.filter((e) => e.id === id).map((e) => e.state);
-  return { config, clock, probe, launcher, journal, supervisor, ports, events, launch, launchReady, statesOf };
+  return {
+    moduleRef,
+    config,
+    clock,
+    probe,
+    launcher,
+    journal,
+    supervisor,
+    ports,
+    events,
+    launch,
+    launchReady,
+    statesOf,
+  };
 }
 
 /** Settles a promise into a value or an error, for asserting on rejections with full access to the error. */

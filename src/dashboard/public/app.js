@@ -53,6 +53,8 @@
     readinessReason: byTestId('readiness-reason'),
     capacityText: byTestId('capacity-text'),
     capacityBar: byTestId('capacity-bar'),
+    warmFigure: byTestId('warm-figure'),
+    warmCount: byTestId('warm-count'),
     freePorts: byTestId('free-ports'),
     stateSummary: byTestId('state-summary'),
     errors: byTestId('errors'),
@@ -169,6 +171,8 @@
   /** Adds or updates a session from a full API view; the state only ever moves forward. */
   function upsert(view, options = {}) {
     if (!view || typeof view.id !== 'string' || dismissed.has(view.id)) return undefined;
+    // Unclaimed warm servers are capacity, not sessions: the capacity panel counts them.
+    if (view.pool === 'warm' && !sessions.has(view.id)) return undefined;
     let session = sessions.get(view.id);
     if (!session) {
       if (isTerminal(view.state) && !options.evenIfEnded) {
@@ -223,6 +227,7 @@
     el.dataset.state = view.state;
     el.dataset.ended = String(ended);
     byTestId('session-renderer', el).textContent = String(view.rendererType || 'csr').toUpperCase();
+    byTestId('session-warm', el).hidden = view.pool !== 'claimed';
     const idNode = byTestId('session-id', el);
     idNode.textContent = view.id;
     idNode.title = view.id;
@@ -621,6 +626,7 @@
     ui.capacityBar.setAttribute('aria-valuemax', String(max));
     ui.capacityBar.setAttribute('aria-valuenow', String(active));
     ui.freePorts.textContent = String(spawner.freePorts ?? '–');
+    renderWarm(spawner.warm);
     const states = spawner.states && typeof spawner.states === 'object' ? spawner.states : {};
     ui.stateSummary.textContent = LIVE_STATES.filter((s) => Number(states[s]) > 0)
       .map((s) => `${states[s]} ${STATE_LABEL[s].toLowerCase()}`)
@@ -634,6 +640,19 @@
           ? `Not accepting new viewers: ${spawner.reason}`
           : `GET /health/ready answered HTTP ${response.status}`,
       );
+  }
+
+  /** The warm pool beside the capacity: ready servers waiting for a viewer (hidden when no pool is configured). */
+  function renderWarm(warm) {
+    const target = warm && warm.target ? Number(warm.target.csr) + Number(warm.target.ssr) : 0;
+    ui.warmFigure.hidden = !(target > 0);
+    if (!(target > 0)) return;
+    const ready = (Number(warm.csr) || 0) + (Number(warm.ssr) || 0);
+    ui.warmCount.textContent = `${ready} / ${target}`;
+    const parts = [`CSR ${warm.csr}/${warm.target.csr}`, `SSR ${warm.ssr}/${warm.target.ssr}`];
+    if (warm.failing) parts.push(String(warm.failing));
+    ui.warmFigure.title = `Warm servers ready to hand out: ${parts.join(', ')}`;
+    ui.warmFigure.dataset.failing = String(Boolean(warm.failing));
   }
 
   function renderReadiness(state, label, reason) {

@@ -71,6 +71,12 @@ export class HoopsSpawnOkDto {
 
   @ApiProperty({ example: { ws: 'ws://viewer.example.com:55000' } })
   endpoints: { ws: string };
+
+  @ApiPropertyOptional({
+    example: true,
+    description: 'An extension, present only when the server came ready from the warm pool (SC_WARM_POOL_CSR/SSR)',
+  })
+  warm?: true;
 }
 
 export class HoopsFailureDto {

@@ -68,6 +68,21 @@ export class SpawnViewDto {
 
   @ApiProperty({ description: 'Bytes the proxy carried from the server to the viewer' })
   bytesToViewer: number;
+
+  @ApiProperty({
+    description: 'Started in advance for the warm pool (SC_WARM_POOL_CSR/SSR) rather than for this request',
+  })
+  warm: boolean;
+
+  @ApiProperty({
+    enum: ['warm', 'claimed'],
+    nullable: true,
+    description: 'warm: waiting unclaimed in the pool; claimed: handed out to a request; null: started cold',
+  })
+  pool: 'warm' | 'claimed' | null;
+
+  @ApiPropertyOptional({ nullable: true, description: 'When a request claimed this warm server' })
+  claimedAt: string | null;
 }
 
 export class ErrorResponseDto {

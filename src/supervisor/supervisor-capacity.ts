@@ -1,0 +1,16 @@
+import type { PortCounts } from '../ports/port-allocator.service';
+import type { SpawnState } from './spawn-state';
+import type { WarmPoolStatus } from './warm-pool.service';
+
+/** How busy the supervisor is, as health, status and the dashboard show it. */
+export interface SupervisorCapacity {
+  activeSpawns: number;
+  maxSpawns: number;
+  hasFreeSlot: boolean;
+  /** A cold spawn would get a slot: one is free, or an unclaimed warm server can be retired for it. */
+  canAcceptSpawn: boolean;
+  shuttingDown: boolean;
+  ports: PortCounts;
+  states: Record<SpawnState, number>;
+  warm: WarmPoolStatus;
+}

@@ -1,0 +1,252 @@
+import { Logger } from '@nestjs/common';
+import { exitOn, FakeProcess, flush } from '../../test/fakes';
+import { outcome, setup } from '../../test/fakes/supervisor-harness';
+import { NoCapacityError } from './supervisor.errors';
+import { WarmPool } from './warm-pool.service';
+
+beforeAll(() => Logger.overrideLogger(false));
+
+/** A supervisor on fakes with a warm pool; `fill()` runs the policy and makes every new warm server ready. */
+async function warmSetup(env: Record<string, string> = {}) {
+  const harness = await setup({ SC_MAX_SPAWNS: '3', SC_WARM_POOL_CSR: '2', SC_WARM_MAX_AGE_S: '600', ...env });
+  const pool = harness.moduleRef.get(WarmPool);
+  const { launcher, supervisor } = harness;
+  const warmProcesses = () => launcher.launched.filter((p) => supervisor.get(p.id)?.spec.warm);
+  const makeReady = (processes: FakeProcess[]) => {
+    for (const p of processes) if (supervisor.get(p.id)?.state === 'starting') supervisor.report(p.id, 'ready');
+  };
+  const fill = async () => {
+    pool.reconcile();
+    await flush();
+    await flush();
+    makeReady(warmProcesses());
+    await flush();
+  };
+  return { ...harness, pool, warmProcesses, fill, makeReady };
+}
+
+describe('WarmPool', () => {
+  it('fills the pool with servers started with no per-session options and a longer initial use', async () => {
+    const { fill, warmProcesses, supervisor, config } = await warmSetup({ SC_INITIAL_USE_DURATION_S: '45' });
+    await fill();
+    expect(warmProcesses()).toHaveLength(2);
+    for (const p of warmProcesses()) {
+      expect(p.options.modelFile).toBeUndefined();
+      expect(p.options.sessionToken).toBeUndefined();
+      expect(p.options.initialUseDuration).toBe(645);
+      expect(p.options.csr).toBe(true);
+    }
+    expect(config.warmPool).toEqual({ csr: 2, ssr: 0 });
+    const capacity = supervisor.capacity();
+    expect(capacity.warm).toMatchObject({ csr: 2, ssr: 0, target: { csr: 2, ssr: 0 }, failing: null, retryAt: null });
+    expect(capacity.activeSpawns).toBe(2);
+  });
+
+  it('a request that needs no options claims a ready one at once, under its id; a replacement starts', async () => {
+    const { fill, warmProcesses, supervisor, launcher, pool } = await warmSetup();
+    await fill();
+    const [first] = warmProcesses();
+    const launchedBefore = launcher.launched.length;
+    const view = await supervisor.spawn({ rendererType: 'csr' });
+    expect(view.id).toBe(first.id); // the server's --id is the session's id
+    expect(first.options.id).toBe(view.id);
+    expect(view.spec.warm).toBe(true);
+    expect(view.claimedAt).toBeDefined();
+    expect(view.state).toBe('ready');
+    expect(launcher.launched.length).toBe(launchedBefore); // nothing started for the request itself
+    await flush();
+    await flush();
+    expect(launcher.launched.length).toBe(launchedBefore + 1); // the replacement
+    expect(pool.stats()).toEqual({
+      servers: { csr: 1, ssr: 0 },
+      claims: { csr: 1, ssr: 0 },
+      misses: { csr: {}, ssr: {} },
+    });
+  });
+
+  it('a request with a session token, a model or model folders goes cold; so does one when none is ready', async () => {
+    const { fill, supervisor, launcher, pool, warmProcesses } = await warmSetup({
+      SC_MAX_SPAWNS: '10',
+      SC_PORT_COUNT: '20',
+    });
+    await fill();
+    for (const request of [{ sessionToken: 'tok' }, { model: 'microengine' }, { extraModelDirs: ['/m'] }]) {
+      const spawning = supervisor.spawn({ rendererType: 'csr', ...request });
+      await flush();
+      const cold = launcher.launched[launcher.launched.length - 1];
+      expect(supervisor.get(cold.id)?.spec.warm).toBeUndefined();
+      supervisor.report(cold.id, 'ready');
+      const view = await spawning;
+      expect(view.id).toBe(cold.id);
+    }
+    expect(launcher.launched.find((p) => p.options.sessionToken === 'tok')).toBeDefined();
+    expect(warmProcesses().every((p) => supervisor.get(p.id)?.claimedAt === undefined)).toBe(true);
+    // Nothing ready (both claimed, replacements still starting): cold.
+    await supervisor.spawn({ rendererType: 'csr' });
+    await supervisor.spawn({ rendererType: 'csr' });
+    await flush();
+    const spawning = supervisor.spawn({ rendererType: 'csr' });
+    await flush();
+    const cold = launcher.launched[launcher.launched.length - 1];
+    supervisor.report(cold.id, 'ready');
+    expect((await spawning).spec.warm).toBeUndefined();
+    expect(pool.stats().misses.csr).toEqual({ needs_options: 3, none_ready: 1 });
+    expect(pool.stats().claims.csr).toBe(2);
+    // SSR has no pool: no claim, no miss counted.
+    const ssr = supervisor.spawn({ rendererType: 'ssr' });
+    await flush();
+    supervisor.report(launcher.launched[launcher.launched.length - 1].id, 'ready');
+    await ssr;
+    expect(pool.stats().misses.ssr).toEqual({});
+  });
+
+  it('a cold request at capacity retires an unclaimed warm server and takes its slot once it exited', async () => {
+    const { fill, supervisor, launcher, warmProcesses, pool } = await warmSetup({ SC_MAX_SPAWNS: '2' });
+    await fill();
+    expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, hasFreeSlot: false, canAcceptSpawn: true });
+    const victim = warmProcesses()[0];
+    let exitVictim: () => void = () => undefined;
+    launcher.onSignal = (p, signal) => {
+      if (signal === 'SIGTERM') exitVictim = () => p.exit(0);
+    };
+    const spawning = supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' });
+    await flush();
+    expect(victim.signals).toEqual(['SIGTERM']);
+    expect(supervisor.get(victim.id)?.endReason).toMatch(/retired from the warm pool/);
+    // Until it exits, nothing else may start: not the cold server, not a warm replacement.
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(2);
+    expect(supervisor.capacity().canAcceptSpawn).toBe(true); // the other warm server could still be retired
+    exitVictim();
+    await flush();
+    await flush();
+    expect(launcher.launched).toHaveLength(3);
+    const cold = launcher.launched[2];
+    expect(cold.options.sessionToken).toBe('tok');
+    supervisor.report(cold.id, 'ready');
+    await spawning;
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(3); // at capacity: the pool waits for a free slot
+    expect(supervisor.capacity().activeSpawns).toBe(2);
+  });
+
+  it('at capacity with no warm server left to retire: 503 (NoCapacityError) as before', async () => {
+    const { fill, supervisor } = await warmSetup({ SC_MAX_SPAWNS: '2' });
+    await fill();
+    await supervisor.spawn({ rendererType: 'csr' });
+    await supervisor.spawn({ rendererType: 'csr' });
+    expect(supervisor.capacity().canAcceptSpawn).toBe(false);
+    const { error } = await outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' }));
+    expect(error).toBeInstanceOf(NoCapacityError);
+  });
+
+  it('servers that fail to start back off exponentially, one probe at a time; a ready one resets it', async () => {
+    const { pool, launcher, clock, supervisor } = await warmSetup({ SC_WARM_POOL_CSR: '2' });
+    const failAll = async () => {
+      for (const p of launcher.launched.filter((p) => !p.exited)) p.exit(6);
+      await flush();
+      await flush();
+    };
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(2);
+    await failAll();
+    expect(launcher.launched).toHaveLength(2); // no immediate refill: two failures, 2 s pause
+    const launchesAfter = (ms: number) => {
+      clock.advance(ms);
+      pool.reconcile();
+      return flush().then(() => launcher.launched.length);
+    };
+    expect(supervisor.capacity().warm.failing).toBeNull();
+    expect(await launchesAfter(1999)).toBe(2);
+    expect(await launchesAfter(1)).toBe(3); // a single probe after the pause
+    expect(await launchesAfter(5000)).toBe(3); // not a second one while it starts
+    await failAll();
+    const status = supervisor.capacity().warm;
+    expect(status.failing).toMatch(
+      /^warm csr servers keep failing to start \(3 in a row\): the server exited before it was ready: exit code 6/,
+    );
+    expect(status.retryAt).toBe(new Date(clock.now() + 4000).toISOString());
+    expect(await launchesAfter(3999)).toBe(3);
+    expect(await launchesAfter(1)).toBe(4);
+    supervisor.report(launcher.launched[3].id, 'ready');
+    await flush();
+    await flush();
+    expect(supervisor.capacity().warm).toMatchObject({ failing: null, retryAt: null });
+    expect(launcher.launched).toHaveLength(5); // healthy again: the rest is filled at once
+  });
+
+  it('a warm server that dies or stops reporting is replaced', async () => {
+    const { fill, launcher, warmProcesses, supervisor, clock, pool } = await warmSetup();
+    await fill();
+    warmProcesses()[0].exit(null, 'SIGKILL');
+    await flush();
+    await flush();
+    clock.advance(1000);
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(3);
+    supervisor.report(launcher.launched[2].id, 'ready');
+    // A frozen one: never claimed once its reports are overdue, stopped by the sweep, then replaced.
+    const frozen = warmProcesses()[1];
+    launcher.onSignal = exitOn('SIGTERM');
+    clock.advance(4500);
+    expect(pool.claim({ rendererType: 'csr' })).toBeUndefined();
+    supervisor.sweep();
+    await flush();
+    await flush();
+    expect(frozen.signals).toContain('SIGTERM');
+    expect(supervisor.get(frozen.id)?.state).toBe('exited');
+    expect(supervisor.get(frozen.id)?.endReason).toMatch(/no liveliness report/);
+    clock.advance(1000); // the first failure since the last ready: a 1 s pause
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(4);
+  });
+
+  it('retires unclaimed servers that reached SC_WARM_MAX_AGE_S and replaces them', async () => {
+    const { fill, launcher, clock, pool, warmProcesses } = await warmSetup({ SC_WARM_MAX_AGE_S: '10' });
+    await fill();
+    launcher.onSignal = exitOn('SIGTERM');
+    clock.advance(9999);
+    pool.reconcile();
+    await flush();
+    expect(warmProcesses().flatMap((p) => p.signals)).toEqual([]);
+    clock.advance(1);
+    pool.reconcile();
+    await flush();
+    await flush();
+    await flush();
+    const [a, b] = warmProcesses();
+    expect([a.signals, b.signals]).toEqual([['SIGTERM'], ['SIGTERM']]);
+    expect(launcher.launched).toHaveLength(4);
+  });
+
+  it('shutdown stops the unclaimed warm servers first, then the sessions, and never refills', async () => {
+    const { fill, launcher, supervisor, pool, warmProcesses } = await warmSetup({ SC_MAX_SPAWNS: '4' });
+    await fill();
+    const session = await supervisor.spawn({ rendererType: 'csr' });
+    await flush();
+    await flush();
+    const order: string[] = [];
+    launcher.onSignal = (p, signal) => {
+      order.push(p.id);
+      exitOn('SIGTERM')(p, signal);
+    };
+    const unclaimed = warmProcesses()
+      .map((p) => p.id)
+      .filter((id) => supervisor.get(id)?.claimedAt === undefined);
+    expect(unclaimed).toHaveLength(2);
+    const launched = launcher.launched.length;
+    await supervisor.shutdown();
+    expect(order.slice(0, 2).sort()).toEqual([...unclaimed].sort());
+    expect(order[2]).toBe(session.id);
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(launched);
+    expect(supervisor.capacity().activeSpawns).toBe(0);
+    expect(await supervisor.spawn({ rendererType: 'csr' }).catch((e: unknown) => e)).toBeInstanceOf(NoCapacityError);
+  });
+});

@@ -1,0 +1,227 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { RendererType } from '@app/sc-protocol';
+import { Clock } from '../adapters/clock.adapter';
+import { AppConfig } from '../config/app-config';
+import { SpawnEvent, SpawnEvents } from './spawn-events';
+import type { SpawnRecord } from './spawn-record';
+import { SpawnRegistry } from './spawn-registry';
+import { SpawnProcesses } from './spawn-processes';
+import { SpawnRequest, SpawnStarter } from './spawn-starter';
+import {
+  backoffAfterFailure,
+  backoffAfterReady,
+  decideWarmPool,
+  isFailing,
+  PerRenderer,
+  WarmBackoff,
+  WarmMember,
+} from './warm-pool.policy';
+
+export const WARM_POOL_INTERVAL_NAME = 'warm-pool';
+
+/** Why a spawn request did not get a warm server (for renderers that have a pool). */
+export type WarmMissReason = 'needs_options' | 'none_ready';
+
+/**
+ * Counters for the metrics module: sc_spawner_warm_servers{renderer} (gauge: servers), sc_spawner_warm_claims_total{renderer}
+ * and sc_spawner_warm_misses_total{renderer,reason}.
+ */
+export interface WarmPoolStats {
+  servers: PerRenderer<number>;
+  claims: PerRenderer<number>;
+  misses: PerRenderer<Partial<Record<WarmMissReason, number>>>;
+}
+
+export interface WarmPoolStatus {
+  /** Unclaimed warm servers ready to hand out. */
+  csr: number;
+  ssr: number;
+  target: PerRenderer<number>;
+  starting: PerRenderer<number>;
+  /** Why refilling is failing (null while healthy). */
+  failing: string | null;
+  /** When the next refill is tried after failures (ISO time), or null. */
+  retryAt: string | null;
+}
+
+/** Failure, for the backoff: it failed to start, timed out, stopped reporting, or died on its own while waiting. */
+function isFailure(event: SpawnEvent): boolean {
+  if (event.state === 'failed' || event.state === 'timed_out' || event.state === 'unresponsive') return true;
+  return event.state === 'exited' && (event.previousState === 'ready' || event.previousState === 'connected');
+}
+
+/**
+ * Keeps SC_WARM_POOL_CSR / SC_WARM_POOL_SSR ready servers started with no per-session options, and hands one out
+ * to a request that needs none. Applies decideWarmPool() on every relevant spawn event and on a scheduled tick.
+ */
+@Injectable()
+export class WarmPool implements OnApplicationBootstrap {
+  private readonly logger = new Logger('WarmPool');
+  private backoff: PerRenderer<WarmBackoff> = { csr: { failures: 0 }, ssr: { failures: 0 } };
+  private readonly launching: PerRenderer<number> = { csr: 0, ssr: 0 };
+  private readonly claims: PerRenderer<number> = { csr: 0, ssr: 0 };
+  private readonly misses: WarmPoolStats['misses'] = { csr: {}, ssr: {} };
+  private reconcileQueued = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: SpawnRegistry,
+    private readonly starter: SpawnStarter,
+    private readonly processes: SpawnProcesses,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
+    events: SpawnEvents,
+  ) {
+    if (this.enabled) events.changes$.subscribe((event) => this.onEvent(event));
+  }
+
+  get enabled(): boolean {
+    return this.config.warmPool.csr + this.config.warmPool.ssr > 0;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled) return;
+    this.scheduler.addInterval(
+      WARM_POOL_INTERVAL_NAME,
+      setInterval(() => this.reconcile(), this.config.sweepIntervalMs),
+    );
+    this.reconcile();
+  }
+
+  /** Hands out a ready warm server if the request needs nothing on the command line; undefined otherwise. */
+  claim(request: SpawnRequest): SpawnRecord | undefined {
+    const renderer = request.rendererType;
+    if (this.config.warmPool[renderer] === 0 || this.registry.shuttingDown) return undefined;
+    if (request.model || request.sessionToken || request.extraModelDirs?.length || request.id !== undefined) {
+      return this.miss(renderer, 'needs_options');
+    }
+    const now = this.clock.now();
+    // A server that missed its last report may be frozen: leave it to the sweep rather than hand it out.
+    const freshSince = now - 2 * this.config.livelinessIntervalS * 1000;
+    const record = this.members()
+      .filter((r) => r.spec.rendererType === renderer && r.state === 'ready')
+      .find((r) => (r.lastReportAt ?? r.readyAt ?? 0) >= freshSince);
+    if (!record) return this.miss(renderer, 'none_ready');
+    record.claimedAt = now;
+    this.claims[renderer]++;
+    this.logger.log(`spawn ${record.id}: claimed from the warm ${renderer} pool; starting a replacement`);
+    this.queueReconcile();
+    return record;
+  }
+
+  /** Applies the policy once: retire what aged out, start what is missing. */
+  reconcile(): void {
+    if (!this.enabled) return;
+    const actions = decideWarmPool({
+      now: this.clock.now(),
+      desired: this.config.warmPool,
+      members: this.members().map(memberOf),
+      launching: { ...this.launching },
+      freeSlots: Math.max(0, this.config.maxSpawns - this.registry.activeCount()),
+      backoff: this.backoff,
+      maxAgeMs: this.config.warmMaxAgeS * 1000,
+      shuttingDown: this.registry.shuttingDown,
+    });
+    for (const action of actions) {
+      if (action.kind === 'retire') this.processes.stop(action.id, action.reason);
+      else if (action.kind === 'start') for (let i = 0; i < action.count; i++) void this.startOne(action.renderer);
+    }
+  }
+
+  /** Stops every unclaimed warm server and waits for them (shutdown does this before the live sessions). */
+  async stopAll(): Promise<void> {
+    await this.processes.stopAll('the service is shutting down (unclaimed warm server)', (r) => r.isUnclaimedWarm);
+  }
+
+  status(): WarmPoolStatus {
+    const count = (renderer: RendererType, state: string) =>
+      this.members().filter((r) => r.spec.rendererType === renderer && r.state === state).length;
+    const failing = (['csr', 'ssr'] as const).filter((r) => isFailing(this.backoff[r]));
+    const retryAts = failing.map((r) => this.backoff[r].retryAt).filter((t): t is number => t !== undefined);
+    return {
+      csr: count('csr', 'ready'),
+      ssr: count('ssr', 'ready'),
+      target: { ...this.config.warmPool },
+      starting: {
+        csr: count('csr', 'starting') + this.launching.csr,
+        ssr: count('ssr', 'starting') + this.launching.ssr,
+      },
+      failing:
+        failing.length === 0
+          ? null
+          : failing
+              .map(
+                (r) =>
+                  `warm ${r} servers keep failing to start (${this.backoff[r].failures} in a row): ${this.backoff[r].lastFailure}`,
+              )
+              .join('; '),
+      retryAt: retryAts.length === 0 ? null : new Date(Math.min(...retryAts)).toISOString(),
+    };
+  }
+
+  stats(): WarmPoolStats {
+    const { csr, ssr } = this.status();
+    return {
+      servers: { csr, ssr },
+      claims: { ...this.claims },
+      misses: { csr: { ...this.misses.csr }, ssr: { ...this.misses.ssr } },
+    };
+  }
+
+  /** Unclaimed warm servers that hold a slot (any live state). */
+  private members(): SpawnRecord[] {
+    return this.registry
+      .liveEntries()
+      .map((entry) => entry.record)
+      .filter((record) => record.isUnclaimedWarm);
+  }
+
+  private miss(renderer: RendererType, reason: WarmMissReason): undefined {
+    this.misses[renderer][reason] = (this.misses[renderer][reason] ?? 0) + 1;
+    return undefined;
+  }
+
+  private async startOne(renderer: RendererType): Promise<void> {
+    this.launching[renderer]++;
+    try {
+      await this.starter.launch({ rendererType: renderer, warm: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`could not start a warm ${renderer} server: ${reason}`);
+    } finally {
+      this.launching[renderer]--;
+    }
+  }
+
+  private onEvent(event: SpawnEvent): void {
+    const record = this.registry.record(event.id);
+    if (!record?.isUnclaimedWarm) return;
+    const renderer = record.spec.rendererType;
+    if (event.state === 'ready') {
+      this.backoff = { ...this.backoff, [renderer]: backoffAfterReady() };
+    } else if (isFailure(event) && !this.registry.shuttingDown) {
+      const reason = record.endReason ?? event.detail ?? event.state;
+      const next = backoffAfterFailure(this.backoff[renderer], this.clock.now(), reason);
+      this.backoff = { ...this.backoff, [renderer]: next };
+      this.logger.warn(
+        `warm ${renderer} server ${record.id} failed (${next.failures} in a row; next start in ${next.retryAt! - this.clock.now()} ms): ${reason}`,
+      );
+    }
+    if (event.state === 'ready' || event.state === 'failed' || event.state === 'exited') this.queueReconcile();
+  }
+
+  /** Once per turn of the event loop, after the event that asked for it is fully handled (its slot freed). */
+  private queueReconcile(): void {
+    if (this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    setImmediate(() => {
+      this.reconcileQueued = false;
+      this.reconcile();
+    });
+  }
+}
+
+function memberOf(record: SpawnRecord): WarmMember {
+  return { id: record.id, renderer: record.spec.rendererType, state: record.state, startedAt: record.startedAt };
+}
