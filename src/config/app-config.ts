@@ -50,6 +50,10 @@ export class AppConfig {
   ssrDisplay: string;
   ssrEgl: boolean;
   ssrGpuIndex?: number;
+  /** SSR servers are spread over this many GPUs (each gets the one with the fewest live SSR sessions). */
+  ssrGpuCount?: number;
+  /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
+  spawnOnConnect: boolean;
 }
 
 export class ConfigError extends Error {
@@ -129,7 +133,7 @@ export function parseAppConfig(env: Env): AppConfig {
   config.serversUseTls = parseArgv(config.extraArgs).sslCertificateFile !== undefined;
 
   config.maxSpawns = read.int('SC_MAX_SPAWNS', 32, 1, 10000);
-  config.portBase = read.int('SC_PORT_BASE', 55000, 1, 65535);
+  config.portBase = read.int('SC_PORT_BASE', 11000, 1, 65535);
   config.portCount = read.int('SC_PORT_COUNT', 2 * config.maxSpawns, 1, 65535);
   if (config.portBase + config.portCount - 1 > 65535) {
     read.problems.push(
@@ -160,6 +164,14 @@ export function parseAppConfig(env: Env): AppConfig {
   config.ssrEgl = read.bool('SC_SSR_EGL', false);
   const gpu = read.raw('SC_SSR_GPU_INDEX');
   config.ssrGpuIndex = gpu === undefined ? undefined : read.int('SC_SSR_GPU_INDEX', 0, 0, 1024);
+  const gpuCount = read.raw('SC_SSR_GPU_COUNT');
+  config.ssrGpuCount = gpuCount === undefined ? undefined : read.int('SC_SSR_GPU_COUNT', 1, 1, 1024);
+  if (gpu !== undefined && gpuCount !== undefined) {
+    read.problems.push(
+      'SC_SSR_GPU_INDEX and SC_SSR_GPU_COUNT are both set: set SC_SSR_GPU_INDEX to pin every SSR server to one GPU, or SC_SSR_GPU_COUNT to spread them over several',
+    );
+  }
+  config.spawnOnConnect = read.bool('SPAWN_ON_CONNECT', true);
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -64,7 +64,7 @@ export class HoopsController {
     const rendererType = body.class === 'ssr_session' ? 'ssr' : 'csr';
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
     const spawn = await this.supervisor.spawn(
-      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs },
+      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs, origin: 'hoops-api' },
       clientGone,
     );
     return {
