@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
-import { AppConfig, ConfigError } from './config/app-config';
+import { AppConfig, ConfigError, describeSettings } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -19,6 +19,13 @@ async function bootstrap(): Promise<void> {
   }
   configureApp(app);
   const config = app.get(AppConfig);
+  if (config.hoopsConfigFile) {
+    logger.log(
+      `settings read from the HOOPS Server configuration ${config.hoopsConfigFile} (environment variables win)`,
+    );
+  }
+  for (const warning of config.hoopsConfigWarnings) logger.warn(`HOOPS_CONFIG: ${warning}`);
+  logger.log(`effective settings:\n${describeSettings(config)}`);
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }

@@ -54,6 +54,25 @@ export class AppConfig {
   ssrGpuCount?: number;
   /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
   spawnOnConnect: boolean;
+
+  /** Every setting read, its value and its source, for the start-up log. */
+  settings: EffectiveSetting[] = [];
+  /** The HOOPS Server configuration file read (HOOPS_CONFIG), if any. */
+  hoopsConfigFile?: string;
+  /** What that file holds that has no equivalent here (one line each). */
+  hoopsConfigWarnings: string[] = [];
+}
+
+/** Settings whose value never appears in a log line. */
+const SECRET_SETTINGS = new Set(['SC_LICENSE']);
+
+/** One setting as the service runs with it, and where its value came from. */
+export interface EffectiveSetting {
+  name: string;
+  /** The value given, or the default used (undefined: not set, no default); SC_LICENSE is never shown. */
+  value?: string;
+  /** `env`, `Config.js <setting>` or `default`. */
+  source: string;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +101,8 @@ const MANAGED_FLAGS = new Set([
   '--ssr-gpu-index',
 ]);
 
-export function parseAppConfig(env: Env): AppConfig {
+/** `fromFile`: the settings that came from a HOOPS configuration file, with the setting each came from there. */
+export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}): AppConfig {
   const read = new EnvReader(env);
   const config = new AppConfig();
 
@@ -174,7 +194,21 @@ export function parseAppConfig(env: Env): AppConfig {
   config.spawnOnConnect = read.bool('SPAWN_ON_CONNECT', true);
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
+  config.settings = [...read.seen].map(([name, { value, fallback }]) => ({
+    name,
+    value: SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback)),
+    source: value === undefined ? 'default' : fromFile[name] ? `Config.js ${fromFile[name]}` : 'env',
+  }));
   return config;
+}
+
+/** The start-up report: one `NAME=value (source)` line per setting, the license key hidden. */
+export function describeSettings(config: AppConfig): string {
+  return config.settings.map(({ name, value, source }) => `  ${name}=${value ?? '(not set)'} (${source})`).join('\n');
+}
+
+function fallbackText(fallback: string | number | boolean | undefined): string | undefined {
+  return fallback === undefined ? undefined : String(fallback);
 }
 
 function parseExtraArgs(read: EnvReader): string[] {

@@ -12,7 +12,13 @@ function config(env: Record<string, string> = {}): AppConfig {
 }
 
 function spec(overrides: Partial<SpawnSpec> = {}): SpawnSpec {
-  return { id: '2b6f0cc4-6c1e-4d4e-9d55-3f0d6a2b7c11', wsPort: 55007, rendererType: 'csr', origin: 'api', ...overrides };
+  return {
+    id: '2b6f0cc4-6c1e-4d4e-9d55-3f0d6a2b7c11',
+    wsPort: 55007,
+    rendererType: 'csr',
+    origin: 'api',
+    ...overrides,
+  };
 }
 
 /** Splits the argv into the managed part (parsed back through sc-protocol) and what follows it. */

@@ -10,7 +10,10 @@ import { SpawnRegistry } from './spawn-registry';
 import { DuplicateSpawnError, NoCapacityError, RendererDisabledError, SpawnNotReadyError } from './supervisor.errors';
 
 /** What a caller asks for; the starter adds the id (unless given), the port, the GPU and the origin (default `api`). */
-export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & { id?: string; origin?: SpawnOrigin };
+export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & {
+  id?: string;
+  origin?: SpawnOrigin;
+};
 
 /** Gets a spawn started (a slot, a port, the process) and, when asked, ready: the one retry after a lost port race included. */
 @Injectable()
