@@ -9,14 +9,22 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   let app;
   try {
-    app = await NestFactory.create(AppModule.forRoot(), { ...APP_OPTIONS, abortOnError: false });
+    // Logs are held until the app exists, so a configuration error is the one clear message below, not Nest's stack trace.
+    app = await NestFactory.create(AppModule.forRoot(), {
+      ...APP_OPTIONS,
+      abortOnError: false,
+      bufferLogs: true,
+      autoFlushLogs: false,
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sc-spawner: ${error.message}\n`);
       process.exit(1);
     }
+    Logger.flush();
     throw error;
   }
+  app.flushLogs();
   configureApp(app);
   const config = app.get(AppConfig);
   if (config.hoopsConfigFile) {
