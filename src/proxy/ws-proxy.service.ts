@@ -66,6 +66,10 @@ export interface ProxyConnectionInfo {
  *
  * The supervisor hears of the viewer attaching (ready -> connected), of the payload bytes moved each way,
  * and of the viewer leaving.
+ *
+ * Spawn on connect (the HOOPS Server's proxy mode): an upgrade at any other path (`/?renderingLocation=ssr`)
+ * gets a server spawned for it through the facade, then is joined to it by the same admit/join path; see
+ * spawnForViewer().
  */
 @Injectable()
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
