@@ -34,6 +34,11 @@ export default tseslint.config(
     },
   },
   {
+    // HOOPS Server configuration files are CommonJS modules that require their enums, as the HOOPS package ships them.
+    files: ['test/fixtures/hoops/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The simulator loads https and child_process only when a run needs them: its start-up time is measured.
     files: ['apps/sc-server-sim/src/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

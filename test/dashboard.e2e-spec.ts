@@ -144,6 +144,11 @@ describe('dashboard in a browser (e2e)', () => {
       nodes.map((n) => n.querySelector('[data-testid="hello-renderer"]')?.textContent).sort(),
     );
     expect(renderers).toEqual(['CSR', 'SSR']);
+    // Each card says how its session was created: these through POST /spawn.
+    const origins = await cards.evaluateAll((nodes) =>
+      nodes.map((n) => n.querySelector('[data-testid="session-origin"]')?.textContent),
+    );
+    expect(origins).toEqual(['API', 'API']);
     await expectText(byTestId('capacity-text'), '2 / 2');
     await waitForAttribute(byTestId('readiness'), 'data-ready', 'false');
     await notePids();

@@ -146,7 +146,12 @@ describe('WebSocket proxy (e2e)', () => {
     const app = await startTrackedApp(cleanup, ENV);
     const wsBase = `ws://127.0.0.1:${app.port}`;
     expect(await refusedStatus(`${wsBase}/ws/no-such-session`)).toBe(404);
-    expect(await refusedStatus(`${wsBase}/elsewhere`)).toBe(404);
+    expect(await refusedStatus(`${wsBase}/ws/a/b`)).toBe(404);
+    // Other paths spawn a server for the viewer (the HOOPS Server's proxy mode), unless SPAWN_ON_CONNECT=false.
+    const noSpawnOnConnect = await startTrackedApp(cleanup, { ...ENV, SPAWN_ON_CONNECT: 'false' });
+    expect(await refusedStatus(`ws://127.0.0.1:${noSpawnOnConnect.port}/elsewhere`)).toBe(404);
+    expect(await refusedStatus(`ws://127.0.0.1:${noSpawnOnConnect.port}/?renderingLocation=csr`)).toBe(404);
+    expect(noSpawnOnConnect.supervisor.list()).toEqual([]);
 
     const first = await spawnReady(app);
     const viewer = await connectViewer(first.proxyEndpoint, { cleanup });

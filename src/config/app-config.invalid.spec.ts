@@ -86,15 +86,15 @@ describe('parseAppConfig', () => {
     });
 
     it('PORT inside the WebSocket port range', () => {
-      const problem = oneProblem({ PORT: '55010' });
-      expect(problem).toContain('PORT 55010');
+      const problem = oneProblem({ PORT: '11010' });
+      expect(problem).toContain('PORT 11010');
       expect(problem).toContain('SC_PORT_BASE');
       expect(problem).toContain('SC_PORT_COUNT');
-      // Just outside the range (55000..55063 by default) is fine.
-      expect(parseAppConfig({ PORT: '55064' }).port).toBe(55064);
-      expect(parseAppConfig({ PORT: '54999' }).port).toBe(54999);
-      expect(problemsOf({ PORT: '55000' })).toHaveLength(1);
-      expect(problemsOf({ PORT: '55063' })).toHaveLength(1);
+      // Just outside the range (11000..11063 by default) is fine.
+      expect(parseAppConfig({ PORT: '11064' }).port).toBe(11064);
+      expect(parseAppConfig({ PORT: '10999' }).port).toBe(10999);
+      expect(problemsOf({ PORT: '11000' })).toHaveLength(1);
+      expect(problemsOf({ PORT: '11063' })).toHaveLength(1);
     });
 
     it('PING_TIMEOUT_S not longer than the liveliness interval', () => {

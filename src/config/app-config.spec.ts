@@ -26,10 +26,27 @@ describe('parseAppConfig', () => {
       expect(config.corsOrigins).toBe(true);
     });
 
-    it('32 spawns on ports from 55000, twice as many ports as spawns', () => {
+    it('32 spawns on ports from 11000 (as the HOOPS Server, below the ephemeral range), twice as many ports as spawns', () => {
       expect(config.maxSpawns).toBe(32);
-      expect(config.portBase).toBe(55000);
+      expect(config.portBase).toBe(11000);
       expect(config.portCount).toBe(64);
+      // The service's own default port lies outside the default WebSocket range.
+      expect(config.port).toBeGreaterThan(config.portBase + config.portCount - 1);
+    });
+
+    it('spawn on connect is on; SSR on the default GPU', () => {
+      expect(config.spawnOnConnect).toBe(true);
+      expect(config.ssrGpuCount).toBeUndefined();
+      expect(config.ssrGpuIndex).toBeUndefined();
+    });
+
+    it('SC_SSR_GPU_COUNT spreads SSR over GPUs; with SC_SSR_GPU_INDEX it is a configuration error', () => {
+      expect(parseAppConfig({ SC_SSR_GPU_COUNT: '2' }).ssrGpuCount).toBe(2);
+      expect(() => parseAppConfig({ SC_SSR_GPU_COUNT: '2', SC_SSR_GPU_INDEX: '1' })).toThrow(
+        /SC_SSR_GPU_INDEX and SC_SSR_GPU_COUNT are both set/,
+      );
+      expect(() => parseAppConfig({ SC_SSR_GPU_COUNT: '0' })).toThrow(/SC_SSR_GPU_COUNT must be a whole number from 1/);
+      expect(parseAppConfig({ SPAWN_ON_CONNECT: 'false' }).spawnOnConnect).toBe(false);
     });
 
     it('port count follows SC_MAX_SPAWNS', () => {

@@ -55,6 +55,29 @@ export class AppConfig {
   warmPool: { csr: number; ssr: number };
   /** Unclaimed warm servers older than this are retired and replaced. */
   warmMaxAgeS: number;
+  /** SSR servers are spread over this many GPUs (each gets the one with the fewest live SSR sessions). */
+  ssrGpuCount?: number;
+  /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
+  spawnOnConnect: boolean;
+
+  /** Every setting read, its value and its source, for the start-up log. */
+  settings: EffectiveSetting[] = [];
+  /** The HOOPS Server configuration file read (HOOPS_CONFIG), if any. */
+  hoopsConfigFile?: string;
+  /** What that file holds that has no equivalent here (one line each). */
+  hoopsConfigWarnings: string[] = [];
+}
+
+/** Settings whose value never appears in a log line. */
+const SECRET_SETTINGS = new Set(['SC_LICENSE']);
+
+/** One setting as the service runs with it, and where its value came from. */
+export interface EffectiveSetting {
+  name: string;
+  /** The value given, or the default used (undefined: not set, no default); SC_LICENSE is never shown. */
+  value?: string;
+  /** `env`, `Config.js <setting>` or `default`. */
+  source: string;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +106,8 @@ const MANAGED_FLAGS = new Set([
   '--ssr-gpu-index',
 ]);
 
-export function parseAppConfig(env: Env): AppConfig {
+/** `fromFile`: the settings that came from a HOOPS configuration file, with the setting each came from there. */
+export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}): AppConfig {
   const read = new EnvReader(env);
   const config = new AppConfig();
 
@@ -134,7 +158,7 @@ export function parseAppConfig(env: Env): AppConfig {
   config.serversUseTls = parseArgv(config.extraArgs).sslCertificateFile !== undefined;
 
   config.maxSpawns = read.int('SC_MAX_SPAWNS', 32, 1, 10000);
-  config.portBase = read.int('SC_PORT_BASE', 55000, 1, 65535);
+  config.portBase = read.int('SC_PORT_BASE', 11000, 1, 65535);
   config.portCount = read.int('SC_PORT_COUNT', 2 * config.maxSpawns, 1, 65535);
   if (config.portBase + config.portCount - 1 > 65535) {
     read.problems.push(
@@ -165,10 +189,23 @@ export function parseAppConfig(env: Env): AppConfig {
   config.ssrEgl = read.bool('SC_SSR_EGL', false);
   const gpu = read.raw('SC_SSR_GPU_INDEX');
   config.ssrGpuIndex = gpu === undefined ? undefined : read.int('SC_SSR_GPU_INDEX', 0, 0, 1024);
+  const gpuCount = read.raw('SC_SSR_GPU_COUNT');
+  config.ssrGpuCount = gpuCount === undefined ? undefined : read.int('SC_SSR_GPU_COUNT', 1, 1, 1024);
+  if (gpu !== undefined && gpuCount !== undefined) {
+    read.problems.push(
+      'SC_SSR_GPU_INDEX and SC_SSR_GPU_COUNT are both set: set SC_SSR_GPU_INDEX to pin every SSR server to one GPU, or SC_SSR_GPU_COUNT to spread them over several',
+    );
+  }
+  config.spawnOnConnect = read.bool('SPAWN_ON_CONNECT', true);
 
   parseWarmPool(read, config);
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
+  config.settings = [...read.seen].map(([name, { value, fallback }]) => ({
+    name,
+    value: SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback)),
+    source: value === undefined ? 'default' : fromFile[name] ? `Config.js ${fromFile[name]}` : 'env',
+  }));
   return config;
 }
 
@@ -186,6 +223,15 @@ function parseWarmPool(read: EnvReader, config: AppConfig): void {
   }
   if (csr > 0 && !config.csrEnabled) read.problems.push('SC_WARM_POOL_CSR must be 0 when CSR_ENABLED=false');
   if (ssr > 0 && !config.ssrEnabled) read.problems.push('SC_WARM_POOL_SSR must be 0 when SSR_ENABLED=false');
+}
+
+/** The start-up report: one `NAME=value (source)` line per setting, the license key hidden. */
+export function describeSettings(config: AppConfig): string {
+  return config.settings.map(({ name, value, source }) => `  ${name}=${value ?? '(not set)'} (${source})`).join('\n');
+}
+
+function fallbackText(fallback: string | number | boolean | undefined): string | undefined {
+  return fallback === undefined ? undefined : String(fallback);
 }
 
 function parseExtraArgs(read: EnvReader): string[] {

@@ -3,11 +3,21 @@ export type Env = Record<string, string | undefined>;
 /** Reads typed settings from the environment, collecting every problem instead of stopping at the first. */
 export class EnvReader {
   readonly problems: string[] = [];
+  /** Every setting read, with the value given (undefined: not set) and the default used then, for the start-up report. */
+  readonly seen = new Map<string, { value?: string; fallback?: string | number | boolean }>();
   constructor(private readonly env: Env) {}
 
   raw(name: string): string | undefined {
     const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
+    const given = value === undefined || value.trim() === '' ? undefined : value.trim();
+    if (!this.seen.has(name)) this.seen.set(name, { value: given });
+    return given;
+  }
+
+  private fallback<T extends string | number | boolean | undefined>(name: string, value: T): T {
+    const entry = this.seen.get(name);
+    if (entry && entry.value === undefined) entry.fallback = value;
+    return value;
   }
 
   string(name: string): string | undefined {
@@ -16,7 +26,7 @@ export class EnvReader {
 
   int(name: string, fallback: number, min: number, max: number): number {
     const raw = this.raw(name);
-    if (raw === undefined) return fallback;
+    if (raw === undefined) return this.fallback(name, fallback);
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!(value >= min && value <= max)) {
       this.problems.push(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
@@ -27,7 +37,7 @@ export class EnvReader {
 
   seconds(name: string, fallback: number, minExclusive = 0): number {
     const raw = this.raw(name);
-    if (raw === undefined) return fallback;
+    if (raw === undefined) return this.fallback(name, fallback);
     const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
     if (!(value > minExclusive) || !Number.isFinite(value)) {
       this.problems.push(
@@ -40,7 +50,7 @@ export class EnvReader {
 
   bool(name: string, fallback: boolean): boolean {
     const raw = this.raw(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
+    if (raw === undefined) return this.fallback(name, fallback);
     if (['true', '1', 'yes', 'on'].includes(raw)) return true;
     if (['false', '0', 'no', 'off'].includes(raw)) return false;
     this.problems.push(`${name} must be true or false, got ${JSON.stringify(this.env[name])}`);
@@ -49,7 +59,7 @@ export class EnvReader {
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
     const raw = this.raw(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
+    if (raw === undefined) return this.fallback(name, fallback);
     if ((allowed as readonly string[]).includes(raw)) return raw as T;
     this.problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(this.env[name])}`);
     return fallback;

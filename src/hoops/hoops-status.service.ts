@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { Clock } from '../adapters/clock.adapter';
+import { gpuAllocation } from '../supervisor/gpu-allocation';
+import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { hoopsStateCounts } from './hoops-states';
 
 /** The HOOPS Server's status object. It reports how the license is given, never the key or the file. */
 @Injectable()
@@ -8,14 +12,20 @@ export class HoopsStatusService {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   status() {
     const capacity = this.supervisor.capacity();
     const c = this.config;
+    const now = this.clock.now();
+    const spawns = this.supervisor.list();
+    const live = spawns.filter((spawn) => !isTerminal(spawn.state)).map((spawn) => spawn.spec);
     return {
       status: 'ok',
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(now).toISOString(),
+      // The HOOPS Server's one number per state (mapping in hoops-states.ts and the README).
+      ...hoopsStateCounts(spawns, now, c),
       usedSpawnPorts: capacity.ports.leased,
       availableSpawnPorts: capacity.ports.free,
       activeSpawns: capacity.activeSpawns,
@@ -23,12 +33,20 @@ export class HoopsStatusService {
       shuttingDown: capacity.shuttingDown,
       spawnsByState: capacity.states,
       warm: capacity.warm,
+      gpuAllocation: gpuAllocation(live, c.ssrGpuCount ?? (c.ssrGpuIndex === undefined ? 0 : c.ssrGpuIndex + 1)),
+      memory: process.memoryUsage(),
       config: {
         executable: c.scExecutable,
         usingSimulator: c.usingSimulator,
         license: c.license ? 'key' : 'file',
         csrEnabled: c.csrEnabled,
         ssrEnabled: c.ssrEnabled,
+        ssrGpuCount: c.ssrGpuCount ?? null,
+        ssrGpuIndex: c.ssrGpuIndex ?? null,
+        ssrUseEgl: c.ssrEgl,
+        spawnOnConnect: c.spawnOnConnect,
+        workspaceDir: c.workspaceDir ?? null,
+        corsOrigins: c.corsOrigins === true ? '*' : c.corsOrigins,
         spawnPortBase: c.portBase,
         spawnPortCount: c.portCount,
         maxSpawns: c.maxSpawns,

@@ -18,12 +18,21 @@ import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
 import { HoopsErrorFilter } from './hoops-error.filter';
 import { HoopsSpawnBodyPipe } from './hoops-spawn-body.pipe';
 import { HoopsStatusService } from './hoops-status.service';
+import { HOOPS_COMMANDS } from './hoops-commands';
 import { ModelDirectoryPolicy } from './model-directories';
+
+/** `?pretty=true`: the body as indented JSON text (as the HOOPS Server offers); otherwise the object, as usual. */
+function prettyIfAsked<T>(body: T, pretty: string | undefined, response: Response): T | string {
+  if (pretty !== 'true') return body;
+  response.type('application/json');
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
 
 /** The shipping HOOPS Server's spawning API, so existing viewer applications work unchanged. */
 @ApiTags('hoops-server-api')
@@ -64,7 +73,7 @@ export class HoopsController {
     const rendererType = body.class === 'ssr_session' ? 'ssr' : 'csr';
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
     const spawn = await this.supervisor.spawn(
-      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs },
+      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs, origin: 'hoops-api' },
       clientGone,
     );
     return {
@@ -77,17 +86,36 @@ export class HoopsController {
   }
 
   @Get('api/status')
-  @ApiOperation({ summary: 'HOOPS Server API: counts of ports and spawns per state, and the non-secret configuration' })
-  getStatus() {
-    return this.status.status();
+  @ApiOperation({
+    summary:
+      'HOOPS Server API: one count per HOOPS spawn state, ports, GPU allocation, memory and the non-secret configuration',
+  })
+  @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  getStatus(@Query('pretty') pretty: string | undefined, @Res({ passthrough: true }) response: Response) {
+    return prettyIfAsked(this.status.status(), pretty, response);
+  }
+
+  @Get('api/help')
+  @ApiOperation({ summary: 'HOOPS Server API: the commands this service answers' })
+  @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  help(@Query('pretty') pretty: string | undefined, @Res({ passthrough: true }) response: Response) {
+    return prettyIfAsked({ commands: HOOPS_COMMANDS }, pretty, response);
   }
 
   @Get('api/spawns')
-  @ApiOperation({ summary: 'HOOPS Server API: every spawn with its state, spawn time and last update time' })
-  listSpawns(@Req() request: Request) {
-    return {
+  @ApiOperation({
+    summary: 'HOOPS Server API: the live spawns (ended ones dropped) with state, spawn time and last update time',
+  })
+  @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  listSpawns(
+    @Req() request: Request,
+    @Query('pretty') pretty: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const live = this.supervisor.list().filter((spawn) => !isTerminal(spawn.state));
+    const body = {
       timestamp: new Date().toISOString(),
-      spawns: this.supervisor.list().map((spawn) => {
+      spawns: live.map((spawn) => {
         const view = this.presenter.toView(spawn, request);
         return {
           ...view,
@@ -96,6 +124,7 @@ export class HoopsController {
         };
       }),
     };
+    return prettyIfAsked(body, pretty, response);
   }
 
   @Post('api/spawns/:id')

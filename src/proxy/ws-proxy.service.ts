@@ -9,10 +9,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, type RendererType } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { refuseUpgrade } from './http-refusal';
+import { connectRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
 import { openUpstream, UpstreamError, type UpstreamAttempt, type UpstreamSocket } from './ws-upstream';
 import { WsTunnel, type TunnelClose } from './ws-tunnel';
@@ -25,6 +26,8 @@ export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
 const CLOSE_GRACE_MS = 2000;
 /** At shutdown, how long open tunnels get to finish their closing handshakes before they are dropped. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1000;
+/** What a viewer may send while its server starts (it should send nothing before the 101): more drops it. */
+const MAX_EARLY_BYTES = 64 * 1024;
 
 interface ProxyEntry {
   id: string;
@@ -32,6 +35,15 @@ interface ProxyEntry {
   socket: Duplex;
   attempt?: UpstreamAttempt;
   tunnel?: WsTunnel;
+  /** The session was spawned for this viewer (spawn on connect): it ends if the viewer cannot be joined to it. */
+  ownsSession: boolean;
+}
+
+/** A viewer that connected to the service port and waits for the server spawned for it. */
+interface PendingConnect {
+  socket: Duplex;
+  abort: AbortController;
+  early: Buffer[];
 }
 
 export interface ProxyConnectionInfo {
@@ -54,11 +66,16 @@ export interface ProxyConnectionInfo {
  *
  * The supervisor hears of the viewer attaching (ready -> connected), of the payload bytes moved each way,
  * and of the viewer leaving.
+ *
+ * Spawn on connect (the HOOPS Server's proxy mode): an upgrade at any other path (`/?renderingLocation=ssr`)
+ * gets a server spawned for it through the facade, then is joined to it by the same admit/join path; see
+ * spawnForViewer().
  */
 @Injectable()
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly sessions = new Map<string, ProxyEntry>();
+  private readonly pendingConnects = new Set<PendingConnect>();
   private server: Server | undefined;
   private closing = false;
   private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
@@ -83,6 +100,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every tunnel with 1001. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    this.refusePendingConnects();
     const entries = [...this.sessions.values()];
     if (entries.length === 0) return;
     this.logger.log(`shutting down: closing ${entries.length} proxied connection(s)`);
@@ -118,6 +136,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private terminateAll(): void {
+    this.refusePendingConnects();
     for (const entry of [...this.sessions.values()]) {
       if (entry.tunnel) entry.tunnel.terminate();
       else this.abandon(entry, 503, 'the service is shutting down');
@@ -127,10 +146,20 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const id = proxiedSessionId(req.url);
     if (id === null) {
-      // Not ours. Another 'upgrade' listener may serve it; if we are the only one, nobody else will answer.
+      // Not a session's path. Another 'upgrade' listener may serve it; if we are the only one, nobody else will answer.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;
-      socket.on('error', () => undefined);
-      refuseUpgrade(socket, 404, 'no WebSocket endpoint here: sessions are at /ws/<id>');
+      socket.on('error', (error) => this.logger.debug(`viewer socket (spawn on connect): ${error.message}`));
+      const connect = this.config.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
+      if (!connect) {
+        refuseUpgrade(socket, 404, 'no WebSocket endpoint here: sessions are at /ws/<id>');
+        return;
+      }
+      try {
+        this.spawnForViewer(connect.rendererType, req, socket, head);
+      } catch (error) {
+        this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
+        refuseUpgrade(socket, 500, 'internal error');
+      }
       return;
     }
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
@@ -143,9 +172,78 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private admit(id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Spawn on connect (the HOOPS Server's proxy mode): a server is started for this viewer through the facade
+   * (which may hand out a warm one) and, once ready, the viewer is joined to it exactly as at /ws/<id>.
+   * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
+   */
+  private spawnForViewer(rendererType: RendererType, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const invalid = invalidHandshake(req);
+    if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
+    if (this.closing || this.supervisor.isShuttingDown)
+      return refuseUpgrade(socket, 503, 'the service is shutting down');
+    const pending: PendingConnect = { socket, abort: new AbortController(), early: head.length > 0 ? [head] : [] };
+    this.pendingConnects.add(pending);
+    // The socket keeps flowing while the server starts, so a viewer that leaves is seen at once.
+    let earlyBytes = head.length;
+    const onData = (chunk: Buffer): void => {
+      earlyBytes += chunk.length;
+      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+      else pending.early.push(chunk);
+    };
+    const onEnd = (): void => void socket.destroy();
+    const onClose = (): void => pending.abort.abort();
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onClose);
+    const settle = (): void => {
+      this.pendingConnects.delete(pending);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+    };
+    this.supervisor.spawn({ rendererType, origin: 'connect' }, pending.abort.signal).then(
+      (spawn) => {
+        settle();
+        if (socket.destroyed || !socket.writable || this.closing) {
+          this.stopOwned(spawn.id, 'the viewer left before its server was ready');
+          if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
+          return;
+        }
+        this.logger.log(`spawned ${spawn.id} (${rendererType}) for a viewer on the service port`);
+        this.admit(spawn.id, req, socket, Buffer.concat(pending.early), true);
+      },
+      (error: unknown) => {
+        settle();
+        if (socket.destroyed) return;
+        const refusal = connectRefusal(error);
+        this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
+        refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+      },
+    );
+  }
+
+  private refusePendingConnects(): void {
+    for (const pending of [...this.pendingConnects]) {
+      this.pendingConnects.delete(pending);
+      pending.abort.abort();
+      refuseUpgrade(pending.socket, 503, 'the service is shutting down');
+    }
+  }
+
+  /** Ends a session spawned for a viewer that is gone (nobody else can use it). */
+  private stopOwned(id: string, reason: string): void {
+    try {
+      this.supervisor.stop(id, reason);
+    } catch (error) {
+      this.logger.debug(`stopping ${id}: ${(error as Error).message}`);
+    }
+  }
+
+  private admit(id: string, req: IncomingMessage, socket: Duplex, head: Buffer, ownsSession = false): void {
     const refuse = (status: number, message: string): void => {
       this.logger.log(`viewer for ${id} refused with ${status}: ${message}`);
+      if (ownsSession) this.stopOwned(id, `its viewer could not be joined: ${message}`);
       refuseUpgrade(socket, status, message);
     };
     const invalid = invalidHandshake(req);
@@ -165,7 +263,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
 
     socket.pause(); // the viewer waits for our 101 before it sends anything; hold whatever comes until the tunnel reads
-    const entry: ProxyEntry = { id, phase: 'connecting', socket };
+    const entry: ProxyEntry = { id, phase: 'connecting', socket, ownsSession };
     this.sessions.set(id, entry);
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     entry.attempt = openUpstream({
@@ -231,6 +329,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     if (entry.phase !== 'connecting') return;
     this.finish(entry);
     entry.attempt?.abort();
+    if (entry.ownsSession) this.stopOwned(entry.id, 'its viewer left before it was joined');
     if (status !== undefined && message !== undefined) {
       this.logger.log(`viewer for ${entry.id} refused with ${status}: ${message}`);
       refuseUpgrade(entry.socket, status, message);

@@ -17,6 +17,8 @@ export class SpawnPresenter {
       id: record.id,
       state: record.state,
       rendererType: record.spec.rendererType,
+      origin: record.spec.origin,
+      gpuIndex: record.spec.gpuIndex ?? null,
       wsPort: record.spec.wsPort,
       endpoint: endpoints.advertised,
       proxyEndpoint: endpoints.proxy,

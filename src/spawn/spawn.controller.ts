@@ -56,7 +56,7 @@ export class SpawnController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<SpawnViewDto> {
     const spawn = await this.supervisor.spawn(
-      { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken },
+      { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken, origin: 'api' },
       abortOnClientGone(response),
     );
     return this.presenter.toView(spawn, request);

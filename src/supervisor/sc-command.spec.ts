@@ -12,7 +12,13 @@ function config(env: Record<string, string> = {}): AppConfig {
 }
 
 function spec(overrides: Partial<SpawnSpec> = {}): SpawnSpec {
-  return { id: '2b6f0cc4-6c1e-4d4e-9d55-3f0d6a2b7c11', wsPort: 55007, rendererType: 'csr', ...overrides };
+  return {
+    id: '2b6f0cc4-6c1e-4d4e-9d55-3f0d6a2b7c11',
+    wsPort: 55007,
+    rendererType: 'csr',
+    origin: 'api',
+    ...overrides,
+  };
 }
 
 /** Splits the argv into the managed part (parsed back through sc-protocol) and what follows it. */
@@ -72,6 +78,16 @@ describe('buildScCommand', () => {
       expect(options.csr).toBeUndefined();
       expect(options.ssrGpuIndex).toBe(2);
       expect(options.ssrEgl).toBeUndefined();
+    });
+
+    it('ssr: the GPU chosen for the spawn (spec.gpuIndex) is passed; a CSR spawn never gets one', () => {
+      const chosen = parsed(
+        buildScCommand(config({ SC_SSR_GPU_COUNT: '4' }), spec({ rendererType: 'ssr', gpuIndex: 3 }), ENDPOINT, {})
+          .args,
+      );
+      expect(chosen.ssrGpuIndex).toBe(3);
+      const csr = buildScCommand(config({ SC_SSR_GPU_COUNT: '4' }), spec({ gpuIndex: 3 }), ENDPOINT, {}).args;
+      expect(csr).not.toContain('--ssr-gpu-index');
     });
 
     it('model search directories: the configured ones in order', () => {

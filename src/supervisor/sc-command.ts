@@ -19,7 +19,7 @@ export function buildScCommand(
     licenseFile: config.license ? undefined : config.licenseFile,
     csr: ssr ? undefined : true,
     ssr: ssr ? true : undefined,
-    ssrGpuIndex: ssr ? config.ssrGpuIndex : undefined,
+    ssrGpuIndex: ssr ? (spec.gpuIndex ?? config.ssrGpuIndex) : undefined,
     ssrEgl: ssr && config.ssrEgl ? true : undefined,
     modelSearchDirectories: modelSearchPath(config, spec),
     modelFile: spec.model,

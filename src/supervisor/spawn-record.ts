@@ -4,10 +4,17 @@ import type { SpawnState } from './spawn-state';
 
 export const LOG_LINES_KEPT = 200;
 
+/** How a session was asked for: POST /spawn, the HOOPS Server API (/api/spawn, /service), or a viewer's WebSocket (spawn on connect). */
+export const SPAWN_ORIGINS = ['api', 'hoops-api', 'connect'] as const;
+export type SpawnOrigin = (typeof SPAWN_ORIGINS)[number];
+
 export interface SpawnSpec {
   id: string;
   wsPort: number;
   rendererType: RendererType;
+  origin: SpawnOrigin;
+  /** The GPU an SSR server renders on (--ssr-gpu-index), when one is chosen or configured. */
+  gpuIndex?: number;
   model?: string;
   sessionToken?: string;
   /** Client-chosen model folders (already checked against the allowed roots), searched before the configured ones. */

@@ -4,12 +4,17 @@ import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import { SpawnRecord, SpawnSpec } from './spawn-record';
+import { chooseGpu } from './gpu-allocation';
+import { SpawnOrigin, SpawnRecord, SpawnSpec } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { pickWarmToRetire } from './warm-pool.policy';
 import { DuplicateSpawnError, NoCapacityError, RendererDisabledError, SpawnNotReadyError } from './supervisor.errors';
 
-export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort'> & { id?: string };
+/** What a caller asks for; the starter adds the id (unless given), the port, the GPU and the origin (default `api`). */
+export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & {
+  id?: string;
+  origin?: SpawnOrigin;
+};
 
 /** Gets a spawn started (a slot, a port, the process) and, when asked, ready: the one retry after a lost port race included. */
 @Injectable()
@@ -67,7 +72,22 @@ export class SpawnStarter {
       this.ports.release(wsPort);
       throw shuttingDown();
     }
-    return this.processes.start({ ...request, id: request.id ?? crypto.randomUUID(), wsPort });
+    // Chosen just before start() registers the spawn, with no await in between: concurrent launches see each other's choice.
+    return this.processes.start({
+      ...request,
+      id: request.id ?? crypto.randomUUID(),
+      origin: request.origin ?? 'api',
+      wsPort,
+      gpuIndex: this.gpuFor(request.rendererType),
+    });
+  }
+
+  /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
+  private gpuFor(rendererType: RendererType): number | undefined {
+    if (rendererType !== 'ssr') return undefined;
+    if (this.config.ssrGpuCount === undefined) return this.config.ssrGpuIndex;
+    const live = this.registry.liveEntries().map((entry) => entry.record.spec);
+    return chooseGpu(live, this.config.ssrGpuCount);
   }
 
   /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can be retired. */

@@ -7,7 +7,7 @@ const T0 = Date.UTC(2026, 0, 1);
 
 /** A record in `state`, started at T0, with the given times (ms after T0). */
 function recordIn(state: SpawnState, times: Partial<Record<keyof SpawnRecord, number>> = {}): SpawnRecord {
-  const record = new SpawnRecord({ id: `spawn-${state}`, wsPort: 40000, rendererType: 'csr' }, T0);
+  const record = new SpawnRecord({ id: `spawn-${state}`, wsPort: 40000, rendererType: 'csr', origin: 'api' }, T0);
   record.state = state;
   for (const [key, offset] of Object.entries(times)) (record as unknown as Record<string, number>)[key] = T0 + offset;
   return record;

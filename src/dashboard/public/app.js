@@ -35,6 +35,8 @@
     failed: 'Failed',
     exited: 'Exited',
   };
+  /** How each session was created (the view's `origin`). */
+  const ORIGIN_LABEL = { api: 'API', 'hoops-api': 'HOOPS API', connect: 'On connect' };
   /** Ended sessions older than this are not brought back by a reload or a resync. */
   const SHOW_ENDED_FOR_MS = 10 * 60 * 1000;
   const HEALTH_EVERY_MS = 5000;
@@ -228,6 +230,7 @@
     el.dataset.ended = String(ended);
     byTestId('session-renderer', el).textContent = String(view.rendererType || 'csr').toUpperCase();
     byTestId('session-warm', el).hidden = view.pool !== 'claimed';
+    byTestId('session-origin', el).textContent = ORIGIN_LABEL[view.origin] || String(view.origin || '');
     const idNode = byTestId('session-id', el);
     idNode.textContent = view.id;
     idNode.title = view.id;

@@ -69,7 +69,7 @@ export class HoopsSpawnOkDto {
   @ApiProperty({ example: '3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11' })
   serviceId: string;
 
-  @ApiProperty({ example: { ws: 'ws://viewer.example.com:55000' } })
+  @ApiProperty({ example: { ws: 'ws://viewer.example.com:11000' } })
   endpoints: { ws: string };
 
   @ApiPropertyOptional({

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RENDERER_TYPES, RendererType } from '@app/sc-protocol';
+import { SPAWN_ORIGINS, type SpawnOrigin } from '../../supervisor/spawn-record';
 import { SPAWN_STATES, SpawnState } from '../../supervisor/spawn-state';
 
 export class SpawnViewDto {
@@ -12,11 +13,26 @@ export class SpawnViewDto {
   @ApiProperty({ enum: RENDERER_TYPES, example: 'csr' })
   rendererType: RendererType;
 
-  @ApiProperty({ example: 55000 })
+  @ApiProperty({
+    enum: SPAWN_ORIGINS,
+    example: 'api',
+    description:
+      'How the session was asked for: POST /spawn (api), POST /api/spawn or /service (hoops-api), or a viewer WebSocket to the service port (connect)',
+  })
+  origin: SpawnOrigin;
+
+  @ApiPropertyOptional({
+    example: 0,
+    nullable: true,
+    description: 'The GPU an SSR server renders on (--ssr-gpu-index); null: the default GPU, or CSR',
+  })
+  gpuIndex: number | null;
+
+  @ApiProperty({ example: 11000 })
   wsPort: number;
 
   @ApiProperty({
-    example: 'ws://viewer.example.com:55000',
+    example: 'ws://viewer.example.com:11000',
     description: 'What the viewer should connect to (direct port or proxy path, per PUBLIC_ENDPOINT)',
   })
   endpoint: string;
