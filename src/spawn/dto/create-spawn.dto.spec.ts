@@ -91,7 +91,17 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
       expect(await messagesFor({ model })).toEqual([`model must be ${MODEL_NAME_RULE}`]);
     });
 
-    it.each([['with space'], ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)], [''], ['tab\there'], ['naïve']])(
+    it.each([
+      ['with space'],
+      ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)],
+      [''],
+      ['tab\there'],
+      ['naïve'],
+      ['--license-file=/etc/shadow'],
+      ['-x'],
+      ['a\nb'],
+      ['a\0b'],
+    ])(
       'sessionToken %j',
       async (sessionToken) => {
         const messages = await messagesFor({ sessionToken });
