@@ -3,9 +3,12 @@ export type Env = Record<string, string | undefined>;
 /** Reads typed settings from the environment, collecting every problem instead of stopping at the first. */
 export class EnvReader {
   readonly problems: string[] = [];
+  /** Every variable asked for: the service's own settings (none of them is passed on to a server). */
+  readonly names = new Set<string>();
   constructor(private readonly env: Env) {}
 
   raw(name: string): string | undefined {
+    this.names.add(name);
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   }

@@ -101,14 +101,11 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
       ['-x'],
       ['a\nb'],
       ['a\0b'],
-    ])(
-      'sessionToken %j',
-      async (sessionToken) => {
-        const messages = await messagesFor({ sessionToken });
-        expect(messages.length).toBeGreaterThan(0);
-        for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
-      },
-    );
+    ])('sessionToken %j', async (sessionToken) => {
+      const messages = await messagesFor({ sessionToken });
+      expect(messages.length).toBeGreaterThan(0);
+      for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
+    });
 
     it('a non-string sessionToken', async () => {
       const messages = await messagesFor({ sessionToken: 12345 });
