@@ -248,7 +248,7 @@ class Generator {
         if (!hoops) return this.setBody(request, '{}', { 'content-type': 'text/plain' }, 'text/plain on /spawn');
         return this.setBody(request, '{}', {}, 'no content type');
       default: {
-        const bad = this.pick(NASTY_STRINGS.filter((s) => s !== '' || true));
+        const bad = this.pick(NASTY_STRINGS);
         const body = hoops ? this.badHoopsBody(bad) : this.badSpawnBody(bad);
         return this.setBody(request, JSON.stringify(body), json, `bad value ${JSON.stringify(bad).slice(0, 40)}`);
       }
@@ -258,9 +258,9 @@ class Generator {
   private badSpawnBody(bad: string): Record<string, unknown> {
     switch (this.int(5)) {
       case 0:
-        return { rendererType: this.pick(['gpu', 'CSR', 1, null === null ? 'ssr ' : '', ['csr']]) };
+        return { rendererType: this.pick(['gpu', 'CSR', 1, 'ssr ', '', ['csr']]) };
       case 1:
-        return { model: bad === '' || bad === '__proto__' ? '-x' : isPlainModelLike(bad) ? '-' + bad : bad };
+        return { model: isPlainModelLike(bad) ? `-${bad}` : bad };
       case 2:
         return { sessionToken: /^[\x21-\x7e]{1,256}$/.test(bad) && !bad.startsWith('-') ? `-${bad}` : bad };
       case 3:
@@ -284,7 +284,7 @@ class Generator {
         return { params: { sessionToken: /^[\x21-\x7e]{1,256}$/.test(bad) && !bad.startsWith('-') ? `-${bad}` : bad } };
       case 3:
         return {
-          params: { model: bad === '' || bad === '__proto__' ? '-x' : isPlainModelLike(bad) ? '-' + bad : bad },
+          params: { model: isPlainModelLike(bad) ? `-${bad}` : bad },
         };
       case 4:
         return {
