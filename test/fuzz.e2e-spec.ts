@@ -120,10 +120,16 @@ class Generator {
     return request;
   }
 
+  /** A version-4-shaped id from the seeded generator (crypto.randomUUID would make a run unrepeatable). */
+  private uuid(): string {
+    const hex = Array.from({ length: 32 }, () => this.int(16).toString(16)).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
+  }
+
   private fillPath(pattern: string): string {
     return pattern.replace(/:(\w+)/g, () =>
       this.pick([
-        crypto.randomUUID(),
+        this.uuid(),
         '00000000-0000-4000-8000-000000000000',
         'x',
         '%00',
