@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdaptersModule } from './adapters/adapters.module';
+import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
@@ -15,12 +16,15 @@ import { SpawnModule } from './spawn/spawn.module';
 
 @Module({})
 export class AppModule {
-  /** `env` overrides the process environment; tests use it to run the production module graph with their settings. */
-  static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
+  /**
+   * `config`: the configuration main.ts loaded; or (tests) settings that override the process environment, to
+   * run the production module graph with them.
+   */
+  static forRoot(config: AppConfig | Record<string, string | undefined> = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(env),
+        AppConfigModule.forRoot(config),
         AdaptersModule,
         ScheduleModule.forRoot(),
         SpawnModule,

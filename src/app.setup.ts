@@ -1,6 +1,7 @@
 import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
+import { refuseUnknownMethods } from './http/method-not-allowed';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 
@@ -22,8 +23,8 @@ export function configureApp(app: INestApplication): INestApplication {
     exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
-  // After CORS, so that a refused body still carries the CORS headers. text/plain bodies reach handlers as
-  // strings; the HOOPS routes read them as JSON (see HoopsController).
+  // After CORS, so that refusals (a body, a method) still carry the CORS headers.
+  refuseUnknownMethods(app);
   useRequestBodies(app);
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
   app.enableShutdownHooks([], { useProcessExit: true });

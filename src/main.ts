@@ -1,32 +1,34 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError, describeSettings } from './config/app-config';
+import { loadAppConfig, loadEnvFile } from './config/load-app-config';
+
+/** The configuration, or undefined after printing its problems (and nothing else) on stderr. */
+function configuration(): AppConfig | undefined {
+  try {
+    loadEnvFile();
+    return loadAppConfig(process.env, new NodeFileSystem());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`sc-spawner: ${error.message}\n`);
+    return undefined;
+  }
+}
 
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('Bootstrap');
-  let app;
-  try {
-    // Logs are held until the app exists, so a configuration error is the one clear message below, not Nest's stack trace.
-    app = await NestFactory.create(AppModule.forRoot(), {
-      ...APP_OPTIONS,
-      abortOnError: false,
-      bufferLogs: true,
-      autoFlushLogs: false,
-    });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`sc-spawner: ${error.message}\n`);
-      process.exit(1);
-    }
-    Logger.flush();
-    throw error;
+  // Loaded before Nest starts, so a bad setting stops the service with its list of problems and no Nest log or stack.
+  const config = configuration();
+  if (!config) {
+    process.exitCode = 1;
+    return;
   }
-  app.flushLogs();
+  const logger = new Logger('Bootstrap');
+  const app = await NestFactory.create(AppModule.forRoot(config), APP_OPTIONS);
   configureApp(app);
-  const config = app.get(AppConfig);
   if (config.hoopsConfigFile) {
     logger.log(
       `settings read from the HOOPS Server configuration ${config.hoopsConfigFile} (environment variables win)`,

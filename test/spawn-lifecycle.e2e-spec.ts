@@ -4,7 +4,7 @@
  * Processes are checked through the OS (pid, process group, /proc), not through the service's word.
  */
 import { isLeased } from './fakes';
-import { chmodSync, writeFileSync } from 'fs';
+import { chmodSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
 import { PortAllocator } from '../src/ports/port-allocator.service';
@@ -283,17 +283,22 @@ describe('spawn lifecycle (e2e)', () => {
       expect(after.body.details.spawner.states).toMatchObject({ ready: 0, exited: 1 });
     });
 
-    it('is not ready when SC_EXECUTABLE is missing, and POST /spawn then fails clearly with nothing left behind', async () => {
+    it('is not ready when SC_EXECUTABLE goes missing after start-up, and POST /spawn then fails clearly with nothing left behind', async () => {
       const dir = makeTempDir(cleanup);
       const license = join(dir, 'license.txt');
       writeFileSync(license, 'dummy\n');
+      // Start-up refuses a missing executable (see startup.e2e-spec.ts), so it goes away once the service runs.
       const missing = join(dir, 'no-such-ts3d_sc_server');
+      writeFileSync(missing, '#!/bin/sh\nexit 0\n');
+      chmodSync(missing, 0o755);
       const app = await startTrackedApp(cleanup, {
         ...ENV,
         SC_EXECUTABLE: missing,
         SC_LICENSE_FILE: license,
         SC_PORT_COUNT: '2',
       });
+      await request(app.url).get('/health/ready').expect(200);
+      unlinkSync(missing);
 
       await request(app.url).get('/health').expect(200);
       const ready = await request(app.url).get('/health/ready');

@@ -8,8 +8,13 @@ export abstract class FileSystem {
   abstract readText(file: string, maxBytes: number): string;
   /** The canonical path (symlinks resolved); rejects when it does not exist. */
   abstract realpath(file: string): Promise<string>;
+  /** Why `file` cannot be executed by this process ("does not exist"...), or undefined when it is an executable regular file. */
+  abstract executableProblem(file: string): string | undefined;
+
   /** A regular file this process may execute. */
-  abstract isExecutableFile(file: string): boolean;
+  isExecutableFile(file: string): boolean {
+    return this.executableProblem(file) === undefined;
+  }
 }
 
 @Injectable()
@@ -22,12 +27,19 @@ export class NodeFileSystem extends FileSystem {
     return realpath(file);
   }
 
-  isExecutableFile(file: string): boolean {
+  executableProblem(file: string): string | undefined {
+    let isFile: boolean;
+    try {
+      isFile = statSync(file).isFile();
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+    }
+    if (!isFile) return 'is not a regular file';
     try {
       accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
+      return undefined;
     } catch {
-      return false;
+      return 'is not executable by this user';
     }
   }
 }

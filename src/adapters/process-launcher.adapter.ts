@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
 import { createInterface } from 'readline';
+import { FileSystem } from './file-system.adapter';
 import { killGroup } from './process-table.adapter';
 
 export interface LaunchCommand {
@@ -8,6 +9,16 @@ export interface LaunchCommand {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Niceness to run at (1-19, lower CPU priority than the service), inherited by everything it starts; 0: unchanged. */
+  nice: number;
+}
+
+/** Where coreutils' nice is looked for. */
+export const NICE_CANDIDATES = ['/usr/bin/nice', '/bin/nice'];
+
+/** The nice executable of this machine, if any. */
+export function findNice(files: FileSystem): string | undefined {
+  return NICE_CANDIDATES.find((candidate) => files.isExecutableFile(candidate));
 }
 
 export interface ProcessEnd {
@@ -38,9 +49,23 @@ export abstract class ProcessLauncher {
 
 @Injectable()
 export class ChildProcessLauncher extends ProcessLauncher {
+  private niceExecutable?: string;
+
+  constructor(private readonly files: FileSystem) {
+    super();
+  }
+
   launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
+    // Checked first, so a server missing or not executable reads the same whether or not it runs under nice
+    // (which would exit 126/127 instead); thrown, so the caller ends the spawn as one that could not start.
+    const problem = this.files.executableProblem(command.executable);
+    if (problem) {
+      const code = problem === 'does not exist' ? 'ENOENT' : 'EACCES';
+      throw Object.assign(new Error(`spawn ${command.executable} ${code}: ${problem}`), { code });
+    }
+    const [file, args] = this.withNice(command);
     // detached: the child leads a new process group, so one signal to -pid reaches everything it started.
-    const child = spawn(command.executable, command.args, {
+    const child = spawn(file, args, {
       env: command.env,
       cwd: command.cwd,
       detached: true,
@@ -78,6 +103,20 @@ export class ChildProcessLauncher extends ProcessLauncher {
       pid,
       signalGroup: (signal) => pid !== undefined && killGroup(pid, signal),
     };
+  }
+
+  /**
+   * Runs the server through `nice -n N`: nice lowers its own priority, then execs the server in place (same pid,
+   * same process group), so the server starts at the lower priority and every thread and process it creates
+   * inherits it. Renicing after spawn() (os.setPriority) would race the server's start-up: on Linux the nice
+   * value is per thread, and threads or children created before the call would keep the service's priority.
+   */
+  private withNice(command: LaunchCommand): [string, string[]] {
+    if (command.nice <= 0) return [command.executable, command.args];
+    this.niceExecutable ??= findNice(this.files);
+    // Start-up refuses SC_NICE > 0 without nice (see loadAppConfig); should it vanish later, run at normal priority.
+    if (!this.niceExecutable) return [command.executable, command.args];
+    return [this.niceExecutable, ['-n', String(command.nice), '--', command.executable, ...command.args]];
   }
 }
 

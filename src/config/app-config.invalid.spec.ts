@@ -36,6 +36,9 @@ describe('parseAppConfig', () => {
       ['SC_PORT_COUNT', '0', 1, 65535],
       ['SWEEP_INTERVAL_MS', '5', 10, 60000],
       ['SC_SSR_GPU_INDEX', '-1', 0, 1024],
+      ['SC_NICE', '20', 0, 19],
+      ['SC_NICE', '-5', 0, 19],
+      ['SC_NICE', 'low', 0, 19],
     ])('%s=%j', (name, raw, min, max) => {
       const problem = oneProblem({ [name]: String(raw) });
       expect(problem).toBe(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
@@ -207,6 +210,30 @@ describe('parseAppConfig', () => {
       const problems = problemsOf({ PORT: 'x', SC_MAX_SPAWNS: '0', CSR_ENABLED: 'perhaps', KILL_GRACE_S: '-1' });
       expect(problems).toHaveLength(4);
       expect(problems.join('\n')).toMatch(/PORT[\s\S]*SC_MAX_SPAWNS[\s\S]*KILL_GRACE_S[\s\S]*CSR_ENABLED/);
+    });
+  });
+
+  describe('hardening settings', () => {
+    it.each(['0', '1023', '17mb', '1gb', 'lots', '64 KB x'])('BODY_LIMIT=%j', (raw) => {
+      expect(oneProblem({ BODY_LIMIT: raw })).toBe(
+        `BODY_LIMIT must be a size from 1kb to 16mb (e.g. 65536, 64kb, 1mb), got ${JSON.stringify(raw)}`,
+      );
+    });
+
+    it.each(['SC_LICENSE', 'PORT', 'SC_LICENSE_FILE', 'SC_NICE'])('SC_CHILD_ENV naming the setting %s', (name) => {
+      expect(oneProblem({ SC_CHILD_ENV: name })).toBe(
+        `SC_CHILD_ENV may not pass ${name} on: it is a setting of this service, never given to a server`,
+      );
+    });
+
+    it.each(['1BAD', 'A-B', '*', 'A*B', 'A=B'])('SC_CHILD_ENV entry %j', (entry) => {
+      expect(oneProblem({ SC_CHILD_ENV: entry })).toMatch(/^SC_CHILD_ENV entries must be variable names/);
+    });
+
+    it.each(['--license-file=/etc/shadow', 'KEY\nMORE'])('SC_LICENSE=%j (it goes on the command line)', (key) => {
+      expect(oneProblem({ SC_EXECUTABLE: '/x', SC_LICENSE: key })).toMatch(
+        /^SC_LICENSE (starts with '-'|contains a NUL or a line break)/,
+      );
     });
   });
 });

@@ -194,4 +194,32 @@ describe('parseAppConfig', () => {
       expect(config.portBase + config.portCount - 1).toBe(65535);
     });
   });
+
+  describe('hardening settings', () => {
+    it('defaults: 64kb bodies, servers at nice 10, no extra variables for them', () => {
+      const config = parseAppConfig({});
+      expect(config.bodyLimitBytes).toBe(65536);
+      expect(config.childNice).toBe(10);
+      expect(config.childEnv).toEqual([]);
+      for (const name of ['SC_LICENSE', 'SC_LICENSE_FILE', 'PORT', 'SC_CHILD_ENV', 'BODY_LIMIT', 'SC_NICE']) {
+        expect(config.settingNames.has(name)).toBe(true);
+      }
+      expect(config.settingNames.has('DISPLAY')).toBe(false); // SSR needs it passed on
+    });
+
+    it.each([
+      ['2048', 2048],
+      ['64kb', 65536],
+      ['1MB', 1048576],
+      ['16mb', 16777216],
+    ])('BODY_LIMIT=%j is %d bytes', (raw, bytes) => {
+      expect(parseAppConfig({ BODY_LIMIT: raw }).bodyLimitBytes).toBe(bytes);
+    });
+
+    it('SC_NICE and SC_CHILD_ENV (comma or space separated, prefixes with *)', () => {
+      const config = parseAppConfig({ SC_NICE: '0', SC_CHILD_ENV: 'A_B, VENDOR_* C' });
+      expect(config.childNice).toBe(0);
+      expect(config.childEnv).toEqual(['A_B', 'VENDOR_*', 'C']);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import * as path from 'path';
-import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
+import { ArgvError, argvValueProblem, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
 import { Env, EnvReader } from './env-reader';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 
@@ -44,6 +44,15 @@ export class AppConfig {
   pingTimeoutS: number;
   killGraceS: number;
   sweepIntervalMs: number;
+
+  /** Niceness the servers run at (0: the service's own priority). */
+  childNice: number;
+  /** Extra variables (names, or prefixes ending in '*') passed on to the servers besides the allow-list (SC_CHILD_ENV). */
+  childEnv: string[];
+  /** The variables this service reads as its settings: never passed on to a server (DISPLAY aside, which SSR needs). */
+  settingNames: ReadonlySet<string>;
+  /** Largest request body accepted, in bytes (BODY_LIMIT). */
+  bodyLimitBytes: number;
 
   csrEnabled: boolean;
   ssrEnabled: boolean;
@@ -106,8 +115,21 @@ const MANAGED_FLAGS = new Set([
   '--ssr-gpu-index',
 ]);
 
-/** `fromFile`: the settings that came from a HOOPS configuration file, with the setting each came from there. */
+/**
+ * Parses the settings; a ConfigError lists every problem. Pure: nothing on the host is looked at (see loadAppConfig).
+ * `fromFile`: the settings that came from a HOOPS configuration file, with the setting each came from there.
+ */
 export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}): AppConfig {
+  const { config, problems } = readAppConfig(env, fromFile);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The settings and every problem found with them (none: the config is valid). */
+export function readAppConfig(
+  env: Env,
+  fromFile: Record<string, string> = {},
+): { config: AppConfig; problems: string[] } {
   const read = new EnvReader(env);
   const config = new AppConfig();
 
@@ -140,6 +162,8 @@ export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}):
     else read.problems.push('SC_LICENSE_FILE (preferred) or SC_LICENSE is required when SC_EXECUTABLE is set');
   }
   if (config.licenseFile) config.licenseFile = path.resolve(config.licenseFile);
+  const keyProblem = config.license === undefined ? undefined : argvValueProblem(config.license);
+  if (keyProblem) read.problems.push(`SC_LICENSE ${keyProblem}: it is passed to the servers as --license`);
 
   config.modelDirs = read.list('SC_MODEL_DIRS', ':').map((dir) => path.resolve(dir));
   if (config.modelDirs.length === 0 && config.usingSimulator) config.modelDirs = [SIMULATOR_SAMPLE_MODELS];
@@ -200,13 +224,48 @@ export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}):
 
   parseWarmPool(read, config);
 
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  config.childNice = read.int('SC_NICE', 10, 0, 19);
+  config.bodyLimitBytes = parseBodyLimit(read);
+  config.childEnv = read.list('SC_CHILD_ENV', ',').flatMap((item) => item.split(/\s+/).filter(Boolean));
+  // Last: every other setting has been read, so the names of all of them are known.
+  config.settingNames = new Set([...read.names].filter((name) => name !== 'DISPLAY'));
+  for (const entry of config.childEnv) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(entry)) {
+      read.problems.push(
+        `SC_CHILD_ENV entries must be variable names, or a name prefix ending in '*' (e.g. MY_VENDOR_*), got ${JSON.stringify(entry)}`,
+      );
+    } else if (config.settingNames.has(entry)) {
+      read.problems.push(
+        `SC_CHILD_ENV may not pass ${entry} on: it is a setting of this service, never given to a server`,
+      );
+    }
+  }
+
   config.settings = [...read.seen].map(([name, { value, fallback }]) => ({
     name,
     value: SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback)),
     source: value === undefined ? 'default' : fromFile[name] ? `Config.js ${fromFile[name]}` : 'env',
   }));
-  return config;
+  return { config, problems: read.problems };
+}
+
+const BODY_LIMIT_MIN = 1024;
+const BODY_LIMIT_MAX = 16 * 1024 * 1024;
+
+/** BODY_LIMIT: bytes, or a number with kb or mb (1024-based). */
+function parseBodyLimit(read: EnvReader): number {
+  const raw = read.raw('BODY_LIMIT');
+  if (raw === undefined) return 64 * 1024;
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
+  const unit = { b: 1, kb: 1024, mb: 1024 * 1024 }[(match?.[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb'];
+  const bytes = match ? Number(match[1]) * unit : NaN;
+  if (!(bytes >= BODY_LIMIT_MIN && bytes <= BODY_LIMIT_MAX)) {
+    read.problems.push(
+      `BODY_LIMIT must be a size from 1kb to 16mb (e.g. 65536, 64kb, 1mb), got ${JSON.stringify(raw)}`,
+    );
+    return 64 * 1024;
+  }
+  return bytes;
 }
 
 function parseWarmPool(read: EnvReader, config: AppConfig): void {

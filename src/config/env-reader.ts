@@ -5,9 +5,12 @@ export class EnvReader {
   readonly problems: string[] = [];
   /** Every setting read, with the value given (undefined: not set) and the default used then, for the start-up report. */
   readonly seen = new Map<string, { value?: string; fallback?: string | number | boolean }>();
+  /** Every variable asked for: the service's own settings (none of them is passed on to a server). */
+  readonly names = new Set<string>();
   constructor(private readonly env: Env) {}
 
   raw(name: string): string | undefined {
+    this.names.add(name);
     const value = this.env[name];
     const given = value === undefined || value.trim() === '' ? undefined : value.trim();
     if (!this.seen.has(name)) this.seen.set(name, { value: given });

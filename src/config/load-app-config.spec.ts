@@ -1,12 +1,80 @@
 import { FakeFileSystem } from '../../test/fakes';
-import { ConfigError, describeSettings } from './app-config';
+import { ConfigError, describeSettings, parseAppConfig } from './app-config';
+import { BUNDLED_SIMULATOR } from './bundled-files';
 import { loadAppConfig } from './load-app-config';
+
+/** A machine with nice and the bundled simulator, as this one has. */
+function machineFiles(): FakeFileSystem {
+  const files = new FakeFileSystem();
+  files.executables.add('/usr/bin/nice').add(BUNDLED_SIMULATOR);
+  return files;
+}
+
+const HOST_EXE = '/opt/hoops/ts3d_sc_server';
+
+function problemsOf(env: Record<string, string>, files: FakeFileSystem): string[] {
+  try {
+    loadAppConfig(env, files);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadAppConfig', () => {
+  let files: FakeFileSystem;
+  beforeEach(() => {
+    files = new FakeFileSystem();
+    files.executables.add(HOST_EXE).add('/usr/bin/nice');
+  });
+
+  it('a valid configuration on a machine that has the executable and nice', () => {
+    const config = loadAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }, files);
+    expect(config.scExecutable).toBe(HOST_EXE);
+    expect(config.childNice).toBe(10);
+  });
+
+  it('refuses an executable this process cannot run, saying why', () => {
+    files.executables.delete(HOST_EXE);
+    expect(problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }, files)).toEqual([
+      `SC_EXECUTABLE must be an executable file: ${HOST_EXE} does not exist`,
+    ]);
+    // parseAppConfig alone stays pure: it does not look at the machine.
+    expect(parseAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }).scExecutable).toBe(HOST_EXE);
+  });
+
+  it('names the bundled simulator when SC_EXECUTABLE is not set', () => {
+    expect(problemsOf({}, files)[0]).toMatch(
+      /^the bundled simulator \(SC_EXECUTABLE is not set\) must be an executable file: .*ts3d_sc_server does not exist$/,
+    );
+  });
+
+  it('SC_NICE above 0 needs nice; SC_NICE=0 does not', () => {
+    files.executables.delete('/usr/bin/nice');
+    expect(problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }, files)).toEqual([
+      "SC_NICE=10 needs coreutils' nice (/usr/bin/nice or /bin/nice), which is missing: install coreutils, or set SC_NICE=0",
+    ]);
+    files.executables.add('/bin/nice');
+    expect(loadAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }, files).childNice).toBe(10);
+    files.executables.delete('/bin/nice');
+    expect(loadAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_NICE: '0' }, files).childNice).toBe(0);
+  });
+
+  it('lists setting problems and host problems together', () => {
+    files.executables.delete(HOST_EXE);
+    const problems = problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_MAX_SPAWNS: 'x' }, files);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^SC_MAX_SPAWNS/);
+    expect(problems[1]).toMatch(/^SC_EXECUTABLE/);
+  });
+});
 
 const FILE = '/opt/hoops/server/node/Config.js';
 const EXE = '/opt/hoops/server/bin/linux64/ts3d_sc_server';
 
 function filesWith(source: string, executable = true): FakeFileSystem {
-  const files = new FakeFileSystem();
+  const files = machineFiles();
   files.files.set(FILE, source);
   if (executable) files.executables.add(EXE);
   return files;
@@ -21,7 +89,7 @@ module.exports = {
   logLevel: LogLevel.Info,
 };`;
 
-function problemsOf(run: () => unknown): string[] {
+function problemsOfRun(run: () => unknown): string[] {
   try {
     run();
   } catch (error) {
@@ -31,9 +99,9 @@ function problemsOf(run: () => unknown): string[] {
   throw new Error('no ConfigError');
 }
 
-describe('loadAppConfig', () => {
+describe('loadAppConfig with HOOPS_CONFIG', () => {
   it('without HOOPS_CONFIG: the environment alone, every setting reported as env or default', () => {
-    const config = loadAppConfig({ SC_MAX_SPAWNS: '3' }, new FakeFileSystem(), '/home/u');
+    const config = loadAppConfig({ SC_MAX_SPAWNS: '3' }, machineFiles(), '/home/u');
     expect(config.maxSpawns).toBe(3);
     expect(config.hoopsConfigFile).toBeUndefined();
     expect(config.settings).toEqual(
@@ -85,14 +153,14 @@ describe('loadAppConfig', () => {
   });
 
   it('stops with one clear problem: unreadable file, missing executable, bad values named by their Config.js setting', () => {
-    expect(problemsOf(() => loadAppConfig({ HOOPS_CONFIG: '/nope/Config.js' }, new FakeFileSystem(), '/h'))).toEqual([
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: '/nope/Config.js' }, machineFiles(), '/h'))).toEqual([
       expect.stringMatching(/^HOOPS_CONFIG \/nope\/Config\.js cannot be read: ENOENT/),
     ]);
-    expect(problemsOf(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith(SHIPPED_LIKE, false), '/h'))).toEqual([
-      `HOOPS_CONFIG ${FILE}: the Stream Cache Server ${EXE} (streamCacheExeFile (null: the package's own)) is not an executable file`,
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith(SHIPPED_LIKE, false), '/h'))).toEqual([
+      `SC_EXECUTABLE must be an executable file: ${EXE} does not exist (from streamCacheExeFile (null: the package's own) in ${FILE})`,
     ]);
     expect(
-      problemsOf(() =>
+      problemsOfRun(() =>
         loadAppConfig(
           { HOOPS_CONFIG: FILE },
           filesWith('module.exports = { communicatorDir: "../../", spawnMaxSpawnCount: 0 };'),
@@ -106,8 +174,8 @@ describe('loadAppConfig', () => {
         ),
       ]),
     );
-    expect(problemsOf(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith('throw new Error("x")'), '/h'))).toEqual([
-      `HOOPS_CONFIG ${FILE}: evaluating it threw Error: x (line 1)`,
-    ]);
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith('throw new Error("x")'), '/h'))).toEqual(
+      [`HOOPS_CONFIG ${FILE}: evaluating it threw Error: x (line 1)`],
+    );
   });
 });

@@ -1,6 +1,10 @@
+import { existsSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig, ConfigError, parseAppConfig } from './app-config';
+import { findNice, NICE_CANDIDATES } from '../adapters/process-launcher.adapter';
+import { AppConfig, ConfigError, readAppConfig } from './app-config';
+import { packageRoot } from './bundled-files';
 import type { Env } from './env-reader';
 import { evaluateHoopsConfig } from './hoops-config-file';
 import { hoopsConfigToEnv } from './hoops-config';
@@ -12,13 +16,36 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 const PAIRED = [['SC_LICENSE', 'SC_LICENSE_FILE']];
 
 /**
- * The service's configuration: the environment, over the HOOPS Server configuration file named by HOOPS_CONFIG
- * (if any). The file is read through the FileSystem adapter, evaluated in a sandbox, mapped to our settings
- * (hoopsConfigToEnv) and merged under the environment, so an environment variable always wins.
+ * The configuration the service starts with: the environment over the HOOPS Server configuration file named by
+ * HOOPS_CONFIG (if any), parsed (readAppConfig, pure), and checked against this machine (the executable, nice).
+ * A ConfigError lists every problem of every kind.
  */
-export function loadAppConfig(env: Env, files: FileSystem, homeDir: string): AppConfig {
+export function loadAppConfig(env: Env, files: FileSystem, homeDir: string = os.homedir()): AppConfig {
+  const hoops = readHoopsConfig(env, files, homeDir);
+  const { config, problems } = readAppConfig({ ...env, ...hoops.env }, hoops.sources);
+  const all = problems.map((problem) => withSource(problem, hoops));
+  all.push(...hostProblems(config, files).map((problem) => withSource(problem, hoops)));
+  if (all.length > 0) throw new ConfigError(all);
+  if (hoops.file) {
+    config.hoopsConfigFile = hoops.file;
+    config.hoopsConfigWarnings = hoops.warnings;
+  }
+  return config;
+}
+
+interface HoopsSettings {
+  file?: string;
+  /** Our settings taken from the file (only those the environment does not give). */
+  env: Env;
+  /** For each of those, the Config.js setting it came from. */
+  sources: Record<string, string>;
+  warnings: string[];
+}
+
+/** The HOOPS configuration file, read through the FileSystem adapter, evaluated in a sandbox and mapped. */
+function readHoopsConfig(env: Env, files: FileSystem, homeDir: string): HoopsSettings {
   const named = env.HOOPS_CONFIG?.trim();
-  if (!named) return parseAppConfig(env);
+  if (!named) return { env: {}, sources: {}, warnings: [] };
   const file = path.resolve(named);
   let source: string;
   try {
@@ -34,27 +61,34 @@ export function loadAppConfig(env: Env, files: FileSystem, homeDir: string): App
   for (const name of Object.keys(fromFile)) if (given(name)) delete fromFile[name];
   for (const pair of PAIRED) if (pair.some(given)) for (const name of pair) delete fromFile[name];
   const sources = Object.fromEntries(Object.keys(fromFile).map((name) => [name, mapping.sources[name]]));
+  return { file, env: fromFile, sources, warnings: mapping.warnings };
+}
 
-  const executable = fromFile.SC_EXECUTABLE;
-  if (executable !== undefined && !files.isExecutableFile(executable)) {
-    throw new ConfigError([
-      `HOOPS_CONFIG ${file}: the Stream Cache Server ${executable} (${sources.SC_EXECUTABLE}) is not an executable file`,
-    ]);
+/** Names the Config.js setting behind a bad value, not only our variable. */
+function withSource(problem: string, hoops: HoopsSettings): string {
+  const name = Object.keys(hoops.sources).find((n) => problem.startsWith(n) || problem.includes(` ${n} `));
+  return name ? `${problem} (from ${hoops.sources[name]} in ${hoops.file})` : problem;
+}
+
+/** What the settings name but this machine does not have. */
+export function hostProblems(config: AppConfig, files: FileSystem): string[] {
+  const problems: string[] = [];
+  const executable = files.executableProblem(config.scExecutable);
+  if (executable) {
+    const name = config.usingSimulator ? 'the bundled simulator (SC_EXECUTABLE is not set)' : 'SC_EXECUTABLE';
+    problems.push(`${name} must be an executable file: ${config.scExecutable} ${executable}`);
   }
-  let config: AppConfig;
-  try {
-    config = parseAppConfig({ ...env, ...fromFile }, sources);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // Name the Config.js setting behind a bad value, not only our variable.
-    throw new ConfigError(
-      error.problems.map((problem) => {
-        const name = Object.keys(sources).find((n) => problem.startsWith(n) || problem.includes(` ${n} `));
-        return name ? `${problem} (from ${sources[name]} in ${file})` : problem;
-      }),
+  if (config.childNice > 0 && !findNice(files)) {
+    problems.push(
+      `SC_NICE=${config.childNice} needs coreutils' nice (${NICE_CANDIDATES.join(' or ')}), which is missing: install coreutils, or set SC_NICE=0`,
     );
   }
-  config.hoopsConfigFile = file;
-  config.hoopsConfigWarnings = mapping.warnings;
-  return config;
+  return problems;
+}
+
+/** Reads `.env` beside package.json (whatever the working directory) into process.env; variables already set win. Not under tests. */
+export function loadEnvFile(env: Env = process.env): void {
+  if (env.NODE_ENV === 'test') return;
+  const file = path.join(packageRoot(), '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
 }

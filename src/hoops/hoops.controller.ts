@@ -15,6 +15,7 @@ import {
 import type { Request, Response } from 'express';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { AcceptsJsonAsText } from '../http/request-body';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
@@ -48,6 +49,7 @@ export class HoopsController {
   @Post(['api/spawn', 'service'])
   @HttpCode(200)
   @UseFilters(HoopsErrorFilter)
+  @AcceptsJsonAsText()
   @ApiOperation({ summary: 'HOOPS Server API: start a session (also at the legacy POST /service); answers once ready' })
   @ApiBody({ type: HoopsSpawnDto, required: false })
   @ApiOkResponse({ type: HoopsSpawnOkDto })

@@ -1,4 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
+import { argvValueProblem } from '@app/sc-protocol';
 
 export const MODEL_NAME_MAX_LENGTH = 200;
 // ':' is allowed: it smuggles neither an option nor a path (the simulator reads `scsim:<fault>` names this way).
@@ -10,8 +11,8 @@ export const MODEL_NAME_RULE =
 
 /** Whether a client-supplied model name is safe to hand to the server as --model-file. */
 export function isPlainModelName(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MODEL_NAME_MAX_LENGTH) return false;
-  if (value.startsWith('-') || value.startsWith('/')) return false;
+  if (typeof value !== 'string' || value.length === 0) return false;
+  if (argvValueProblem(value, MODEL_NAME_MAX_LENGTH) !== undefined || value.startsWith('/')) return false;
   return value.split('/').every((part) => SEGMENT.test(part) && part !== '.' && part !== '..' && part.trim() === part);
 }
 

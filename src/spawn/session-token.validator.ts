@@ -1,10 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsString, Length, Matches } from 'class-validator';
+import { IsString, Length, Matches, ValidateBy } from 'class-validator';
+import { argvValueProblem } from '@app/sc-protocol';
 
 export const SESSION_TOKEN_MAX_LENGTH = 256;
 /** Printable ASCII without spaces: it travels on a command line and in a viewer's first message. */
 export const SESSION_TOKEN_PATTERN = /^[\x21-\x7e]+$/;
-export const SESSION_TOKEN_RULE = `1 to ${SESSION_TOKEN_MAX_LENGTH} printable ASCII characters without spaces`;
+export const SESSION_TOKEN_RULE = `1 to ${SESSION_TOKEN_MAX_LENGTH} printable ASCII characters without spaces, not starting with '-'`;
 
 /** The one session-token rule of both APIs; `field` is the name the messages use (e.g. params.sessionToken). */
 export function IsSessionToken(field: string): PropertyDecorator {
@@ -13,5 +14,12 @@ export function IsSessionToken(field: string): PropertyDecorator {
     IsString({ message: `${field} must be a string` }),
     Length(1, SESSION_TOKEN_MAX_LENGTH, { message }),
     Matches(SESSION_TOKEN_PATTERN, { message }),
+    ValidateBy(
+      {
+        name: 'isArgvValue',
+        validator: { validate: (value) => typeof value !== 'string' || argvValueProblem(value) === undefined },
+      },
+      { message },
+    ),
   );
 }

@@ -1,7 +1,8 @@
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgv, missingRequiredOptions } from '@app/sc-protocol';
 import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
-import { buildScCommand, redactArgs } from './sc-command';
+import { buildScCommand, CHILD_ENV_ALLOW_LIST, childEnvironment, redactArgs } from './sc-command';
 import { SpawnSpec } from './spawn-record';
 
 const ENDPOINT = 'http://127.0.0.1:11182/liveliness';
@@ -172,6 +173,78 @@ describe('buildScCommand', () => {
   });
 
   describe('environment', () => {
+    const SERVICE_ENV = {
+      PATH: '/usr/bin',
+      HOME: '/home/sc',
+      LANG: 'en_US.UTF-8',
+      LC_ALL: 'C',
+      LC_NUMERIC: 'C',
+      TZ: 'UTC',
+      TMPDIR: '/tmp',
+      XAUTHORITY: '/home/sc/.Xauthority',
+      __GLX_VENDOR_LIBRARY_NAME: 'nvidia',
+      __EGL_VENDOR_LIBRARY_FILENAMES: '/x.json',
+      __NV_PRIME_RENDER_OFFLOAD: '1',
+      NVIDIA_VISIBLE_DEVICES: 'all',
+      CUDA_VISIBLE_DEVICES: '0',
+      SC_LICENSE: 'KEY-secret',
+      SC_LICENSE_FILE: '/etc/l',
+      PORT: '11182',
+      NODE_ENV: 'production',
+      NODE_OPTIONS: '--inspect',
+      AWS_SECRET_ACCESS_KEY: 'aws',
+      DATABASE_URL: 'postgres://',
+      npm_config_token: 't',
+    };
+
+    it('passes only the allow-list: never the license, the settings or anything else of the service', () => {
+      const cfg = config({ SC_EXECUTABLE: EXE, SC_LICENSE: 'KEY-secret' });
+      const { env } = buildScCommand(cfg, spec(), ENDPOINT, SERVICE_ENV);
+      expect(env).toEqual({
+        PATH: '/usr/bin',
+        HOME: '/home/sc',
+        LANG: 'en_US.UTF-8',
+        LC_ALL: 'C',
+        LC_NUMERIC: 'C',
+        TZ: 'UTC',
+        TMPDIR: '/tmp',
+        XAUTHORITY: '/home/sc/.Xauthority',
+        __GLX_VENDOR_LIBRARY_NAME: 'nvidia',
+        __EGL_VENDOR_LIBRARY_FILENAMES: '/x.json',
+        __NV_PRIME_RENDER_OFFLOAD: '1',
+        NVIDIA_VISIBLE_DEVICES: 'all',
+        CUDA_VISIBLE_DEVICES: '0',
+        LD_LIBRARY_PATH: '/opt/hoops/bin/linux64',
+      });
+      // The key still reaches the server, on its command line only.
+      expect(parsed(buildScCommand(cfg, spec(), ENDPOINT, SERVICE_ENV).args).license).toBe('KEY-secret');
+    });
+
+    it('SC_CHILD_ENV adds names and prefixes, but never one of the service settings', () => {
+      const cfg = config({ SC_CHILD_ENV: 'DATABASE_URL, npm_config_*' });
+      const { env } = buildScCommand(cfg, spec(), ENDPOINT, SERVICE_ENV);
+      expect(env.DATABASE_URL).toBe('postgres://');
+      expect(env.npm_config_token).toBe('t');
+      expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+      // A prefix that covers settings passes none of them.
+      const wide = childEnvironment(SERVICE_ENV, ['SC_*', 'P*'], config().settingNames);
+      expect(wide.SC_LICENSE).toBeUndefined();
+      expect(wide.SC_LICENSE_FILE).toBeUndefined();
+      expect(wide.PORT).toBeUndefined();
+      expect(wide.PATH).toBe('/usr/bin');
+    });
+
+    it('the allow-list is documented in the README, name for name', () => {
+      const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+      for (const name of CHILD_ENV_ALLOW_LIST) expect(readme).toContain(`\`${name}\``);
+    });
+
+    it('runs the server at SC_NICE (10 by default, 0 to leave it)', () => {
+      expect(buildScCommand(config(), spec(), ENDPOINT, {}).nice).toBe(10);
+      expect(buildScCommand(config({ SC_NICE: '0' }), spec(), ENDPOINT, {}).nice).toBe(0);
+      expect(buildScCommand(config({ SC_NICE: '19' }), spec(), ENDPOINT, {}).nice).toBe(19);
+    });
+
     it('sets LD_LIBRARY_PATH to the executable folder when none is set', () => {
       const cfg = config({ SC_EXECUTABLE: EXE, SC_LICENSE_FILE: '/l' });
       const { env } = buildScCommand(cfg, spec(), ENDPOINT, { PATH: '/usr/bin' });

@@ -30,7 +30,7 @@ export function buildScCommand(
     // A warm server may wait up to SC_WARM_MAX_AGE_S in the pool and must then still give its claimant the full duration.
     initialUseDuration: spec.warm ? config.warmMaxAgeS + config.initialUseDurationS : config.initialUseDurationS,
   };
-  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  const env = childEnvironment(baseEnv, config.childEnv, config.settingNames);
   const executableDir = path.dirname(config.scExecutable);
   env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${executableDir}${path.delimiter}${env.LD_LIBRARY_PATH}` : executableDir;
   if (ssr) {
@@ -43,7 +43,57 @@ export function buildScCommand(
     args: [...toArgv(options), ...config.extraArgs],
     env,
     cwd: config.workspaceDir,
+    nice: config.childNice,
   };
+}
+
+/**
+ * The variables a server gets from the service's environment, when they are set: the basics of a process
+ * (PATH, HOME, locale, time zone, temp folder), the X display and what GPU drivers read for SSR, and
+ * LD_LIBRARY_PATH (the executable's folder is put first). A name ending in '*' is a prefix.
+ */
+export const CHILD_ENV_ALLOW_LIST: readonly string[] = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LANGUAGE',
+  'LC_*',
+  'TZ',
+  'TMPDIR',
+  'LD_LIBRARY_PATH',
+  'DISPLAY',
+  'XAUTHORITY',
+  'XDG_RUNTIME_DIR',
+  'EGL_PLATFORM',
+  '__GLX_*',
+  '__EGL_*',
+  '__NV_*',
+  'NVIDIA_*',
+  'CUDA_VISIBLE_DEVICES',
+  'MESA_*',
+  'LIBGL_*',
+];
+
+function matchesName(name: string, pattern: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+/**
+ * A server's environment: only the allow-listed variables and those named in SC_CHILD_ENV (`passOn`), and never
+ * one of the service's own settings (`settingNames`: SC_LICENSE, PORT...), whatever the lists say.
+ */
+export function childEnvironment(
+  base: NodeJS.ProcessEnv,
+  passOn: readonly string[],
+  settingNames: ReadonlySet<string>,
+): NodeJS.ProcessEnv {
+  const patterns = [...CHILD_ENV_ALLOW_LIST, ...passOn];
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value === undefined || settingNames.has(name)) continue;
+    if (patterns.some((pattern) => matchesName(name, pattern))) env[name] = value;
+  }
+  return env;
 }
 
 function modelSearchPath(config: AppConfig, spec: SpawnSpec): string[] | undefined {

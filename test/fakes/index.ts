@@ -190,8 +190,8 @@ export class FakeFileSystem extends FileSystem {
     const real = this.realpaths.get(file);
     return real === undefined ? Promise.reject(new Error(`ENOENT: ${file}`)) : Promise.resolve(real);
   }
-  isExecutableFile(file: string): boolean {
-    return this.executables.has(file);
+  executableProblem(file: string): string | undefined {
+    return this.executables.has(file) ? undefined : 'does not exist';
   }
 }
 

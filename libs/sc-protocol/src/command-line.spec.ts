@@ -8,6 +8,7 @@ import {
   toArgv,
   type ScServerOptions,
 } from './command-line';
+import { argvValueProblem, MAX_ARGV_VALUE_LENGTH } from './argv-value';
 
 /** Every option set, with values chosen to be awkward. */
 const FULL: Required<ScServerOptions> = {
@@ -134,6 +135,42 @@ describe('toArgv / parseArgv', () => {
       expect(() => toArgv({ modelSearchDirectories: ['/a', '/b;c'] })).toThrow(ArgvError);
       expect(() => toArgv({ modelSearchDirectories: ['/a', '/b;c'] })).toThrow(/"\/b;c"/);
       expect(() => toArgv({ modelSearchDirectories: [''] })).toThrow(ArgvError);
+    });
+  });
+
+  describe('values that could be read as something else (the argv-value rule, last line of defence)', () => {
+    it.each<[string, ScServerOptions]>([
+      ['a session token starting with -', { sessionToken: '--license-file=/etc/shadow' }],
+      ['a model starting with -', { modelFile: '-x' }],
+      ['a model folder starting with -', { modelSearchDirectories: ['/ok', '--license=x'] }],
+      ['a license key with a line break', { license: 'KEY\n--id=other' }],
+      ['a token with a carriage return', { sessionToken: 'a\rb' }],
+      ['a token with a NUL', { sessionToken: 'a\0b' }],
+      ['a value longer than the limit', { workspaceDir: '/' + 'x'.repeat(MAX_ARGV_VALUE_LENGTH) }],
+    ])('refuses %s, naming the option', (_what, options) => {
+      expect(() => toArgv(options)).toThrow(ArgvError);
+      expect(() => toArgv(options)).toThrow(/^--[a-z-]+: the value /);
+    });
+
+    it('accepts values at the limit and with - or -- inside', () => {
+      const options = { sessionToken: 'a-b--c', workspaceDir: '/' + 'x'.repeat(MAX_ARGV_VALUE_LENGTH - 1) };
+      expect(parseArgv(toArgv(options))).toEqual(options);
+    });
+  });
+
+  describe('argvValueProblem', () => {
+    it.each([
+      ['-a', /starts with '-'/],
+      ['a\nb', /NUL or a line break/],
+      ['a\r', /NUL or a line break/],
+      ['\0', /NUL or a line break/],
+      ['x'.repeat(11), /longer than 10 characters/],
+    ])('%j: %s', (value, problem) => {
+      expect(argvValueProblem(value, 10)).toMatch(problem);
+    });
+
+    it.each(['a', 'a-b', '/x/-y', 'x'.repeat(10)])('%j passes', (value) => {
+      expect(argvValueProblem(value, 10)).toBeUndefined();
     });
   });
 

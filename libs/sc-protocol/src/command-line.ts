@@ -1,3 +1,5 @@
+import { argvValueProblem } from './argv-value';
+
 /**
  * The ts3d_sc_server command line: one table drives both building (toArgv) and parsing (parseArgv),
  * so the service and the simulator cannot disagree about an option's name or type.
@@ -79,9 +81,19 @@ export function toArgv(options: ScServerOptions): string[] {
     if (value === undefined) continue;
     const text = formatValue(spec, value);
     parseValue(spec, text); // throws ArgvError if the server would not accept it
+    assertSafeValue(spec, value);
     argv.push(spec.flag, text);
   }
   return argv;
+}
+
+/** Every string value, and each entry of a list, must pass the argv-value rule (see argv-value.ts). */
+function assertSafeValue(spec: OptionSpec, value: unknown): void {
+  const texts = spec.kind === 'list' ? (value as string[]) : spec.kind === 'string' ? [String(value)] : [];
+  for (const text of texts) {
+    const problem = argvValueProblem(text);
+    if (problem) throw new ArgvError(`${spec.flag}: the value ${JSON.stringify(text.slice(0, 80))} ${problem}`);
+  }
 }
 
 function formatValue(spec: OptionSpec, value: unknown): string {

@@ -1,11 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateBy, ValidateNested } from 'class-validator';
+import { argvValueProblem } from '@app/sc-protocol';
 import { IsModelName, MODEL_NAME_RULE } from '../../spawn/model-name.validator';
 import { IsSessionToken } from '../../spawn/session-token.validator';
 
 export const HOOPS_SESSION_CLASSES = ['csr_session', 'ssr_session'] as const;
 export type HoopsSessionClass = (typeof HOOPS_SESSION_CLASSES)[number];
+
+/** The longest model folder path a client may send. */
+export const MODEL_DIRECTORY_MAX_LENGTH = 1024;
+export const MODEL_DIRECTORY_RULE = `folder paths of at most ${MODEL_DIRECTORY_MAX_LENGTH} characters, not starting with '-', without NUL or line breaks`;
 
 export class HoopsSpawnParamsDto {
   @ApiPropertyOptional({ example: 's3cr3t-token' })
@@ -26,6 +31,16 @@ export class HoopsSpawnParamsDto {
   @IsOptional()
   @IsArray({ message: 'params.modelSearchDirectories must be an array of folder paths' })
   @IsString({ each: true, message: 'params.modelSearchDirectories must contain only strings' })
+  @ValidateBy(
+    {
+      name: 'isArgvValue',
+      validator: {
+        validate: (value) =>
+          typeof value !== 'string' || argvValueProblem(value, MODEL_DIRECTORY_MAX_LENGTH) === undefined,
+      },
+    },
+    { each: true, message: `params.modelSearchDirectories entries must be ${MODEL_DIRECTORY_RULE}` },
+  )
   modelSearchDirectories?: string[];
 
   @ApiPropertyOptional({

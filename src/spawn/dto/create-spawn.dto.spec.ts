@@ -91,14 +91,21 @@ describe('CreateSpawnDto through the global ValidationPipe', () => {
       expect(await messagesFor({ model })).toEqual([`model must be ${MODEL_NAME_RULE}`]);
     });
 
-    it.each([['with space'], ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)], [''], ['tab\there'], ['naïve']])(
-      'sessionToken %j',
-      async (sessionToken) => {
-        const messages = await messagesFor({ sessionToken });
-        expect(messages.length).toBeGreaterThan(0);
-        for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
-      },
-    );
+    it.each([
+      ['with space'],
+      ['x'.repeat(SESSION_TOKEN_MAX_LENGTH + 1)],
+      [''],
+      ['tab\there'],
+      ['naïve'],
+      ['--license-file=/etc/shadow'],
+      ['-x'],
+      ['a\nb'],
+      ['a\0b'],
+    ])('sessionToken %j', async (sessionToken) => {
+      const messages = await messagesFor({ sessionToken });
+      expect(messages.length).toBeGreaterThan(0);
+      for (const message of messages) expect(message).toBe(`sessionToken must be ${SESSION_TOKEN_RULE}`);
+    });
 
     it('a non-string sessionToken', async () => {
       const messages = await messagesFor({ sessionToken: 12345 });
