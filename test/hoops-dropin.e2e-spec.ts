@@ -168,7 +168,12 @@ describe('HOOPS Server drop-in (e2e)', () => {
       expect(disabled.body).toMatch(/SSR.*disabled/);
       expect(noSsr.supervisor.list()).toEqual([]);
 
-      const app = await startTrackedApp(cleanup, { ...ENV, SPAWN_READY_TIMEOUT_S: '1' });
+      // Servers get a minimal environment: the simulator's fault variables are passed on by name.
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        SPAWN_READY_TIMEOUT_S: '1',
+        SC_CHILD_ENV: 'SCSIM_FAULT,SCSIM_READY_DELAY_MS',
+      });
       simulatorEnv(cleanup, 'SCSIM_FAULT', 'exit-before-ready:6');
       const failed = await rawUpgrade(app.url, '/?renderingLocation=csr').answer;
       expect(failed.status).toBe(500);
@@ -188,7 +193,12 @@ describe('HOOPS Server drop-in (e2e)', () => {
     });
 
     it('no leak: a viewer that leaves before its server is ready stops the spawn, and its slot and port come back', async () => {
-      const app = await startTrackedApp(cleanup, { ...ENV, SC_MAX_SPAWNS: '1', SC_PORT_COUNT: '1' });
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        SC_MAX_SPAWNS: '1',
+        SC_PORT_COUNT: '1',
+        SC_CHILD_ENV: 'SCSIM_READY_DELAY_MS',
+      });
       simulatorEnv(cleanup, 'SCSIM_READY_DELAY_MS', '4000');
       const { answer, request: upgrade } = rawUpgrade(app.url, '/?renderingLocation=csr');
       answer.catch(() => undefined);
