@@ -21,6 +21,8 @@ export class HoopsStatusService {
       activeSpawns: capacity.activeSpawns,
       maxSpawns: c.maxSpawns,
       shuttingDown: capacity.shuttingDown,
+      draining: capacity.draining,
+      node: c.nodeName,
       spawnsByState: capacity.states,
       config: {
         executable: c.scExecutable,
@@ -39,6 +41,9 @@ export class HoopsStatusService {
         killGraceS: c.killGraceS,
         publicHostname: c.publicHostname ?? null,
         publicEndpoint: c.publicEndpoint,
+        publicBaseUrl: c.publicBaseUrl ?? null,
+        agentCheckPort: c.agentCheckPort ?? null,
+        drainTimeoutS: c.drainTimeoutS,
       },
     };
   }

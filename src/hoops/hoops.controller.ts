@@ -71,6 +71,8 @@ export class HoopsController {
       result: 'ok',
       serviceId: spawn.id,
       endpoints: { ws: this.presenter.endpointsOf(spawn, request).advertised },
+      node: this.presenter.node,
+      links: this.presenter.linksOf(spawn, request),
     };
   }
 

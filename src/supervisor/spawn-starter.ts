@@ -47,6 +47,7 @@ export class SpawnStarter {
   /** Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. */
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
+    if (this.registry.draining) throw draining();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
     if (!this.registry.hasFreeSlot())
       throw new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
@@ -61,9 +62,9 @@ export class SpawnStarter {
       const { portBase, portCount } = this.config;
       throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
     }
-    if (this.registry.shuttingDown) {
+    if (this.registry.shuttingDown || this.registry.draining) {
       this.ports.release(wsPort);
-      throw shuttingDown();
+      throw this.registry.shuttingDown ? shuttingDown() : draining();
     }
     return this.processes.start({ ...request, id: request.id ?? crypto.randomUUID(), wsPort });
   }
@@ -87,6 +88,13 @@ export class SpawnStarter {
     if (error.spawn.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
     return this.ports.confirmBusy(error.spawn.spec.wsPort);
   }
+}
+
+function draining(): NoCapacityError {
+  return new NoCapacityError(
+    'draining',
+    'draining: this node is being stopped and takes no new session; try another node',
+  );
 }
 
 function shuttingDown(): NoCapacityError {

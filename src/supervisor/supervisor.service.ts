@@ -3,7 +3,7 @@ import type { Liveliness } from '@app/sc-protocol';
 import { Observable } from 'rxjs';
 import { Clock } from '../adapters/clock.adapter';
 import { AppConfig } from '../config/app-config';
-import { PortAllocator, PortCounts } from '../ports/port-allocator.service';
+import { PortAllocator } from '../ports/port-allocator.service';
 import type { LogLine } from './line-buffer';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
@@ -11,18 +11,9 @@ import { SpawnProcesses } from './spawn-processes';
 import { SpawnView, viewOf } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
-import { SpawnState } from './spawn-state';
+import { SupervisorCapacity } from './supervisor-capacity';
 import { decideTimeouts } from './timeout-policy';
 import { UnknownSpawnError } from './supervisor.errors';
-
-export interface SupervisorCapacity {
-  activeSpawns: number;
-  maxSpawns: number;
-  hasFreeSlot: boolean;
-  shuttingDown: boolean;
-  ports: PortCounts;
-  states: Record<SpawnState, number>;
-}
 
 /**
  * The one door into the supervisor: controllers, the proxy, health and events talk to this and nothing
@@ -57,6 +48,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
       maxSpawns: this.config.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
       shuttingDown: this.registry.shuttingDown,
+      draining: this.registry.draining,
       ports: this.ports.counts(),
       states: this.registry.countByState(),
     };
@@ -131,6 +123,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
     for (const action of decideTimeouts(records, now, this.config)) this.processes.enforce(action, now);
+  }
+
+  /** Refuses new spawns (NoCapacityError 'draining'); live ones go on until they end or shutdown() stops them. */
+  beginDrain(): void {
+    this.registry.draining = true;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { SpawnLinksDto } from '../../spawn/dto/spawn-view.dto';
 import { IsModelName, MODEL_NAME_RULE } from '../../spawn/model-name.validator';
 import { IsSessionToken } from '../../spawn/session-token.validator';
 
@@ -71,6 +72,12 @@ export class HoopsSpawnOkDto {
 
   @ApiProperty({ example: { ws: 'ws://viewer.example.com:55000' } })
   endpoints: { ws: string };
+
+  @ApiProperty({ example: 'node-a', description: 'Extra key: the node (NODE_NAME) that runs the session' })
+  node: string;
+
+  @ApiProperty({ type: SpawnLinksDto, description: 'Extra key: where to find the session again' })
+  links: SpawnLinksDto;
 }
 
 export class HoopsFailureDto {
