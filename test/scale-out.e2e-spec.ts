@@ -4,6 +4,7 @@
  * weight, a full cluster answers a node's 503 with Retry-After, sessions are reached through /n/<node>/,
  * a node lost or drained is routed around, and a draining node keeps its viewers until they leave.
  */
+import { connect } from 'net';
 import request from 'supertest';
 import { freePort } from './support/ports';
 import { isProcessGroupAlive, signalProcess, useCleanup, type Cleanup } from './support/processes';
@@ -28,6 +29,18 @@ interface HoopsOk {
 interface Cluster {
   lb: RunningHaproxy;
   nodes: Map<string, ServiceProcess>;
+  agentPorts: Map<string, number>;
+}
+
+/** What a node's agent check says right now (one line, then the node closes the connection). */
+function agentSays(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1');
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+  });
 }
 
 /** Three nodes behind HAProxy; `env` adds settings per node. Resolves once the balancer reaches every node. */
@@ -68,7 +81,7 @@ async function startCluster(
     10_000,
     { intervalMs: 20, description: () => `the balancer to reach every node (seen: ${[...seen].join(', ')})` },
   );
-  return { lb, nodes: new Map(started) };
+  return { lb, nodes: new Map(started), agentPorts: new Map(placed.map((n) => [n.name, n.agentPort])) };
 }
 
 function hoopsSpawn(url: string) {
@@ -90,7 +103,8 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
   const cleanup = useCleanup();
 
   it("12 concurrent spawns fill 3 x 4 slots on 12 distinct (node, port) pairs; the 13th gets a node's 503 with Retry-After; every endpoint greets through the balancer; DELETE links.self ends that session", async () => {
-    const { lb } = await startCluster(cleanup);
+    const { lb, agentPorts } = await startCluster(cleanup);
+    for (const port of agentPorts.values()) expect(await agentSays(port)).toBe('up ready 100%\n');
     const responses = await Promise.all(Array.from({ length: 3 * SLOTS }, () => hoopsSpawn(lb.url)));
     expect(responses.map((r) => r.status)).toEqual(Array(3 * SLOTS).fill(200));
     const spawns = responses.map((r) => r.body as HoopsOk);
@@ -108,6 +122,8 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
     expect(pairs.size).toBe(3 * SLOTS);
     for (const name of NODE_NAMES) expect([...views.values()].filter((v) => v.node === name)).toHaveLength(SLOTS);
 
+    // Full nodes are up with no weight (their sessions are served), not down.
+    for (const port of agentPorts.values()) expect(await agentSays(port)).toBe('up ready 0%\n');
     const refused = await hoopsSpawn(lb.url);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe(String(RETRY_AFTER_AT_CAPACITY_S)); // a node's answer, not HAProxy's
@@ -205,7 +221,7 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
   });
 
   it('SIGTERM with DRAIN_TIMEOUT_S: no new spawn on the draining node, its viewer keeps echoing through the balancer, and it exits 0 once the viewer leaves', async () => {
-    const { lb, nodes } = await startCluster(cleanup, { 'node-a': { DRAIN_TIMEOUT_S: '30' } });
+    const { lb, nodes, agentPorts } = await startCluster(cleanup, { 'node-a': { DRAIN_TIMEOUT_S: '30' } });
     const nodeA = nodes.get('node-a')!;
     const spawn = (await hoopsSpawn(nodeA.url).expect(200)).body as HoopsOk;
     expect(spawn.node).toBe('node-a');
@@ -222,6 +238,8 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
       { description: 'node-a to report draining' },
     );
     expect(status).toMatchObject({ draining: true, node: 'node-a', activeSpawns: 1 });
+    expect(await agentSays(agentPorts.get('node-a')!)).toBe('drain\n');
+    expect(await agentSays(agentPorts.get('node-b')!)).toBe('up ready 100%\n');
     expect((await request(nodeA.url).get('/health/ready')).status).toBe(503);
     const direct = await hoopsSpawn(nodeA.url);
     expect(direct.status).toBe(503);
@@ -242,6 +260,25 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
     await viewer.close();
     expect(await nodeA.exited).toEqual({ code: 0, signal: null });
     expect(nodeA.output.join('')).toMatch(/drained: no live session left/);
+  });
+
+  it('a node that cannot spawn (executable missing) tells the agent check `down #<reason>`; its readiness is 503', async () => {
+    const [port, agentPort] = [await freePort(), await freePort()];
+    const node = await startServiceProcess(port, {
+      NODE_NAME: 'node-x',
+      AGENT_CHECK_PORT: String(agentPort),
+      SC_EXECUTABLE: '/nonexistent/ts3d_sc_server',
+      SC_LICENSE: 'not-a-real-key',
+      SC_PORT_BASE: String(PORT_BASE + 200),
+    });
+    cleanup.add(() => node.stop(5000), 'node-x');
+    expect(await agentSays(agentPort)).toBe(
+      'down #the Stream Cache Server executable is missing or not executable: /nonexistent/ts3d_sc_server\n',
+    );
+    expect((await request(node.url).get('/n/node-x/health/ready')).status).toBe(503);
+    signalProcess(node.child.pid!, 'SIGTERM');
+    expect(await node.exited).toEqual({ code: 0, signal: null });
+    await expect(agentSays(agentPort)).rejects.toThrow(/ECONNREFUSED/); // closed at shutdown
   });
 
   it('the drain timeout stops what is left (SIGTERM, then SIGKILL after the grace) and exits 0', async () => {

@@ -327,12 +327,14 @@
 
   function connectViewer(session) {
     const { view } = session;
-    if (session.ws || isTerminal(view.state) || !view.proxyEndpoint) return;
+    // links.ws reaches this node under its prefix, through a balancer too; proxyEndpoint may be balanced elsewhere.
+    const url = (view.links && view.links.ws) || view.proxyEndpoint;
+    if (session.ws || isTerminal(view.state) || !url) return;
     let ws;
     try {
-      ws = new WebSocket(view.proxyEndpoint);
+      ws = new WebSocket(url);
     } catch (error) {
-      setViewerStatus(session, 'error', `Cannot open ${view.proxyEndpoint}: ${error.message}`);
+      setViewerStatus(session, 'error', `Cannot open ${url}: ${error.message}`);
       return;
     }
     ws.binaryType = 'arraybuffer';
