@@ -228,6 +228,7 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     const requested: string[] = [];
     page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    page.on('websocket', (ws) => requested.push(new URL(ws.url()).pathname));
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
 
@@ -243,7 +244,7 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
     });
     const [spawn] = await listSpawns(app.url);
     expect(requested.length).toBeGreaterThan(4);
-    for (const pathname of requested) expect(pathname).toMatch(/^\/n\/node-d\//);
+    for (const pathname of requested) expect(pathname).toMatch(/^\/n\/node-d(\/|$)/); // the first is the redirected /n/node-d
     expect(requested).toEqual(
       expect.arrayContaining([
         '/n/node-d/assets/app.js',
