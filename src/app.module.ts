@@ -3,8 +3,10 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfig } from './config/app-config';
+import { AgentCheckModule } from './agent/agent-check.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { DrainModule } from './drain/drain.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HoopsModule } from './hoops/hoops.module';
@@ -34,6 +36,8 @@ export class AppModule {
         EventsModule,
         DashboardModule,
         ProxyModule,
+        AgentCheckModule,
+        DrainModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

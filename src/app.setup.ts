@@ -1,9 +1,10 @@
-import { INestApplication, NestApplicationOptions } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions, ShutdownSignal } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
 import { refuseUnknownMethods } from './http/method-not-allowed';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
+import { nodePrefixMiddleware } from './node/node-prefix.middleware';
 
 /**
  * Options for creating the application, shared by main.ts and the tests. Bodies are read by useRequestBodies();
@@ -11,8 +12,14 @@ import { createValidationPipe } from './http/validation';
  */
 export const APP_OPTIONS: NestApplicationOptions = { bodyParser: false, forceCloseConnections: true };
 
-/** The one pipeline setup shared by main.ts and the tests: validation, CORS, Swagger, shutdown hooks. */
-export function configureApp(app: INestApplication): INestApplication {
+/** Signals main.ts handles itself (ShutdownSignals: drain on SIGTERM); Nest's shutdown hooks take the others. */
+export const SIGNALS_HANDLED_BY_MAIN: readonly string[] = [ShutdownSignal.SIGTERM, ShutdownSignal.SIGINT];
+
+/**
+ * The one pipeline setup shared by main.ts and the tests: validation, CORS, the node prefix, Swagger, shutdown
+ * hooks. `ownSignals`: the caller handles SIGTERM and SIGINT itself (main.ts, for the graceful drain).
+ */
+export function configureApp(app: INestApplication, options: { ownSignals?: boolean } = {}): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
   app.enableCors({
@@ -23,11 +30,16 @@ export function configureApp(app: INestApplication): INestApplication {
     exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
+  // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
+  app.use(nodePrefixMiddleware(config.nodeName));
   // After CORS, so that refusals (a body, a method) still carry the CORS headers.
   refuseUnknownMethods(app);
   useRequestBodies(app);
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
-  app.enableShutdownHooks([], { useProcessExit: true });
+  const signals = Object.values(ShutdownSignal).filter(
+    (s) => !options.ownSignals || !SIGNALS_HANDLED_BY_MAIN.includes(s),
+  );
+  app.enableShutdownHooks(signals, { useProcessExit: true });
 
   const document = SwaggerModule.createDocument(
     app,

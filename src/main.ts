@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError, describeSettings } from './config/app-config';
 import { loadAppConfig, loadEnvFile } from './config/load-app-config';
+import { DrainService } from './drain/drain.service';
+import { ShutdownSignals } from './drain/shutdown-signals';
 
 /** The configuration, or undefined after printing its problems (and nothing else) on stderr. */
 function configuration(): AppConfig | undefined {
@@ -28,7 +30,12 @@ async function bootstrap(): Promise<void> {
   }
   const logger = new Logger('Bootstrap');
   const app = await NestFactory.create(AppModule.forRoot(config), APP_OPTIONS);
-  configureApp(app);
+  configureApp(app, { ownSignals: true });
+  const drain = app.get(DrainService);
+  new ShutdownSignals(
+    { drain: () => drain.drain(), close: () => app.close(), exit: (code) => process.exit(code) },
+    config.drainTimeoutS,
+  ).listen(process);
   if (config.hoopsConfigFile) {
     logger.log(
       `settings read from the HOOPS Server configuration ${config.hoopsConfigFile} (environment variables win)`,
@@ -39,7 +46,14 @@ async function bootstrap(): Promise<void> {
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // A port in use (PORT or AGENT_CHECK_PORT) is a setting to fix, not a crash: one line, exit 1.
+    process.stderr.write(`sc-spawner: ${(error as Error).message}\n`);
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   logger.log(`sc-spawner listening on http://${config.host}:${config.port} (API docs at /docs)`);
 }
 

@@ -207,6 +207,62 @@ describe('dashboard in a browser (e2e)', () => {
   }, 120_000);
 });
 
+describe('dashboard under the node prefix (e2e, browser)', () => {
+  const cleanup = useCleanup();
+
+  it('loaded at /n/<NODE_NAME>/ (as through a balancer) it reads, streams and spawns under that prefix only', async () => {
+    const chromiumPath = requireSystemBinary(CHROMIUM, 'chromium');
+    const app = await startApp({
+      ...FAST_TIMINGS,
+      SPAWN_READY_TIMEOUT_S: '15',
+      NODE_NAME: 'node-d',
+      SC_PORT_BASE: '27400', // the scale-out range
+      SC_PORT_COUNT: '2',
+      SC_MAX_SPAWNS: '1',
+    });
+    cleanup.add(() => app.close(), 'in-process app');
+    const profile = makeTempDir(cleanup, 'sc-dashboard-chromium-');
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: LAPTOP,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    page.on('websocket', (ws) => requested.push(new URL(ws.url()).pathname));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    await page.goto(`${app.url}/n/node-d`); // redirected to /n/node-d/
+    expect(new URL(page.url()).pathname).toBe('/n/node-d/');
+    const byTestId = (id: string, root: Page | Locator = page) => root.locator(`[data-testid="${id}"]`);
+    await expectText(byTestId('readiness'), 'Accepting viewers');
+    await waitForAttribute(byTestId('link-status'), 'data-link', 'live');
+    await byTestId('create-button').click();
+    const connected = page.locator('[data-testid="session-card"][data-ws="connected"][data-state="connected"]');
+    await waitFor(async () => (await connected.count()) === 1, UI_TIMEOUT_MS, {
+      description: 'the card of a connected session',
+    });
+    const [spawn] = await listSpawns(app.url);
+    expect(requested.length).toBeGreaterThan(4);
+    for (const pathname of requested) expect(pathname).toMatch(/^\/n\/node-d(\/|$)/); // the first is the redirected /n/node-d
+    expect(requested).toEqual(
+      expect.arrayContaining([
+        '/n/node-d/assets/app.js',
+        '/n/node-d/events',
+        '/n/node-d/spawn',
+        '/n/node-d/health/ready',
+        `/n/node-d/ws/${spawn.id}`,
+      ]),
+    );
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 describe('dashboard routes (e2e, no browser)', () => {
   const cleanup = useCleanup();
 

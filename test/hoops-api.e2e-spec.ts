@@ -182,7 +182,8 @@ describe('HOOPS Server spawning API (e2e)', () => {
       expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(response.headers['access-control-allow-origin']).toBe(BROWSER_ORIGIN);
       const answer = readSpawnAnswer(response);
-      expect(Object.keys(response.json()).sort()).toEqual(['endpoints', 'result', 'serviceId']);
+      // The HOOPS keys, plus the scale-out extras every spawn answer carries (issue 11): node and links.
+      expect(Object.keys(response.json()).sort()).toEqual(['endpoints', 'links', 'node', 'result', 'serviceId']);
       expect(answer.serviceId).toMatch(UUID);
       expect(answer.endpoints.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
       expect(wsPortOf(answer.endpoints.ws)).toBeGreaterThanOrEqual(PORT_BASE);

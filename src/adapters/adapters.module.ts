@@ -6,9 +6,10 @@ import { NetPortProbe, PortProbe } from './port-probe.adapter';
 import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
 import { FileSpawnJournal, SpawnJournal } from './spawn-journal.adapter';
+import { NetTcpLineServer, TcpLineServer } from './tcp-line-server.adapter';
 
 /**
- * Every side effect of the service (processes, the process table, files, ports, the clock, its own listener)
+ * Every side effect of the service (processes, the process table, files, ports, the clock, its own listeners)
  * is one of these abstract classes; the real implementations are bound here and nowhere else. Tests replace
  * them with overrideProvider() and the fakes under test/.
  */
@@ -20,6 +21,7 @@ const ADAPTERS: Provider[] = [
   { provide: ProcessLauncher, useClass: ChildProcessLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
+  { provide: TcpLineServer, useClass: NetTcpLineServer },
 ];
 
 @Global()

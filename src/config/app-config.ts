@@ -19,6 +19,15 @@ export class AppConfig {
   corsOrigins: string[] | true;
   sseKeepAliveMs: number;
 
+  /** This node's name in a cluster: its API is also served under /n/<nodeName>/. */
+  nodeName: string;
+  /** The balancer's address (no trailing slash); when set, every URL handed out for a session goes through it. */
+  publicBaseUrl?: string;
+  /** HAProxy agent-check port (TCP, on HOST); unset: no agent listener. */
+  agentCheckPort?: number;
+  /** On SIGTERM, how long live sessions may continue before they are stopped; 0: stop at once. */
+  drainTimeoutS: number;
+
   scExecutable: string;
   usingSimulator: boolean;
   licenseFile?: string;
@@ -118,9 +127,14 @@ const MANAGED_FLAGS = new Set([
 /**
  * Parses the settings; a ConfigError lists every problem. Pure: nothing on the host is looked at (see loadAppConfig).
  * `fromFile`: the settings that came from a HOOPS configuration file, with the setting each came from there.
+ * `hostName` is the default NODE_NAME (the machine's, lower-cased).
  */
-export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}): AppConfig {
-  const { config, problems } = readAppConfig(env, fromFile);
+export function parseAppConfig(
+  env: Env,
+  fromFile: Record<string, string> = {},
+  hostName: string = os.hostname(),
+): AppConfig {
+  const { config, problems } = readAppConfig(env, fromFile, hostName);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -129,6 +143,7 @@ export function parseAppConfig(env: Env, fromFile: Record<string, string> = {}):
 export function readAppConfig(
   env: Env,
   fromFile: Record<string, string> = {},
+  hostName: string = os.hostname(),
 ): { config: AppConfig; problems: string[] } {
   const read = new EnvReader(env);
   const config = new AppConfig();
@@ -147,6 +162,14 @@ export function readAppConfig(
   const origins = read.list('CORS_ORIGINS', ',');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
   config.sseKeepAliveMs = read.int('SSE_KEEPALIVE_MS', 15_000, 10, 3_600_000);
+  config.nodeName = parseNodeName(read, hostName);
+  config.publicBaseUrl = parsePublicBaseUrl(read);
+  const agentPort = read.raw('AGENT_CHECK_PORT');
+  config.agentCheckPort = agentPort === undefined ? undefined : read.int('AGENT_CHECK_PORT', 0, 1, 65535);
+  if (config.agentCheckPort !== undefined && config.agentCheckPort === config.port && config.port !== 0) {
+    read.problems.push(`AGENT_CHECK_PORT must differ from PORT (both ${config.port})`);
+  }
+  config.drainTimeoutS = /^0+(\.0+)?$/.test(read.raw('DRAIN_TIMEOUT_S') ?? '') ? 0 : read.seconds('DRAIN_TIMEOUT_S', 0);
 
   const executable = read.string('SC_EXECUTABLE');
   config.usingSimulator = executable === undefined;
@@ -192,6 +215,13 @@ export function readAppConfig(
   if (config.port >= config.portBase && config.port < config.portBase + config.portCount) {
     read.problems.push(
       `PORT ${config.port} lies inside the WebSocket port range SC_PORT_BASE..SC_PORT_BASE+SC_PORT_COUNT-1`,
+    );
+  }
+
+  const agent = config.agentCheckPort;
+  if (agent !== undefined && agent >= config.portBase && agent < config.portBase + config.portCount) {
+    read.problems.push(
+      `AGENT_CHECK_PORT ${agent} lies inside the WebSocket port range SC_PORT_BASE..SC_PORT_BASE+SC_PORT_COUNT-1`,
     );
   }
 
@@ -291,6 +321,46 @@ export function describeSettings(config: AppConfig): string {
 
 function fallbackText(fallback: string | number | boolean | undefined): string | undefined {
   return fallback === undefined ? undefined : String(fallback);
+}
+
+/** A node name: what the /n/<name>/ prefix, the balancer's server names and the pod names have in common. */
+export const NODE_NAME_PATTERN = /^[a-z0-9-]{1,63}$/;
+
+function parseNodeName(read: EnvReader, hostName: string): string {
+  const given = read.string('NODE_NAME');
+  if (given !== undefined) {
+    if (!NODE_NAME_PATTERN.test(given)) {
+      read.problems.push(
+        `NODE_NAME must be 1 to 63 lower-case letters, digits or '-' ([a-z0-9-]{1,63}), got ${JSON.stringify(given)}`,
+      );
+    }
+    return given;
+  }
+  const host = hostName.toLowerCase();
+  if (!NODE_NAME_PATTERN.test(host)) {
+    read.problems.push(
+      `NODE_NAME is not set and the host name ${JSON.stringify(host)} is not a valid node name ([a-z0-9-]{1,63}): set NODE_NAME`,
+    );
+  }
+  return host;
+}
+
+function parsePublicBaseUrl(read: EnvReader): string | undefined {
+  const raw = read.string('PUBLIC_BASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    read.problems.push(
+      `PUBLIC_BASE_URL must be an http:// or https:// URL without query, fragment or credentials (e.g. https://viewers.example.com), got ${JSON.stringify(raw)}`,
+    );
+    return undefined;
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function parseExtraArgs(read: EnvReader): string[] {

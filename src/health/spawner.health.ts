@@ -3,6 +3,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { FileSystem } from '../adapters/file-system.adapter';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { executableProblem } from './executable-problem';
 
 /** What load balancers see: how busy this machine is, and whether it would take one more spawn. */
 @Injectable()
@@ -31,6 +32,8 @@ export class SpawnerHealthIndicator {
     return {
       activeSpawns: capacity.activeSpawns,
       maxSpawns: capacity.maxSpawns,
+      node: this.config.nodeName,
+      draining: capacity.draining,
       freePorts: capacity.ports.free,
       states: capacity.states,
       warm: capacity.warm,
@@ -40,13 +43,13 @@ export class SpawnerHealthIndicator {
   private notReadyReason(): string | undefined {
     const capacity = this.supervisor.capacity();
     if (capacity.shuttingDown) return 'shutting down';
+    if (capacity.draining) return 'draining: this node is being stopped and takes no new session';
     if (!capacity.canAcceptSpawn) {
       return `at capacity: all ${this.config.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
     }
     if (capacity.ports.free === 0) return 'no free WebSocket port';
-    if (!this.files.isExecutableFile(this.config.scExecutable)) {
-      return `the Stream Cache Server executable is missing or not executable: ${this.config.scExecutable}`;
-    }
+    const executable = executableProblem(this.files, this.config.scExecutable);
+    if (executable) return executable;
     if (capacity.warm.failing) return `${capacity.warm.failing} (next try ${capacity.warm.retryAt ?? 'soon'})`;
     return undefined;
   }

@@ -31,6 +31,8 @@ export class HoopsStatusService {
       activeSpawns: capacity.activeSpawns,
       maxSpawns: c.maxSpawns,
       shuttingDown: capacity.shuttingDown,
+      draining: capacity.draining,
+      node: c.nodeName,
       spawnsByState: capacity.states,
       warm: capacity.warm,
       gpuAllocation: gpuAllocation(live, c.ssrGpuCount ?? (c.ssrGpuIndex === undefined ? 0 : c.ssrGpuIndex + 1)),
@@ -60,6 +62,9 @@ export class HoopsStatusService {
         warmMaxAgeS: c.warmMaxAgeS,
         publicHostname: c.publicHostname ?? null,
         publicEndpoint: c.publicEndpoint,
+        publicBaseUrl: c.publicBaseUrl ?? null,
+        agentCheckPort: c.agentCheckPort ?? null,
+        drainTimeoutS: c.drainTimeoutS,
       },
     };
   }

@@ -84,6 +84,8 @@ export class HoopsController {
       endpoints: { ws: this.presenter.endpointsOf(spawn, request).advertised },
       // Only on a claim, so a cold answer keeps the HOOPS Server's exact shape.
       ...(spawn.spec.warm ? { warm: true as const } : {}),
+      node: this.presenter.node,
+      links: this.presenter.linksOf(spawn, request),
     };
   }
 

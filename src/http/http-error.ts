@@ -10,6 +10,8 @@ import {
 /** Seconds a client is told to wait before retrying when no slot or port is free. */
 export const RETRY_AFTER_AT_CAPACITY_S = 5;
 export const RETRY_AFTER_SHUTTING_DOWN_S = 30;
+/** A draining node takes nothing new for good; through a balancer the retry lands on another node. */
+export const RETRY_AFTER_DRAINING_S = 5;
 
 /** A refusal of the request that the service's own code raises, with the status that says why. */
 export class ClientError extends Error {
@@ -62,7 +64,12 @@ interface KnownError {
 /** The supervisor's typed errors, as HTTP. */
 function domainStatus(error: unknown): KnownError | undefined {
   if (error instanceof NoCapacityError) {
-    const retryAfterS = error.reason === 'shutting_down' ? RETRY_AFTER_SHUTTING_DOWN_S : RETRY_AFTER_AT_CAPACITY_S;
+    const retryAfterS =
+      error.reason === 'shutting_down'
+        ? RETRY_AFTER_SHUTTING_DOWN_S
+        : error.reason === 'draining'
+          ? RETRY_AFTER_DRAINING_S
+          : RETRY_AFTER_AT_CAPACITY_S;
     return { status: HttpStatus.SERVICE_UNAVAILABLE, message: error.message, retryAfterS };
   }
   if (error instanceof SpawnNotReadyError) {

@@ -12,6 +12,7 @@ import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, type RendererType } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
@@ -144,7 +145,13 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const id = proxiedSessionId(req.url);
+    const prefix = matchNodePrefix(req.url, this.config.nodeName);
+    if (prefix.kind === 'other') {
+      socket.on('error', () => undefined);
+      refuseUpgrade(socket, 421, misdirectedReason(this.config.nodeName, prefix.node));
+      return;
+    }
+    const id = proxiedSessionId(prefix.kind === 'local' ? prefix.url : req.url);
     if (id === null) {
       // Not a session's path. Another 'upgrade' listener may serve it; if we are the only one, nobody else will answer.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;

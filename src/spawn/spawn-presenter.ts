@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import type { SpawnView } from '../supervisor/spawn-record';
-import { SpawnViewDto } from './dto/spawn-view.dto';
+import { SpawnLinksDto, SpawnViewDto } from './dto/spawn-view.dto';
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
@@ -11,10 +11,17 @@ const iso = (t: number | undefined): string | null => (t === undefined ? null : 
 export class SpawnPresenter {
   constructor(private readonly config: AppConfig) {}
 
+  /** This node's name (NODE_NAME), carried by every spawn view. */
+  get node(): string {
+    return this.config.nodeName;
+  }
+
   toView(record: SpawnView, request: Request): SpawnViewDto {
     const endpoints = this.endpointsOf(record, request);
     return {
       id: record.id,
+      node: this.node,
+      links: this.linksOf(record, request),
       state: record.state,
       rendererType: record.spec.rendererType,
       origin: record.spec.origin,
@@ -42,15 +49,48 @@ export class SpawnPresenter {
     };
   }
 
-  /** `direct` is the server's own port; `proxy` goes through this service's port; `advertised` is the one PUBLIC_ENDPOINT picks. */
+  /**
+   * `direct` is the server's own port; `proxy` goes through this service's port, or through the balancer at
+   * PUBLIC_BASE_URL (under this node's prefix); `advertised` is the one PUBLIC_ENDPOINT picks.
+   */
   endpointsOf(record: SpawnView, request: Request): { direct: string; proxy: string; advertised: string } {
     const clientScheme = this.clientSchemeOf(request);
     // A server with its own certificate is wss:// however the client reached this service.
     const directScheme = this.config.serversUseTls ? 'wss' : clientScheme;
     const { hostname, hostWithPort } = this.publicHostOf(request);
     const direct = `${directScheme}://${hostname}:${record.spec.wsPort}`;
-    const proxy = `${clientScheme}://${hostWithPort}/ws/${record.id}`;
-    return { direct, proxy, advertised: this.config.publicEndpoint === 'proxy' ? proxy : direct };
+    const proxy = this.publicWsBase() ?? `${clientScheme}://${hostWithPort}`;
+    const proxyPath = this.config.publicBaseUrl ? this.nodePath(`ws/${record.id}`) : `/ws/${record.id}`;
+    const proxyUrl = `${proxy}${proxyPath}`;
+    return { direct, proxy: proxyUrl, advertised: this.config.publicEndpoint === 'proxy' ? proxyUrl : direct };
+  }
+
+  /**
+   * Where a client finds this spawn again, whichever node it asks through a balancer: under this node's
+   * prefix, absolute through PUBLIC_BASE_URL when set (else relative to the host the client used). The
+   * WebSocket link is always absolute (a WebSocket needs its ws:// or wss:// scheme).
+   */
+  linksOf(record: SpawnView, request: Request): SpawnLinksDto {
+    const base = this.config.publicBaseUrl ?? '';
+    const self = `${base}${this.nodePath(`spawns/${encodeURIComponent(record.id)}`)}`;
+    const wsBase =
+      this.publicWsBase() ?? `${this.clientSchemeOf(request)}://${this.publicHostOf(request).hostWithPort}`;
+    return {
+      self,
+      events: `${self}/events`,
+      logs: `${self}/logs`,
+      ws: `${wsBase}${this.nodePath(`ws/${encodeURIComponent(record.id)}`)}`,
+    };
+  }
+
+  private nodePath(rest: string): string {
+    return `/n/${this.config.nodeName}/${rest}`;
+  }
+
+  /** PUBLIC_BASE_URL with its scheme as a WebSocket's (https -> wss), or undefined when not set. */
+  private publicWsBase(): string | undefined {
+    const base = this.config.publicBaseUrl;
+    return base === undefined ? undefined : base.replace(/^http/, 'ws');
   }
 
   /** wss when the client reached us over TLS: as configured, or as a trusted proxy in front says. */

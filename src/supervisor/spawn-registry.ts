@@ -27,6 +27,8 @@ export class SpawnRegistry {
   private reservedSlots = 0;
   /** Set once shutdown begins: no spawn is started after that. */
   shuttingDown = false;
+  /** Set once a drain begins: no new spawn, the live ones go on until they end or the shutdown stops them. */
+  draining = false;
 
   constructor(private readonly config: AppConfig) {}
 

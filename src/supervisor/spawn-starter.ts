@@ -56,6 +56,7 @@ export class SpawnStarter {
    */
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
+    if (this.registry.draining) throw draining();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
     await this.reserveSlot(request.warm === true);
     let wsPort: number | null;
@@ -68,9 +69,9 @@ export class SpawnStarter {
       const { portBase, portCount } = this.config;
       throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
     }
-    if (this.registry.shuttingDown) {
+    if (this.registry.shuttingDown || this.registry.draining) {
       this.ports.release(wsPort);
-      throw shuttingDown();
+      throw this.registry.shuttingDown ? shuttingDown() : draining();
     }
     // Chosen just before start() registers the spawn, with no await in between: concurrent launches see each other's choice.
     return this.processes.start({
@@ -146,6 +147,13 @@ export class SpawnStarter {
     if (error.spawn.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
     return this.ports.confirmBusy(error.spawn.spec.wsPort);
   }
+}
+
+function draining(): NoCapacityError {
+  return new NoCapacityError(
+    'draining',
+    'draining: this node is being stopped and takes no new session; try another node',
+  );
 }
 
 function shuttingDown(): NoCapacityError {

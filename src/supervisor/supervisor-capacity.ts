@@ -10,6 +10,7 @@ export interface SupervisorCapacity {
   /** A cold spawn would get a slot: one is free, or an unclaimed warm server can be retired for it. */
   canAcceptSpawn: boolean;
   shuttingDown: boolean;
+  draining: boolean;
   ports: PortCounts;
   states: Record<SpawnState, number>;
   warm: WarmPoolStatus;

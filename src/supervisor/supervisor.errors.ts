@@ -7,7 +7,7 @@ import type { SpawnView } from './spawn-record';
  */
 export abstract class SupervisorError extends Error {}
 
-export type NoCapacityReason = 'slots' | 'ports' | 'shutting_down';
+export type NoCapacityReason = 'slots' | 'ports' | 'shutting_down' | 'draining';
 
 /** No spawn can be started now; the client should retry later. */
 export class NoCapacityError extends SupervisorError {

@@ -52,8 +52,9 @@ export class SupervisorService implements BeforeApplicationShutdown {
       activeSpawns: this.registry.activeCount(),
       maxSpawns: this.config.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
-      canAcceptSpawn: !this.registry.shuttingDown && this.starter.canTakeSlot(),
+      canAcceptSpawn: !this.registry.shuttingDown && !this.registry.draining && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
+      draining: this.registry.draining,
       ports: this.ports.counts(),
       states: this.registry.countByState(),
       warm: this.warmPool.status(),
@@ -135,6 +136,12 @@ export class SupervisorService implements BeforeApplicationShutdown {
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
     for (const action of decideTimeouts(records, now, this.config)) this.processes.enforce(action, now);
+  }
+
+  /** Refuses new spawns (NoCapacityError 'draining') and stops the unclaimed warm servers; sessions go on. */
+  beginDrain(): void {
+    this.registry.draining = true;
+    void this.warmPool.stopAll();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

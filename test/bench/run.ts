@@ -6,6 +6,7 @@
 import * as burst from './burst.bench';
 import * as footprint from './footprint.bench';
 import * as relay from './relay.bench';
+import * as scaleOut from './scale-out.bench';
 import * as spawnBench from './spawn.bench';
 import type { BenchRow } from './stats';
 
@@ -14,6 +15,7 @@ const PARTS: Array<[name: string, run: () => Promise<BenchRow[]>]> = [
   ['storm', burst.run],
   ['relay', relay.run],
   ['footprint', footprint.run],
+  ['scale-out', scaleOut.run],
 ];
 
 async function main(): Promise<void> {

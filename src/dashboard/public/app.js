@@ -5,6 +5,7 @@
  *   GET /events       server-sent state changes (primary; the page falls back to polling if it is unavailable)
  *   GET /spawns       full views, fetched on load, on (re)connect of the event stream and for sessions first seen in an event
  *   GET /health/ready capacity and readiness, refreshed after every change and every few seconds
+ * Every URL is relative, so the page works at / and under the node prefix /n/<NODE_NAME>/ alike.
  * Server data only ever reaches the page through textContent and attributes, never as markup.
  */
 'use strict';
@@ -334,12 +335,14 @@
 
   function connectViewer(session) {
     const { view } = session;
-    if (session.ws || isTerminal(view.state) || !view.proxyEndpoint) return;
+    // links.ws reaches this node under its prefix, through a balancer too; proxyEndpoint may be balanced elsewhere.
+    const url = (view.links && view.links.ws) || view.proxyEndpoint;
+    if (session.ws || isTerminal(view.state) || !url) return;
     let ws;
     try {
-      ws = new WebSocket(view.proxyEndpoint);
+      ws = new WebSocket(url);
     } catch (error) {
-      setViewerStatus(session, 'error', `Cannot open ${view.proxyEndpoint}: ${error.message}`);
+      setViewerStatus(session, 'error', `Cannot open ${url}: ${error.message}`);
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -393,7 +396,7 @@
     pendingCreates++;
     renderPending();
     try {
-      const response = await fetch('/spawn', {
+      const response = await fetch('spawn', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(body),
@@ -429,7 +432,7 @@
     session.closing = true;
     render(session);
     try {
-      const response = await fetch(`/spawns/${encodeURIComponent(session.view.id)}`, {
+      const response = await fetch(`spawns/${encodeURIComponent(session.view.id)}`, {
         method: 'DELETE',
         headers: { Accept: 'application/json' },
       });
@@ -465,7 +468,7 @@
 
   async function refreshOne(id) {
     try {
-      const response = await fetch(`/spawns/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
+      const response = await fetch(`spawns/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
       if (response.ok) upsert(await response.json());
     } catch {
       // the next resync or event will catch up
@@ -483,7 +486,7 @@
     resyncRunning = (async () => {
       do {
         resyncAgain = false;
-        const response = await fetch('/spawns', { headers: { Accept: 'application/json' } });
+        const response = await fetch('spawns', { headers: { Accept: 'application/json' } });
         if (!response.ok) throw new Error(`GET /spawns answered HTTP ${response.status}`);
         const views = await response.json();
         const seen = new Set();
@@ -535,7 +538,7 @@
       startPolling();
       return;
     }
-    events = new EventSource('/events');
+    events = new EventSource('events');
     events.addEventListener('open', () => {
       stopPolling();
       setLink('live', 'Live');
@@ -600,7 +603,7 @@
     let response;
     let body;
     try {
-      response = await fetch('/health/ready', { headers: { Accept: 'application/json' } });
+      response = await fetch('health/ready', { headers: { Accept: 'application/json' } });
       body = await readJson(response);
     } catch (error) {
       renderReadiness(

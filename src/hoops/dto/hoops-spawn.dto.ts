@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateBy, ValidateNested } from 'class-validator';
 import { argvValueProblem } from '@app/sc-protocol';
+import { SpawnLinksDto } from '../../spawn/dto/spawn-view.dto';
 import { IsModelName, MODEL_NAME_RULE } from '../../spawn/model-name.validator';
 import { IsSessionToken } from '../../spawn/session-token.validator';
 
@@ -92,6 +93,11 @@ export class HoopsSpawnOkDto {
     description: 'An extension, present only when the server came ready from the warm pool (SC_WARM_POOL_CSR/SSR)',
   })
   warm?: true;
+  @ApiProperty({ example: 'node-a', description: 'Extra key: the node (NODE_NAME) that runs the session' })
+  node: string;
+
+  @ApiProperty({ type: SpawnLinksDto, description: 'Extra key: where to find the session again' })
+  links: SpawnLinksDto;
 }
 
 export class HoopsFailureDto {

@@ -3,9 +3,36 @@ import { RENDERER_TYPES, RendererType } from '@app/sc-protocol';
 import { SPAWN_ORIGINS, type SpawnOrigin } from '../../supervisor/spawn-record';
 import { SPAWN_STATES, SpawnState } from '../../supervisor/spawn-state';
 
+/** Where a client finds a spawn again, whichever node of a cluster it reaches: it never builds a per-node URL itself. */
+export class SpawnLinksDto {
+  @ApiProperty({
+    example: 'https://viewers.example.com/n/node-a/spawns/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11',
+    description: 'GET (view) and DELETE (stop) the spawn; absolute with PUBLIC_BASE_URL, else relative to this node',
+  })
+  self: string;
+
+  @ApiProperty({ example: 'https://viewers.example.com/n/node-a/spawns/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11/events' })
+  events: string;
+
+  @ApiProperty({ example: 'https://viewers.example.com/n/node-a/spawns/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11/logs' })
+  logs: string;
+
+  @ApiProperty({
+    example: 'wss://viewers.example.com/n/node-a/ws/3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11',
+    description: "The session's WebSocket through this node's proxy (always absolute)",
+  })
+  ws: string;
+}
+
 export class SpawnViewDto {
   @ApiProperty({ example: '3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11' })
   id: string;
+
+  @ApiProperty({ example: 'node-a', description: 'The node (NODE_NAME) that runs this spawn' })
+  node: string;
+
+  @ApiProperty({ type: SpawnLinksDto })
+  links: SpawnLinksDto;
 
   @ApiProperty({ enum: SPAWN_STATES, example: 'ready' })
   state: SpawnState;

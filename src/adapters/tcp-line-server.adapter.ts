@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { createServer, type Server, type Socket } from 'net';
+
+/**
+ * A TCP listener that answers every connection with one line and closes it (HAProxy's agent-check
+ * protocol). The line is asked for per connection, so it always says the current state.
+ */
+export abstract class TcpLineServer {
+  /** Listens on host:port (port 0: any free port); resolves with the bound port. Rejects with a clear message. */
+  abstract listen(port: number, host: string, lineFor: () => string): Promise<number>;
+  /** Stops listening and drops open connections. Idempotent. */
+  abstract close(): Promise<void>;
+}
+
+@Injectable()
+export class NetTcpLineServer extends TcpLineServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  listen(port: number, host: string, lineFor: () => string): Promise<number> {
+    const server = createServer({ allowHalfOpen: false }, (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined); // a client that resets must not crash the service
+      socket.setTimeout(5000, () => socket.destroy());
+      socket.end(lineFor());
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new Error(`cannot listen on ${host}:${port} (AGENT_CHECK_PORT): ${error.code ?? error.message}`)),
+      );
+      server.listen({ port, host }, () => resolve((server.address() as { port: number }).port));
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server?.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+}

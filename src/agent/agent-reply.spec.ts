@@ -1,0 +1,32 @@
+import { agentReply, type AgentState } from './agent-reply';
+
+const idle: AgentState = { activeSpawns: 0, maxSpawns: 8, freePorts: 16, draining: false };
+
+describe('agentReply', () => {
+  it.each([
+    [0, 8, 'up ready 100%\n'],
+    [3, 8, 'up ready 63%\n'], // 5/8 = 62.5% rounds up
+    [5, 8, 'up ready 38%\n'],
+    [7, 8, 'up ready 13%\n'],
+    [8, 8, 'up ready 0%\n'], // full: not down, only no weight
+    [1, 3, 'up ready 67%\n'],
+    [2, 3, 'up ready 33%\n'],
+  ])('%i of %i slots in use: %j', (activeSpawns, maxSpawns, line) => {
+    expect(agentReply({ ...idle, activeSpawns, maxSpawns })).toBe(line);
+  });
+
+  it('no free WebSocket port: 0% (up, nothing new fits)', () => {
+    expect(agentReply({ ...idle, freePorts: 0 })).toBe('up ready 0%\n');
+  });
+
+  it('draining: drain, whatever the capacity', () => {
+    expect(agentReply({ ...idle, draining: true })).toBe('drain\n');
+    expect(agentReply({ ...idle, activeSpawns: 8, draining: true })).toBe('drain\n');
+  });
+
+  it('cannot spawn: down with the reason on one line, before anything else', () => {
+    expect(agentReply({ ...idle, draining: true, cannotSpawn: 'executable missing:\n/opt/sc/server' })).toBe(
+      'down #executable missing: /opt/sc/server\n',
+    );
+  });
+});

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { SupervisorModule } from '../supervisor/supervisor.module';
+import { DrainService } from './drain.service';
+
+/** Graceful drain on SIGTERM (DRAIN_TIMEOUT_S). */
+@Module({
+  imports: [SupervisorModule],
+  providers: [DrainService],
+  exports: [DrainService],
+})
+export class DrainModule {}

@@ -1,0 +1,54 @@
+import type { Request } from 'express';
+import { parseAppConfig } from '../config/app-config';
+import { SpawnRecord, viewOf } from '../supervisor/spawn-record';
+import { SpawnPresenter } from './spawn-presenter';
+
+const request = (host: string, headers: Record<string, string> = {}) =>
+  ({ headers: { host, ...headers } }) as unknown as Request;
+const spawn = viewOf(new SpawnRecord({ id: 'abc-1', wsPort: 55003, rendererType: 'csr', origin: 'api' }, 0));
+
+describe('SpawnPresenter: node and links', () => {
+  it('without PUBLIC_BASE_URL: node-relative links, ws absolute on the host the client used; proxy endpoint unchanged', () => {
+    const presenter = new SpawnPresenter(parseAppConfig({ NODE_NAME: 'node-a', PUBLIC_ENDPOINT: 'proxy' }));
+    const view = presenter.toView(spawn, request('lb.example:8080'));
+    expect(view.node).toBe('node-a');
+    expect(view.links).toEqual({
+      self: '/n/node-a/spawns/abc-1',
+      events: '/n/node-a/spawns/abc-1/events',
+      logs: '/n/node-a/spawns/abc-1/logs',
+      ws: 'ws://lb.example:8080/n/node-a/ws/abc-1',
+    });
+    expect(view.proxyEndpoint).toBe('ws://lb.example:8080/ws/abc-1');
+    expect(view.endpoint).toBe(view.proxyEndpoint);
+  });
+
+  it.each([
+    ['https://viewers.example.com', 'https://viewers.example.com', 'wss://viewers.example.com'],
+    ['http://127.0.0.1:8080/sc/', 'http://127.0.0.1:8080/sc', 'ws://127.0.0.1:8080/sc'],
+  ])('PUBLIC_BASE_URL=%s: every URL through the balancer, under the node prefix', (base, http, ws) => {
+    const presenter = new SpawnPresenter(
+      parseAppConfig({ NODE_NAME: 'node-b', PUBLIC_BASE_URL: base, PUBLIC_ENDPOINT: 'proxy' }),
+    );
+    const view = presenter.toView(spawn, request('10.1.2.3:11182', { 'x-forwarded-proto': 'http' }));
+    expect(view.links).toEqual({
+      self: `${http}/n/node-b/spawns/abc-1`,
+      events: `${http}/n/node-b/spawns/abc-1/events`,
+      logs: `${http}/n/node-b/spawns/abc-1/logs`,
+      ws: `${ws}/n/node-b/ws/abc-1`,
+    });
+    expect(view.proxyEndpoint).toBe(`${ws}/n/node-b/ws/abc-1`);
+    expect(view.endpoint).toBe(view.proxyEndpoint);
+  });
+
+  it("PUBLIC_BASE_URL with PUBLIC_ENDPOINT=direct: the advertised endpoint stays the server's own port", () => {
+    const presenter = new SpawnPresenter(
+      parseAppConfig({ NODE_NAME: 'node-b', PUBLIC_BASE_URL: 'https://lb', PUBLIC_HOSTNAME: 'node-b.internal' }),
+    );
+    const endpoints = presenter.endpointsOf(spawn, request('x'));
+    expect(endpoints).toEqual({
+      direct: 'ws://node-b.internal:55003',
+      proxy: 'wss://lb/n/node-b/ws/abc-1',
+      advertised: 'ws://node-b.internal:55003',
+    });
+  });
+});
