@@ -4,12 +4,15 @@
  * weight, a full cluster answers a node's 503 with Retry-After, sessions are reached through /n/<node>/,
  * a node lost or drained is routed around, and a draining node keeps its viewers until they leave.
  */
+import { chmodSync, unlinkSync, writeFileSync } from 'fs';
 import { connect } from 'net';
+import { join } from 'path';
 import request from 'supertest';
 import { freePort } from './support/ports';
 import { isProcessGroupAlive, signalProcess, useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { startHaproxy, type BalancedNode, type RunningHaproxy } from './support/haproxy';
+import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
 import { sleep, waitFor } from './support/wait';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
@@ -264,16 +267,22 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
 
   it('a node that cannot spawn (executable missing) tells the agent check `down #<reason>`; its readiness is 503', async () => {
     const [port, agentPort] = [await freePort(), await freePort()];
+    // Start-up refuses a missing executable, so it goes away once the node runs.
+    const executable = join(makeTempDir(cleanup), 'ts3d_sc_server');
+    writeFileSync(executable, '#!/bin/sh\nexit 0\n');
+    chmodSync(executable, 0o755);
     const node = await startServiceProcess(port, {
       NODE_NAME: 'node-x',
       AGENT_CHECK_PORT: String(agentPort),
-      SC_EXECUTABLE: '/nonexistent/ts3d_sc_server',
+      SC_EXECUTABLE: executable,
       SC_LICENSE: 'not-a-real-key',
       SC_PORT_BASE: String(PORT_BASE + 200),
     });
     cleanup.add(() => node.stop(5000), 'node-x');
+    expect(await agentSays(agentPort)).toBe('up ready 100%\n');
+    unlinkSync(executable);
     expect(await agentSays(agentPort)).toBe(
-      'down #the Stream Cache Server executable is missing or not executable: /nonexistent/ts3d_sc_server\n',
+      `down #the Stream Cache Server executable is missing or not executable: ${executable}\n`,
     );
     expect((await request(node.url).get('/n/node-x/health/ready')).status).toBe(503);
     signalProcess(node.child.pid!, 'SIGTERM');
