@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdaptersModule } from './adapters/adapters.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
@@ -9,8 +10,10 @@ import { HealthModule } from './health/health.module';
 import { HoopsModule } from './hoops/hoops.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestBodyGuard } from './http/request-body';
+import { LoggingModule } from './logging/logging.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
 import { ProxyModule } from './proxy/proxy.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SpawnModule } from './spawn/spawn.module';
 
 @Module({})
@@ -22,6 +25,9 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env),
         AdaptersModule,
+        AuthModule,
+        LoggingModule,
+        RateLimitModule,
         ScheduleModule.forRoot(),
         SpawnModule,
         LivelinessModule,

@@ -1,6 +1,8 @@
 import { INestApplication, NestApplicationOptions } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
+import { useCors } from './http/cors';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 
@@ -14,14 +16,8 @@ export const APP_OPTIONS: NestApplicationOptions = { bodyParser: false, forceClo
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
-  app.enableCors({
-    origin: config.corsOrigins,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    optionsSuccessStatus: 204,
-    // Request headers are not listed, so preflights reflect whatever the client asks for (legacy clients send Access-Control-* names).
-    exposedHeaders: ['Retry-After'],
-    maxAge: 600,
-  });
+  (app as NestExpressApplication).set('trust proxy', config.trustProxy ? 1 : false);
+  useCors(app, config);
   // After CORS, so that a refused body still carries the CORS headers. text/plain bodies reach handlers as
   // strings; the HOOPS routes read them as JSON (see HoopsController).
   useRequestBodies(app);

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
@@ -9,7 +10,7 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   let app;
   try {
-    app = await NestFactory.create(AppModule.forRoot(), { ...APP_OPTIONS, abortOnError: false });
+    app = await NestFactory.create(AppModule.forRoot(), { ...APP_OPTIONS, abortOnError: false, bufferLogs: true });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sc-spawner: ${error.message}\n`);
@@ -17,6 +18,7 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  app.useLogger(app.get(PinoLogger));
   configureApp(app);
   const config = app.get(AppConfig);
   if (config.usingSimulator) {

@@ -22,7 +22,7 @@ describe('parseAppConfig', () => {
       expect(config.publicEndpoint).toBe('direct');
       expect(config.publicScheme).toBeUndefined();
       expect(config.publicHostname).toBeUndefined();
-      expect(config.trustForwardedProto).toBe(false);
+      expect(config.trustProxy).toBe(false);
       expect(config.corsOrigins).toBe(true);
     });
 

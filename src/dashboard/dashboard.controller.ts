@@ -2,10 +2,12 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import * as path from 'path';
+import { Public } from '../auth/route-access';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP, DASHBOARD_PUBLIC_DIR } from './dashboard-assets';
 
 /** The operator's page at `/` and its few static assets under `/assets/`. No other path is touched. */
 @ApiExcludeController()
+@Public()
 @Controller()
 export class DashboardController {
   @Get()

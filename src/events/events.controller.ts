@@ -2,6 +2,7 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { filter } from 'rxjs';
+import { AcceptsQueryToken } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
@@ -24,6 +25,7 @@ export class EventsController {
   ) {}
 
   @Get('events')
+  @AcceptsQueryToken()
   @ApiProduces('text/event-stream')
   @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({ summary: "Every spawn's state changes, as server-sent events" })
@@ -37,6 +39,7 @@ export class EventsController {
   }
 
   @Get('spawns/:id/events')
+  @AcceptsQueryToken()
   @ApiProduces('text/event-stream')
   @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({

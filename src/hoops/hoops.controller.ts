@@ -14,7 +14,9 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
+import { Public, SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
@@ -39,6 +41,8 @@ export class HoopsController {
   @Post(['api/spawn', 'service'])
   @HttpCode(200)
   @UseFilters(HoopsErrorFilter)
+  @SpawnAccess()
+  @UseGuards(SpawnRateLimitGuard)
   @ApiOperation({ summary: 'HOOPS Server API: start a session (also at the legacy POST /service); answers once ready' })
   @ApiBody({ type: HoopsSpawnDto, required: false })
   @ApiOkResponse({ type: HoopsSpawnOkDto })
@@ -98,6 +102,7 @@ export class HoopsController {
 
   @Post('api/spawns/:id')
   @HttpCode(204)
+  @Public()
   @UseGuards(LocalReporterGuard)
   @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })

@@ -9,12 +9,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
+import { Public } from '../auth/route-access';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';
 
 /** Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`. */
 @ApiTags('liveliness')
+@Public()
 @Controller('liveliness')
 export class LivelinessController {
   constructor(private readonly supervisor: SupervisorService) {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
@@ -14,7 +14,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
@@ -30,6 +32,8 @@ export class SpawnController {
 
   @Post('spawn')
   @HttpCode(200)
+  @SpawnAccess()
+  @UseGuards(SpawnRateLimitGuard)
   @ApiOperation({ summary: 'Start a Stream Cache Server; answers once it reports ready' })
   @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
   @ApiBadRequestResponse({
