@@ -69,7 +69,11 @@ describe('spawn lifecycle (e2e)', () => {
 
     await waitForProcessGone(pid);
     const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
-    expect(ended).toMatchObject({ exitCode: 0, signal: null, endReason: 'the viewer session ended' });
+    expect(ended).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      endReason: 'the server reported disconnect and exited (code 0); no viewer attached through the proxy',
+    });
     expect(ended.endedAt).not.toBeNull();
     expect(isLeased(app.app.get(PortAllocator), PORT_BASE)).toBe(false);
     expect(await canBindPort(PORT_BASE)).toBe(true);

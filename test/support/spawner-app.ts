@@ -74,7 +74,16 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const output: string[] = [];
   const child = spawn(process.execPath, [SERVICE_MAIN], {
-    env: { ...process.env, NODE_ENV: 'test', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      NO_COLOR: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // Everything, the servers' own output lines included (logged at debug).
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
