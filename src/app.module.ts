@@ -12,6 +12,7 @@ import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestBodyGuard } from './http/request-body';
 import { LoggingModule } from './logging/logging.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SpawnModule } from './spawn/spawn.module';
@@ -36,6 +37,7 @@ export class AppModule {
         EventsModule,
         DashboardModule,
         ProxyModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -20,6 +20,7 @@ import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
 import { HoopsErrorFilter } from './hoops-error.filter';
@@ -36,6 +37,7 @@ export class HoopsController {
     private readonly presenter: SpawnPresenter,
     private readonly modelDirectories: ModelDirectoryPolicy,
     private readonly status: HoopsStatusService,
+    private readonly metrics: SpawnerMetrics,
   ) {}
 
   @Post(['api/spawn', 'service'])
@@ -108,6 +110,7 @@ export class HoopsController {
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
+    this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { Public } from '../auth/route-access';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';
@@ -19,7 +20,10 @@ import { LocalReporterGuard } from './local-reporter.guard';
 @Public()
 @Controller('liveliness')
 export class LivelinessController {
-  constructor(private readonly supervisor: SupervisorService) {}
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly metrics: SpawnerMetrics,
+  ) {}
 
   @Post(':id')
   @HttpCode(204)
@@ -31,6 +35,7 @@ export class LivelinessController {
   @ApiBadRequestResponse({ description: 'Missing or invalid liveliness value; nothing changes' })
   @ApiNotFoundResponse({ description: 'No spawn has this id' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
+    this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
   }
 }

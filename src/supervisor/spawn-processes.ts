@@ -183,7 +183,7 @@ export class SpawnProcesses {
 
   /** One line per exit: info when it ended as expected (code 0, or the signal it was stopped with), else warn. */
   private logExit(record: SpawnRecord, end: ProcessEnd, how: string): void {
-    const fields = { spawnId: record.id, exitCode: end.code, signal: end.signal, startedState: record.state };
+    const fields = { spawnId: record.id, exitCode: end.code, signal: end.signal, state: record.state };
     if (end.error) {
       this.logger.error({ ...fields, msg: `spawn ${record.id} ${how}` });
       return;
