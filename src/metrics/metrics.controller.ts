@@ -13,7 +13,8 @@ export class MetricsController {
   @MetricsAccess()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
-    summary: 'Prometheus metrics (text format): process defaults and sc_spawner_* (see README); open with METRICS_PUBLIC=true',
+    summary:
+      'Prometheus metrics (text format): process defaults and sc_spawner_* (see README); open with METRICS_PUBLIC=true',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({
