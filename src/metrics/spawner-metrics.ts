@@ -82,14 +82,15 @@ export class SpawnerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const metrics = this;
+    const sources = (): ScrapeSources | undefined => this.sources;
+    const proxyConnections = (): number => this.proxyConnectionsSource();
     new Gauge({
       name: `${METRICS_PREFIX}spawns`,
       help: 'Spawns per state (live states and the ended ones still kept)',
       labelNames: ['state'],
       registers: [this.registry],
       collect() {
-        const states = metrics.sources?.states() ?? {};
+        const states = sources()?.states() ?? {};
         for (const state of SPAWN_STATES) this.set({ state }, states[state] ?? 0);
       },
     });
@@ -98,7 +99,7 @@ export class SpawnerMetrics {
       help: 'The most spawns that may run at once (SC_MAX_SPAWNS)',
       registers: [this.registry],
       collect() {
-        this.set(metrics.sources?.maxSpawns() ?? 0);
+        this.set(sources()?.maxSpawns() ?? 0);
       },
     });
     new Gauge({
@@ -106,7 +107,7 @@ export class SpawnerMetrics {
       help: 'WebSocket ports free for new spawns',
       registers: [this.registry],
       collect() {
-        this.set(metrics.sources?.portsFree() ?? 0);
+        this.set(sources()?.portsFree() ?? 0);
       },
     });
     new Gauge({
@@ -114,7 +115,7 @@ export class SpawnerMetrics {
       help: 'Viewer connections open or opening through the WebSocket proxy',
       registers: [this.registry],
       collect() {
-        this.set(metrics.proxyConnectionsSource());
+        this.set(proxyConnections());
       },
     });
     // Zeros from the start, so rate() and absent-series alerts work before the first event.
