@@ -47,8 +47,9 @@ export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem
         },
         customSuccessMessage: (request: IncomingMessage, response: ServerResponse) =>
           `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
-        customErrorMessage: (request: IncomingMessage, response: ServerResponse, error: Error) =>
-          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}: ${error.message}`,
+        // pino-http's own error for a 5xx is only "failed with status code N": the line says as much without it.
+        customErrorMessage: (request: IncomingMessage, response: ServerResponse) =>
+          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
         serializers: {
           req: (request: {
             id: string;
