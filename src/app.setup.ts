@@ -1,8 +1,9 @@
 import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
 import { useCors } from './http/cors';
+import { buildOpenApiDocument } from './http/openapi';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 
@@ -24,17 +25,7 @@ export function configureApp(app: INestApplication): INestApplication {
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
   app.enableShutdownHooks([], { useProcessExit: true });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('sc-spawner')
-      .setDescription(
-        'Starts a HOOPS Stream Cache Server (ts3d_sc_server) per viewing session, waits until it is ready, and supervises it. ' +
-          'Also serves the HOOPS Server spawning API (/api/spawn, /service) for existing viewer applications.',
-      )
-      .setVersion('0.1.0')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

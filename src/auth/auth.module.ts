@@ -1,5 +1,5 @@
 import { Global, Logger, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { AppConfig, ConfigError, MIN_API_KEY_LENGTH } from '../config/app-config';
 import { ApiKeyGuard } from './api-key.guard';
@@ -32,6 +32,8 @@ export function loadApiKeys(config: AppConfig, files: FileSystem): ApiKeys {
 /** Access by API key: the keys and the global guard. */
 @Global()
 @Module({
+  // DiscoveryModule: the OpenAPI document reads the same route markers as the guard (src/http/openapi.ts).
+  imports: [DiscoveryModule],
   providers: [
     { provide: ApiKeys, useFactory: loadApiKeys, inject: [AppConfig, FileSystem] },
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -5,6 +5,7 @@ import { filter } from 'rxjs';
 import { AcceptsQueryToken } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../supervisor/spawn-state';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { EventStream } from './event-stream';
 
@@ -46,7 +47,7 @@ export class EventsController {
     summary:
       "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited",
   })
-  @ApiNotFoundResponse({ description: 'No spawn has this id' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   one(@Param('id') id: string, @Res() response: Response): void {
     const record = this.supervisor.find(id);
     const stream = this.openStream(response);

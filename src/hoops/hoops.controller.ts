@@ -10,19 +10,25 @@ import {
   ApiOperation,
   ApiQuery,
   ApiServiceUnavailableResponse,
+  ApiNotFoundResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { Public, SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
+import { HoopsSpawnListDto, HoopsStatusDto } from './dto/hoops-status.dto';
 import { HoopsErrorFilter } from './hoops-error.filter';
 import { HoopsSpawnBodyPipe } from './hoops-spawn-body.pipe';
 import { HoopsStatusService } from './hoops-status.service';
@@ -55,10 +61,17 @@ export class HoopsController {
     description: 'The server failed to start (exit code and its meaning)',
   })
   @ApiServiceUnavailableResponse({
+    headers: RETRY_AFTER_HEADER,
     type: HoopsFailureDto,
     description: 'No free slot or port, or shutting down (Retry-After)',
   })
   @ApiGatewayTimeoutResponse({ type: HoopsFailureDto, description: 'The server was not ready in time and was stopped' })
+  @ApiTooManyRequestsResponse({
+    headers: RETRY_AFTER_HEADER,
+    type: HoopsFailureDto,
+    description: 'SPAWN_RATE_LIMIT reached for this client (Retry-After)',
+  })
+  @ApiUnauthorizedResponse({ type: HoopsFailureDto, description: 'SPAWN_AUTH=required and no valid API key' })
   async spawn(
     // Readonly<>: no class as the parameter's type, so the global ValidationPipe leaves this body to HoopsSpawnBodyPipe.
     @Body(HoopsSpawnBodyPipe) body: Readonly<HoopsSpawnDto>,
@@ -82,13 +95,15 @@ export class HoopsController {
 
   @Get('api/status')
   @ApiOperation({ summary: 'HOOPS Server API: counts of ports and spawns per state, and the non-secret configuration' })
-  getStatus() {
+  @ApiOkResponse({ type: HoopsStatusDto })
+  getStatus(): HoopsStatusDto {
     return this.status.status();
   }
 
   @Get('api/spawns')
   @ApiOperation({ summary: 'HOOPS Server API: every spawn with its state, spawn time and last update time' })
-  listSpawns(@Req() request: Request) {
+  @ApiOkResponse({ type: HoopsSpawnListDto })
+  listSpawns(@Req() request: Request): HoopsSpawnListDto {
     return {
       timestamp: new Date().toISOString(),
       spawns: this.supervisor.list().map((spawn) => {
@@ -109,6 +124,12 @@ export class HoopsController {
   @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Missing or invalid liveliness value; nothing changes',
+  })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
     this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);

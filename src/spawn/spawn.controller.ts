@@ -12,10 +12,12 @@ import {
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
@@ -47,12 +49,18 @@ export class SpawnController {
     description: 'The server exited before ready (exit code, meaning and last stderr lines)',
   })
   @ApiServiceUnavailableResponse({
+    headers: RETRY_AFTER_HEADER,
     type: ErrorResponseDto,
     description: 'No slot or port free, or shutting down; see Retry-After',
   })
   @ApiGatewayTimeoutResponse({
     type: ErrorResponseDto,
     description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped',
+  })
+  @ApiTooManyRequestsResponse({
+    headers: RETRY_AFTER_HEADER,
+    type: ErrorResponseDto,
+    description: 'SPAWN_RATE_LIMIT reached for this client; see Retry-After',
   })
   async create(
     @Body() body: CreateSpawnDto,
