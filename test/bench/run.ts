@@ -6,6 +6,7 @@
 import * as simStartup from './sim-startup.bench';
 import * as proxy from './proxy.bench';
 import * as spawnLatency from './spawn-latency.bench';
+import * as observability from './observability.bench';
 
 interface BenchModule {
   title?: string;
@@ -16,6 +17,7 @@ const BENCHMARKS: Array<[name: string, module: BenchModule]> = [
   ['sim-startup', simStartup],
   ['spawn-latency', spawnLatency],
   ['proxy', proxy],
+  ['observability', observability],
 ];
 
 async function main(): Promise<void> {

@@ -80,13 +80,17 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   });
 }
 
-interface Service {
+export interface Service {
   url: string;
   child: ChildProcess;
 }
 
 /** The built service as a real process with default timings; its log goes to /dev/null so logging is real but costs the benchmark nothing. */
-async function startService(cleanup: Cleanup): Promise<Service> {
+export async function startService(
+  cleanup: Cleanup,
+  env: Record<string, string> = {},
+  portBase = SERVICE_PORT_BASE,
+): Promise<Service> {
   const port = await freePort();
   const stderr: string[] = [];
   const child = spawn(process.execPath, [SERVICE_MAIN], {
@@ -96,7 +100,8 @@ async function startService(cleanup: Cleanup): Promise<Service> {
       NO_COLOR: '1',
       PORT: String(port),
       HOST: '127.0.0.1',
-      SC_PORT_BASE: String(SERVICE_PORT_BASE),
+      SC_PORT_BASE: String(portBase),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -117,17 +122,20 @@ async function startService(cleanup: Cleanup): Promise<Service> {
 }
 
 /** One POST /spawn, timed to its answer; then DELETE and wait until the process is gone. */
-async function timeServiceSpawn(url: string): Promise<number> {
+export async function timeServiceSpawn(url: string, headers: Record<string, string> = {}): Promise<number> {
   const started = performance.now();
-  const response = await httpRequest(url, 'POST', '/spawn', '{}');
+  const response = await httpRequest(url, 'POST', '/spawn', '{}', headers);
   const elapsed = performance.now() - started;
   if (response.status !== 200) throw new Error(`POST /spawn answered ${response.status}: ${response.body}`);
   const { id, pid } = JSON.parse(response.body) as { id: string; pid: number };
-  const deleted = await httpRequest(url, 'DELETE', `/spawns/${id}`);
+  const deleted = await httpRequest(url, 'DELETE', `/spawns/${id}`, undefined, headers);
   if (deleted.status !== 202) throw new Error(`DELETE /spawns/${id} answered ${deleted.status}`);
   await waitFor(() => !isProcessAlive(pid), 10_000, { intervalMs: 5, description: `spawn ${id} (pid ${pid}) to exit` });
   await waitFor(
-    async () => ['exited', 'failed'].includes(JSON.parse((await httpRequest(url, 'GET', `/spawns/${id}`)).body).state),
+    async () =>
+      ['exited', 'failed'].includes(
+        JSON.parse((await httpRequest(url, 'GET', `/spawns/${id}`, undefined, headers)).body).state,
+      ),
     5000,
     {
       intervalMs: 5,
@@ -204,10 +212,18 @@ interface HttpResult {
   body: string;
 }
 
-function httpRequest(base: string, method: string, path: string, body?: string): Promise<HttpResult> {
+export function httpRequest(
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders =
-      body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers: http.OutgoingHttpHeaders = {
+      ...extraHeaders,
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+    };
     const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -231,12 +247,12 @@ function freePort(): Promise<number> {
 }
 
 /** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
 }
 
-function round(value: number, factor = 10): number {
+export function round(value: number, factor = 10): number {
   return Math.round(value * factor) / factor;
 }
 
