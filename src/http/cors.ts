@@ -21,7 +21,7 @@ function isSameOrigin(request: Request, origin: string): boolean {
 
 /**
  * CORS_ORIGINS on every route. A listed origin gets the CORS headers; any other gets none, and besides:
- * - its preflight is answered 403 (the browser then never sends the request);
+ * - its preflight is answered without them (204, no Access-Control-Allow-*), so the browser sends nothing;
  * - a state-changing request it sends without a preflight (a "simple" POST, text/plain or a form) is refused
  *   with 403 before it reaches a route, so a foreign page cannot start or stop sessions blind.
  * Requests without Origin (curl, servers, HOOPS clients outside a browser) and same-origin pages are not affected.
@@ -32,8 +32,8 @@ export function useCors(app: INestApplication, config: AppConfig): void {
     (app as NestExpressApplication).use((request: Request, response: Response, next: NextFunction) => {
       const origin = request.headers.origin;
       if (!origin || isAllowedOrigin(origin, allowed) || isSameOrigin(request, origin)) return next();
-      const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
-      if (!preflight && !UNSAFE_METHODS.has(request.method)) return next();
+      // A preflight is answered without CORS headers (by enableCors below): the browser then sends nothing.
+      if (!UNSAFE_METHODS.has(request.method)) return next();
       response.status(403).json({
         statusCode: 403,
         error: 'Forbidden',

@@ -743,7 +743,7 @@
     const width = 600;
     const height = 120;
     const pad = 8;
-    const x = (at) => ((at - from) / CHART_WINDOW_MS) * width;
+    const x = (at) => ((at - from) / CHART_WINDOW_MS) * (width - 8);
     const maxSessions = Math.max(1, ...sessionSamples.map((s) => s.value));
     const maxStartup = Math.max(1, ...startupSamples.map((s) => s.value));
     const y = (value, max) => height - pad - (value / max) * (height - 2 * pad);
