@@ -32,7 +32,12 @@ export function useCors(app: INestApplication, config: AppConfig): void {
     (app as NestExpressApplication).use((request: Request, response: Response, next: NextFunction) => {
       const origin = request.headers.origin;
       if (!origin || isAllowedOrigin(origin, allowed) || isSameOrigin(request, origin)) return next();
-      // A preflight is answered without CORS headers (by enableCors below): the browser then sends nothing.
+      if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+        // Answered, without CORS headers: the browser then sends nothing.
+        response.setHeader('Vary', 'Origin');
+        response.status(204).end();
+        return;
+      }
       if (!UNSAFE_METHODS.has(request.method)) return next();
       response.status(403).json({
         statusCode: 403,
