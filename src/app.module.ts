@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfig } from './config/app-config';
 import { AgentCheckModule } from './agent/agent-check.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DrainModule } from './drain/drain.module';
@@ -12,8 +13,11 @@ import { HealthModule } from './health/health.module';
 import { HoopsModule } from './hoops/hoops.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestBodyGuard } from './http/request-body';
+import { LoggingModule } from './logging/logging.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProxyModule } from './proxy/proxy.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SpawnModule } from './spawn/spawn.module';
 
 @Module({})
@@ -28,6 +32,9 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         AdaptersModule,
+        AuthModule,
+        LoggingModule,
+        RateLimitModule,
         ScheduleModule.forRoot(),
         SpawnModule,
         LivelinessModule,
@@ -38,6 +45,7 @@ export class AppModule {
         ProxyModule,
         AgentCheckModule,
         DrainModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

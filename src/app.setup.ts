@@ -1,7 +1,10 @@
 import { INestApplication, NestApplicationOptions, ShutdownSignal } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
+import { useCors } from './http/cors';
 import { refuseUnknownMethods } from './http/method-not-allowed';
+import { buildOpenApiDocument } from './http/openapi';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 import { nodePrefixMiddleware } from './node/node-prefix.middleware';
@@ -22,14 +25,8 @@ export const SIGNALS_HANDLED_BY_MAIN: readonly string[] = [ShutdownSignal.SIGTER
 export function configureApp(app: INestApplication, options: { ownSignals?: boolean } = {}): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
-  app.enableCors({
-    origin: config.corsOrigins,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    optionsSuccessStatus: 204,
-    // Request headers are not listed, so preflights reflect whatever the client asks for (legacy clients send Access-Control-* names).
-    exposedHeaders: ['Retry-After'],
-    maxAge: 600,
-  });
+  (app as NestExpressApplication).set('trust proxy', config.trustProxy ? 1 : false);
+  useCors(app, config);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
   app.use(nodePrefixMiddleware(config.nodeName));
   // After CORS, so that refusals (a body, a method) still carry the CORS headers.
@@ -41,17 +38,7 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   );
   app.enableShutdownHooks(signals, { useProcessExit: true });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('sc-spawner')
-      .setDescription(
-        'Starts a HOOPS Stream Cache Server (ts3d_sc_server) per viewing session, waits until it is ready, and supervises it. ' +
-          'Also serves the HOOPS Server spawning API (/api/spawn, /service) for existing viewer applications.',
-      )
-      .setVersion('0.1.0')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
@@ -9,27 +10,49 @@ import { loadAppConfig, loadEnvFile } from './config/load-app-config';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
 
-/** The configuration, or undefined after printing its problems (and nothing else) on stderr. */
+/** Prints a configuration problem list (and nothing else) on stderr; exit code 1. */
+function refuse(error: ConfigError): undefined {
+  process.stderr.write(`sc-spawner: ${error.message}\n`);
+  process.exitCode = 1;
+  return undefined;
+}
+
+/** The configuration, or undefined after printing its problems. */
 function configuration(): AppConfig | undefined {
   try {
     loadEnvFile();
     return loadAppConfig(process.env, new NodeFileSystem());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`sc-spawner: ${error.message}\n`);
-    return undefined;
+    return refuse(error);
+  }
+}
+
+/** The application, or undefined after printing the problems found while building it (API_KEYS_FILE). */
+async function createApp(config: AppConfig): Promise<INestApplication | undefined> {
+  try {
+    // Logs are held until pino takes over; a problem while building the app is then its one clear message.
+    return await NestFactory.create(AppModule.forRoot(config), {
+      ...APP_OPTIONS,
+      abortOnError: false,
+      bufferLogs: true,
+      autoFlushLogs: false,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return refuse(error);
   }
 }
 
 async function bootstrap(): Promise<void> {
   // Loaded before Nest starts, so a bad setting stops the service with its list of problems and no Nest log or stack.
   const config = configuration();
-  if (!config) {
-    process.exitCode = 1;
-    return;
-  }
+  if (!config) return;
+  const app = await createApp(config);
+  if (!app) return;
+  app.useLogger(app.get(PinoLogger));
+  app.flushLogs();
   const logger = new Logger('Bootstrap');
-  const app = await NestFactory.create(AppModule.forRoot(config), APP_OPTIONS);
   configureApp(app, { ownSignals: true });
   const drain = app.get(DrainService);
   new ShutdownSignals(

@@ -153,8 +153,17 @@ describe('dashboard in a browser (e2e)', () => {
     await waitForAttribute(byTestId('readiness'), 'data-ready', 'false');
     await notePids();
 
-    // ---- a third while both slots are taken: a readable 503 on the page
-    await byTestId('create-button').click();
+    // ---- both slots taken: "Create New Viewer" is off, and the page says why
+    await waitFor(() => byTestId('create-button').isDisabled(), UI_TIMEOUT_MS, {
+      description: 'the create button to be disabled at capacity',
+    });
+    await expectText(byTestId('create-blocked'), 'at capacity: all 2 spawn slots in use');
+    // Had another tab taken the last slot, the service's 503 still reaches the page readably.
+    await byTestId('create-button').evaluate((node) => {
+      const button = node as unknown as { disabled: boolean; click(): void };
+      button.disabled = false;
+      button.click();
+    });
     const capacityError = page.locator('[data-testid="error-message"][data-status="503"]');
     await expectVisible(capacityError);
     await expectText(byTestId('error-title', capacityError), 'no capacity');
@@ -192,6 +201,12 @@ describe('dashboard in a browser (e2e)', () => {
     );
     await expectText(byTestId('capacity-text'), '1 / 2');
     await waitForAttribute(byTestId('readiness'), 'data-ready', 'true');
+    // The close worked: the earlier 503 banner is gone, and creating is possible again.
+    await waitFor(async () => (await capacityError.count()) === 0, 5000, { description: 'the 503 banner to clear' });
+    expect(await byTestId('create-button').isDisabled()).toBe(false);
+    // The chart drew the sessions over time and both start-up times.
+    expect(await byTestId('chart-sessions').count()).toBe(1);
+    expect(await byTestId('chart-startup').count()).toBe(2);
     expect(await connected.count()).toBe(1);
     await expectVisible(byTestId('dismiss-button', closedCard));
     await screenshot(page, 'dashboard-laptop-after-close', LAPTOP);
@@ -255,12 +270,104 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
         '/n/node-d/assets/app.js',
         '/n/node-d/events',
         '/n/node-d/spawn',
-        '/n/node-d/health/ready',
+        '/n/node-d/health',
         `/n/node-d/ws/${spawn.id}`,
       ]),
     );
     expect(pageErrors).toEqual([]);
   });
+});
+
+describe('dashboard with API keys in a browser (e2e)', () => {
+  const cleanup = useCleanup();
+  const KEY = 'k3y-dashboard-0123456789';
+  const KEYED_PORT_BASE = 25800;
+
+  it('asks for the key on 401, keeps it for the tab, then works: a viewer created, events flowing, no console errors', async () => {
+    const chromiumPath = requireSystemBinary(CHROMIUM, 'chromium');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const service = await startServiceProcess(await freePort(), {
+      ...FAST_TIMINGS,
+      SPAWN_READY_TIMEOUT_S: '15',
+      SC_MAX_SPAWNS: '2',
+      SC_PORT_BASE: String(KEYED_PORT_BASE),
+      SC_PORT_COUNT: '4',
+      API_KEYS: KEY,
+    });
+    cleanup.add(async () => {
+      const exit = await service.stop();
+      if (exit.code !== 0) throw new Error(`the service exited with code ${exit.code}:\n${service.output.join('')}`);
+    }, 'sc-spawner service process');
+    const profile = makeTempDir(cleanup, 'sc-dashboard-keyed-');
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: LAPTOP,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const pageErrors: string[] = [];
+    const consoleErrors: { text: string; afterKey: boolean }[] = [];
+    let keyGiven = false;
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push({ text: message.text(), afterKey: keyGiven });
+    });
+    const byTestId = (id: string, root: Page | Locator = page) => root.locator(`[data-testid="${id}"]`);
+
+    await page.goto(`${service.url}/`);
+    await expectVisible(byTestId('key-form'));
+    await expectText(byTestId('key-message'), 'needs an API key');
+    await expectText(byTestId('capacity-text'), '0 / 2'); // /health is open
+    await screenshot(page, 'dashboard-laptop-key-form', LAPTOP);
+    await screenshot(page, 'dashboard-phone-key-form', PHONE);
+    await page.setViewportSize(LAPTOP);
+
+    // A wrong key is refused and asked for again.
+    await byTestId('key-input').fill('not-the-key-000000000');
+    await byTestId('key-submit').click();
+    await expectText(byTestId('key-message'), 'refused');
+    keyGiven = true;
+    await byTestId('key-input').fill(KEY);
+    const beforeGoodKey = consoleErrors.length;
+    await byTestId('key-submit').click();
+    await waitFor(async () => !(await byTestId('key-form').isVisible()), UI_TIMEOUT_MS, {
+      description: 'the key form to go away',
+    });
+    await waitForAttribute(byTestId('link-status'), 'data-link', 'live');
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(1);
+
+    await byTestId('create-button').click();
+    const connected = page.locator('[data-testid="session-card"][data-state="connected"]');
+    await waitFor(async () => (await connected.count()) === 1, UI_TIMEOUT_MS, {
+      description: 'a connected card (its state changes arrive over the keyed event stream)',
+    });
+    await expectText(byTestId('capacity-text'), '1 / 2');
+    await screenshot(page, 'dashboard-laptop-keyed', LAPTOP);
+    await screenshot(page, 'dashboard-phone-keyed', PHONE);
+
+    // A reload in the same tab keeps the key: no form, no 401.
+    const errorsBeforeReload = consoleErrors.length;
+    await page.reload();
+    await waitForAttribute(byTestId('link-status'), 'data-link', 'live');
+    await waitFor(async () => (await byTestId('session-card').count()) === 1, UI_TIMEOUT_MS, {
+      description: 'the session card after the reload',
+    });
+    expect(await byTestId('key-form').isVisible()).toBe(false);
+
+    expect(pageErrors).toEqual([]);
+    // The only console errors are the 401s that asked for a key, never after the right one was given.
+    expect(consoleErrors.slice(beforeGoodKey)).toEqual([]);
+    expect(consoleErrors.slice(errorsBeforeReload)).toEqual([]);
+    for (const error of consoleErrors) expect(error.text).toMatch(/401/);
+    expect(service.output.join('')).not.toContain(KEY);
+  }, 120_000);
 });
 
 describe('dashboard routes (e2e, no browser)', () => {
@@ -303,7 +410,8 @@ describe('dashboard routes (e2e, no browser)', () => {
     expect(await (await fetch(`${app.url}/spawns`)).json()).toEqual([]);
     expect((await fetch(`${app.url}/docs`)).headers.get('content-type')).toMatch(/^text\/html/);
     const docs = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).not.toContain('/');
+    // The page is documented as what it is (HTML), like every route.
+    expect(docs.paths['/']).toEqual({ get: expect.objectContaining({ tags: ['dashboard'] }) });
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/spawn', '/spawns', '/health', '/health/ready']));
     expect((await fetch(`${app.url}/spawns/no-such-id`)).status).toBe(404);
   });

@@ -6,6 +6,7 @@
  */
 import type { Subject } from 'rxjs';
 import request from 'supertest';
+import { SpawnMetricsObserver } from '../src/metrics/spawn-metrics.observer';
 import { SpawnEvents } from '../src/supervisor/spawn-events';
 import { SupervisorService } from '../src/supervisor/supervisor.service';
 import { CountedSpawnEvents } from './fakes';
@@ -38,7 +39,14 @@ interface EventsApp extends RunningApp {
  * tests can see there is none left). At cleanup it is closed and every server it started must be gone.
  */
 async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Promise<EventsApp> {
-  const running = await startApp(env, (builder) => builder.overrideProvider(SpawnEvents).useClass(CountedSpawnEvents));
+  // The metrics observer (the service's own subscriber) is replaced by an inert one: these tests count the streams' subscribers.
+  const running = await startApp(env, (builder) =>
+    builder
+      .overrideProvider(SpawnEvents)
+      .useClass(CountedSpawnEvents)
+      .overrideProvider(SpawnMetricsObserver)
+      .useValue({}),
+  );
   const supervisor = running.app.get(SupervisorService);
   const events: CountedSpawnEvents = running.app.get(SpawnEvents);
   const { subject } = events as unknown as { subject: Subject<unknown> };

@@ -123,7 +123,11 @@ describe('WebSocket proxy (e2e)', () => {
     });
     await waitForProcessGone(spawn.pid!);
     const ended = await waitForSpawnState(app.url, spawn.id, 'exited');
-    expect(ended).toMatchObject({ exitCode: 0, endReason: 'the viewer session ended', bytesToServer: sent });
+    expect(ended).toMatchObject({
+      exitCode: 0,
+      endReason: 'the server reported disconnect after its viewer left, and exited (code 0)',
+      bytesToServer: sent,
+    });
     expect(Date.parse(ended.viewerLeftAt!)).toBeGreaterThanOrEqual(Date.parse(connected.connectedAt!));
     expect(app.events.filter((e) => e.id === spawn.id).map((e) => e.state)).toEqual([
       'starting',

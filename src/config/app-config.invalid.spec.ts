@@ -237,3 +237,36 @@ describe('parseAppConfig', () => {
     });
   });
 });
+
+describe('parseAppConfig: access, rate limit and logs', () => {
+  it('API_KEYS and API_KEYS_FILE together', () => {
+    expect(oneProblem({ API_KEYS: 'k3y-0123456789abcdef', API_KEYS_FILE: '/keys' })).toMatch(/both set/);
+  });
+
+  it('API_KEYS with a short key, or none', () => {
+    expect(oneProblem({ API_KEYS: 'short' })).toMatch(/at least 16 characters/);
+    expect(oneProblem({ API_KEYS: ' , ' })).toMatch(/holds no key/);
+  });
+
+  it('SPAWN_AUTH=required without keys, or an unknown value', () => {
+    expect(oneProblem({ SPAWN_AUTH: 'required' })).toMatch(/needs API_KEYS/);
+    expect(oneProblem({ SPAWN_AUTH: 'maybe' })).toMatch(/SPAWN_AUTH must be one of open, required/);
+  });
+
+  it.each(['30', '30/', '0/60s', '30/60x', 'lots', '30/0s'])('SPAWN_RATE_LIMIT=%s', (value) => {
+    expect(oneProblem({ SPAWN_RATE_LIMIT: value })).toMatch(
+      /SPAWN_RATE_LIMIT must be <requests>\/<period> such as 30\/60s/,
+    );
+  });
+
+  it('LOG_LEVEL and LOG_FORMAT list what is allowed', () => {
+    expect(oneProblem({ LOG_LEVEL: 'verbose' })).toMatch(
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace/,
+    );
+    expect(oneProblem({ LOG_FORMAT: 'xml' })).toMatch(/LOG_FORMAT must be one of json, pretty/);
+  });
+
+  it('CORS_ORIGINS entries must be origins', () => {
+    expect(oneProblem({ CORS_ORIGINS: 'https://a.example/path' })).toMatch(/CORS_ORIGINS must be \* or origins/);
+  });
+});

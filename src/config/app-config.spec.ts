@@ -22,7 +22,7 @@ describe('parseAppConfig', () => {
       expect(config.publicEndpoint).toBe('direct');
       expect(config.publicScheme).toBeUndefined();
       expect(config.publicHostname).toBeUndefined();
-      expect(config.trustForwardedProto).toBe(false);
+      expect(config.trustProxy).toBe(false);
       expect(config.corsOrigins).toBe(true);
     });
 
@@ -221,5 +221,47 @@ describe('parseAppConfig', () => {
       expect(config.childNice).toBe(0);
       expect(config.childEnv).toEqual(['A_B', 'VENDOR_*', 'C']);
     });
+  });
+});
+
+describe('parseAppConfig: access, rate limit and logs', () => {
+  it('defaults: no keys, spawn routes open, metrics protected, no rate limit, JSON at info', () => {
+    const config = parseAppConfig({});
+    expect(config).toMatchObject({ apiKeys: [], spawnAuthRequired: false, metricsPublic: false });
+    expect(config.apiKeysFile).toBeUndefined();
+    expect(config.spawnRateLimit).toBeUndefined();
+    expect(config.logFormat).toBe('json');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads keys, SPAWN_AUTH, METRICS_PUBLIC, LOG_*', () => {
+    const config = parseAppConfig({
+      API_KEYS: 'k3y-0123456789abcdef, k3y-fedcba9876543210',
+      SPAWN_AUTH: 'required',
+      METRICS_PUBLIC: 'true',
+      LOG_FORMAT: 'pretty',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.apiKeys).toEqual(['k3y-0123456789abcdef', 'k3y-fedcba9876543210']);
+    expect(config).toMatchObject({
+      spawnAuthRequired: true,
+      metricsPublic: true,
+      logFormat: 'pretty',
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['30/60s', { limit: 30, ttlMs: 60_000 }],
+    ['30/60', { limit: 30, ttlMs: 60_000 }],
+    ['5 / 1m', { limit: 5, ttlMs: 60_000 }],
+    ['100/500ms', { limit: 100, ttlMs: 500 }],
+    ['1000/1h', { limit: 1000, ttlMs: 3_600_000 }],
+  ])('SPAWN_RATE_LIMIT=%s', (value, expected) => {
+    expect(parseAppConfig({ SPAWN_RATE_LIMIT: value }).spawnRateLimit).toEqual(expected);
+  });
+
+  it('SPAWN_RATE_LIMIT=off is no limit', () => {
+    expect(parseAppConfig({ SPAWN_RATE_LIMIT: 'off' }).spawnRateLimit).toBeUndefined();
   });
 });

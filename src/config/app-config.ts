@@ -8,6 +8,9 @@ export { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS };
 
 export type PublicEndpointMode = 'direct' | 'proxy';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** The service's configuration, read and validated once at start-up from the environment. */
 export class AppConfig {
   port: number;
@@ -15,8 +18,20 @@ export class AppConfig {
   publicHostname?: string;
   publicEndpoint: PublicEndpointMode;
   publicScheme?: 'ws' | 'wss';
-  trustForwardedProto: boolean;
+  /** TRUST_PROXY: X-Forwarded-Proto picks ws/wss, X-Forwarded-For gives the client address (rate limit, logs). */
+  trustProxy: boolean;
   corsOrigins: string[] | true;
+
+  /** API_KEYS: the keys given inline (API_KEYS_FILE is read by the auth module, through the FileSystem adapter). */
+  apiKeys: string[];
+  apiKeysFile?: string;
+  /** SPAWN_AUTH=required: the spawn routes need a key too (open by default: HOOPS viewer clients send none). */
+  spawnAuthRequired: boolean;
+  metricsPublic: boolean;
+  /** SPAWN_RATE_LIMIT, e.g. 30/60s: at most `limit` spawn requests per client address per `ttlMs`; unset: no limit. */
+  spawnRateLimit?: { limit: number; ttlMs: number };
+  logFormat: 'json' | 'pretty';
+  logLevel: LogLevel;
   sseKeepAliveMs: number;
 
   /** This node's name in a cluster: its API is also served under /n/<nodeName>/. */
@@ -158,9 +173,38 @@ export function readAppConfig(
   }
   config.publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
   config.publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
-  config.trustForwardedProto = read.bool('TRUST_PROXY', false);
+  config.trustProxy = read.bool('TRUST_PROXY', false);
   const origins = read.list('CORS_ORIGINS', ',');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
+  const badOrigin = config.corsOrigins === true ? undefined : config.corsOrigins.find((o) => !isOrigin(o));
+  if (badOrigin) {
+    read.problems.push(
+      `CORS_ORIGINS must be * or origins such as https://viewer.example.com (scheme://host[:port], no path), got ${JSON.stringify(badOrigin)}`,
+    );
+  }
+
+  config.apiKeys = read.list('API_KEYS', ',');
+  config.apiKeysFile = read.string('API_KEYS_FILE');
+  if (config.apiKeysFile) config.apiKeysFile = path.resolve(config.apiKeysFile);
+  if (config.apiKeysFile && config.apiKeys.length > 0) {
+    read.problems.push('API_KEYS and API_KEYS_FILE are both set: set only one');
+  } else if (read.raw('API_KEYS') !== undefined && config.apiKeys.length === 0) {
+    read.problems.push('API_KEYS is set but holds no key (comma-separated keys expected)');
+  }
+  const shortKey = config.apiKeys.find((key) => key.length < MIN_API_KEY_LENGTH || /\s/.test(key));
+  if (shortKey !== undefined) {
+    read.problems.push(
+      `API_KEYS: every key needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (one key is ${shortKey.length} characters long)`,
+    );
+  }
+  config.spawnAuthRequired = read.oneOf('SPAWN_AUTH', ['open', 'required'] as const, 'open') === 'required';
+  if (config.spawnAuthRequired && config.apiKeys.length === 0 && !config.apiKeysFile) {
+    read.problems.push('SPAWN_AUTH=required needs API_KEYS or API_KEYS_FILE');
+  }
+  config.metricsPublic = read.bool('METRICS_PUBLIC', false);
+  config.spawnRateLimit = parseRateLimit(read);
+  config.logFormat = read.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, 'json')!;
+  config.logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info')!;
   config.sseKeepAliveMs = read.int('SSE_KEEPALIVE_MS', 15_000, 10, 3_600_000);
   config.nodeName = parseNodeName(read, hostName);
   config.publicBaseUrl = parsePublicBaseUrl(read);
@@ -361,6 +405,36 @@ function parsePublicBaseUrl(read: EnvReader): string | undefined {
     return undefined;
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** API keys shorter than this are refused: a key is a secret, not a password someone types. */
+export const MIN_API_KEY_LENGTH = 16;
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+const RATE_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `30/60s`: 30 requests per 60 seconds (units ms, s, m, h; s when none). `off` or unset: no limit. */
+function parseRateLimit(read: EnvReader): { limit: number; ttlMs: number } | undefined {
+  const raw = read.raw('SPAWN_RATE_LIMIT');
+  if (raw === undefined || raw.toLowerCase() === 'off') return undefined;
+  const match = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(raw);
+  const limit = match ? Number(match[1]) : NaN;
+  const ttlMs = match ? Number(match[2]) * RATE_UNITS_MS[(match[3] ?? 's').toLowerCase()] : NaN;
+  if (!(limit >= 1 && limit <= 1_000_000) || !(ttlMs >= 100 && ttlMs <= 86_400_000)) {
+    read.problems.push(
+      `SPAWN_RATE_LIMIT must be <requests>/<period> such as 30/60s (period in ms, s, m or h, from 100 ms to 24 h; requests from 1), or off; got ${JSON.stringify(raw)}`,
+    );
+    return undefined;
+  }
+  return { limit, ttlMs: Math.round(ttlMs) };
 }
 
 function parseExtraArgs(read: EnvReader): string[] {

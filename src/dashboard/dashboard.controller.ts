@@ -1,14 +1,22 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import * as path from 'path';
+import { Public } from '../auth/route-access';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP, DASHBOARD_PUBLIC_DIR } from './dashboard-assets';
 
 /** The operator's page at `/` and its few static assets under `/assets/`. No other path is touched. */
-@ApiExcludeController()
+@ApiTags('dashboard')
+@Public()
 @Controller()
 export class DashboardController {
   @Get()
+  @ApiOperation({
+    summary: "The operator's dashboard (HTML; its data comes from the API, with the key when API_KEYS is set)",
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } })
   index(@Res() response: Response): void {
     response.setHeader('Content-Security-Policy', DASHBOARD_CSP);
     response.setHeader('Referrer-Policy', 'no-referrer');
@@ -16,6 +24,16 @@ export class DashboardController {
   }
 
   @Get('assets/:file')
+  @ApiOperation({ summary: "The dashboard's script, styles and icon" })
+  @ApiOkResponse({
+    description: 'app.js, styles.css or favicon.svg',
+    content: {
+      'text/javascript': { schema: { type: 'string' } },
+      'text/css': { schema: { type: 'string' } },
+      'image/svg+xml': { schema: { type: 'string' } },
+    },
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Not one of the dashboard files' })
   asset(@Param('file') file: string, @Res() response: Response): void {
     const type = Object.prototype.hasOwnProperty.call(DASHBOARD_ASSETS, file) ? DASHBOARD_ASSETS[file] : undefined;
     if (!type) throw new NotFoundException(`no dashboard asset ${file}`);

@@ -2,8 +2,10 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { filter } from 'rxjs';
+import { AcceptsQueryToken } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../supervisor/spawn-state';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { EventStream } from './event-stream';
 
@@ -24,6 +26,7 @@ export class EventsController {
   ) {}
 
   @Get('events')
+  @AcceptsQueryToken()
   @ApiProduces('text/event-stream')
   @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({ summary: "Every spawn's state changes, as server-sent events" })
@@ -37,13 +40,14 @@ export class EventsController {
   }
 
   @Get('spawns/:id/events')
+  @AcceptsQueryToken()
   @ApiProduces('text/event-stream')
   @ApiOkResponse(EVENT_STREAM_RESPONSE)
   @ApiOperation({
     summary:
       "One spawn's state changes as server-sent events: its current state first; the stream ends once it has exited",
   })
-  @ApiNotFoundResponse({ description: 'No spawn has this id' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   one(@Param('id') id: string, @Res() response: Response): void {
     const record = this.supervisor.find(id);
     const stream = this.openStream(response);

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch } from '@nestjs/common';
+import { ArgumentsHost, Catch, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { HttpErrorFilter, prepare } from '../http/http-error.filter';
 
@@ -7,10 +7,11 @@ import { HttpErrorFilter, prepare } from '../http/http-error.filter';
  * so every error there takes that shape, a body that could not be read included (see RequestBodyGuard).
  */
 @Catch()
+@Injectable()
 export class HoopsErrorFilter extends HttpErrorFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const view = this.viewOf(exception);
+    const view = this.viewOf(exception, host);
     if (!prepare(response, view)) return;
     // The HOOPS Server answers a server that failed to start with 500; its clients know no 502.
     response.status(view.status === 502 ? 500 : view.status).json({ status: 'failed', reason: view.message });

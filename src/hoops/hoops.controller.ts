@@ -10,18 +10,27 @@ import {
   ApiOperation,
   ApiQuery,
   ApiServiceUnavailableResponse,
+  ApiNotFoundResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
+import { Public, SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { AcceptsJsonAsText } from '../http/request-body';
+import { RETRY_AFTER_HEADER } from '../http/openapi';
+import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { isTerminal } from '../supervisor/spawn-state';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
+import { HoopsSpawnListDto, HoopsStatusDto } from './dto/hoops-status.dto';
 import { HoopsErrorFilter } from './hoops-error.filter';
 import { HoopsSpawnBodyPipe } from './hoops-spawn-body.pipe';
 import { HoopsStatusService } from './hoops-status.service';
@@ -44,12 +53,15 @@ export class HoopsController {
     private readonly presenter: SpawnPresenter,
     private readonly modelDirectories: ModelDirectoryPolicy,
     private readonly status: HoopsStatusService,
+    private readonly metrics: SpawnerMetrics,
   ) {}
 
   @Post(['api/spawn', 'service'])
   @HttpCode(200)
   @UseFilters(HoopsErrorFilter)
   @AcceptsJsonAsText()
+  @SpawnAccess()
+  @UseGuards(SpawnRateLimitGuard)
   @ApiOperation({ summary: 'HOOPS Server API: start a session (also at the legacy POST /service); answers once ready' })
   @ApiBody({ type: HoopsSpawnDto, required: false })
   @ApiOkResponse({ type: HoopsSpawnOkDto })
@@ -60,10 +72,17 @@ export class HoopsController {
     description: 'The server failed to start (exit code and its meaning)',
   })
   @ApiServiceUnavailableResponse({
+    headers: RETRY_AFTER_HEADER,
     type: HoopsFailureDto,
     description: 'No free slot or port, or shutting down (Retry-After)',
   })
   @ApiGatewayTimeoutResponse({ type: HoopsFailureDto, description: 'The server was not ready in time and was stopped' })
+  @ApiTooManyRequestsResponse({
+    headers: RETRY_AFTER_HEADER,
+    type: HoopsFailureDto,
+    description: 'SPAWN_RATE_LIMIT reached for this client (Retry-After)',
+  })
+  @ApiUnauthorizedResponse({ type: HoopsFailureDto, description: 'SPAWN_AUTH=required and no valid API key' })
   async spawn(
     // Readonly<>: no class as the parameter's type, so the global ValidationPipe leaves this body to HoopsSpawnBodyPipe.
     @Body(HoopsSpawnBodyPipe) body: Readonly<HoopsSpawnDto>,
@@ -95,6 +114,7 @@ export class HoopsController {
       'HOOPS Server API: one count per HOOPS spawn state, ports, GPU allocation, memory and the non-secret configuration',
   })
   @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  @ApiOkResponse({ type: HoopsStatusDto })
   getStatus(@Query('pretty') pretty: string | undefined, @Res({ passthrough: true }) response: Response) {
     return prettyIfAsked(this.status.status(), pretty, response);
   }
@@ -111,13 +131,14 @@ export class HoopsController {
     summary: 'HOOPS Server API: the live spawns (ended ones dropped) with state, spawn time and last update time',
   })
   @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  @ApiOkResponse({ type: HoopsSpawnListDto })
   listSpawns(
     @Req() request: Request,
     @Query('pretty') pretty: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ) {
     const live = this.supervisor.list().filter((spawn) => !isTerminal(spawn.state));
-    const body = {
+    const body: HoopsSpawnListDto = {
       timestamp: new Date().toISOString(),
       spawns: live.map((spawn) => {
         const view = this.presenter.toView(spawn, request);
@@ -133,11 +154,19 @@ export class HoopsController {
 
   @Post('api/spawns/:id')
   @HttpCode(204)
+  @Public()
   @UseGuards(LocalReporterGuard)
   @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Missing or invalid liveliness value; nothing changes',
+  })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
+    this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
   }
 }

@@ -1,21 +1,31 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
-import { HttpErrorView, toHttpErrorView } from './http-error';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { isSpawnRoute, SpawnerMetrics } from '../metrics/spawner-metrics';
+import { HttpErrorView, rejectionReasonOf, toHttpErrorView } from './http-error';
 
 /** The global error filter: Nest's usual body, Retry-After when asked, never a stack. Modules may render their own shape. */
 @Catch()
+@Injectable()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
+  constructor(@Optional() private readonly metrics?: SpawnerMetrics) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const view = this.viewOf(exception);
+    const view = this.viewOf(exception, host);
     if (!prepare(response, view)) return;
     response.status(view.status).json(view.body);
   }
 
-  protected viewOf(exception: unknown): HttpErrorView {
+  /** The error as HTTP; a refused spawn request is counted (sc_spawner_spawn_rejections_total). */
+  protected viewOf(exception: unknown, host: ArgumentsHost): HttpErrorView {
     const view = toHttpErrorView(exception);
+    const request = host.switchToHttp().getRequest<Request>();
+    if (this.metrics && isSpawnRoute(request.method, (request.route as { path?: unknown } | undefined)?.path)) {
+      const reason = rejectionReasonOf(exception, view.status);
+      if (reason) this.metrics.rejected(reason);
+    }
     if (view.status >= 500 && !(exception instanceof HttpException) && view.message === 'internal error') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }

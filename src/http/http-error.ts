@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { RejectionReason } from '../metrics/spawner-metrics';
 import {
   DuplicateSpawnError,
   NoCapacityError,
@@ -6,6 +7,15 @@ import {
   SpawnNotReadyError,
   UnknownSpawnError,
 } from '../supervisor/supervisor.errors';
+
+/** Why a spawn request was refused, as the rejections metric names it; undefined when it is not a refusal. */
+export function rejectionReasonOf(exception: unknown, status: number): RejectionReason | undefined {
+  if (exception instanceof NoCapacityError) return exception.reason === 'slots' ? 'capacity' : exception.reason;
+  if (exception instanceof RendererDisabledError) return 'disabled';
+  if (status === 429) return 'rate_limit';
+  if (status === 400 || status === 413 || status === 415) return 'invalid';
+  return undefined;
+}
 
 /** Seconds a client is told to wait before retrying when no slot or port is free. */
 export const RETRY_AFTER_AT_CAPACITY_S = 5;

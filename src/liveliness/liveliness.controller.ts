@@ -9,26 +9,37 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
+import { Public } from '../auth/route-access';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
+import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';
 
 /** Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`. */
 @ApiTags('liveliness')
+@Public()
 @Controller('liveliness')
 export class LivelinessController {
-  constructor(private readonly supervisor: SupervisorService) {}
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly metrics: SpawnerMetrics,
+  ) {}
 
   @Post(':id')
   @HttpCode(204)
   @UseGuards(LocalReporterGuard)
-  @ApiForbiddenResponse({ description: 'The report did not come from this machine' })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
   @ApiOperation({ summary: 'Liveliness report from a Stream Cache Server (called by the server, not by viewers)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
-  @ApiBadRequestResponse({ description: 'Missing or invalid liveliness value; nothing changes' })
-  @ApiNotFoundResponse({ description: 'No spawn has this id' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Missing or invalid liveliness value; nothing changes',
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
+    this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
   }
 }

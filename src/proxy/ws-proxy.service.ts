@@ -11,6 +11,7 @@ import type { Socket } from 'net';
 import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, type RendererType } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
@@ -86,7 +87,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly adapterHost: HttpAdapterHost,
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
-  ) {}
+    private readonly metrics: SpawnerMetrics,
+  ) {
+    metrics.countProxyConnectionsWith(() => this.sessions.size);
+  }
 
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
@@ -304,7 +308,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const tunnel = new WsTunnel(socket as Socket, upstream.socket, {
       highWaterMark: PROXY_HIGH_WATER_MARK,
       closeGraceMs: CLOSE_GRACE_MS,
-      onBytes: (direction, bytes) => this.supervisor.countViewerBytes(id, direction, bytes),
+      onBytes: (direction, bytes) => {
+        this.supervisor.countViewerBytes(id, direction, bytes);
+        this.metrics.proxyBytes.inc({ direction }, bytes);
+      },
       onClosed: (close) => this.left(entry, close),
       onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),
     });

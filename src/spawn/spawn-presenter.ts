@@ -96,7 +96,7 @@ export class SpawnPresenter {
   /** wss when the client reached us over TLS: as configured, or as a trusted proxy in front says. */
   private clientSchemeOf(request: Request): 'ws' | 'wss' {
     if (this.config.publicScheme) return this.config.publicScheme;
-    if (this.config.trustForwardedProto) {
+    if (this.config.trustProxy) {
       const forwarded = String(request.headers['x-forwarded-proto'] ?? '')
         .split(',')[0]
         .trim()

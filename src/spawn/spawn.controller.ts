@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
@@ -12,9 +12,13 @@ import {
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { RETRY_AFTER_HEADER } from '../http/openapi';
+import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
@@ -30,6 +34,8 @@ export class SpawnController {
 
   @Post('spawn')
   @HttpCode(200)
+  @SpawnAccess()
+  @UseGuards(SpawnRateLimitGuard)
   @ApiOperation({ summary: 'Start a Stream Cache Server; answers once it reports ready' })
   @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
   @ApiBadRequestResponse({
@@ -43,12 +49,18 @@ export class SpawnController {
     description: 'The server exited before ready (exit code, meaning and last stderr lines)',
   })
   @ApiServiceUnavailableResponse({
+    headers: RETRY_AFTER_HEADER,
     type: ErrorResponseDto,
     description: 'No slot or port free, or shutting down; see Retry-After',
   })
   @ApiGatewayTimeoutResponse({
     type: ErrorResponseDto,
     description: 'Not ready within SPAWN_READY_TIMEOUT_S; it was stopped',
+  })
+  @ApiTooManyRequestsResponse({
+    headers: RETRY_AFTER_HEADER,
+    type: ErrorResponseDto,
+    description: 'SPAWN_RATE_LIMIT reached for this client; see Retry-After',
   })
   async create(
     @Body() body: CreateSpawnDto,

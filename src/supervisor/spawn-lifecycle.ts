@@ -33,7 +33,15 @@ export class SpawnLifecycle {
     assertTransition(from, to);
     record.state = to;
     record.stateChangedAt = this.clock.now();
-    this.logger.log(`spawn ${record.id}: ${from} -> ${to}${detail ? ` (${detail})` : ''}`);
+    const line = {
+      spawnId: record.id,
+      from,
+      to,
+      ...(to === 'ready' && record.readyAt !== undefined ? { startupMs: record.readyAt - record.startedAt } : {}),
+      msg: `spawn ${record.id}: ${from} -> ${to}${detail ? ` (${detail})` : ''}`,
+    };
+    if (to === 'failed' || to === 'timed_out' || to === 'unresponsive') this.logger.warn(line);
+    else this.logger.log(line);
     this.events.emit({
       id: record.id,
       state: to,

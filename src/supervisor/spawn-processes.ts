@@ -13,6 +13,14 @@ import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { TimeoutAction } from './timeout-policy';
 
+/** Why a spawn that reported disconnect ended, saying only what was observed (the proxy may not have seen a viewer). */
+export function disconnectEndReason(record: SpawnRecord, end: ProcessEnd): string {
+  const exit = end.code !== null ? `code ${end.code}` : `signal ${end.signal}`;
+  return record.connectedAt !== undefined || record.viewerLeftAt !== undefined
+    ? `the server reported disconnect after its viewer left, and exited (${exit})`
+    : `the server reported disconnect and exited (${exit}); no viewer attached through the proxy`;
+}
+
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
 const SHUTDOWN_KILL_WAIT_MS = 2000;
 
@@ -46,9 +54,12 @@ export class SpawnProcesses {
     }
     const record = new SpawnRecord(spec, this.clock.now());
     const entry = this.registry.addLive(record);
-    this.logger.log(
-      `spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`,
-    );
+    this.logger.log({
+      spawnId: spec.id,
+      port: spec.wsPort,
+      renderer: spec.rendererType,
+      msg: `spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`,
+    });
     this.lifecycle.announce(record);
     try {
       entry.process = this.launcher.launch(command, {
@@ -95,13 +106,15 @@ export class SpawnProcesses {
         return this.stop(action.id, action.reason);
       case 'kill':
         if (action.again) {
-          this.logger.error(
-            `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.config.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
-          );
+          this.logger.error({
+            spawnId: record.id,
+            msg: `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.config.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
+          });
         } else {
-          this.logger.warn(
-            `spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`,
-          );
+          this.logger.warn({
+            spawnId: record.id,
+            msg: `spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`,
+          });
         }
         record.sigkillSentAt = now;
         entry.process?.signalGroup('SIGKILL');
@@ -117,7 +130,10 @@ export class SpawnProcesses {
     const none = () => selected().length === 0;
     if (await this.waitUntil(none, this.config.killGraceS * 1000)) return;
     for (const entry of selected()) {
-      this.logger.warn(`spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`);
+      this.logger.warn({
+        spawnId: entry.record.id,
+        msg: `spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`,
+      });
       entry.record.sigkillSentAt = this.clock.now();
       entry.process?.signalGroup('SIGKILL');
     }
@@ -157,23 +173,37 @@ export class SpawnProcesses {
     record.exitCode = end.code;
     record.signal = end.signal;
     const how = end.error ? `could not be started: ${end.error.message}` : describeExit(end.code, end.signal);
-    if (end.error) this.logger.error(`spawn ${id} ${how}`);
-    else if (end.code !== null)
-      this.logger.log(`spawn ${id} exited with code: ${end.code} (${exitCodeMeaning(end.code)})`);
-    else this.logger.log(`spawn ${id} exited with signal: ${end.signal}`);
+    this.logExit(record, end, how);
     if (record.state === 'starting') {
       const stderr = record.logs.last(5, 'stderr').map((l) => l.line);
       record.endReason = `the server exited before it was ready: ${how}${stderr.length ? `; last stderr: ${stderr.join(' | ')}` : ''}`;
       this.lifecycle.transition(entry, 'failed', record.endReason);
     } else {
       record.endReason ??=
-        record.state === 'disconnected' ? 'the viewer session ended' : `the server exited unexpectedly: ${how}`;
+        record.state === 'disconnected' ? disconnectEndReason(record, end) : `the server exited unexpectedly: ${how}`;
       this.lifecycle.transition(entry, 'exited', how);
     }
     this.registry.moveToEnded(id);
     this.saveJournal();
     this.ports.release(record.spec.wsPort);
     for (const listener of [...this.exitListeners]) listener();
+  }
+
+  /** One line per exit: info when it ended as expected (code 0, or the signal it was stopped with), else warn. */
+  private logExit(record: SpawnRecord, end: ProcessEnd, how: string): void {
+    const fields = { spawnId: record.id, exitCode: end.code, signal: end.signal, state: record.state };
+    if (end.error) {
+      this.logger.error({ ...fields, msg: `spawn ${record.id} ${how}` });
+      return;
+    }
+    const expected = record.stopRequestedAt !== undefined || end.code === 0;
+    const msg =
+      end.code !== null
+        ? `spawn ${record.id} exited with code: ${end.code} (${exitCodeMeaning(end.code)})`
+        : `spawn ${record.id} exited with signal: ${end.signal}`;
+    const meaning = end.code !== null ? exitCodeMeaning(end.code) : end.signal;
+    if (expected) this.logger.log({ ...fields, exitMeaning: meaning, msg });
+    else this.logger.warn({ ...fields, exitMeaning: meaning, msg });
   }
 
   private saveJournal(): void {
@@ -187,6 +217,6 @@ export class SpawnProcesses {
   private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {
     const line = this.redactor.redact(raw);
     record.logs.push({ at: new Date(this.clock.now()).toISOString(), stream, line });
-    this.logger.log(`[${record.id}] ${stream}: ${line}`);
+    this.logger.debug({ spawnId: record.id, stream, msg: `[${record.id}] ${stream}: ${line}` });
   }
 }

@@ -192,7 +192,9 @@ describe('SupervisorService: the sweep and stop', () => {
       clock.advance(500);
       process.exit(0);
       expect(record.state).toBe('exited');
-      expect(record.endReason).toBe('the viewer session ended');
+      expect(record.endReason).toBe(
+        'the server reported disconnect and exited (code 0); no viewer attached through the proxy',
+      );
       expect(record.exitCode).toBe(0);
       expect(record.endedAt).toBe(clock.now());
       expect(process.signals).toEqual([]);

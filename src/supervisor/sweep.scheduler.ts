@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
+import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from './supervisor.service';
 
 export const SWEEP_INTERVAL_NAME = 'spawn-sweep';
@@ -14,6 +15,7 @@ export class SweepScheduler implements OnApplicationBootstrap {
     private readonly supervisor: SupervisorService,
     private readonly registry: SchedulerRegistry,
     private readonly config: AppConfig,
+    @Optional() private readonly metrics?: SpawnerMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -22,8 +24,10 @@ export class SweepScheduler implements OnApplicationBootstrap {
   }
 
   private runSweep(): void {
+    const endTimer = this.metrics?.sweepDuration.startTimer();
     try {
       this.supervisor.sweep();
+      endTimer?.();
     } catch (error) {
       this.logger.error(`sweep failed: ${error instanceof Error ? error.stack : String(error)}`);
     }

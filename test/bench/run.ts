@@ -5,6 +5,7 @@
  */
 import * as burst from './burst.bench';
 import * as footprint from './footprint.bench';
+import * as observability from './observability.bench';
 import * as relay from './relay.bench';
 import * as scaleOut from './scale-out.bench';
 import * as spawnBench from './spawn.bench';
@@ -15,6 +16,7 @@ const PARTS: Array<[name: string, run: () => Promise<BenchRow[]>]> = [
   ['storm', burst.run],
   ['relay', relay.run],
   ['footprint', footprint.run],
+  ['observability', observability.run],
   ['scale-out', scaleOut.run],
 ];
 

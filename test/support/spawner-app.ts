@@ -38,7 +38,17 @@ export async function startApp(
   override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<RunningApp> {
   const moduleRef = await override(
-    Test.createTestingModule({ imports: [AppModule.forRoot({ PORT: '0', HOST: '127.0.0.1', ...env })] }),
+    Test.createTestingModule({
+      imports: [
+        AppModule.forRoot({
+          PORT: '0',
+          HOST: '127.0.0.1',
+          // Nest's logger is off below; this keeps the access log (pino) quiet too.
+          LOG_LEVEL: process.env.TEST_LOGS ? undefined : 'silent',
+          ...env,
+        }),
+      ],
+    }),
   ).compile();
   const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: process.env.TEST_LOGS ? undefined : false });
   configureApp(app);
@@ -76,7 +86,16 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const output: string[] = [];
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, NODE_ENV: 'test', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      NO_COLOR: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // Everything, the servers' own output lines included (logged at debug).
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,8 +4,10 @@
  * Sources of truth, in order of freshness:
  *   GET /events       server-sent state changes (primary; the page falls back to polling if it is unavailable)
  *   GET /spawns       full views, fetched on load, on (re)connect of the event stream and for sessions first seen in an event
- *   GET /health/ready capacity and readiness, refreshed after every change and every few seconds
+ *   GET /health       capacity (always 200, so polling it logs no errors), refreshed after every change and every few seconds
  * Every URL is relative, so the page works at / and under the node prefix /n/<NODE_NAME>/ alike.
+ * With API keys on the service, the page asks for one on the first 401, keeps it for this tab (sessionStorage),
+ * and sends it as a Bearer token (and as ?access_token= on its EventSource, which cannot send headers).
  * Server data only ever reaches the page through textContent and attributes, never as markup.
  */
 'use strict';
@@ -65,6 +67,13 @@
     empty: byTestId('empty-state'),
     count: byTestId('session-count'),
     dismissEnded: byTestId('dismiss-ended'),
+    createBlocked: byTestId('create-blocked'),
+    keyForm: byTestId('key-form'),
+    keyInput: byTestId('key-input'),
+    keyMessage: byTestId('key-message'),
+    chart: byTestId('chart'),
+    chartSessionsMax: byTestId('chart-sessions-max'),
+    chartStartupMax: byTestId('chart-startup-max'),
     cardTemplate: document.getElementById('card-template'),
     errorTemplate: document.getElementById('error-template'),
   };
@@ -74,6 +83,54 @@
   /** Ids the operator dismissed; resyncs do not bring them back. */
   const dismissed = new Set();
   let pendingCreates = 0;
+
+  // ---------------------------------------------------------------- API key
+
+  const KEY_STORAGE = 'sc-spawner.api-key';
+  let apiKey = sessionStorage.getItem(KEY_STORAGE) || '';
+  let keyWaiters = [];
+
+  /** Shows the key form and resolves once the operator has entered a key. */
+  function askForKey(message) {
+    ui.keyMessage.textContent = message;
+    if (ui.keyForm.hidden) {
+      ui.keyForm.hidden = false;
+      ui.keyInput.focus();
+    }
+    setLink('offline', 'API key needed');
+    return new Promise((resolve) => keyWaiters.push(resolve));
+  }
+
+  ui.keyForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const key = ui.keyInput.value.trim();
+    if (!key) return;
+    apiKey = key;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    ui.keyInput.value = '';
+    ui.keyForm.hidden = true;
+    const waiters = keyWaiters;
+    keyWaiters = [];
+    for (const resolve of waiters) resolve();
+    restartEvents();
+  });
+
+  /** fetch() with the key; a 401 asks for a (new) key and tries again. */
+  async function api(path, options = {}) {
+    for (;;) {
+      const headers = { ...(options.headers || {}) };
+      if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
+      const response = await fetch(path, { ...options, headers });
+      if (response.status !== 401) return response;
+      if (apiKey) {
+        apiKey = '';
+        sessionStorage.removeItem(KEY_STORAGE);
+        await askForKey('That key was refused. Enter a valid API key.');
+      } else {
+        await askForKey('This service needs an API key (API_KEYS). Enter one to continue.');
+      }
+    }
+  }
 
   const isTerminal = (state) => TERMINAL_STATES.includes(state);
   const isLive = (state) => LIVE_STATES.includes(state);
@@ -127,6 +184,11 @@
   }
 
   /** Turns a failed API answer into a title and a sentence an operator can act on. */
+  /** A later action that worked makes the earlier failures history. */
+  function clearErrors() {
+    ui.errors.replaceChildren();
+  }
+
   function describeFailure(action, response, body) {
     const status = response.status;
     const message = messageOf(body, response.statusText || 'no details');
@@ -191,6 +253,7 @@
     }
     if (options.owned) session.owned = true;
     render(session);
+    recordStartup(session.view);
     return session;
   }
 
@@ -396,7 +459,7 @@
     pendingCreates++;
     renderPending();
     try {
-      const response = await fetch('spawn', {
+      const response = await api('spawn', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(body),
@@ -407,6 +470,7 @@
         showError(title, detail, { status: response.status, kind: response.status === 503 ? 'warning' : undefined });
         return;
       }
+      clearErrors();
       const session = upsert(data, { owned: true, evenIfEnded: true });
       if (session) connectViewer(session);
     } catch (error) {
@@ -432,7 +496,7 @@
     session.closing = true;
     render(session);
     try {
-      const response = await fetch(`spawns/${encodeURIComponent(session.view.id)}`, {
+      const response = await api(`spawns/${encodeURIComponent(session.view.id)}`, {
         method: 'DELETE',
         headers: { Accept: 'application/json' },
       });
@@ -451,6 +515,7 @@
         render(session);
         return;
       }
+      clearErrors();
       upsert(data);
     } catch (error) {
       session.closing = false;
@@ -468,7 +533,7 @@
 
   async function refreshOne(id) {
     try {
-      const response = await fetch(`spawns/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
+      const response = await api(`spawns/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
       if (response.ok) upsert(await response.json());
     } catch {
       // the next resync or event will catch up
@@ -486,7 +551,7 @@
     resyncRunning = (async () => {
       do {
         resyncAgain = false;
-        const response = await fetch('spawns', { headers: { Accept: 'application/json' } });
+        const response = await api('spawns', { headers: { Accept: 'application/json' } });
         if (!response.ok) throw new Error(`GET /spawns answered HTTP ${response.status}`);
         const views = await response.json();
         const seen = new Set();
@@ -538,7 +603,7 @@
       startPolling();
       return;
     }
-    events = new EventSource('events');
+    events = new EventSource(apiKey ? `events?access_token=${encodeURIComponent(apiKey)}` : 'events');
     events.addEventListener('open', () => {
       stopPolling();
       setLink('live', 'Live');
@@ -566,6 +631,14 @@
         setLink('reconnecting', 'Reconnecting…');
       }
     });
+  }
+
+  /** After a new key: the feed again at once, with the key. */
+  function restartEvents() {
+    if (events) events.close();
+    events = null;
+    startEvents();
+    scheduleResync();
   }
 
   function startPolling() {
@@ -599,11 +672,12 @@
     }, 150);
   }
 
+  /** Capacity from GET /health (always 200 while the service runs; /health/ready answers 503 at capacity). */
   async function refreshHealth() {
     let response;
     let body;
     try {
-      response = await fetch('health/ready', { headers: { Accept: 'application/json' } });
+      response = await fetch('health', { headers: { Accept: 'application/json' } });
       body = await readJson(response);
     } catch (error) {
       renderReadiness(
@@ -611,20 +685,18 @@
         'Unreachable',
         `The service did not answer: ${error && error.message ? error.message : error}`,
       );
+      setCreateBlocked('the service did not answer');
       return;
     }
-    const spawner =
-      (body &&
-        ((body.details && body.details.spawner) ||
-          (body.error && body.error.spawner) ||
-          (body.info && body.info.spawner))) ||
-      undefined;
-    if (!spawner) {
-      renderReadiness('error', 'Unknown', `GET /health/ready answered HTTP ${response.status} without spawner details`);
+    const spawner = (body && ((body.details && body.details.spawner) || (body.info && body.info.spawner))) || undefined;
+    if (!response.ok || !spawner) {
+      renderReadiness('error', 'Unknown', `GET /health answered HTTP ${response.status}`);
+      setCreateBlocked('');
       return;
     }
     const active = Number(spawner.activeSpawns) || 0;
     const max = Number(spawner.maxSpawns) || 0;
+    const freePorts = Number(spawner.freePorts) || 0;
     ui.capacityText.textContent = `${active} / ${max}`;
     const percent = max > 0 ? Math.min(100, Math.round((active / max) * 100)) : 0;
     ui.capacityBar.querySelector('.capacity-fill').style.width = `${percent}%`;
@@ -637,15 +709,82 @@
     ui.stateSummary.textContent = LIVE_STATES.filter((s) => Number(states[s]) > 0)
       .map((s) => `${states[s]} ${STATE_LABEL[s].toLowerCase()}`)
       .join(' · ');
-    if (response.ok) renderReadiness('true', 'Accepting viewers', '');
-    else
-      renderReadiness(
-        'false',
-        'Not accepting',
-        spawner.reason
-          ? `Not accepting new viewers: ${spawner.reason}`
-          : `GET /health/ready answered HTTP ${response.status}`,
+    recordSample(active);
+    const reason =
+      active >= max ? `at capacity: all ${max} spawn slots in use` : freePorts === 0 ? 'no free WebSocket port' : '';
+    if (!reason) renderReadiness('true', 'Accepting viewers', '');
+    else renderReadiness('false', 'Not accepting', `Not accepting new viewers: ${reason}`);
+    setCreateBlocked(reason);
+  }
+
+  /** "Create New Viewer" is off while the service would refuse it, with the reason beside it. */
+  function setCreateBlocked(reason) {
+    ui.createButton.disabled = Boolean(reason);
+    ui.createBlocked.hidden = !reason;
+    ui.createBlocked.textContent = reason ? `Unavailable: ${reason}` : '';
+  }
+
+  // ---------------------------------------------------------------- live chart (last few minutes)
+
+  const CHART_WINDOW_MS = 5 * 60 * 1000;
+  const sessionSamples = [];
+  const startupSamples = [];
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  function recordSample(active) {
+    sessionSamples.push({ at: Date.now(), value: active });
+    drawChart();
+  }
+
+  function recordStartup(view) {
+    if (typeof view.startupMs !== 'number' || startupSamples.some((s) => s.id === view.id)) return;
+    startupSamples.push({ id: view.id, at: Date.parse(view.readyAt) || Date.now(), value: view.startupMs });
+    drawChart();
+  }
+
+  function svg(name, attributes) {
+    const node = document.createElementNS(SVG_NS, name);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+    return node;
+  }
+
+  function drawChart() {
+    const now = Date.now();
+    const from = now - CHART_WINDOW_MS;
+    for (const list of [sessionSamples, startupSamples]) while (list.length && list[0].at < from) list.shift();
+    const width = 600;
+    const height = 120;
+    const pad = 8;
+    const x = (at) => ((at - from) / CHART_WINDOW_MS) * (width - 8);
+    const maxSessions = Math.max(1, ...sessionSamples.map((s) => s.value));
+    const maxStartup = Math.max(1, ...startupSamples.map((s) => s.value));
+    const y = (value, max) => height - pad - (value / max) * (height - 2 * pad);
+    const nodes = [];
+    for (const fraction of [0, 0.5, 1]) {
+      const gy = y(fraction, 1);
+      nodes.push(svg('line', { class: 'grid', x1: 0, x2: width, y1: gy, y2: gy }));
+    }
+    if (sessionSamples.length > 0) {
+      const points = sessionSamples.map((s) => `${x(s.at).toFixed(1)},${y(s.value, maxSessions).toFixed(1)}`);
+      points.push(`${width},${y(sessionSamples[sessionSamples.length - 1].value, maxSessions).toFixed(1)}`);
+      nodes.push(
+        svg('polyline', { class: 'sessions-line', points: points.join(' '), 'data-testid': 'chart-sessions' }),
       );
+    }
+    for (const sample of startupSamples) {
+      nodes.push(
+        svg('circle', {
+          class: 'startup-dot',
+          cx: x(sample.at).toFixed(1),
+          cy: y(sample.value, maxStartup).toFixed(1),
+          r: 4,
+          'data-testid': 'chart-startup',
+        }),
+      );
+    }
+    ui.chart.replaceChildren(...nodes);
+    ui.chartSessionsMax.textContent = `(peak ${Math.max(0, ...sessionSamples.map((s) => s.value))})`;
+    ui.chartStartupMax.textContent = startupSamples.length ? `(slowest ${maxStartup} ms)` : '(none yet)';
   }
 
   /** The warm pool beside the capacity: ready servers waiting for a viewer (hidden when no pool is configured). */

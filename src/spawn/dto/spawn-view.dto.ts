@@ -103,7 +103,10 @@ export class SpawnViewDto {
   @ApiPropertyOptional({ nullable: true, example: null })
   signal: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 'the viewer session ended' })
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 'the server reported disconnect after its viewer left, and exited (code 0)',
+  })
   endReason: string | null;
 
   @ApiProperty({ description: 'Bytes the proxy carried from the viewer to the server' })

@@ -1,0 +1,55 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { FileSystem } from '../adapters/file-system.adapter';
+import { AppConfig, ConfigError, MIN_API_KEY_LENGTH } from '../config/app-config';
+import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeys, parseApiKeysFile } from './api-keys';
+
+const MAX_KEYS_FILE_BYTES = 1024 * 1024;
+
+/** API_KEYS, or API_KEYS_FILE read once at start-up; a file that cannot be read or holds no key stops the service. */
+export function loadApiKeys(config: AppConfig, files: FileSystem): ApiKeys {
+  if (!config.apiKeysFile) return new ApiKeys(config.apiKeys);
+  let text: string;
+  try {
+    text = files.readText(config.apiKeysFile, MAX_KEYS_FILE_BYTES);
+  } catch (error) {
+    throw new ConfigError([`API_KEYS_FILE ${config.apiKeysFile} cannot be read: ${(error as Error).message}`]);
+  }
+  const keys = parseApiKeysFile(text);
+  if (keys.length === 0) {
+    throw new ConfigError([`API_KEYS_FILE ${config.apiKeysFile} holds no key (one a line; # starts a comment)`]);
+  }
+  const bad = keys.findIndex((key) => key.length < MIN_API_KEY_LENGTH || /\s/.test(key));
+  if (bad >= 0) {
+    throw new ConfigError([
+      `API_KEYS_FILE ${config.apiKeysFile}: key ${bad + 1} is too short or holds spaces (at least ${MIN_API_KEY_LENGTH} characters, none of them spaces)`,
+    ]);
+  }
+  return new ApiKeys(keys);
+}
+
+/** Access by API key: the keys and the global guard. */
+@Global()
+@Module({
+  // DiscoveryModule: the OpenAPI document reads the same route markers as the guard (src/http/openapi.ts).
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: ApiKeys, useFactory: loadApiKeys, inject: [AppConfig, FileSystem] },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+  ],
+  exports: [ApiKeys],
+})
+export class AuthModule {
+  constructor(keys: ApiKeys, config: AppConfig) {
+    if (!keys.enabled && !isLoopback(config.host)) {
+      new Logger('Access').warn(
+        `no API_KEYS: anyone who reaches ${config.host}:${config.port} can list, read and stop every session; set API_KEYS (or API_KEYS_FILE) and CORS_ORIGINS`,
+      );
+    }
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(host);
+}

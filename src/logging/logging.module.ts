@@ -1,0 +1,84 @@
+import { Module } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'http';
+import { LoggerModule, type Params } from 'nestjs-pino';
+import pino from 'pino';
+import pretty from 'pino-pretty';
+import { FileSystem } from '../adapters/file-system.adapter';
+import { ApiKeys } from '../auth/api-keys';
+import { AppConfig } from '../config/app-config';
+import { SecretRedactor } from '../supervisor/secret-redactor';
+import { LogRedactor } from './log-redactor';
+import { requestIdOf } from './request-id';
+
+/** Routes whose successful requests are logged at debug: liveliness reports from servers, probes and scrapes. */
+const ROUTINE_ROUTES = /^\/(liveliness\/|api\/spawns\/[^/]+(\?|$)|health(\/|\?|$)|metrics(\?|$))/;
+
+export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem): Params {
+  const license = new SecretRedactor(config, files);
+  const redactor = new LogRedactor([(text) => license.redact(text), (text) => keys.redact(text)]);
+  const options: pino.LoggerOptions = {
+    level: config.logLevel,
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      censor: '***',
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, redactor.args(args) as Parameters<typeof method>);
+      },
+    },
+  };
+  const stream =
+    config.logFormat === 'pretty'
+      ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true })
+      : pino.destination({ dest: 1, sync: true });
+  return {
+    pinoHttp: [
+      {
+        ...options,
+        quietReqLogger: true,
+        genReqId: (request: IncomingMessage, response: ServerResponse) => requestIdOf(request, response),
+        customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error) => {
+          if (error || response.statusCode >= 500) return 'error';
+          if (response.statusCode < 400 && ROUTINE_ROUTES.test(request.url ?? '')) return 'debug';
+          return 'info';
+        },
+        customSuccessMessage: (request: IncomingMessage, response: ServerResponse) =>
+          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
+        // pino-http's own error for a 5xx is only "failed with status code N": the line says as much without it.
+        customErrorMessage: (request: IncomingMessage, response: ServerResponse) =>
+          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
+        serializers: {
+          req: (request: {
+            id: string;
+            method: string;
+            url: string;
+            remoteAddress?: string;
+            headers: Record<string, string>;
+          }) => ({
+            id: request.id,
+            method: request.method,
+            url: redactor.text(request.url),
+            remoteAddress: request.remoteAddress,
+            userAgent: request.headers?.['user-agent'],
+          }),
+          res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+        },
+      },
+      stream,
+    ],
+  };
+}
+
+/** JSON lines on stdout (LOG_FORMAT=pretty for people), LOG_LEVEL, one access line per request with its id. */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig, ApiKeys, FileSystem],
+      useFactory: loggerParams,
+    }),
+  ],
+})
+export class LoggingModule {}

@@ -1,0 +1,67 @@
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { SpawnEvent } from '../supervisor/spawn-events';
+import { isTerminal } from '../supervisor/spawn-state';
+import { SupervisorService } from '../supervisor/supervisor.service';
+import { exitReasonLabel, SpawnerMetrics, SpawnOutcome } from './spawner-metrics';
+
+/** How a spawn left `starting`, as an outcome label. */
+export function outcomeOf(event: SpawnEvent): SpawnOutcome | undefined {
+  if (event.previousState !== 'starting') return undefined;
+  switch (event.state) {
+    case 'ready':
+    case 'failed':
+    case 'timed_out':
+      return event.state;
+    default:
+      return 'aborted';
+  }
+}
+
+/** Feeds the spawn metrics by watching the supervisor's state changes; reads its counts at scrape time. */
+@Injectable()
+export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicationShutdown {
+  private subscription?: Subscription;
+  private readonly starting = new Map<string, { renderer: string; startedAt: number }>();
+
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly metrics: SpawnerMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.metrics.readFrom({
+      states: () => this.supervisor.capacity().states,
+      maxSpawns: () => this.supervisor.capacity().maxSpawns,
+      portsFree: () => this.supervisor.capacity().ports.free,
+      draining: () => this.supervisor.capacity().draining,
+      warm: () => this.supervisor.warmStats(),
+    });
+    this.subscription = this.supervisor.changes$.subscribe((event) => this.observe(event));
+  }
+
+  onApplicationShutdown(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private observe(event: SpawnEvent): void {
+    if (event.state === 'starting') {
+      const view = this.supervisor.get(event.id);
+      if (view) this.starting.set(event.id, { renderer: view.spec.rendererType, startedAt: view.startedAt });
+      return;
+    }
+    const outcome = outcomeOf(event);
+    const started = this.starting.get(event.id);
+    if (outcome && started) {
+      this.starting.delete(event.id);
+      const labels = { renderer: started.renderer, outcome };
+      this.metrics.spawnsTotal.inc(labels);
+      this.metrics.spawnDuration.observe(labels, Math.max(0, Date.parse(event.at) - started.startedAt) / 1000);
+    }
+    if (isTerminal(event.state)) {
+      this.starting.delete(event.id);
+      const view = this.supervisor.get(event.id);
+      this.metrics.serverExits.inc({ reason: exitReasonLabel(view?.exitCode, view?.signal) });
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import { Injectable } from '@nestjs/common';
+import { RENDERER_TYPES, SC_EXIT_CODES } from '@app/sc-protocol';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { WarmPoolStats } from '../supervisor/warm-pool.service';
+import { SPAWN_STATES } from '../supervisor/spawn-state';
+
+export const METRICS_PREFIX = 'sc_spawner_';
+export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;
+export type SpawnOutcome = (typeof SPAWN_OUTCOMES)[number];
+export const REJECTION_REASONS = [
+  'capacity',
+  'ports',
+  'rate_limit',
+  'shutting_down',
+  'draining',
+  'invalid',
+  'disabled',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Readings taken at scrape time (the supervisor's counts, the proxy's open connections). */
+export interface ScrapeSources {
+  states(): Record<string, number>;
+  maxSpawns(): number;
+  portsFree(): number;
+  draining(): boolean;
+  warm(): WarmPoolStats;
+}
+
+const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(SC_EXIT_CODES).map(([name, code]) => [code, name.toLowerCase()]),
+);
+
+/** An exit as a metric label: the exit code's name (success, invalid_license...), the signal, or launch_error. */
+export function exitReasonLabel(code: number | null | undefined, signal: string | null | undefined): string {
+  if (code !== null && code !== undefined) return EXIT_NAMES[code] ?? `code_${code}`;
+  return signal ?? 'launch_error';
+}
+
+/**
+ * The service's own Prometheus registry: process defaults plus the sc_spawner_* metrics (names are stable, see
+ * README). Gauges are read at scrape time through collect(); counters are fed by the observers.
+ */
+@Injectable()
+export class SpawnerMetrics {
+  readonly registry = new Registry();
+  private sources?: ScrapeSources;
+  private proxyConnectionsSource: () => number = () => 0;
+
+  readonly spawnDuration = new Histogram({
+    name: `${METRICS_PREFIX}spawn_duration_seconds`,
+    help: 'Time from launch until the spawn was ready, failed, timed out or was aborted',
+    labelNames: ['renderer', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly spawnsTotal = new Counter({
+    name: `${METRICS_PREFIX}spawns_total`,
+    help: 'Spawns that left the starting state, by renderer and outcome',
+    labelNames: ['renderer', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: `${METRICS_PREFIX}spawn_rejections_total`,
+    help: 'Spawn requests refused before a server was started, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly serverExits = new Counter({
+    name: `${METRICS_PREFIX}server_exits_total`,
+    help: 'Stream Cache Server exits, by exit-code meaning or signal',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly livelinessReports = new Counter({
+    name: `${METRICS_PREFIX}liveliness_reports_total`,
+    help: 'Liveliness reports received from the servers, by value',
+    labelNames: ['value'],
+    registers: [this.registry],
+  });
+  readonly proxyBytes = new Counter({
+    name: `${METRICS_PREFIX}proxy_bytes_total`,
+    help: 'WebSocket payload bytes relayed by the proxy, by direction',
+    labelNames: ['direction'],
+    registers: [this.registry],
+  });
+  readonly sweepDuration = new Histogram({
+    name: `${METRICS_PREFIX}sweep_duration_seconds`,
+    help: 'Time taken by one timeout sweep',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const sources = (): ScrapeSources | undefined => this.sources;
+    const proxyConnections = (): number => this.proxyConnectionsSource();
+    new Gauge({
+      name: `${METRICS_PREFIX}spawns`,
+      help: 'Spawns per state (live states and the ended ones still kept)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const states = sources()?.states() ?? {};
+        for (const state of SPAWN_STATES) this.set({ state }, states[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}capacity`,
+      help: 'The most spawns that may run at once (SC_MAX_SPAWNS)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources()?.maxSpawns() ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}ports_free`,
+      help: 'WebSocket ports free for new spawns',
+      registers: [this.registry],
+      collect() {
+        this.set(sources()?.portsFree() ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}draining`,
+      help: '1 while the node drains (SIGTERM with DRAIN_TIMEOUT_S): it takes no new session',
+      registers: [this.registry],
+      collect() {
+        this.set(sources()?.draining() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}warm_servers`,
+      help: 'Ready, unclaimed warm servers per renderer',
+      labelNames: ['renderer'],
+      registers: [this.registry],
+      collect() {
+        const warm = sources()?.warm();
+        for (const renderer of RENDERER_TYPES) this.set({ renderer }, warm?.servers[renderer] ?? 0);
+      },
+    });
+    // The pool counts claims and misses itself; at scrape time the counters catch up with its totals.
+    const warmClaims = new Counter({
+      name: `${METRICS_PREFIX}warm_claims_total`,
+      help: 'Spawn requests answered with a warm server, per renderer',
+      labelNames: ['renderer'],
+      registers: [this.registry],
+      collect() {
+        const warm = sources()?.warm();
+        for (const renderer of RENDERER_TYPES) catchUp(warmClaims, { renderer }, warm?.claims[renderer] ?? 0);
+      },
+    });
+    const warmMisses = new Counter({
+      name: `${METRICS_PREFIX}warm_misses_total`,
+      help: 'Spawn requests of a renderer with a pool that went cold, by reason (needs_options, none_ready)',
+      labelNames: ['renderer', 'reason'],
+      registers: [this.registry],
+      collect() {
+        const warm = sources()?.warm();
+        for (const renderer of RENDERER_TYPES) {
+          for (const [reason, count] of Object.entries(warm?.misses[renderer] ?? {})) {
+            catchUp(warmMisses, { renderer, reason }, count ?? 0);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}proxy_connections`,
+      help: 'Viewer connections open or opening through the WebSocket proxy',
+      registers: [this.registry],
+      collect() {
+        this.set(proxyConnections());
+      },
+    });
+    // Zeros from the start, so rate() and absent-series alerts work before the first event.
+    for (const renderer of RENDERER_TYPES) {
+      for (const outcome of SPAWN_OUTCOMES) this.spawnsTotal.inc({ renderer, outcome }, 0);
+    }
+    for (const reason of REJECTION_REASONS) this.rejections.inc({ reason }, 0);
+    for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
+  }
+
+  readFrom(sources: ScrapeSources): void {
+    this.sources = sources;
+  }
+
+  countProxyConnectionsWith(source: () => number): void {
+    this.proxyConnectionsSource = source;
+  }
+
+  rejected(reason: RejectionReason): void {
+    this.rejections.inc({ reason });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** The spawn routes, whose refusals are counted as rejections. */
+const SPAWN_ROUTE_PATHS = new Set(['/spawn', '/api/spawn', '/service']);
+
+export function isSpawnRoute(method: string, routePath: unknown): boolean {
+  return method === 'POST' && typeof routePath === 'string' && SPAWN_ROUTE_PATHS.has(routePath);
+}
+
+/** What each catch-up counter has been raised to, per label set. */
+const caughtUp = new WeakMap<object, Map<string, number>>();
+
+/** Raises a counter to a total counted elsewhere (never lowers it). */
+function catchUp<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>, total: number): void {
+  const seen = caughtUp.get(counter) ?? new Map<string, number>();
+  caughtUp.set(counter, seen);
+  const key = JSON.stringify(labels);
+  const current = seen.get(key) ?? 0;
+  if (total > current) counter.inc(labels, total - current);
+  seen.set(key, Math.max(current, total));
+}
