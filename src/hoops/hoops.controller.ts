@@ -30,7 +30,7 @@ import { isTerminal } from '../supervisor/spawn-state';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
-import { HoopsSpawnListDto, HoopsStatusDto } from './dto/hoops-status.dto';
+import { HoopsSpawnListDto, HoopsHelpDto, HoopsStatusDto } from './dto/hoops-status.dto';
 import { HoopsErrorFilter } from './hoops-error.filter';
 import { HoopsSpawnBodyPipe } from './hoops-spawn-body.pipe';
 import { HoopsStatusService } from './hoops-status.service';
@@ -122,6 +122,7 @@ export class HoopsController {
   @Get('api/help')
   @ApiOperation({ summary: 'HOOPS Server API: the commands this service answers' })
   @ApiQuery({ name: 'pretty', required: false, description: '`true`: indented JSON' })
+  @ApiOkResponse({ type: HoopsHelpDto })
   help(@Query('pretty') pretty: string | undefined, @Res({ passthrough: true }) response: Response) {
     return prettyIfAsked({ commands: HOOPS_COMMANDS }, pretty, response);
   }

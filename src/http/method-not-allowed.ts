@@ -13,9 +13,16 @@ interface RouteLayer {
   match(path: string): unknown;
 }
 
+/** A wildcard path: middleware mounted for every route (nestjs-pino's access log), not a route of its own. */
+const CATCH_ALL = /\{\*|^\/?\*$|\(\.\*\)/;
+
 function routeLayers(app: INestApplication): RouteLayer[] {
   const express = app.getHttpAdapter().getInstance() as { router?: { stack: RouteLayer[] } };
-  return (express.router?.stack ?? []).filter((layer) => layer.route !== undefined);
+  return (express.router?.stack ?? []).filter((layer) => {
+    if (layer.route === undefined) return false;
+    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+    return !paths.some((path) => CATCH_ALL.test(path));
+  });
 }
 
 function methodsOf(layer: RouteLayer): string[] {

@@ -32,6 +32,9 @@ export class HoopsStatusDto {
   @ApiProperty({ example: 1 }) activeSpawns: number;
   @ApiProperty({ example: 32 }) maxSpawns: number;
   @ApiProperty({ example: false }) shuttingDown: boolean;
+  @ApiProperty({ example: false, description: 'Draining (SIGTERM with DRAIN_TIMEOUT_S): no new session' })
+  draining: boolean;
+  @ApiProperty({ example: 'node-a', description: 'NODE_NAME' }) node: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'integer' },
@@ -40,6 +43,46 @@ export class HoopsStatusDto {
   })
   spawnsByState: Record<string, number>;
   @ApiProperty({ type: HoopsStatusConfigDto }) config: HoopsStatusConfigDto;
+  @ApiProperty({ example: 1, description: 'HOOPS state count (see README for the mapping from our states)' })
+  launching: number;
+  @ApiProperty({ example: 1 }) ready: number;
+  @ApiProperty({ example: 0 }) suspect: number;
+  @ApiProperty({ example: 0 }) disconnected: number;
+  @ApiProperty({ example: 0, name: 'nice-killed' }) niceKilled: number;
+  @ApiProperty({ example: 0 }) killed: number;
+  @ApiProperty({ example: 0 }) zombie: number;
+  @ApiProperty({ example: 3 }) dead: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { '0': 2, '1': 1 },
+    description: 'Live SSR sessions per GPU index',
+  })
+  gpuAllocation: Record<string, number>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { rss: 81264640, heapTotal: 30015488, heapUsed: 24002112, external: 2234567, arrayBuffers: 100000 },
+    description: "This service's process.memoryUsage()",
+  })
+  memory: Record<string, number>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { csr: 2, ssr: 0, target: { csr: 2, ssr: 0 }, starting: { csr: 0, ssr: 0 }, failing: null, retryAt: null },
+    description: 'The warm pool: ready unclaimed servers per renderer, targets, and why refills fail (if they do)',
+  })
+  warm: Record<string, unknown>;
+}
+
+export class HoopsCommandDto {
+  @ApiProperty({ example: 'GET' }) method: string;
+  @ApiProperty({ example: '/api/status' }) path: string;
+  @ApiProperty({ example: 'Status of the spawner: counts per HOOPS state, ports, GPUs, memory' }) description: string;
+}
+
+export class HoopsHelpDto {
+  @ApiProperty({ type: [HoopsCommandDto] }) commands: HoopsCommandDto[];
 }
 
 export class HoopsSpawnListItemDto extends SpawnViewDto {
