@@ -110,6 +110,15 @@ describe('warm pool (e2e)', () => {
     const second = await connectViewer(hoops.body.endpoints.ws as string, { cleanup });
     expect(await second.nextJson()).toMatchObject({ type: 'hello', id: hoops.body.serviceId });
 
+    // Metrics: two claims, the pool full again once refilled, no miss (every request needed nothing).
+    await waitForWarmReady(app.url, 2);
+    const metrics = (await request(app.url).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^sc_spawner_warm_claims_total\{renderer="csr"\} 2$/m);
+    expect(metrics).toMatch(/^sc_spawner_warm_servers\{renderer="csr"\} 2$/m);
+    expect(metrics).toMatch(/^sc_spawner_warm_servers\{renderer="ssr"\} 0$/m);
+    expect(metrics).not.toMatch(/^sc_spawner_warm_misses_total\{/m);
+    expect(metrics).toMatch(/^sc_spawner_draining 0$/m);
+
     // The session ends as any other: its liveliness reports keep arriving under the same id.
     await viewer.close();
     await waitForSpawnState(app.url, claimed.id, 'exited');
@@ -137,6 +146,10 @@ describe('warm pool (e2e)', () => {
     expect(withModel.body).toMatchObject({ warm: false, model: 'bnc' });
     // The pool was not touched.
     expect((await unclaimed(app.url)).map((w) => w.id).sort()).toEqual(warm.map((w) => w.id).sort());
+    // Both went cold because they needed options: two misses of that reason, no claim.
+    const metrics = (await request(app.url).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^sc_spawner_warm_misses_total\{renderer="csr",reason="needs_options"\} 2$/m);
+    expect(metrics).not.toMatch(/^sc_spawner_warm_claims_total\{/m);
   });
 
   it('at capacity, cold requests retire warm servers instead of answering 503; never more live processes than SC_MAX_SPAWNS', async () => {
