@@ -7,7 +7,9 @@
  */
 import type { BenchRow } from './stats';
 import { withCleanup } from '../support/processes';
-import { httpRequest, percentile, round, startService, timeServiceSpawn } from './spawn-latency.bench';
+import { startService } from './processes';
+import { timeServiceSpawn } from './spawn.bench';
+import { httpRequest, percentile, round } from './stats';
 
 const SAMPLES = Number(process.env.BENCH_SPAWN_SAMPLES ?? 50);
 const WARMUP = 3;
@@ -18,8 +20,17 @@ const KEY = 'bench-key-0123456789abcdef';
 
 export async function run(): Promise<BenchRow[]> {
   return withCleanup(async (cleanup) => {
-    const on = await startService(cleanup, { LOG_LEVEL: 'info', API_KEYS: KEY, SC_PORT_COUNT: '40' }, ON_PORT_BASE);
-    const off = await startService(cleanup, { LOG_LEVEL: 'silent', SC_PORT_COUNT: '40' }, OFF_PORT_BASE);
+    const on = await startService(cleanup, {
+      LOG_LEVEL: 'info',
+      API_KEYS: KEY,
+      SC_PORT_BASE: String(ON_PORT_BASE),
+      SC_PORT_COUNT: '40',
+    });
+    const off = await startService(cleanup, {
+      LOG_LEVEL: 'silent',
+      SC_PORT_BASE: String(OFF_PORT_BASE),
+      SC_PORT_COUNT: '40',
+    });
     const auth = { authorization: `Bearer ${KEY}` };
     const onMs: number[] = [];
     const offMs: number[] = [];
@@ -27,9 +38,9 @@ export async function run(): Promise<BenchRow[]> {
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
       // Alternate which goes first, so neither always runs right after the other's teardown.
       const first = i % 2 === 0;
-      const a = first ? await timeServiceSpawn(on.url, auth) : undefined;
-      const b = await timeServiceSpawn(off.url);
-      const aLate = first ? a! : await timeServiceSpawn(on.url, auth);
+      const a = first ? await timeServiceSpawn(on, auth) : undefined;
+      const b = await timeServiceSpawn(off);
+      const aLate = first ? a! : await timeServiceSpawn(on, auth);
       const scrape = await httpRequest(on.url, 'GET', '/metrics', undefined, auth);
       if (scrape.status !== 200) throw new Error(`GET /metrics answered ${scrape.status}`);
       scrapedBytes = scrape.body.length;
@@ -51,7 +62,7 @@ export async function run(): Promise<BenchRow[]> {
         anchor: 'the same, LOG_LEVEL=silent, no scrapes',
         anchorMedian: round(offMedian),
         anchorP99: round(percentile(offMs, 99)),
-        vsAnchor: `${round(ratio, 1000)}x`,
+        vsAnchor: `${round(ratio, 3)}x`,
         target: '<= 1.02x',
         pass: ratio <= 1.02,
         note: `/metrics scrape ${scrapedBytes} B`,

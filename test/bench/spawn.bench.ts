@@ -143,27 +143,37 @@ async function poolFull(warm: BenchService): Promise<void> {
   );
 }
 
-async function stopAndWait(service: BenchService, id: string, pid: number): Promise<void> {
-  const deleted = await httpRequest(service.url, 'DELETE', `/spawns/${id}`);
+async function stopAndWait(
+  service: BenchService,
+  id: string,
+  pid: number,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const deleted = await httpRequest(service.url, 'DELETE', `/spawns/${id}`, undefined, headers);
   if (deleted.status !== 202) throw new Error(`DELETE /spawns/${id} answered ${deleted.status}`);
   await waitFor(() => !isProcessAlive(pid), 10_000, { intervalMs: 5, description: `spawn ${id} (pid ${pid}) to exit` });
   await waitFor(
     async () =>
       ['exited', 'failed'].includes(
-        (JSON.parse((await httpRequest(service.url, 'GET', `/spawns/${id}`)).body) as { state: string }).state,
+        (
+          JSON.parse((await httpRequest(service.url, 'GET', `/spawns/${id}`, undefined, headers)).body) as {
+            state: string;
+          }
+        ).state,
       ),
     5000,
     { intervalMs: 5, description: `spawn ${id} to be recorded as ended` },
   );
 }
 
-async function timeServiceSpawn(service: BenchService): Promise<number> {
+/** One cold POST /spawn, timed to its answer; then DELETE and wait until the process is gone. */
+export async function timeServiceSpawn(service: BenchService, headers: Record<string, string> = {}): Promise<number> {
   const started = performance.now();
-  const response = await httpRequest(service.url, 'POST', '/spawn', '{}');
+  const response = await httpRequest(service.url, 'POST', '/spawn', '{}', headers);
   const elapsed = performance.now() - started;
   if (response.status !== 200) throw new Error(`POST /spawn answered ${response.status}: ${response.body}`);
   const { id, pid } = JSON.parse(response.body) as { id: string; pid: number };
-  await stopAndWait(service, id, pid);
+  await stopAndWait(service, id, pid, headers);
   return elapsed;
 }
 

@@ -33,10 +33,18 @@ export interface HttpResult {
 }
 
 /** One request on its own connection (no keep-alive), as a browser's first request would be. */
-export function httpRequest(base: string, method: string, path: string, body?: string): Promise<HttpResult> {
+export function httpRequest(
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+  extraHeaders: http.OutgoingHttpHeaders = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders =
-      body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers: http.OutgoingHttpHeaders = {
+      ...extraHeaders,
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+    };
     const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
