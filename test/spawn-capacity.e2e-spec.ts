@@ -13,7 +13,6 @@ import { FAST_TIMINGS } from './support/spawner-app';
 import {
   argAfter,
   canBindPort,
-  getSpawn,
   holdPort,
   isGone,
   postSpawn,
@@ -189,7 +188,8 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     expect((await request(app.url).get('/health').expect(200)).body.details.spawner.freePorts).toBe(2 * 32 - 2); // one leased, one busy
     await viewer.close();
     await waitForProcessGone(response.body.pid);
-    expect((await getSpawn(app.url, response.body.id)).exitCode).toBe(0);
+    // The process is gone before the service has read its last output and recorded the exit.
+    expect((await waitForSpawnState(app.url, response.body.id, 'exited')).exitCode).toBe(0);
   });
   it('retries once on another port, invisibly to the client, when another program takes the port between probe and bind', async () => {
     // A stand-in executable: the first time, another program grabs the port it was given, and it exits 3 as a

@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'events';
 import { ShutdownSignals } from './shutdown-signals';
+
+beforeAll(() => Logger.overrideLogger(false));
 
 /** Actions that record what happened; drain and close finish when the test says so. */
 function harness(drainTimeoutS: number) {
