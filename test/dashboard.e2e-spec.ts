@@ -14,7 +14,7 @@ import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from '
 import { FAST_TIMINGS, REPO_ROOT, SERVICE_MAIN, startApp, startServiceProcess } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
-import { waitFor } from './support/wait';
+import { sleep, waitFor } from './support/wait';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
@@ -329,6 +329,20 @@ describe('dashboard with API keys in a browser (e2e)', () => {
     await byTestId('key-input').fill('not-the-key-000000000');
     await byTestId('key-submit').click();
     await expectText(byTestId('key-message'), 'refused');
+    // Requests sent with the wrong key in parallel may still be answered (and logged) after the first refusal:
+    // wait until no new console error has come for a while before the right key is given.
+    let seen = -1;
+    await waitFor(
+      async () => {
+        const now = consoleErrors.length;
+        const settled = now === seen;
+        seen = now;
+        if (!settled) await sleep(500);
+        return settled;
+      },
+      UI_TIMEOUT_MS,
+      { description: 'the refused requests to be answered' },
+    );
     keyGiven = true;
     await byTestId('key-input').fill(KEY);
     const beforeGoodKey = consoleErrors.length;

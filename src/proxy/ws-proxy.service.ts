@@ -9,15 +9,17 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, type RendererType } from '@app/sc-protocol';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
-import { connectRefusal, spawnOnConnectRequest } from './spawn-on-connect';
+import { spawnOnConnectRequest } from './spawn-on-connect';
+import { ViewerSpawner } from './viewer-spawner';
+import type { ProxyConnectionInfo, ProxyEntry } from './ws-proxy.types';
 import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
-import { openUpstream, UpstreamError, type UpstreamAttempt, type UpstreamSocket } from './ws-upstream';
+import { openUpstream, UpstreamError, type UpstreamSocket } from './ws-upstream';
 import { WsTunnel, type TunnelClose } from './ws-tunnel';
 
 /** A side is paused while more than this waits to be written to the other side (then resumed once written). */
@@ -28,32 +30,6 @@ export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
 const CLOSE_GRACE_MS = 2000;
 /** At shutdown, how long open tunnels get to finish their closing handshakes before they are dropped. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1000;
-/** What a viewer may send while its server starts (it should send nothing before the 101): more drops it. */
-const MAX_EARLY_BYTES = 64 * 1024;
-
-interface ProxyEntry {
-  id: string;
-  phase: 'connecting' | 'open' | 'done';
-  socket: Duplex;
-  attempt?: UpstreamAttempt;
-  tunnel?: WsTunnel;
-  /** The session was spawned for this viewer (spawn on connect): it ends if the viewer cannot be joined to it. */
-  ownsSession: boolean;
-}
-
-/** A viewer that connected to the service port and waits for the server spawned for it. */
-interface PendingConnect {
-  socket: Duplex;
-  abort: AbortController;
-  early: Buffer[];
-}
-
-export interface ProxyConnectionInfo {
-  id: string;
-  phase: ProxyEntry['phase'];
-  toServer?: { buffered: number; viewerPaused: boolean };
-  toViewer?: { buffered: number; serverPaused: boolean };
-}
 
 /**
  * The WebSocket proxy: `ws://<host>:<PORT>/ws/<id>` on the service's own HTTP server is joined to the
@@ -77,7 +53,7 @@ export interface ProxyConnectionInfo {
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly sessions = new Map<string, ProxyEntry>();
-  private readonly pendingConnects = new Set<PendingConnect>();
+  private readonly connects: ViewerSpawner;
   private server: Server | undefined;
   private closing = false;
   private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
@@ -90,6 +66,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly metrics: SpawnerMetrics,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
+    this.connects = new ViewerSpawner(supervisor, this.logger, (id, req, socket, head) =>
+      this.admit(id, req, socket, head, true),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -105,7 +84,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every tunnel with 1001. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    this.refusePendingConnects();
+    this.connects.refuseAll();
     const entries = [...this.sessions.values()];
     if (entries.length === 0) return;
     this.logger.log(`shutting down: closing ${entries.length} proxied connection(s)`);
@@ -141,7 +120,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private terminateAll(): void {
-    this.refusePendingConnects();
+    this.connects.refuseAll();
     for (const entry of [...this.sessions.values()]) {
       if (entry.tunnel) entry.tunnel.terminate();
       else this.abandon(entry, 503, 'the service is shutting down');
@@ -166,7 +145,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
         return;
       }
       try {
-        this.spawnForViewer(connect.rendererType, req, socket, head);
+        if (this.closing) refuseUpgrade(socket, 503, 'the service is shutting down');
+        else this.connects.spawnFor(connect.rendererType, req, socket, head);
       } catch (error) {
         this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
         refuseUpgrade(socket, 500, 'internal error');
@@ -183,78 +163,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /**
-   * Spawn on connect (the HOOPS Server's proxy mode): a server is started for this viewer through the facade
-   * (which may hand out a warm one) and, once ready, the viewer is joined to it exactly as at /ws/<id>.
-   * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
-   */
-  private spawnForViewer(rendererType: RendererType, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const invalid = invalidHandshake(req);
-    if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
-    if (this.closing || this.supervisor.isShuttingDown)
-      return refuseUpgrade(socket, 503, 'the service is shutting down');
-    const pending: PendingConnect = { socket, abort: new AbortController(), early: head.length > 0 ? [head] : [] };
-    this.pendingConnects.add(pending);
-    // The socket keeps flowing while the server starts, so a viewer that leaves is seen at once.
-    let earlyBytes = head.length;
-    const onData = (chunk: Buffer): void => {
-      earlyBytes += chunk.length;
-      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
-      else pending.early.push(chunk);
-    };
-    const onEnd = (): void => void socket.destroy();
-    const onClose = (): void => pending.abort.abort();
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onClose);
-    const settle = (): void => {
-      this.pendingConnects.delete(pending);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onClose);
-    };
-    this.supervisor.spawn({ rendererType, origin: 'connect' }, pending.abort.signal).then(
-      (spawn) => {
-        settle();
-        if (socket.destroyed || !socket.writable || this.closing) {
-          this.stopOwned(spawn.id, 'the viewer left before its server was ready');
-          if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
-          return;
-        }
-        this.logger.log(`spawned ${spawn.id} (${rendererType}) for a viewer on the service port`);
-        this.admit(spawn.id, req, socket, Buffer.concat(pending.early), true);
-      },
-      (error: unknown) => {
-        settle();
-        if (socket.destroyed) return;
-        const refusal = connectRefusal(error);
-        this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
-        refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
-      },
-    );
-  }
-
-  private refusePendingConnects(): void {
-    for (const pending of [...this.pendingConnects]) {
-      this.pendingConnects.delete(pending);
-      pending.abort.abort();
-      refuseUpgrade(pending.socket, 503, 'the service is shutting down');
-    }
-  }
-
-  /** Ends a session spawned for a viewer that is gone (nobody else can use it). */
-  private stopOwned(id: string, reason: string): void {
-    try {
-      this.supervisor.stop(id, reason);
-    } catch (error) {
-      this.logger.debug(`stopping ${id}: ${(error as Error).message}`);
-    }
-  }
-
   private admit(id: string, req: IncomingMessage, socket: Duplex, head: Buffer, ownsSession = false): void {
     const refuse = (status: number, message: string): void => {
       this.logger.log(`viewer for ${id} refused with ${status}: ${message}`);
-      if (ownsSession) this.stopOwned(id, `its viewer could not be joined: ${message}`);
+      if (ownsSession) this.connects.stopOwned(id, `its viewer could not be joined: ${message}`);
       refuseUpgrade(socket, status, message);
     };
     const invalid = invalidHandshake(req);
@@ -343,7 +255,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     if (entry.phase !== 'connecting') return;
     this.finish(entry);
     entry.attempt?.abort();
-    if (entry.ownsSession) this.stopOwned(entry.id, 'its viewer left before it was joined');
+    if (entry.ownsSession) this.connects.stopOwned(entry.id, 'its viewer left before it was joined');
     if (status !== undefined && message !== undefined) {
       this.logger.log(`viewer for ${entry.id} refused with ${status}: ${message}`);
       refuseUpgrade(entry.socket, status, message);

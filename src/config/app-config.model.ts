@@ -1,0 +1,114 @@
+/** The service's configuration: its type, its settings report and its error. Parsed in app-config.ts. */
+export type PublicEndpointMode = 'direct' | 'proxy';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The service's configuration, read and validated once at start-up from the environment. */
+export class AppConfig {
+  port: number;
+  host: string;
+  publicHostname?: string;
+  publicEndpoint: PublicEndpointMode;
+  publicScheme?: 'ws' | 'wss';
+  /** TRUST_PROXY: X-Forwarded-Proto picks ws/wss, X-Forwarded-For gives the client address (rate limit, logs). */
+  trustProxy: boolean;
+  corsOrigins: string[] | true;
+
+  /** API_KEYS: the keys given inline (API_KEYS_FILE is read by the auth module, through the FileSystem adapter). */
+  apiKeys: string[];
+  apiKeysFile?: string;
+  /** SPAWN_AUTH=required: the spawn routes need a key too (open by default: HOOPS viewer clients send none). */
+  spawnAuthRequired: boolean;
+  metricsPublic: boolean;
+  /** SPAWN_RATE_LIMIT, e.g. 30/60s: at most `limit` spawn requests per client address per `ttlMs`; unset: no limit. */
+  spawnRateLimit?: { limit: number; ttlMs: number };
+  logFormat: 'json' | 'pretty';
+  logLevel: LogLevel;
+  sseKeepAliveMs: number;
+
+  /** This node's name in a cluster: its API is also served under /n/<nodeName>/. */
+  nodeName: string;
+  /** The balancer's address (no trailing slash); when set, every URL handed out for a session goes through it. */
+  publicBaseUrl?: string;
+  /** HAProxy agent-check port (TCP, on HOST); unset: no agent listener. */
+  agentCheckPort?: number;
+  /** On SIGTERM, how long live sessions may continue before they are stopped; 0: stop at once. */
+  drainTimeoutS: number;
+
+  scExecutable: string;
+  usingSimulator: boolean;
+  licenseFile?: string;
+  license?: string;
+  modelDirs: string[];
+  allowedModelRoots: string[];
+  workspaceDir?: string;
+  /** Where the list of running servers is kept, so a restart after a crash can stop the orphans; unset: not kept. */
+  stateDir?: string;
+  /** The state folder is the per-port default in the temp folder, removed whenever no server runs. */
+  stateDirIsDefault: boolean;
+  extraArgs: string[];
+  /** The servers serve wss:// (SC_EXTRA_ARGS gives them a certificate). */
+  serversUseTls: boolean;
+
+  portBase: number;
+  portCount: number;
+  maxSpawns: number;
+
+  livelinessIntervalS: number;
+  initialUseDurationS: number;
+  readyTimeoutS: number;
+  pingTimeoutS: number;
+  killGraceS: number;
+  sweepIntervalMs: number;
+
+  /** Niceness the servers run at (0: the service's own priority). */
+  childNice: number;
+  /** Extra variables (names, or prefixes ending in '*') passed on to the servers besides the allow-list (SC_CHILD_ENV). */
+  childEnv: string[];
+  /** The variables this service reads as its settings: never passed on to a server (DISPLAY aside, which SSR needs). */
+  settingNames: ReadonlySet<string>;
+  /** Largest request body accepted, in bytes (BODY_LIMIT). */
+  bodyLimitBytes: number;
+
+  csrEnabled: boolean;
+  ssrEnabled: boolean;
+  ssrDisplay: string;
+  ssrEgl: boolean;
+  ssrGpuIndex?: number;
+
+  /** How many ready, unclaimed servers of each renderer to keep (the warm pool); they count toward maxSpawns. */
+  warmPool: { csr: number; ssr: number };
+  /** Unclaimed warm servers older than this are retired and replaced. */
+  warmMaxAgeS: number;
+  /** SSR servers are spread over this many GPUs (each gets the one with the fewest live SSR sessions). */
+  ssrGpuCount?: number;
+  /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
+  spawnOnConnect: boolean;
+
+  /** Every setting read, its value and its source, for the start-up log. */
+  settings: EffectiveSetting[] = [];
+  /** The HOOPS Server configuration file read (HOOPS_CONFIG), if any. */
+  hoopsConfigFile?: string;
+  /** What that file holds that has no equivalent here (one line each). */
+  hoopsConfigWarnings: string[] = [];
+}
+
+/** Settings whose value never appears in a log line. */
+
+export interface EffectiveSetting {
+  name: string;
+  /** The value given, or the default used (undefined: not set, no default); SC_LICENSE is never shown. */
+  value?: string;
+  /** `env`, `Config.js <setting>` or `default`. */
+  source: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Options the service sets itself; SC_EXTRA_ARGS may not override them. */

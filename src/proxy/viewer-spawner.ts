@@ -1,0 +1,104 @@
+import type { Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'http';
+import type { Duplex } from 'stream';
+import type { RendererType } from '@app/sc-protocol';
+import type { SupervisorService } from '../supervisor/supervisor.service';
+import { refuseUpgrade } from './http-refusal';
+import { connectRefusal } from './spawn-on-connect';
+import { invalidHandshake } from './ws-handshake';
+
+/** What a viewer may send while its server starts (it should send nothing before the 101): more drops it. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+/** A viewer that connected to the service port and waits for the server spawned for it. */
+interface PendingConnect {
+  socket: Duplex;
+  abort: AbortController;
+  early: Buffer[];
+}
+
+/** Joins a viewer to the session spawned for it, as the proxy joins one at /ws/<id>. */
+export type JoinViewer = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Spawn on connect (the HOOPS Server's proxy mode): the viewers waiting for a server started for them. */
+export class ViewerSpawner {
+  private readonly pending = new Set<PendingConnect>();
+  private refusing = false;
+
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly logger: Logger,
+    private readonly join: JoinViewer,
+  ) {}
+
+  /**
+   * Spawn on connect (the HOOPS Server's proxy mode): a server is started for this viewer through the facade
+   * (which may hand out a warm one) and, once ready, the viewer is joined to it exactly as at /ws/<id>.
+   * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
+   */
+  spawnFor(rendererType: RendererType, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const invalid = invalidHandshake(req);
+    if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
+    if (this.refusing || this.supervisor.isShuttingDown) {
+      return refuseUpgrade(socket, 503, 'the service is shutting down');
+    }
+    const pending: PendingConnect = { socket, abort: new AbortController(), early: head.length > 0 ? [head] : [] };
+    this.pending.add(pending);
+    // The socket keeps flowing while the server starts, so a viewer that leaves is seen at once.
+    let earlyBytes = head.length;
+    const onData = (chunk: Buffer): void => {
+      earlyBytes += chunk.length;
+      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+      else pending.early.push(chunk);
+    };
+    const onEnd = (): void => void socket.destroy();
+    const onClose = (): void => pending.abort.abort();
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onClose);
+    const settle = (): void => {
+      this.pending.delete(pending);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+    };
+    this.supervisor.spawn({ rendererType, origin: 'connect' }, pending.abort.signal).then(
+      (spawn) => {
+        settle();
+        if (socket.destroyed || !socket.writable || this.refusing) {
+          this.stopOwned(spawn.id, 'the viewer left before its server was ready');
+          if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
+          return;
+        }
+        this.logger.log(`spawned ${spawn.id} (${rendererType}) for a viewer on the service port`);
+        this.join(spawn.id, req, socket, Buffer.concat(pending.early));
+      },
+      (error: unknown) => {
+        settle();
+        if (socket.destroyed) return;
+        const refusal = connectRefusal(error);
+        this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
+        refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+      },
+    );
+  }
+
+  /** At shutdown: every viewer still waiting is refused, and its spawn stopped (the abort). */
+  refuseAll(): void {
+    this.refusing = true;
+    for (const pending of [...this.pending]) {
+      this.pending.delete(pending);
+      pending.abort.abort();
+      refuseUpgrade(pending.socket, 503, 'the service is shutting down');
+    }
+  }
+
+  /** Ends a session spawned for a viewer that is gone (nobody else can use it). */
+  stopOwned(id: string, reason: string): void {
+    try {
+      this.supervisor.stop(id, reason);
+    } catch (error) {
+      this.logger.debug(`stopping ${id}: ${(error as Error).message}`);
+    }
+  }
+}
