@@ -18,7 +18,9 @@ type Doc = Record<string, any>;
 
 /** Every environment variable the service reads: the names src/config passes to EnvReader. */
 const SETTINGS = new Set(
-  [...read('src/config/app-config.ts').matchAll(/read\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]).concat('NODE_ENV'),
+  ['src/config/app-config.ts', 'src/config/setting-parsers.ts']
+    .flatMap((file) => [...read(file).matchAll(/read\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]))
+    .concat('NODE_ENV'),
 );
 
 /** YAML merge keys (`<<: *anchor`) resolved, as Docker Compose does. */
