@@ -5,10 +5,9 @@
  * a node lost or drained is routed around, and a draining node keeps its viewers until they leave.
  */
 import { chmodSync, unlinkSync, writeFileSync } from 'fs';
-import { connect } from 'net';
 import { join } from 'path';
 import request from 'supertest';
-import { freePort } from './support/ports';
+import { freePort, readUntilClosed } from './support/ports';
 import { isProcessGroupAlive, signalProcess, useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { startHaproxy, type BalancedNode, type RunningHaproxy } from './support/haproxy';
@@ -36,15 +35,7 @@ interface Cluster {
 }
 
 /** What a node's agent check says right now (one line, then the node closes the connection). */
-function agentSays(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    socket.on('error', reject);
-  });
-}
+const agentSays = readUntilClosed;
 
 /** Three nodes behind HAProxy; `env` adds settings per node. Resolves once the balancer reaches every node. */
 async function startCluster(

@@ -1,16 +1,8 @@
-import { connect, createServer } from 'net';
+import { createServer } from 'net';
+import { readUntilClosed } from '../../test/support/ports';
 import { NetTcpLineServer } from './tcp-line-server.adapter';
 
-/** Connects, reads until the server closes, returns what it said. */
-function readLine(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    socket.on('error', reject);
-  });
-}
+const readLine = readUntilClosed;
 
 describe('NetTcpLineServer (real TCP on 127.0.0.1)', () => {
   it('answers each connection with the line of the moment and closes; close() stops listening', async () => {

@@ -32,6 +32,11 @@ export class SpawnRegistry {
 
   constructor(private readonly config: AppConfig) {}
 
+  /** Shutting down or draining: no new spawn, and the warm pool neither refills nor counts failures. */
+  get takesNoNewSpawns(): boolean {
+    return this.shuttingDown || this.draining;
+  }
+
   /** Spawns that hold a slot: live processes plus launches in progress. */
   activeCount(): number {
     return this.live.size + this.reservedSlots;

@@ -69,7 +69,7 @@ export class SpawnStarter {
       const { portBase, portCount } = this.config;
       throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
     }
-    if (this.registry.shuttingDown || this.registry.draining) {
+    if (this.registry.takesNoNewSpawns) {
       this.ports.release(wsPort);
       throw this.registry.shuttingDown ? shuttingDown() : draining();
     }

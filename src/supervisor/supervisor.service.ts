@@ -52,7 +52,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
       activeSpawns: this.registry.activeCount(),
       maxSpawns: this.config.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
-      canAcceptSpawn: !this.registry.shuttingDown && !this.registry.draining && this.starter.canTakeSlot(),
+      canAcceptSpawn: !this.registry.takesNoNewSpawns && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
       draining: this.registry.draining,
       ports: this.ports.counts(),

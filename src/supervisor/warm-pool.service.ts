@@ -92,7 +92,7 @@ export class WarmPool implements OnApplicationBootstrap {
   /** Hands out a ready warm server if the request needs nothing on the command line; undefined otherwise. */
   claim(request: SpawnRequest): SpawnRecord | undefined {
     const renderer = request.rendererType;
-    if (this.config.warmPool[renderer] === 0 || this.registry.shuttingDown || this.registry.draining) return undefined;
+    if (this.config.warmPool[renderer] === 0 || this.registry.takesNoNewSpawns) return undefined;
     if (request.model || request.sessionToken || request.extraModelDirs?.length || request.id !== undefined) {
       return this.miss(renderer, 'needs_options');
     }
@@ -121,7 +121,7 @@ export class WarmPool implements OnApplicationBootstrap {
       freeSlots: Math.max(0, this.config.maxSpawns - this.registry.activeCount()),
       backoff: this.backoff,
       maxAgeMs: this.config.warmMaxAgeS * 1000,
-      shuttingDown: this.registry.shuttingDown || this.registry.draining,
+      shuttingDown: this.registry.takesNoNewSpawns,
     });
     for (const action of actions) {
       if (action.kind === 'retire') this.processes.stop(action.id, action.reason);
@@ -200,7 +200,7 @@ export class WarmPool implements OnApplicationBootstrap {
     const renderer = record.spec.rendererType;
     if (event.state === 'ready') {
       this.backoff = { ...this.backoff, [renderer]: backoffAfterReady() };
-    } else if (isFailure(event) && !this.registry.shuttingDown && !this.registry.draining) {
+    } else if (isFailure(event) && !this.registry.takesNoNewSpawns) {
       const reason = record.endReason ?? event.detail ?? event.state;
       const next = backoffAfterFailure(this.backoff[renderer], this.clock.now(), reason);
       this.backoff = { ...this.backoff, [renderer]: next };

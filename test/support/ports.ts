@@ -1,4 +1,4 @@
-import { createServer } from 'net';
+import { connect, createServer } from 'net';
 
 const handedOut = new Set<number>();
 
@@ -31,4 +31,15 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   const ports: number[] = [];
   for (let i = 0; i < count; i++) ports.push(await freePort(host));
   return ports;
+}
+
+/** Connects to a TCP port on loopback, reads until the other side closes, and returns what it said. */
+export function readUntilClosed(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1');
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+  });
 }
