@@ -1,3 +1,5 @@
+// First: an older Node.js stops here with one line, before Nest's ESM-only packages are loaded.
+import './startup/supported-node';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -24,6 +24,7 @@ import {
   waitForSpawnState,
   type SpawnView,
 } from './support/spawner-e2e';
+import { registeredRoutes } from './support/operable';
 import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
@@ -348,7 +349,9 @@ describe('spawn lifecycle (e2e)', () => {
 
     // And every route the HTTP server actually serves is in the document.
     // Swagger's own pages aside; the dashboard's page and assets are documented too.
-    const served = servedRoutes(app.app.getHttpAdapter().getInstance()).filter((r) => !r.includes('/docs'));
+    const served = registeredRoutes(app.app)
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
+      .filter((r) => !r.includes('/docs'));
     expect(served.length).toBeGreaterThanOrEqual(expected.length);
     for (const route of served) expect(documented).toContain(route);
 
@@ -375,20 +378,5 @@ async function waitForListedSpawn(url: string): Promise<SpawnView> {
     },
     5000,
     { description: 'the spawn to be listed' },
-  );
-}
-
-/** `METHOD /path/{param}` of every route registered on the Express app. */
-function servedRoutes(express: any): string[] {
-  const stack: any[] = express.router?.stack ?? express._router?.stack ?? [];
-  return (
-    stack
-      // `{*path}` catch-alls are middleware Nest mounts on every path (the access log), not routes.
-      .filter((layer) => layer.route && !String(layer.route.path).includes('{*'))
-      .flatMap((layer) =>
-        Object.keys(layer.route.methods)
-          .filter((m) => m !== '_all')
-          .map((m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`),
-      )
   );
 }

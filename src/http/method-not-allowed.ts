@@ -13,16 +13,17 @@ interface RouteLayer {
   match(path: string): unknown;
 }
 
-/** A wildcard path: middleware mounted for every route (nestjs-pino's access log), not a route of its own. */
-const CATCH_ALL = /\{\*|^\/?\*$|\(\.\*\)/;
+/** A path no route of this service has: a layer that matches it matches every path. */
+const UNROUTED_PATH = '/~catch-all-probe/0/1/2';
 
+/**
+ * The router's route layers, less the catch-alls: middleware mounted as a route on every path (nestjs-pino's
+ * access log, `{/*splat}` in nestjs-pino 5, `{*path}` before). They are found by what they match, not by
+ * their pattern's spelling, which changes between versions.
+ */
 function routeLayers(app: INestApplication): RouteLayer[] {
   const express = app.getHttpAdapter().getInstance() as { router?: { stack: RouteLayer[] } };
-  return (express.router?.stack ?? []).filter((layer) => {
-    if (layer.route === undefined) return false;
-    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-    return !paths.some((path) => CATCH_ALL.test(path));
-  });
+  return (express.router?.stack ?? []).filter((layer) => layer.route !== undefined && !layer.match(UNROUTED_PATH));
 }
 
 function methodsOf(layer: RouteLayer): string[] {

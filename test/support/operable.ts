@@ -8,14 +8,15 @@ export interface RegisteredRoute {
 
 /**
  * Every route the application serves, read from Express's router (Nest's routes and Swagger's pages alike).
- * Catch-all `{*path}` entries are middleware Nest mounts for every route (the access log), not routes.
+ * Catch-alls (`{/*splat}`: layers that match any path) are middleware mounted for every route (the access log),
+ * not routes.
  */
 export function registeredRoutes(app: INestApplication): RegisteredRoute[] {
   const express = app.getHttpAdapter().getInstance() as {
-    router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+    router: { stack: { route?: { path: string; methods: Record<string, boolean> }; match(path: string): unknown }[] };
   };
   return express.router.stack.flatMap((layer) =>
-    layer.route && !layer.route.path.includes('{*')
+    layer.route && !layer.match('/~no-such-route/0/1')
       ? Object.keys(layer.route.methods)
           .filter((method) => method !== '_all')
           .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }))

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { RENDERER_TYPES, RendererType } from '@app/sc-protocol';
+import { RENDERER_TYPES, type RendererType } from '@app/sc-protocol';
 import { IsModelName } from '../model-name.validator';
 import { IsSessionToken } from '../session-token.validator';
 
