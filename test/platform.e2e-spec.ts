@@ -21,12 +21,20 @@ async function onOlderNode(args: string[], cwd = REPO_ROOT): Promise<{ code: num
       timeout: NPX_TIMEOUT_MS,
       env: { ...process.env, npm_config_update_notifier: 'false' },
     });
-    return { code: 0, stdout, stderr };
+    return { code: 0, stdout, stderr: withoutNpmWarnings(stderr) };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
     if (typeof failed.code !== 'number') throw error;
-    return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return { code: failed.code, stdout: failed.stdout ?? '', stderr: withoutNpmWarnings(failed.stderr ?? '') };
   }
+}
+
+/** npx's own warnings (e.g. about npm settings in the environment of the npm that runs these tests) are npx's, not ours. */
+function withoutNpmWarnings(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !line.startsWith('npm warn '))
+    .join('\n');
 }
 
 describe('platform (e2e)', () => {

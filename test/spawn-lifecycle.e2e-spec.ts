@@ -207,6 +207,10 @@ describe('spawn lifecycle (e2e)', () => {
 
       await request(app.url).delete(`/spawns/${record.id}`).expect(202);
       await waitForProcessGone(record.pid!);
+      // The process is gone before its exit is handled (its last output is read first): wait for the record.
+      await waitFor(async () => (await getSpawn(app.url, record.id)).state === 'exited', 5000, {
+        description: 'the spawn to be recorded as exited',
+      });
       // A report from a spawn that has ended is accepted and changes nothing.
       await request(app.url).post(`/liveliness/${record.id}?liveliness=ping`).expect(204);
       expect((await getSpawn(app.url, record.id)).state).toBe('exited');
