@@ -7,8 +7,8 @@
 import type { Subject } from 'rxjs';
 import request from 'supertest';
 import { SpawnMetricsObserver } from '../src/metrics/spawn-metrics.observer';
-import { SpawnEvents } from '../src/supervisor/spawn-events';
-import { SupervisorService } from '../src/supervisor/supervisor.service';
+import { SpawnEvents } from '../src/supervisor/runtime/spawn-events';
+import { SupervisorService } from '../src/supervisor/runtime/supervisor.service';
 import { CountedSpawnEvents } from './fakes';
 import { Cleanup, useCleanup } from './support/processes';
 import { FAST_TIMINGS, startApp, type RunningApp } from './support/spawner-app';

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, realpathSync } from 'fs';
 import { join } from 'path';
-import { CHILD_ENV_ALLOW_LIST } from '../src/supervisor/sc-command';
+import { CHILD_ENV_ALLOW_LIST } from '../src/supervisor/rules/sc-command';
 import { useCleanup } from './support/processes';
 import { freePort } from './support/ports';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';

@@ -8,7 +8,7 @@
 import { mkdirSync, realpathSync, symlinkSync, writeFileSync, chmodSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
-import { SPAWN_STATES } from '../src/supervisor/spawn-state';
+import { SPAWN_STATES } from '../src/supervisor/rules/spawn-state';
 import { useCleanup } from './support/processes';
 import { freePort } from './support/ports';
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { AgentCheckService } from './agent-check.service';
 
 /** The HAProxy agent-check listener (AGENT_CHECK_PORT). */

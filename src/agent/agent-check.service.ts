@@ -3,7 +3,7 @@ import { FileSystem } from '../adapters/file-system.adapter';
 import { TcpLineServer } from '../adapters/tcp-line-server.adapter';
 import { AppConfig } from '../config/app-config';
 import { executableProblem } from '../health/executable-problem';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { agentReply } from './agent-reply';
 
 /** HAProxy's agent check on AGENT_CHECK_PORT (off when unset): each connection gets agentReply() of the moment. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
 import { AppConfig } from '../config/app-config';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { decideDrain, type DrainDecision } from './drain-policy';
 
 /** How often a drain looks whether the last session has ended. */

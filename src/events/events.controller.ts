@@ -4,9 +4,9 @@ import type { Response } from 'express';
 import { filter } from 'rxjs';
 import { AcceptsQueryToken } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
-import { isTerminal } from '../supervisor/spawn-state';
+import { isTerminal } from '../supervisor';
 import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { EventStream } from './event-stream';
 
 /** @ApiProduces alone puts no media type in the document (the 200 has no content); this does. */

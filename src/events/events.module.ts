@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { EventsController } from './events.controller';
 
 @Module({

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { HealthController } from './health.controller';
 import { SpawnerHealthIndicator } from './spawner.health';
 

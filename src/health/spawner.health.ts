@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { AppConfig } from '../config/app-config';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { executableProblem } from './executable-problem';
 
 /** What load balancers see: how busy this machine is, and whether it would take one more spawn. */

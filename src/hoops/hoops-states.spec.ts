@@ -1,5 +1,5 @@
-import { SpawnRecord, viewOf } from '../supervisor/spawn-record';
-import type { SpawnState } from '../supervisor/spawn-state';
+import { SpawnRecord, viewOf } from '../supervisor/rules/spawn-record';
+import type { SpawnState } from '../supervisor/rules/spawn-state';
 import { HOOPS_STATES, hoopsStateCounts, hoopsStateOf } from './hoops-states';
 
 const T0 = 1_000_000;

@@ -1,4 +1,4 @@
-import type { SpawnView } from '../supervisor/spawn-record';
+import type { SpawnView } from '../supervisor';
 
 /** The HOOPS Server's spawn states, as its /api/status counts them. */
 export const HOOPS_STATES = [

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../adapters/clock.adapter';
-import { gpuAllocation } from '../supervisor/gpu-allocation';
-import { isTerminal } from '../supervisor/spawn-state';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { gpuAllocation } from '../supervisor';
+import { isTerminal } from '../supervisor';
+import { SupervisorService } from '../supervisor';
 import { hoopsStateCounts } from './hoops-states';
 
 /** The HOOPS Server's status object. It reports how the license is given, never the key or the file. */

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SpawnModule } from '../spawn/spawn.module';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { HoopsStatusService } from './hoops-status.service';
 import { HoopsController } from './hoops.controller';
 import { ModelDirectoryPolicy } from './model-directories';

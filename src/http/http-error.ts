@@ -6,7 +6,7 @@ import {
   RendererDisabledError,
   SpawnNotReadyError,
   UnknownSpawnError,
-} from '../supervisor/supervisor.errors';
+} from '../supervisor';
 
 /** Why a spawn request was refused, as the rejections metric names it; undefined when it is not a refusal. */
 export function rejectionReasonOf(exception: unknown, status: number): RejectionReason | undefined {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { LivelinessController } from './liveliness.controller';
 
 /** Liveliness reports from the servers (loopback only). The HOOPS module takes them at its own path too. */

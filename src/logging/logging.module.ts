@@ -6,7 +6,7 @@ import pretty from 'pino-pretty';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { AppConfig } from '../config/app-config';
-import { SecretRedactor } from '../supervisor/secret-redactor';
+import { SecretRedactor } from '../supervisor';
 import { LogRedactor } from './log-redactor';
 import { requestIdOf } from './request-id';
 

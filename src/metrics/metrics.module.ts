@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { MetricsController } from './metrics.controller';
 import { SpawnMetricsObserver } from './spawn-metrics.observer';
 import { SpawnerMetrics } from './spawner-metrics';

@@ -1,8 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import type { SpawnEvent } from '../supervisor/spawn-events';
-import { isTerminal } from '../supervisor/spawn-state';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { isTerminal, SupervisorService, type SpawnEvent } from '../supervisor';
 import { exitReasonLabel, SpawnerMetrics, SpawnOutcome } from './spawner-metrics';
 
 /** How a spawn left `starting`, as an outcome label. */
@@ -18,10 +16,10 @@ export function outcomeOf(event: SpawnEvent): SpawnOutcome | undefined {
   }
 }
 
-/** Feeds the spawn metrics by watching the supervisor's state changes; reads its counts at scrape time. */
+/** Feeds the spawn metrics by watching the supervisor's state changes and sweeps; reads its counts at scrape time. */
 @Injectable()
 export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicationShutdown {
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
   private readonly starting = new Map<string, { renderer: string; startedAt: number }>();
 
   constructor(
@@ -37,11 +35,14 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       draining: () => this.supervisor.capacity().draining,
       warm: () => this.supervisor.warmStats(),
     });
-    this.subscription = this.supervisor.changes$.subscribe((event) => this.observe(event));
+    this.subscriptions.push(
+      this.supervisor.changes$.subscribe((event) => this.observe(event)),
+      this.supervisor.sweeps$.subscribe((sweep) => this.metrics.sweepDuration.observe(sweep.durationSeconds)),
+    );
   }
 
   onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
   private observe(event: SpawnEvent): void {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { RENDERER_TYPES, SC_EXIT_CODES } from '@app/sc-protocol';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WarmPoolStats } from '../supervisor/warm-pool.service';
-import { SPAWN_STATES } from '../supervisor/spawn-state';
+import type { WarmPoolStats } from '../supervisor';
+import { SPAWN_STATES } from '../supervisor';
 
 export const METRICS_PREFIX = 'sc_spawner_';
 export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SupervisorModule } from '../supervisor/supervisor.module';
+import { SupervisorModule } from '../supervisor';
 import { WsProxyService } from './ws-proxy.service';
 
 /** `ws://<host>:<PORT>/ws/<id>`: each session's WebSocket through the service's own port. */

@@ -1,6 +1,6 @@
-import { NoCapacityError, RendererDisabledError, SpawnNotReadyError } from '../supervisor/supervisor.errors';
+import { NoCapacityError, RendererDisabledError, SpawnNotReadyError } from '../supervisor/rules/supervisor.errors';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../http/http-error';
-import type { SpawnView } from '../supervisor/spawn-record';
+import type { SpawnView } from '../supervisor/rules/spawn-record';
 import { connectRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 
 describe('spawn on connect', () => {

@@ -1,7 +1,7 @@
 /** The supervisor's side of the proxy: attach, byte counts, detach, and the sweep rule for a server whose viewer left. */
 import { Logger } from '@nestjs/common';
 import { parseAppConfig } from '../config/app-config';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor/runtime/supervisor.service';
 import { liveView, supervisorTestingModule } from '../../test/fakes';
 
 async function setup() {

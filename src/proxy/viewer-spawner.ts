@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import type { RendererType } from '@app/sc-protocol';
-import type { SupervisorService } from '../supervisor/supervisor.service';
+import type { SupervisorService } from '../supervisor';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal } from './spawn-on-connect';
 import { invalidHandshake } from './ws-handshake';

@@ -12,7 +12,7 @@ import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
 import { spawnOnConnectRequest } from './spawn-on-connect';

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { parseAppConfig } from '../config/app-config';
-import { SpawnRecord, viewOf } from '../supervisor/spawn-record';
+import { SpawnRecord, viewOf } from '../supervisor/rules/spawn-record';
 import { SpawnPresenter } from './spawn-presenter';
 
 const request = (host: string, headers: Record<string, string> = {}) =>

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
-import type { SpawnView } from '../supervisor/spawn-record';
+import type { SpawnView } from '../supervisor';
 import { SpawnLinksDto, SpawnViewDto } from './dto/spawn-view.dto';
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());

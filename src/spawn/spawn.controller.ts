@@ -19,7 +19,7 @@ import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService } from '../supervisor';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';

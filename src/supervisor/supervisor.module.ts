@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
-import { PortsModule } from '../ports/ports.module';
-import { OrphanReaper } from './orphan-reaper';
-import { SecretRedactor } from './secret-redactor';
-import { SpawnEvents } from './spawn-events';
-import { SpawnLifecycle } from './spawn-lifecycle';
-import { SpawnProcesses } from './spawn-processes';
-import { SpawnRegistry } from './spawn-registry';
-import { SpawnStarter } from './spawn-starter';
-import { SupervisorService } from './supervisor.service';
-import { SweepScheduler } from './sweep.scheduler';
-import { WarmPool } from './warm-pool.service';
+import { PortsModule } from '../ports';
+import { OrphanReaper } from './runtime/orphan-reaper';
+import { SecretRedactor } from './runtime/secret-redactor';
+import { SpawnEvents } from './runtime/spawn-events';
+import { SpawnLifecycle } from './runtime/spawn-lifecycle';
+import { SpawnProcesses } from './runtime/spawn-processes';
+import { SpawnRegistry } from './runtime/spawn-registry';
+import { SpawnStarter } from './runtime/spawn-starter';
+import { SupervisorService } from './runtime/supervisor.service';
+import { SweepScheduler } from './runtime/sweep.scheduler';
+import { WarmPool } from './runtime/warm-pool.service';
 
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
 @Module({

@@ -10,7 +10,7 @@ import { readFileSync, chmodSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { parseAppConfig } from '../../src/config/app-config';
-import { SupervisorService } from '../../src/supervisor/supervisor.service';
+import { SupervisorService } from '../../src/supervisor/runtime/supervisor.service';
 import { supervisorTestingModule } from '../fakes';
 import { withCleanup } from '../support/processes';
 import { makeTempDir } from '../support/temp';

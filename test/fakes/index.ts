@@ -23,10 +23,10 @@ import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.ada
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/app-config.module';
 import { PortAllocator } from '../../src/ports/port-allocator.service';
-import type { SpawnView } from '../../src/supervisor/spawn-record';
-import { SpawnEvent, SpawnEvents } from '../../src/supervisor/spawn-events';
+import type { SpawnView } from '../../src/supervisor/rules/spawn-record';
+import { SpawnEvent, SpawnEvents } from '../../src/supervisor/runtime/spawn-events';
 import { SupervisorModule } from '../../src/supervisor/supervisor.module';
-import type { SupervisorService } from '../../src/supervisor/supervisor.service';
+import type { SupervisorService } from '../../src/supervisor/runtime/supervisor.service';
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {

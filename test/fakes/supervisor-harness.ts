@@ -1,8 +1,8 @@
 import { parseAppConfig } from '../../src/config/app-config';
 import { PortAllocator } from '../../src/ports/port-allocator.service';
-import { SpawnEvent, SpawnEvents } from '../../src/supervisor/spawn-events';
-import { SupervisorService } from '../../src/supervisor/supervisor.service';
-import { liveView, supervisorTestingModule } from './index';
+import { SpawnEvent, SpawnEvents } from '../../src/supervisor/runtime/spawn-events';
+import { SupervisorService } from '../../src/supervisor/runtime/supervisor.service';
+import { liveView, supervisorTestingModule } from '.';
 
 /** The supervisor's unit specs share this: the real module on fakes, with a few helpers. */
 export const LIVELINESS_BASE = 'http://127.0.0.1:11182/liveliness';

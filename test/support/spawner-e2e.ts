@@ -9,8 +9,8 @@ import { createServer, type Server } from 'net';
 import request from 'supertest';
 import type { Subscription } from 'rxjs';
 import type { SpawnViewDto } from '../../src/spawn/dto/spawn-view.dto';
-import { SpawnEvents, type SpawnEvent } from '../../src/supervisor/spawn-events';
-import { SupervisorService } from '../../src/supervisor/supervisor.service';
+import { SpawnEvents, type SpawnEvent } from '../../src/supervisor/runtime/spawn-events';
+import { SupervisorService } from '../../src/supervisor/runtime/supervisor.service';
 import { Cleanup, isProcessAlive, isProcessGroupAlive, signalProcess } from './processes';
 
 export { procStat } from './processes';

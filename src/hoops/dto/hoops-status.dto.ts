@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SPAWN_STATES } from '../../supervisor/spawn-state';
+import { SPAWN_STATES } from '../../supervisor';
 import { SpawnViewDto } from '../../spawn/dto/spawn-view.dto';
 
 const STATE_COUNTS_EXAMPLE = Object.fromEntries(SPAWN_STATES.map((s) => [s, s === 'ready' ? 1 : 0]));

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RENDERER_TYPES, type RendererType } from '@app/sc-protocol';
-import { SPAWN_ORIGINS, type SpawnOrigin } from '../../supervisor/spawn-record';
-import { SPAWN_STATES, type SpawnState } from '../../supervisor/spawn-state';
+import { SPAWN_ORIGINS, type SpawnOrigin } from '../../supervisor';
+import { SPAWN_STATES, type SpawnState } from '../../supervisor';
 
 /** Where a client finds a spawn again, whichever node of a cluster it reaches: it never builds a per-node URL itself. */
 export class SpawnLinksDto {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { exitOn, flush } from '../../test/fakes';
-import { setup, outcome } from '../../test/fakes/supervisor-harness';
-import { NoCapacityError, SpawnNotReadyError } from './supervisor.errors';
+import { exitOn, flush } from '../../../test/fakes';
+import { setup, outcome } from '../../../test/fakes/supervisor-harness';
+import { NoCapacityError, SpawnNotReadyError } from '../rules/supervisor.errors';
 
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());

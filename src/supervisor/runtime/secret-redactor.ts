@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
+import { FileSystem } from '../../adapters/file-system.adapter';
+import { AppConfig, SIMULATOR_DUMMY_LICENSE } from '../../config/app-config';
 
 const MAX_LICENSE_FILE_BYTES = 64 * 1024;
 const MIN_SECRET_LENGTH = 4;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { isLeased } from '../../test/fakes';
-import { setup, outcome } from '../../test/fakes/supervisor-harness';
-import { SpawnNotReadyError } from './supervisor.errors';
+import { isLeased } from '../../../test/fakes';
+import { setup, outcome } from '../../../test/fakes/supervisor-harness';
+import { SpawnNotReadyError } from '../rules/supervisor.errors';
 
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { exitOn, FakeProcess, flush } from '../../test/fakes';
-import { outcome, setup } from '../../test/fakes/supervisor-harness';
-import { NoCapacityError } from './supervisor.errors';
+import { exitOn, FakeProcess, flush } from '../../../test/fakes';
+import { outcome, setup } from '../../../test/fakes/supervisor-harness';
+import { NoCapacityError } from '../rules/supervisor.errors';
 import { WarmPool } from './warm-pool.service';
 
 beforeAll(() => Logger.overrideLogger(false));

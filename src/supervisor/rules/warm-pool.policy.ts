@@ -9,6 +9,18 @@ export const WARM_FAILING_AFTER = 3;
 
 export type PerRenderer<T> = Record<RendererType, T>;
 
+export interface WarmPoolStatus {
+  /** Unclaimed warm servers ready to hand out. */
+  csr: number;
+  ssr: number;
+  target: PerRenderer<number>;
+  starting: PerRenderer<number>;
+  /** Why refilling is failing (null while healthy). */
+  failing: string | null;
+  /** When the next refill is tried after failures (ISO time), or null. */
+  retryAt: string | null;
+}
+
 /** An unclaimed warm server as the policy sees it. */
 export interface WarmMember {
   id: string;

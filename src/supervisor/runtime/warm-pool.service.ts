@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { RendererType } from '@app/sc-protocol';
-import { Clock } from '../adapters/clock.adapter';
-import { AppConfig } from '../config/app-config';
+import { Clock } from '../../adapters/clock.adapter';
+import { AppConfig } from '../../config/app-config';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
-import type { SpawnRecord } from './spawn-record';
+import type { SpawnRecord } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnProcesses } from './spawn-processes';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
@@ -16,7 +16,10 @@ import {
   PerRenderer,
   WarmBackoff,
   WarmMember,
-} from './warm-pool.policy';
+  type WarmPoolStatus,
+} from '../rules/warm-pool.policy';
+
+export type { WarmPoolStatus };
 
 export const WARM_POOL_INTERVAL_NAME = 'warm-pool';
 
@@ -31,18 +34,6 @@ export interface WarmPoolStats {
   servers: PerRenderer<number>;
   claims: PerRenderer<number>;
   misses: PerRenderer<Partial<Record<WarmMissReason, number>>>;
-}
-
-export interface WarmPoolStatus {
-  /** Unclaimed warm servers ready to hand out. */
-  csr: number;
-  ssr: number;
-  target: PerRenderer<number>;
-  starting: PerRenderer<number>;
-  /** Why refilling is failing (null while healthy). */
-  failing: string | null;
-  /** When the next refill is tried after failures (ISO time), or null. */
-  retryAt: string | null;
 }
 
 /** Failure, for the backoff: it failed to start, timed out, stopped reporting, or died on its own while waiting. */

@@ -1,19 +1,19 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { Liveliness } from '@app/sc-protocol';
 import { Observable } from 'rxjs';
-import { Clock } from '../adapters/clock.adapter';
-import { AppConfig } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
-import type { LogLine } from './line-buffer';
-import { SpawnEvent, SpawnEvents } from './spawn-events';
+import { Clock } from '../../adapters/clock.adapter';
+import { AppConfig } from '../../config/app-config';
+import { PortAllocator } from '../../ports';
+import type { LogLine } from '../rules/line-buffer';
+import { SpawnEvent, SpawnEvents, type SweepEvent } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import { SpawnView, viewOf } from './spawn-record';
+import { SpawnView, viewOf } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
-import type { SupervisorCapacity } from './supervisor-capacity';
-import { decideTimeouts } from './timeout-policy';
-import { UnknownSpawnError } from './supervisor.errors';
+import type { SupervisorCapacity } from '../rules/supervisor-capacity';
+import { decideTimeouts } from '../rules/timeout-policy';
+import { UnknownSpawnError } from '../rules/supervisor.errors';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
 export type { SupervisorCapacity };
@@ -28,6 +28,8 @@ export type { SupervisorCapacity };
 @Injectable()
 export class SupervisorService implements BeforeApplicationShutdown {
   readonly changes$: Observable<SpawnEvent>;
+  /** Each sweep's duration (for the metrics). */
+  readonly sweeps$: Observable<SweepEvent>;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,6 +43,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     events: SpawnEvents,
   ) {
     this.changes$ = events.changes$;
+    this.sweeps$ = events.sweeps$;
   }
 
   get isShuttingDown(): boolean {

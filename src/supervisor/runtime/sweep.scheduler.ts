@@ -1,12 +1,12 @@
-import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { AppConfig } from '../config/app-config';
-import { SpawnerMetrics } from '../metrics/spawner-metrics';
+import { AppConfig } from '../../config/app-config';
+import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 
 export const SWEEP_INTERVAL_NAME = 'spawn-sweep';
 
-/** Runs SupervisorService.sweep() every SWEEP_INTERVAL_MS; the schedule module clears it at shutdown. */
+/** Runs SupervisorService.sweep() every SWEEP_INTERVAL_MS and publishes its duration; the schedule module clears it at shutdown. */
 @Injectable()
 export class SweepScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(SweepScheduler.name);
@@ -15,7 +15,7 @@ export class SweepScheduler implements OnApplicationBootstrap {
     private readonly supervisor: SupervisorService,
     private readonly registry: SchedulerRegistry,
     private readonly config: AppConfig,
-    @Optional() private readonly metrics?: SpawnerMetrics,
+    private readonly events: SpawnEvents,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -24,10 +24,11 @@ export class SweepScheduler implements OnApplicationBootstrap {
   }
 
   private runSweep(): void {
-    const endTimer = this.metrics?.sweepDuration.startTimer();
+    const startedAt = performance.now();
     try {
       this.supervisor.sweep();
-      endTimer?.();
+      // Published like every other spawn metric: the metrics module observes it.
+      this.events.emitSweep({ durationSeconds: (performance.now() - startedAt) / 1000 });
     } catch (error) {
       this.logger.error(`sweep failed: ${error instanceof Error ? error.stack : String(error)}`);
     }

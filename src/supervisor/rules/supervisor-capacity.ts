@@ -1,6 +1,6 @@
-import type { PortCounts } from '../ports/port-allocator.service';
+import type { PortCounts } from '../../ports';
 import type { SpawnState } from './spawn-state';
-import type { WarmPoolStatus } from './warm-pool.service';
+import type { WarmPoolStatus } from './warm-pool.policy';
 
 /** How busy the supervisor is, as health, status and the dashboard show it. */
 export interface SupervisorCapacity {

@@ -1,16 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { RendererType, SC_EXIT_CODES } from '@app/sc-protocol';
-import { AppConfig } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
+import { type RendererType, SC_EXIT_CODES } from '@app/sc-protocol';
+import { AppConfig } from '../../config/app-config';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import { chooseGpu } from './gpu-allocation';
-import { SpawnOrigin, SpawnRecord, SpawnSpec } from './spawn-record';
+import type { SpawnOrigin, SpawnRecord, SpawnSpec } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
-import { pickWarmToRetire } from './warm-pool.policy';
-import { DuplicateSpawnError, NoCapacityError, RendererDisabledError, SpawnNotReadyError } from './supervisor.errors';
+import { pickWarmToRetire } from '../rules/warm-pool.policy';
+import {
+  DuplicateSpawnError,
+  NoCapacityError,
+  RendererDisabledError,
+  SpawnNotReadyError,
+} from '../rules/supervisor.errors';
 
-/** What a caller asks for; the starter adds the id (unless given), the port, the GPU and the origin (default `api`). */
+/** What a caller asks for; the starter adds the id (unless given) and the origin (default `api`), the processes the port and the GPU. */
 export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & {
   id?: string;
   origin?: SpawnOrigin;
@@ -26,7 +29,6 @@ export class SpawnStarter {
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
-    private readonly ports: PortAllocator,
   ) {}
 
   /** Starts a spawn and waits until it is ready. A client leaving (signal) stops it. */
@@ -51,44 +53,25 @@ export class SpawnStarter {
   }
 
   /**
-   * Reserves a slot and a port and starts the process. Throws NoCapacityError when none is free. A cold request
-   * (not warm) at capacity retires an unclaimed warm server and takes its slot once that process has exited.
+   * Reserves a slot and has the process started (SpawnProcesses leases its port). Throws NoCapacityError when no
+   * slot or port is free. A cold request (not warm) at capacity retires an unclaimed warm server and takes its slot
+   * once that process has exited. The reservation becomes the live spawn's slot when the spawn is registered.
    */
   async launch(request: SpawnRequest): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
     if (this.registry.draining) throw draining();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
     await this.reserveSlot(request.warm === true);
-    let wsPort: number | null;
     try {
-      wsPort = await this.ports.lease();
-    } finally {
+      return await this.processes.start({
+        ...request,
+        id: request.id ?? crypto.randomUUID(),
+        origin: request.origin ?? 'api',
+      });
+    } catch (error) {
       this.registry.releaseSlot();
+      throw error;
     }
-    if (wsPort === null) {
-      const { portBase, portCount } = this.config;
-      throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
-    }
-    if (this.registry.takesNoNewSpawns) {
-      this.ports.release(wsPort);
-      throw this.registry.shuttingDown ? shuttingDown() : draining();
-    }
-    // Chosen just before start() registers the spawn, with no await in between: concurrent launches see each other's choice.
-    return this.processes.start({
-      ...request,
-      id: request.id ?? crypto.randomUUID(),
-      origin: request.origin ?? 'api',
-      wsPort,
-      gpuIndex: this.gpuFor(request.rendererType),
-    });
-  }
-
-  /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
-  private gpuFor(rendererType: RendererType): number | undefined {
-    if (rendererType !== 'ssr') return undefined;
-    if (this.config.ssrGpuCount === undefined) return this.config.ssrGpuIndex;
-    const live = this.registry.liveEntries().map((entry) => entry.record.spec);
-    return chooseGpu(live, this.config.ssrGpuCount);
   }
 
   /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can be retired. */
@@ -128,12 +111,14 @@ export class SpawnStarter {
     return pickWarmToRetire(members);
   }
 
+  /** Resolves once the spawn is ready; a client going away first (signal) stops it. */
   waitUntilReady(id: string, signal?: AbortSignal): Promise<SpawnRecord> {
-    return this.lifecycle.waitUntilReady(
-      id,
-      () => this.processes.stop(id, 'the client went away before the server was ready'),
-      signal,
-    );
+    const ready = this.lifecycle.waitUntilReady(id);
+    if (!signal) return ready;
+    const stop = () => this.processes.stop(id, 'the client went away before the server was ready');
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    return ready.finally(() => signal.removeEventListener('abort', stop));
   }
 
   assertRendererEnabled(rendererType: RendererType): void {
@@ -145,17 +130,14 @@ export class SpawnStarter {
   private async lostPortRace(error: unknown): Promise<boolean> {
     if (!(error instanceof SpawnNotReadyError) || error.reason !== 'failed') return false;
     if (error.spawn.exitCode !== SC_EXIT_CODES.INTERNAL_ERROR) return false;
-    return this.ports.confirmBusy(error.spawn.spec.wsPort);
+    return this.processes.portTakenByAnother(error.spawn.spec.wsPort);
   }
 }
 
 function draining(): NoCapacityError {
-  return new NoCapacityError(
-    'draining',
-    'draining: this node is being stopped and takes no new session; try another node',
-  );
+  return NoCapacityError.draining();
 }
 
 function shuttingDown(): NoCapacityError {
-  return new NoCapacityError('shutting_down', 'the service is shutting down; try another server');
+  return NoCapacityError.shuttingDown();
 }

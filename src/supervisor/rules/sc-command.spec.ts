@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgv, missingRequiredOptions } from '@app/sc-protocol';
-import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../config/app-config';
+import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../../config/app-config';
 import { buildScCommand, CHILD_ENV_ALLOW_LIST, childEnvironment, redactArgs } from './sc-command';
 import { SpawnSpec } from './spawn-record';
 
@@ -113,7 +113,7 @@ describe('buildScCommand', () => {
     it('the simulator sample models are searched by default', () => {
       const cfg = parseAppConfig({});
       const options = parsed(buildScCommand(cfg, spec(), ENDPOINT, {}).args);
-      expect(options.modelSearchDirectories).toEqual([path.resolve(__dirname, '../../apps/sc-server-sim/models')]);
+      expect(options.modelSearchDirectories).toEqual([path.resolve(__dirname, '../../../apps/sc-server-sim/models')]);
     });
 
     it('--model-file and --session-token only when given', () => {
@@ -235,7 +235,7 @@ describe('buildScCommand', () => {
     });
 
     it('the allow-list is documented in the README, name for name', () => {
-      const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+      const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
       for (const name of CHILD_ENV_ALLOW_LIST) expect(readme).toContain(`\`${name}\``);
     });
 

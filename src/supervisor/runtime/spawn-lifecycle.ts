@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Liveliness } from '@app/sc-protocol';
-import { Clock } from '../adapters/clock.adapter';
+import { Clock } from '../../adapters/clock.adapter';
 import { SpawnEvents } from './spawn-events';
-import { SpawnRecord, viewOf } from './spawn-record';
+import { SpawnRecord, viewOf } from '../rules/spawn-record';
 import { LiveSpawn, SpawnRegistry } from './spawn-registry';
-import { assertTransition, SpawnState } from './spawn-state';
-import { NotReadyCause, SpawnNotReadyError, UnknownSpawnError } from './supervisor.errors';
+import { assertTransition, SpawnState } from '../rules/spawn-state';
+import { NotReadyCause, SpawnNotReadyError, UnknownSpawnError } from '../rules/supervisor.errors';
 
 /** Moves spawns through the state table: every change is checked, logged, published, and answers the waiters. */
 @Injectable()
@@ -102,7 +102,7 @@ export class SpawnLifecycle {
   }
 
   /** Resolves once the spawn is ready; rejects with SpawnNotReadyError if it fails, times out or is stopped first. */
-  waitUntilReady(id: string, onAbort: () => void, signal?: AbortSignal): Promise<SpawnRecord> {
+  waitUntilReady(id: string): Promise<SpawnRecord> {
     const entry = this.registry.liveEntry(id);
     const record = this.registry.record(id);
     if (!record) return Promise.reject(new UnknownSpawnError(id));
@@ -113,15 +113,7 @@ export class SpawnLifecycle {
         new SpawnNotReadyError(viewOf(record), cause, record.endReason ?? `spawn is ${record.state}`),
       );
     }
-    return new Promise<SpawnRecord>((resolve, reject) => {
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => signal?.removeEventListener('abort', onAbort);
-      entry.waiters.push({
-        resolve: (r) => (done(), resolve(r)),
-        reject: (e) => (done(), reject(e)),
-      });
-      if (signal?.aborted) onAbort();
-    });
+    return new Promise<SpawnRecord>((resolve, reject) => entry.waiters.push({ resolve, reject }));
   }
 }
 

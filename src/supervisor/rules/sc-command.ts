@@ -1,8 +1,16 @@
 import * as path from 'path';
 import { ScServerOptions, toArgv } from '@app/sc-protocol';
-import type { AppConfig } from '../config/app-config';
-import type { LaunchCommand } from '../adapters/process-launcher.adapter';
+import type { AppConfig } from '../../config/app-config';
 import type { SpawnSpec } from './spawn-record';
+
+/** A server's command as the process launcher runs it (structurally the launcher adapter's LaunchCommand). */
+export interface ServerCommand {
+  executable: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  nice: number;
+}
 
 /** Builds the exact command line and environment for one Stream Cache Server. Never goes through a shell. */
 export function buildScCommand(
@@ -10,7 +18,7 @@ export function buildScCommand(
   spec: SpawnSpec,
   livelinessEndpoint: string,
   baseEnv: NodeJS.ProcessEnv = process.env,
-): LaunchCommand {
+): ServerCommand {
   const ssr = spec.rendererType === 'ssr';
   const options: ScServerOptions = {
     id: spec.id,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ProcessTable } from '../adapters/process-table.adapter';
-import { JournalEntry, SpawnJournal } from '../adapters/spawn-journal.adapter';
+import { ProcessTable } from '../../adapters/process-table.adapter';
+import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 
 /**
  * At start-up, stops the servers a previous run of this service left behind when it died without its

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { setup, outcome, PORT_BASE } from '../../test/fakes/supervisor-harness';
-import { canTransition, SPAWN_STATES, SpawnState } from './spawn-state';
-import { UnknownSpawnError } from './supervisor.errors';
+import { setup, outcome, PORT_BASE } from '../../../test/fakes/supervisor-harness';
+import { canTransition, SPAWN_STATES, SpawnState } from '../rules/spawn-state';
+import { UnknownSpawnError } from '../rules/supervisor.errors';
 import { ENDED_SPAWNS_KEPT } from './spawn-registry';
 
 beforeAll(() => Logger.overrideLogger(false));

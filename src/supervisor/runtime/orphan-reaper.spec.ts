@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { FakeProcessTable, MemorySpawnJournal } from '../../test/fakes';
+import { FakeProcessTable, MemorySpawnJournal } from '../../../test/fakes';
 import { OrphanReaper } from './orphan-reaper';
 
 describe('OrphanReaper', () => {

@@ -1,17 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { describeExit, exitCodeMeaning } from '@app/sc-protocol';
-import { Clock } from '../adapters/clock.adapter';
-import { LivelinessEndpoint } from '../adapters/liveliness-endpoint.adapter';
-import { LaunchCommand, ProcessEnd, ProcessLauncher } from '../adapters/process-launcher.adapter';
-import { SpawnJournal } from '../adapters/spawn-journal.adapter';
-import { AppConfig } from '../config/app-config';
-import { PortAllocator } from '../ports/port-allocator.service';
-import { buildScCommand, redactArgs } from './sc-command';
+import { describeExit, exitCodeMeaning, type RendererType } from '@app/sc-protocol';
+import { Clock } from '../../adapters/clock.adapter';
+import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
+import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
+import { SpawnJournal } from '../../adapters/spawn-journal.adapter';
+import { AppConfig } from '../../config/app-config';
+import { PortAllocator } from '../../ports';
+import { chooseGpu } from '../rules/gpu-allocation';
+import { buildScCommand, redactArgs, type ServerCommand } from '../rules/sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnLifecycle } from './spawn-lifecycle';
-import { SpawnRecord, SpawnSpec } from './spawn-record';
+import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-record';
+import { NoCapacityError } from '../rules/supervisor.errors';
 import { SpawnRegistry } from './spawn-registry';
-import { TimeoutAction } from './timeout-policy';
+import type { SpawnRequest } from './spawn-starter';
+import { TimeoutAction } from '../rules/timeout-policy';
 
 /** Why a spawn that reported disconnect ended, saying only what was observed (the proxy may not have seen a viewer). */
 export function disconnectEndReason(record: SpawnRecord, end: ProcessEnd): string {
@@ -42,9 +45,24 @@ export class SpawnProcesses {
     private readonly journal: SpawnJournal,
   ) {}
 
-  /** Starts the server for a spec whose port is leased; the spawn is registered whatever happens. */
-  start(spec: SpawnSpec): SpawnRecord {
-    let command: LaunchCommand;
+  /**
+   * Leases a port and starts the server; the spawn is registered (taking the slot its caller reserved) whatever
+   * happens once the port is leased. The port is released here too, when the process has exited: this class is
+   * the port's one owner.
+   */
+  async start(request: SpawnRequest & { id: string; origin: SpawnOrigin }): Promise<SpawnRecord> {
+    const wsPort = await this.ports.lease();
+    if (wsPort === null) {
+      const { portBase, portCount } = this.config;
+      throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
+    }
+    if (this.registry.takesNoNewSpawns) {
+      this.ports.release(wsPort);
+      throw this.registry.shuttingDown ? NoCapacityError.shuttingDown() : NoCapacityError.draining();
+    }
+    // Chosen just before the spawn is registered, with no await in between: concurrent launches see each other's choice.
+    const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.gpuFor(request.rendererType) };
+    let command: ServerCommand;
     try {
       command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
     } catch (error) {
@@ -53,7 +71,7 @@ export class SpawnProcesses {
       throw error;
     }
     const record = new SpawnRecord(spec, this.clock.now());
-    const entry = this.registry.addLive(record);
+    const entry = this.registry.addLive(record, { fromReservedSlot: true });
     this.logger.log({
       spawnId: spec.id,
       port: spec.wsPort,
@@ -79,6 +97,19 @@ export class SpawnProcesses {
     record.pid = entry.process.pid;
     this.saveJournal();
     return record;
+  }
+
+  /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
+  private gpuFor(rendererType: RendererType): number | undefined {
+    if (rendererType !== 'ssr') return undefined;
+    if (this.config.ssrGpuCount === undefined) return this.config.ssrGpuIndex;
+    const live = this.registry.liveEntries().map((entry) => entry.record.spec);
+    return chooseGpu(live, this.config.ssrGpuCount);
+  }
+
+  /** A server just failed to bind `port`: true (and the port kept out of rotation) when another program holds it. */
+  portTakenByAnother(port: number): Promise<boolean> {
+    return this.ports.confirmBusy(port);
   }
 
   /** SIGTERM to the spawn's process group now; SIGKILL follows from the sweep after KILL_GRACE_S. Idempotent. */

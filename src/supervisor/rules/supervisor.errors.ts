@@ -18,6 +18,17 @@ export class NoCapacityError extends SupervisorError {
   ) {
     super(message);
   }
+
+  static draining(): NoCapacityError {
+    return new NoCapacityError(
+      'draining',
+      'draining: this node is being stopped and takes no new session; try another node',
+    );
+  }
+
+  static shuttingDown(): NoCapacityError {
+    return new NoCapacityError('shutting_down', 'the service is shutting down; try another server');
+  }
 }
 
 /** Why a spawn never became ready: it exited on its own, missed SPAWN_READY_TIMEOUT_S, or was stopped first. */

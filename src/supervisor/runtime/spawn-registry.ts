@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { LaunchedProcess } from '../adapters/process-launcher.adapter';
-import { AppConfig } from '../config/app-config';
-import { SpawnRecord } from './spawn-record';
-import { SPAWN_STATES, SpawnState } from './spawn-state';
+import type { LaunchedProcess } from '../../adapters/process-launcher.adapter';
+import { AppConfig } from '../../config/app-config';
+import { SpawnRecord } from '../rules/spawn-record';
+import { SPAWN_STATES, SpawnState } from '../rules/spawn-state';
 
 export const ENDED_SPAWNS_KEPT = 100;
 
@@ -85,9 +85,11 @@ export class SpawnRegistry {
     return counts;
   }
 
-  addLive(record: SpawnRecord): LiveSpawn {
+  /** Registers a live spawn; `fromReservedSlot`: it takes the slot its launch reserved (in the same step, so never counted twice). */
+  addLive(record: SpawnRecord, options: { fromReservedSlot?: boolean } = {}): LiveSpawn {
     const entry: LiveSpawn = { record, waiters: [] };
     this.live.set(record.id, entry);
+    if (options.fromReservedSlot) this.reservedSlots--;
     return entry;
   }
 
