@@ -4,6 +4,12 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Outside src/supervisor, the supervisor is entered through its door (src/supervisor/index.ts) only. */
+const SUPERVISOR_DOOR = {
+  group: ['**/supervisor/*', '!**/supervisor/index'],
+  message: 'Enter the supervisor through its door: import from its folder (src/supervisor/index.ts).',
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'test-artifacts/', 'node_modules/'] },
   eslint.configs.recommended,
@@ -42,6 +48,54 @@ export default tseslint.config(
     // The simulator loads https and child_process only when a run needs them: its start-up time is measured.
     files: ['apps/sc-server-sim/src/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The shape of the house, for production code (tests and specs excluded): small files and functions, and
+    // rooms entered through their doors.
+    files: ['src/**/*.ts', 'apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'max-lines': ['error', { max: 200, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR] }],
+    },
+  },
+  {
+    // config/ only parses: it imports no other room (reading files and probing the machine live in startup/).
+    files: ['src/config/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            SUPERVISOR_DOOR,
+            {
+              group: ['../*', '!../config', '!../config/**'],
+              message: 'src/config only parses: it imports no other room.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The supervisor's rules are pure decisions: no Nest, no adapters, no running state.
+    files: ['src/supervisor/rules/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', '**/adapters', '**/adapters/**', '**/runtime', '**/runtime/**'],
+              message: 'supervisor/rules holds pure decisions: no Nest, adapters or runtime.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs', 'apps/sc-server-sim/bin/*'],

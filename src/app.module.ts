@@ -5,7 +5,7 @@ import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfig } from './config/app-config';
 import { AgentCheckModule } from './agent/agent-check.module';
 import { AuthModule } from './auth/auth.module';
-import { AppConfigModule } from './config/app-config.module';
+import { AppConfigModule } from './startup/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DrainModule } from './drain/drain.module';
 import { EventsModule } from './events/events.module';

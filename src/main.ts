@@ -8,7 +8,7 @@ import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError, describeSettings } from './config/app-config';
-import { loadAppConfig, loadEnvFile } from './config/load-app-config';
+import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
 

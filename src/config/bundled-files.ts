@@ -1,4 +1,3 @@
-import { existsSync } from 'fs';
 import * as path from 'path';
 
 /**
@@ -10,11 +9,3 @@ const APP_ROOT = path.resolve(__dirname, '../..');
 export const BUNDLED_SIMULATOR = path.join(APP_ROOT, 'apps/sc-server-sim/bin/ts3d_sc_server');
 export const SIMULATOR_DUMMY_LICENSE = path.join(APP_ROOT, 'apps/sc-server-sim/dummy-license.txt');
 export const SIMULATOR_SAMPLE_MODELS = path.join(APP_ROOT, 'apps/sc-server-sim/models');
-
-/** The folder holding package.json (next to dist/ once installed): where `.env` is read from. */
-export function packageRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) return process.cwd();
-  }
-}

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { ConfigError } from './app-config';
 import { evaluateHoopsConfig } from './hoops-config-file';
-import { hoopsConfigToEnv } from './hoops-config';
+import { hoopsConfigToEnv } from './hoops-config.mapper';
 
 const FIXTURE = path.resolve(__dirname, '../../test/fixtures/hoops/Config.js');
 const PACKAGE = '/opt/hoops';

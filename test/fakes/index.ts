@@ -21,7 +21,7 @@ import {
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';
-import { AppConfigModule } from '../../src/config/app-config.module';
+import { AppConfigModule } from '../../src/startup/app-config.module';
 import { PortAllocator } from '../../src/ports/port-allocator.service';
 import type { SpawnView } from '../../src/supervisor/rules/spawn-record';
 import { SpawnEvent, SpawnEvents } from '../../src/supervisor/runtime/spawn-events';

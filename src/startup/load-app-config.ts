@@ -3,11 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import type { FileSystem } from '../adapters/file-system.adapter';
 import { findNice, NICE_CANDIDATES } from '../adapters/process-launcher.adapter';
-import { AppConfig, ConfigError, readAppConfig } from './app-config';
-import { packageRoot } from './bundled-files';
-import type { Env } from './env-reader';
-import { evaluateHoopsConfig } from './hoops-config-file';
-import { hoopsConfigToEnv } from './hoops-config';
+import { AppConfig, ConfigError, readAppConfig } from '../config/app-config';
+import type { Env } from '../config/env-reader';
+import { evaluateHoopsConfig } from '../config/hoops-config-file';
+import { hoopsConfigToEnv } from '../config/hoops-config.mapper';
 
 /** A configuration file larger than this is not a configuration file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -91,4 +90,12 @@ export function loadEnvFile(env: Env = process.env): void {
   if (env.NODE_ENV === 'test') return;
   const file = path.join(packageRoot(), '.env');
   if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** The folder holding package.json (next to dist/ once installed): where `.env` is read from. */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
 }

@@ -1,6 +1,6 @@
 import { FakeFileSystem } from '../../test/fakes';
-import { ConfigError, describeSettings, parseAppConfig } from './app-config';
-import { BUNDLED_SIMULATOR } from './bundled-files';
+import { ConfigError, describeSettings, parseAppConfig } from '../config/app-config';
+import { BUNDLED_SIMULATOR } from '../config/bundled-files';
 import { loadAppConfig } from './load-app-config';
 
 /** A machine with nice and the bundled simulator, as this one has. */

@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig } from './app-config';
-import type { Env } from './env-reader';
+import { AppConfig } from '../config/app-config';
+import type { Env } from '../config/env-reader';
 import { loadAppConfig } from './load-app-config';
 
 @Global()

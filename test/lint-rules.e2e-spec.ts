@@ -1,0 +1,66 @@
+/**
+ * The linter keeps the shape of the house: each rule of eslint.config.mjs that guards it catches a deliberate
+ * violation, in the place it guards, and lets the same code through where it is allowed.
+ */
+import { ESLint } from 'eslint';
+import { REPO_ROOT } from './support/spawner-app';
+
+/** The repository's own configuration, without type information (these rules need none): files need not exist. */
+function linter(): ESLint {
+  return new ESLint({
+    cwd: REPO_ROOT,
+    overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } } },
+    ruleFilter: ({ ruleId }) => ['max-lines', 'max-lines-per-function', 'no-restricted-imports'].includes(ruleId),
+  });
+}
+
+async function ruleIds(code: string, filePath: string): Promise<string[]> {
+  const [result] = await linter().lintText(code, { filePath });
+  return result.messages.map((message) => message.ruleId ?? `fatal: ${message.message}`);
+}
+
+const longFile = Array.from({ length: 201 }, (_, i) => `export const value${i} = ${i};`).join('\n');
+const longFunction = `export function long(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(80)}  return n;\n}\n`;
+
+describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.config.mjs)', () => {
+  it('max-lines: a production file over 200 lines of code fails; a test file does not', async () => {
+    expect(await ruleIds(longFile, 'src/http/too-long.ts')).toContain('max-lines');
+    expect(await ruleIds(longFile, 'apps/sc-server-sim/src/too-long.ts')).toContain('max-lines');
+    expect(await ruleIds(longFile, 'src/http/too-long.spec.ts')).not.toContain('max-lines');
+    expect(await ruleIds(longFile, 'test/too-long.e2e-spec.ts')).not.toContain('max-lines');
+  });
+
+  it('max-lines-per-function: a function over 80 lines fails in production code', async () => {
+    expect(await ruleIds(longFunction, 'libs/sc-protocol/src/too-long.ts')).toContain('max-lines-per-function');
+    expect(await ruleIds(longFunction, 'test/support/too-long.ts')).not.toContain('max-lines-per-function');
+  });
+
+  it('the supervisor is entered through its door only', async () => {
+    const inside = "import { SpawnRegistry } from '../supervisor/runtime/spawn-registry';\nexport { SpawnRegistry };\n";
+    expect(await ruleIds(inside, 'src/health/probe.ts')).toEqual(['no-restricted-imports']);
+    const door = "import { SupervisorService } from '../supervisor';\nexport { SupervisorService };\n";
+    expect(await ruleIds(door, 'src/health/probe.ts')).toEqual([]);
+    const withinSupervisor = "import { SpawnRegistry } from './spawn-registry';\nexport { SpawnRegistry };\n";
+    expect(await ruleIds(withinSupervisor, 'src/supervisor/runtime/probe.ts')).toEqual([]);
+  });
+
+  it('config/ imports no other room', async () => {
+    const adapter = "import { FileSystem } from '../adapters/file-system.adapter';\nexport { FileSystem };\n";
+    expect(await ruleIds(adapter, 'src/config/probe.ts')).toEqual(['no-restricted-imports']);
+    expect(await ruleIds(adapter, 'src/startup/probe.ts')).toEqual([]);
+    const sibling = "import { EnvReader } from './env-reader';\nexport { EnvReader };\n";
+    expect(await ruleIds(sibling, 'src/config/probe.ts')).toEqual([]);
+  });
+
+  it('supervisor/rules imports neither Nest, adapters nor runtime', async () => {
+    for (const source of ['@nestjs/common', '../../adapters/clock.adapter', '../runtime/spawn-registry']) {
+      const code = `import * as imported from '${source}';\nexport { imported };\n`;
+      expect({ source, rules: await ruleIds(code, 'src/supervisor/rules/probe.ts') }).toEqual({
+        source,
+        rules: ['no-restricted-imports'],
+      });
+    }
+    const sibling = "import { SPAWN_STATES } from './spawn-state';\nexport { SPAWN_STATES };\n";
+    expect(await ruleIds(sibling, 'src/supervisor/rules/probe.ts')).toEqual([]);
+  });
+});
