@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { RENDERER_TYPES, SC_EXIT_CODES } from '@app/sc-protocol';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { WarmPoolStats } from '../supervisor';
-import { SPAWN_STATES } from '../supervisor';
+import { registerScrapeGauges } from './scrape-gauges';
 
 export const METRICS_PREFIX = 'sc_spawner_';
 export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;
@@ -95,83 +95,7 @@ export class SpawnerMetrics {
     collectDefaultMetrics({ register: this.registry });
     const sources = (): ScrapeSources | undefined => this.sources;
     const proxyConnections = (): number => this.proxyConnectionsSource();
-    new Gauge({
-      name: `${METRICS_PREFIX}spawns`,
-      help: 'Spawns per state (live states and the ended ones still kept)',
-      labelNames: ['state'],
-      registers: [this.registry],
-      collect() {
-        const states = sources()?.states() ?? {};
-        for (const state of SPAWN_STATES) this.set({ state }, states[state] ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${METRICS_PREFIX}capacity`,
-      help: 'The most spawns that may run at once (SC_MAX_SPAWNS)',
-      registers: [this.registry],
-      collect() {
-        this.set(sources()?.maxSpawns() ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${METRICS_PREFIX}ports_free`,
-      help: 'WebSocket ports free for new spawns',
-      registers: [this.registry],
-      collect() {
-        this.set(sources()?.portsFree() ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${METRICS_PREFIX}draining`,
-      help: '1 while the node drains (SIGTERM with DRAIN_TIMEOUT_S): it takes no new session',
-      registers: [this.registry],
-      collect() {
-        this.set(sources()?.draining() ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: `${METRICS_PREFIX}warm_servers`,
-      help: 'Ready, unclaimed warm servers per renderer',
-      labelNames: ['renderer'],
-      registers: [this.registry],
-      collect() {
-        const warm = sources()?.warm();
-        for (const renderer of RENDERER_TYPES) this.set({ renderer }, warm?.servers[renderer] ?? 0);
-      },
-    });
-    // The pool counts claims and misses itself; at scrape time the counters catch up with its totals.
-    const warmClaims = new Counter({
-      name: `${METRICS_PREFIX}warm_claims_total`,
-      help: 'Spawn requests answered with a warm server, per renderer',
-      labelNames: ['renderer'],
-      registers: [this.registry],
-      collect() {
-        const warm = sources()?.warm();
-        for (const renderer of RENDERER_TYPES) catchUp(warmClaims, { renderer }, warm?.claims[renderer] ?? 0);
-      },
-    });
-    const warmMisses = new Counter({
-      name: `${METRICS_PREFIX}warm_misses_total`,
-      help: 'Spawn requests of a renderer with a pool that went cold, by reason (needs_options, none_ready)',
-      labelNames: ['renderer', 'reason'],
-      registers: [this.registry],
-      collect() {
-        const warm = sources()?.warm();
-        for (const renderer of RENDERER_TYPES) {
-          for (const [reason, count] of Object.entries(warm?.misses[renderer] ?? {})) {
-            catchUp(warmMisses, { renderer, reason }, count ?? 0);
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: `${METRICS_PREFIX}proxy_connections`,
-      help: 'Viewer connections open or opening through the WebSocket proxy',
-      registers: [this.registry],
-      collect() {
-        this.set(proxyConnections());
-      },
-    });
+    registerScrapeGauges(this.registry, sources, proxyConnections);
     // Zeros from the start, so rate() and absent-series alerts work before the first event.
     for (const renderer of RENDERER_TYPES) {
       for (const outcome of SPAWN_OUTCOMES) this.spawnsTotal.inc({ renderer, outcome }, 0);
@@ -206,17 +130,4 @@ const SPAWN_ROUTE_PATHS = new Set(['/spawn', '/api/spawn', '/service']);
 
 export function isSpawnRoute(method: string, routePath: unknown): boolean {
   return method === 'POST' && typeof routePath === 'string' && SPAWN_ROUTE_PATHS.has(routePath);
-}
-
-/** What each catch-up counter has been raised to, per label set. */
-const caughtUp = new WeakMap<object, Map<string, number>>();
-
-/** Raises a counter to a total counted elsewhere (never lowers it). */
-function catchUp<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>, total: number): void {
-  const seen = caughtUp.get(counter) ?? new Map<string, number>();
-  caughtUp.set(counter, seen);
-  const key = JSON.stringify(labels);
-  const current = seen.get(key) ?? 0;
-  if (total > current) counter.inc(labels, total - current);
-  seen.set(key, Math.max(current, total));
 }

@@ -1,0 +1,107 @@
+import { RENDERER_TYPES } from '@app/sc-protocol';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { SPAWN_STATES } from '../supervisor';
+import { METRICS_PREFIX, type ScrapeSources } from './spawner-metrics';
+
+/** The metrics read at scrape time (collect()) from the supervisor's counts and the proxy's open connections. */
+export function registerScrapeGauges(
+  registry: Registry,
+  sources: () => ScrapeSources | undefined,
+  proxyConnections: () => number,
+): void {
+  new Gauge({
+    name: `${METRICS_PREFIX}spawns`,
+    help: 'Spawns per state (live states and the ended ones still kept)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const states = sources()?.states() ?? {};
+      for (const state of SPAWN_STATES) this.set({ state }, states[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}capacity`,
+    help: 'The most spawns that may run at once (SC_MAX_SPAWNS)',
+    registers: [registry],
+    collect() {
+      this.set(sources()?.maxSpawns() ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}ports_free`,
+    help: 'WebSocket ports free for new spawns',
+    registers: [registry],
+    collect() {
+      this.set(sources()?.portsFree() ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}draining`,
+    help: '1 while the node drains (SIGTERM with DRAIN_TIMEOUT_S): it takes no new session',
+    registers: [registry],
+    collect() {
+      this.set(sources()?.draining() ? 1 : 0);
+    },
+  });
+  registerWarmPoolMetrics(registry, sources);
+  new Gauge({
+    name: `${METRICS_PREFIX}proxy_connections`,
+    help: 'Viewer connections open or opening through the WebSocket proxy',
+    registers: [registry],
+    collect() {
+      this.set(proxyConnections());
+    },
+  });
+}
+
+/** The warm pool's servers (gauge) and its claims and misses (counters that catch up with the pool's own totals). */
+function registerWarmPoolMetrics(registry: Registry, sources: () => ScrapeSources | undefined): void {
+  new Gauge({
+    name: `${METRICS_PREFIX}warm_servers`,
+    help: 'Ready, unclaimed warm servers per renderer',
+    labelNames: ['renderer'],
+    registers: [registry],
+    collect() {
+      const warm = sources()?.warm();
+      for (const renderer of RENDERER_TYPES) this.set({ renderer }, warm?.servers[renderer] ?? 0);
+    },
+  });
+  // The pool counts claims and misses itself; at scrape time the counters catch up with its totals.
+  const warmClaims = new Counter({
+    name: `${METRICS_PREFIX}warm_claims_total`,
+    help: 'Spawn requests answered with a warm server, per renderer',
+    labelNames: ['renderer'],
+    registers: [registry],
+    collect() {
+      const warm = sources()?.warm();
+      for (const renderer of RENDERER_TYPES) catchUp(warmClaims, { renderer }, warm?.claims[renderer] ?? 0);
+    },
+  });
+  const warmMisses = new Counter({
+    name: `${METRICS_PREFIX}warm_misses_total`,
+    help: 'Spawn requests of a renderer with a pool that went cold, by reason (needs_options, none_ready)',
+    labelNames: ['renderer', 'reason'],
+    registers: [registry],
+    collect() {
+      const warm = sources()?.warm();
+      for (const renderer of RENDERER_TYPES) {
+        for (const [reason, count] of Object.entries(warm?.misses[renderer] ?? {})) {
+          catchUp(warmMisses, { renderer, reason }, count ?? 0);
+        }
+      }
+    },
+  });
+}
+
+/** What each catch-up counter has been raised to, per label set. */
+const caughtUp = new WeakMap<object, Map<string, number>>();
+
+/** Raises a counter to a total counted elsewhere (never lowers it). */
+function catchUp<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>, total: number): void {
+  const seen = caughtUp.get(counter) ?? new Map<string, number>();
+  caughtUp.set(counter, seen);
+  const key = JSON.stringify(labels);
+  const current = seen.get(key) ?? 0;
+  if (total > current) counter.inc(labels, total - current);
+  seen.set(key, Math.max(current, total));
+}
