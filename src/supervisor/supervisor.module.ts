@@ -9,6 +9,7 @@ import { SpawnRegistry } from './runtime/spawn-registry';
 import { SpawnStarter } from './runtime/spawn-starter';
 import { SupervisorService } from './runtime/supervisor.service';
 import { SweepScheduler } from './runtime/sweep.scheduler';
+import { TimeoutEnforcer } from './runtime/timeout-enforcer';
 import { WarmPool } from './runtime/warm-pool.service';
 
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
@@ -25,6 +26,7 @@ import { WarmPool } from './runtime/warm-pool.service';
     OrphanReaper,
     SweepScheduler,
     WarmPool,
+    TimeoutEnforcer,
   ],
   exports: [SupervisorService],
 })

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { describeExit, exitCodeMeaning, type RendererType } from '@app/sc-protocol';
+import { describeExit, type RendererType } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
@@ -7,6 +7,7 @@ import { SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import { AppConfig } from '../../config/app-config';
 import { PortAllocator } from '../../ports';
 import { chooseGpu } from '../rules/gpu-allocation';
+import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { buildScCommand, redactArgs, type ServerCommand } from '../rules/sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnLifecycle } from './spawn-lifecycle';
@@ -14,15 +15,6 @@ import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-re
 import { NoCapacityError } from '../rules/supervisor.errors';
 import { SpawnRegistry } from './spawn-registry';
 import type { SpawnRequest } from './spawn-starter';
-import { TimeoutAction } from '../rules/timeout-policy';
-
-/** Why a spawn that reported disconnect ended, saying only what was observed (the proxy may not have seen a viewer). */
-export function disconnectEndReason(record: SpawnRecord, end: ProcessEnd): string {
-  const exit = end.code !== null ? `code ${end.code}` : `signal ${end.signal}`;
-  return record.connectedAt !== undefined || record.viewerLeftAt !== undefined
-    ? `the server reported disconnect after its viewer left, and exited (${exit})`
-    : `the server reported disconnect and exited (${exit}); no viewer attached through the proxy`;
-}
 
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
 const SHUTDOWN_KILL_WAIT_MS = 2000;
@@ -122,34 +114,12 @@ export class SpawnProcesses {
     entry.process?.signalGroup('SIGTERM');
   }
 
-  /** Applies one decision of the timeout policy. */
-  enforce(action: TimeoutAction, now: number): void {
-    const entry = this.registry.liveEntry(action.id);
+  /** SIGKILL to the spawn's process group (it ignored SIGTERM for the grace, or the shutdown cannot wait). */
+  kill(id: string, at: number = this.clock.now()): void {
+    const entry = this.registry.liveEntry(id);
     if (!entry) return;
-    const record = entry.record;
-    switch (action.kind) {
-      case 'time_out':
-      case 'mark_unresponsive':
-        record.endReason = action.reason;
-        this.lifecycle.transition(entry, action.kind === 'time_out' ? 'timed_out' : 'unresponsive', action.reason);
-        return this.stop(action.id, action.reason);
-      case 'stop':
-        return this.stop(action.id, action.reason);
-      case 'kill':
-        if (action.again) {
-          this.logger.error({
-            spawnId: record.id,
-            msg: `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.config.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
-          });
-        } else {
-          this.logger.warn({
-            spawnId: record.id,
-            msg: `spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`,
-          });
-        }
-        record.sigkillSentAt = now;
-        entry.process?.signalGroup('SIGKILL');
-    }
+    entry.record.sigkillSentAt = at;
+    entry.process?.signalGroup('SIGKILL');
   }
 
   /** Stops every child group (or those `which` selects), SIGKILLs what is left after the grace, and waits for the exits. */
@@ -165,8 +135,7 @@ export class SpawnProcesses {
         spawnId: entry.record.id,
         msg: `spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`,
       });
-      entry.record.sigkillSentAt = this.clock.now();
-      entry.process?.signalGroup('SIGKILL');
+      this.kill(entry.record.id);
     }
     if (!(await this.waitUntil(none, SHUTDOWN_KILL_WAIT_MS))) {
       const ids = selected().map((e) => e.record.id);
@@ -227,14 +196,9 @@ export class SpawnProcesses {
       this.logger.error({ ...fields, msg: `spawn ${record.id} ${how}` });
       return;
     }
-    const expected = record.stopRequestedAt !== undefined || end.code === 0;
-    const msg =
-      end.code !== null
-        ? `spawn ${record.id} exited with code: ${end.code} (${exitCodeMeaning(end.code)})`
-        : `spawn ${record.id} exited with signal: ${end.signal}`;
-    const meaning = end.code !== null ? exitCodeMeaning(end.code) : end.signal;
-    if (expected) this.logger.log({ ...fields, exitMeaning: meaning, msg });
-    else this.logger.warn({ ...fields, exitMeaning: meaning, msg });
+    const line = { ...fields, ...exitLogLine(record.id, end) };
+    if (record.stopRequestedAt !== undefined || end.code === 0) this.logger.log(line);
+    else this.logger.warn(line);
   }
 
   private saveJournal(): void {

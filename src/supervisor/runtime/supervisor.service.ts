@@ -14,6 +14,7 @@ import { SpawnRequest, SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
 import { decideTimeouts } from '../rules/timeout-policy';
 import { UnknownSpawnError } from '../rules/supervisor.errors';
+import { TimeoutEnforcer } from './timeout-enforcer';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
 export type { SupervisorCapacity };
@@ -40,6 +41,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly ports: PortAllocator,
     private readonly clock: Clock,
     private readonly warmPool: WarmPool,
+    private readonly enforcer: TimeoutEnforcer,
     events: SpawnEvents,
   ) {
     this.changes$ = events.changes$;
@@ -138,7 +140,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   /** Enforces the ready timeout, the ping timeout and the kill escalation; run by SweepScheduler. */
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideTimeouts(records, now, this.config)) this.processes.enforce(action, now);
+    for (const action of decideTimeouts(records, now, this.config)) this.enforcer.enforce(action, now);
   }
 
   /** Refuses new spawns (NoCapacityError 'draining') and stops the unclaimed warm servers; sessions go on. */
