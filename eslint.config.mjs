@@ -10,6 +10,11 @@ const SUPERVISOR_DOOR = {
   message: 'Enter the supervisor through its door: import from its folder (src/supervisor/index.ts).',
 };
 
+/** Out of src/config (a file at `depth` below it) into another room. */
+function configOnlyParses(outside) {
+  return { group: [outside], message: 'src/config only parses: it imports no other room.' };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'test-artifacts/', 'node_modules/'] },
   eslint.configs.recommended,
@@ -62,22 +67,14 @@ export default tseslint.config(
   },
   {
     // config/ only parses: it imports no other room (reading files and probing the machine live in startup/).
-    files: ['src/config/**/*.ts'],
+    files: ['src/config/*.ts'],
     ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            SUPERVISOR_DOOR,
-            {
-              group: ['../*', '!../config', '!../config/**'],
-              message: 'src/config only parses: it imports no other room.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, configOnlyParses('../*')] }] },
+  },
+  {
+    files: ['src/config/*/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, configOnlyParses('../../*')] }] },
   },
   {
     // The supervisor's rules are pure decisions: no Nest, no adapters, no running state.

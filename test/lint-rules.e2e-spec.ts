@@ -50,6 +50,10 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
     expect(await ruleIds(adapter, 'src/startup/probe.ts')).toEqual([]);
     const sibling = "import { EnvReader } from './env-reader';\nexport { EnvReader };\n";
     expect(await ruleIds(sibling, 'src/config/probe.ts')).toEqual([]);
+    const fromSection = "import { FileSystem } from '../../adapters/file-system.adapter';\nexport { FileSystem };\n";
+    expect(await ruleIds(fromSection, 'src/config/sections/probe.ts')).toEqual(['no-restricted-imports']);
+    const parent = "import { EnvReader } from '../env-reader';\nexport { EnvReader };\n";
+    expect(await ruleIds(parent, 'src/config/sections/probe.ts')).toEqual([]);
   });
 
   it('supervisor/rules imports neither Nest, adapters nor runtime', async () => {

@@ -1,5 +1,4 @@
 import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
-import type { AppConfig } from './app-config.model';
 import { EnvReader } from './env-reader';
 
 /** The settings that take more than one line to read; each records its problems on the EnvReader. */
@@ -38,22 +37,6 @@ export function parseBodyLimit(read: EnvReader): number {
     return 64 * 1024;
   }
   return bytes;
-}
-
-export function parseWarmPool(read: EnvReader, config: AppConfig): void {
-  config.warmPool = {
-    csr: read.int('SC_WARM_POOL_CSR', 0, 0, 10000),
-    ssr: read.int('SC_WARM_POOL_SSR', 0, 0, 10000),
-  };
-  config.warmMaxAgeS = read.seconds('SC_WARM_MAX_AGE_S', 600);
-  const { csr, ssr } = config.warmPool;
-  if (csr + ssr > config.maxSpawns) {
-    read.problems.push(
-      `SC_WARM_POOL_CSR + SC_WARM_POOL_SSR (${csr} + ${ssr}) must not exceed SC_MAX_SPAWNS (${config.maxSpawns}): warm servers hold spawn slots`,
-    );
-  }
-  if (csr > 0 && !config.csrEnabled) read.problems.push('SC_WARM_POOL_CSR must be 0 when CSR_ENABLED=false');
-  if (ssr > 0 && !config.ssrEnabled) read.problems.push('SC_WARM_POOL_SSR must be 0 when SSR_ENABLED=false');
 }
 
 /** A node name: what the /n/<name>/ prefix, the balancer's server names and the pod names have in common. */

@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import type { CapacitySettings } from '../config/sections/capacity.section';
 import { Clock } from '../adapters/clock.adapter';
 import { PortProbe } from '../adapters/port-probe.adapter';
 
@@ -28,7 +29,8 @@ export class PortAllocator {
   private cursor = 0;
 
   constructor(
-    private readonly config: AppConfig,
+    // Only its section of the configuration: the port range.
+    @Inject(AppConfig) private readonly config: CapacitySettings,
     private readonly probe: PortProbe,
     private readonly clock: Clock,
   ) {}

@@ -1,0 +1,23 @@
+import type { AppConfig } from '../app-config.model';
+import type { EnvReader } from '../env-reader';
+
+/** The liveliness protocol's clocks: report period, initial use, ready and ping timeouts, kill grace, sweep period. */
+export type TimingSettings = Pick<
+  AppConfig,
+  'livelinessIntervalS' | 'initialUseDurationS' | 'readyTimeoutS' | 'pingTimeoutS' | 'killGraceS' | 'sweepIntervalMs'
+>;
+
+export function readTiming(read: EnvReader): TimingSettings {
+  const livelinessIntervalS = read.seconds('SC_LIVELINESS_INTERVAL_S', 5);
+  const initialUseDurationS = read.seconds('SC_INITIAL_USE_DURATION_S', 60);
+  const readyTimeoutS = read.seconds('SPAWN_READY_TIMEOUT_S', 30);
+  const pingTimeoutS = read.seconds('PING_TIMEOUT_S', 3 * livelinessIntervalS + 2);
+  if (pingTimeoutS <= livelinessIntervalS) {
+    read.problems.push(
+      `PING_TIMEOUT_S (${pingTimeoutS}) must be longer than SC_LIVELINESS_INTERVAL_S (${livelinessIntervalS}), or every server would be killed between two pings`,
+    );
+  }
+  const killGraceS = read.seconds('KILL_GRACE_S', 5);
+  const sweepIntervalMs = read.int('SWEEP_INTERVAL_MS', 1000, 10, 60000);
+  return { livelinessIntervalS, initialUseDurationS, readyTimeoutS, pingTimeoutS, killGraceS, sweepIntervalMs };
+}
