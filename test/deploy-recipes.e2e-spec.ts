@@ -219,7 +219,7 @@ describe('deployment recipes match the service', () => {
   it('compose: keys from a secret, read-only sandboxed nodes, TRUST_PROXY is the balancer, no node port published', () => {
     const compose = merged(load(read('deploy/compose.yaml'))) as Doc;
     const haproxy = compose.services.haproxy as Doc;
-    const balancer = (Object.values(haproxy.networks as Record<string, Doc>)[0] as Doc).ipv4_address as string;
+    const balancer = Object.values(haproxy.networks as Record<string, Doc>)[0].ipv4_address as string;
     expect(balancer).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const nodes = Object.entries(compose.services as Record<string, Doc>).filter(([name]) => name !== 'haproxy');
     for (const [name, service] of nodes) {
