@@ -367,6 +367,34 @@ describe('deployment recipes match the service', () => {
     expect(check(broken).status).not.toBe(0);
   });
 
+  it('docs/security.md: names every trust setting and recipe file, no line over 120 characters outside code', () => {
+    const page = read('docs/security.md');
+    for (const name of [
+      'API_KEYS_FILE',
+      'SPAWN_AUTH',
+      'SC_TICKET_TTL_S',
+      'CORS_ORIGINS',
+      'TRUST_PROXY',
+      'SC_FIRST_MESSAGE_TIMEOUT_S',
+      'HEADERS_TIMEOUT_S',
+      'REQUEST_TIMEOUT_S',
+      'MAX_CONNECTIONS_PER_CLIENT',
+      'POST /tickets',
+      'ProtectProc=invisible',
+      'deploy/nftables/sc-spawner.nft',
+      'NetworkPolicy',
+      'Config.js',
+    ])
+      expect([name, page.includes(name)]).toEqual([name, true]);
+    let inCode = false;
+    const long: string[] = [];
+    for (const line of page.split('\n')) {
+      if (line.startsWith('```')) inCode = !inCode;
+      else if (!inCode && line.length > 120) long.push(line);
+    }
+    expect(long).toEqual([]);
+  });
+
   it('Dockerfile: multi-stage on Node 24 slim, non-root, tini, HEALTHCHECK on a real route, exposed ports = settings', async () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile.match(/^FROM node:24-[a-z]+-slim\b/gm)).toHaveLength(2);
