@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benchmarks need, when they are missing:
-# chromium (the dashboard's browser test), haproxy (scale-out tests), nginx (the benchmarks' anchor).
+# chromium (the dashboard's browser test), haproxy (scale-out tests), nginx (the benchmarks' anchor),
+# systemd (systemd-analyze checks the unit) and nftables (nft -c checks the host firewall recipe).
 # Does nothing when all are there. Not root, or no apt-get: prints the command to run and fails.
 set -euo pipefail
 
 # binary:package
-required=(/usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx)
+required=(
+  /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx
+  /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables
+)
 
 missing=()
 for entry in "${required[@]}"; do

@@ -3,8 +3,13 @@
  * machines), so they are parsed and checked against the service itself: every setting they give is one the
  * service reads and accepts (parseAppConfig), every probe and health check path is a route the running
  * service answers, ports agree with PORT/AGENT_CHECK_PORT, and stop timeouts exceed DRAIN_TIMEOUT_S.
+ * Each is also safe as shipped (keys from a secret, SPAWN_AUTH=required, CORS_ORIGINS, a trusted proxy named,
+ * a sandbox, the servers' ports closed), and the files a real tool reads are checked by that tool:
+ * `systemd-analyze security --offline=yes` and `systemd-analyze verify` on the unit, `nft -c` on the firewall.
+ * The HAProxy recipe is run for real in scale-out and balancer-trust.
  */
-import { readFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { readFileSync, writeFileSync } from 'fs';
 import { load, loadAll } from 'js-yaml';
 import * as path from 'path';
 import request from 'supertest';
@@ -12,6 +17,8 @@ import { parseAppConfig } from '../src/config/app-config';
 import { renderHaproxyConfig } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { REPO_ROOT, startApp } from './support/spawner-app';
+import { requireSystemBinary } from './support/system-packages';
+import { makeTempDir } from './support/temp';
 
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 type Doc = Record<string, any>;
@@ -31,6 +38,41 @@ function merged(value: unknown): unknown {
   const out: Doc = base ? { ...(merged(base) as Doc) } : {};
   for (const [key, item] of Object.entries(rest)) out[key] = merged(item);
   return out;
+}
+
+/** `KEY=value` lines (comments and blank lines skipped), as systemd's EnvironmentFile= reads them. */
+function envLines(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+/** The systemd node's settings: the EnvironmentFile plus the unit's Environment= lines (%d: credentials). */
+function systemdSettings(unit: string): Record<string, string> {
+  const fromUnit = [...unit.matchAll(/^Environment=([A-Z_0-9]+)=(.*)$/gm)].map(
+    ([, name, value]) => [name, value.replace('%d', '/run/credentials/sc-spawner.service')] as const,
+  );
+  return { ...envLines(read('deploy/systemd/sc-spawner.env')), ...Object.fromEntries(fromUnit) };
+}
+
+/** The servers' WebSocket ports a configuration gives them: [first, last]. */
+const serverPorts = (config: { portBase: number; portCount: number }): [number, number] => [
+  config.portBase,
+  config.portBase + config.portCount - 1,
+];
+
+/** A recipe's trust settings: keys required, from a file, a browser origin named, the proxy named not trusted blindly. */
+function expectSafeSettings(env: Record<string, string>, keysFile: RegExp): void {
+  expect(env.SPAWN_AUTH).toBe('required');
+  expect(env.API_KEYS).toBeUndefined();
+  expect(env.API_KEYS_FILE).toMatch(keysFile);
+  expect(env.CORS_ORIGINS).toMatch(/^https?:\/\/[^*,\s]+$/);
+  expect(env.TRUST_PROXY).toMatch(/^[0-9a-f.:/,]+$/i);
+  expect(env.PUBLIC_ENDPOINT).toBe('proxy');
 }
 
 /** The settings are all known to the service and parse without a problem. */
@@ -102,6 +144,61 @@ describe('deployment recipes match the service', () => {
     for (const service of services.values()) expect(service.spec.ports[0].port).toBe(config.port);
   });
 
+  it("Kubernetes: keys from a Secret, sandboxed container with limits, servers' ports closed by a NetworkPolicy", () => {
+    const docs = loadAll(read('deploy/kubernetes/sc-spawner.yaml')) as Doc[];
+    const set = docs.find((d) => d.kind === 'StatefulSet')!;
+    const pod = set.spec.template.spec;
+    const [container] = pod.containers as Doc[];
+    const env = Object.fromEntries(
+      (container.env as Doc[]).filter((e) => e.value !== undefined).map((e) => [e.name, String(e.value)]),
+    );
+    expectSafeSettings(env, /^\/run\/secrets\/[^/]+\/[^/]+$/);
+    const config = parseAppConfig({ ...env, NODE_NAME: 'sc-spawner-0' });
+    // The keys file is a Secret mounted read-only where API_KEYS_FILE points.
+    const mounts = container.volumeMounts as Doc[];
+    const keysMount = mounts.find((m) => env.API_KEYS_FILE.startsWith(`${m.mountPath}/`))!;
+    expect(keysMount.readOnly).toBe(true);
+    expect((pod.volumes as Doc[]).find((v) => v.name === keysMount.name)!.secret.secretName).toBeTruthy();
+
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    for (const kind of ['requests', 'limits']) expect(Object.keys(container.resources[kind])).toContain('memory');
+    expect(Object.keys(container.resources.limits)).toContain('cpu');
+    // With a read-only root, every folder the service writes is an emptyDir: state, workspace, /tmp.
+    const volumes = new Map((pod.volumes as Doc[]).map((v) => [v.name as string, v]));
+    const writable = mounts.filter((m) => !m.readOnly).map((m) => [m.mountPath as string, volumes.get(m.name)!]);
+    for (const [mountPath, volume] of writable)
+      expect([mountPath, volume.emptyDir]).toEqual([mountPath, expect.anything()]);
+    const written = writable.map(([mountPath]) => mountPath as string);
+    for (const folder of [config.stateDir!, config.workspaceDir!, '/tmp'])
+      expect(written.some((m) => folder === m || folder.startsWith(`${m}/`))).toBe(true);
+    // The only root step (the emptyDirs' sticky bit) has no capability and cannot escalate.
+    for (const init of (pod.initContainers ?? []) as Doc[]) {
+      expect(init.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(init.resources.limits).toBeDefined();
+    }
+
+    // The NetworkPolicy selects these pods and lets in only the service's own ports, none of the servers'.
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy')!;
+    expect(policy.spec.podSelector).toEqual(set.spec.selector);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const [first, last] = serverPorts(config);
+    const allowed = (policy.spec.ingress as Doc[]).flatMap((rule) => (rule.ports ?? [{ port: undefined }]) as Doc[]);
+    expect(allowed.length).toBeGreaterThan(0);
+    for (const rule of allowed) {
+      expect(typeof rule.port).toBe('number'); // a rule without ports would open every port
+      const end = (rule.endPort as number | undefined) ?? (rule.port as number);
+      expect(end < first || rule.port > last).toBe(true);
+    }
+    expect(allowed.map((rule) => rule.port)).toContain(config.port);
+  });
+
   it('compose: three nodes named as in haproxy.cfg, valid settings, stop grace above the drain; HAProxy gets the recipe', () => {
     const compose = merged(load(read('deploy/compose.yaml'))) as Doc;
     const nodes = Object.entries(compose.services as Record<string, Doc>).filter(([name]) => name !== 'haproxy');
@@ -119,6 +216,34 @@ describe('deployment recipes match the service', () => {
     expect(haproxy.volumes).toContain('./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
   });
 
+  it('compose: keys from a secret, read-only sandboxed nodes, TRUST_PROXY is the balancer, no node port published', () => {
+    const compose = merged(load(read('deploy/compose.yaml'))) as Doc;
+    const haproxy = compose.services.haproxy as Doc;
+    const balancer = Object.values(haproxy.networks as Record<string, Doc>)[0].ipv4_address as string;
+    expect(balancer).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const nodes = Object.entries(compose.services as Record<string, Doc>).filter(([name]) => name !== 'haproxy');
+    for (const [name, service] of nodes) {
+      const env = service.environment as Record<string, string>;
+      expectSafeSettings(env, /^\/run\/secrets\/\w+$/);
+      expect([name, env.TRUST_PROXY]).toEqual([name, balancer]);
+      const secret = env.API_KEYS_FILE.slice('/run/secrets/'.length);
+      expect(service.secrets).toContain(secret);
+      expect(compose.secrets[secret].file).toBeTruthy();
+      expect(service.read_only).toBe(true);
+      expect(service.cap_drop).toEqual(['ALL']);
+      expect(service.security_opt).toContain('no-new-privileges:true');
+      expect(service.ports).toBeUndefined();
+      expect(service.mem_limit).toBeTruthy();
+      // Every folder the node writes is a tmpfs; the state folder the service's own (uid 1000 = node, 0700).
+      const config = parseAppConfig(env);
+      const tmpfs = (service.tmpfs as string[]).map((entry) => entry.split(':'));
+      const mount = (folder: string) => tmpfs.find(([target]) => target === folder)?.[1];
+      expect(mount(config.stateDir!)).toMatch(/\buid=1000\b.*\bmode=0?700\b/);
+      expect(mount(config.workspaceDir!)).toBeDefined();
+      expect(mount('/tmp')).toBeDefined();
+    }
+  });
+
   it("haproxy.cfg: readiness check and agent on the nodes' real route and ports, retries, backups, per-node backends", async () => {
     const cfg = read('deploy/haproxy/haproxy.cfg');
     const check = /option httpchk GET (\S+)/.exec(cfg)![1];
@@ -130,6 +255,10 @@ describe('deployment recipes match the service', () => {
       'option redispatch 1',
       'timeout tunnel 1h',
       'balance roundrobin',
+      'option forwardfor',
+      'http-request del-header X-Forwarded-For',
+      'http-request deny deny_status 403 if liveliness_report',
+      'http-request deny deny_status 403 if METH_POST hoops_report',
     ])
       expect(cfg).toContain(line);
     for (const node of ['node-a', 'node-b', 'node-c']) {
@@ -150,14 +279,120 @@ describe('deployment recipes match the service', () => {
     const unit = read('deploy/systemd/sc-spawner.service');
     expect(unit).toMatch(/^KillMode=mixed$/m);
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/sc-spawner\/dist\/src\/main\.js$/m);
-    const env = Object.fromEntries(
-      read('deploy/systemd/sc-spawner.env')
-        .split('\n')
-        .filter((l) => l.trim() && !l.startsWith('#'))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-    const config = expectValidSettings(env);
+    const config = expectValidSettings(systemdSettings(unit));
     expect(Number(/^TimeoutStopSec=(\d+)$/m.exec(unit)![1])).toBeGreaterThan(config.drainTimeoutS + config.killGraceS);
+  });
+
+  it('systemd: keys and license as credentials, state in StateDirectory, the sandbox the issue asks for', () => {
+    const unit = read('deploy/systemd/sc-spawner.service');
+    const env = systemdSettings(unit);
+    expectSafeSettings(env, /^\/run\/credentials\/sc-spawner\.service\/[\w-]+$/);
+    // Each credential file the settings name is loaded by the unit.
+    for (const setting of ['API_KEYS_FILE', 'SC_LICENSE_FILE']) {
+      const name = env[setting].split('/').pop()!;
+      expect([setting, unit]).toEqual([
+        setting,
+        expect.stringMatching(new RegExp(`^LoadCredential=${name}:/etc/`, 'm')),
+      ]);
+    }
+    // The state folder is systemd's ($STATE_DIRECTORY), not a folder named in the environment.
+    expect(env.SC_STATE_DIR).toBeUndefined();
+    for (const line of [
+      'StateDirectory=sc-spawner',
+      'RuntimeDirectory=sc-spawner',
+      'ProtectSystem=strict',
+      'ProtectHome=true',
+      'PrivateTmp=true',
+      'ProtectProc=invisible',
+      'CapabilityBoundingSet=',
+      'NoNewPrivileges=true',
+      'SystemCallFilter=@system-service',
+      'Delegate=yes',
+    ])
+      expect(unit).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    expect(unit).toMatch(/^RestrictAddressFamilies=(AF_\w+ ?)+$/m);
+    expect(unit).toMatch(/^MemoryMax=\d+[KMGT]?$/m);
+    // setpriority (the servers run niced) stays allowed: @resources is not denied.
+    expect(unit).not.toMatch(/^SystemCallFilter=~.*@resources/m);
+  });
+
+  it('systemd: `systemd-analyze security --offline=yes` rates the unit 2.5 or better', () => {
+    const analyze = requireSystemBinary('/usr/bin/systemd-analyze', 'systemd');
+    const result = spawnSync(
+      analyze,
+      ['security', '--offline=yes', '--no-pager', path.join(REPO_ROOT, 'deploy/systemd/sc-spawner.service')],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    const output = `${result.stdout}${result.stderr}`;
+    const level = /Overall exposure level for sc-spawner\.service: (\d+(?:\.\d+)?) (\w+)/.exec(output);
+    expect([level !== null, output]).toEqual([true, output]);
+    expect(Number(level![1])).toBeLessThanOrEqual(2.5);
+    expect(level![2]).toBe('OK');
+  });
+
+  it('systemd: `systemd-analyze verify` finds nothing wrong with the unit (its misspelled copy is caught)', () => {
+    const analyze = requireSystemBinary('/usr/bin/systemd-analyze', 'systemd');
+    // The one substitution: verify needs ExecStart's binary to exist, so the copy runs this test's own Node.js.
+    const dir = makeTempDir(cleanup, 'sc-unit-');
+    const unit = read('deploy/systemd/sc-spawner.service');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node /m);
+    const verify = (text: string): { status: number | null; findings: string[] } => {
+      const file = path.join(dir, 'sc-spawner.service');
+      writeFileSync(file, text.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `));
+      const result = spawnSync(analyze, ['verify', '--no-pager', file], { encoding: 'utf8', timeout: 30_000 });
+      const lines = `${result.stdout}${result.stderr}`.split('\n');
+      return { status: result.status, findings: lines.filter((l) => l.includes('sc-spawner.service')) };
+    };
+    expect(verify(unit)).toEqual({ status: 0, findings: [] });
+    const misspelled = verify(unit.replace(/^ProtectProc=invisible$/m, 'ProtectProc=invisibel'));
+    expect(misspelled.findings.join('\n')).toMatch(/ProtectProc|invisibel/);
+  });
+
+  it("nftables: `nft -c` accepts the host firewall, which closes exactly the systemd node's server ports", () => {
+    const nft = requireSystemBinary('/usr/sbin/nft', 'nftables');
+    const recipe = path.join(REPO_ROOT, 'deploy/nftables/sc-spawner.nft');
+    const check = (file: string) => spawnSync(nft, ['-c', '-f', file], { encoding: 'utf8', timeout: 30_000 });
+    const result = check(recipe);
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    const text = read('deploy/nftables/sc-spawner.nft');
+    const range = /^define sc_server_ports = (\d+)-(\d+)$/m.exec(text)!;
+    const config = parseAppConfig(systemdSettings(read('deploy/systemd/sc-spawner.service')));
+    expect([Number(range[1]), Number(range[2])]).toEqual(serverPorts(config));
+    expect(config.port < Number(range[1]) || config.port > Number(range[2])).toBe(true);
+    expect(text).toMatch(/^\s*iif "lo" accept$/m);
+    expect(text).toMatch(/^\s*tcp dport \$sc_server_ports .*drop/m);
+    // The check is the tool's, not a formality: a broken copy is refused.
+    const broken = path.join(makeTempDir(cleanup, 'sc-nft-'), 'broken.nft');
+    writeFileSync(broken, text.replace('drop comment', 'dorp comment'));
+    expect(check(broken).status).not.toBe(0);
+  });
+
+  it('docs/security.md: names every trust setting and recipe file, no line over 120 characters outside code', () => {
+    const page = read('docs/security.md');
+    for (const name of [
+      'API_KEYS_FILE',
+      'SPAWN_AUTH',
+      'SC_TICKET_TTL_S',
+      'CORS_ORIGINS',
+      'TRUST_PROXY',
+      'SC_FIRST_MESSAGE_TIMEOUT_S',
+      'HEADERS_TIMEOUT_S',
+      'REQUEST_TIMEOUT_S',
+      'MAX_CONNECTIONS_PER_CLIENT',
+      'POST /tickets',
+      'ProtectProc=invisible',
+      'deploy/nftables/sc-spawner.nft',
+      'NetworkPolicy',
+      'Config.js',
+    ])
+      expect([name, page.includes(name)]).toEqual([name, true]);
+    let inCode = false;
+    const long: string[] = [];
+    for (const line of page.split('\n')) {
+      if (line.startsWith('```')) inCode = !inCode;
+      else if (!inCode && line.length > 120) long.push(line);
+    }
+    expect(long).toEqual([]);
   });
 
   it('Dockerfile: multi-stage on Node 24 slim, non-root, tini, HEALTHCHECK on a real route, exposed ports = settings', async () => {
@@ -168,6 +403,8 @@ describe('deployment recipes match the service', () => {
     const envBlock = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile)![1];
     const env = Object.fromEntries([...envBlock.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
     const config = expectValidSettings(env);
+    // Keys required as shipped: the image stops at start without a keys file mounted as a secret.
+    expect(env).toMatchObject({ SPAWN_AUTH: 'required', API_KEYS_FILE: '/run/secrets/api_keys' });
     expect(/^EXPOSE (.+)$/m.exec(dockerfile)![1].split(' ').map(Number)).toEqual([config.port, config.agentCheckPort]);
     const health = /^HEALTHCHECK [\s\S]*?fetch\('http:\/\/127\.0\.0\.1:(\d+)(\/[^']*)'\)/m.exec(dockerfile)!;
     expect(Number(health[1])).toBe(config.port);
