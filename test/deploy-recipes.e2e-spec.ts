@@ -172,7 +172,9 @@ describe('deployment recipes match the service', () => {
     expect(Object.keys(container.resources.limits)).toContain('cpu');
     // With a read-only root, every folder the service writes is an emptyDir: state, workspace, /tmp.
     const volumes = new Map((pod.volumes as Doc[]).map((v) => [v.name as string, v]));
-    const writable = mounts.filter((m) => !m.readOnly).map((m) => [m.mountPath as string, volumes.get(m.name)!]);
+    const writable = mounts
+      .filter((m) => !m.readOnly)
+      .map((m): [string, Doc] => [m.mountPath as string, volumes.get(m.name as string)!]);
     for (const [mountPath, volume] of writable)
       expect([mountPath, volume.emptyDir]).toEqual([mountPath, expect.anything()]);
     const written = writable.map(([mountPath]) => mountPath as string);

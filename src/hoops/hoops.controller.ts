@@ -1,30 +1,24 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiForbiddenResponse,
   ApiGatewayTimeoutResponse,
   ApiInternalServerErrorResponse,
-  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiServiceUnavailableResponse,
-  ApiNotFoundResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
-import { Public, SpawnAccess } from '../auth/route-access';
+import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { AcceptsJsonAsText } from '../http/request-body';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
-import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
-import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
-import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { isTerminal } from '../supervisor';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
@@ -151,23 +145,5 @@ export class HoopsController {
       }),
     };
     return prettyIfAsked(body, pretty, response);
-  }
-
-  @Post('api/spawns/:id')
-  @HttpCode(204)
-  @Public()
-  @UseGuards(LocalReporterGuard)
-  @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
-  @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
-  @ApiNoContentResponse({ description: 'Report recorded' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Missing or invalid liveliness value; nothing changes',
-  })
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
-  report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
-    this.metrics.livelinessReports.inc({ value: liveliness });
-    this.supervisor.report(id, liveliness);
   }
 }

@@ -16,21 +16,27 @@ import { SupervisorService } from '../supervisor';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';
 
-/** Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`. */
+/**
+ * Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`: at this service's own path
+ * (`/liveliness/:id`) and at the HOOPS Server's (`/api/spawns/:id`), with the same rules.
+ */
 @ApiTags('liveliness')
 @Public()
-@Controller('liveliness')
+@Controller()
 export class LivelinessController {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly metrics: SpawnerMetrics,
   ) {}
 
-  @Post(':id')
+  @Post(['liveliness/:id', 'api/spawns/:id'])
   @HttpCode(204)
   @UseGuards(LocalReporterGuard)
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
-  @ApiOperation({ summary: 'Liveliness report from a Stream Cache Server (called by the server, not by viewers)' })
+  @ApiOperation({
+    summary:
+      'Liveliness report from a Stream Cache Server (called by the server, not by viewers); /api/spawns/:id is the HOOPS Server path',
+  })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
   @ApiBadRequestResponse({

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { SupervisorModule } from '../supervisor';
 import { LivelinessController } from './liveliness.controller';
 
-/** Liveliness reports from the servers (loopback only). The HOOPS module takes them at its own path too. */
+/** Liveliness reports from the servers (loopback only), at this service's path and at the HOOPS Server's. */
 @Module({
   imports: [SupervisorModule],
   controllers: [LivelinessController],
