@@ -4,6 +4,7 @@ import { argvValueProblem, parseArgv } from '@app/sc-protocol';
 import { AppConfig, ConfigError, LOG_LEVELS } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 import { Env, EnvReader } from './env-reader';
+import { defaultStateParent } from './state-dir';
 import {
   isOrigin,
   MIN_API_KEY_LENGTH,
@@ -128,7 +129,7 @@ export function readAppConfig(
   // An ephemeral PORT (0) names no stable instance, so without an explicit SC_STATE_DIR nothing is kept.
   config.stateDirIsDefault = !stateDir && config.port !== 0;
   if (stateDir) config.stateDir = path.resolve(stateDir);
-  else if (config.stateDirIsDefault) config.stateDir = path.join(os.tmpdir(), `sc-spawner-${config.port}`);
+  else if (config.stateDirIsDefault) config.stateDir = path.join(defaultStateParent(env), `sc-spawner-${config.port}`);
   config.extraArgs = parseExtraArgs(read);
   config.serversUseTls = parseArgv(config.extraArgs).sslCertificateFile !== undefined;
 

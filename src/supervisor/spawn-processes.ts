@@ -3,11 +3,13 @@ import { describeExit, exitCodeMeaning } from '@app/sc-protocol';
 import { Clock } from '../adapters/clock.adapter';
 import { LivelinessEndpoint } from '../adapters/liveliness-endpoint.adapter';
 import { LaunchCommand, ProcessEnd, ProcessLauncher } from '../adapters/process-launcher.adapter';
-import { SpawnJournal } from '../adapters/spawn-journal.adapter';
+import { ProcessTable } from '../adapters/process-table.adapter';
+import { JournalEntry, SpawnJournal } from '../adapters/spawn-journal.adapter';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
+import { hashArgs } from './server-identity';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
@@ -29,6 +31,8 @@ const SHUTDOWN_KILL_WAIT_MS = 2000;
 export class SpawnProcesses {
   private readonly logger = new Logger('Supervisor');
   private readonly exitListeners = new Set<() => void>();
+  /** What the journal says of each running server: recorded once at launch (the start time does not change). */
+  private readonly journalled = new Map<string, JournalEntry | undefined>();
 
   constructor(
     private readonly config: AppConfig,
@@ -40,6 +44,7 @@ export class SpawnProcesses {
     private readonly livelinessEndpoint: LivelinessEndpoint,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
+    private readonly processTable: ProcessTable,
   ) {}
 
   /** Starts the server for a spec whose port is leased; the spawn is registered whatever happens. */
@@ -77,6 +82,7 @@ export class SpawnProcesses {
       return record;
     }
     record.pid = entry.process.pid;
+    this.journalled.set(spec.id, this.journalEntry(record, command.args));
     this.saveJournal();
     return record;
   }
@@ -206,12 +212,17 @@ export class SpawnProcesses {
     else this.logger.warn({ ...fields, exitMeaning: meaning, msg });
   }
 
+  /** Read right after the fork: the start time is the child's from then on, whatever it execs. */
+  private journalEntry(record: SpawnRecord, args: readonly string[]): JournalEntry | undefined {
+    const startTime = record.pid === undefined ? undefined : this.processTable.stat(record.pid)?.startTime;
+    if (startTime === undefined || args.length === 0) return undefined;
+    const { id, wsPort } = record.spec;
+    return { id, pid: record.pid!, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length };
+  }
+
   private saveJournal(): void {
-    const entries = this.registry
-      .liveEntries()
-      .filter(({ record }) => record.pid !== undefined)
-      .map(({ record }) => ({ id: record.id, pid: record.pid!, wsPort: record.spec.wsPort }));
-    this.journal.save(entries);
+    for (const id of this.journalled.keys()) if (!this.registry.liveEntry(id)) this.journalled.delete(id);
+    this.journal.save([...this.journalled.values()].filter((e): e is JournalEntry => e !== undefined));
   }
 
   private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {
