@@ -24,6 +24,7 @@ import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { LivelinessValuePipe } from '../liveliness/liveliness-value.pipe';
 import { LocalReporterGuard } from '../liveliness/local-reporter.guard';
+import { ServerReporterGuard } from '../liveliness/server-reporter.guard';
 import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { isTerminal } from '../supervisor/spawn-state';
@@ -156,7 +157,7 @@ export class HoopsController {
   @Post('api/spawns/:id')
   @HttpCode(204)
   @Public()
-  @UseGuards(LocalReporterGuard)
+  @UseGuards(LocalReporterGuard, ServerReporterGuard)
   @ApiOperation({ summary: 'HOOPS Server API: liveliness report from a server (same rules as /liveliness/:id)' })
   @ApiQuery({ name: 'liveliness', enum: LIVELINESS_VALUES })
   @ApiNoContentResponse({ description: 'Report recorded' })
@@ -164,7 +165,10 @@ export class HoopsController {
     type: ErrorResponseDto,
     description: 'Missing or invalid liveliness value; nothing changes',
   })
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description: "The report did not come from this machine, or not from the server's own processes",
+  })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
   report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
     this.metrics.livelinessReports.inc({ value: liveliness });

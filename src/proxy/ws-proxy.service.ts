@@ -141,7 +141,11 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       socket.on('error', (error) => this.logger.debug(`viewer socket (spawn on connect): ${error.message}`));
       const connect = this.config.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
       if (!connect) {
-        refuseUpgrade(socket, 404, 'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned');
+        refuseUpgrade(
+          socket,
+          404,
+          'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned',
+        );
         return;
       }
       try {
