@@ -17,7 +17,7 @@ export class ConnectionOwner {
 
   openedByGroup(socket: Socket, pgid: number): boolean {
     let known = this.answers.get(socket);
-    if (!known) this.answers.set(socket, (known = new Map()));
+    if (!known) this.answers.set(socket, (known = new Map<number, boolean>()));
     let answer = known.get(pgid);
     if (answer === undefined) {
       answer = this.check(socket, pgid);
