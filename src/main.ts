@@ -11,6 +11,7 @@ import { AppConfig, ConfigError, describeSettings } from './config/app-config';
 import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
+import { claimInstance } from './startup/claim-instance';
 
 /** Prints a configuration problem list (and nothing else) on stderr; exit code 1. */
 function refuse(error: ConfigError): undefined {
@@ -50,6 +51,14 @@ async function bootstrap(): Promise<void> {
   // Loaded before Nest starts, so a bad setting stops the service with its list of problems and no Nest log or stack.
   const config = configuration();
   if (!config) return;
+  // Before Nest: a second instance on the same state folder or PORT stops here, having read or killed nothing.
+  const claim = await claimInstance(config);
+  if (!claim.ok) {
+    process.stderr.write(`sc-spawner: ${claim.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.once('exit', claim.release);
   const app = await createApp(config);
   if (!app) return;
   app.useLogger(app.get(PinoLogger));

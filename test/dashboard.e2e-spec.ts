@@ -27,6 +27,7 @@ const UI_TIMEOUT_MS = 20_000;
 interface SpawnView {
   id: string;
   state: string;
+  links: { ws: string };
   pid?: number;
   rendererType: string;
 }
@@ -271,7 +272,7 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
         '/n/node-d/events',
         '/n/node-d/spawn',
         '/n/node-d/health',
-        `/n/node-d/ws/${spawn.id}`,
+        new URL(spawn.links.ws).pathname,
       ]),
     );
     expect(pageErrors).toEqual([]);

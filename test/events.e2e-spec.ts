@@ -298,8 +298,8 @@ describe('session events and logs (e2e)', () => {
         await waitFor(() => app.events.subscribers === 4, 2000, {
           description: () => `4 subscribers left (got ${app.events.subscribers})`,
         });
-        await request(app.url).post(`/api/spawns/${id}?liveliness=disconnect`).expect(204); // a state change: ready -> disconnected
-        await waitFor(() => clients.slice(4).every((c) => c.events.some((e) => e.state === 'disconnected')), 3000, {
+        await request(app.url).delete(`/spawns/${id}`).expect(202); // a state change: ready -> terminating
+        await waitFor(() => clients.slice(4).every((c) => c.events.some((e) => e.state === 'terminating')), 3000, {
           description: 'the remaining subscribers to see the change',
         });
         for (const client of clients.slice(4)) await client.close();

@@ -7,6 +7,7 @@
 import { chmodSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
+import { relayUrlMatching } from './support/relay';
 import { freePort, readUntilClosed } from './support/ports';
 import { isProcessGroupAlive, signalProcess, useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
@@ -106,7 +107,7 @@ describe('scale-out behind HAProxy (e2e: real HAProxy, three real nodes)', () =>
     const views = new Map<string, { node: string; wsPort: number }>();
     for (const spawn of spawns) {
       expect(spawn.links.self).toBe(`${lb.url}/n/${spawn.node}/spawns/${spawn.serviceId}`);
-      expect(spawn.endpoints.ws).toBe(`${lb.url.replace('http', 'ws')}/n/${spawn.node}/ws/${spawn.serviceId}`);
+      expect(spawn.endpoints.ws).toMatch(relayUrlMatching(`${lb.url.replace('http', 'ws')}/n/${spawn.node}`));
       expect(spawn.links.ws).toBe(spawn.endpoints.ws);
       const view = (await request(spawn.links.self).get('').expect(200)).body as { node: string; wsPort: number };
       expect(view.node).toBe(spawn.node);

@@ -43,12 +43,12 @@ describe('restart after a crash (e2e, real process)', () => {
       description: 'the grandchild pid',
     });
 
-    const journal = JSON.parse(readFileSync(path.join(stateDir, 'spawns.json'), 'utf8')) as Array<{
-      id: string;
-      pid: number;
-      wsPort: number;
-    }>;
-    expect(journal.map((e) => [e.id, e.pid, e.wsPort]).sort()).toEqual(
+    const journal = JSON.parse(readFileSync(path.join(stateDir, 'spawns.json'), 'utf8')) as {
+      writer: { pid: number };
+      entries: Array<{ id: string; pid: number; wsPort: number }>;
+    };
+    expect(journal.writer.pid).toBe(first.child.pid);
+    expect(journal.entries.map((e) => [e.id, e.pid, e.wsPort]).sort()).toEqual(
       spawns.map((s) => [s.id, s.pid, s.wsPort]).sort(),
     );
 

@@ -245,13 +245,12 @@ describe('simulator fault modes (e2e)', () => {
   });
   it('a server that reports disconnect but keeps running is stopped after KILL_GRACE_S, and its port comes back', async () => {
     const app = await startTrackedApp(cleanup, ENV);
-    const response = await postSpawn(app.url, {});
+    // The server itself reports disconnect (from its own connection: nobody else may), then stays up.
+    const response = await postSpawn(app.url, { model: 'scsim:disconnect-after:200' });
     expect(response.status).toBe(200);
     const { id, pid, wsPort } = response.body;
-    // The report comes from "the server", but the simulator itself has no reason to exit.
-    const reportedAt = Date.now();
-    await request(app.url).post(`/liveliness/${id}?liveliness=disconnect`).expect(204);
-    expect((await getSpawn(app.url, id)).state).toBe('disconnected');
+    const disconnected = await waitForSpawnState(app.url, id, 'disconnected', 5000);
+    const reportedAt = Date.parse(disconnected.lastReportAt!);
     expect(isProcessAlive(pid)).toBe(true);
 
     await waitForProcessGone(pid, 5000);

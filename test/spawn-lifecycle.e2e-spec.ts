@@ -172,40 +172,37 @@ describe('spawn lifecycle (e2e)', () => {
       await request(app.url).post('/liveliness/no-such-spawn').expect(400); // the value is checked first
     });
 
-    it('answers 400 with no state change for a missing or invalid value, 204 for a valid one', async () => {
-      // never-ready: the service only hears what this test reports for it.
+    it('answers 400 for a missing or invalid value; a live spawn hears only its own server (403 from anyone else, no state change)', async () => {
+      // never-ready: the server itself never reports, so whatever changes could only come from this test.
       const app = await startTrackedApp(cleanup, { ...ENV, SPAWN_READY_TIMEOUT_S: '30' });
       const pending = postSpawn(app.url, { model: 'scsim:never-ready' }).then((r) => r);
       const record = await waitForListedSpawn(app.url);
       expect(record.state).toBe('starting');
 
-      for (const query of [
+      const queries = [
         '',
         '?liveliness=',
         '?liveliness=READY',
         '?liveliness=alive',
         '?liveliness=ready&liveliness=ping',
-        '?other=ready',
-      ]) {
-        const response = await request(app.url).post(`/liveliness/${record.id}${query}`);
+      ];
+      for (const query of [...queries, '?other=ready']) {
+        // The value is checked for any id the service does not supervise right now.
+        const response = await request(app.url).post(`/liveliness/ended-or-unknown${query}`);
         expect({ query, status: response.status }).toEqual({ query, status: 400 });
         expect(response.body.message).toMatch(/liveliness must be one of ready, ping, disconnect/);
+      }
+      // This test process is a local user that read the id in `ps`: nothing it reports is believed.
+      for (const query of [...queries, '?liveliness=ping', '?liveliness=ready', '?liveliness=disconnect']) {
+        const response = await request(app.url).post(`/liveliness/${record.id}${query}`);
+        expect({ query, status: response.status }).toEqual({ query, status: 403 });
+        expect(response.body.message).toMatch(/accepted only from that server's own processes/);
       }
       const unchanged = await getSpawn(app.url, record.id);
       expect(unchanged).toMatchObject({ state: 'starting', lastReportAt: null, readyAt: null });
 
-      await request(app.url).post(`/liveliness/${record.id}?liveliness=ping`).expect(204);
-      const pinged = await getSpawn(app.url, record.id);
-      expect(pinged.state).toBe('starting');
-      expect(pinged.lastReportAt).not.toBeNull();
-
-      // A valid ready report releases the held POST /spawn.
-      await request(app.url).post(`/liveliness/${record.id}?liveliness=ready`).expect(204);
-      const answered = await pending;
-      expect(answered.status).toBe(200);
-      expect(answered.body).toMatchObject({ id: record.id, state: 'ready' });
-
       await request(app.url).delete(`/spawns/${record.id}`).expect(202);
+      expect((await pending).status).not.toBe(200);
       await waitForProcessGone(record.pid!);
       // The process is gone before its exit is handled (its last output is read first): wait for the record.
       await waitFor(async () => (await getSpawn(app.url, record.id)).state === 'exited', 5000, {

@@ -79,7 +79,8 @@ describe('warm pool (e2e)', () => {
       expect(argAfter(argv, '--initial-use-duration')).toBe('630'); // 600 s in the pool + the claimant's 30 s
     }
 
-    // Through the proxy an unclaimed warm server is nobody's session yet.
+    // Through the proxy an unclaimed warm server is nobody's session yet: it has no relay token, and its id opens nothing.
+    expect(warm[0].proxyEndpoint).toBe(`ws://127.0.0.1:${app.port}/ws/unclaimed`);
     const early = await connectViewer(`ws://127.0.0.1:${app.port}/ws/${warm[0].id}`, { cleanup }).catch(
       (error: unknown) => error,
     );

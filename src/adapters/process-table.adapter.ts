@@ -1,10 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'fs';
 
-/** Reads other processes' command lines; used to recognise a server from a previous run before signalling it. */
+/** The fields of /proc/<pid>/stat the service relies on. */
+export interface ProcessStat {
+  /** Process group id (field 5). */
+  pgrp: number;
+  /** Start time in clock ticks after boot (field 22): with the pid, it names one process for the machine's uptime. */
+  startTime: string;
+}
+
+/**
+ * Reads the process table (/proc): other processes' command lines, identities, owners and open sockets, used to
+ * recognise a server of ours before signalling it or believing its reports. Fakes under test/ replace it.
+ */
 export abstract class ProcessTable {
   /** The argv of a running process, or undefined when there is none (or it cannot be read). */
   abstract commandLine(pid: number): string[] | undefined;
+  abstract stat(pid: number): ProcessStat | undefined;
+  /** The real uid owning the process, or undefined when there is none. */
+  abstract ownerUid(pid: number): number | undefined;
+  /** Every pid in the table. */
+  abstract pids(): number[];
+  /** The inodes of the sockets a process has open (its fds reading `socket:[inode]`); empty when unreadable. */
+  abstract socketInodes(pid: number): string[];
+  /** The text of /proc/net/tcp and /proc/net/tcp6 (this network namespace's TCP sockets). */
+  abstract tcpTable(): string;
   abstract killGroup(pgid: number, signal: NodeJS.Signals): boolean;
 }
 
@@ -19,9 +39,78 @@ export class ProcProcessTable extends ProcessTable {
     }
   }
 
+  stat(pid: number): ProcessStat | undefined {
+    try {
+      return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  ownerUid(pid: number): number | undefined {
+    try {
+      return statSync(`/proc/${pid}`).uid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  pids(): number[] {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  }
+
+  socketInodes(pid: number): string[] {
+    const dir = `/proc/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const inodes: string[] = [];
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/${fd}`));
+        if (match) inodes.push(match[1]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return inodes;
+  }
+
+  tcpTable(): string {
+    return ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readOrEmpty(file)).join('\n');
+  }
+
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return killGroup(pgid, signal);
   }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so fields count from its last ')'. */
+export function parseProcStat(text: string): ProcessStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // After ')': field 3 (state) is at index 0, so field n is at index n - 3.
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+  const pgrp = Number(fields[5 - 3]);
+  const startTime = fields[22 - 3];
+  if (!Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime)) return undefined;
+  return { pgrp, startTime };
 }
 
 /** Signals a whole process group; false when nothing in it is left (or it may not be signalled). */

@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parseAppConfig } from '../config/app-config';
-import { FileSpawnJournal } from './spawn-journal.adapter';
+import { ProcProcessTable } from './process-table.adapter';
+import { FileSpawnJournal, JournalEntry } from './spawn-journal.adapter';
 
 describe('FileSpawnJournal', () => {
   let dir: string;
@@ -11,47 +12,76 @@ describe('FileSpawnJournal', () => {
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sc-journal-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const journalIn = (stateDir: string) => new FileSpawnJournal(parseAppConfig({ SC_STATE_DIR: stateDir }));
-
-  it('round-trips the entries through a file in SC_STATE_DIR, and removes the file when none are left', () => {
-    const stateDir = path.join(dir, 'state');
-    const journal = journalIn(stateDir);
-    const entries = [{ id: 'a', pid: 4242, wsPort: 55000 }];
-    journal.save(entries);
-    expect(journalIn(stateDir).load()).toEqual(entries);
-    expect(readdirSync(stateDir)).toEqual(['spawns.json']);
-    journal.save([]);
-    expect(existsSync(path.join(stateDir, 'spawns.json'))).toBe(false);
-    expect(existsSync(stateDir)).toBe(true); // a folder the user chose stays
-    expect(journal.load()).toEqual([]);
+  const journalIn = (stateDir: string) =>
+    new FileSpawnJournal(parseAppConfig({ SC_STATE_DIR: stateDir }), new ProcProcessTable());
+  const entry = (id: string, pid = 4242): JournalEntry => ({
+    id,
+    pid,
+    wsPort: 55000,
+    startTime: '123',
+    argsHash: 'ab',
+    argCount: 3,
   });
 
-  it('ignores an unreadable file and malformed entries', () => {
+  it('round-trips the entries with its writer (pid and start time), and removes the file when none are left', () => {
+    const journal = journalIn(dir);
+    journal.save([entry('a')]);
+    const loaded = journalIn(dir).load();
+    expect(loaded.entries).toEqual([entry('a')]);
+    expect(loaded.writer).toEqual({ pid: process.pid, startTime: expect.stringMatching(/^\d+$/) as unknown });
+    expect(readdirSync(dir)).toEqual(['spawns.json']);
+    journal.save([]);
+    expect(existsSync(path.join(dir, 'spawns.json'))).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+    expect(journal.load()).toEqual({ entries: [] });
+  });
+
+  it('ignores an unreadable file, a file of an older version and malformed entries', () => {
     writeFileSync(path.join(dir, 'spawns.json'), '{not json');
-    expect(journalIn(dir).load()).toEqual([]);
-    writeFileSync(
-      path.join(dir, 'spawns.json'),
-      JSON.stringify([{ id: 'ok', pid: 77, wsPort: 1 }, { id: 'x', pid: 1, wsPort: 2 }, { pid: 5 }, null]),
-    );
-    expect(journalIn(dir).load()).toEqual([{ id: 'ok', pid: 77, wsPort: 1 }]);
+    expect(journalIn(dir).load()).toEqual({ entries: [] });
+    writeFileSync(path.join(dir, 'spawns.json'), JSON.stringify([{ id: 'old', pid: 77, wsPort: 1 }]));
+    expect(journalIn(dir).load()).toEqual({ entries: [] });
+    const entries = [entry('ok', 77), { ...entry('x'), pid: 1 }, { id: 'y', pid: 5, wsPort: 1 }, null];
+    writeFileSync(path.join(dir, 'spawns.json'), JSON.stringify({ entries }));
+    expect(journalIn(dir).load()).toEqual({ writer: undefined, entries: [entry('ok', 77)] });
   });
 
-  it('defaults to a per-port folder in the temp folder, removed once no server runs', () => {
+  it('never follows a planted symlink: the temporary file is created exclusively, under a name nobody can guess', () => {
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'precious');
+    const stateDir = path.join(dir, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    for (const name of [`spawns.json.${process.pid}.tmp`, 'spawns.json.tmp']) {
+      symlinkSync(victim, path.join(stateDir, name));
+    }
+    journalIn(stateDir).save([entry('a')]);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(journalIn(stateDir).load().entries).toEqual([entry('a')]);
+  });
+
+  it('defaults to a per-port folder in the temp folder, or in the runtime folder systemd or the session gives', () => {
     const port = 40000 + (process.pid % 20000);
-    const config = parseAppConfig({ PORT: String(port), SC_PORT_BASE: '20000' });
-    expect(config.stateDir).toBe(path.join(tmpdir(), `sc-spawner-${port}`));
-    const journal = new FileSpawnJournal(config);
-    journal.save([{ id: 'a', pid: 4242, wsPort: 20000 }]);
-    expect(existsSync(path.join(config.stateDir!, 'spawns.json'))).toBe(true);
-    journal.save([]);
-    expect(existsSync(config.stateDir!)).toBe(false);
+    expect(parseAppConfig({ PORT: String(port), SC_PORT_BASE: '20000' }).stateDir).toBe(
+      path.join(tmpdir(), `sc-spawner-${port}`),
+    );
+    const env = { PORT: '8080', XDG_RUNTIME_DIR: '/run/user/1000' };
+    expect(parseAppConfig(env).stateDir).toBe('/run/user/1000/sc-spawner-8080');
+    expect(parseAppConfig({ ...env, STATE_DIRECTORY: '/var/lib/sc:/var/lib/x' }).stateDir).toBe(
+      '/var/lib/sc/sc-spawner-8080',
+    );
+    expect(parseAppConfig({ ...env, RUNTIME_DIRECTORY: '/run/sc', STATE_DIRECTORY: '/var/lib/sc' }).stateDir).toBe(
+      '/run/sc/sc-spawner-8080',
+    );
+    expect(parseAppConfig({ ...env, XDG_RUNTIME_DIR: 'relative' }).stateDir).toBe(
+      path.join(tmpdir(), 'sc-spawner-8080'),
+    );
   });
 
   it('keeps nothing for an ephemeral PORT without SC_STATE_DIR', () => {
     const config = parseAppConfig({ PORT: '0' });
     expect(config.stateDir).toBeUndefined();
-    const journal = new FileSpawnJournal(config);
-    journal.save([{ id: 'a', pid: 4242, wsPort: 55000 }]);
-    expect(journal.load()).toEqual([]);
+    const journal = new FileSpawnJournal(config, new ProcProcessTable());
+    journal.save([entry('a')]);
+    expect(journal.load()).toEqual({ entries: [] });
   });
 });

@@ -1,12 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'fs';
+import { randomBytes } from 'crypto';
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
 import { AppConfig } from '../config/app-config';
+import { ProcessTable } from './process-table.adapter';
 
-export interface JournalEntry {
-  id: string;
+/** One process for the machine's uptime: its pid and its start time (/proc/<pid>/stat field 22). */
+export interface ProcessIdentity {
   pid: number;
+  startTime: string;
+}
+
+export interface JournalEntry extends ProcessIdentity {
+  id: string;
   wsPort: number;
+  /** sha256 of the server's arguments (after the executable), as launched: the tail of its command line. */
+  argsHash: string;
+  argCount: number;
+}
+
+/** The journal as read: who wrote it (absent in a file from an older version) and the servers it names. */
+export interface Journal {
+  writer?: ProcessIdentity;
+  entries: JournalEntry[];
 }
 
 /**
@@ -15,69 +31,105 @@ export interface JournalEntry {
  */
 export abstract class SpawnJournal {
   abstract save(entries: readonly JournalEntry[]): void;
-  abstract load(): JournalEntry[];
+  abstract load(): Journal;
 }
+
+const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 @Injectable()
 export class FileSpawnJournal extends SpawnJournal {
   private readonly logger = new Logger('SpawnJournal');
   private readonly file?: string;
-  private readonly removeDirWhenEmpty: boolean;
+  private writer?: ProcessIdentity;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly processes: ProcessTable,
+  ) {
     super();
     this.file = config.stateDir ? path.join(config.stateDir, 'spawns.json') : undefined;
-    this.removeDirWhenEmpty = config.stateDirIsDefault;
   }
 
-  /** Written whole and renamed into place, so a crash mid-write never leaves a torn file. Empty: the file goes. */
+  /**
+   * Written whole to a temporary file created exclusively (a planted file or symlink of that name makes the
+   * write fail rather than follow it) and renamed into place, so a crash mid-write never leaves a torn file.
+   * Empty: the file goes. The state folder itself is prepared at start-up (src/startup/state-folder.ts).
+   */
   save(entries: readonly JournalEntry[]): void {
     if (!this.file) return;
     try {
       if (entries.length === 0) {
         rmSync(this.file, { force: true });
-        if (this.removeDirWhenEmpty) removeIfEmpty(path.dirname(this.file));
         return;
       }
-      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(entries), { mode: 0o600 });
-      renameSync(temporary, this.file);
+      const temporary = `${this.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      const fd = openSync(temporary, EXCLUSIVE_NO_FOLLOW, 0o600);
+      try {
+        writeSync(fd, JSON.stringify({ writer: this.ownIdentity(), entries }));
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        renameSync(temporary, this.file);
+      } catch (error) {
+        unlinkSync(temporary);
+        throw error;
+      }
     } catch (error) {
       this.logger.warn(`cannot write ${this.file}: ${(error as Error).message}`);
     }
   }
 
-  load(): JournalEntry[] {
-    if (!this.file) return [];
+  load(): Journal {
+    if (!this.file) return { entries: [] };
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch {
-      return [];
+      return { entries: [] };
     }
     try {
-      const parsed: unknown = JSON.parse(text);
-      return Array.isArray(parsed) ? parsed.filter(isJournalEntry) : [];
+      return parseJournal(JSON.parse(text));
     } catch {
       this.logger.warn(`ignoring unreadable ${this.file}`);
-      return [];
+      return { entries: [] };
     }
   }
+
+  private ownIdentity(): ProcessIdentity | undefined {
+    this.writer ??= identityOf(this.processes, process.pid);
+    return this.writer;
+  }
+}
+
+export function identityOf(processes: ProcessTable, pid: number): ProcessIdentity | undefined {
+  const startTime = processes.stat(pid)?.startTime;
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
+/** A journal's content; an older file (a bare array) or malformed entries name nothing provably ours. */
+export function parseJournal(parsed: unknown): Journal {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { entries: [] };
+  const { writer, entries } = parsed as { writer?: unknown; entries?: unknown };
+  return {
+    writer: isIdentity(writer) ? writer : undefined,
+    entries: Array.isArray(entries) ? entries.filter(isJournalEntry) : [],
+  };
+}
+
+function isIdentity(value: unknown): value is ProcessIdentity {
+  const identity = value as ProcessIdentity;
+  return Number.isInteger(identity?.pid) && identity.pid > 1 && typeof identity.startTime === 'string';
 }
 
 function isJournalEntry(value: unknown): value is JournalEntry {
   const entry = value as JournalEntry;
   return (
-    typeof entry?.id === 'string' && Number.isInteger(entry.pid) && entry.pid > 1 && Number.isInteger(entry.wsPort)
+    isIdentity(value) &&
+    typeof entry.id === 'string' &&
+    Number.isInteger(entry.wsPort) &&
+    typeof entry.argsHash === 'string' &&
+    Number.isInteger(entry.argCount) &&
+    entry.argCount > 0
   );
-}
-
-/** Leaves nothing behind in the default state folder once no server runs; a folder with other files stays. */
-function removeIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty, or already gone
-  }
 }

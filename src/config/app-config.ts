@@ -45,7 +45,7 @@ export function readAppConfig(
   const listener = readListener(read);
   const access = readAccess(read);
   const scaleOut = readScaleOut(read, hostName, listener);
-  const servers = readServers(read, listener);
+  const servers = readServers(read, listener, env);
   const capacity = readCapacity(read, { port: listener.port, agentCheckPort: scaleOut.agentCheckPort });
   const timing = readTiming(read);
   const rendering = readRendering(read);

@@ -15,6 +15,7 @@ import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
 import { SupervisorService } from '../supervisor';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';
+import { ServerReporterGuard } from './server-reporter.guard';
 
 /**
  * Receives the reports Stream Cache Servers POST to `--liveliness-endpoint`: at this service's own path
@@ -31,8 +32,11 @@ export class LivelinessController {
 
   @Post(['liveliness/:id', 'api/spawns/:id'])
   @HttpCode(204)
-  @UseGuards(LocalReporterGuard)
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The report did not come from this machine' })
+  @UseGuards(LocalReporterGuard, ServerReporterGuard)
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description: "The report did not come from this machine, or not from the server's own processes",
+  })
   @ApiOperation({
     summary:
       'Liveliness report from a Stream Cache Server (called by the server, not by viewers); /api/spawns/:id is the HOOPS Server path',

@@ -134,14 +134,18 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       refuseUpgrade(socket, 421, misdirectedReason(this.config.nodeName, prefix.node));
       return;
     }
-    const id = proxiedSessionId(prefix.kind === 'local' ? prefix.url : req.url);
-    if (id === null) {
+    const token = proxiedSessionId(prefix.kind === 'local' ? prefix.url : req.url);
+    if (token === null) {
       // Not a session's path. Another 'upgrade' listener may serve it; if we are the only one, nobody else will answer.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;
       socket.on('error', (error) => this.logger.debug(`viewer socket (spawn on connect): ${error.message}`));
       const connect = this.config.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
       if (!connect) {
-        refuseUpgrade(socket, 404, 'no WebSocket endpoint here: sessions are at /ws/<id>');
+        refuseUpgrade(
+          socket,
+          404,
+          'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned',
+        );
         return;
       }
       try {
@@ -154,7 +158,13 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
-    socket.on('error', (error) => this.logger.debug(`viewer socket for ${id}: ${error.message}`));
+    socket.on('error', (error) => this.logger.debug(`viewer socket: ${error.message}`));
+    // The path carries the session's relay token (never its id, which local users can read in `ps`).
+    const id = this.supervisor.getByRelayToken(token)?.id;
+    if (id === undefined) {
+      refuseUpgrade(socket, 404, 'no session here: the link may be wrong, or the session has ended');
+      return;
+    }
     try {
       this.admit(id, req, socket, head);
     } catch (error) {

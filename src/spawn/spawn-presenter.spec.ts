@@ -6,6 +6,8 @@ import { SpawnPresenter } from './spawn-presenter';
 const request = (host: string, headers: Record<string, string> = {}) =>
   ({ headers: { host, ...headers } }) as unknown as Request;
 const spawn = viewOf(new SpawnRecord({ id: 'abc-1', wsPort: 55003, rendererType: 'csr', origin: 'api' }, 0));
+// The relay path carries the session's random token, never its id (which is on the server's command line).
+const TOKEN = spawn.relayToken!;
 
 describe('SpawnPresenter: node and links', () => {
   it('without PUBLIC_BASE_URL: node-relative links, ws absolute on the host the client used; proxy endpoint unchanged', () => {
@@ -16,9 +18,9 @@ describe('SpawnPresenter: node and links', () => {
       self: '/n/node-a/spawns/abc-1',
       events: '/n/node-a/spawns/abc-1/events',
       logs: '/n/node-a/spawns/abc-1/logs',
-      ws: 'ws://lb.example:8080/n/node-a/ws/abc-1',
+      ws: `ws://lb.example:8080/n/node-a/ws/${TOKEN}`,
     });
-    expect(view.proxyEndpoint).toBe('ws://lb.example:8080/ws/abc-1');
+    expect(view.proxyEndpoint).toBe(`ws://lb.example:8080/ws/${TOKEN}`);
     expect(view.endpoint).toBe(view.proxyEndpoint);
   });
 
@@ -34,9 +36,9 @@ describe('SpawnPresenter: node and links', () => {
       self: `${http}/n/node-b/spawns/abc-1`,
       events: `${http}/n/node-b/spawns/abc-1/events`,
       logs: `${http}/n/node-b/spawns/abc-1/logs`,
-      ws: `${ws}/n/node-b/ws/abc-1`,
+      ws: `${ws}/n/node-b/ws/${TOKEN}`,
     });
-    expect(view.proxyEndpoint).toBe(`${ws}/n/node-b/ws/abc-1`);
+    expect(view.proxyEndpoint).toBe(`${ws}/n/node-b/ws/${TOKEN}`);
     expect(view.endpoint).toBe(view.proxyEndpoint);
   });
 
@@ -47,8 +49,20 @@ describe('SpawnPresenter: node and links', () => {
     const endpoints = presenter.endpointsOf(spawn, request('x'));
     expect(endpoints).toEqual({
       direct: 'ws://node-b.internal:55003',
-      proxy: 'wss://lb/n/node-b/ws/abc-1',
+      proxy: `wss://lb/n/node-b/ws/${TOKEN}`,
       advertised: 'ws://node-b.internal:55003',
     });
+  });
+
+  it('gives each session its own URL-safe random relay token; an unclaimed warm server gets one only when claimed', () => {
+    expect(TOKEN).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const other = new SpawnRecord({ id: 'abc-2', wsPort: 55004, rendererType: 'csr', origin: 'api' }, 0);
+    expect(other.relayToken).not.toBe(TOKEN);
+    const warm = new SpawnRecord({ id: 'w-1', wsPort: 55005, rendererType: 'csr', origin: 'api', warm: true }, 0);
+    const presenter = new SpawnPresenter(parseAppConfig({}));
+    expect(presenter.endpointsOf(viewOf(warm), request('h:1')).proxy).toBe('ws://h:1/ws/unclaimed');
+    warm.claim(5);
+    expect(warm.relayToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(presenter.endpointsOf(viewOf(warm), request('h:1')).proxy).toBe(`ws://h:1/ws/${warm.relayToken}`);
   });
 });

@@ -6,6 +6,14 @@ import { SpawnLinksDto, SpawnViewDto } from './dto/spawn-view.dto';
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
+/**
+ * The relay path of a session: its token, not its id (the id is on the server's command line, which every
+ * local user can read). An unclaimed warm server has none yet: its path joins nothing.
+ */
+function relayPath(record: SpawnView): string {
+  return `ws/${record.relayToken ?? 'unclaimed'}`;
+}
+
 /** Turns spawn records into API views, with endpoints addressed the way the requesting client reached us. */
 @Injectable()
 export class SpawnPresenter {
@@ -60,7 +68,7 @@ export class SpawnPresenter {
     const { hostname, hostWithPort } = this.publicHostOf(request);
     const direct = `${directScheme}://${hostname}:${record.spec.wsPort}`;
     const proxy = this.publicWsBase() ?? `${clientScheme}://${hostWithPort}`;
-    const proxyPath = this.config.publicBaseUrl ? this.nodePath(`ws/${record.id}`) : `/ws/${record.id}`;
+    const proxyPath = this.config.publicBaseUrl ? this.nodePath(relayPath(record)) : `/${relayPath(record)}`;
     const proxyUrl = `${proxy}${proxyPath}`;
     return { direct, proxy: proxyUrl, advertised: this.config.publicEndpoint === 'proxy' ? proxyUrl : direct };
   }
@@ -79,7 +87,7 @@ export class SpawnPresenter {
       self,
       events: `${self}/events`,
       logs: `${self}/logs`,
-      ws: `${wsBase}${this.nodePath(`ws/${encodeURIComponent(record.id)}`)}`,
+      ws: `${wsBase}${this.nodePath(relayPath(record))}`,
     };
   }
 

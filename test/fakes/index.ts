@@ -19,7 +19,7 @@ import {
   ProcessLauncher,
 } from '../../src/adapters/process-launcher.adapter';
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
-import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
+import { Journal, JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/startup/app-config.module';
 import { PortAllocator } from '../../src/ports/port-allocator.service';
@@ -27,6 +27,9 @@ import type { SpawnView } from '../../src/supervisor/rules/spawn-record';
 import { SpawnEvent, SpawnEvents } from '../../src/supervisor/runtime/spawn-events';
 import { SupervisorModule } from '../../src/supervisor/supervisor.module';
 import type { SupervisorService } from '../../src/supervisor/runtime/supervisor.service';
+import { FakeProcessTable } from './process-table.fake';
+
+export { FakeProcessTable } from './process-table.fake';
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {
@@ -158,21 +161,8 @@ export class MemorySpawnJournal extends SpawnJournal {
     this.entries = [...entries];
     this.saved.push(this.entries);
   }
-  load(): JournalEntry[] {
-    return [...this.entries];
-  }
-}
-
-/** A process table the test fills in: pid -> argv; records the groups it was asked to kill. */
-export class FakeProcessTable extends ProcessTable {
-  readonly commandLines = new Map<number, string[]>();
-  readonly killed: Array<[number, NodeJS.Signals]> = [];
-  commandLine(pid: number): string[] | undefined {
-    return this.commandLines.get(pid);
-  }
-  killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-    this.killed.push([pgid, signal]);
-    return this.commandLines.delete(pgid);
+  load(): Journal {
+    return { entries: [...this.entries] };
   }
 }
 

@@ -19,3 +19,4 @@ export * from './liveliness-receiver';
 export * from './simulator';
 export * from './viewer-client';
 export * from './system-packages';
+export * from './relay';

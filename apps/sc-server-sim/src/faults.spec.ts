@@ -20,6 +20,7 @@ describe('parseFaults', () => {
     ['crash-after:0', { crashAfterMs: 0 }],
     ['crash-after:1500', { crashAfterMs: 1500 }],
     ['stop-pinging-after:250', { stopPingingAfterMs: 250 }],
+    ['disconnect-after:0', { disconnectAfterMs: 0 }],
   ])('%s', (spec, expected) => {
     expect(parseFaults(spec)).toEqual({ ...NO_FAULTS, names: [spec], ...expected });
   });
@@ -34,6 +35,7 @@ describe('parseFaults', () => {
         'slow-ready',
         'spawn-grandchild',
         'stop-pinging-after',
+        'disconnect-after',
       ].sort(),
     );
   });

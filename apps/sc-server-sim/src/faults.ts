@@ -12,6 +12,7 @@ export const SCSIM_FAULT_PREFIX = 'scsim:';
  *  slow-ready:<ms>           reports ready <ms> later than it otherwise would
  *  crash-after:<ms>          exits 1 <ms> after ready, without disconnect
  *  stop-pinging-after:<ms>   <ms> after ready goes silent for good (a hung server); no initial-use exit
+ *  disconnect-after:<ms>     <ms> after ready reports disconnect (from its own connection) but keeps running; no initial-use exit
  *  ignore-sigterm            SIGTERM/SIGINT are logged and ignored; no initial-use exit
  *  spawn-grandchild          starts a long-lived child in its own process group and prints `grandchild pid <n>`
  */
@@ -23,6 +24,7 @@ export interface FaultSet {
   readonly slowReadyMs: number;
   readonly crashAfterMs?: number;
   readonly stopPingingAfterMs?: number;
+  readonly disconnectAfterMs?: number;
   readonly ignoreSigterm: boolean;
   readonly spawnGrandchild: boolean;
 }
@@ -41,6 +43,7 @@ export const FAULT_NAMES = [
   'slow-ready',
   'crash-after',
   'stop-pinging-after',
+  'disconnect-after',
   'ignore-sigterm',
   'spawn-grandchild',
 ] as const;
@@ -85,6 +88,9 @@ export function parseFaults(spec: string): FaultSet {
       case 'stop-pinging-after':
         faults.stopPingingAfterMs = wholeNumber(name, param, 'milliseconds', MAX_DELAY_MS);
         break;
+      case 'disconnect-after':
+        faults.disconnectAfterMs = wholeNumber(name, param, 'milliseconds', MAX_DELAY_MS);
+        break;
       default:
         throw new FaultSpecError(
           `unknown fault ${JSON.stringify(item)} in ${JSON.stringify(spec)}; known faults: ${FAULT_NAMES.join(', ')}`,
@@ -126,5 +132,10 @@ export function selectFaults(envFault: string | undefined, modelFile: string | u
 
 /** Faults that make the simulator ignore --initial-use-duration, so that a test sees a stable process. */
 export function ignoresInitialUse(faults: FaultSet): boolean {
-  return faults.neverReady || faults.ignoreSigterm || faults.stopPingingAfterMs !== undefined;
+  return (
+    faults.neverReady ||
+    faults.ignoreSigterm ||
+    faults.stopPingingAfterMs !== undefined ||
+    faults.disconnectAfterMs !== undefined
+  );
 }

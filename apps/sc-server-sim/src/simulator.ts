@@ -92,7 +92,7 @@ export class Simulator {
     void reporter.ready();
     reporter.startPinging(config.pingPeriodMs);
     if (reporter.enabled) log.info(`pinging every ${config.pingPeriodMs / 1000} s`);
-    const { crashAfterMs, stopPingingAfterMs } = config.faults;
+    const { crashAfterMs, stopPingingAfterMs, disconnectAfterMs } = config.faults;
     if (crashAfterMs !== undefined) {
       this.later(crashAfterMs, () => {
         log.error(`fault crash-after: crashing ${crashAfterMs} ms after ready`);
@@ -103,6 +103,12 @@ export class Simulator {
       this.later(stopPingingAfterMs, () => {
         log.info(`fault stop-pinging-after: silent from now on (${stopPingingAfterMs} ms after ready)`);
         reporter.mute();
+      });
+    }
+    if (disconnectAfterMs !== undefined) {
+      this.later(disconnectAfterMs, () => {
+        log.info(`fault disconnect-after: reporting disconnect and staying up (${disconnectAfterMs} ms after ready)`);
+        void reporter.disconnect(5000);
       });
     }
   }

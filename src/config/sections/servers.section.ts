@@ -1,9 +1,9 @@
-import * as os from 'os';
 import * as path from 'path';
 import { argvValueProblem, parseArgv } from '@app/sc-protocol';
 import type { AppConfig } from '../app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from '../bundled-files';
-import type { EnvReader } from '../env-reader';
+import type { Env, EnvReader } from '../env-reader';
+import { defaultStateParent } from '../state-dir';
 import { parseExtraArgs } from '../setting-parsers';
 import type { ListenerSettings } from './listener.section';
 
@@ -24,7 +24,7 @@ export type ServersSettings = Pick<
   | 'childNice'
 >;
 
-export function readServers(read: EnvReader, listener: Pick<ListenerSettings, 'port'>): ServersSettings {
+export function readServers(read: EnvReader, listener: Pick<ListenerSettings, 'port'>, env: Env): ServersSettings {
   const executable = read.string('SC_EXECUTABLE');
   const usingSimulator = executable === undefined;
   const license = readLicense(read, usingSimulator);
@@ -42,7 +42,7 @@ export function readServers(read: EnvReader, listener: Pick<ListenerSettings, 'p
     modelDirs,
     allowedModelRoots: roots.length > 0 ? roots : [...modelDirs],
     workspaceDir: workspace ? path.resolve(workspace) : undefined,
-    ...readStateDir(read, listener.port),
+    ...readStateDir(read, listener.port, env),
     extraArgs,
     serversUseTls: parseArgv(extraArgs).sslCertificateFile !== undefined,
     childNice: read.int('SC_NICE', 10, 0, 19),
@@ -65,13 +65,13 @@ function readLicense(read: EnvReader, usingSimulator: boolean): Pick<AppConfig, 
   return { licenseFile: licenseFile ? path.resolve(licenseFile) : undefined, license };
 }
 
-function readStateDir(read: EnvReader, port: number): Pick<AppConfig, 'stateDir' | 'stateDirIsDefault'> {
+function readStateDir(read: EnvReader, port: number, env: Env): Pick<AppConfig, 'stateDir' | 'stateDirIsDefault'> {
   const stateDir = read.string('SC_STATE_DIR');
   // An ephemeral PORT (0) names no stable instance, so without an explicit SC_STATE_DIR nothing is kept.
   const stateDirIsDefault = !stateDir && port !== 0;
   if (stateDir) return { stateDir: path.resolve(stateDir), stateDirIsDefault };
   return {
-    stateDir: stateDirIsDefault ? path.join(os.tmpdir(), `sc-spawner-${port}`) : undefined,
+    stateDir: stateDirIsDefault ? path.join(defaultStateParent(env), `sc-spawner-${port}`) : undefined,
     stateDirIsDefault,
   };
 }

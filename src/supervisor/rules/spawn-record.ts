@@ -1,5 +1,6 @@
 import type { RendererType } from '@app/sc-protocol';
 import { LineBuffer } from './line-buffer';
+import { mintRelayToken } from './relay-token';
 import type { SpawnState } from './spawn-state';
 
 export const LOG_LINES_KEPT = 200;
@@ -46,6 +47,8 @@ export class SpawnRecord {
   readonly logs = new LineBuffer(LOG_LINES_KEPT);
   /** When a request claimed this warm server (spec.warm); unset while it waits in the pool. */
   claimedAt?: number;
+  /** The capability to join this session at /ws/<token>; a warm server gets one only when claimed. */
+  relayToken?: string;
   bytesToServer = 0;
   bytesToViewer = 0;
 
@@ -55,6 +58,13 @@ export class SpawnRecord {
   ) {
     this.startedAt = now;
     this.stateChangedAt = now;
+    if (!spec.warm) this.relayToken = mintRelayToken();
+  }
+
+  /** Handed out to a claimant: from now on, and only now, the warm server can be joined. */
+  claim(now: number): void {
+    this.claimedAt = now;
+    this.relayToken = mintRelayToken();
   }
 
   get id(): string {
@@ -69,7 +79,7 @@ export class SpawnRecord {
 
 /** A frozen copy of a spawn as it was when asked for (its output lines are read separately). */
 export type SpawnView = Readonly<
-  Omit<SpawnRecord, 'logs' | 'spec' | 'isUnclaimedWarm'> & { spec: Readonly<SpawnSpec> }
+  Omit<SpawnRecord, 'logs' | 'spec' | 'isUnclaimedWarm' | 'claim'> & { spec: Readonly<SpawnSpec> }
 >;
 
 export function viewOf(record: SpawnRecord): SpawnView {

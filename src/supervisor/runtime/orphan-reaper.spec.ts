@@ -1,23 +1,46 @@
 import { Logger } from '@nestjs/common';
 import { FakeProcessTable, MemorySpawnJournal } from '../../../test/fakes';
+import type { JournalEntry } from '../../adapters/spawn-journal.adapter';
 import { OrphanReaper } from './orphan-reaper';
+import { hashArgs } from '../../adapters/process-identity';
 
 describe('OrphanReaper', () => {
   beforeAll(() => Logger.overrideLogger(false));
+  const UID = 1000;
 
-  const serverArgv = (id: string) => ['node', '/opt/ts3d_sc_server', '--id', id, '--sc-port', '55000'];
+  const argsOf = (id: string) => ['--id', id, '--sc-port', '55000'];
+  const entryFor = (id: string, pid: number, startTime = '500'): JournalEntry => ({
+    id,
+    pid,
+    wsPort: 55000,
+    startTime,
+    argsHash: hashArgs(argsOf(id)),
+    argCount: argsOf(id).length,
+  });
+  const server = (id: string, extra: { uid?: number; startTime?: string; pgrp?: number } = {}) => ({
+    argv: ['/usr/bin/node', '/opt/ts3d_sc_server', ...argsOf(id)],
+    uid: UID,
+    startTime: '500',
+    ...extra,
+  });
 
-  it('kills the process group of every journalled server still running, then empties the journal', () => {
+  function reap(entries: JournalEntry[], processes: FakeProcessTable, writer?: { pid: number; startTime: string }) {
     const journal = new MemorySpawnJournal();
-    journal.entries = [
-      { id: 'a', pid: 101, wsPort: 55000 },
-      { id: 'b', pid: 102, wsPort: 55001 },
-    ];
+    journal.entries = entries;
+    journal.load = () => ({ writer, entries: [...journal.entries] });
+    const killed = new OrphanReaper(journal, processes).reap(UID);
+    return { killed: killed.map((e) => e.id), journal };
+  }
+
+  it('kills the group of every journalled server still running as launched, then empties the journal', () => {
     const processes = new FakeProcessTable();
-    processes.commandLines.set(101, serverArgv('a'));
-    processes.commandLines.set(102, ['node', 'server', '--id=b']);
-    const killed = new OrphanReaper(journal, processes).reap();
-    expect(killed.map((e) => e.id)).toEqual(['a', 'b']);
+    processes.procs.set(101, server('a'));
+    processes.procs.set(102, { ...server('b'), argv: ['nice-wrapped', '/opt/x', ...argsOf('b')] });
+    const { killed, journal } = reap([entryFor('a', 101), entryFor('b', 102)], processes, {
+      pid: 99,
+      startTime: '1',
+    });
+    expect(killed).toEqual(['a', 'b']);
     expect(processes.killed).toEqual([
       [101, 'SIGKILL'],
       [102, 'SIGKILL'],
@@ -25,18 +48,26 @@ describe('OrphanReaper', () => {
     expect(journal.entries).toEqual([]);
   });
 
-  it('never touches a pid that now belongs to another process, or one that is gone', () => {
-    const journal = new MemorySpawnJournal();
-    journal.entries = [
-      { id: 'a', pid: 101, wsPort: 55000 },
-      { id: 'b', pid: 102, wsPort: 55001 },
-      { id: 'c', pid: 103, wsPort: 55002 },
-    ];
+  it('never touches a process that is not provably the server launched: reused pid, other owner, other argv', () => {
     const processes = new FakeProcessTable();
-    processes.commandLines.set(101, ['/usr/sbin/sshd', '-D']);
-    processes.commandLines.set(102, serverArgv('some-other-spawn'));
-    expect(new OrphanReaper(journal, processes).reap()).toEqual([]);
+    processes.procs.set(101, { argv: ['/usr/sbin/sshd', '-D'], uid: UID, startTime: '500' });
+    processes.procs.set(102, server('some-other-spawn'));
+    processes.procs.set(103, server('c', { startTime: '777' })); // pid reused since
+    processes.procs.set(104, server('d', { uid: 1001 })); // another user's process with --id d in its argv
+    processes.procs.set(105, server('e', { pgrp: 1 })); // not leading its own group
+    processes.procs.set(106, { ...server('f'), argv: ['sleep', '--id', 'f', '600'] });
+    const entries = ['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => entryFor(id, 101 + i));
+    expect(reap(entries, processes).killed).toEqual([]);
     expect(processes.killed).toEqual([]);
-    expect(journal.entries).toEqual([]);
+  });
+
+  it('leaves everything alone, journal included, while the journal writer still runs', () => {
+    const processes = new FakeProcessTable();
+    processes.procs.set(101, server('a'));
+    processes.procs.set(50, { argv: ['node', 'dist/main.js'], uid: UID, startTime: '42' });
+    const { killed, journal } = reap([entryFor('a', 101)], processes, { pid: 50, startTime: '42' });
+    expect(killed).toEqual([]);
+    expect(processes.killed).toEqual([]);
+    expect(journal.entries).toHaveLength(1);
   });
 });

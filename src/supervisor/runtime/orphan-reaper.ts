@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
+import { notOurs, stillRunning } from '../../adapters/process-identity';
 
 /**
  * At start-up, stops the servers a previous run of this service left behind when it died without its
- * shutdown (crash, OOM kill, SIGKILL). A pid is signalled only if that process is still the server the
- * journal names (its command line carries the spawn's --id), so a reused pid is never touched.
+ * shutdown (crash, OOM kill, SIGKILL). Only what is provably ours is signalled: the journal's writer is gone,
+ * and each pid still runs, under our uid and since the recorded start time, the command line launched.
  */
 @Injectable()
 export class OrphanReaper implements OnModuleInit {
@@ -21,11 +22,20 @@ export class OrphanReaper implements OnModuleInit {
   }
 
   /** Returns the entries whose process groups were killed. */
-  reap(): JournalEntry[] {
+  reap(ownUid = process.getuid?.() ?? 0): JournalEntry[] {
+    const { writer, entries } = this.journal.load();
+    if (writer && writer.pid !== process.pid && stillRunning(this.processes, writer)) {
+      // The instance lock should make this impossible; its servers are not orphans, so nothing is touched.
+      this.logger.warn(`the journal's writer (pid ${writer.pid}) still runs: its servers are left alone`);
+      return [];
+    }
     const killed: JournalEntry[] = [];
-    for (const entry of this.journal.load()) {
-      const argv = this.processes.commandLine(entry.pid);
-      if (!argv || !carriesSpawnId(argv, entry.id)) continue;
+    for (const entry of entries) {
+      const why = notOurs(this.processes, entry, ownUid);
+      if (why) {
+        if (why !== 'gone') this.logger.warn(`journal entry ${entry.id} (pid ${entry.pid}) left alone: ${why}`);
+        continue;
+      }
       if (this.processes.killGroup(entry.pid, 'SIGKILL')) {
         this.logger.warn(
           `stopped server ${entry.id} (pid ${entry.pid}, port ${entry.wsPort}) left running by a previous run of this service`,
@@ -36,8 +46,4 @@ export class OrphanReaper implements OnModuleInit {
     this.journal.save([]);
     return killed;
   }
-}
-
-function carriesSpawnId(argv: readonly string[], id: string): boolean {
-  return argv.some((arg, i) => (arg === '--id' && argv[i + 1] === id) || arg === `--id=${id}`);
 }

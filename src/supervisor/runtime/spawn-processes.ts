@@ -3,13 +3,15 @@ import { describeExit, type RendererType } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
-import { SpawnJournal } from '../../adapters/spawn-journal.adapter';
+import { ProcessTable } from '../../adapters/process-table.adapter';
+import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import { AppConfig } from '../../config/app-config';
 import { PortAllocator } from '../../ports';
 import { chooseGpu } from '../rules/gpu-allocation';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { buildScCommand, redactArgs, type ServerCommand } from '../rules/sc-command';
 import { SecretRedactor } from './secret-redactor';
+import { hashArgs } from '../../adapters/process-identity';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-record';
 import { NoCapacityError } from '../rules/supervisor.errors';
@@ -24,6 +26,8 @@ const SHUTDOWN_KILL_WAIT_MS = 2000;
 export class SpawnProcesses {
   private readonly logger = new Logger('Supervisor');
   private readonly exitListeners = new Set<() => void>();
+  /** What the journal says of each running server: recorded once at launch (the start time does not change). */
+  private readonly journalled = new Map<string, JournalEntry | undefined>();
 
   constructor(
     private readonly config: AppConfig,
@@ -35,6 +39,7 @@ export class SpawnProcesses {
     private readonly livelinessEndpoint: LivelinessEndpoint,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
+    private readonly processTable: ProcessTable,
   ) {}
 
   /**
@@ -87,6 +92,7 @@ export class SpawnProcesses {
       return record;
     }
     record.pid = entry.process.pid;
+    this.journalled.set(spec.id, this.journalEntry(record, command.args));
     this.saveJournal();
     return record;
   }
@@ -201,12 +207,17 @@ export class SpawnProcesses {
     else this.logger.warn(line);
   }
 
+  /** Read right after the fork: the start time is the child's from then on, whatever it execs. */
+  private journalEntry(record: SpawnRecord, args: readonly string[]): JournalEntry | undefined {
+    const startTime = record.pid === undefined ? undefined : this.processTable.stat(record.pid)?.startTime;
+    if (startTime === undefined || args.length === 0) return undefined;
+    const { id, wsPort } = record.spec;
+    return { id, pid: record.pid!, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length };
+  }
+
   private saveJournal(): void {
-    const entries = this.registry
-      .liveEntries()
-      .filter(({ record }) => record.pid !== undefined)
-      .map(({ record }) => ({ id: record.id, pid: record.pid!, wsPort: record.spec.wsPort }));
-    this.journal.save(entries);
+    for (const id of this.journalled.keys()) if (!this.registry.liveEntry(id)) this.journalled.delete(id);
+    this.journal.save([...this.journalled.values()].filter((e): e is JournalEntry => e !== undefined));
   }
 
   private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {

@@ -62,6 +62,12 @@ export class SpawnRegistry {
     return this.live.get(id);
   }
 
+  /** The live spawn whose relay capability this is. */
+  byRelayToken(token: string): SpawnRecord | undefined {
+    for (const { record } of this.live.values()) if (record.relayToken === token) return record;
+    return undefined;
+  }
+
   liveEntries(): LiveSpawn[] {
     return [...this.live.values()];
   }

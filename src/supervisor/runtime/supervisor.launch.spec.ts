@@ -150,18 +150,23 @@ describe('SupervisorService: launch and the journal', () => {
   });
 
   describe('journal of running servers', () => {
-    it('lists every launched server with its pid and port, and drops each once it has exited', async () => {
+    it('lists every launched server with its pid, start time, port and argument fingerprint, and drops each once it has exited', async () => {
       const { supervisor, launch, journal } = await setup();
       const a = await launch({ id: 'spawn-a' });
       const b = await launch({ id: 'spawn-b' });
-      expect(journal.entries).toEqual([
-        { id: 'spawn-a', pid: a.process.pid, wsPort: a.record.spec.wsPort },
-        { id: 'spawn-b', pid: b.process.pid, wsPort: b.record.spec.wsPort },
-      ]);
+      const entryOf = (l: typeof a) => ({
+        id: l.record.id,
+        pid: l.process.pid,
+        wsPort: l.record.spec.wsPort,
+        startTime: '4242',
+        argsHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+        argCount: expect.any(Number) as unknown,
+      });
+      expect(journal.entries).toEqual([entryOf(a), entryOf(b)]);
       supervisor.stop('spawn-a', 'test');
       expect(journal.entries).toHaveLength(2); // still running until it exits
       a.process.exit(0);
-      expect(journal.entries).toEqual([{ id: 'spawn-b', pid: b.process.pid, wsPort: b.record.spec.wsPort }]);
+      expect(journal.entries).toEqual([entryOf(b)]);
       b.process.exit(1);
       expect(journal.entries).toEqual([]);
     });

@@ -76,6 +76,12 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return record && viewOf(record);
   }
 
+  /** The live session a relay token (`/ws/<token>`) opens, if any. */
+  getByRelayToken(token: string): SpawnView | undefined {
+    const record = this.registry.byRelayToken(token);
+    return record && viewOf(record);
+  }
+
   /** Like get(), but an unknown id is an UnknownSpawnError. */
   find(id: string): SpawnView {
     const view = this.get(id);

@@ -94,7 +94,7 @@ export class WarmPool implements OnApplicationBootstrap {
       .filter((r) => r.spec.rendererType === renderer && r.state === 'ready')
       .find((r) => (r.lastReportAt ?? r.readyAt ?? 0) >= freshSince);
     if (!record) return this.miss(renderer, 'none_ready');
-    record.claimedAt = now;
+    record.claim(now);
     this.claims[renderer]++;
     this.logger.log(`spawn ${record.id}: claimed from the warm ${renderer} pool; starting a replacement`);
     this.queueReconcile();

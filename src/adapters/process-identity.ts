@@ -1,0 +1,37 @@
+import { createHash } from 'crypto';
+import type { ProcessTable } from './process-table.adapter';
+import type { JournalEntry, ProcessIdentity } from './spawn-journal.adapter';
+
+/** A fingerprint of a server's arguments, kept in the journal instead of the arguments (which may hold secrets). */
+export function hashArgs(args: readonly string[]): string {
+  return createHash('sha256').update(args.join('\0')).digest('hex');
+}
+
+/** Whether `identity` still names the same running process (pid not reused: same start time). */
+export function stillRunning(processes: ProcessTable, identity: ProcessIdentity): boolean {
+  return processes.stat(identity.pid)?.startTime === identity.startTime;
+}
+
+/**
+ * Why a journal entry is not provably a server this service started, or undefined when it is: the pid runs
+ * under our uid, started at the recorded time, and its command line ends with the recorded arguments (which
+ * carry `--id <id>`). A wrapper (nice) or interpreter (#!) may change what precedes them.
+ */
+export function notOurs(processes: ProcessTable, entry: JournalEntry, ownUid: number): string | undefined {
+  const uid = processes.ownerUid(entry.pid);
+  if (uid === undefined) return 'gone';
+  if (uid !== ownUid) return `owned by uid ${uid}`;
+  const stat = processes.stat(entry.pid);
+  if (stat?.startTime !== entry.startTime) return 'a different process (start time differs)';
+  if (stat.pgrp !== entry.pid) return 'it does not lead its own process group';
+  const argv = processes.commandLine(entry.pid);
+  if (!argv || !carriesSpawnId(argv, entry.id)) return 'its command line does not carry the spawn id';
+  if (argv.length < entry.argCount || hashArgs(argv.slice(argv.length - entry.argCount)) !== entry.argsHash) {
+    return 'its command line differs from the one launched';
+  }
+  return undefined;
+}
+
+function carriesSpawnId(argv: readonly string[], id: string): boolean {
+  return argv.some((arg, i) => (arg === '--id' && argv[i + 1] === id) || arg === `--id=${id}`);
+}

@@ -1,0 +1,47 @@
+import type { Socket } from 'net';
+import { FakeProcessTable } from '../../test/fakes';
+import { ConnectionOwner } from './connection-owner.service';
+
+describe('ConnectionOwner', () => {
+  // A report arrived on 127.0.0.1:11182 from 127.0.0.1:40000; the peer's socket has inode 555.
+  const socket = { localAddress: '127.0.0.1', localPort: 11182, remoteAddress: '127.0.0.1', remotePort: 40000 };
+  const TCP = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   1: 0100007F:9C40 0100007F:2BAE 01 00000000:00000000 00:00000000 00000000  0 0 555 1 0 20 4 30 10 -1',
+  ].join('\n');
+
+  function setup() {
+    const processes = new FakeProcessTable();
+    processes.tcp = TCP;
+    processes.procs.set(300, { argv: ['server'], pgrp: 300, sockets: ['9'] }); // the server (group leader)
+    processes.procs.set(301, { argv: ['helper'], pgrp: 300, sockets: [] });
+    processes.procs.set(400, { argv: ['curl'], pgrp: 400, sockets: [] }); // another local user's client
+    return { processes, owner: new ConnectionOwner(processes) };
+  }
+
+  it("accepts a connection the server's group holds, through its leader or any other member", () => {
+    const { processes, owner } = setup();
+    processes.procs.get(300)!.sockets = ['555'];
+    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+    processes.procs.get(300)!.sockets = [];
+    processes.procs.get(301)!.sockets = ['555'];
+    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+  });
+
+  it('refuses a connection held by a process outside the group, or one it cannot find', () => {
+    const { processes, owner } = setup();
+    processes.procs.get(400)!.sockets = ['555'];
+    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
+    expect(owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
+  });
+
+  it('walks /proc once per connection: later reports on a keep-alive connection are answered from memory', () => {
+    const { processes, owner } = setup();
+    processes.procs.get(300)!.sockets = ['555'];
+    const keptAlive = { ...socket } as Socket;
+    for (let i = 0; i < 10; i++) expect(owner.openedByGroup(keptAlive, 300)).toBe(true);
+    expect(processes.reads.tcp).toBe(1);
+    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true); // a new connection is checked again
+    expect(processes.reads.tcp).toBe(2);
+  });
+});

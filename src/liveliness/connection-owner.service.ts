@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import type { Socket } from 'net';
+import { ProcessTable } from '../adapters/process-table.adapter';
+import { parseTcpTable, peerSocketInode } from './tcp-table';
+
+/**
+ * Whether the TCP connection a request arrived on was opened by a process of a given process group: the
+ * peer's socket (found in /proc/net/tcp by the connection's address pair) is among the open files of a
+ * process of that group. Answered once per connection: a server's keep-alive connection carries all its
+ * reports, so /proc is walked once per connection, not once per ping.
+ */
+@Injectable()
+export class ConnectionOwner {
+  private readonly answers = new WeakMap<Socket, Map<number, boolean>>();
+
+  constructor(private readonly processes: ProcessTable) {}
+
+  openedByGroup(socket: Socket, pgid: number): boolean {
+    let known = this.answers.get(socket);
+    if (!known) this.answers.set(socket, (known = new Map<number, boolean>()));
+    let answer = known.get(pgid);
+    if (answer === undefined) {
+      answer = this.check(socket, pgid);
+      known.set(pgid, answer);
+    }
+    return answer;
+  }
+
+  private check(socket: Socket, pgid: number): boolean {
+    const { localAddress, localPort, remoteAddress, remotePort } = socket;
+    if (!localAddress || !localPort || !remoteAddress || !remotePort) return false;
+    const inode = peerSocketInode(
+      parseTcpTable(this.processes.tcpTable()),
+      { address: localAddress, port: localPort },
+      { address: remoteAddress, port: remotePort },
+    );
+    if (inode === undefined) return false;
+    // The leader (the server itself) usually holds it: look there before walking the whole process table.
+    if (this.holds(pgid, pgid, inode)) return true;
+    return this.processes.pids().some((pid) => pid !== pgid && this.holds(pid, pgid, inode));
+  }
+
+  private holds(pid: number, pgid: number, inode: string): boolean {
+    return this.processes.stat(pid)?.pgrp === pgid && this.processes.socketInodes(pid).includes(inode);
+  }
+}

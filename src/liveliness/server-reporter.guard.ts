@@ -1,0 +1,28 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { SupervisorService } from '../supervisor';
+import { ConnectionOwner } from './connection-owner.service';
+
+/**
+ * A server's id is on its command line, readable by every local user, so it proves nothing: a report for a
+ * running spawn is believed only when its connection was opened by that server's process group. Reports for
+ * an unknown or ended spawn go on to the route, which answers them as before (404, or ignored).
+ */
+@Injectable()
+export class ServerReporterGuard implements CanActivate {
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly owner: ConnectionOwner,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    const id = String(request.params.id ?? '');
+    const spawn = this.supervisor.get(id);
+    if (!spawn || spawn.pid === undefined || spawn.endedAt !== undefined) return true;
+    if (this.owner.openedByGroup(request.socket, spawn.pid)) return true;
+    throw new ForbiddenException(
+      `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
+    );
+  }
+}

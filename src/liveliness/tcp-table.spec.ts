@@ -1,0 +1,41 @@
+import { addressBytes, parseTcpTable, peerSocketInode } from './tcp-table';
+
+const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+const row = (local: string, remote: string, inode: string) =>
+  `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
+
+describe('TCP table', () => {
+  // The service listens on 127.0.0.1:11182 (0x2BAE); a server connected from port 40000 (0x9C40).
+  const TCP = [
+    HEADER,
+    row('0100007F:2BAE', '00000000:0000', '100'), // the listener
+    row('0100007F:9C40', '0100007F:2BAE', '555'), // the server's end
+    row('0100007F:2BAE', '0100007F:9C40', '556'), // our accepted end
+  ].join('\n');
+  const TCP6 = [
+    HEADER,
+    row('0000000000000000FFFF00000100007F:9C41', '0000000000000000FFFF00000100007F:2BAE', '777'),
+    row('00000000000000000000000001000000:9C42', '00000000000000000000000001000000:2BAE', '888'),
+  ].join('\n');
+  const table = parseTcpTable(`${TCP}\n${TCP6}`);
+
+  it('finds the peer socket of an accepted connection by its address pair, whichever form the address takes', () => {
+    const ours = { address: '127.0.0.1', port: 11182 };
+    expect(peerSocketInode(table, ours, { address: '127.0.0.1', port: 40000 })).toBe('555');
+    expect(
+      peerSocketInode(table, { ...ours, address: '::ffff:127.0.0.1' }, { address: '::ffff:127.0.0.1', port: 40000 }),
+    ).toBe('555');
+    expect(peerSocketInode(table, ours, { address: '::ffff:127.0.0.1', port: 40001 })).toBe('777');
+    expect(peerSocketInode(table, { address: '::1', port: 11182 }, { address: '::1', port: 40002 })).toBe('888');
+    expect(peerSocketInode(table, ours, { address: '127.0.0.1', port: 40003 })).toBeUndefined();
+  });
+
+  it('reads addresses of both families as 16 bytes', () => {
+    expect(addressBytes('127.0.0.1')).toBe('00000000000000000000ffff7f000001');
+    expect(addressBytes('::ffff:127.0.0.1')).toBe('00000000000000000000ffff7f000001');
+    expect(addressBytes('::1')).toBe('00000000000000000000000000000001');
+    expect(addressBytes('fe80::1:2')).toBe('fe800000000000000000000000010002');
+    expect(addressBytes('not an address')).toBeUndefined();
+    expect(addressBytes('1::2::3')).toBeUndefined();
+  });
+});

@@ -1,0 +1,65 @@
+import { rmdirSync } from 'fs';
+import { createServer } from 'net';
+import { acquireInstanceLock } from '../adapters/instance-lock.adapter';
+import { ProcProcessTable } from '../adapters/process-table.adapter';
+import type { AppConfig } from '../config/app-config';
+import { prepareStateFolder } from './state-folder';
+
+/** Either this process now owns the state folder and port, or the one line saying why not. */
+export type InstanceClaim = { ok: true; release: () => void } | { ok: false; message: string };
+
+/**
+ * Runs before Nest creates anything (before the orphan reaper reads the journal): makes the state folder
+ * safe, takes the instance lock, and checks PORT is free. A second instance stops here having touched nothing.
+ */
+export async function claimInstance(config: AppConfig): Promise<InstanceClaim> {
+  let release = () => undefined as void;
+  if (config.stateDir) {
+    const dir = config.stateDir;
+    try {
+      prepareStateFolder(dir);
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+    const lock = acquireInstanceLock(dir, new ProcProcessTable());
+    if (!lock.held) {
+      const who = lock.holderPid === undefined ? 'another instance' : `another instance (pid ${lock.holderPid})`;
+      return { ok: false, message: `${who} already runs with the state folder ${dir} (PORT ${config.port})` };
+    }
+    release = () => {
+      lock.release();
+      if (config.stateDirIsDefault) removeIfEmpty(dir);
+    };
+  }
+  const busy = await portProblem(config.port, config.host);
+  if (busy) {
+    release();
+    return { ok: false, message: busy };
+  }
+  return { ok: true, release };
+}
+
+/** Why the service cannot listen on PORT, or undefined (port 0 is always free). */
+function portProblem(port: number, host: string): Promise<string | undefined> {
+  if (port === 0) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use by another program (PORT)`
+          : `cannot listen on ${host}:${port}: ${error.message}`,
+      ),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+/** Leaves nothing behind in the default state folder once the service stops; a folder with other files stays. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or already gone
+  }
+}

@@ -1,0 +1,75 @@
+import { chmodSync, lstatSync, mkdirSync, Stats, statSync } from 'fs';
+import * as path from 'path';
+
+/** What start-up knows about a folder (from lstat: a symlink is never followed). */
+export interface FolderFacts {
+  isDirectory: boolean;
+  isSymlink: boolean;
+  uid: number;
+  mode: number;
+}
+
+const GROUP_OR_OTHER_WRITE = 0o022;
+const STICKY = 0o1000;
+
+/** Why an existing state folder may not be used, or undefined when it may (see stateFolderProblem). */
+export function existingFolderProblem(folder: FolderFacts, ownUid: number): string | undefined {
+  if (folder.isSymlink) return 'is a symbolic link';
+  if (!folder.isDirectory) return 'is not a folder';
+  if (folder.uid !== ownUid) return `belongs to uid ${folder.uid}, not to the service's user (uid ${ownUid})`;
+  if (folder.mode & GROUP_OR_OTHER_WRITE) {
+    return `is writable by group or others (mode ${(folder.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the parent of the state folder lets another user replace it, or undefined: a parent others may write
+ * to (like /tmp) is fine only with the sticky bit (nobody removes or renames another's entries) or when the
+ * service's user owns it.
+ */
+export function parentFolderProblem(parent: FolderFacts, ownUid: number): string | undefined {
+  if (!(parent.mode & GROUP_OR_OTHER_WRITE) || parent.mode & STICKY || parent.uid === ownUid) return undefined;
+  return `its parent folder is writable by others without the sticky bit (mode ${(parent.mode & 0o7777).toString(8)}, uid ${parent.uid})`;
+}
+
+export class StateFolderError extends Error {}
+
+/**
+ * Makes sure the state folder is this user's alone before anything is read from it or written to it: an
+ * existing one is checked (and its read bits for others dropped: 0700), a missing one is created exclusively
+ * with mode 0700. Throws a StateFolderError naming the folder and what is wrong.
+ */
+export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0): void {
+  const refuse = (why: string) =>
+    new StateFolderError(`state folder ${dir} ${why}: fix or remove it, or set SC_STATE_DIR to a folder of this user`);
+  const parent = path.dirname(dir);
+  // The parent is followed (stat): /var/run -> /run is fine; what counts is who may write where the folder is.
+  if (!lstatOrUndefined(parent)) mkdirSync(parent, { recursive: true, mode: 0o700 });
+  const parentStats = statSync(parent);
+  const parentProblem = parentFolderProblem(factsOf(parentStats), ownUid);
+  if (parentProblem) throw refuse(parentProblem);
+  if (!lstatOrUndefined(dir)) {
+    try {
+      mkdirSync(dir, { mode: 0o700 }); // not recursive: fails if someone made it meanwhile (then checked below)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw refuse(`cannot be created: ${(error as Error).message}`);
+    }
+  }
+  const problem = existingFolderProblem(factsOf(lstatSync(dir)), ownUid);
+  if (problem) throw refuse(problem);
+  chmodSync(dir, 0o700);
+}
+
+function lstatOrUndefined(file: string): Stats | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function factsOf(stats: Stats): FolderFacts {
+  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
+}

@@ -1,0 +1,229 @@
+/**
+ * Issue 19, findings 1, 3 and 4, retried as a local attacker would: a second start on the same state folder,
+ * a state folder prepared by someone else, a planted journal, the relay capability read from `ps`, and a
+ * liveliness `disconnect` reported by another local process. Each must fail.
+ */
+import { spawn } from 'child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import request from 'supertest';
+import { hashArgs } from '../src/adapters/process-identity';
+import { freePort } from './support/ports';
+import { isProcessAlive, procStat, useCleanup, type Cleanup } from './support/processes';
+import { FAST_TIMINGS, SERVICE_MAIN, startServiceProcess, type ServiceProcess } from './support/spawner-app';
+import { getSpawn, postSpawn, procArgv, startTrackedApp, type SpawnView } from './support/spawner-e2e';
+import { makeTempDir } from './support/temp';
+import { connectViewer, ViewerRefusedError } from './support/viewer-client';
+import { sleep, waitFor } from './support/wait';
+
+const PORT_BASE = 27500;
+const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE), PUBLIC_ENDPOINT: 'proxy' };
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+
+/** Runs the built service to its exit (it is expected to refuse to start), with its output. */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SERVICE_MAIN], {
+    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** The lines a refused start printed (stderr), without the Node.js 24 launcher's note. */
+const linesOf = (text: string) => text.split('\n').filter((line) => line !== '' && !line.includes('Node.js 24 LTS'));
+
+/** A long-lived process leading its own group, with `--id <id>` in its argv (as a server's would be). */
+function startImpostor(cleanup: Cleanup, id: string, options: { asNobody?: boolean } = {}): number {
+  const argv = ['/bin/sh', '-c', 'sleep 600; :', 'impostor', '--id', id];
+  const [file, args] = options.asNobody
+    ? ['setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', ...argv]]
+    : [argv[0], argv.slice(1)];
+  const child = spawn(file, args, { detached: true, stdio: 'ignore' });
+  cleanup.trackPid(child.pid!, { group: true });
+  return child.pid!;
+}
+
+/** Every process of a server's process group (the server and whatever it started). */
+function groupPids(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => procStat(pid)?.pgrp === pgid);
+}
+
+describe('local trust boundaries (e2e, real processes)', () => {
+  const cleanup = useCleanup();
+
+  async function startService(stateDir: string, port?: number): Promise<ServiceProcess> {
+    const service = await startServiceProcess(port ?? (await freePort()), { ...ENV, SC_STATE_DIR: stateDir });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    return service;
+  }
+
+  it("a second start on the same state folder or PORT exits 1 with one line naming the first's pid, and touches nothing", async () => {
+    const stateDir = makeTempDir(cleanup, 'sc-state-');
+    const first = await startService(stateDir);
+    const spawned = await postSpawn(first.url, {});
+    expect(spawned.status).toBe(200);
+    const session = spawned.body as SpawnView;
+    cleanup.trackPid(session.pid!, { group: true });
+    const viewer = await connectViewer(session.proxyEndpoint, { cleanup });
+    expect(await viewer.nextJson()).toMatchObject({ type: 'hello' });
+    const journal = readFileSync(path.join(stateDir, 'spawns.json'), 'utf8');
+
+    const again = await runToExit({ ...ENV, PORT: String(first.port), SC_STATE_DIR: stateDir });
+    expect(again.code).toBe(1);
+    expect(linesOf(again.stderr)).toEqual([
+      `sc-spawner: another instance (pid ${first.child.pid}) already runs with the state folder ${stateDir} (PORT ${first.port})`,
+    ]);
+    expect(again.stdout).toBe('');
+
+    // Another state folder, the same PORT: refused before anything is read.
+    const otherDir = makeTempDir(cleanup, 'sc-state-');
+    const samePort = await runToExit({ ...ENV, PORT: String(first.port), SC_STATE_DIR: otherDir });
+    expect(samePort.code).toBe(1);
+    expect(linesOf(samePort.stderr)).toEqual([
+      `sc-spawner: port ${first.port} on 127.0.0.1 is already in use by another program (PORT)`,
+    ]);
+
+    await sleep(500);
+    expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
+    expect(isProcessAlive(session.pid!)).toBe(true);
+    expect((await getSpawn(first.url, session.id)).state).toBe('connected');
+    expect(readFileSync(path.join(stateDir, 'spawns.json'), 'utf8')).toBe(journal);
+    await viewer.close();
+  });
+
+  it('refuses a state folder someone else prepared: group-writable, a symlink, or another user’s', async () => {
+    const root = makeTempDir(cleanup, 'sc-state-root-');
+    const cases: Array<[string, string]> = [];
+    const writable = path.join(root, 'writable');
+    mkdirSync(writable);
+    chmodSync(writable, 0o770);
+    cases.push([writable, 'is writable by group or others (mode 0770)']);
+    const link = path.join(root, 'link');
+    symlinkSync(makeTempDir(cleanup), link);
+    cases.push([link, 'is a symbolic link']);
+    if (isRoot) {
+      const foreign = path.join(root, 'foreign');
+      mkdirSync(foreign, { mode: 0o700 });
+      chownSync(foreign, NOBODY, NOBODY);
+      cases.push([foreign, `belongs to uid ${NOBODY}`]);
+    }
+    const shared = path.join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777); // world-writable, no sticky bit
+    if (isRoot) chownSync(shared, NOBODY, NOBODY);
+    if (isRoot)
+      cases.push([path.join(shared, 'state'), 'its parent folder is writable by others without the sticky bit']);
+
+    for (const [dir, why] of cases) {
+      const port = await freePort();
+      const result = await runToExit({ ...ENV, PORT: String(port), SC_STATE_DIR: dir });
+      expect({ dir, code: result.code }).toEqual({ dir, code: 1 });
+      const lines = linesOf(result.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`state folder ${dir} ${why}`);
+    }
+    expect(readdirSync(writable)).toEqual([]);
+  });
+
+  it('a planted journal naming processes that are not provably ours gets none of them killed', async () => {
+    const stateDir = makeTempDir(cleanup, 'sc-state-');
+    // The shape the issue's attacker used (an older journal), a forged entry with a wrong argument
+    // fingerprint, and (as root) another user's process forged down to its start time and arguments.
+    const legacy = startImpostor(cleanup, 'legacy-x');
+    const forged = startImpostor(cleanup, 'forged-y');
+    const foreign = isRoot ? startImpostor(cleanup, 'foreign-z', { asNobody: true }) : undefined;
+    await waitFor(
+      () => [legacy, forged, foreign].every((pid) => pid === undefined || procArgv(pid).includes('--id')),
+      5000,
+      {
+        description: 'the impostors to run',
+      },
+    );
+    const entryOf = (pid: number, id: string, args: string[]) => ({
+      id,
+      pid,
+      wsPort: PORT_BASE,
+      startTime: readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[22 - 3],
+      argsHash: hashArgs(args),
+      argCount: args.length,
+    });
+    const entries = [entryOf(forged, 'forged-y', ['--id', 'forged-y', '--sc-port', String(PORT_BASE)])];
+    if (foreign) entries.push(entryOf(foreign, 'foreign-z', procArgv(foreign).slice(1)));
+    writeFileSync(path.join(stateDir, 'spawns.json'), JSON.stringify([{ id: 'legacy-x', pid: legacy, wsPort: 1 }]));
+    const once = await startService(stateDir);
+    expect(await once.stop()).toEqual({ code: 0, signal: null });
+    writeFileSync(
+      path.join(stateDir, 'spawns.json'),
+      JSON.stringify({ writer: { pid: 999_999_999, startTime: '1' }, entries }),
+    );
+    const service = await startService(stateDir);
+    expect(await postSpawn(service.url, {})).toMatchObject({ status: 200 });
+    for (const pid of [legacy, forged, foreign]) if (pid !== undefined) expect(isProcessAlive(pid)).toBe(true);
+    const output = service.output.join('');
+    expect(output).toContain(`journal entry forged-y (pid ${forged}) left alone: its command line differs`);
+    if (foreign)
+      expect(output).toContain(`journal entry foreign-z (pid ${foreign}) left alone: owned by uid ${NOBODY}`);
+  });
+
+  it('the relay capability is in no server’s argv; /ws/<spawn id> joins nothing (404)', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const views = [
+      (await postSpawn(app.url, {})).body as SpawnView,
+      (await postSpawn(app.url, { sessionToken: 'viewer-secret-1' })).body as SpawnView,
+    ];
+    const hoops = await request(app.url).post('/api/spawn').send({ class: 'csr_session' }).expect(200);
+    const urls = [...views.flatMap((v) => [v.proxyEndpoint, v.links.ws]), hoops.body.endpoints.ws as string];
+    const tokens = new Set(urls.map((url) => url.slice(url.lastIndexOf('/ws/') + 4)));
+    expect(tokens.size).toBe(3);
+    const pids = [...views.map((v) => v.pid!), (await getSpawn(app.url, hoops.body.serviceId as string)).pid!];
+    for (const pid of pids.flatMap(groupPids)) {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      for (const token of tokens) expect(cmdline).not.toContain(token);
+    }
+    expect(procArgv(views[0].pid!)).toEqual(expect.arrayContaining(['--id', views[0].id]));
+
+    const byId = await connectViewer(`ws://127.0.0.1:${app.port}/ws/${views[0].id}`).catch((e: unknown) => e);
+    expect(byId).toBeInstanceOf(ViewerRefusedError);
+    expect((byId as ViewerRefusedError).status).toBe(404);
+    const viewer = await connectViewer(views[0].proxyEndpoint, { cleanup });
+    expect(await viewer.nextJson()).toMatchObject({ type: 'hello', id: views[0].id });
+    await viewer.close();
+  });
+
+  it("a liveliness disconnect from another local process is refused (403) and the session lives on; the server's own reports count", async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const session = (await postSpawn(app.url, {})).body as SpawnView;
+    const viewer = await connectViewer(session.proxyEndpoint, { cleanup });
+    await viewer.nextJson();
+    await waitFor(async () => (await getSpawn(app.url, session.id)).state === 'connected', 5000, {
+      description: 'the session to be connected',
+    });
+    for (const route of [`/liveliness/${session.id}`, `/api/spawns/${session.id}`]) {
+      const refused = await request(app.url).post(`${route}?liveliness=disconnect`);
+      expect({ route, status: refused.status }).toEqual({ route, status: 403 });
+      expect(refused.body.message).toMatch(/accepted only from that server's own processes/);
+    }
+    const before = Date.parse((await getSpawn(app.url, session.id)).lastReportAt!);
+    await waitFor(async () => Date.parse((await getSpawn(app.url, session.id)).lastReportAt!) > before, 5000, {
+      description: "the server's own pings to be counted",
+    });
+    expect((await getSpawn(app.url, session.id)).state).toBe('connected');
+    expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
+    expect(isProcessAlive(session.pid!)).toBe(true);
+    await viewer.close();
+  });
+});
