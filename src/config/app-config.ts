@@ -4,6 +4,7 @@ import { argvValueProblem, parseArgv } from '@app/sc-protocol';
 import { AppConfig, ConfigError, LOG_LEVELS } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 import { Env, EnvReader } from './env-reader';
+import { parseSessionLimits } from './session-limit-settings';
 import {
   isOrigin,
   MIN_API_KEY_LENGTH,
@@ -181,6 +182,7 @@ export function readAppConfig(
   config.spawnOnConnect = read.bool('SPAWN_ON_CONNECT', true);
 
   parseWarmPool(read, config);
+  parseSessionLimits(read, config);
 
   config.childNice = read.int('SC_NICE', 10, 0, 19);
   config.bodyLimitBytes = parseBodyLimit(read);

@@ -16,6 +16,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiKeys } from '../auth/api-keys';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { Public, SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
@@ -54,6 +56,7 @@ export class HoopsController {
     private readonly modelDirectories: ModelDirectoryPolicy,
     private readonly status: HoopsStatusService,
     private readonly metrics: SpawnerMetrics,
+    private readonly keys: ApiKeys,
   ) {}
 
   @Post(['api/spawn', 'service'])
@@ -94,7 +97,14 @@ export class HoopsController {
     const rendererType = body.class === 'ssr_session' ? 'ssr' : 'csr';
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
     const spawn = await this.supervisor.spawn(
-      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs, origin: 'hoops-api' },
+      {
+        rendererType,
+        model: params.model,
+        sessionToken: params.sessionToken,
+        extraModelDirs,
+        origin: 'hoops-api',
+        owner: sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip),
+      },
       clientGone,
     );
     return {

@@ -36,6 +36,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       portsFree: () => this.supervisor.capacity().ports.free,
       draining: () => this.supervisor.capacity().draining,
       warm: () => this.supervisor.warmStats(),
+      quotaRejections: () => this.supervisor.quotaRejections(),
     });
     this.subscription = this.supervisor.changes$.subscribe((event) => this.observe(event));
   }

@@ -10,10 +10,32 @@ export interface SpawnEvent {
   detail?: string;
 }
 
+/**
+ * A notice about a session that is not a state change (sent as a named SSE event): `expiring` before a limit
+ * ends it, `expiring_cancelled` when its viewer's activity cancels an idle warning.
+ */
+export interface SessionNotice {
+  id: string;
+  event: 'expiring' | 'expiring_cancelled';
+  reason: 'idle' | 'lifetime';
+  /** Seconds until the end (expiring only). */
+  secondsLeft?: number;
+  at: string;
+}
+
 /** The stream of every spawn's state changes, for logs, SSE subscribers and tests. */
 @Injectable()
 export class SpawnEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<SpawnEvent>();
+  private readonly noticeSubject = new Subject<SessionNotice>();
+  get notices$(): Observable<SessionNotice> {
+    return this.noticeSubject.asObservable();
+  }
+
+  notify(notice: SessionNotice): void {
+    this.noticeSubject.next(notice);
+  }
+
   get changes$(): Observable<SpawnEvent> {
     return this.subject.asObservable();
   }
@@ -24,5 +46,6 @@ export class SpawnEvents implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.subject.complete();
+    this.noticeSubject.complete();
   }
 }

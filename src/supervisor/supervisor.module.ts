@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { PortsModule } from '../ports/ports.module';
 import { OrphanReaper } from './orphan-reaper';
+import { SessionLimits } from './session-limits.service';
+import { SessionQuotas } from './session-quotas.service';
 import { SecretRedactor } from './secret-redactor';
 import { SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
@@ -25,6 +27,8 @@ import { WarmPool } from './warm-pool.service';
     OrphanReaper,
     SweepScheduler,
     WarmPool,
+    SessionLimits,
+    SessionQuotas,
   ],
   exports: [SupervisorService],
 })

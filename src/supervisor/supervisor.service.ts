@@ -5,10 +5,12 @@ import { Clock } from '../adapters/clock.adapter';
 import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import type { LogLine } from './line-buffer';
-import { SpawnEvent, SpawnEvents } from './spawn-events';
+import { SessionLimits } from './session-limits.service';
+import { SessionQuotas } from './session-quotas.service';
+import { SessionNotice, SpawnEvent, SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import { SpawnView, viewOf } from './spawn-record';
+import { SessionOwner, SpawnRecord, SpawnView, viewOf } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from './supervisor-capacity';
@@ -17,6 +19,9 @@ import { UnknownSpawnError } from './supervisor.errors';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
 export type { SupervisorCapacity };
+
+/** A spawn request with who made it (for SC_KEY_MAX_SESSIONS and the session's `key`) and its own lifetime limit. */
+export type SessionRequest = SpawnRequest & { owner?: SessionOwner; maxSessionS?: number };
 
 /**
  * The one door into the supervisor: controllers, the proxy, health and events talk to this and nothing
@@ -28,6 +33,8 @@ export type { SupervisorCapacity };
 @Injectable()
 export class SupervisorService implements BeforeApplicationShutdown {
   readonly changes$: Observable<SpawnEvent>;
+  /** `expiring` warnings (and their cancellations) before a session limit ends a session. */
+  readonly notices$: Observable<SessionNotice>;
 
   constructor(
     private readonly config: AppConfig,
@@ -38,9 +45,12 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly ports: PortAllocator,
     private readonly clock: Clock,
     private readonly warmPool: WarmPool,
+    private readonly limits: SessionLimits,
+    private readonly quotas: SessionQuotas,
     events: SpawnEvents,
   ) {
     this.changes$ = events.changes$;
+    this.notices$ = events.notices$;
   }
 
   get isShuttingDown(): boolean {
@@ -90,10 +100,30 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return record.logs.all();
   }
 
-  /** A ready warm server if the request needs no options; else starts one and resolves once ready (signal: client left). */
-  async spawn(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnView> {
-    const claimed = this.warmPool.claim(request);
-    return viewOf(claimed ?? (await this.starter.startReady(request, signal)));
+  /**
+   * A ready warm server if the request needs no options; else starts one and resolves once ready (signal: client
+   * left). The caller's quota (SC_KEY_MAX_SESSIONS) is checked first: QuotaExceededError beyond it.
+   */
+  async spawn(request: SessionRequest, signal?: AbortSignal): Promise<SpawnView> {
+    const { owner, maxSessionS, ...spawnRequest } = request;
+    const record = await this.quotas.admit(owner, async () => {
+      const started = this.warmPool.claim(spawnRequest) ?? (await this.starter.startReady(spawnRequest, signal));
+      this.adopt(started, owner, maxSessionS);
+      return started;
+    });
+    return viewOf(record);
+  }
+
+  /** The session is now the caller's: its key, its own lifetime limit, and whether the relay watches it. */
+  private adopt(record: SpawnRecord, owner: SessionOwner | undefined, maxSessionS: number | undefined): void {
+    record.owner = owner;
+    record.maxSessionS = maxSessionS;
+    record.watched ||= record.spec.origin === 'connect' || this.config.publicEndpoint === 'proxy';
+  }
+
+  /** Quota refusals so far, by key name (`anonymous` for callers without a key). */
+  quotaRejections(): ReadonlyMap<string, number> {
+    return this.quotas.rejectionCounts();
   }
 
   /** Starts a server without waiting for it to be ready. */
@@ -121,13 +151,19 @@ export class SupervisorService implements BeforeApplicationShutdown {
     this.lifecycle.viewerDetached(id);
   }
 
-  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number): void {
-    this.lifecycle.countViewerBytes(id, direction, bytes);
+  /** What the relay carried (messages from the viewer are its activity). */
+  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number, messages = 0): void {
+    this.lifecycle.countViewerBytes(id, direction, bytes, messages);
   }
 
-  /** SIGTERM to its process group, SIGKILL after KILL_GRACE_S (from the sweep). Idempotent. */
-  stop(id: string, reason: string): SpawnView {
-    this.find(id);
+  /**
+   * SIGTERM to its process group, SIGKILL after KILL_GRACE_S (from the sweep). Idempotent. With `viewerClose`,
+   * the relay closes the viewer's socket with that code and reason (e.g. 4003 stopped by operator).
+   */
+  stop(id: string, reason: string, viewerClose?: { code: number; reason: string }): SpawnView {
+    const live = this.registry.liveEntry(id);
+    if (!live) this.find(id);
+    else if (viewerClose && live.record.state !== 'terminating') live.record.viewerClose ??= viewerClose;
     this.processes.stop(id, reason);
     return this.find(id);
   }
@@ -136,6 +172,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
     for (const action of decideTimeouts(records, now, this.config)) this.processes.enforce(action, now);
+    this.limits.sweep(now);
   }
 
   /** Refuses new spawns (NoCapacityError 'draining') and stops the unclaimed warm servers; sessions go on. */
