@@ -1,0 +1,263 @@
+/**
+ * End to end, the session policies: idle and lifetime limits with their `expiring` warning and their close
+ * codes, a DELETE's close code, per-key quotas on every spawn path, and what each session costs. Real
+ * simulator processes, real HTTP, real WebSockets through the relay; ports checked through the OS.
+ */
+import request from 'supertest';
+import { WebSocket } from 'ws';
+import type { IncomingMessage } from 'http';
+import { PortAllocator } from '../src/ports/port-allocator.service';
+import { isLeased } from './fakes';
+import { freePort } from './support/ports';
+import { useCleanup } from './support/processes';
+import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
+import {
+  canBindPort,
+  getSpawn,
+  postSpawn,
+  startTrackedApp,
+  waitForSpawnState,
+  type TrackedApp,
+} from './support/spawner-e2e';
+import { openSse } from './support/sse-client';
+import { connectViewer, type ViewerClient } from './support/viewer-client';
+import { sleep, waitFor } from './support/wait';
+
+/** This file's WebSocket ports: 30500-30999 (test/support/README.md). */
+const PORTS = { idle: 30500, active: 30520, lifetime: 30540, request: 30560, quota: 30580, cost: 30600, direct: 30620 };
+const PROXY = { ...FAST_TIMINGS, PUBLIC_ENDPOINT: 'proxy' };
+const ALICE = 'alice-key-0123456789abcdef';
+const BOB = 'bob-key-0123456789abcdef';
+
+function env(portBase: number, extra: Record<string, string>): Record<string, string> {
+  return { ...PROXY, SC_PORT_BASE: String(portBase), SC_PORT_COUNT: '4', SC_MAX_SPAWNS: '4', ...extra };
+}
+
+async function spawnAndView(app: TrackedApp, cleanup: ReturnType<typeof useCleanup>, body: object = {}) {
+  const response = await postSpawn(app.url, body);
+  expect(response.status).toBe(200);
+  const spawn = response.body as { id: string; endpoint: string; wsPort: number; pid: number };
+  const viewer = await connectViewer(spawn.endpoint, { cleanup });
+  await viewer.next(); // the server's hello
+  return { spawn, viewer };
+}
+
+/** Sends a small message every `everyMs` until stopped (the viewer's activity). */
+function keepActive(viewer: ViewerClient, everyMs: number): () => void {
+  const timer = setInterval(() => void viewer.send('still here').catch(() => undefined), everyMs);
+  return () => clearInterval(timer);
+}
+
+/** A spawn-on-connect WebSocket with headers; resolves with the HTTP refusal (status, headers) or 'open'. */
+function connectRefusal(url: string, headers: Record<string, string>): Promise<IncomingMessage | 'open'> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve('open');
+      ws.terminate();
+    });
+    ws.on('error', (error) => reject(error));
+  });
+}
+
+describe('session limits (e2e)', () => {
+  const cleanup = useCleanup();
+
+  it('an idle viewer is warned (expiring), then closed with 4001 "idle timeout"; the server ends and its port comes back', async () => {
+    const app = await startTrackedApp(
+      cleanup,
+      env(PORTS.idle, { SC_IDLE_TIMEOUT_S: '2', SC_END_WARNING_S: '1', SC_PORT_COUNT: '1', SC_MAX_SPAWNS: '1' }),
+    );
+    const events = await openSse(app.url, '/events', { cleanup });
+    const { spawn, viewer } = await spawnAndView(app, cleanup);
+    expect((await getSpawn(app.url, spawn.id)).watched).toBe(true);
+
+    const warning = await events.waitForEvent((e) => e.event === 'expiring' && e.id === spawn.id, 5000);
+    expect(warning).toMatchObject({ id: spawn.id, event: 'expiring', reason: 'idle', secondsLeft: 1 });
+    expect((await getSpawn(app.url, spawn.id)).expiring).toMatchObject({ reason: 'idle', secondsLeft: 1 });
+    expect(events.raw()).toContain('event: expiring\n');
+
+    const close = await viewer.closed;
+    expect(close).toEqual({ code: 4001, reason: 'idle timeout' });
+    const ended = await waitForSpawnState(app.url, spawn.id, 'exited', 5000);
+    expect(ended.endReason).toBe('idle timeout: its viewer sent nothing for 2 s');
+    const states = app.events.filter((e) => e.id === spawn.id).map((e) => e.state);
+    expect(states).toEqual(['starting', 'ready', 'connected', 'terminating', 'exited']);
+    await waitFor(() => !isLeased(app.app.get(PortAllocator), PORTS.idle), 3000, { description: 'the port back' });
+    expect(await canBindPort(PORTS.idle)).toBe(true);
+    // The port is usable again: a new session gets it.
+    expect((await postSpawn(app.url, {})).body.wsPort).toBe(PORTS.idle);
+  });
+
+  it('a viewer sending messages outlives the idle timeout; activity after the warning cancels it', async () => {
+    const app = await startTrackedApp(cleanup, env(PORTS.active, { SC_IDLE_TIMEOUT_S: '1.5', SC_END_WARNING_S: '1' }));
+    const events = await openSse(app.url, '/events', { cleanup });
+    const { spawn, viewer } = await spawnAndView(app, cleanup);
+    await events.waitForEvent((e) => e.event === 'expiring' && e.id === spawn.id, 5000);
+    await viewer.send('back');
+    await events.waitForEvent((e) => e.event === 'expiring_cancelled' && e.id === spawn.id, 3000);
+    expect((await getSpawn(app.url, spawn.id)).expiring).toBeNull();
+
+    const stop = keepActive(viewer, 200);
+    await sleep(4000); // well over twice the idle timeout
+    stop();
+    const view = await getSpawn(app.url, spawn.id);
+    expect(view.state).toBe('connected');
+    expect(view.relay.toServer.messages).toBeGreaterThanOrEqual(10);
+    expect(Date.now() - Date.parse(view.lastActivityAt!)).toBeLessThan(1500);
+    expect(events.events.filter((e) => e.id === spawn.id && e.event === 'expiring')).toHaveLength(1);
+    await viewer.close();
+  });
+
+  it('a lifetime limit ends an active viewer with 4002 "lifetime reached"', async () => {
+    const app = await startTrackedApp(cleanup, env(PORTS.lifetime, { SC_MAX_SESSION_S: '2', SC_END_WARNING_S: '1' }));
+    const events = await openSse(app.url, '/events', { cleanup });
+    const { spawn, viewer } = await spawnAndView(app, cleanup);
+    const stop = keepActive(viewer, 100);
+    try {
+      const warning = await events.waitForEvent((e) => e.event === 'expiring' && e.id === spawn.id, 5000);
+      expect(warning).toMatchObject({ reason: 'lifetime', secondsLeft: 1 });
+      expect(await viewer.closed).toEqual({ code: 4002, reason: 'lifetime reached' });
+    } finally {
+      stop();
+    }
+    const ended = await waitForSpawnState(app.url, spawn.id, 'exited', 5000);
+    expect(ended.endReason).toBe('lifetime reached: it ran for 2 s');
+    expect(Date.parse(ended.endedAt!) - Date.parse(ended.startedAt)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a request's lower maxSessionSeconds is honoured, a higher one refused (400 naming the field); DELETE closes with 4003", async () => {
+    const app = await startTrackedApp(cleanup, env(PORTS.request, { SC_MAX_SESSION_S: '60', SC_END_WARNING_S: '0' }));
+    const refused = await postSpawn(app.url, { maxSessionSeconds: 61 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('maxSessionSeconds (61) is above');
+    expect(refused.body.message).toContain('SC_MAX_SESSION_S (60 s)');
+    const notNumber = await postSpawn(app.url, { maxSessionSeconds: 'soon' });
+    expect(notNumber.status).toBe(400);
+    expect(JSON.stringify(notNumber.body.message)).toContain('maxSessionSeconds');
+
+    const { spawn, viewer } = await spawnAndView(app, cleanup, { maxSessionSeconds: 1 });
+    expect((await getSpawn(app.url, spawn.id)).maxSessionSeconds).toBe(1);
+    expect(await viewer.closed).toEqual({ code: 4002, reason: 'lifetime reached' });
+    expect((await waitForSpawnState(app.url, spawn.id, 'exited', 5000)).endReason).toBe(
+      'lifetime reached: it ran for 1 s',
+    );
+
+    const second = await spawnAndView(app, cleanup);
+    expect((await request(app.url).delete(`/spawns/${second.spawn.id}`)).status).toBe(202);
+    expect(await second.viewer.closed).toEqual({ code: 4003, reason: 'stopped by operator' });
+  });
+
+  it('a key at its quota gets 429 with Retry-After on every spawn path, while another key still spawns', async () => {
+    const app = await startTrackedApp(
+      cleanup,
+      env(PORTS.quota, {
+        API_KEYS: `alice=${ALICE},${BOB}`,
+        SC_KEY_MAX_SESSIONS: 'alice=1,*=2',
+        SC_MAX_SPAWNS: '5',
+        SC_PORT_COUNT: '5',
+      }),
+    );
+    const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+    const first = await postSpawn(app.url, {}).set(as(ALICE));
+    expect(first.status).toBe(200);
+    expect(first.body.key).toBe('alice');
+
+    const refused = await postSpawn(app.url, {}).set(as(ALICE));
+    expect(refused.status).toBe(429);
+    expect(refused.body.message).toBe(
+      'session quota reached: key alice already has 1 live session(s) on this node (SC_KEY_MAX_SESSIONS); end one (DELETE /spawns/:id) or retry later',
+    );
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const hoops = await request(app.url).post('/api/spawn').set(as(ALICE)).send({ class: 'csr_session' });
+    expect(hoops.status).toBe(429);
+    expect(hoops.body).toEqual({ status: 'failed', reason: expect.stringContaining('key alice') });
+    expect(hoops.headers['retry-after']).toBeDefined();
+    const onConnect = await connectRefusal(`ws://127.0.0.1:${app.port}/?renderingLocation=csr`, as(ALICE));
+    expect(onConnect).not.toBe('open');
+    expect((onConnect as IncomingMessage).statusCode).toBe(429);
+    expect((onConnect as IncomingMessage).headers['retry-after']).toBeDefined();
+
+    // The bare key is key-1, under '*'; so is an anonymous caller (by address).
+    const bob = await postSpawn(app.url, {}).set(as(BOB));
+    expect(bob.status).toBe(200);
+    expect(bob.body.key).toBe('key-1');
+    const anonymous = await postSpawn(app.url, {});
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body.key).toBeNull();
+
+    const metrics = await request(app.url).get('/metrics').set(as(ALICE));
+    expect(metrics.text).toContain('sc_spawner_spawn_rejections_total{reason="quota",key="alice"} 3');
+    expect(metrics.text).not.toContain(ALICE);
+    expect(metrics.text).not.toMatch(/reason="rate_limit"} [1-9]/);
+
+    // Ending alice's session gives her quota back.
+    await request(app.url).delete(`/spawns/${first.body.id}`).set(as(ALICE));
+    expect((await postSpawn(app.url, {}).set(as(ALICE))).status).toBe(200);
+  });
+
+  it('what a session costs: relay messages and bytes within 1% of what was pushed; cpu and memory from /proc', async () => {
+    const app = await startTrackedApp(cleanup, env(PORTS.cost, { SC_IDLE_TIMEOUT_S: '60' }));
+    const { spawn, viewer } = await spawnAndView(app, cleanup);
+    const before = await getSpawn(app.url, spawn.id);
+    const messages = 50;
+    const size = 20_000;
+    for (let i = 0; i < messages; i++) {
+      await viewer.send(Buffer.alloc(size, i));
+      await viewer.next(); // the echo
+    }
+    const pushed = messages * size;
+    const view = await waitFor(
+      async () => {
+        const v = await getSpawn(app.url, spawn.id);
+        return v.cpuSeconds !== null && v.cpuSeconds > 0 ? v : undefined;
+      },
+      3000,
+      { description: 'the sweep to read the usage' },
+    );
+    expect(Math.abs(view.relay.toServer.bytes - pushed) / pushed).toBeLessThanOrEqual(0.01);
+    expect(view.relay.toServer.messages).toBe(messages);
+    const toViewer = view.relay.toViewer.bytes - before.relay.toViewer.bytes;
+    expect(Math.abs(toViewer - pushed) / pushed).toBeLessThanOrEqual(0.01);
+    expect(view.relay.toViewer.messages - before.relay.toViewer.messages).toBe(messages);
+    expect(view.bytesToServer).toBe(view.relay.toServer.bytes);
+    expect(view.watched).toBe(true);
+    expect(Date.parse(view.lastActivityAt!)).toBeGreaterThanOrEqual(Date.parse(view.connectedAt!));
+    // The simulator is a Node.js process: tens of megabytes resident.
+    expect(view.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(view.rssBytes).toBeLessThan(2 * 1024 * 1024 * 1024);
+    await viewer.close();
+  });
+
+  it('a direct-port session is reported as not watched and outlives the idle timeout; start-up says why', async () => {
+    const port = await freePort();
+    const service = await startServiceProcess(port, {
+      ...FAST_TIMINGS,
+      SC_PORT_BASE: String(PORTS.direct),
+      SC_PORT_COUNT: '2',
+      SC_MAX_SPAWNS: '2',
+      SC_IDLE_TIMEOUT_S: '1',
+      SC_END_WARNING_S: '0',
+      SC_STATE_DIR: undefined,
+    });
+    cleanup.add(() => service.stop().then(() => undefined), 'service process');
+    expect(service.output.join('')).toContain(
+      'SC_IDLE_TIMEOUT_S=1 applies only to sessions the relay carries: set PUBLIC_ENDPOINT=proxy',
+    );
+    const response = await postSpawn(service.url, {});
+    expect(response.status).toBe(200);
+    expect(response.body.endpoint).toBe(`ws://127.0.0.1:${response.body.wsPort}`);
+    const viewer = await connectViewer(response.body.endpoint, { cleanup });
+    await viewer.next();
+    await sleep(2500);
+    const view = await getSpawn(service.url, response.body.id);
+    expect(view).toMatchObject({ watched: false, expiring: null, state: 'ready', lastActivityAt: null });
+    expect(view.relay).toEqual({ toServer: { messages: 0, bytes: 0 }, toViewer: { messages: 0, bytes: 0 } });
+    await viewer.close();
+  });
+});
