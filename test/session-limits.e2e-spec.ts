@@ -3,6 +3,7 @@
  * codes, a DELETE's close code, per-key quotas on every spawn path, and what each session costs. Real
  * simulator processes, real HTTP, real WebSockets through the relay; ports checked through the OS.
  */
+import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { WebSocket } from 'ws';
 import type { IncomingMessage } from 'http';
@@ -20,11 +21,13 @@ import {
   type TrackedApp,
 } from './support/spawner-e2e';
 import { openSse } from './support/sse-client';
+import { requireSystemBinary } from './support/system-packages';
+import { makeTempDir } from './support/temp';
 import { connectViewer, type ViewerClient } from './support/viewer-client';
 import { sleep, waitFor } from './support/wait';
 
 /** This file's WebSocket ports: 30500-30999 (test/support/README.md). */
-const PORTS = { idle: 30500, active: 30520, lifetime: 30540, request: 30560, quota: 30580, cost: 30600, direct: 30620 };
+const PORTS = { idle: 30500, active: 30520, lifetime: 30540, request: 30560, quota: 30580, cost: 30600, direct: 30620, dashboard: 30640 };
 const PROXY = { ...FAST_TIMINGS, PUBLIC_ENDPOINT: 'proxy' };
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef';
@@ -259,5 +262,46 @@ describe('session limits (e2e)', () => {
     expect(view).toMatchObject({ watched: false, expiring: null, state: 'ready', lastActivityAt: null });
     expect(view.relay).toEqual({ toServer: { messages: 0, bytes: 0 }, toViewer: { messages: 0, bytes: 0 } });
     await viewer.close();
+  });
+
+  it('the dashboard shows the busiest and the idlest sessions, and the warning before an idle end', async () => {
+    const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
+    const app = await startTrackedApp(cleanup, env(PORTS.dashboard, { SC_IDLE_TIMEOUT_S: '8', SC_END_WARNING_S: '6' }));
+    const busy = await spawnAndView(app, cleanup);
+    const idle = await spawnAndView(app, cleanup);
+    for (let i = 0; i < 5; i++) {
+      await busy.viewer.send(Buffer.alloc(100_000));
+      await busy.viewer.next();
+    }
+    const stop = keepActive(busy.viewer, 300);
+    cleanup.add(() => stop(), 'keep-active timer');
+
+    const context = await chromium.launchPersistentContext(makeTempDir(cleanup, 'sc-cost-chromium-'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${app.url}/`);
+    const busiest = page.locator('[data-testid="busiest"] [data-testid="cost-row"]');
+    const idlest = page.locator('[data-testid="idlest"] [data-testid="cost-row"]');
+    await waitFor(async () => (await busiest.count()) === 2, 15_000, { description: 'two rows in the busiest table' });
+    expect(await busiest.first().getAttribute('data-id')).toBe(busy.spawn.id);
+    expect(await busiest.first().locator('[data-testid="cost-relay"]').textContent()).toContain('488 KiB ↑');
+    // The idle one is first among the idlest, and its warning shows (pushed by the expiring event).
+    await waitFor(async () => (await idlest.first().getAttribute('data-id')) === idle.spawn.id, 15_000, {
+      description: 'the idle session first among the idlest',
+    });
+    await waitFor(
+      async () => /ends in \d+ s \(idle\)/.test((await idlest.first().locator('[data-testid="cost-expiring"]').textContent()) ?? ''),
+      15_000,
+      { description: 'the idle warning on the dashboard' },
+    );
+    expect(await idlest.first().locator('[data-testid="cost-rss"]').textContent()).toMatch(/MiB/);
+    expect(pageErrors).toEqual([]);
   });
 });
