@@ -27,7 +27,16 @@ import { connectViewer, type ViewerClient } from './support/viewer-client';
 import { sleep, waitFor } from './support/wait';
 
 /** This file's WebSocket ports: 30500-30999 (test/support/README.md). */
-const PORTS = { idle: 30500, active: 30520, lifetime: 30540, request: 30560, quota: 30580, cost: 30600, direct: 30620, dashboard: 30640 };
+const PORTS = {
+  idle: 30500,
+  active: 30520,
+  lifetime: 30540,
+  request: 30560,
+  quota: 30580,
+  cost: 30600,
+  direct: 30620,
+  dashboard: 30640,
+};
 const PROXY = { ...FAST_TIMINGS, PUBLIC_ENDPOINT: 'proxy' };
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef';
@@ -297,7 +306,10 @@ describe('session limits (e2e)', () => {
       description: 'the idle session first among the idlest',
     });
     await waitFor(
-      async () => /ends in \d+ s \(idle\)/.test((await idlest.first().locator('[data-testid="cost-expiring"]').textContent()) ?? ''),
+      async () =>
+        /ends in \d+ s \(idle\)/.test(
+          (await idlest.first().locator('[data-testid="cost-expiring"]').textContent()) ?? '',
+        ),
       15_000,
       { description: 'the idle warning on the dashboard' },
     );

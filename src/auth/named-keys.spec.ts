@@ -7,7 +7,9 @@ const BARE2 = 'bare-key-two-0123456';
 
 describe('named API keys', () => {
   it('splits name=key at the first = when the name and the key qualify; the rest are key-1, key-2...', () => {
-    expect(nameKeys([BARE1, `alice=${ALICE}`, BARE2, 'bob=short', 'a.b=0123456789abcdefgh', 'x==0123456789abcdefghij'])).toEqual([
+    expect(
+      nameKeys([BARE1, `alice=${ALICE}`, BARE2, 'bob=short', 'a.b=0123456789abcdefgh', 'x==0123456789abcdefghij']),
+    ).toEqual([
       { name: 'key-1', key: BARE1 },
       { name: 'alice', key: ALICE },
       { name: 'key-2', key: BARE2 },
@@ -34,7 +36,9 @@ describe('named API keys', () => {
   it('a session owner is the key name presented, else the anonymous client address', () => {
     const keys = new ApiKeys([`alice=${ALICE}`]);
     expect(sessionOwner(keys, bearerKey(`Bearer ${ALICE}`), '10.0.0.1')).toEqual({ key: 'alice', bucket: 'key:alice' });
-    expect(sessionOwner(keys, bearerKey('Bearer wrong-key-0123456789'), '10.0.0.1')).toEqual({ bucket: 'addr:10.0.0.1' });
+    expect(sessionOwner(keys, bearerKey('Bearer wrong-key-0123456789'), '10.0.0.1')).toEqual({
+      bucket: 'addr:10.0.0.1',
+    });
     expect(sessionOwner(keys, bearerKey(undefined), undefined)).toEqual({ bucket: 'addr:unknown' });
     expect(bearerKey(['a', 'b'])).toBeUndefined();
   });

@@ -32,12 +32,15 @@ describe('session limit settings', () => {
     expect([config.idleTimeoutS, config.maxSessionS, config.endWarningS]).toEqual([1.5, 3600, 0]);
   });
 
-  it.each(['SC_IDLE_TIMEOUT_S', 'SC_MAX_SESSION_S', 'SC_END_WARNING_S'])('%s: a bad value names the setting', (name) => {
-    expect(problemOf({ [name]: '-5' })).toBe(
-      `${name} must be a number of seconds from 0 (off) to 31536000 (fractions allowed), got "-5"`,
-    );
-    expect(problemOf({ [name]: '10m' })).toContain(`${name} must be a number of seconds`);
-  });
+  it.each(['SC_IDLE_TIMEOUT_S', 'SC_MAX_SESSION_S', 'SC_END_WARNING_S'])(
+    '%s: a bad value names the setting',
+    (name) => {
+      expect(problemOf({ [name]: '-5' })).toBe(
+        `${name} must be a number of seconds from 0 (off) to 31536000 (fractions allowed), got "-5"`,
+      );
+      expect(problemOf({ [name]: '10m' })).toContain(`${name} must be a number of seconds`);
+    },
+  );
 
   it('SC_KEY_MAX_SESSIONS: per key name, and * for every other caller', () => {
     const quotas = parseAppConfig({ SC_KEY_MAX_SESSIONS: 'alice=5, bob=20,*=2' }).keyQuotas!;

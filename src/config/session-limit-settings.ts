@@ -28,7 +28,9 @@ function secondsOrOff(read: EnvReader, name: string, fallback: number): number {
   }
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(value) || value > 31_536_000) {
-    read.problems.push(`${name} must be a number of seconds from 0 (off) to 31536000 (fractions allowed), got ${JSON.stringify(raw)}`);
+    read.problems.push(
+      `${name} must be a number of seconds from 0 (off) to 31536000 (fractions allowed), got ${JSON.stringify(raw)}`,
+    );
     return fallback;
   }
   return value;

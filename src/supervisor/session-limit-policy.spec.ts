@@ -99,12 +99,12 @@ describe('decideSessionLimits (pure)', () => {
 
   it('the earlier of two limits ends the session', () => {
     const record = session();
-    expect(decideSessionLimits([record], at(100), { idleTimeoutS: 100, maxSessionS: 100, endWarningS: 5 })).toMatchObject(
-      [{ kind: 'end', reason: 'lifetime' }],
+    expect(
+      decideSessionLimits([record], at(100), { idleTimeoutS: 100, maxSessionS: 100, endWarningS: 5 }),
+    ).toMatchObject([{ kind: 'end', reason: 'lifetime' }]);
+    expect(decideSessionLimits([record], at(50), { idleTimeoutS: 50, maxSessionS: 100, endWarningS: 5 })).toMatchObject(
+      [{ kind: 'end', reason: 'idle' }],
     );
-    expect(decideSessionLimits([record], at(50), { idleTimeoutS: 50, maxSessionS: 100, endWarningS: 5 })).toMatchObject([
-      { kind: 'end', reason: 'idle' },
-    ]);
   });
 
   it('a warm server: nothing while unclaimed; its clocks start at the claim', () => {

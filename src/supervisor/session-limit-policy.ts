@@ -63,7 +63,10 @@ function decideFor(record: SpawnRecord, now: number, settings: SessionLimitSetti
   return actions;
 }
 
-function deadlinesOf(record: SpawnRecord, { idleTimeoutS, maxSessionS, endWarningS }: SessionLimitSettings): Deadline[] {
+function deadlinesOf(
+  record: SpawnRecord,
+  { idleTimeoutS, maxSessionS, endWarningS }: SessionLimitSettings,
+): Deadline[] {
   const deadlines: Deadline[] = [];
   const start = record.sessionStartedAt;
   const lifetimeS = effectiveLifetimeS(maxSessionS, record.maxSessionS);

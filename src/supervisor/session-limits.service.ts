@@ -37,7 +37,13 @@ export class SessionLimits {
           spawnId: record.id,
           msg: `spawn ${record.id}: ${action.reason === 'idle' ? 'idle' : 'lifetime'} limit ends it in ${action.secondsLeft} s`,
         });
-        this.events.notify({ id: record.id, event: 'expiring', reason: action.reason, secondsLeft: action.secondsLeft, at });
+        this.events.notify({
+          id: record.id,
+          event: 'expiring',
+          reason: action.reason,
+          secondsLeft: action.secondsLeft,
+          at,
+        });
         return;
       case 'cancel_warning':
         record.expiring = undefined;

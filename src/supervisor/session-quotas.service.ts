@@ -47,7 +47,9 @@ export class SessionQuotas {
   }
 
   private owned(bucket: string) {
-    return this.registry.liveEntries().filter(({ record }) => record.owner?.bucket === bucket && !record.stopRequestedAt);
+    return this.registry
+      .liveEntries()
+      .filter(({ record }) => record.owner?.bucket === bucket && !record.stopRequestedAt);
   }
 
   private held(bucket: string): number {
