@@ -8,7 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
-import { filter, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
 import { ApiKeys } from '../auth/api-keys';
@@ -87,18 +87,17 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
     this.server = server;
     server.on('upgrade', this.upgradeListener);
-    this.stopSubscription = this.supervisor.changes$
-      .pipe(filter((event) => event.state === 'terminating'))
-      .subscribe((event) => this.closeStopped(event.id));
+    this.stopSubscription = this.supervisor.viewerCloses$.subscribe(({ id, code, reason }) =>
+      this.closeViewer(id, code, reason),
+    );
   }
 
   /** A session stopped with a close code for its viewer (a limit, a DELETE): the relay closes the viewer's socket with it. */
-  private closeStopped(id: string): void {
+  private closeViewer(id: string, code: number, reason: string): void {
     const entry = this.sessions.get(id);
-    const close = this.supervisor.get(id)?.viewerClose;
-    if (!entry?.tunnel || !close) return;
-    this.logger.log(`closing the viewer of ${id} with ${close.code} (${close.reason})`);
-    void entry.tunnel.close(close.code, close.reason);
+    if (!entry?.tunnel) return;
+    this.logger.log(`closing the viewer of ${id} with ${code} (${reason})`);
+    void entry.tunnel.close(code, reason);
   }
 
   /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every tunnel with 1001. */

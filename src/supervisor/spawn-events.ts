@@ -23,11 +23,26 @@ export interface SessionNotice {
   at: string;
 }
 
+export interface ViewerCloseRequest {
+  id: string;
+  code: number;
+  reason: string;
+}
+
 /** The stream of every spawn's state changes, for logs, SSE subscribers and tests. */
 @Injectable()
 export class SpawnEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<SpawnEvent>();
   private readonly noticeSubject = new Subject<SessionNotice>();
+  private readonly viewerCloseSubject = new Subject<ViewerCloseRequest>();
+  /** Sessions being stopped whose viewer the relay must close with a code and reason (a limit, a DELETE). */
+  get viewerCloses$(): Observable<ViewerCloseRequest> {
+    return this.viewerCloseSubject.asObservable();
+  }
+
+  closeViewer(request: ViewerCloseRequest): void {
+    this.viewerCloseSubject.next(request);
+  }
   get notices$(): Observable<SessionNotice> {
     return this.noticeSubject.asObservable();
   }
@@ -47,5 +62,6 @@ export class SpawnEvents implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.subject.complete();
     this.noticeSubject.complete();
+    this.viewerCloseSubject.complete();
   }
 }

@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
+import { SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, SpawnSpec } from './spawn-record';
 import { SpawnRegistry } from './spawn-registry';
@@ -40,6 +41,7 @@ export class SpawnProcesses {
     private readonly livelinessEndpoint: LivelinessEndpoint,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
+    private readonly events: SpawnEvents,
   ) {}
 
   /** Starts the server for a spec whose port is leased; the spawn is registered whatever happens. */
@@ -88,6 +90,9 @@ export class SpawnProcesses {
     entry.record.endReason ??= reason;
     entry.record.stopRequestedAt = this.clock.now();
     this.lifecycle.transition(entry, 'terminating', reason);
+    // Before SIGTERM, so the viewer reads why from the relay rather than from the server going away.
+    const close = entry.record.viewerClose;
+    if (close) this.events.closeViewer({ id, ...close });
     entry.process?.signalGroup('SIGTERM');
   }
 

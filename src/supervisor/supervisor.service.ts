@@ -7,7 +7,7 @@ import { PortAllocator } from '../ports/port-allocator.service';
 import type { LogLine } from './line-buffer';
 import { SessionLimits } from './session-limits.service';
 import { SessionQuotas } from './session-quotas.service';
-import { SessionNotice, SpawnEvent, SpawnEvents } from './spawn-events';
+import { SessionNotice, SpawnEvent, SpawnEvents, ViewerCloseRequest } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
 import { SessionOwner, SpawnRecord, SpawnView, viewOf } from './spawn-record';
@@ -35,6 +35,8 @@ export class SupervisorService implements BeforeApplicationShutdown {
   readonly changes$: Observable<SpawnEvent>;
   /** `expiring` warnings (and their cancellations) before a session limit ends a session. */
   readonly notices$: Observable<SessionNotice>;
+  /** Sessions being stopped whose viewer the relay closes with a code and reason (a limit, a DELETE). */
+  readonly viewerCloses$: Observable<ViewerCloseRequest>;
 
   constructor(
     private readonly config: AppConfig,
@@ -51,6 +53,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   ) {
     this.changes$ = events.changes$;
     this.notices$ = events.notices$;
+    this.viewerCloses$ = events.viewerCloses$;
   }
 
   get isShuttingDown(): boolean {
