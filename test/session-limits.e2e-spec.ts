@@ -123,8 +123,11 @@ describe('session limits (e2e)', () => {
     const { spawn, viewer, warnedAfterJoin } = await spawnAndView(app, cleanup);
     const warning = await events.waitForEvent((e) => warnedAfterJoin(e), 8000);
     await viewer.send('back');
-    const cancelled = await events.waitForEvent((e) => warnedAfterJoin(e, 'expiring_cancelled'), 5000);
-    expect(Date.parse(cancelled.at)).toBeGreaterThanOrEqual(Date.parse(warning.at));
+    const cancelled = await events.waitForEvent(
+      (e) => warnedAfterJoin(e, 'expiring_cancelled') && Date.parse(e.at) >= Date.parse(warning.at),
+      5000,
+    );
+    expect(cancelled).toMatchObject({ reason: 'idle' });
 
     const stop = keepActive(viewer, 300);
     await sleep(9000); // over twice the idle timeout
@@ -259,15 +262,19 @@ describe('session limits (e2e)', () => {
 
   it('a direct-port session is reported as not watched and outlives the idle timeout; start-up says why', async () => {
     const port = await freePort();
-    const service = await startServiceProcess(port, {
-      ...FAST_TIMINGS,
-      SC_PORT_BASE: String(PORTS.direct),
-      SC_PORT_COUNT: '2',
-      SC_MAX_SPAWNS: '2',
-      SC_IDLE_TIMEOUT_S: '1',
-      SC_END_WARNING_S: '0',
-      SC_STATE_DIR: undefined,
-    });
+    const service = await startServiceProcess(
+      port,
+      {
+        ...FAST_TIMINGS,
+        SC_PORT_BASE: String(PORTS.direct),
+        SC_PORT_COUNT: '2',
+        SC_MAX_SPAWNS: '2',
+        SC_IDLE_TIMEOUT_S: '1',
+        SC_END_WARNING_S: '0',
+        SC_STATE_DIR: undefined,
+      },
+      { startTimeoutMs: 45_000 },
+    );
     cleanup.add(() => service.stop().then(() => undefined), 'service process');
     expect(service.output.join('')).toContain(
       'SC_IDLE_TIMEOUT_S=1 applies only to sessions the relay carries: set PUBLIC_ENDPOINT=proxy',
