@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { idleTimeoutNotice } from './config/session-limit-settings';
 import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
@@ -77,6 +78,8 @@ async function bootstrap(): Promise<void> {
   }
   for (const warning of config.hoopsConfigWarnings) logger.warn(`HOOPS_CONFIG: ${warning}`);
   logger.log(`effective settings:\n${describeSettings(config)}`);
+  const idleNotice = idleTimeoutNotice(config);
+  if (idleNotice) logger.warn(idleNotice);
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }

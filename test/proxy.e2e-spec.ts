@@ -192,13 +192,21 @@ describe('WebSocket proxy (e2e)', () => {
     });
     await waitForSpawnState(app.url, a.id, 'exited');
 
-    // DELETE: the server closes its socket with 1001 "server shutting down"; the viewer sees exactly that.
+    // A server stopped on its own (SIGTERM) closes its socket with 1001 "server shutting down"; the viewer sees exactly that.
     const b = await spawnReady(app);
     const viewerB = await connectViewer(b.proxyEndpoint, { cleanup });
     await viewerB.next();
-    await request(app.url).delete(`/spawns/${b.id}`).expect(202);
+    process.kill(b.pid!, 'SIGTERM');
     expect(await viewerB.closed).toEqual({ code: 1001, reason: 'server shutting down' });
     await waitForProcessGone(b.pid!);
+
+    // DELETE: the relay closes the viewer first with 4003 "stopped by operator" (docs/session-limits.md).
+    const e = await spawnReady(app);
+    const viewerE = await connectViewer(e.proxyEndpoint, { cleanup });
+    await viewerE.next();
+    await request(app.url).delete(`/spawns/${e.id}`).expect(202);
+    expect(await viewerE.closed).toEqual({ code: 4003, reason: 'stopped by operator' });
+    await waitForProcessGone(e.pid!);
 
     // A viewer that vanishes without a close frame (1006): the server gets 1011, the session ends.
     const c = await spawnReady(app);

@@ -4,6 +4,26 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
+/** Named entries: `name=key` when the name is 1 to 32 of [A-Za-z0-9_-] and the key valid (16+ characters, no spaces). */
+const NAMED_ENTRY = /^([A-Za-z0-9_-]{1,32})=(\S{16,})$/;
+
+export interface NamedKey {
+  name: string;
+  key: string;
+}
+
+/**
+ * API_KEYS / API_KEYS_FILE entries as named keys: `name=key` split at the first `=` when both parts qualify;
+ * anything else is a bare key, named key-1, key-2... by its position among the bare keys.
+ */
+export function nameKeys(entries: readonly string[]): NamedKey[] {
+  let bare = 0;
+  return entries.map((entry) => {
+    const match = NAMED_ENTRY.exec(entry);
+    return match ? { name: match[1], key: match[2] } : { name: `key-${++bare}`, key: entry };
+  });
+}
+
 /**
  * The configured API keys. A candidate is compared with every key, in constant time over SHA-256 digests
  * (fixed length, so neither the key's length nor the first differing byte shows in the timing).
@@ -11,10 +31,25 @@ function digest(text: string): Buffer {
 export class ApiKeys {
   private readonly digests: Buffer[];
   private readonly keys: string[];
+  private readonly names: string[];
 
-  constructor(keys: readonly string[]) {
-    this.keys = [...new Set(keys)].sort((a, b) => b.length - a.length);
+  constructor(entries: readonly string[]) {
+    const named = nameKeys(entries);
+    const unique = [...new Map(named.map((n) => [n.key, n])).values()].sort((a, b) => b.key.length - a.key.length);
+    this.keys = unique.map((n) => n.key);
+    this.names = unique.map((n) => n.name);
     this.digests = this.keys.map(digest);
+  }
+
+  /** The name of the key presented, or undefined when it is none of them (compared like matches()). */
+  nameOf(candidate: string | undefined): string | undefined {
+    if (candidate === undefined || !this.enabled) return undefined;
+    const presented = digest(candidate);
+    let found: string | undefined;
+    this.digests.forEach((known, i) => {
+      if (timingSafeEqual(presented, known)) found ??= this.names[i];
+    });
+    return found;
   }
 
   get enabled(): boolean {
@@ -26,11 +61,7 @@ export class ApiKeys {
   }
 
   matches(candidate: string | undefined): boolean {
-    if (candidate === undefined || !this.enabled) return false;
-    const presented = digest(candidate);
-    let found = false;
-    for (const known of this.digests) found = timingSafeEqual(presented, known) || found;
-    return found;
+    return this.nameOf(candidate) !== undefined;
   }
 
   /** Masks every key in a text (for the logs). */

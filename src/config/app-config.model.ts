@@ -1,3 +1,4 @@
+import type { KeyQuotas } from './session-limit-settings';
 /** The service's configuration: its type, its settings report and its error. Parsed in app-config.ts. */
 export type PublicEndpointMode = 'direct' | 'proxy';
 
@@ -85,6 +86,15 @@ export class AppConfig {
   ssrGpuCount?: number;
   /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
   spawnOnConnect: boolean;
+
+  /** A relay-carried session whose viewer sent no message for this long is ended (SC_IDLE_TIMEOUT_S; 0: off). */
+  idleTimeoutS = 0;
+  /** A session older than this is ended (SC_MAX_SESSION_S; 0: off). */
+  maxSessionS = 0;
+  /** How long before either limit ends a session its `expiring` warning goes out (SC_END_WARNING_S). */
+  endWarningS = 60;
+  /** Live sessions per caller (SC_KEY_MAX_SESSIONS); undefined: no cap. */
+  keyQuotas?: KeyQuotas;
 
   /** Every setting read, its value and its source, for the start-up log. */
   settings: EffectiveSetting[] = [];

@@ -2,6 +2,7 @@ import * as os from 'os';
 import { AppConfig, ConfigError } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 import { Env, EnvReader } from './env-reader';
+import { parseSessionLimits } from './session-limit-settings';
 import { readAccess } from './sections/access.section';
 import { readCapacity } from './sections/capacity.section';
 import { readListener } from './sections/listener.section';
@@ -51,6 +52,7 @@ export function readAppConfig(
   const rendering = readRendering(read);
   const warmPool = readWarmPool(read, { ...capacity, ...rendering });
   Object.assign(config, listener, access, scaleOut, servers, capacity, timing, rendering, warmPool);
+  parseSessionLimits(read, config);
   // Last: every other setting has been read, so the names of all of them are known.
   Object.assign(config, readChildEnv(read));
 

@@ -30,8 +30,9 @@ export class EventStream {
     else this.cleanups.push(cleanup);
   }
 
-  send(data: unknown): void {
-    this.write(`data: ${JSON.stringify(data)}\n\n`);
+  /** An event; with `name`, a named one (`event: <name>`), which an EventSource's `message` listeners do not get. */
+  send(data: unknown, name?: string): void {
+    this.write(`${name ? `event: ${name}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
   }
 
   private write(chunk: string): void {

@@ -12,7 +12,7 @@ import { EventStream } from './event-stream';
 /** @ApiProduces alone puts no media type in the document (the 200 has no content); this does. */
 const EVENT_STREAM_RESPONSE = {
   description:
-    'text/event-stream: `data: {"id","state","previousState","at","detail"}` per state change, `: keep-alive` comments between',
+    'text/event-stream: `data: {"id","state","previousState","at","detail"}` per state change; `event: expiring` with `data: {"id","event","reason","secondsLeft","at"}` before a session limit ends a session (`event: expiring_cancelled` when activity cancels an idle warning); `: keep-alive` comments between',
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
 
@@ -36,7 +36,8 @@ export class EventsController {
       next: (event) => stream.send(event),
       complete: () => stream.close(),
     });
-    stream.onClose(() => subscription.unsubscribe());
+    const notices = this.supervisor.notices$.subscribe((notice) => stream.send(notice, notice.event));
+    stream.onClose(() => (subscription.unsubscribe(), notices.unsubscribe()));
   }
 
   @Get('spawns/:id/events')
@@ -69,7 +70,10 @@ export class EventsController {
       },
       complete: () => stream.close(),
     });
-    stream.onClose(() => subscription.unsubscribe());
+    const notices = this.supervisor.notices$
+      .pipe(filter((notice) => notice.id === id))
+      .subscribe((notice) => stream.send(notice, notice.event));
+    stream.onClose(() => (subscription.unsubscribe(), notices.unsubscribe()));
   }
 
   private openStream(response: Response): EventStream {

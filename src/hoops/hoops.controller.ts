@@ -14,6 +14,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiKeys } from '../auth/api-keys';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { SpawnAccess } from '../auth/route-access';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { AcceptsJsonAsText } from '../http/request-body';
@@ -48,6 +50,7 @@ export class HoopsController {
     private readonly modelDirectories: ModelDirectoryPolicy,
     private readonly status: HoopsStatusService,
     private readonly metrics: SpawnerMetrics,
+    private readonly keys: ApiKeys,
   ) {}
 
   @Post(['api/spawn', 'service'])
@@ -88,7 +91,14 @@ export class HoopsController {
     const rendererType = body.class === 'ssr_session' ? 'ssr' : 'csr';
     const extraModelDirs = await this.modelDirectories.resolve(params.modelSearchDirectories);
     const spawn = await this.supervisor.spawn(
-      { rendererType, model: params.model, sessionToken: params.sessionToken, extraModelDirs, origin: 'hoops-api' },
+      {
+        rendererType,
+        model: params.model,
+        sessionToken: params.sessionToken,
+        extraModelDirs,
+        origin: 'hoops-api',
+        owner: sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip),
+      },
       clientGone,
     );
     return {

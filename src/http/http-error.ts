@@ -3,6 +3,7 @@ import type { RejectionReason } from '../metrics/spawner-metrics';
 import {
   DuplicateSpawnError,
   NoCapacityError,
+  QuotaExceededError,
   RendererDisabledError,
   SpawnNotReadyError,
   UnknownSpawnError,
@@ -12,6 +13,8 @@ import {
 export function rejectionReasonOf(exception: unknown, status: number): RejectionReason | undefined {
   if (exception instanceof NoCapacityError) return exception.reason === 'slots' ? 'capacity' : exception.reason;
   if (exception instanceof RendererDisabledError) return 'disabled';
+  // Counted where it is decided (SessionQuotas), for every spawn path, with the key's name.
+  if (exception instanceof QuotaExceededError) return undefined;
   if (status === 429) return 'rate_limit';
   if (status === 400 || status === 413 || status === 415) return 'invalid';
   return undefined;
@@ -92,6 +95,9 @@ function domainStatus(error: unknown): KnownError | undefined {
         return { status: HttpStatus.CONFLICT, message: `the spawn was stopped before it was ready: ${error.message}` };
     }
   }
+  if (error instanceof QuotaExceededError) {
+    return { status: HttpStatus.TOO_MANY_REQUESTS, message: error.message, retryAfterS: error.retryAfterS };
+  }
   if (error instanceof UnknownSpawnError) return { status: HttpStatus.NOT_FOUND, message: error.message };
   if (error instanceof DuplicateSpawnError) return { status: HttpStatus.CONFLICT, message: error.message };
   if (error instanceof RendererDisabledError) return { status: HttpStatus.FORBIDDEN, message: error.message };
@@ -121,6 +127,7 @@ const ERROR_NAMES: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

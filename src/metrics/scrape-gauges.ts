@@ -97,7 +97,11 @@ function registerWarmPoolMetrics(registry: Registry, sources: () => ScrapeSource
 const caughtUp = new WeakMap<object, Map<string, number>>();
 
 /** Raises a counter to a total counted elsewhere (never lowers it). */
-function catchUp<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>, total: number): void {
+export function catchUp<L extends string>(
+  counter: Counter<L>,
+  labels: Partial<Record<L, string>>,
+  total: number,
+): void {
   const seen = caughtUp.get(counter) ?? new Map<string, number>();
   caughtUp.set(counter, seen);
   const key = JSON.stringify(labels);

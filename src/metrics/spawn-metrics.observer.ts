@@ -34,6 +34,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       portsFree: () => this.supervisor.capacity().ports.free,
       draining: () => this.supervisor.capacity().draining,
       warm: () => this.supervisor.warmStats(),
+      quotaRejections: () => this.supervisor.quotaRejections(),
     });
     this.subscriptions.push(
       this.supervisor.changes$.subscribe((event) => this.observe(event)),

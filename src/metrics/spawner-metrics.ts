@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RENDERER_TYPES, SC_EXIT_CODES } from '@app/sc-protocol';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { WarmPoolStats } from '../supervisor';
-import { registerScrapeGauges } from './scrape-gauges';
+import { catchUp, registerScrapeGauges } from './scrape-gauges';
 
 export const METRICS_PREFIX = 'sc_spawner_';
 export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;
@@ -15,6 +15,7 @@ export const REJECTION_REASONS = [
   'draining',
   'invalid',
   'disabled',
+  'quota',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -25,6 +26,8 @@ export interface ScrapeSources {
   portsFree(): number;
   draining(): boolean;
   warm(): WarmPoolStats;
+  /** Quota refusals (SC_KEY_MAX_SESSIONS) so far, by key name. */
+  quotaRejections?(): ReadonlyMap<string, number>;
 }
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -62,9 +65,15 @@ export class SpawnerMetrics {
   });
   readonly rejections = new Counter({
     name: `${METRICS_PREFIX}spawn_rejections_total`,
-    help: 'Spawn requests refused before a server was started, by reason',
-    labelNames: ['reason'],
+    help: 'Spawn requests refused before a server was started, by reason (and key name, for quota)',
+    labelNames: ['reason', 'key'],
     registers: [this.registry],
+    // Quota refusals are counted by the supervisor (all three spawn paths) and caught up here at scrape time.
+    collect: () => {
+      for (const [key, count] of this.sources?.quotaRejections?.() ?? []) {
+        catchUp(this.rejections, { reason: 'quota', key }, count);
+      }
+    },
   });
   readonly serverExits = new Counter({
     name: `${METRICS_PREFIX}server_exits_total`,
@@ -100,7 +109,7 @@ export class SpawnerMetrics {
     for (const renderer of RENDERER_TYPES) {
       for (const outcome of SPAWN_OUTCOMES) this.spawnsTotal.inc({ renderer, outcome }, 0);
     }
-    for (const reason of REJECTION_REASONS) this.rejections.inc({ reason }, 0);
+    for (const reason of REJECTION_REASONS) if (reason !== 'quota') this.rejections.inc({ reason }, 0);
     for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
   }
 

@@ -105,4 +105,21 @@ describe('FrameTracker', () => {
     // The reason is cut to the 123 bytes a close frame allows.
     expect(closeFrame(1001, 'x'.repeat(500), false).length).toBe(2 + 2 + 123);
   });
+
+  it('counts complete messages: a fragmented message once, control frames never, byte by byte too', () => {
+    const stream = Buffer.concat([
+      frame(0x1, Buffer.from('one'), true),
+      frame(0x2, Buffer.alloc(70_000), true, false), // first fragment
+      frame(0x9, Buffer.from('ping'), true), // a ping between fragments
+      frame(0x0, Buffer.alloc(10), true, false),
+      frame(0x0, Buffer.alloc(5), true), // last fragment: the message is complete
+      frame(0x1, Buffer.alloc(0), true), // an empty message is a message
+    ]);
+    for (const sizes of [[stream.length], [1], [3, 7, 1000]]) {
+      const tracker = new FrameTracker();
+      const { payload } = feed(tracker, stream, sizes);
+      expect(tracker.messages).toBe(3);
+      expect(payload).toBe(3 + 70_000 + 10 + 5);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import type { RendererType } from '@app/sc-protocol';
-import type { SupervisorService } from '../supervisor';
+import type { SessionOwner, SupervisorService } from '../supervisor';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal } from './spawn-on-connect';
 import { invalidHandshake } from './ws-handshake';
@@ -29,6 +29,8 @@ export class ViewerSpawner {
     private readonly supervisor: SupervisorService,
     private readonly logger: Logger,
     private readonly join: JoinViewer,
+    /** Who asks (the key presented, else the client address), for SC_KEY_MAX_SESSIONS and the session's `key`. */
+    private readonly ownerOf: (req: IncomingMessage) => SessionOwner | undefined = () => undefined,
   ) {}
 
   /**
@@ -62,7 +64,8 @@ export class ViewerSpawner {
       socket.off('end', onEnd);
       socket.off('close', onClose);
     };
-    this.supervisor.spawn({ rendererType, origin: 'connect' }, pending.abort.signal).then(
+    const owner = this.ownerOf(req);
+    this.supervisor.spawn({ rendererType, origin: 'connect', owner }, pending.abort.signal).then(
       (spawn) => {
         settle();
         if (socket.destroyed || !socket.writable || this.refusing) {

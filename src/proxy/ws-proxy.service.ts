@@ -8,8 +8,11 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
+import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
+import { ApiKeys } from '../auth/api-keys';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { AppConfig } from '../config/app-config';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor';
@@ -56,6 +59,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   private readonly connects: ViewerSpawner;
   private server: Server | undefined;
   private closing = false;
+  private stopSubscription?: Subscription;
   private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.onUpgrade(req, socket, head);
 
@@ -64,10 +68,14 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
     private readonly metrics: SpawnerMetrics,
+    keys: ApiKeys,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
-    this.connects = new ViewerSpawner(supervisor, this.logger, (id, req, socket, head) =>
-      this.admit(id, req, socket, head, true),
+    this.connects = new ViewerSpawner(
+      supervisor,
+      this.logger,
+      (id, req, socket, head) => this.admit(id, req, socket, head, true),
+      (req) => sessionOwner(keys, bearerKey(req.headers.authorization), req.socket.remoteAddress),
     );
   }
 
@@ -79,6 +87,17 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
     this.server = server;
     server.on('upgrade', this.upgradeListener);
+    this.stopSubscription = this.supervisor.viewerCloses$.subscribe(({ id, code, reason }) =>
+      this.closeViewer(id, code, reason),
+    );
+  }
+
+  /** A session stopped with a close code for its viewer (a limit, a DELETE): the relay closes the viewer's socket with it. */
+  private closeViewer(id: string, code: number, reason: string): void {
+    const entry = this.sessions.get(id);
+    if (!entry?.tunnel) return;
+    this.logger.log(`closing the viewer of ${id} with ${code} (${reason})`);
+    void entry.tunnel.close(code, reason);
   }
 
   /** Before the supervisor stops the servers and the HTTP server closes: refuse new viewers and close every tunnel with 1001. */
@@ -105,6 +124,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   onApplicationShutdown(): void {
     this.closing = true;
     this.server?.off('upgrade', this.upgradeListener);
+    this.stopSubscription?.unsubscribe();
     this.server = undefined;
     this.terminateAll();
   }
@@ -230,9 +250,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const tunnel = new WsTunnel(socket as Socket, upstream.socket, {
       highWaterMark: PROXY_HIGH_WATER_MARK,
       closeGraceMs: CLOSE_GRACE_MS,
-      onBytes: (direction, bytes) => {
-        this.supervisor.countViewerBytes(id, direction, bytes);
-        this.metrics.proxyBytes.inc({ direction }, bytes);
+      onBytes: (direction, bytes, messages) => {
+        this.supervisor.countViewerBytes(id, direction, bytes, messages);
+        if (bytes > 0) this.metrics.proxyBytes.inc({ direction }, bytes);
       },
       onClosed: (close) => this.left(entry, close),
       onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),

@@ -26,8 +26,8 @@ export interface WsTunnelOptions {
   highWaterMark: number;
   /** Once one side has ended, how long the other gets before both are destroyed. */
   closeGraceMs: number;
-  /** Message payload bytes relayed (data frames only; framing and control frames are not counted). */
-  onBytes(direction: TunnelDirection, bytes: number): void;
+  /** Message payload bytes relayed (data frames only; framing and control frames are not counted), and complete messages. */
+  onBytes(direction: TunnelDirection, bytes: number, messages: number): void;
   /** Called once, when both connections are closed. */
   onClosed(close: TunnelClose): void;
   /** A socket error (the connection then closes, which is handled). */
@@ -149,8 +149,10 @@ export class WsTunnel {
   }
 
   private relay(flow: Flow, chunk: Buffer): void {
+    const messagesBefore = flow.tracker.messages;
     const bytes = flow.tracker.push(chunk);
-    if (bytes > 0) this.options.onBytes(flow.direction, bytes);
+    const messages = flow.tracker.messages - messagesBefore;
+    if (bytes > 0 || messages > 0) this.options.onBytes(flow.direction, bytes, messages);
     if (flow.tracker.closeSeen) this.firstCloseFrom ??= flow.from;
     const { destination } = flow;
     if (flow.stopped || !destination.writable) return;

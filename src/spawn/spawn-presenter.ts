@@ -54,6 +54,16 @@ export class SpawnPresenter {
       warm: record.spec.warm === true,
       pool: record.spec.warm ? (record.claimedAt === undefined ? 'warm' : 'claimed') : null,
       claimedAt: iso(record.claimedAt),
+      key: record.owner?.key ?? null,
+      watched: record.watched,
+      lastActivityAt: iso(record.lastActivityAt),
+      relay: record.relay,
+      cpuSeconds: record.cpuSeconds ?? null,
+      rssBytes: record.rssBytes ?? null,
+      maxSessionSeconds: record.maxSessionS ?? null,
+      expiring: record.expiring
+        ? { reason: record.expiring.reason, secondsLeft: record.expiring.secondsLeft, at: iso(record.expiring.at)! }
+        : null,
     };
   }
 

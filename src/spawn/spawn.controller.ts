@@ -15,7 +15,12 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { CLOSE_REASONS, CLOSE_STOPPED_BY_OPERATOR } from '@app/sc-protocol';
+import { ApiKeys } from '../auth/api-keys';
 import { SpawnAccess } from '../auth/route-access';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
+import { AppConfig } from '../config/app-config';
+import { ClientError } from '../http/http-error';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
@@ -30,6 +35,8 @@ export class SpawnController {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly presenter: SpawnPresenter,
+    private readonly keys: ApiKeys,
+    private readonly config: AppConfig,
   ) {}
 
   @Post('spawn')
@@ -60,15 +67,30 @@ export class SpawnController {
   @ApiTooManyRequestsResponse({
     headers: RETRY_AFTER_HEADER,
     type: ErrorResponseDto,
-    description: 'SPAWN_RATE_LIMIT reached for this client; see Retry-After',
+    description: 'SPAWN_RATE_LIMIT reached for this client, or its key at SC_KEY_MAX_SESSIONS; see Retry-After',
   })
   async create(
     @Body() body: CreateSpawnDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SpawnViewDto> {
+    const maxSessionS = body.maxSessionSeconds;
+    const nodeLimitS = this.config.maxSessionS;
+    if (maxSessionS !== undefined && nodeLimitS > 0 && maxSessionS > nodeLimitS) {
+      throw new ClientError(
+        400,
+        `maxSessionSeconds (${maxSessionS}) is above this node's lifetime limit SC_MAX_SESSION_S (${nodeLimitS} s): ask for ${nodeLimitS} or less`,
+      );
+    }
     const spawn = await this.supervisor.spawn(
-      { rendererType: body.rendererType ?? 'csr', model: body.model, sessionToken: body.sessionToken, origin: 'api' },
+      {
+        rendererType: body.rendererType ?? 'csr',
+        model: body.model,
+        sessionToken: body.sessionToken,
+        origin: 'api',
+        owner: sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip),
+        maxSessionS,
+      },
       abortOnClientGone(response),
     );
     return this.presenter.toView(spawn, request);
@@ -115,6 +137,7 @@ export class SpawnController {
   @ApiAcceptedResponse({ type: SpawnViewDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   remove(@Param('id') id: string, @Req() request: Request): SpawnViewDto {
-    return this.presenter.toView(this.supervisor.stop(id, 'stopped by DELETE /spawns/:id'), request);
+    const close = { code: CLOSE_STOPPED_BY_OPERATOR, reason: CLOSE_REASONS[CLOSE_STOPPED_BY_OPERATOR] };
+    return this.presenter.toView(this.supervisor.stop(id, 'stopped by DELETE /spawns/:id', close), request);
   }
 }

@@ -6,11 +6,19 @@
 export { SupervisorModule } from './supervisor.module';
 export { SupervisorService } from './runtime/supervisor.service';
 export type { SpawnRequest } from './runtime/spawn-starter';
-export type { SpawnEvent, SweepEvent } from './runtime/spawn-events';
+export type { SpawnEvent, SweepEvent, SessionNotice, ViewerCloseRequest } from './runtime/spawn-events';
 export type { WarmPoolStats, WarmPoolStatus, WarmMissReason } from './runtime/warm-pool.service';
 export { SecretRedactor } from './runtime/secret-redactor';
 export { SPAWN_STATES, LIVE_STATES, TERMINAL_STATES, isTerminal, type SpawnState } from './rules/spawn-state';
-export { SPAWN_ORIGINS, type SpawnOrigin, type SpawnSpec, type SpawnView } from './rules/spawn-record';
+export {
+  SPAWN_ORIGINS,
+  type SpawnOrigin,
+  type SpawnSpec,
+  type SpawnView,
+  type SessionOwner,
+  type LimitReason,
+  type RelayCount,
+} from './rules/spawn-record';
 export type { LogLine } from './rules/line-buffer';
 export type { SupervisorCapacity } from './rules/supervisor-capacity';
 export { gpuAllocation } from './rules/gpu-allocation';
@@ -21,6 +29,7 @@ export {
   UnknownSpawnError,
   DuplicateSpawnError,
   RendererDisabledError,
+  QuotaExceededError,
   type NoCapacityReason,
   type NotReadyCause,
 } from './rules/supervisor.errors';

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { PortsModule } from '../ports';
 import { OrphanReaper } from './runtime/orphan-reaper';
 import { SecretRedactor } from './runtime/secret-redactor';
+import { SessionLimits } from './runtime/session-limits.service';
+import { SessionQuotas } from './runtime/session-quotas.service';
 import { SpawnEvents } from './runtime/spawn-events';
 import { SpawnLifecycle } from './runtime/spawn-lifecycle';
 import { SpawnProcesses } from './runtime/spawn-processes';
@@ -27,6 +29,8 @@ import { WarmPool } from './runtime/warm-pool.service';
     SweepScheduler,
     WarmPool,
     TimeoutEnforcer,
+    SessionLimits,
+    SessionQuotas,
   ],
   exports: [SupervisorService],
 })

@@ -19,6 +19,7 @@ import {
   ProcessLauncher,
 } from '../../src/adapters/process-launcher.adapter';
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
+import { GroupUsage, ProcessUsage } from '../../src/adapters/process-usage.adapter';
 import { Journal, JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/startup/app-config.module';
@@ -166,6 +167,14 @@ export class MemorySpawnJournal extends SpawnJournal {
   }
 }
 
+/** What each process group costs, as the test sets it (pgid -> usage). */
+export class FakeProcessUsage extends ProcessUsage {
+  readonly groups = new Map<number, GroupUsage>();
+  read(pgids: readonly number[]): Map<number, GroupUsage> {
+    return new Map(pgids.filter((p) => this.groups.has(p)).map((p) => [p, this.groups.get(p)!]));
+  }
+}
+
 /** Files the test names: `files` maps a path to its text; `executables` and `realpaths` answer the other questions. */
 export class FakeFileSystem extends FileSystem {
   readonly files = new Map<string, string>();
@@ -204,6 +213,7 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
   const launcher = overrides.launcher ?? new FakeLauncher();
   const livelinessBaseUrl = overrides.livelinessBaseUrl ?? LIVELINESS_BASE_URL;
   const journal = overrides.journal ?? new MemorySpawnJournal();
+  const usage = new FakeProcessUsage();
   const moduleRef: TestingModule = await Test.createTestingModule({
     imports: [AppConfigModule.forRoot(), AdaptersModule, ScheduleModule.forRoot(), SupervisorModule],
   })
@@ -221,9 +231,11 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
     .useValue(journal)
     .overrideProvider(ProcessTable)
     .useValue(new FakeProcessTable())
+    .overrideProvider(ProcessUsage)
+    .useValue(usage)
     .compile();
   Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
-  return { moduleRef, clock, probe, launcher, journal };
+  return { moduleRef, clock, probe, launcher, journal, usage };
 }
 
 /** Lets pending setImmediate callbacks (and the promise jobs before them) run. */

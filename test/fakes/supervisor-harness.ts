@@ -19,7 +19,7 @@ export const DEFAULT_ENV = {
 
 export async function setup(env: Record<string, string> = {}) {
   const config = parseAppConfig({ ...DEFAULT_ENV, ...env });
-  const { moduleRef, clock, probe, launcher, journal } = await supervisorTestingModule(config, {
+  const { moduleRef, clock, probe, launcher, journal, usage } = await supervisorTestingModule(config, {
     livelinessBaseUrl: LIVELINESS_BASE,
   });
   const supervisor = moduleRef.get(SupervisorService);
@@ -46,6 +46,7 @@ export async function setup(env: Record<string, string> = {}) {
     probe,
     launcher,
     journal,
+    usage,
     supervisor,
     ports,
     events,

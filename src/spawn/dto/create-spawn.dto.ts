@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { RENDERER_TYPES, type RendererType } from '@app/sc-protocol';
 import { IsModelName } from '../model-name.validator';
 import { IsSessionToken } from '../session-token.validator';
@@ -26,4 +26,15 @@ export class CreateSpawnDto {
   @IsOptional()
   @IsSessionToken('sessionToken')
   sessionToken?: string;
+
+  @ApiPropertyOptional({
+    example: 3600,
+    description:
+      "This session's lifetime limit in seconds: it is ended (close code 4002) once this old; never above the node's SC_MAX_SESSION_S",
+  })
+  @IsOptional()
+  @IsInt({ message: 'maxSessionSeconds must be a whole number of seconds' })
+  @Min(1, { message: 'maxSessionSeconds must be at least 1' })
+  @Max(31_536_000, { message: 'maxSessionSeconds must be at most 31536000 (a year)' })
+  maxSessionSeconds?: number;
 }

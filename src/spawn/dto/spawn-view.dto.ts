@@ -129,6 +129,56 @@ export class SpawnViewDto {
 
   @ApiPropertyOptional({ nullable: true, description: 'When a request claimed this warm server' })
   claimedAt: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 'alice',
+    description: 'The name of the API key that asked for this session (null: no key)',
+  })
+  key: string | null;
+
+  @ApiProperty({
+    description:
+      'The relay carries this session (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at /ws/<id>): its activity is seen and SC_IDLE_TIMEOUT_S applies',
+  })
+  watched: boolean;
+
+  @ApiPropertyOptional({ nullable: true, description: 'When the viewer last sent a message through the relay' })
+  lastActivityAt: string | null;
+
+  @ApiProperty({
+    description: 'Messages and payload bytes the relay carried each way (from frame headers only)',
+    example: { toServer: { messages: 12, bytes: 3400 }, toViewer: { messages: 40, bytes: 1048576 } },
+  })
+  relay: { toServer: RelayCountDto; toViewer: RelayCountDto };
+
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 1.25,
+    description: "CPU seconds used by the server's process group (read from /proc by the sweep)",
+  })
+  cpuSeconds: number | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 52428800,
+    description: "Resident memory of the server's process group, in bytes (read from /proc by the sweep)",
+  })
+  rssBytes: number | null;
+
+  @ApiPropertyOptional({ nullable: true, description: 'The lifetime limit this request asked for (maxSessionSeconds)' })
+  maxSessionSeconds: number | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'The warning given before a session limit ends the session: {reason: idle|lifetime, secondsLeft, at}',
+  })
+  expiring: { reason: 'idle' | 'lifetime'; secondsLeft: number; at: string } | null;
+}
+
+export interface RelayCountDto {
+  messages: number;
+  bytes: number;
 }
 
 export class ErrorResponseDto {

@@ -9,6 +9,23 @@ export const LOG_LINES_KEPT = 200;
 export const SPAWN_ORIGINS = ['api', 'hoops-api', 'connect'] as const;
 export type SpawnOrigin = (typeof SPAWN_ORIGINS)[number];
 
+/** Who asked for a session: the name of the API key it presented (none: anonymous) and the budget it counts against. */
+export interface SessionOwner {
+  /** The key's name (`name=key` entries, or key-1, key-2... for bare keys); undefined for an anonymous caller. */
+  key?: string;
+  /** The quota budget: `key:<name>`, or `addr:<client address>` for an anonymous caller. */
+  bucket: string;
+}
+
+/** Why a session limit ends a session. */
+export type LimitReason = 'idle' | 'lifetime';
+
+/** Messages and payload bytes the relay carried one way (counted from frame headers only). */
+export interface RelayCount {
+  messages: number;
+  bytes: number;
+}
+
 export interface SpawnSpec {
   id: string;
   wsPort: number;
@@ -51,6 +68,25 @@ export class SpawnRecord {
   relayToken?: string;
   bytesToServer = 0;
   bytesToViewer = 0;
+  /** The caller that made (or claimed) the session; unset for an unclaimed warm server. */
+  owner?: SessionOwner;
+  /** A lifetime limit asked for by the request (maxSessionSeconds), never above SC_MAX_SESSION_S. */
+  maxSessionS?: number;
+  /** The relay carries this session's viewer (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at /ws/<id>). */
+  watched = false;
+  /** When the viewer last sent a message through the relay. */
+  lastActivityAt?: number;
+  readonly relay: { toServer: RelayCount; toViewer: RelayCount } = {
+    toServer: { messages: 0, bytes: 0 },
+    toViewer: { messages: 0, bytes: 0 },
+  };
+  /** CPU time and resident memory of the server's process group, as the sweep last read them from /proc. */
+  cpuSeconds?: number;
+  rssBytes?: number;
+  /** The warning given before a limit ends the session (cleared when activity cancels an idle warning). */
+  expiring?: { reason: LimitReason; secondsLeft: number; at: number };
+  /** The close code and reason the relay sends the viewer when the session is stopped. */
+  viewerClose?: { code: number; reason: string };
 
   constructor(
     readonly spec: SpawnSpec,
@@ -75,14 +111,20 @@ export class SpawnRecord {
   get isUnclaimedWarm(): boolean {
     return this.spec.warm === true && this.claimedAt === undefined;
   }
+
+  /** When the session's clocks (idle, lifetime) start: at the claim for a warm server, else at the launch. */
+  get sessionStartedAt(): number {
+    return this.claimedAt ?? this.startedAt;
+  }
 }
 
 /** A frozen copy of a spawn as it was when asked for (its output lines are read separately). */
 export type SpawnView = Readonly<
-  Omit<SpawnRecord, 'logs' | 'spec' | 'isUnclaimedWarm' | 'claim'> & { spec: Readonly<SpawnSpec> }
+  Omit<SpawnRecord, 'logs' | 'spec' | 'isUnclaimedWarm' | 'claim' | 'sessionStartedAt'> & { spec: Readonly<SpawnSpec> }
 >;
 
 export function viewOf(record: SpawnRecord): SpawnView {
   const { logs: _logs, ...fields } = record;
-  return Object.freeze({ ...fields, id: record.id, spec: Object.freeze({ ...record.spec }) });
+  const relay = { toServer: { ...record.relay.toServer }, toViewer: { ...record.relay.toViewer } };
+  return Object.freeze({ ...fields, relay, id: record.id, spec: Object.freeze({ ...record.spec }) });
 }

@@ -71,3 +71,21 @@ export class RendererDisabledError extends SupervisorError {
     );
   }
 }
+
+/** The caller already has as many live sessions as SC_KEY_MAX_SESSIONS allows it. */
+export class QuotaExceededError extends SupervisorError {
+  override readonly name = 'QuotaExceededError';
+  constructor(
+    /** The key's name, or `anonymous`: the metric's label (never the key itself). */
+    readonly keyName: string,
+    readonly limit: number,
+    /** Seconds until one of its sessions is sure to end (its lifetime limit), or a default. */
+    readonly retryAfterS: number,
+  ) {
+    super(
+      keyName === 'anonymous'
+        ? `session quota reached: this client address already has ${limit} live session(s) on this node (SC_KEY_MAX_SESSIONS); end one (DELETE /spawns/:id) or retry later`
+        : `session quota reached: key ${keyName} already has ${limit} live session(s) on this node (SC_KEY_MAX_SESSIONS); end one (DELETE /spawns/:id) or retry later`,
+    );
+  }
+}

@@ -79,6 +79,7 @@ export class SpawnLifecycle {
     const entry = this.registry.liveEntry(id);
     if (entry?.record.state !== 'ready') return;
     entry.record.connectedAt = this.clock.now();
+    entry.record.watched = true;
     this.transition(entry, 'connected', 'a viewer attached through the proxy');
   }
 
@@ -96,9 +97,14 @@ export class SpawnLifecycle {
     if (record && record.viewerLeftAt === undefined) record.viewerLeftAt = this.clock.now();
   }
 
-  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number): void {
+  /** Payload bytes and complete messages the relay carried; a message from the viewer is its activity. */
+  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number, messages = 0): void {
     const record = this.registry.liveEntry(id)?.record;
-    if (record) record[direction === 'toServer' ? 'bytesToServer' : 'bytesToViewer'] += bytes;
+    if (!record) return;
+    record[direction === 'toServer' ? 'bytesToServer' : 'bytesToViewer'] += bytes;
+    record.relay[direction].bytes += bytes;
+    record.relay[direction].messages += messages;
+    if (direction === 'toServer' && messages > 0) record.lastActivityAt = this.clock.now();
   }
 
   /** Resolves once the spawn is ready; rejects with SpawnNotReadyError if it fails, times out or is stopped first. */

@@ -12,6 +12,7 @@ import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { buildScCommand, redactArgs, type ServerCommand } from '../rules/sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { hashArgs } from '../../adapters/process-identity';
+import { SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-record';
 import { NoCapacityError } from '../rules/supervisor.errors';
@@ -40,6 +41,7 @@ export class SpawnProcesses {
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
     private readonly processTable: ProcessTable,
+    private readonly events: SpawnEvents,
   ) {}
 
   /**
@@ -117,6 +119,9 @@ export class SpawnProcesses {
     entry.record.endReason ??= reason;
     entry.record.stopRequestedAt = this.clock.now();
     this.lifecycle.transition(entry, 'terminating', reason);
+    // Before SIGTERM, so the viewer reads why from the relay rather than from the server going away.
+    const close = entry.record.viewerClose;
+    if (close) this.events.closeViewer({ id, ...close });
     entry.process?.signalGroup('SIGTERM');
   }
 

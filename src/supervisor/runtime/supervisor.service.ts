@@ -5,10 +5,12 @@ import { Clock } from '../../adapters/clock.adapter';
 import { AppConfig } from '../../config/app-config';
 import { PortAllocator } from '../../ports';
 import type { LogLine } from '../rules/line-buffer';
-import { SpawnEvent, SpawnEvents, type SweepEvent } from './spawn-events';
+import { SessionLimits } from './session-limits.service';
+import { SessionQuotas } from './session-quotas.service';
+import { SessionNotice, SpawnEvent, SpawnEvents, ViewerCloseRequest, type SweepEvent } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import { SpawnView, viewOf } from '../rules/spawn-record';
+import { SessionOwner, SpawnRecord, SpawnView, viewOf } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnRequest, SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
@@ -18,6 +20,9 @@ import { TimeoutEnforcer } from './timeout-enforcer';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
 export type { SupervisorCapacity };
+
+/** A spawn request with who made it (for SC_KEY_MAX_SESSIONS and the session's `key`) and its own lifetime limit. */
+export type SessionRequest = SpawnRequest & { owner?: SessionOwner; maxSessionS?: number };
 
 /**
  * The one door into the supervisor: controllers, the proxy, health and events talk to this and nothing
@@ -31,6 +36,10 @@ export class SupervisorService implements BeforeApplicationShutdown {
   readonly changes$: Observable<SpawnEvent>;
   /** Each sweep's duration (for the metrics). */
   readonly sweeps$: Observable<SweepEvent>;
+  /** `expiring` warnings (and their cancellations) before a session limit ends a session. */
+  readonly notices$: Observable<SessionNotice>;
+  /** Sessions being stopped whose viewer the relay closes with a code and reason (a limit, a DELETE). */
+  readonly viewerCloses$: Observable<ViewerCloseRequest>;
 
   constructor(
     private readonly config: AppConfig,
@@ -42,10 +51,14 @@ export class SupervisorService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     private readonly warmPool: WarmPool,
     private readonly enforcer: TimeoutEnforcer,
+    private readonly limits: SessionLimits,
+    private readonly quotas: SessionQuotas,
     events: SpawnEvents,
   ) {
     this.changes$ = events.changes$;
     this.sweeps$ = events.sweeps$;
+    this.notices$ = events.notices$;
+    this.viewerCloses$ = events.viewerCloses$;
   }
 
   get isShuttingDown(): boolean {
@@ -101,10 +114,30 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return record.logs.all();
   }
 
-  /** A ready warm server if the request needs no options; else starts one and resolves once ready (signal: client left). */
-  async spawn(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnView> {
-    const claimed = this.warmPool.claim(request);
-    return viewOf(claimed ?? (await this.starter.startReady(request, signal)));
+  /**
+   * A ready warm server if the request needs no options; else starts one and resolves once ready (signal: client
+   * left). The caller's quota (SC_KEY_MAX_SESSIONS) is checked first: QuotaExceededError beyond it.
+   */
+  async spawn(request: SessionRequest, signal?: AbortSignal): Promise<SpawnView> {
+    const { owner, maxSessionS, ...spawnRequest } = request;
+    const record = await this.quotas.admit(owner, async () => {
+      const started = this.warmPool.claim(spawnRequest) ?? (await this.starter.startReady(spawnRequest, signal));
+      this.adopt(started, owner, maxSessionS);
+      return started;
+    });
+    return viewOf(record);
+  }
+
+  /** The session is now the caller's: its key, its own lifetime limit, and whether the relay watches it. */
+  private adopt(record: SpawnRecord, owner: SessionOwner | undefined, maxSessionS: number | undefined): void {
+    record.owner = owner;
+    record.maxSessionS = maxSessionS;
+    record.watched ||= record.spec.origin === 'connect' || this.config.publicEndpoint === 'proxy';
+  }
+
+  /** Quota refusals so far, by key name (`anonymous` for callers without a key). */
+  quotaRejections(): ReadonlyMap<string, number> {
+    return this.quotas.rejectionCounts();
   }
 
   /** Starts a server without waiting for it to be ready. */
@@ -132,13 +165,19 @@ export class SupervisorService implements BeforeApplicationShutdown {
     this.lifecycle.viewerDetached(id);
   }
 
-  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number): void {
-    this.lifecycle.countViewerBytes(id, direction, bytes);
+  /** What the relay carried (messages from the viewer are its activity). */
+  countViewerBytes(id: string, direction: 'toServer' | 'toViewer', bytes: number, messages = 0): void {
+    this.lifecycle.countViewerBytes(id, direction, bytes, messages);
   }
 
-  /** SIGTERM to its process group, SIGKILL after KILL_GRACE_S (from the sweep). Idempotent. */
-  stop(id: string, reason: string): SpawnView {
-    this.find(id);
+  /**
+   * SIGTERM to its process group, SIGKILL after KILL_GRACE_S (from the sweep). Idempotent. With `viewerClose`,
+   * the relay closes the viewer's socket with that code and reason (e.g. 4003 stopped by operator).
+   */
+  stop(id: string, reason: string, viewerClose?: { code: number; reason: string }): SpawnView {
+    const live = this.registry.liveEntry(id);
+    if (!live) this.find(id);
+    else if (viewerClose && live.record.state !== 'terminating') live.record.viewerClose ??= viewerClose;
     this.processes.stop(id, reason);
     return this.find(id);
   }
@@ -147,6 +186,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
     for (const action of decideTimeouts(records, now, this.config)) this.enforcer.enforce(action, now);
+    this.limits.sweep(now);
   }
 
   /** Refuses new spawns (NoCapacityError 'draining') and stops the unclaimed warm servers; sessions go on. */
