@@ -7,10 +7,12 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
-import { AppConfig, ConfigError, describeSettings } from './config/app-config';
+import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig, loadEnvFile } from './config/load-app-config';
+import { startupAdvice, logSettings } from './startup/startup-advice';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
+import { NestStartUpLogger } from './logging/nest-start-up-logger';
 
 /** Prints a configuration problem list (and nothing else) on stderr; exit code 1. */
 function refuse(error: ConfigError): undefined {
@@ -22,8 +24,8 @@ function refuse(error: ConfigError): undefined {
 /** The configuration, or undefined after printing its problems. */
 function configuration(): AppConfig | undefined {
   try {
-    loadEnvFile();
-    return loadAppConfig(process.env, new NodeFileSystem());
+    const dotEnv = loadEnvFile();
+    return loadAppConfig(process.env, new NodeFileSystem(), undefined, dotEnv);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return refuse(error);
@@ -52,7 +54,7 @@ async function bootstrap(): Promise<void> {
   if (!config) return;
   const app = await createApp(config);
   if (!app) return;
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(new NestStartUpLogger(app.get(PinoLogger)));
   app.flushLogs();
   const logger = new Logger('Bootstrap');
   configureApp(app, { ownSignals: true });
@@ -67,7 +69,8 @@ async function bootstrap(): Promise<void> {
     );
   }
   for (const warning of config.hoopsConfigWarnings) logger.warn(`HOOPS_CONFIG: ${warning}`);
-  logger.log(`effective settings:\n${describeSettings(config)}`);
+  logSettings(logger, config);
+  for (const warning of startupAdvice(config, process.env, new NodeFileSystem())) logger.warn(warning);
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }

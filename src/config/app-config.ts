@@ -179,6 +179,7 @@ export function readAppConfig(
     );
   }
   config.spawnOnConnect = read.bool('SPAWN_ON_CONNECT', true);
+  read.string('HOOPS_CONFIG'); // read by loadAppConfig before the rest; named here as a setting of the service
 
   parseWarmPool(read, config);
 
@@ -199,9 +200,11 @@ export function readAppConfig(
     }
   }
 
+  const derived = derivedDefaults(config);
   config.settings = [...read.seen].map(([name, { value, fallback }]) => ({
     name,
-    value: SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback)),
+    value:
+      SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback) ?? derived[name]),
     source: value === undefined ? 'default' : fromFile[name] ? `Config.js ${fromFile[name]}` : 'env',
   }));
   return { config, problems: read.problems };
@@ -210,6 +213,22 @@ export function readAppConfig(
 /** The start-up report: one `NAME=value (source)` line per setting, the license key hidden. */
 export function describeSettings(config: AppConfig): string {
   return config.settings.map(({ name, value, source }) => `  ${name}=${value ?? '(not set)'} (${source})`).join('\n');
+}
+
+/** Defaults that depend on other settings or on the machine, as the start-up report shows them. */
+function derivedDefaults(config: AppConfig): Record<string, string | undefined> {
+  const kib = config.bodyLimitBytes / 1024;
+  return {
+    HOST: config.host,
+    NODE_NAME: config.nodeName,
+    SC_STATE_DIR: config.stateDir,
+    BODY_LIMIT: Number.isInteger(kib) ? `${kib}kb` : String(config.bodyLimitBytes),
+    DISPLAY: config.ssrDisplay,
+    SC_EXECUTABLE: config.scExecutable,
+    SC_LICENSE_FILE: config.licenseFile,
+    SC_MODEL_DIRS: config.modelDirs.join(':') || undefined,
+    SC_ALLOWED_MODEL_ROOTS: config.allowedModelRoots.join(':') || undefined,
+  };
 }
 
 function fallbackText(fallback: string | number | boolean | undefined): string | undefined {
