@@ -180,6 +180,8 @@ export class SpawnerMetrics {
     for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
   }
 
+  private readonly rejectionListeners: Array<(reason: RejectionReason) => void> = [];
+
   readFrom(sources: ScrapeSources): void {
     this.sources = sources;
   }
@@ -190,6 +192,12 @@ export class SpawnerMetrics {
 
   rejected(reason: RejectionReason): void {
     this.rejections.inc({ reason });
+    for (const listener of this.rejectionListeners) listener(reason);
+  }
+
+  /** Tells `listener` of every rejection counted from now on (the history). */
+  onRejection(listener: (reason: RejectionReason) => void): void {
+    this.rejectionListeners.push(listener);
   }
 
   text(): Promise<string> {
