@@ -3,7 +3,7 @@
  * reads (docs/configuration.md), every sc_spawner_* metric a live /metrics exports (docs/operations.md) and every
  * route the router registers (docs/api.md). A failure lists each name missing, and where.
  */
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { readAppConfig } from '../src/config/app-config';
 import { registeredRoutes } from './support/operable';
@@ -30,12 +30,36 @@ function drift(what: string, page: string, inCode: Iterable<string>, inDocs: Ite
   const docs = new Set(inDocs);
   return [
     ...[...code].filter((name) => !docs.has(name)).map((name) => `${what} ${name} is missing from docs/${page}`),
-    ...[...docs].filter((name) => !code.has(name)).map((name) => `${what} ${name} is in docs/${page} but not in the code`),
+    ...[...docs]
+      .filter((name) => !code.has(name))
+      .map((name) => `${what} ${name} is in docs/${page} but not in the code`),
   ].sort();
 }
 
 describe('docs in step with the code (e2e)', () => {
   const cleanup = useCleanup();
+
+  it('the README is one screen and every page reads in a terminal (no line over 120 characters outside code)', () => {
+    const pages = [
+      'README.md',
+      ...readdirSync(join(REPO_ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    const wide: string[] = [];
+    for (const page of pages) {
+      let code = false;
+      readFileSync(join(REPO_ROOT, page), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (line.startsWith('```')) code = !code;
+          else if (!code && [...line].length > 120)
+            wide.push(`${page}:${i + 1} is ${[...line].length} characters wide`);
+        });
+    }
+    expect(wide).toEqual([]);
+    expect(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(150);
+  });
 
   it('every setting the configuration reads is in docs/configuration.md, and every one listed there exists', () => {
     const read = readAppConfig({}, {}, 'docs-node').config.settings.map((setting) => setting.name);

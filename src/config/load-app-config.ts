@@ -32,7 +32,8 @@ export function loadAppConfig(
   const all = problems.map(named);
   all.push(...hostProblems(config, files).map(named));
   if (all.length > 0) throw new ConfigError(all);
-  for (const setting of config.settings) if (setting.source === 'env' && dotEnv.names.has(setting.name)) setting.source = '.env';
+  for (const setting of config.settings)
+    if (setting.source === 'env' && dotEnv.names.has(setting.name)) setting.source = '.env';
   if (hoops.file) {
     config.hoopsConfigFile = hoops.file;
     config.hoopsConfigWarnings = hoops.warnings;

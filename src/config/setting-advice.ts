@@ -71,7 +71,9 @@ export function ephemeralOverlapWarning(
 }
 
 /** The settings as one object for a JSON log line: {NAME: {value, source}}. */
-export function settingsObject(settings: readonly EffectiveSetting[]): Record<string, { value?: string; source: string }> {
+export function settingsObject(
+  settings: readonly EffectiveSetting[],
+): Record<string, { value?: string; source: string }> {
   return Object.fromEntries(settings.map(({ name, value, source }) => [name, { value, source }]));
 }
 

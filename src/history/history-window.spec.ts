@@ -48,7 +48,7 @@ describe('HistoryWindow', () => {
     expect(new Set(sizes.slice(1)).size).toBe(1); // flat once the first hour is full
     const { minutes } = history.snapshot(T0 + (24 * 60 - 1) * MINUTE_MS);
     expect(minutes).toHaveLength(WINDOW_MINUTES);
-    expect(minutes[0].at).toBe(new Date(T0 + (23 * 60) * MINUTE_MS).toISOString());
+    expect(minutes[0].at).toBe(new Date(T0 + 23 * 60 * MINUTE_MS).toISOString());
     expect(minutes[WINDOW_MINUTES - 1].sessionsLive).toBe((24 * 60 - 1) % 7);
   });
 
