@@ -19,7 +19,7 @@ export * from './app-config.model';
 export { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS };
 export { MIN_API_KEY_LENGTH, NODE_NAME_PATTERN } from './setting-parsers';
 
-const SECRET_SETTINGS = new Set(['SC_LICENSE']);
+const SECRET_SETTINGS = new Set(['SC_LICENSE', 'API_KEYS']);
 
 /** One setting as the service runs with it, and where its value came from. */
 
