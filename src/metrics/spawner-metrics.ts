@@ -39,7 +39,7 @@ export function exitReasonLabel(code: number | null | undefined, signal: string 
 
 /**
  * The service's own Prometheus registry: process defaults plus the sc_spawner_* metrics (names are stable, see
- * README). Gauges are read at scrape time through collect(); counters are fed by the observers.
+ * docs/operations.md). Gauges are read at scrape time through collect(); counters are fed by the observers.
  */
 @Injectable()
 export class SpawnerMetrics {
