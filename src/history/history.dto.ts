@@ -1,30 +1,30 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { HistoryMinute, HistorySnapshot } from './history-window';
 
-export class StartupPercentilesDto {
-  @ApiProperty({ example: 3, description: 'servers that became ready in the minute' })
-  count: number;
-  @ApiProperty({ example: 180 })
-  p50: number;
-  @ApiProperty({ example: 240 })
-  p90: number;
-  @ApiProperty({ example: 260 })
-  p99: number;
-  @ApiProperty({ example: 260 })
-  max: number;
-}
-
 export class HistoryMinuteDto implements HistoryMinute {
   @ApiProperty({ example: '2026-12-04T10:00:00.000Z', description: "the minute's start" })
   at: string;
-  @ApiProperty({ example: 2, description: 'most sessions live at once in the minute (warm servers not counted)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description: 'most sessions live at once in the minute (warm servers not counted)',
+  })
   sessionsLive: number;
   @ApiProperty({
-    type: StartupPercentilesDto,
+    type: 'object',
+    properties: {
+      count: { type: 'integer', description: 'servers that became ready in the minute' },
+      p50: { type: 'integer' },
+      p90: { type: 'integer' },
+      p99: { type: 'integer' },
+      max: { type: 'integer' },
+    },
+    required: ['count', 'p50', 'p90', 'p99', 'max'],
+    example: { count: 3, p50: 180, p90: 240, p99: 260, max: 260 },
     nullable: true,
     description: 'start-up times in ms (nearest rank); null when no server became ready in the minute',
   })
-  startupMs: StartupPercentilesDto | null;
+  startupMs: HistoryMinute['startupMs'];
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'integer' },
