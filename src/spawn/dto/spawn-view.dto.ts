@@ -134,7 +134,7 @@ export class SpawnViewDto {
 
   @ApiProperty({
     type: String,
-    enum: ['warm', 'claimed'],
+    enum: ['warm', 'claimed', null],
     nullable: true,
     description: 'warm: waiting unclaimed in the pool; claimed: handed out to a request; null: started cold',
   })
