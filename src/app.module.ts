@@ -10,6 +10,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { DrainModule } from './drain/drain.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { HistoryModule } from './history/history.module';
 import { HoopsModule } from './hoops/hoops.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestBodyGuard } from './http/request-body';
@@ -46,6 +47,7 @@ export class AppModule {
         AgentCheckModule,
         DrainModule,
         MetricsModule,
+        HistoryModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

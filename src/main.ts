@@ -8,10 +8,12 @@ import { idleTimeoutNotice } from './config/session-limit-settings';
 import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
-import { AppConfig, ConfigError, describeSettings } from './config/app-config';
+import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
+import { startupAdvice, logSettings } from './startup/startup-advice';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
+import { NestStartUpLogger } from './logging/nest-start-up-logger';
 import { claimInstance } from './startup/claim-instance';
 
 /** Prints a configuration problem list (and nothing else) on stderr; exit code 1. */
@@ -24,8 +26,8 @@ function refuse(error: ConfigError): undefined {
 /** The configuration, or undefined after printing its problems. */
 function configuration(): AppConfig | undefined {
   try {
-    loadEnvFile();
-    return loadAppConfig(process.env, new NodeFileSystem());
+    const dotEnv = loadEnvFile();
+    return loadAppConfig(process.env, new NodeFileSystem(), undefined, dotEnv);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return refuse(error);
@@ -62,7 +64,7 @@ async function bootstrap(): Promise<void> {
   process.once('exit', claim.release);
   const app = await createApp(config);
   if (!app) return;
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(new NestStartUpLogger(app.get(PinoLogger)));
   app.flushLogs();
   const logger = new Logger('Bootstrap');
   configureApp(app, { ownSignals: true });
@@ -77,7 +79,8 @@ async function bootstrap(): Promise<void> {
     );
   }
   for (const warning of config.hoopsConfigWarnings) logger.warn(`HOOPS_CONFIG: ${warning}`);
-  logger.log(`effective settings:\n${describeSettings(config)}`);
+  logSettings(logger, config);
+  for (const warning of startupAdvice(config, process.env, new NodeFileSystem())) logger.warn(warning);
   const idleNotice = idleTimeoutNotice(config);
   if (idleNotice) logger.warn(idleNotice);
   if (config.usingSimulator) {

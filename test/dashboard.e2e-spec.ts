@@ -205,10 +205,53 @@ describe('dashboard in a browser (e2e)', () => {
     // The close worked: the earlier 503 banner is gone, and creating is possible again.
     await waitFor(async () => (await capacityError.count()) === 0, 5000, { description: 'the 503 banner to clear' });
     expect(await byTestId('create-button').isDisabled()).toBe(false);
-    // The chart drew the sessions over time and both start-up times.
+    // The chart draws the service's history: the sessions line and the start-up minute(s), on labelled axes.
+    await waitFor(async () => (await byTestId('chart-startup').count()) >= 1, UI_TIMEOUT_MS, {
+      description: 'a start-up time in the history chart',
+    });
     expect(await byTestId('chart-sessions').count()).toBe(1);
-    expect(await byTestId('chart-startup').count()).toBe(2);
     expect(await connected.count()).toBe(1);
+    // Live and ended sessions in separate lists, each count meaning what it says.
+    await waitFor(async () => (await byTestId('session-card', byTestId('ended-cards')).count()) === 1, 5000, {
+      description: 'the closed card in the ended list',
+    });
+    expect(await byTestId('session-card', byTestId('cards')).count()).toBe(1);
+    expect(await byTestId('session-count').textContent()).toBe('1');
+    expect(await byTestId('ended-count').textContent()).toBe('1');
+    expect(await byTestId('session-end', closedCard).textContent()).not.toMatch(/code (\d+).*code \1/);
+
+    // ---- a fresh tab knows the last hour at once: the history chart with its axes, and both lists
+    const fresh = await context.newPage();
+    const freshErrors: string[] = [];
+    fresh.on('pageerror', (error) => freshErrors.push(error.message));
+    await fresh.setViewportSize(LAPTOP);
+    await fresh.goto(`${service.url}/`);
+    const inFresh = (id: string, root: Page | Locator = fresh) => root.locator(`[data-testid="${id}"]`);
+    await waitFor(async () => (await inFresh('chart-startup').count()) >= 1, UI_TIMEOUT_MS, {
+      description: 'the history chart on a fresh tab',
+    });
+    expect(await inFresh('chart-sessions').count()).toBe(1);
+    const xLabels = await inFresh('chart-x-label').allTextContents();
+    expect(xLabels).toEqual(['−60 min', '−45 min', '−30 min', '−15 min', 'now']);
+    const yLabels = await fresh.locator('[data-testid="chart"] .axis-label').allTextContents();
+    expect(yLabels).toEqual(expect.arrayContaining(['0', '0 ms']));
+    expect(yLabels.some((label) => / (ms|s)$/.test(label) && label !== '0 ms')).toBe(true);
+    expect(await fresh.locator('[data-testid="chart"] .axis-title').allTextContents()).toEqual(['count', 'start-up']);
+    await waitFor(async () => (await inFresh('session-card', inFresh('ended-cards')).count()) === 1, UI_TIMEOUT_MS, {
+      description: 'the ended session in its own list on the fresh tab',
+    });
+    expect(await inFresh('session-card', inFresh('cards')).count()).toBe(1);
+    await expectText(inFresh('session-count'), '1');
+    await expectText(inFresh('free-ports'), '3 free ports');
+    // Dots are round: the chart keeps its aspect ratio.
+    const box = await inFresh('chart-startup').first().boundingBox();
+    expect(Math.abs(box!.width - box!.height)).toBeLessThan(0.5);
+    await fresh.waitForTimeout(400);
+    await fresh.screenshot({ path: path.join(ARTIFACTS, 'dashboard-fresh-tab.png') });
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1')
+      await fresh.screenshot({ path: path.join(REPO_ROOT, 'docs', 'dashboard.png') });
+    expect(freshErrors).toEqual([]);
+    await fresh.close();
     await expectVisible(byTestId('dismiss-button', closedCard));
     await screenshot(page, 'dashboard-laptop-after-close', LAPTOP);
     await screenshot(page, 'dashboard-phone-after-close', PHONE);
@@ -322,6 +365,8 @@ describe('dashboard with API keys in a browser (e2e)', () => {
     await expectVisible(byTestId('key-form'));
     await expectText(byTestId('key-message'), 'needs an API key');
     await expectText(byTestId('capacity-text'), '0 / 2'); // /health is open
+    // The empty state agrees with the capacity panel: it asks for the key rather than claiming there is nothing.
+    await expectText(byTestId('empty-state'), 'No live sessions. Enter the API key above');
     await screenshot(page, 'dashboard-laptop-key-form', LAPTOP);
     await screenshot(page, 'dashboard-phone-key-form', PHONE);
     await page.setViewportSize(LAPTOP);

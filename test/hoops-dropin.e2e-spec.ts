@@ -417,10 +417,14 @@ describe('HOOPS Server drop-in (e2e)', () => {
       for (const key of ['fileServerPort', 'fileServerStaticDirs', 'ipVersion', 'logLevel', 'logRestFilterRegex'])
         expect(output).toMatch(new RegExp(`HOOPS_CONFIG: ${key} has no equivalent here and is ignored`));
       expect(output.match(/fileServerPort has no equivalent/g)).toHaveLength(1); // once each
-      expect(output).toContain(`SC_PORT_BASE=${CONFIG_PORT_BASE} (Config.js spawnWebsocketPortsBegin)`);
-      expect(output).toContain(`PORT=${port} (env)`);
-      expect(output).toContain('SC_INITIAL_USE_DURATION_S=40 (env)');
-      expect(output).toContain('KILL_GRACE_S=5 (default)');
+      const settingsLine = output.split('\n').find((line) => line.includes('"msg":"effective settings"'));
+      const { settings } = JSON.parse(settingsLine ?? '{}') as { settings: Record<string, unknown> };
+      expect(settings).toMatchObject({
+        SC_PORT_BASE: { value: String(CONFIG_PORT_BASE), source: 'Config.js spawnWebsocketPortsBegin' },
+        PORT: { value: String(port), source: 'env' },
+        SC_INITIAL_USE_DURATION_S: { value: '40', source: 'env' },
+        KILL_GRACE_S: { value: '5', source: 'default' },
+      });
 
       // A viewer connecting straight to the port gets a server started as the file says.
       const viewer = await connectViewer(`ws://127.0.0.1:${port}/?renderingLocation=ssr`, {

@@ -16,7 +16,7 @@ export * from './app-config.model';
 export { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS };
 export { MIN_API_KEY_LENGTH, NODE_NAME_PATTERN } from './setting-parsers';
 
-const SECRET_SETTINGS = new Set(['SC_LICENSE']);
+const SECRET_SETTINGS = new Set(['SC_LICENSE', 'API_KEYS']);
 
 /** One setting as the service runs with it, and where its value came from. */
 
@@ -51,14 +51,17 @@ export function readAppConfig(
   const timing = readTiming(read);
   const rendering = readRendering(read);
   const warmPool = readWarmPool(read, { ...capacity, ...rendering });
+  read.string('HOOPS_CONFIG'); // read by loadAppConfig before the rest; named here as a setting of the service
   Object.assign(config, listener, access, scaleOut, servers, capacity, timing, rendering, warmPool);
   parseSessionLimits(read, config);
   // Last: every other setting has been read, so the names of all of them are known.
   Object.assign(config, readChildEnv(read));
 
+  const derived = derivedDefaults(config);
   config.settings = [...read.seen].map(([name, { value, fallback }]) => ({
     name,
-    value: SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback)),
+    value:
+      SECRET_SETTINGS.has(name) && value !== undefined ? '***' : (value ?? fallbackText(fallback) ?? derived[name]),
     source: value === undefined ? 'default' : fromFile[name] ? `Config.js ${fromFile[name]}` : 'env',
   }));
   return { config, problems: read.problems };
@@ -67,6 +70,22 @@ export function readAppConfig(
 /** The start-up report: one `NAME=value (source)` line per setting, the license key hidden. */
 export function describeSettings(config: AppConfig): string {
   return config.settings.map(({ name, value, source }) => `  ${name}=${value ?? '(not set)'} (${source})`).join('\n');
+}
+
+/** Defaults that depend on other settings or on the machine, as the start-up report shows them. */
+function derivedDefaults(config: AppConfig): Record<string, string | undefined> {
+  const kib = config.bodyLimitBytes / 1024;
+  return {
+    HOST: config.host,
+    NODE_NAME: config.nodeName,
+    SC_STATE_DIR: config.stateDir,
+    BODY_LIMIT: Number.isInteger(kib) ? `${kib}kb` : String(config.bodyLimitBytes),
+    DISPLAY: config.ssrDisplay,
+    SC_EXECUTABLE: config.scExecutable,
+    SC_LICENSE_FILE: config.licenseFile,
+    SC_MODEL_DIRS: config.modelDirs.join(':') || undefined,
+    SC_ALLOWED_MODEL_ROOTS: config.allowedModelRoots.join(':') || undefined,
+  };
 }
 
 function fallbackText(fallback: string | number | boolean | undefined): string | undefined {

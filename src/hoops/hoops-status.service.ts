@@ -24,7 +24,7 @@ export class HoopsStatusService {
     return {
       status: 'ok',
       timestamp: new Date(now).toISOString(),
-      // The HOOPS Server's one number per state (mapping in hoops-states.ts and the README).
+      // The HOOPS Server's one number per state (mapping in hoops-states.ts and docs/operations.md).
       ...hoopsStateCounts(spawns, now, c),
       usedSpawnPorts: capacity.ports.leased,
       availableSpawnPorts: capacity.ports.free,

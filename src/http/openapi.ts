@@ -3,6 +3,7 @@ import { DiscoveryService, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { needsKey, ROUTE_ACCESS, type RouteAccess } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
+import { refineOpenApiDocument } from './openapi-examples';
 
 export const BEARER_SCHEME = 'bearer';
 
@@ -92,6 +93,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       };
     }
   }
+  refineOpenApiDocument(document);
   document.paths['/ws/{id}'] = WS_PROXY_PATH as OpenAPIObject['paths'][string];
   return document;
 }

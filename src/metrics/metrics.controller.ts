@@ -14,7 +14,7 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary:
-      'Prometheus metrics (text format): process defaults and sc_spawner_* (see README); open with METRICS_PUBLIC=true',
+      'Prometheus metrics (text format): process defaults and sc_spawner_* (see docs/operations.md); open with METRICS_PUBLIC=true',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({

@@ -42,7 +42,7 @@ export function exitReasonLabel(code: number | null | undefined, signal: string 
 
 /**
  * The service's own Prometheus registry: process defaults plus the sc_spawner_* metrics (names are stable, see
- * README). Gauges are read at scrape time through collect(); counters are fed by the observers.
+ * docs/operations.md). Gauges are read at scrape time through collect(); counters are fed by the observers.
  */
 @Injectable()
 export class SpawnerMetrics {
@@ -113,6 +113,8 @@ export class SpawnerMetrics {
     for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
   }
 
+  private readonly rejectionListeners: Array<(reason: RejectionReason) => void> = [];
+
   readFrom(sources: ScrapeSources): void {
     this.sources = sources;
   }
@@ -123,6 +125,12 @@ export class SpawnerMetrics {
 
   rejected(reason: RejectionReason): void {
     this.rejections.inc({ reason });
+    for (const listener of this.rejectionListeners) listener(reason);
+  }
+
+  /** Tells `listener` of every rejection counted from now on (the history). */
+  onRejection(listener: (reason: RejectionReason) => void): void {
+    this.rejectionListeners.push(listener);
   }
 
   text(): Promise<string> {

@@ -179,3 +179,17 @@ describe('loadAppConfig with HOOPS_CONFIG', () => {
     );
   });
 });
+
+describe('loadAppConfig and .env', () => {
+  const files = machineFiles();
+
+  it('names .env as the source of a bad value and of a setting it gave', () => {
+    const dotEnv = { file: '/srv/app/.env', names: new Set(['SC_MAX_SPAWNS', 'SC_NICE']) };
+    expect(problemsOfRun(() => loadAppConfig({ SC_MAX_SPAWNS: 'lots', SC_NICE: '0' }, files, '/h', dotEnv))).toEqual([
+      'SC_MAX_SPAWNS must be a whole number from 1 to 10000, got "lots" (from .env /srv/app/.env)',
+    ]);
+    const config = loadAppConfig({ SC_MAX_SPAWNS: '3', SC_NICE: '0', PORT: '12000' }, files, '/h', dotEnv);
+    const source = (name: string) => config.settings.find((s) => s.name === name)?.source;
+    expect([source('SC_MAX_SPAWNS'), source('PORT'), source('KILL_GRACE_S')]).toEqual(['.env', 'env', 'default']);
+  });
+});

@@ -19,12 +19,20 @@ const PAIRED = [['SC_LICENSE', 'SC_LICENSE_FILE']];
  * HOOPS_CONFIG (if any), parsed (readAppConfig, pure), and checked against this machine (the executable, nice).
  * A ConfigError lists every problem of every kind.
  */
-export function loadAppConfig(env: Env, files: FileSystem, homeDir: string = os.homedir()): AppConfig {
+export function loadAppConfig(
+  env: Env,
+  files: FileSystem,
+  homeDir: string = os.homedir(),
+  dotEnv: DotEnv = NO_DOT_ENV,
+): AppConfig {
   const hoops = readHoopsConfig(env, files, homeDir);
   const { config, problems } = readAppConfig({ ...env, ...hoops.env }, hoops.sources);
-  const all = problems.map((problem) => withSource(problem, hoops));
-  all.push(...hostProblems(config, files).map((problem) => withSource(problem, hoops)));
+  const named = (problem: string): string => withDotEnvSource(withSource(problem, hoops), dotEnv);
+  const all = problems.map(named);
+  all.push(...hostProblems(config, files).map(named));
   if (all.length > 0) throw new ConfigError(all);
+  for (const setting of config.settings)
+    if (setting.source === 'env' && dotEnv.names.has(setting.name)) setting.source = '.env';
   if (hoops.file) {
     config.hoopsConfigFile = hoops.file;
     config.hoopsConfigWarnings = hoops.warnings;
@@ -69,6 +77,19 @@ function withSource(problem: string, hoops: HoopsSettings): string {
   return name ? `${problem} (from ${hoops.sources[name]} in ${hoops.file})` : problem;
 }
 
+/** The variables a `.env` file gave (those the environment did not already have). */
+export interface DotEnv {
+  file?: string;
+  names: ReadonlySet<string>;
+}
+const NO_DOT_ENV: DotEnv = { names: new Set() };
+
+/** Names the `.env` file behind a bad value. */
+function withDotEnvSource(problem: string, dotEnv: DotEnv): string {
+  const name = [...dotEnv.names].find((n) => problem.startsWith(`${n} `) || problem.startsWith(`${n}=`));
+  return name ? `${problem} (from .env ${dotEnv.file})` : problem;
+}
+
 /** What the settings name but this machine does not have. */
 export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   const problems: string[] = [];
@@ -85,11 +106,18 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   return problems;
 }
 
-/** Reads `.env` beside package.json (whatever the working directory) into process.env; variables already set win. Not under tests. */
-export function loadEnvFile(env: Env = process.env): void {
-  if (env.NODE_ENV === 'test') return;
-  const file = path.join(packageRoot(), '.env');
-  if (existsSync(file)) process.loadEnvFile(file);
+/**
+ * Reads `.env` beside package.json (whatever the working directory) into process.env; variables already set win.
+ * Not under tests unless SPAWNER_DOTENV_DIR names the folder to read it from. Returns the variables it set.
+ */
+export function loadEnvFile(env: Env = process.env): DotEnv {
+  const folder = env.NODE_ENV === 'test' ? env.SPAWNER_DOTENV_DIR : packageRoot();
+  if (!folder) return NO_DOT_ENV;
+  const file = path.join(folder, '.env');
+  if (!existsSync(file)) return NO_DOT_ENV;
+  const before = new Set(Object.keys(env));
+  process.loadEnvFile(file);
+  return { file, names: new Set(Object.keys(env).filter((name) => !before.has(name))) };
 }
 
 /** The folder holding package.json (next to dist/ once installed): where `.env` is read from. */

@@ -64,6 +64,9 @@
     stateSummary: byTestId('state-summary'),
     errors: byTestId('errors'),
     cards: byTestId('cards'),
+    endedSection: byTestId('ended-section'),
+    endedCards: byTestId('ended-cards'),
+    endedCount: byTestId('ended-count'),
     empty: byTestId('empty-state'),
     count: byTestId('session-count'),
     dismissEnded: byTestId('dismiss-ended'),
@@ -74,6 +77,7 @@
     chart: byTestId('chart'),
     chartSessionsMax: byTestId('chart-sessions-max'),
     chartStartupMax: byTestId('chart-startup-max'),
+    chartRefusals: byTestId('chart-refusals-total'),
     cardTemplate: document.getElementById('card-template'),
     errorTemplate: document.getElementById('error-template'),
   };
@@ -92,13 +96,15 @@
 
   /** Shows the key form and resolves once the operator has entered a key. */
   function askForKey(message) {
-    ui.keyMessage.textContent = message;
+    if (message) ui.keyMessage.textContent = message;
     if (ui.keyForm.hidden) {
       ui.keyForm.hidden = false;
       ui.keyInput.focus();
     }
     setLink('offline', 'API key needed');
-    return new Promise((resolve) => keyWaiters.push(resolve));
+    const waiting = new Promise((resolve) => keyWaiters.push(resolve));
+    updateCounts();
+    return waiting;
   }
 
   ui.keyForm.addEventListener('submit', (event) => {
@@ -112,6 +118,7 @@
     const waiters = keyWaiters;
     keyWaiters = [];
     for (const resolve of waiters) resolve();
+    updateCounts();
     restartEvents();
   });
 
@@ -119,15 +126,19 @@
   async function api(path, options = {}) {
     for (;;) {
       const headers = { ...(options.headers || {}) };
-      if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
+      const used = apiKey;
+      if (used) headers.Authorization = `Bearer ${used}`;
       const response = await fetch(path, { ...options, headers });
       if (response.status !== 401) return response;
-      if (apiKey) {
-        apiKey = '';
-        sessionStorage.removeItem(KEY_STORAGE);
+      if (used) {
+        if (apiKey === used) {
+          apiKey = '';
+          sessionStorage.removeItem(KEY_STORAGE);
+        }
         await askForKey('That key was refused. Enter a valid API key.');
-      } else {
-        await askForKey('This service needs an API key (API_KEYS). Enter one to continue.');
+      } else if (!apiKey) {
+        // Several requests may be refused at once: the form already asking keeps what it says.
+        await askForKey(ui.keyForm.hidden ? 'This service needs an API key (API_KEYS). Enter one to continue.' : '');
       }
     }
   }
@@ -253,18 +264,20 @@
     }
     if (options.owned) session.owned = true;
     render(session);
-    recordStartup(session.view);
     return session;
   }
 
-  /** Newest first. */
+  /** Live sessions newest first; ended ones in their own list, the latest to end first. */
   function insertCard(session) {
-    const started = timeOf(session.view.startedAt);
-    const after = [...ui.cards.children].find((card) => {
+    const ended = isTerminal(session.view.state);
+    const list = ended ? ui.endedCards : ui.cards;
+    const timeOfCard = (view) => timeOf(ended ? view.endedAt : view.startedAt) || 0;
+    const time = timeOfCard(session.view);
+    const after = [...list.children].find((card) => {
       const other = sessions.get(card.dataset.sessionId);
-      return other && timeOf(other.view.startedAt) < started;
+      return other && other !== session && timeOfCard(other.view) < time;
     });
-    ui.cards.insertBefore(session.el, after || null);
+    list.insertBefore(session.el, after || null);
     updateCounts();
   }
 
@@ -283,6 +296,7 @@
       if (isTerminal(event.state) && !session.view.endedAt) session.view.endedAt = event.at;
       render(session);
     }
+    if (event.state === 'ready' || isTerminal(event.state)) historySoon();
     // The event carries the state; the full view adds the exit code, signal and reason.
     if (isTerminal(event.state)) void refreshOne(event.id);
   }
@@ -310,13 +324,16 @@
 
     const endNode = byTestId('session-end', el);
     endNode.hidden = !ended;
+    if (ended && session.el.parentNode !== ui.endedCards) insertCard(session);
     if (ended) {
       endNode.replaceChildren();
       const label = document.createElement('strong');
       label.textContent = view.state === 'failed' ? 'Failed: ' : 'Ended: ';
       const exit = [];
-      if (view.exitCode !== null && view.exitCode !== undefined) exit.push(`exit code ${view.exitCode}`);
-      if (view.signal) exit.push(`signal ${view.signal}`);
+      const reason = String(view.endReason || '');
+      const hasCode = view.exitCode !== null && view.exitCode !== undefined;
+      if (hasCode && !reason.includes(`code ${view.exitCode}`)) exit.push(`exit code ${view.exitCode}`);
+      if (view.signal && !reason.includes(view.signal)) exit.push(`signal ${view.signal}`);
       const endedAt = timeOf(view.endedAt);
       if (Number.isFinite(endedAt)) exit.push(`at ${formatClock(new Date(endedAt))}`);
       endNode.append(label, view.endReason || 'the process has exited', exit.length ? ` (${exit.join(', ')})` : '');
@@ -349,11 +366,28 @@
     node.textContent = Number.isFinite(started) && Number.isFinite(until) ? formatDuration(until - started) : '–';
   }
 
+  /** Sessions live on the service as the capacity panel last saw them (warm servers are capacity, not sessions). */
+  let serviceSessions = 0;
+
   function updateCounts() {
     const all = [...sessions.values()];
-    ui.count.textContent = String(all.length);
-    ui.empty.hidden = all.length > 0;
-    ui.dismissEnded.hidden = !all.some((s) => isTerminal(s.view.state));
+    const ended = all.filter((s) => isTerminal(s.view.state)).length;
+    const live = all.length - ended;
+    ui.count.textContent = String(live);
+    ui.endedCount.textContent = String(ended);
+    ui.endedSection.hidden = ended === 0;
+    ui.dismissEnded.hidden = ended === 0;
+    ui.empty.hidden = live > 0;
+    const onService = plural(serviceSessions, 'live session');
+    if (keyWaiters.length > 0) {
+      ui.empty.textContent = serviceSessions
+        ? `The service has ${onService}. Enter the API key above to list ${serviceSessions === 1 ? 'it' : 'them'}.`
+        : 'No live sessions. Enter the API key above to list and create sessions.';
+    } else if (serviceSessions > 0) {
+      ui.empty.textContent = `The service has ${onService}; loading…`;
+    } else {
+      ui.empty.textContent = 'No live sessions. Pick a renderer and press Create New Viewer.';
+    }
   }
 
   function dismiss(session) {
@@ -703,13 +737,14 @@
     ui.capacityBar.dataset.level = active >= max ? 'full' : percent >= 75 ? 'high' : 'ok';
     ui.capacityBar.setAttribute('aria-valuemax', String(max));
     ui.capacityBar.setAttribute('aria-valuenow', String(active));
-    ui.freePorts.textContent = String(spawner.freePorts ?? '–');
+    ui.freePorts.textContent = Number.isFinite(Number(spawner.freePorts)) ? plural(freePorts, 'free port') : '–';
     renderWarm(spawner.warm);
+    serviceSessions = Math.max(0, active - warmServers(spawner.warm));
+    updateCounts();
     const states = spawner.states && typeof spawner.states === 'object' ? spawner.states : {};
     ui.stateSummary.textContent = LIVE_STATES.filter((s) => Number(states[s]) > 0)
       .map((s) => `${states[s]} ${STATE_LABEL[s].toLowerCase()}`)
       .join(' · ');
-    recordSample(active);
     const reason =
       active >= max ? `at capacity: all ${max} spawn slots in use` : freePorts === 0 ? 'no free WebSocket port' : '';
     if (!reason) renderReadiness('true', 'Accepting viewers', '');
@@ -724,67 +759,174 @@
     ui.createBlocked.textContent = reason ? `Unavailable: ${reason}` : '';
   }
 
-  // ---------------------------------------------------------------- live chart (last few minutes)
+  // ---------------------------------------------------------------- history chart (the last hour, from the service)
 
-  const CHART_WINDOW_MS = 5 * 60 * 1000;
-  const sessionSamples = [];
-  const startupSamples = [];
+  const HISTORY_EVERY_MS = 15000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
+  const CHART = { width: 960, height: 240, left: 44, right: 60, top: 26, bottom: 30 };
+  let historyTimer = null;
 
-  function recordSample(active) {
-    sessionSamples.push({ at: Date.now(), value: active });
-    drawChart();
+  /** A round axis maximum (1, 2, 5 x 10^n per tick) at or above `value`, and its tick step; whole steps for counts. */
+  function niceScale(value, ticks = 4, whole = false) {
+    const raw = Math.max(whole ? 1 : 0.001, value / ticks);
+    const magnitude = 10 ** Math.floor(Math.log10(raw));
+    const step = Math.max(
+      whole ? 1 : 0,
+      [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= raw),
+    );
+    return { max: step * Math.max(1, Math.ceil(value / step)), step };
   }
 
-  function recordStartup(view) {
-    if (typeof view.startupMs !== 'number' || startupSamples.some((s) => s.id === view.id)) return;
-    startupSamples.push({ id: view.id, at: Date.parse(view.readyAt) || Date.now(), value: view.startupMs });
-    drawChart();
-  }
-
-  function svg(name, attributes) {
+  function svg(name, attributes, text) {
     const node = document.createElementNS(SVG_NS, name);
     for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = text;
     return node;
   }
 
-  function drawChart() {
-    const now = Date.now();
-    const from = now - CHART_WINDOW_MS;
-    for (const list of [sessionSamples, startupSamples]) while (list.length && list[0].at < from) list.shift();
-    const width = 600;
-    const height = 120;
-    const pad = 8;
-    const x = (at) => ((at - from) / CHART_WINDOW_MS) * (width - 8);
-    const maxSessions = Math.max(1, ...sessionSamples.map((s) => s.value));
-    const maxStartup = Math.max(1, ...startupSamples.map((s) => s.value));
-    const y = (value, max) => height - pad - (value / max) * (height - 2 * pad);
-    const nodes = [];
-    for (const fraction of [0, 0.5, 1]) {
-      const gy = y(fraction, 1);
-      nodes.push(svg('line', { class: 'grid', x1: 0, x2: width, y1: gy, y2: gy }));
+  /** One history refresh shortly after a burst of changes. */
+  function historySoon() {
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(() => void refreshHistory(), 1000);
+  }
+
+  async function refreshHistory() {
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(() => void refreshHistory(), HISTORY_EVERY_MS);
+    try {
+      const response = await api('api/history');
+      if (response.ok) drawChart(await response.json());
+    } catch {
+      // The health panel already says when the service is unreachable.
     }
-    if (sessionSamples.length > 0) {
-      const points = sessionSamples.map((s) => `${x(s.at).toFixed(1)},${y(s.value, maxSessions).toFixed(1)}`);
-      points.push(`${width},${y(sessionSamples[sessionSamples.length - 1].value, maxSessions).toFixed(1)}`);
+  }
+
+  /** Sessions live (line) and refusals (bars) on the left axis, start-up p50 (dots) and p90 (ticks) on the right. */
+  function drawChart(history) {
+    const minutes = Array.isArray(history && history.minutes) ? history.minutes : [];
+    const windowMinutes = Number(history && history.windowMinutes) || 60;
+    const { width, height, left, right, top, bottom } = CHART;
+    const plotWidth = width - left - right;
+    const plotHeight = height - top - bottom;
+    const end = Date.now();
+    const start = end - windowMinutes * 60000;
+    const x = (at) => left + Math.max(0, Math.min(1, (at - start) / (end - start))) * plotWidth;
+    const refusalsOf = (m) => Object.values(m.rejections || {}).reduce((sum, n) => sum + (Number(n) || 0), 0);
+    const counts = niceScale(Math.max(...minutes.map((m) => Math.max(m.sessionsLive, refusalsOf(m))), 1), 4, true);
+    const startups = minutes.filter((m) => m.startupMs);
+    const times = niceScale(Math.max(...startups.map((m) => m.startupMs.p90), 100));
+    const yCount = (v) => top + plotHeight - (v / counts.max) * plotHeight;
+    const yMs = (v) => top + plotHeight - (v / times.max) * plotHeight;
+    const nodes = [];
+
+    for (let v = 0; v <= counts.max; v += counts.step) {
+      nodes.push(svg('line', { class: 'grid', x1: left, x2: left + plotWidth, y1: yCount(v), y2: yCount(v) }));
+      nodes.push(svg('text', { class: 'axis-label', x: left - 6, y: yCount(v) + 4, 'text-anchor': 'end' }, String(v)));
+    }
+    for (let v = 0; v <= times.max; v += times.step) {
+      const label = v >= 1000 ? `${v / 1000} s` : `${v} ms`;
+      nodes.push(svg('text', { class: 'axis-label', x: left + plotWidth + 6, y: yMs(v) + 4 }, label));
+    }
+    for (let ago = windowMinutes; ago >= 0; ago -= 15) {
+      const at = end - ago * 60000;
+      const label = ago === 0 ? 'now' : `−${ago} min`;
+      nodes.push(
+        svg(
+          'text',
+          {
+            class: 'axis-label',
+            x: x(at),
+            y: height - bottom + 16,
+            'text-anchor': 'middle',
+            'data-testid': 'chart-x-label',
+          },
+          label,
+        ),
+      );
+    }
+    nodes.push(svg('text', { class: 'axis-title', x: 4, y: 12 }, 'count'));
+    nodes.push(svg('text', { class: 'axis-title', x: width - 4, y: 12, 'text-anchor': 'end' }, 'start-up'));
+    nodes.push(
+      svg('line', { class: 'axis', x1: left, x2: left + plotWidth, y1: top + plotHeight, y2: top + plotHeight }),
+    );
+
+    const minuteWidth = plotWidth / windowMinutes;
+    for (const m of minutes) {
+      const refusals = refusalsOf(m);
+      if (refusals === 0) continue;
+      const bar = svg('rect', {
+        class: 'refusal-bar',
+        x: x(Date.parse(m.at)),
+        y: yCount(refusals),
+        width: Math.max(2, minuteWidth - 1),
+        height: top + plotHeight - yCount(refusals),
+        'data-testid': 'chart-refusals',
+      });
+      bar.append(svg('title', {}, `${formatClock(new Date(m.at))}: ${plural(refusals, 'refusal')}`));
+      nodes.push(bar);
+    }
+    if (minutes.length > 0) {
+      // A step line: each minute's peak, from its start to the next minute's (the last one up to now).
+      const points = [];
+      minutes.forEach((m, i) => {
+        const from = x(Date.parse(m.at));
+        const to = i + 1 < minutes.length ? x(Date.parse(minutes[i + 1].at)) : x(end);
+        points.push(
+          `${from.toFixed(1)},${yCount(m.sessionsLive).toFixed(1)}`,
+          `${to.toFixed(1)},${yCount(m.sessionsLive).toFixed(1)}`,
+        );
+      });
       nodes.push(
         svg('polyline', { class: 'sessions-line', points: points.join(' '), 'data-testid': 'chart-sessions' }),
       );
     }
-    for (const sample of startupSamples) {
+    for (const m of startups) {
+      const cx = x(Date.parse(m.at)) + minuteWidth / 2;
       nodes.push(
-        svg('circle', {
-          class: 'startup-dot',
-          cx: x(sample.at).toFixed(1),
-          cy: y(sample.value, maxStartup).toFixed(1),
-          r: 4,
-          'data-testid': 'chart-startup',
+        svg('line', {
+          class: 'startup-p90',
+          x1: cx - 4,
+          x2: cx + 4,
+          y1: yMs(m.startupMs.p90),
+          y2: yMs(m.startupMs.p90),
         }),
       );
+      const dot = svg('circle', {
+        class: 'startup-dot',
+        cx,
+        cy: yMs(m.startupMs.p50),
+        r: 3.5,
+        'data-testid': 'chart-startup',
+      });
+      const count = plural(m.startupMs.count, 'start-up');
+      dot.append(
+        svg(
+          'title',
+          {},
+          `${formatClock(new Date(m.at))}: ${count}, p50 ${m.startupMs.p50} ms, p90 ${m.startupMs.p90} ms`,
+        ),
+      );
+      nodes.push(dot);
     }
     ui.chart.replaceChildren(...nodes);
-    ui.chartSessionsMax.textContent = `(peak ${Math.max(0, ...sessionSamples.map((s) => s.value))})`;
-    ui.chartStartupMax.textContent = startupSamples.length ? `(slowest ${maxStartup} ms)` : '(none yet)';
+    const peak = Math.max(0, ...minutes.map((m) => m.sessionsLive));
+    const refused = minutes.reduce((sum, m) => sum + refusalsOf(m), 0);
+    const slowest = Math.max(0, ...startups.map((m) => m.startupMs.max));
+    ui.chartSessionsMax.textContent = `(peak ${peak})`;
+    ui.chartStartupMax.textContent = startups.length ? `(slowest ${slowest} ms)` : '(none yet)';
+    ui.chartRefusals.textContent = `(${refused} in the hour)`;
+  }
+
+  /** "1 port", "2 ports". */
+  function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  }
+
+  /** Warm servers (ready or starting) hold slots but are not sessions. */
+  function warmServers(warm) {
+    if (!warm) return 0;
+    const starting = warm.starting ? (Number(warm.starting.csr) || 0) + (Number(warm.starting.ssr) || 0) : 0;
+    return (Number(warm.csr) || 0) + (Number(warm.ssr) || 0) + starting;
   }
 
   /** The warm pool beside the capacity: ready servers waiting for a viewer (hidden when no pool is configured). */
@@ -820,6 +962,7 @@
 
   updateCounts();
   void refreshHealth();
+  void refreshHistory();
   resync().catch((error) => {
     setLink('offline', 'Service unreachable');
     showError('Could not load the sessions', String(error && error.message ? error.message : error));

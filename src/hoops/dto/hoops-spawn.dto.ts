@@ -104,6 +104,6 @@ export class HoopsFailureDto {
   @ApiProperty({ example: 'failed' })
   status: 'failed';
 
-  @ApiProperty({ example: 'all 32 spawn slots are in use' })
+  @ApiProperty({ description: 'What went wrong, for a person' })
   reason: string;
 }

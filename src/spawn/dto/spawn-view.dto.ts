@@ -49,6 +49,7 @@ export class SpawnViewDto {
   origin: SpawnOrigin;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 0,
     nullable: true,
     description: 'The GPU an SSR server renders on (--ssr-gpu-index); null: the default GPU, or CSR',
@@ -73,37 +74,48 @@ export class SpawnViewDto {
   @ApiPropertyOptional({ example: 41234 })
   pid?: number;
 
-  @ApiPropertyOptional({ example: 'microengine', nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'microengine', nullable: true })
   model: string | null;
 
   @ApiProperty({ example: '2026-11-25T08:00:00.000Z' })
   startedAt: string;
 
-  @ApiPropertyOptional({ example: '2026-11-25T08:00:00.090Z', nullable: true })
+  @ApiPropertyOptional({ type: String, example: '2026-11-25T08:00:00.090Z', nullable: true })
   readyAt: string | null;
 
-  @ApiPropertyOptional({ example: 90, nullable: true, description: 'Milliseconds from launch to ready' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 90,
+    nullable: true,
+    description: 'Milliseconds from launch to ready',
+  })
   startupMs: number | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '2026-11-25T08:00:05.090Z' })
   lastReportAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '2026-11-25T08:00:01.000Z' })
   connectedAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'When the proxied viewer went away' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When the proxied viewer went away',
+  })
   viewerLeftAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: null })
   endedAt: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 0 })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, example: null })
   exitCode: number | null;
 
-  @ApiPropertyOptional({ nullable: true, example: null })
+  @ApiPropertyOptional({ type: String, nullable: true, example: null })
   signal: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: 'the server reported disconnect after its viewer left, and exited (code 0)',
   })
@@ -121,13 +133,19 @@ export class SpawnViewDto {
   warm: boolean;
 
   @ApiProperty({
-    enum: ['warm', 'claimed'],
+    type: String,
+    enum: ['warm', 'claimed', null],
     nullable: true,
     description: 'warm: waiting unclaimed in the pool; claimed: handed out to a request; null: started cold',
   })
   pool: 'warm' | 'claimed' | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'When a request claimed this warm server' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When a request claimed this warm server',
+  })
   claimedAt: string | null;
 
   @ApiPropertyOptional({
@@ -182,16 +200,16 @@ export interface RelayCountDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 503 })
+  @ApiProperty({ type: 'integer', description: 'The HTTP status' })
   statusCode: number;
 
   @ApiProperty({
-    example: 'all 32 spawn slots are in use',
+    description: 'What went wrong, for a person (validation errors may list several)',
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
   })
   message: string | string[];
 
-  @ApiPropertyOptional({ example: 'Service Unavailable' })
+  @ApiPropertyOptional({ description: "The status's reason phrase" })
   error?: string;
 }
 

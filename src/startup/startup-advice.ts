@@ -1,0 +1,35 @@
+import type { LoggerService } from '@nestjs/common';
+import type { FileSystem } from '../adapters/file-system.adapter';
+import type { AppConfig } from '../config/app-config';
+import type { Env } from '../config/env-reader';
+import {
+  ephemeralOverlapWarning,
+  parsePortRange,
+  settingsObject,
+  settingsTable,
+  unknownSettingWarnings,
+} from '../config/setting-advice';
+
+export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
+
+/** Warnings about settings that parse but are probably not what was meant: typos, ports the kernel hands out. */
+export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): string[] {
+  const warnings = unknownSettingWarnings(env, config.settingNames, config.childEnv);
+  const overlap = ephemeralOverlapWarning(config, parsePortRange(readOrEmpty(files, EPHEMERAL_RANGE_FILE)));
+  if (overlap) warnings.push(overlap);
+  return warnings;
+}
+
+function readOrEmpty(files: FileSystem, file: string): string {
+  try {
+    return files.readText(file, 4096);
+  } catch {
+    return '';
+  }
+}
+
+/** The effective settings, once: one JSON line with {settings: {NAME: {value, source}}}, or a table for people. */
+export function logSettings(logger: LoggerService, config: AppConfig): void {
+  if (config.logFormat === 'pretty') logger.log(`effective settings:\n${settingsTable(config.settings)}`);
+  else logger.log({ settings: settingsObject(config.settings), msg: 'effective settings' });
+}

@@ -1,0 +1,116 @@
+/**
+ * End to end, the built service as a real process: settings that parse but are probably mistakes get a warning at
+ * start-up (a misspelled name, with the nearest known one; WebSocket ports inside the machine's ephemeral range),
+ * a bad value from `.env` is said to come from there, and the effective settings are one JSON line.
+ */
+import { spawn } from 'child_process';
+import { readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { freePort } from './support/ports';
+import { useCleanup } from './support/processes';
+import { SERVICE_MAIN, startServiceProcess } from './support/spawner-app';
+import { makeTempDir } from './support/temp';
+import { withTimeout } from './support/wait';
+
+const PORT_BASE = 29550;
+
+interface LogLine {
+  level: string;
+  msg: string;
+  settings?: Record<string, { value?: string; source: string }>;
+}
+
+function logLines(output: string[]): LogLine[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+describe('start-up advice on settings (e2e)', () => {
+  const cleanup = useCleanup();
+
+  it('warns about a misspelled setting with the nearest name, and reports every setting once as one JSON line', async () => {
+    const service = await startServiceProcess(await freePort(), {
+      SC_PORT_BASE: String(PORT_BASE),
+      SC_MAX_SPAWN: '3',
+      HOOPS_CONFG: '/etc/hoops/Config.js',
+      LOG_LEVEL: 'info',
+    });
+    cleanup.add(() => service.stop());
+    const lines = logLines(service.output);
+    const warnings = lines.filter((line) => line.level === 'warn').map((line) => line.msg);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        'SC_MAX_SPAWN is not a setting of sc-spawner and is ignored: did you mean SC_MAX_SPAWNS?',
+        'HOOPS_CONFG is not a setting of sc-spawner and is ignored: did you mean HOOPS_CONFIG?',
+      ]),
+    );
+    expect(warnings.some((msg) => msg.includes('ephemeral port range'))).toBe(false);
+
+    const reports = lines.filter((line) => line.msg === 'effective settings');
+    expect(reports).toHaveLength(1);
+    const settings = reports[0].settings!;
+    expect(settings.SC_PORT_BASE).toEqual({ value: String(PORT_BASE), source: 'env' });
+    expect(settings.SC_MAX_SPAWNS).toEqual({ value: '32', source: 'default' });
+    for (const name of ['HOST', 'BODY_LIMIT', 'NODE_NAME', 'SC_STATE_DIR', 'SC_EXECUTABLE'])
+      expect(settings[name].value).toEqual(expect.any(String));
+    // Nest's start-up chatter is at debug: nothing buries the settings.
+    expect(lines.filter((line) => /dependencies initialized|Mapped \{/.test(line.msg))).toEqual([]);
+  });
+
+  it("warns when the WebSocket ports lie in the machine's ephemeral range", async () => {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    // No server is started here, so these ports are never bound.
+    const base = low + 100;
+    const service = await startServiceProcess(await freePort(), { SC_PORT_BASE: String(base), SC_PORT_COUNT: '10' });
+    cleanup.add(() => service.stop());
+    const warnings = logLines(service.output)
+      .filter((line) => line.level === 'warn')
+      .map((line) => line.msg);
+    expect(warnings).toContain(
+      `SC_PORT_BASE..+SC_PORT_COUNT (${base}-${base + 9}) overlaps this machine's ephemeral port range ${low}-${high} ` +
+        `(/proc/sys/net/ipv4/ip_local_port_range): outgoing connections may take a server's port; choose ports below ${low}`,
+    );
+  });
+
+  it('a bad value from .env stops start-up naming .env; a good one is reported with source .env', async () => {
+    const folder = makeTempDir(cleanup);
+    writeFileSync(join(folder, '.env'), 'SC_MAX_SPAWNS=lots\nSC_NICE=0\n');
+    const child = spawn(process.execPath, [SERVICE_MAIN], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        SPAWNER_DOTENV_DIR: folder,
+        PORT: String(await freePort()),
+        SC_PORT_BASE: String(PORT_BASE),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup.trackChild(child);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await withTimeout(
+      new Promise<number | null>((resolve) => child.once('close', resolve)),
+      15_000,
+      'the service to refuse to start',
+    );
+    expect({ code, stderr }).toEqual({
+      code: 1,
+      stderr:
+        'sc-spawner: Invalid configuration:\n' +
+        `  - SC_MAX_SPAWNS must be a whole number from 1 to 10000, got "lots" (from .env ${join(folder, '.env')})\n`,
+    });
+
+    writeFileSync(join(folder, '.env'), 'SC_MAX_SPAWNS=3\n');
+    const service = await startServiceProcess(await freePort(), {
+      SPAWNER_DOTENV_DIR: folder,
+      SC_PORT_BASE: String(PORT_BASE),
+      LOG_LEVEL: 'info',
+    });
+    cleanup.add(() => service.stop());
+    const report = logLines(service.output).find((line) => line.msg === 'effective settings');
+    expect(report?.settings?.SC_MAX_SPAWNS).toEqual({ value: '3', source: '.env' });
+  });
+});
