@@ -8,6 +8,7 @@ import { NodeFileSystem } from './adapters/file-system.adapter';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError, describeSettings } from './config/app-config';
+import { isLoopbackHost } from './config/edge-settings';
 import { loadAppConfig, loadEnvFile } from './config/load-app-config';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
@@ -68,6 +69,11 @@ async function bootstrap(): Promise<void> {
   }
   for (const warning of config.hoopsConfigWarnings) logger.warn(`HOOPS_CONFIG: ${warning}`);
   logger.log(`effective settings:\n${describeSettings(config)}`);
+  if (config.trustProxy === true && !isLoopbackHost(config.host)) {
+    logger.warn(
+      `TRUST_PROXY=true trusts X-Forwarded-For from whoever connects, and HOST=${config.host} is reachable beyond this machine: any client can pick its own address for the rate limit; list the balancer's addresses instead (TRUST_PROXY=10.0.0.5,10.0.1.0/24)`,
+    );
+  }
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }

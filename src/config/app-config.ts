@@ -3,6 +3,7 @@ import * as path from 'path';
 import { argvValueProblem, parseArgv } from '@app/sc-protocol';
 import { AppConfig, ConfigError, LOG_LEVELS } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
+import { readEdgeSettings } from './edge-settings';
 import { Env, EnvReader } from './env-reader';
 import {
   isOrigin,
@@ -57,7 +58,6 @@ export function readAppConfig(
   }
   config.publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
   config.publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
-  config.trustProxy = read.bool('TRUST_PROXY', false);
   const origins = read.list('CORS_ORIGINS', ',');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
   const badOrigin = config.corsOrigins === true ? undefined : config.corsOrigins.find((o) => !isOrigin(o));
@@ -155,6 +155,7 @@ export function readAppConfig(
 
   config.livelinessIntervalS = read.seconds('SC_LIVELINESS_INTERVAL_S', 5);
   config.initialUseDurationS = read.seconds('SC_INITIAL_USE_DURATION_S', 60);
+  readEdgeSettings(read, config);
   config.readyTimeoutS = read.seconds('SPAWN_READY_TIMEOUT_S', 30);
   config.pingTimeoutS = read.seconds('PING_TIMEOUT_S', 3 * config.livelinessIntervalS + 2);
   if (config.pingTimeoutS <= config.livelinessIntervalS) {

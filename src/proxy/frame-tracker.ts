@@ -26,6 +26,8 @@ export class FrameTracker {
   closeCode: number | undefined;
   /** Message payload bytes seen so far (data frames only; framing and control frames excluded). */
   payloadBytes = 0;
+  /** Data frames (text, binary, continuation) whose header has gone by: a message has started once this is > 0. */
+  dataFrames = 0;
 
   /** True between frames: what comes next is the first byte of a frame header. */
   get atBoundary(): boolean {
@@ -71,6 +73,7 @@ export class FrameTracker {
       offset = 10;
     }
     this.inData = opcode <= LAST_DATA_OPCODE;
+    if (this.inData) this.dataFrames++;
     this.inClose = opcode === OPCODE_CLOSE && !this.closeSeen;
     if (this.inClose) {
       this.closeSeen = true;

@@ -9,13 +9,19 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_NO_FIRST_MESSAGE,
+  CLOSE_POLICY_VIOLATION,
+  POLICY_CLOSE_REASONS,
+} from '@app/sc-protocol';
 import { AppConfig } from '../config/app-config';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor/supervisor.service';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
 import { spawnOnConnectRequest } from './spawn-on-connect';
+import { UpgradeGate } from './upgrade-gate';
 import { ViewerSpawner } from './viewer-spawner';
 import type { ProxyConnectionInfo, ProxyEntry } from './ws-proxy.types';
 import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
@@ -64,6 +70,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
     private readonly metrics: SpawnerMetrics,
+    private readonly gate: UpgradeGate,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
     this.connects = new ViewerSpawner(supervisor, this.logger, (id, req, socket, head) =>
@@ -144,14 +151,29 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
         refuseUpgrade(socket, 404, 'no WebSocket endpoint here: sessions are at /ws/<id>');
         return;
       }
-      try {
-        if (this.closing) refuseUpgrade(socket, 503, 'the service is shutting down');
-        else this.connects.spawnFor(connect.rendererType, req, socket, head);
-      } catch (error) {
-        this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
-        refuseUpgrade(socket, 500, 'internal error');
-      }
+      if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+      this.gate.admitSpawn(req, connect.rendererType).then(
+        (admission) => {
+          if ('refusal' in admission) {
+            const { status, message, headers } = admission.refusal;
+            this.logger.log(`spawn on connect refused with ${status}: ${message}`);
+            return refuseUpgrade(socket, status, message, headers);
+          }
+          if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+          this.connects.spawnFor(admission.spec, req, socket, head);
+        },
+        (error: unknown) => {
+          this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
+          refuseUpgrade(socket, 500, 'internal error');
+        },
+      );
       return;
+    }
+    const origin = this.gate.originRefusal(req);
+    if (origin) {
+      socket.on('error', () => undefined);
+      this.logger.log(`viewer for ${id} refused with ${origin.status}: ${origin.message}`);
+      return refuseUpgrade(socket, origin.status, origin.message);
     }
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
     socket.on('error', (error) => this.logger.debug(`viewer socket for ${id}: ${error.message}`));
@@ -232,6 +254,22 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     this.logger.log(`viewer attached to ${id} through the proxy`);
     this.supervisor.viewerAttached(id);
     tunnel.start(viewerHead, upstream.head);
+    this.watchFirstMessage(entry, tunnel);
+  }
+
+  /** A viewer that holds a tunnel without ever starting a message (SC_FIRST_MESSAGE_TIMEOUT_S): closed 4004, its server stopped. */
+  private watchFirstMessage(entry: ProxyEntry, tunnel: WsTunnel): void {
+    const timer = setTimeout(() => {
+      if (entry.phase !== 'open' || tunnel.viewerHasSpoken) return;
+      const reason = POLICY_CLOSE_REASONS[CLOSE_NO_FIRST_MESSAGE];
+      this.logger.log(
+        `viewer of ${entry.id} sent nothing for ${this.config.firstMessageTimeoutS} s: closing (${reason})`,
+      );
+      void tunnel.close(CLOSE_NO_FIRST_MESSAGE, reason);
+      this.connects.stopOwned(entry.id, `its viewer sent no message within ${this.config.firstMessageTimeoutS} s`);
+    }, this.config.firstMessageTimeoutS * 1000);
+    timer.unref();
+    void tunnel.closed$().then(() => clearTimeout(timer));
   }
 
   private left(entry: ProxyEntry, close: TunnelClose): void {
