@@ -30,6 +30,17 @@ import { WsTunnel, type TunnelClose } from './ws-tunnel';
 
 /** A side is paused while more than this waits to be written to the other side (then resumed once written). */
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
+/** The viewer's query as its server gets it: without the spawn ticket (a credential of this service, not the server's). */
+export function queryForServer(url: string | undefined): string {
+  if (!url?.includes('?')) return '';
+  const query = url.slice(url.indexOf('?'));
+  if (!/[?&]ticket=/.test(query)) return query;
+  const params = new URLSearchParams(query);
+  params.delete('ticket');
+  const rest = params.toString();
+  return rest ? `?${rest}` : '';
+}
+
 /** How long the session's server gets to complete its WebSocket handshake before the viewer is answered 504. */
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
 /** Once one side has ended, how long the other gets to finish before both connections are dropped. */
@@ -210,7 +221,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     socket.pause(); // the viewer waits for our 101 before it sends anything; hold whatever comes until the tunnel reads
     const entry: ProxyEntry = { id, phase: 'connecting', socket, ownsSession };
     this.sessions.set(id, entry);
-    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    const query = queryForServer(req.url);
     entry.attempt = openUpstream({
       port: record.spec.wsPort,
       tls: this.config.serversUseTls,
