@@ -20,6 +20,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SpawnModule } from './spawn/spawn.module';
+import { TicketsModule } from './tickets/tickets.module';
 
 @Module({})
 export class AppModule {
@@ -38,6 +39,7 @@ export class AppModule {
         RateLimitModule,
         ScheduleModule.forRoot(),
         SpawnModule,
+        TicketsModule,
         LivelinessModule,
         HealthModule,
         HoopsModule,

@@ -1,7 +1,10 @@
 import { INestApplication, NestApplicationOptions, ShutdownSignal } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'http';
 import { AppConfig } from './config/app-config';
+import { compileTrust, expressTrustProxy } from './http/client-address';
+import { applyHttpTimeouts, capConnectionsPerClient } from './http/connection-cap';
 import { useCors } from './http/cors';
 import { refuseUnknownMethods } from './http/method-not-allowed';
 import { buildOpenApiDocument } from './http/openapi';
@@ -19,13 +22,18 @@ export const APP_OPTIONS: NestApplicationOptions = { bodyParser: false, forceClo
 export const SIGNALS_HANDLED_BY_MAIN: readonly string[] = [ShutdownSignal.SIGTERM, ShutdownSignal.SIGINT];
 
 /**
- * The one pipeline setup shared by main.ts and the tests: validation, CORS, the node prefix, Swagger, shutdown
- * hooks. `ownSignals`: the caller handles SIGTERM and SIGINT itself (main.ts, for the graceful drain).
+ * The one pipeline setup shared by main.ts and the tests: trusted proxies, HTTP timeouts and the connection cap,
+ * validation, CORS, the node prefix, Swagger, shutdown hooks. `ownSignals`: the caller handles SIGTERM and SIGINT itself (main.ts, for the graceful drain).
  */
 export function configureApp(app: INestApplication, options: { ownSignals?: boolean } = {}): INestApplication {
   const config = app.get(AppConfig);
   app.useGlobalPipes(createValidationPipe());
-  (app as NestExpressApplication).set('trust proxy', config.trustProxy ? 1 : false);
+  const express = app as NestExpressApplication;
+  express.set('trust proxy', expressTrustProxy(config.trustProxy));
+  express.disable('x-powered-by');
+  const server = app.getHttpServer() as Server;
+  applyHttpTimeouts(server, config.headersTimeoutS, config.requestTimeoutS);
+  capConnectionsPerClient(server, config.maxConnectionsPerClient, compileTrust(config.trustProxy));
   useCors(app, config);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
   app.use(nodePrefixMiddleware(config.nodeName));

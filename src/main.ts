@@ -11,6 +11,7 @@ import { APP_OPTIONS, configureApp } from './app.setup';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
 import { startupAdvice, logSettings } from './startup/startup-advice';
+import { isLoopbackHost } from './config/edge-settings';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
 import { NestStartUpLogger } from './logging/nest-start-up-logger';
@@ -83,6 +84,11 @@ async function bootstrap(): Promise<void> {
   for (const warning of startupAdvice(config, process.env, new NodeFileSystem())) logger.warn(warning);
   const idleNotice = idleTimeoutNotice(config);
   if (idleNotice) logger.warn(idleNotice);
+  if (config.trustProxy === true && !isLoopbackHost(config.host)) {
+    logger.warn(
+      `TRUST_PROXY=true trusts X-Forwarded-For from whoever connects, and HOST=${config.host} is reachable beyond this machine: any client can pick its own address for the rate limit; list the balancer's addresses instead (TRUST_PROXY=10.0.0.5,10.0.1.0/24)`,
+    );
+  }
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }

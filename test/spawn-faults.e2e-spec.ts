@@ -82,13 +82,17 @@ describe('simulator fault modes (e2e)', () => {
     expect(Date.now() - started).toBeLessThan(READY_TIMEOUT_S * 1000);
     expect(response.body.message).toMatch(/exit code 6/);
     expect(response.body.message).toMatch(/invalid license/);
-    // ... and the last stderr lines of the server.
-    expect(response.body.message).toMatch(/last stderr: .*fault exit-before-ready/);
+    // ... but not the server's output (an anonymous caller may read the 502): that is the logs route's.
+    expect(response.body.message).not.toMatch(/fault exit-before-ready/);
+    expect(response.body.message).toMatch(/its output: GET \/spawns\/[\w-]+\/logs/);
 
     const [record] = app.supervisor.list();
     await waitForProcessGone(record.pid!);
     const view = await waitForSpawnState(app.url, record.id, 'failed');
     expect(view).toMatchObject({ exitCode: 6, readyAt: null });
+    expect(app.supervisor.logs(record.id).map((l) => l.line)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/fault exit-before-ready/)]),
+    );
     expect(statesOf(app, record.id)).toEqual(['starting', 'failed']);
     await expectPortFree(app, record.spec.wsPort);
     // Not mistaken for a lost port race: it was not retried on another port.

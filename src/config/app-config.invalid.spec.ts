@@ -64,7 +64,6 @@ describe('parseAppConfig', () => {
       ['CSR_ENABLED', 'maybe'],
       ['SSR_ENABLED', 'y'],
       ['SC_SSR_EGL', '2'],
-      ['TRUST_PROXY', 'enabled'],
     ])('boolean %s=%j', (name, raw) => {
       expect(oneProblem({ [name]: raw })).toBe(`${name} must be true or false, got ${JSON.stringify(raw)}`);
     });

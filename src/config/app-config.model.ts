@@ -1,5 +1,7 @@
 import type { KeyQuotas } from './session-limit-settings';
 /** The service's configuration: its type, its settings report and its error. Parsed in app-config.ts. */
+import type { TrustProxySetting } from './edge-settings';
+
 export type PublicEndpointMode = 'direct' | 'proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -12,8 +14,20 @@ export class AppConfig {
   publicHostname?: string;
   publicEndpoint: PublicEndpointMode;
   publicScheme?: 'ws' | 'wss';
-  /** TRUST_PROXY: X-Forwarded-Proto picks ws/wss, X-Forwarded-For gives the client address (rate limit, logs). */
-  trustProxy: boolean;
+  /**
+   * TRUST_PROXY, as Express's `trust proxy`: from these peers X-Forwarded-Proto picks ws/wss and X-Forwarded-For
+   * gives the client address (rate limit, logs, connection cap). `true`: whatever connects (one hop).
+   */
+  trustProxy: TrustProxySetting;
+  /** SC_TICKET_TTL_S: how long a spawn ticket (POST /tickets) may wait for its viewer. */
+  ticketTtlS: number;
+  /** SC_FIRST_MESSAGE_TIMEOUT_S: a tunnel whose viewer sent no message for this long is closed (4004). */
+  firstMessageTimeoutS: number;
+  /** HEADERS_TIMEOUT_S / REQUEST_TIMEOUT_S: the HTTP server's headersTimeout and requestTimeout. */
+  headersTimeoutS: number;
+  requestTimeoutS: number;
+  /** MAX_CONNECTIONS_PER_CLIENT: open connections one client address may hold (trusted proxies exempt). */
+  maxConnectionsPerClient: number;
   corsOrigins: string[] | true;
 
   /** API_KEYS: the keys given inline (API_KEYS_FILE is read by the auth module, through the FileSystem adapter). */

@@ -9,8 +9,10 @@ export const HOOPS_CONFIG_EVAL_TIMEOUT_MS = 1000;
  * package. Only the names matter here (the log settings they feed have no equivalent); the categories are bit
  * flags because Config.js combines them with `|`. Defined inside the sandbox: nothing of this process is reachable.
  */
-const SANDBOX_BOOTSTRAP = `
+const sandboxBootstrap = (filename: string, dirname: string): string => `
 (function () {
+  globalThis.__filename = ${JSON.stringify(filename)};
+  globalThis.__dirname = ${JSON.stringify(dirname)};
   const spawnerTypes = Object.freeze({
     IPVersion: Object.freeze({ Auto: 0, ForceIPv4: 1 }),
     LogLevel: Object.freeze({ Error: 0, Warn: 1, Info: 2, Verbose: 3, Debug: 4 }),
@@ -45,19 +47,21 @@ const EXTRACT = `(function () {
 /**
  * Evaluates a HOOPS Server configuration file (Config.js / UserConfig.js: a CommonJS module assigning an object
  * to module.exports) in a node:vm context that has `module`, `exports`, `__dirname`, `__filename` and a `require`
- * answering only SpawnerTypes; no process, no file system, no string code generation, and a timeout.
- * (node:vm is no security boundary against hostile code; this keeps an operator's own file from reaching
- * anything by accident.) Returns its settings as plain data; any failure is a ConfigError naming the file.
+ * answering only SpawnerTypes; no process, no file system, no string code generation, and a timeout. The
+ * context holds no object or function of this process, so nothing in it leads back to `process`. (node:vm is
+ * still no security boundary against hostile code: a Config.js is trusted code, protected like the binary.) Returns its settings as plain data; any failure is a ConfigError naming the file.
  */
 export function evaluateHoopsConfig(source: string, filename: string, dirname: string): Record<string, unknown> {
   const fail = (why: string): never => {
     throw new ConfigError([`HOOPS_CONFIG ${filename}: ${why}`]);
   };
-  const context = vm.createContext(
-    { __filename: filename, __dirname: dirname },
-    { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' },
-  );
-  vm.runInContext(SANDBOX_BOOTSTRAP, context);
+  // A null-prototype object and nothing of ours in it: a host object would lead back to this realm's Function
+  // (globalThis.constructor.constructor('return process')()); everything the file sees is built inside, from text.
+  const context = vm.createContext(Object.create(null) as vm.Context, {
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  vm.runInContext(sandboxBootstrap(filename, dirname), context);
   let script: vm.Script;
   try {
     script = new vm.Script(wrap(source), { filename, lineOffset: -1 });

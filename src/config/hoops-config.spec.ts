@@ -1,4 +1,5 @@
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ConfigError } from './app-config';
 import { evaluateHoopsConfig } from './hoops-config-file';
@@ -78,6 +79,30 @@ describe('HOOPS Server configuration file', () => {
         /Code generation from strings disallowed/,
       );
       expect(problemOf('module.exports = { p: eval("1") };')).toMatch(/Code generation from strings disallowed/);
+    });
+
+    it.each([
+      'globalThis.constructor.constructor("return process")()',
+      'this.constructor.constructor("return process")()',
+      'Object.getPrototypeOf(globalThis).constructor.constructor("return process")()',
+      '__filename.constructor.constructor("return process")()',
+      'module.constructor.constructor("return process")()',
+      '(() => {}).constructor("return process")()',
+    ])('the escape %s finds no way to the host process', (escape) => {
+      // The host's Function would run the string and reach process; the context's refuses to compile it.
+      const marker = path.join(os.tmpdir(), `sc-escape-${process.pid}-${Math.random()}`);
+      const attempt = `${escape}.mainModule.require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`;
+      expect(problemOf(`module.exports = { p: ${attempt} };`)).toMatch(/Code generation from strings disallowed/);
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('a getter on the global object reaches nothing of this process either', () => {
+      expect(
+        evaluate('module.exports = { t: typeof Object.getPrototypeOf(globalThis), p: typeof globalThis.process };'),
+      ).toEqual({
+        t: 'object',
+        p: 'undefined',
+      });
     });
 
     it('a syntax error names the line, without a stack', () => {

@@ -67,7 +67,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           'Access: when API_KEYS (or API_KEYS_FILE) is set, the operations marked with the bearer scheme need ' +
           '`Authorization: Bearer <key>`; the event streams also take `?access_token=<key>` (EventSource sends no ' +
           'headers). Spawn routes need a key only with SPAWN_AUTH=required, /metrics unless METRICS_PUBLIC=true. ' +
-          'Health, liveliness (from this machine only), the dashboard page and this document are open.',
+          'Health, liveliness (from this machine only), the dashboard page and this document are open.\n\n' +
+          'WebSocket upgrades (spawn on connect at `/?renderingLocation=csr|ssr`, and `/ws/{id}`) are answered 403 ' +
+          'when a browser Origin is not in CORS_ORIGINS. A spawn on connect shares the client SPAWN_RATE_LIMIT budget ' +
+          'with POST /spawn, and under SPAWN_AUTH=required needs `?ticket=` from POST /tickets (single use, ' +
+          'SC_TICKET_TTL_S) or an Authorization header; a viewer that sends no message within ' +
+          'SC_FIRST_MESSAGE_TIMEOUT_S is closed with 4004.',
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of API_KEYS' }, BEARER_SCHEME)

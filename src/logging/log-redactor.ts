@@ -1,12 +1,32 @@
-/** `access_token=<key>` in a URL or text (the event streams' query key). */
-const ACCESS_TOKEN = /(access_token=)[^&\s"']+/gi;
+/** Query parameters whose values are credentials: an API key (event streams) and a spawn ticket. */
+const SECRET_PARAMETERS = new Set(['access_token', 'ticket']);
+/** A `name=value` pair of a query (or of text shaped like one): at the start, or after ?, &, ; or a space or quote. */
+const PARAMETER = /(^|[?&;\s"'])([^=&;\s"'?#]+)=([^&;\s"'#]*)/g;
 
-/** Masks secrets in whatever is about to be logged: license key, API keys, access_token values. */
+/** A parameter's name as the server would read it: percent-decoded (repeatedly: %255F is %5F is _), `+` a space, any case. */
+export function decodedName(name: string): string {
+  let current = name;
+  for (let round = 0; round < 3; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current.replace(/\+/g, ' '));
+    } catch {
+      break;
+    }
+    if (next === current) break;
+    current = next;
+  }
+  return current.trim().toLowerCase();
+}
+
+/** Masks secrets in whatever is about to be logged: license key, API keys, access_token and ticket values. */
 export class LogRedactor {
   constructor(private readonly maskers: ReadonlyArray<(text: string) => string>) {}
 
   text(value: string): string {
-    let result = value.replace(ACCESS_TOKEN, '$1***');
+    let result = value.replace(PARAMETER, (whole, lead: string, name: string) =>
+      SECRET_PARAMETERS.has(decodedName(name)) ? `${lead}${name}=***` : whole,
+    );
     for (const mask of this.maskers) result = mask(result);
     return result;
   }

@@ -57,11 +57,13 @@ export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem
             url: string;
             remoteAddress?: string;
             headers: Record<string, string>;
+            raw?: { ip?: string };
           }) => ({
             id: request.id,
             method: request.method,
             url: redactor.text(request.url),
-            remoteAddress: request.remoteAddress,
+            // Express's req.ip: the client as TRUST_PROXY allows it to be known (a trusted proxy's X-Forwarded-For).
+            remoteAddress: request.raw?.ip ?? request.remoteAddress,
             userAgent: request.headers?.['user-agent'],
           }),
           res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),

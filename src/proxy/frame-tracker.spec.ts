@@ -88,6 +88,16 @@ describe('FrameTracker', () => {
     },
   );
 
+  it('counts data frames (a message started) but not pings, whatever the chunking', () => {
+    const tracker = new FrameTracker();
+    feed(tracker, frame(0x9, Buffer.from('ping'), true), [1]);
+    expect(tracker.dataFrames).toBe(0);
+    feed(tracker, frame(0x1, Buffer.from('hello'), true, false), [3, 1]);
+    expect(tracker.dataFrames).toBe(1);
+    feed(tracker, frame(0x0, Buffer.from('!'), true), [2]);
+    expect(tracker.dataFrames).toBe(2);
+  });
+
   it('a close frame without a code is 1005', () => {
     const tracker = new FrameTracker();
     tracker.push(frame(0x8, Buffer.alloc(0), true));

@@ -28,6 +28,8 @@ export class FrameTracker {
   payloadBytes = 0;
   /** Complete messages seen so far: data frames with FIN set (the last frame of each message), control frames excluded. */
   messages = 0;
+  /** Data frames (text, binary, continuation) whose header has gone by: a message has started once this is > 0. */
+  dataFrames = 0;
 
   /** True between frames: what comes next is the first byte of a frame header. */
   get atBoundary(): boolean {
@@ -73,7 +75,10 @@ export class FrameTracker {
       offset = 10;
     }
     this.inData = opcode <= LAST_DATA_OPCODE;
-    if (this.inData && (this.header[0] & 0x80) !== 0) this.messages++;
+    if (this.inData) {
+      this.dataFrames++;
+      if ((this.header[0] & 0x80) !== 0) this.messages++;
+    }
     this.inClose = opcode === OPCODE_CLOSE && !this.closeSeen;
     if (this.inClose) {
       this.closeSeen = true;

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SupervisorModule } from '../supervisor';
+import { TicketsModule } from '../tickets/tickets.module';
+import { UpgradeGate } from './upgrade-gate';
 import { WsProxyService } from './ws-proxy.service';
 
 /** `ws://<host>:<PORT>/ws/<id>`: each session's WebSocket through the service's own port. */
 @Module({
-  imports: [SupervisorModule],
-  providers: [WsProxyService],
+  imports: [SupervisorModule, TicketsModule, RateLimitModule],
+  providers: [WsProxyService, UpgradeGate],
   exports: [WsProxyService],
 })
 export class ProxyModule {}

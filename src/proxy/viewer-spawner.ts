@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
-import type { RendererType } from '@app/sc-protocol';
 import type { SessionOwner, SupervisorService } from '../supervisor';
+import type { TicketSpec } from '../tickets/ticket-book';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal } from './spawn-on-connect';
 import { invalidHandshake } from './ws-handshake';
@@ -38,7 +38,7 @@ export class ViewerSpawner {
    * (which may hand out a warm one) and, once ready, the viewer is joined to it exactly as at /ws/<id>.
    * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
    */
-  spawnFor(rendererType: RendererType, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  spawnFor(spec: TicketSpec, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const invalid = invalidHandshake(req);
     if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
     if (this.refusing || this.supervisor.isShuttingDown) {
@@ -65,7 +65,7 @@ export class ViewerSpawner {
       socket.off('close', onClose);
     };
     const owner = this.ownerOf(req);
-    this.supervisor.spawn({ rendererType, origin: 'connect', owner }, pending.abort.signal).then(
+    this.supervisor.spawn({ ...spec, origin: 'connect', owner }, pending.abort.signal).then(
       (spawn) => {
         settle();
         if (socket.destroyed || !socket.writable || this.refusing) {
@@ -73,7 +73,7 @@ export class ViewerSpawner {
           if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
           return;
         }
-        this.logger.log(`spawned ${spawn.id} (${rendererType}) for a viewer on the service port`);
+        this.logger.log(`spawned ${spawn.id} (${spec.rendererType}) for a viewer on the service port`);
         this.join(spawn.id, req, socket, Buffer.concat(pending.early));
       },
       (error: unknown) => {

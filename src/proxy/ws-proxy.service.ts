@@ -10,7 +10,7 @@ import type { IncomingMessage, Server } from 'http';
 import type { Socket } from 'net';
 import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION } from '@app/sc-protocol';
+import { CLOSE_GOING_AWAY, CLOSE_NO_FIRST_MESSAGE, CLOSE_POLICY_VIOLATION, CLOSE_REASONS } from '@app/sc-protocol';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { AppConfig } from '../config/app-config';
@@ -19,6 +19,7 @@ import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { refuseUpgrade } from './http-refusal';
 import { spawnOnConnectRequest } from './spawn-on-connect';
+import { UpgradeGate } from './upgrade-gate';
 import { ViewerSpawner } from './viewer-spawner';
 import type { ProxyConnectionInfo, ProxyEntry } from './ws-proxy.types';
 import { invalidHandshake, proxiedSessionId, switchingProtocols } from './ws-handshake';
@@ -27,6 +28,17 @@ import { WsTunnel, type TunnelClose } from './ws-tunnel';
 
 /** A side is paused while more than this waits to be written to the other side (then resumed once written). */
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
+/** The viewer's query as its server gets it: without the spawn ticket (a credential of this service, not the server's). */
+export function queryForServer(url: string | undefined): string {
+  if (!url?.includes('?')) return '';
+  const query = url.slice(url.indexOf('?'));
+  if (!/[?&]ticket=/.test(query)) return query;
+  const params = new URLSearchParams(query);
+  params.delete('ticket');
+  const rest = params.toString();
+  return rest ? `?${rest}` : '';
+}
+
 /** How long the session's server gets to complete its WebSocket handshake before the viewer is answered 504. */
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
 /** Once one side has ended, how long the other gets to finish before both connections are dropped. */
@@ -68,6 +80,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
     private readonly metrics: SpawnerMetrics,
+    private readonly gate: UpgradeGate,
     keys: ApiKeys,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
@@ -168,14 +181,29 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
         );
         return;
       }
-      try {
-        if (this.closing) refuseUpgrade(socket, 503, 'the service is shutting down');
-        else this.connects.spawnFor(connect.rendererType, req, socket, head);
-      } catch (error) {
-        this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
-        refuseUpgrade(socket, 500, 'internal error');
-      }
+      if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+      this.gate.admitSpawn(req, connect.rendererType).then(
+        (admission) => {
+          if ('refusal' in admission) {
+            const { status, message, headers } = admission.refusal;
+            this.logger.log(`spawn on connect refused with ${status}: ${message}`);
+            return refuseUpgrade(socket, status, message, headers);
+          }
+          if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+          this.connects.spawnFor(admission.spec, req, socket, head);
+        },
+        (error: unknown) => {
+          this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
+          refuseUpgrade(socket, 500, 'internal error');
+        },
+      );
       return;
+    }
+    const origin = this.gate.originRefusal(req);
+    if (origin) {
+      socket.on('error', () => undefined);
+      this.logger.log(`viewer at a /ws/ link refused with ${origin.status}: ${origin.message}`);
+      return refuseUpgrade(socket, origin.status, origin.message);
     }
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
     socket.on('error', (error) => this.logger.debug(`viewer socket: ${error.message}`));
@@ -218,7 +246,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     socket.pause(); // the viewer waits for our 101 before it sends anything; hold whatever comes until the tunnel reads
     const entry: ProxyEntry = { id, phase: 'connecting', socket, ownsSession };
     this.sessions.set(id, entry);
-    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    const query = queryForServer(req.url);
     entry.attempt = openUpstream({
       port: record.spec.wsPort,
       tls: this.config.serversUseTls,
@@ -262,6 +290,22 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     this.logger.log(`viewer attached to ${id} through the proxy`);
     this.supervisor.viewerAttached(id);
     tunnel.start(viewerHead, upstream.head);
+    this.watchFirstMessage(entry, tunnel);
+  }
+
+  /** A viewer that holds a tunnel without ever starting a message (SC_FIRST_MESSAGE_TIMEOUT_S): closed 4004, its server stopped. */
+  private watchFirstMessage(entry: ProxyEntry, tunnel: WsTunnel): void {
+    const timer = setTimeout(() => {
+      if (entry.phase !== 'open' || tunnel.viewerHasSpoken) return;
+      const reason = CLOSE_REASONS[CLOSE_NO_FIRST_MESSAGE];
+      this.logger.log(
+        `viewer of ${entry.id} sent nothing for ${this.config.firstMessageTimeoutS} s: closing (${reason})`,
+      );
+      void tunnel.close(CLOSE_NO_FIRST_MESSAGE, reason);
+      this.connects.stopOwned(entry.id, `its viewer sent no message within ${this.config.firstMessageTimeoutS} s`);
+    }, this.config.firstMessageTimeoutS * 1000);
+    timer.unref();
+    void tunnel.closed$().then(() => clearTimeout(timer));
   }
 
   private left(entry: ProxyEntry, close: TunnelClose): void {

@@ -125,6 +125,11 @@ export class WsTunnel {
     return done;
   }
 
+  /** Whether the viewer has begun a message (a data frame's header went by; its payload is never read). */
+  get viewerHasSpoken(): boolean {
+    return this.toServer.tracker.dataFrames > 0;
+  }
+
   /** Drops both connections at once. */
   terminate(): void {
     this.viewer.destroy();

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
+import { SPAWN_THROTTLER, SpawnRateLimit } from './spawn-rate-limit';
 
-/** The throttler behind SpawnRateLimitGuard; without SPAWN_RATE_LIMIT it lets everything through. */
+/** The throttler behind SpawnRateLimitGuard and SpawnRateLimit; without SPAWN_RATE_LIMIT it lets everything through. */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
@@ -10,8 +11,7 @@ import { AppConfig } from '../config/app-config';
       useFactory: (config: AppConfig) => ({
         throttlers: [
           {
-            // 'default': ThrottlerGuard then names the header plain Retry-After.
-            name: 'default',
+            name: SPAWN_THROTTLER,
             limit: config.spawnRateLimit?.limit ?? 1,
             ttl: config.spawnRateLimit?.ttlMs ?? 1000,
           },
@@ -20,5 +20,7 @@ import { AppConfig } from '../config/app-config';
       }),
     }),
   ],
+  providers: [SpawnRateLimit],
+  exports: [SpawnRateLimit],
 })
 export class RateLimitModule {}

@@ -4,7 +4,7 @@ import { SpawnRecord, viewOf } from '../supervisor/rules/spawn-record';
 import { SpawnPresenter } from './spawn-presenter';
 
 const request = (host: string, headers: Record<string, string> = {}) =>
-  ({ headers: { host, ...headers } }) as unknown as Request;
+  ({ headers: { host, ...headers }, protocol: 'http' }) as unknown as Request;
 const spawn = viewOf(new SpawnRecord({ id: 'abc-1', wsPort: 55003, rendererType: 'csr', origin: 'api' }, 0));
 // The relay path carries the session's random token, never its id (which is on the server's command line).
 const TOKEN = spawn.relayToken!;

@@ -101,6 +101,12 @@ export class SpawnPresenter {
     };
   }
 
+  /** A WebSocket URL on this node (under its prefix): through PUBLIC_BASE_URL when set, else the host the client used. */
+  nodeWsUrl(request: Request, rest: string): string {
+    const base = this.publicWsBase() ?? `${this.clientSchemeOf(request)}://${this.publicHostOf(request).hostWithPort}`;
+    return `${base}${this.nodePath(rest)}`;
+  }
+
   private nodePath(rest: string): string {
     return `/n/${this.config.nodeName}/${rest}`;
   }
@@ -114,14 +120,9 @@ export class SpawnPresenter {
   /** wss when the client reached us over TLS: as configured, or as a trusted proxy in front says. */
   private clientSchemeOf(request: Request): 'ws' | 'wss' {
     if (this.config.publicScheme) return this.config.publicScheme;
-    if (this.config.trustProxy) {
-      const forwarded = String(request.headers['x-forwarded-proto'] ?? '')
-        .split(',')[0]
-        .trim()
-        .toLowerCase();
-      if (forwarded === 'https' || forwarded === 'wss') return 'wss';
-    }
-    return 'ws';
+    // Express reads X-Forwarded-Proto only from a peer TRUST_PROXY trusts.
+    const protocol = request.protocol.toLowerCase();
+    return protocol === 'https' || protocol === 'wss' ? 'wss' : 'ws';
   }
 
   private publicHostOf(request: Request): { hostname: string; hostWithPort: string } {

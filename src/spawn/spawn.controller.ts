@@ -53,7 +53,7 @@ export class SpawnController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The spawn was stopped (DELETE) before it was ready' })
   @ApiBadGatewayResponse({
     type: ErrorResponseDto,
-    description: 'The server exited before ready (exit code, meaning and last stderr lines)',
+    description: 'The server exited before ready (exit code and its meaning; its output: GET /spawns/:id/logs)',
   })
   @ApiServiceUnavailableResponse({
     headers: RETRY_AFTER_HEADER,

@@ -5,14 +5,7 @@ import { isOrigin, parseBodyLimit } from '../setting-parsers';
 /** The HTTP listener and how its clients reach it: port, host, public names, proxies in front, CORS, bodies. */
 export type ListenerSettings = Pick<
   AppConfig,
-  | 'port'
-  | 'host'
-  | 'publicHostname'
-  | 'publicEndpoint'
-  | 'publicScheme'
-  | 'trustProxy'
-  | 'corsOrigins'
-  | 'bodyLimitBytes'
+  'port' | 'host' | 'publicHostname' | 'publicEndpoint' | 'publicScheme' | 'corsOrigins' | 'bodyLimitBytes'
 >;
 
 export function readListener(read: EnvReader): ListenerSettings {
@@ -24,7 +17,6 @@ export function readListener(read: EnvReader): ListenerSettings {
   }
   const publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
   const publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
-  const trustProxy = read.bool('TRUST_PROXY', false);
   const origins = read.list('CORS_ORIGINS', ',');
   const corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
   const badOrigin = corsOrigins === true ? undefined : corsOrigins.find((o) => !isOrigin(o));
@@ -34,5 +26,5 @@ export function readListener(read: EnvReader): ListenerSettings {
     );
   }
   const bodyLimitBytes = parseBodyLimit(read);
-  return { port, host, publicHostname, publicEndpoint, publicScheme, trustProxy, corsOrigins, bodyLimitBytes };
+  return { port, host, publicHostname, publicEndpoint, publicScheme, corsOrigins, bodyLimitBytes };
 }

@@ -186,8 +186,8 @@ export class SpawnProcesses {
     const how = end.error ? `could not be started: ${end.error.message}` : describeExit(end.code, end.signal);
     this.logExit(record, end, how);
     if (record.state === 'starting') {
-      const stderr = record.logs.last(5, 'stderr').map((l) => l.line);
-      record.endReason = `the server exited before it was ready: ${how}${stderr.length ? `; last stderr: ${stderr.join(' | ')}` : ''}`;
+      // The reason reaches anonymous callers (the 502): the exit code and its meaning only; its output stays in the logs route.
+      record.endReason = `the server exited before it was ready: ${how}; its output: GET /spawns/${record.id}/logs`;
       this.lifecycle.transition(entry, 'failed', record.endReason);
     } else {
       record.endReason ??=

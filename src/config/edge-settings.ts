@@ -1,0 +1,66 @@
+import { isIP } from 'net';
+import type { AppConfig } from './app-config.model';
+import type { EnvReader } from './env-reader';
+
+/** TRUST_PROXY as Express's `trust proxy` takes it: off, one hop (`true`), loopback, or addresses and CIDRs. */
+export type TrustProxySetting = false | true | 'loopback' | string[];
+
+/** Names proxy-addr (Express's `trust proxy`) knows for address ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Whether `entry` is an IP address, an address/prefix (CIDR), or one of Express's named ranges. */
+export function isTrustedProxyEntry(entry: string): boolean {
+  if (NAMED_RANGES.has(entry.toLowerCase())) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+export function parseTrustProxy(read: EnvReader): TrustProxySetting {
+  const raw = read.raw('TRUST_PROXY');
+  if (raw === undefined) return false;
+  const lower = raw.toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (lower === 'loopback') return 'loopback';
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const bad = entries.find((entry) => !isTrustedProxyEntry(entry));
+  if (bad !== undefined || entries.length === 0) {
+    read.problems.push(
+      `TRUST_PROXY must be false, true, loopback, or a comma-separated list of addresses and CIDRs such as 10.0.0.5,192.168.1.0/24; got ${JSON.stringify(bad ?? raw)}`,
+    );
+    return false;
+  }
+  return entries;
+}
+
+/** Whether HOST keeps the port on this machine (a loopback address or localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
+
+/**
+ * The network edge's settings: who is trusted as a proxy, spawn tickets, the first-message timeout, the HTTP
+ * server's header and request timeouts and the cap on open connections per client. Reads after
+ * SC_INITIAL_USE_DURATION_S (the first-message timeout's default).
+ */
+export function readEdgeSettings(read: EnvReader, config: AppConfig): void {
+  config.trustProxy = parseTrustProxy(read);
+  config.ticketTtlS = read.seconds('SC_TICKET_TTL_S', 30);
+  config.firstMessageTimeoutS = read.seconds('SC_FIRST_MESSAGE_TIMEOUT_S', config.initialUseDurationS);
+  config.headersTimeoutS = read.seconds('HEADERS_TIMEOUT_S', 10);
+  config.requestTimeoutS = read.seconds('REQUEST_TIMEOUT_S', 30);
+  if (config.requestTimeoutS < config.headersTimeoutS) {
+    read.problems.push(
+      `REQUEST_TIMEOUT_S (${config.requestTimeoutS}) must not be shorter than HEADERS_TIMEOUT_S (${config.headersTimeoutS})`,
+    );
+  }
+  config.maxConnectionsPerClient = read.int('MAX_CONNECTIONS_PER_CLIENT', 256, 1, 1_000_000);
+}

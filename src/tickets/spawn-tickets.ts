@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { TicketBook, type TicketSpec } from './ticket-book';
+
+/** This node's spawn tickets (SC_TICKET_TTL_S), shared by POST /tickets and the spawn-on-connect upgrades. */
+@Injectable()
+export class SpawnTickets {
+  private readonly book: TicketBook;
+
+  constructor(config: AppConfig) {
+    this.book = new TicketBook(Math.round(config.ticketTtlS * 1000));
+  }
+
+  issue(spec: TicketSpec, now: number): { ticket: string; expiresAt: number } {
+    return this.book.issue(spec, now);
+  }
+
+  /** Whether the ticket would be accepted now (without using it). */
+  isOpen(ticket: string, now: number): boolean {
+    return this.book.peek(ticket, now);
+  }
+
+  redeem(ticket: string, now: number): TicketSpec | undefined {
+    return this.book.redeem(ticket, now);
+  }
+}

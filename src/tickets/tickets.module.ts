@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { SpawnModule } from '../spawn/spawn.module';
+import { SpawnTickets } from './spawn-tickets';
+import { TicketsController } from './tickets.controller';
+
+/** Spawn tickets: POST /tickets issues them; the WebSocket proxy redeems them (spawn on connect). */
+@Module({
+  imports: [SpawnModule],
+  controllers: [TicketsController],
+  providers: [SpawnTickets],
+  exports: [SpawnTickets],
+})
+export class TicketsModule {}
