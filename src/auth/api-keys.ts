@@ -11,8 +11,11 @@ function digest(text: string): Buffer {
 export class ApiKeys {
   private readonly digests: Buffer[];
   private readonly keys: string[];
+  /** The first key configured: what this node sends its peers when CLUSTER_KEY is not set. */
+  readonly first: string | undefined;
 
   constructor(keys: readonly string[]) {
+    this.first = keys[0];
     this.keys = [...new Set(keys)].sort((a, b) => b.length - a.length);
     this.digests = this.keys.map(digest);
   }

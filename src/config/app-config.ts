@@ -10,6 +10,7 @@ import {
   parseBodyLimit,
   parseExtraArgs,
   parseNodeName,
+  parsePeers,
   parsePublicBaseUrl,
   parseRateLimit,
   parseWarmPool,
@@ -98,6 +99,7 @@ export function readAppConfig(
     read.problems.push(`AGENT_CHECK_PORT must differ from PORT (both ${config.port})`);
   }
   config.drainTimeoutS = /^0+(\.0+)?$/.test(read.raw('DRAIN_TIMEOUT_S') ?? '') ? 0 : read.seconds('DRAIN_TIMEOUT_S', 0);
+  parsePeers(read, config);
 
   const executable = read.string('SC_EXECUTABLE');
   config.usingSimulator = executable === undefined;

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import type { Subscription } from 'rxjs';
 import type { SpawnEvent } from '../supervisor/spawn-events';
 import { isTerminal } from '../supervisor/spawn-state';
-import { SupervisorService } from '../supervisor/supervisor.service';
+import { SupervisorService, type SupervisorCapacity } from '../supervisor/supervisor.service';
 import { exitReasonLabel, SpawnerMetrics, SpawnOutcome } from './spawner-metrics';
 
 /** How a spawn left `starting`, as an outcome label. */
@@ -16,6 +16,12 @@ export function outcomeOf(event: SpawnEvent): SpawnOutcome | undefined {
     default:
       return 'aborted';
   }
+}
+
+/** The readiness gauge's reading (GET /health/ready also checks the executable on disk). */
+export function isReady(capacity: SupervisorCapacity): boolean {
+  const open = !capacity.shuttingDown && !capacity.draining && capacity.canAcceptSpawn;
+  return open && capacity.ports.free > 0 && capacity.warm.failing === null;
 }
 
 /** Feeds the spawn metrics by watching the supervisor's state changes; reads its counts at scrape time. */
@@ -35,7 +41,9 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       maxSpawns: () => this.supervisor.capacity().maxSpawns,
       portsFree: () => this.supervisor.capacity().ports.free,
       draining: () => this.supervisor.capacity().draining,
+      ready: () => isReady(this.supervisor.capacity()),
       warm: () => this.supervisor.warmStats(),
+      warmTarget: () => this.supervisor.capacity().warm.target,
     });
     this.subscription = this.supervisor.changes$.subscribe((event) => this.observe(event));
   }

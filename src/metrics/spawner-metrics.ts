@@ -24,7 +24,11 @@ export interface ScrapeSources {
   maxSpawns(): number;
   portsFree(): number;
   draining(): boolean;
+  /** A spawn would be accepted: not stopping or draining, a slot and a port free, the warm pool not failing. */
+  ready(): boolean;
   warm(): WarmPoolStats;
+  /** How many warm servers of each renderer the pool keeps (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR). */
+  warmTarget(): Record<string, number>;
 }
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -127,6 +131,24 @@ export class SpawnerMetrics {
       registers: [this.registry],
       collect() {
         this.set(sources()?.draining() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}ready`,
+      help: '1 while the node would accept a spawn (as GET /health/ready), 0 while full, draining or failing',
+      registers: [this.registry],
+      collect() {
+        this.set(sources()?.ready() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}warm_target`,
+      help: 'Warm servers the pool keeps per renderer (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR)',
+      labelNames: ['renderer'],
+      registers: [this.registry],
+      collect() {
+        const target = sources()?.warmTarget() ?? {};
+        for (const renderer of RENDERER_TYPES) this.set({ renderer }, target[renderer] ?? 0);
       },
     });
     new Gauge({
