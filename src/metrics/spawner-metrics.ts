@@ -199,6 +199,7 @@ export class SpawnerMetrics {
       for (const outcome of SPAWN_OUTCOMES) this.spawnsTotal.inc({ renderer, outcome }, 0);
     }
     for (const reason of REJECTION_REASONS) this.rejections.inc({ reason }, 0);
+    for (const reason of Object.values(EXIT_NAMES)) this.serverExits.inc({ reason }, 0);
     for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
   }
 
