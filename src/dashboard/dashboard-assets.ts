@@ -6,6 +6,7 @@ export const DASHBOARD_PUBLIC_DIR = path.join(__dirname, 'public');
 /** Every file the dashboard serves under /assets/, with its type; nothing else is reachable. */
 export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
+  'cluster.js': 'text/javascript; charset=utf-8',
   'styles.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
