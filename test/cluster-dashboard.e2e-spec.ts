@@ -91,12 +91,16 @@ describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)'
     expect(await page.locator('[data-testid="cluster-totals"]').textContent()).toMatch(/3 nodes \(3 ready\)/);
 
     await session.locator('[data-testid="cluster-session-stop"]').click();
-    await waitFor(async () => {
-      const view = (await request(nodes.get('node-c')!.url).get(`/spawns/${onC.id}`).expect(200)).body as {
-        endedAt: string | null;
-      };
-      return view.endedAt !== null;
-    }, UI_TIMEOUT_MS, { description: "node-c's session to end" });
+    await waitFor(
+      async () => {
+        const view = (await request(nodes.get('node-c')!.url).get(`/spawns/${onC.id}`).expect(200)).body as {
+          endedAt: string | null;
+        };
+        return view.endedAt !== null;
+      },
+      UI_TIMEOUT_MS,
+      { description: "node-c's session to end" },
+    );
     expect(deletes).toEqual([`/n/node-c/spawns/${onC.id}`]);
     await waitFor(async () => (await session.count()) === 0, UI_TIMEOUT_MS, { description: 'the session row to go' });
 

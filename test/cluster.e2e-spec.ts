@@ -38,15 +38,19 @@ async function startFleet(
   const peers = [...ports.map((port) => `http://127.0.0.1:${port}`), ...extraPeers].join(',');
   const started = await Promise.all(
     NAMES.map(async (name, index) => {
-      const node = await startServiceProcess(ports[index], {
-        ...FAST_TIMINGS,
-        NODE_NAME: name,
-        SC_MAX_SPAWNS: '2',
-        SC_PORT_BASE: String(PORT_BASE + 10 * index),
-        SC_PORT_COUNT: '4',
-        SC_PEERS: peers,
-        ...env[name],
-      }, START);
+      const node = await startServiceProcess(
+        ports[index],
+        {
+          ...FAST_TIMINGS,
+          NODE_NAME: name,
+          SC_MAX_SPAWNS: '2',
+          SC_PORT_BASE: String(PORT_BASE + 10 * index),
+          SC_PORT_COUNT: '4',
+          SC_PEERS: peers,
+          ...env[name],
+        },
+        START,
+      );
       cleanup.add(() => node.stop(5000), `node ${name}`);
       return [name, node] as const;
     }),
@@ -134,10 +138,14 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     await nodeC.exited;
     for (const name of ['node-a', 'node-b']) {
       const started = Date.now();
-      const view = await waitFor(async () => {
-        const read = await clusterOf(nodes.get(name)!.url);
-        return stateOf(read)['node-c'] === 'unreachable' ? read : undefined;
-      }, 1500, { intervalMs: 50, description: `${name} to see node-c unreachable` });
+      const view = await waitFor(
+        async () => {
+          const read = await clusterOf(nodes.get(name)!.url);
+          return stateOf(read)['node-c'] === 'unreachable' ? read : undefined;
+        },
+        1500,
+        { intervalMs: 50, description: `${name} to see node-c unreachable` },
+      );
       expect(Date.now() - started).toBeLessThan(1500);
       expect(view.nodes.find((n) => n.name === 'node-c')).toMatchObject({
         state: 'unreachable',
@@ -178,10 +186,14 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     await viewer.nextJson();
     signalProcess(nodeA.child.pid!, 'SIGTERM');
     for (const name of NAMES) {
-      const view = await waitFor(async () => {
-        const read = await clusterOf(nodes.get(name)!.url);
-        return stateOf(read)['node-a'] === 'draining' ? read : undefined;
-      }, 3000, { intervalMs: 100, description: `${name} to see node-a draining` });
+      const view = await waitFor(
+        async () => {
+          const read = await clusterOf(nodes.get(name)!.url);
+          return stateOf(read)['node-a'] === 'draining' ? read : undefined;
+        },
+        3000,
+        { intervalMs: 100, description: `${name} to see node-a draining` },
+      );
       expect(stateOf(view)).toEqual({ 'node-a': 'draining', 'node-b': 'ready', 'node-c': 'ready' });
       expect(view.totals.byNodeState.draining).toBe(1);
     }
@@ -217,14 +229,18 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
     await Promise.all(
       hosts.map(async (host, index) => {
-        const node = await startServiceProcess(port, {
-          ...FAST_TIMINGS,
-          HOST: host,
-          NODE_NAME: `dns-${index + 1}`,
-          SC_PORT_BASE: String(PORT_BASE + 100 + 10 * index),
-          SC_PORT_COUNT: '4',
-          SC_STATE_DIR: makeTempDir(cleanup),
-        }, START);
+        const node = await startServiceProcess(
+          port,
+          {
+            ...FAST_TIMINGS,
+            HOST: host,
+            NODE_NAME: `dns-${index + 1}`,
+            SC_PORT_BASE: String(PORT_BASE + 100 + 10 * index),
+            SC_PORT_COUNT: '4',
+            SC_STATE_DIR: makeTempDir(cleanup),
+          },
+          START,
+        );
         cleanup.add(() => node.stop(5000), `node dns-${index + 1}`);
       }),
     );
@@ -236,7 +252,12 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
       },
     };
     const app = await startApp(
-      { NODE_NAME: 'reader', SC_PEERS_DNS: 'sc-spawner-nodes.test', SC_PEERS_PORT: String(port), SC_PEERS_REFRESH_S: '0.2' },
+      {
+        NODE_NAME: 'reader',
+        SC_PEERS_DNS: 'sc-spawner-nodes.test',
+        SC_PEERS_PORT: String(port),
+        SC_PEERS_REFRESH_S: '0.2',
+      },
       (builder) => builder.overrideProvider(PeerResolver).useValue(stub),
     );
     cleanup.add(() => app.close(), 'in-process reader node');

@@ -6,13 +6,14 @@
  * they give the service is one it reads.
  */
 import { execFile } from 'child_process';
-import { readFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import { loadAll } from 'js-yaml';
 import * as path from 'path';
 import { promisify } from 'util';
 import { useCleanup } from './support/processes';
 import { REPO_ROOT, startApp } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
+import { makeTempDir } from './support/temp';
 
 const run = promisify(execFile);
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
@@ -21,7 +22,7 @@ const RULES = 'deploy/prometheus/sc-spawner-rules.yaml';
 const DASHBOARD = 'deploy/grafana/sc-spawner.json';
 const MANIFESTS = 'deploy/kubernetes/sc-spawner.yaml';
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
 
 /** Metric names in PromQL: the service's own families and the Node.js process ones it exports. */
 function metricNames(expression: string): string[] {
@@ -72,7 +73,9 @@ describe('monitoring and Kubernetes recipes, checked by their tools', () => {
     const alerts = [...read(RULES).matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     expect(alerts.length).toBeGreaterThanOrEqual(8);
     for (const alert of alerts) {
-      const cases = [...tests.matchAll(new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:(.*)`, 'g'))].map((m) => m[1].trim());
+      const cases = [...tests.matchAll(new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:(.*)`, 'g'))].map((m) =>
+        m[1].trim(),
+      );
       expect([alert, cases.includes('[]')]).toEqual([alert, true]);
       expect([alert, cases.includes('')]).toEqual([alert, true]);
     }
@@ -80,10 +83,9 @@ describe('monitoring and Kubernetes recipes, checked by their tools', () => {
 
   it('a broken rule file fails promtool (the check can fail)', async () => {
     const promtool = requireSystemBinary('/usr/bin/promtool', 'prometheus');
-    const { makeTempDir } = await import('./support/temp');
     const dir = makeTempDir(cleanup);
     const broken = path.join(dir, 'broken.yaml');
-    require('fs').writeFileSync(broken, read(RULES).replace('> 0.05', '> > 0.05'));
+    writeFileSync(broken, read(RULES).replace('> 0.05', '> > 0.05'));
     await expect(run(promtool, ['check', 'rules', broken])).rejects.toMatchObject({ code: 1 });
   });
 

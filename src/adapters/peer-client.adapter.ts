@@ -22,7 +22,7 @@ export class FetchPeerClient extends PeerClient {
       }
       return await response.json();
     } catch (error) {
-      throw new Error(describe(error, timeoutMs));
+      throw new Error(describe(error, timeoutMs), { cause: error });
     }
   }
 }

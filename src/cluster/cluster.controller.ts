@@ -74,7 +74,9 @@ export class ClusterController {
 }
 
 function parseSpawns(body: unknown): NodeSpawn[] {
-  const ok = Array.isArray(body) && body.every((s: Partial<NodeSpawn>) => typeof s?.id === 'string' && typeof s.node === 'string');
+  const ok =
+    Array.isArray(body) &&
+    body.every((s: Partial<NodeSpawn>) => typeof s?.id === 'string' && typeof s.node === 'string');
   if (!ok) throw new Error('answered something that is not a list of spawns (GET /spawns)');
   return body as NodeSpawn[];
 }

@@ -63,7 +63,8 @@ export class ClusterService {
     const own = this.self.read(selfUrl);
     const answers = await this.fromPeers('/cluster/self', parseEntry);
     const peers = answers.map(({ url, result }) => {
-      if (result instanceof Error) return unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url));
+      if (result instanceof Error)
+        return unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url));
       this.names.set(url, result.name);
       return { ...result, url };
     });

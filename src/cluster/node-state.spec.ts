@@ -31,7 +31,11 @@ describe('decideNodeState', () => {
 describe('clusterTotals', () => {
   it('sums capacity, sessions and warm servers, and counts nodes per state', () => {
     const gone = unreachableEntry('http://10.0.0.3:11182', 'ECONNREFUSED', new Date(0), 'node-c');
-    const totals = clusterTotals([entry('node-a', 'ready', 1, { csr: 1 }), entry('node-b', 'full', 4, { csr: 3, ssr: 1 }), gone]);
+    const totals = clusterTotals([
+      entry('node-a', 'ready', 1, { csr: 1 }),
+      entry('node-b', 'full', 4, { csr: 3, ssr: 1 }),
+      gone,
+    ]);
     expect(totals).toEqual({
       nodes: 3,
       byNodeState: { ready: 1, full: 1, draining: 0, unreachable: 1 },

@@ -1,7 +1,8 @@
 import { isIP } from 'net';
 
 /** Where a node's peers come from: a static list of base URLs, or a DNS name (port given separately). */
-export type PeerSource = { kind: 'none' } | { kind: 'static'; urls: string[] } | { kind: 'dns'; name: string; port: number };
+export type PeerSource =
+  { kind: 'none' } | { kind: 'static'; urls: string[] } | { kind: 'dns'; name: string; port: number };
 
 export function peerSource(settings: { peers: string[]; peersDns?: string; peersPort: number }): PeerSource {
   if (settings.peersDns) return { kind: 'dns', name: settings.peersDns, port: settings.peersPort };

@@ -119,7 +119,10 @@ export function parsePeers(read: EnvReader, config: AppConfig): void {
   config.peersPort = read.int('SC_PEERS_PORT', config.port, 1, 65535);
   config.peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15);
   config.clusterKey = read.string('CLUSTER_KEY');
-  if (config.clusterKey !== undefined && (config.clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(config.clusterKey))) {
+  if (
+    config.clusterKey !== undefined &&
+    (config.clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(config.clusterKey))
+  ) {
     read.problems.push(
       `CLUSTER_KEY needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (it is ${config.clusterKey.length} characters long)`,
     );

@@ -75,7 +75,9 @@
     const capacity = el('td', 'cluster-capacity');
     if (node.state !== 'unreachable') {
       capacity.append(capacityBar(node.capacity.active, node.capacity.max));
-      capacity.append(el('small', '', `${node.capacity.active} / ${node.capacity.max} · ${node.capacity.freePorts} free ports`));
+      capacity.append(
+        el('small', '', `${node.capacity.active} / ${node.capacity.max} · ${node.capacity.freePorts} free ports`),
+      );
     } else capacity.append(el('small', '', '–'));
     const sessions = el('td', 'cluster-count', node.state === 'unreachable' ? '–' : liveCount(node));
     sessions.dataset.testid = 'cluster-row-sessions';
@@ -134,7 +136,10 @@
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [nodes, spawns] = await Promise.all([fetch('cluster', authorized()), fetch('cluster/spawns', authorized())]);
+      const [nodes, spawns] = await Promise.all([
+        fetch('cluster', authorized()),
+        fetch('cluster/spawns', authorized()),
+      ]);
       if (nodes.status === 401 || spawns.status === 401) {
         ui.status.textContent = 'API key needed';
       } else if (!nodes.ok) {
