@@ -37,7 +37,10 @@ export class ClusterService {
     const now = this.clock.now();
     if (this.cached && now - this.cached.at < CLUSTER_CACHE_MS) return this.cached.view;
     const view = this.read(selfUrl);
-    this.cached = { at: now, view };
+    const entry = { at: now, view };
+    this.cached = entry;
+    // Fresh for CLUSTER_CACHE_MS from when it was read, not from when the read began (a slow peer takes 1 s).
+    void view.then(() => (entry.at = this.clock.now()));
     return view;
   }
 
