@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { SupervisorService } from '../supervisor/supervisor.service';
+import { CLUSTER_SCHEMA, CLUSTER_SPAWNS_SCHEMA, json, NODE_ENTRY_SCHEMA } from './cluster.openapi';
 import { ClusterService } from './cluster.service';
 import type { ClusterView, NodeEntry } from './cluster.types';
 import { SelfEntry } from './self-entry.service';
@@ -39,21 +40,27 @@ export class ClusterController {
     summary:
       'The fleet: every node (this one and its peers, SC_PEERS or SC_PEERS_DNS) with state, capacity, sessions and warm servers, and the totals; cached 1 s, 1 s per peer',
   })
-  @ApiOkResponse({ description: '`{nodes: [...], totals: {...}}`; a node that did not answer is `unreachable`' })
+  @ApiOkResponse({
+    description: '`{nodes: [...], totals: {...}}`; a node that did not answer is `unreachable`',
+    content: json(CLUSTER_SCHEMA),
+  })
   view(@Req() request: Request): Promise<ClusterView> {
     return this.cluster.view(selfUrl(request));
   }
 
   @Get('self')
   @ApiOperation({ summary: "This node's own entry in the fleet view (what the peers read)" })
-  @ApiOkResponse({ description: '`{name, url, state, capacity, sessions, warm, version, readAt}`' })
+  @ApiOkResponse({
+    description: 'This node: state, capacity, sessions, warm servers',
+    content: json(NODE_ENTRY_SCHEMA),
+  })
   selfEntry(@Req() request: Request): NodeEntry {
     return this.self.read(selfUrl(request));
   }
 
   @Get('spawns')
   @ApiOperation({ summary: "Every node's sessions, each with its node and its /n/<node>/ links" })
-  @ApiOkResponse({ description: '`{nodes: [{name, url, state, error?}], spawns: [...]}`' })
+  @ApiOkResponse({ description: 'Every node and its sessions', content: json(CLUSTER_SPAWNS_SCHEMA) })
   async spawns(@Req() request: Request): Promise<ClusterSpawns> {
     const [view, answers] = await Promise.all([
       this.cluster.view(selfUrl(request)),
