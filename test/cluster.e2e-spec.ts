@@ -96,8 +96,10 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     for (const node of nodes.values()) {
       const view = await waitFor(async () => {
         const read = await clusterOf(node.url);
-        return read.nodes.find((n) => n.name === 'node-b')?.capacity.active === 1 ? read : undefined;
-      }, 5000);
+        // Every name known (a read cut by the 1 s timeout on a loaded machine is retried).
+        const named = read.nodes.map((n) => n.name).join(',') === NAMES.join(',');
+        return named && read.nodes.find((n) => n.name === 'node-b')?.capacity.active === 1 ? read : undefined;
+      }, 10_000);
       expect(view.nodes.map((n) => n.name)).toEqual([...NAMES]);
       expect(stateOf(view)).toEqual({ 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'ready' });
       const b = view.nodes.find((n) => n.name === 'node-b')!;
