@@ -132,15 +132,23 @@
     ui.sessions.replaceChildren(...live.map(sessionRow));
   }
 
+  /** Keys (or no key: '') the service refused: not sent again; app.js asks the operator for another. */
+  const refusedKeys = new Set();
   let timer;
   async function refresh() {
     clearTimeout(timer);
+    const key = sessionStorage.getItem(KEY_STORAGE) || '';
+    if (refusedKeys.has(key)) {
+      timer = setTimeout(() => void refresh(), REFRESH_MS / 4);
+      return;
+    }
     try {
       const [nodes, spawns] = await Promise.all([
         fetch('cluster', authorized()),
         fetch('cluster/spawns', authorized()),
       ]);
       if (nodes.status === 401 || spawns.status === 401) {
+        refusedKeys.add(key);
         ui.status.textContent = 'API key needed';
       } else if (!nodes.ok) {
         ui.status.textContent = `GET cluster answered ${nodes.status}`;
