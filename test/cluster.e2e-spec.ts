@@ -231,6 +231,16 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     ]);
   });
 
+  it('with no peers configured the fleet is this node alone', async () => {
+    const app = await startApp({ NODE_NAME: 'alone', SC_PORT_BASE: String(PORT_BASE + 190), SC_PORT_COUNT: '4' });
+    cleanup.add(() => app.close(), 'in-process node');
+    const view = await clusterOf(app.url);
+    expect(view.nodes.map((n) => [n.name, n.state])).toEqual([['alone', 'ready']]);
+    expect(view.totals).toMatchObject({ nodes: 1, byNodeState: { ready: 1 }, capacity: { active: 0 } });
+    const spawns = (await request(app.url).get('/cluster/spawns').expect(200)).body as { nodes: unknown[] };
+    expect(spawns.nodes).toHaveLength(1);
+  });
+
   it('SC_PEERS_DNS: a name resolving to 127.0.0.1, .2 and .3 finds the three nodes on one port (SC_PEERS_PORT)', async () => {
     const port = await freePort();
     const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
