@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benchmarks need, when they are missing:
 # chromium (the dashboard's browser test), haproxy (scale-out tests), nginx (the benchmarks' anchor),
-# systemd (systemd-analyze checks the unit) and nftables (nft -c checks the host firewall recipe).
+# systemd (systemd-analyze checks the unit), nftables (nft -c checks the host firewall recipe) and prometheus
+# (its promtool checks and unit-tests deploy/prometheus; its own service is never started).
 # Does nothing when all are there. Not root, or no apt-get: prints the command to run and fails.
 set -euo pipefail
 
 # binary:package
 required=(
   /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx
-  /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables
+  /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables /usr/bin/promtool:prometheus
 )
 
 missing=()
@@ -23,7 +24,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   exit 1
 fi
 
-# The nginx and haproxy packages start their service on install: nginx binds port 80, and without systemd
+# The nginx, haproxy and prometheus packages start their service on install: nginx binds port 80, and without systemd
 # (a container) that can fail the install. A policy-rc.d forbidding starts prevents it; an existing one
 # (Docker ships one) is the machine's and is left alone.
 policy=/usr/sbin/policy-rc.d

@@ -5,6 +5,7 @@ import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfig } from './config/app-config';
 import { AgentCheckModule } from './agent/agent-check.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { AppConfigModule } from './startup/app-config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DrainModule } from './drain/drain.module';
@@ -50,6 +51,7 @@ export class AppModule {
         DrainModule,
         MetricsModule,
         HistoryModule,
+        ClusterModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

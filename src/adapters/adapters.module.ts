@@ -2,6 +2,8 @@ import { Global, Module, Provider } from '@nestjs/common';
 import { Clock, SystemClock } from './clock.adapter';
 import { FileSystem, NodeFileSystem } from './file-system.adapter';
 import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoint.adapter';
+import { FetchPeerClient, PeerClient } from './peer-client.adapter';
+import { PeerResolver, SystemPeerResolver } from './peer-resolver.adapter';
 import { NetPortProbe, PortProbe } from './port-probe.adapter';
 import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
@@ -18,6 +20,8 @@ const ADAPTERS: Provider[] = [
   { provide: Clock, useClass: SystemClock },
   { provide: FileSystem, useClass: NodeFileSystem },
   { provide: LivelinessEndpoint, useClass: HttpLivelinessEndpoint },
+  { provide: PeerClient, useClass: FetchPeerClient },
+  { provide: PeerResolver, useClass: SystemPeerResolver },
   { provide: PortProbe, useClass: NetPortProbe },
   { provide: ProcessLauncher, useClass: ChildProcessLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },

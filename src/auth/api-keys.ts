@@ -32,9 +32,12 @@ export class ApiKeys {
   private readonly digests: Buffer[];
   private readonly keys: string[];
   private readonly names: string[];
+  /** The first key configured: what this node sends its peers when CLUSTER_KEY is not set. */
+  readonly first: string | undefined;
 
   constructor(entries: readonly string[]) {
     const named = nameKeys(entries);
+    this.first = named[0]?.key;
     const unique = [...new Map(named.map((n) => [n.key, n])).values()].sort((a, b) => b.key.length - a.key.length);
     this.keys = unique.map((n) => n.key);
     this.names = unique.map((n) => n.name);

@@ -9,7 +9,13 @@ const MAX_KEYS_FILE_BYTES = 1024 * 1024;
 
 /** API_KEYS, or API_KEYS_FILE read once at start-up; a file that cannot be read or holds no key stops the service. */
 export function loadApiKeys(config: AppConfig, files: FileSystem): ApiKeys {
-  if (!config.apiKeysFile) return new ApiKeys(config.apiKeys);
+  const keys = readKeys(config, files);
+  // CLUSTER_KEY opens what any key opens, but alone it does not turn keys on (a node without keys needs none).
+  return new ApiKeys(keys.length > 0 && config.clusterKey ? [...keys, config.clusterKey] : keys);
+}
+
+function readKeys(config: AppConfig, files: FileSystem): string[] {
+  if (!config.apiKeysFile) return config.apiKeys;
   let text: string;
   try {
     text = files.readText(config.apiKeysFile, MAX_KEYS_FILE_BYTES);
@@ -26,7 +32,7 @@ export function loadApiKeys(config: AppConfig, files: FileSystem): ApiKeys {
       `API_KEYS_FILE ${config.apiKeysFile}: key ${bad + 1} is too short or holds spaces (at least ${MIN_API_KEY_LENGTH} characters, none of them spaces)`,
     ]);
   }
-  return new ApiKeys(keys);
+  return keys;
 }
 
 /** Access by API key: the keys and the global guard. */

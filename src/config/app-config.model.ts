@@ -50,6 +50,16 @@ export class AppConfig {
   agentCheckPort?: number;
   /** On SIGTERM, how long live sessions may continue before they are stopped; 0: stop at once. */
   drainTimeoutS: number;
+  /** SC_PEERS: the other nodes' base URLs (no trailing slash), for the fleet view (GET /cluster). */
+  peers: string[];
+  /** SC_PEERS_DNS: a name whose A/AAAA records are the nodes (a Kubernetes headless Service). */
+  peersDns?: string;
+  /** SC_PEERS_PORT: the port of the nodes found through SC_PEERS_DNS (default: PORT). */
+  peersPort: number;
+  /** SC_PEERS_REFRESH_S: how often SC_PEERS_DNS is resolved again. */
+  peersRefreshS: number;
+  /** CLUSTER_KEY: the key nodes send each other (accepted as an API key); else the first API key. */
+  clusterKey?: string;
 
   scExecutable: string;
   usingSimulator: boolean;

@@ -1,3 +1,4 @@
+import type { AppConfig } from './app-config.model';
 import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
 import { EnvReader } from './env-reader';
 
@@ -77,6 +78,49 @@ export function parsePublicBaseUrl(read: EnvReader): string | undefined {
     return undefined;
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** SC_PEERS, SC_PEERS_DNS, SC_PEERS_PORT, SC_PEERS_REFRESH_S and CLUSTER_KEY: how a node finds the others. */
+export function parsePeers(read: EnvReader, config: AppConfig): void {
+  config.peers = [];
+  for (const raw of read.list('SC_PEERS', ',')) {
+    const url = httpUrl(raw);
+    if (!url || url.pathname !== '/') {
+      read.problems.push(
+        `SC_PEERS must be comma-separated base URLs of the other nodes (http:// or https://, no path, query or credentials, e.g. http://10.0.0.2:11182), got ${JSON.stringify(raw)}`,
+      );
+    } else config.peers.push(url.origin);
+  }
+  config.peersDns = read.string('SC_PEERS_DNS');
+  if (config.peersDns !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(config.peersDns)) {
+    read.problems.push(
+      `SC_PEERS_DNS must be a DNS name (letters, digits, '.' and '-', e.g. sc-spawner-nodes.default.svc.cluster.local), got ${JSON.stringify(config.peersDns)}`,
+    );
+  }
+  if (config.peersDns !== undefined && config.peers.length > 0) {
+    read.problems.push('SC_PEERS and SC_PEERS_DNS are both set: set only one');
+  }
+  config.peersPort = read.int('SC_PEERS_PORT', config.port, 1, 65535);
+  config.peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15);
+  config.clusterKey = read.string('CLUSTER_KEY');
+  if (
+    config.clusterKey !== undefined &&
+    (config.clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(config.clusterKey))
+  ) {
+    read.problems.push(
+      `CLUSTER_KEY needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (it is ${config.clusterKey.length} characters long)`,
+    );
+  }
+}
+
+function httpUrl(raw: string): URL | undefined {
+  try {
+    const url = new URL(raw);
+    const ok = (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username;
+    return ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** API keys shorter than this are refused: a key is a secret, not a password someone types. */

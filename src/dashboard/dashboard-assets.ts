@@ -7,6 +7,7 @@ export const DASHBOARD_PUBLIC_DIR = path.join(__dirname, 'public');
 export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
   'sessions-cost.js': 'text/javascript; charset=utf-8',
+  'cluster.js': 'text/javascript; charset=utf-8',
   'styles.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

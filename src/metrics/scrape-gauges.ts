@@ -45,6 +45,14 @@ export function registerScrapeGauges(
   });
   registerWarmPoolMetrics(registry, sources);
   new Gauge({
+    name: `${METRICS_PREFIX}ready`,
+    help: '1 while the node would accept a spawn (as GET /health/ready), 0 while full, draining or failing',
+    registers: [registry],
+    collect() {
+      this.set(sources()?.ready() ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: `${METRICS_PREFIX}proxy_connections`,
     help: 'Viewer connections open or opening through the WebSocket proxy',
     registers: [registry],
@@ -56,6 +64,16 @@ export function registerScrapeGauges(
 
 /** The warm pool's servers (gauge) and its claims and misses (counters that catch up with the pool's own totals). */
 function registerWarmPoolMetrics(registry: Registry, sources: () => ScrapeSources | undefined): void {
+  new Gauge({
+    name: `${METRICS_PREFIX}warm_target`,
+    help: 'Warm servers the pool keeps per renderer (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR)',
+    labelNames: ['renderer'],
+    registers: [registry],
+    collect() {
+      const target = sources()?.warmTarget() ?? {};
+      for (const renderer of RENDERER_TYPES) this.set({ renderer }, target[renderer] ?? 0);
+    },
+  });
   new Gauge({
     name: `${METRICS_PREFIX}warm_servers`,
     help: 'Ready, unclaimed warm servers per renderer',

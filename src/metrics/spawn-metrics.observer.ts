@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { isTerminal, SupervisorService, type SpawnEvent } from '../supervisor';
+import { isTerminal, SupervisorService, type SpawnEvent, type SupervisorCapacity } from '../supervisor';
 import { exitReasonLabel, SpawnerMetrics, SpawnOutcome } from './spawner-metrics';
 
 /** How a spawn left `starting`, as an outcome label. */
@@ -14,6 +14,12 @@ export function outcomeOf(event: SpawnEvent): SpawnOutcome | undefined {
     default:
       return 'aborted';
   }
+}
+
+/** The readiness gauge's reading (GET /health/ready also checks the executable on disk). */
+export function isReady(capacity: SupervisorCapacity): boolean {
+  const open = !capacity.shuttingDown && !capacity.draining && capacity.canAcceptSpawn;
+  return open && capacity.ports.free > 0 && capacity.warm.failing === null;
 }
 
 /** Feeds the spawn metrics by watching the supervisor's state changes and sweeps; reads its counts at scrape time. */
@@ -33,8 +39,10 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       maxSpawns: () => this.supervisor.capacity().maxSpawns,
       portsFree: () => this.supervisor.capacity().ports.free,
       draining: () => this.supervisor.capacity().draining,
+      ready: () => isReady(this.supervisor.capacity()),
       warm: () => this.supervisor.warmStats(),
       quotaRejections: () => this.supervisor.quotaRejections(),
+      warmTarget: () => this.supervisor.capacity().warm.target,
     });
     this.subscriptions.push(
       this.supervisor.changes$.subscribe((event) => this.observe(event)),

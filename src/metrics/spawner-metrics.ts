@@ -25,9 +25,13 @@ export interface ScrapeSources {
   maxSpawns(): number;
   portsFree(): number;
   draining(): boolean;
+  /** A spawn would be accepted: not stopping or draining, a slot and a port free, the warm pool not failing. */
+  ready(): boolean;
   warm(): WarmPoolStats;
   /** Quota refusals (SC_KEY_MAX_SESSIONS) so far, by key name. */
   quotaRejections?(): ReadonlyMap<string, number>;
+  /** How many warm servers of each renderer the pool keeps (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR). */
+  warmTarget(): Record<string, number>;
 }
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -110,6 +114,7 @@ export class SpawnerMetrics {
       for (const outcome of SPAWN_OUTCOMES) this.spawnsTotal.inc({ renderer, outcome }, 0);
     }
     for (const reason of REJECTION_REASONS) if (reason !== 'quota') this.rejections.inc({ reason }, 0);
+    for (const reason of Object.values(EXIT_NAMES)) this.serverExits.inc({ reason }, 0);
     for (const direction of ['toServer', 'toViewer']) this.proxyBytes.inc({ direction }, 0);
   }
 

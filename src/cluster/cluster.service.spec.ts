@@ -1,0 +1,92 @@
+import { FakeClock } from '../../test/fakes';
+import { PeerClient } from '../adapters/peer-client.adapter';
+import { ApiKeys } from '../auth/api-keys';
+import { parseAppConfig } from '../config/app-config';
+import { ClusterService } from './cluster.service';
+import type { NodeEntry } from './cluster.types';
+import { unreachableEntry } from './node-state';
+import type { PeerDirectory } from './peer-directory.service';
+import type { SelfEntry } from './self-entry.service';
+
+function entry(name: string): NodeEntry {
+  return { ...unreachableEntry(`http://${name}`, '', new Date(0), name), state: 'ready', error: undefined };
+}
+
+/** Peers answer from a table: an entry, an error, or never (until the caller's timeout is reported). */
+class TablePeerClient extends PeerClient {
+  readonly calls: Array<{ url: string; path: string; key?: string; timeoutMs: number }> = [];
+  constructor(public answers: Record<string, NodeEntry | Error>) {
+    super();
+  }
+  getJson(url: string, path: string, key: string | undefined, timeoutMs: number): Promise<unknown> {
+    this.calls.push({ url, path, key, timeoutMs });
+    const answer = this.answers[url];
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+}
+
+function setup(answers: Record<string, NodeEntry | Error>, env: Record<string, string> = {}) {
+  const config = parseAppConfig({ NODE_NAME: 'node-a', ...env });
+  const clock = new FakeClock();
+  const client = new TablePeerClient(answers);
+  const self = { name: 'node-a', read: (url: string) => ({ ...entry('node-a'), url }) } as unknown as SelfEntry;
+  const peers = { current: () => Promise.resolve(Object.keys(answers)) } as unknown as PeerDirectory;
+  const keys = new ApiKeys(config.apiKeys);
+  return { service: new ClusterService(config, keys, self, peers, client, clock), client, clock };
+}
+
+describe('ClusterService', () => {
+  it('lists this node and every peer once, by name, with 1 s per peer and the first API key', async () => {
+    const { service, client } = setup(
+      { 'http://b': entry('node-b'), 'http://self': entry('node-a') },
+      { API_KEYS: 'first-key-0123456789,second-key-0123456789' },
+    );
+    const view = await service.view('http://me');
+    expect(view.nodes.map((n) => [n.name, n.url])).toEqual([
+      ['node-a', 'http://me'],
+      ['node-b', 'http://b'],
+    ]);
+    expect(client.calls).toEqual([
+      { url: 'http://b', path: '/cluster/self', key: 'first-key-0123456789', timeoutMs: 1000 },
+      { url: 'http://self', path: '/cluster/self', key: 'first-key-0123456789', timeoutMs: 1000 },
+    ]);
+  });
+
+  it('sends CLUSTER_KEY when set', async () => {
+    const { service, client } = setup(
+      { 'http://b': entry('node-b') },
+      { API_KEYS: 'first-key-0123456789', CLUSTER_KEY: 'cluster-key-0123456789' },
+    );
+    await service.view('http://me');
+    expect(client.calls[0].key).toBe('cluster-key-0123456789');
+  });
+
+  it('caches the view for 1 s, then reads the peers again; a peer that stops answering keeps its name', async () => {
+    const { service, client, clock } = setup({ 'http://b': entry('node-b'), 'http://c': entry('node-c') });
+    await service.view('http://me');
+    clock.advance(999);
+    await service.view('http://me');
+    expect(client.calls).toHaveLength(2);
+    client.answers['http://c'] = new Error('ECONNREFUSED');
+    clock.advance(1);
+    const view = await service.view('http://me');
+    expect(client.calls).toHaveLength(4);
+    expect(view.nodes.find((n) => n.url === 'http://c')).toMatchObject({
+      name: 'node-c',
+      state: 'unreachable',
+      error: 'ECONNREFUSED',
+    });
+    expect(view.totals.byNodeState).toEqual({ ready: 2, full: 0, draining: 0, unreachable: 1 });
+  });
+
+  it('a peer answering something else than a node entry is unreachable, and hides no other', async () => {
+    const odd = { hello: 'world' } as unknown as NodeEntry;
+    const { service } = setup({ 'http://b': entry('node-b'), 'http://odd': odd });
+    const view = await service.view('http://me');
+    expect(view.nodes.map((n) => [n.name, n.state])).toEqual([
+      ['node-a', 'ready'],
+      ['node-b', 'ready'],
+      ['odd', 'unreachable'],
+    ]);
+  });
+});

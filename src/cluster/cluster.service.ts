@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../adapters/clock.adapter';
+import { PeerClient } from '../adapters/peer-client.adapter';
+import { ApiKeys } from '../auth/api-keys';
+import { AppConfig } from '../config/app-config';
+import type { ClusterView, NodeEntry } from './cluster.types';
+import { NODE_STATES } from './cluster.types';
+import { clusterTotals, uniqueByName, unreachableEntry } from './node-state';
+import { PeerDirectory } from './peer-directory.service';
+import { SelfEntry } from './self-entry.service';
+
+/** Each peer gets this long to answer. */
+export const PEER_TIMEOUT_MS = 1000;
+/** A fleet view is reused this long, so many open dashboards do not multiply the load on the peers. */
+export const CLUSTER_CACHE_MS = 1000;
+
+/** The fleet view: this node's own entry and every peer's, read in parallel, each within PEER_TIMEOUT_MS. */
+@Injectable()
+export class ClusterService {
+  private cached?: { at: number; view: Promise<ClusterView> };
+  /** The name each peer URL last answered with, so a peer that stops answering keeps its name. */
+  private readonly names = new Map<string, string>();
+  private readonly key: string | undefined;
+
+  constructor(
+    config: AppConfig,
+    keys: ApiKeys,
+    private readonly self: SelfEntry,
+    private readonly peers: PeerDirectory,
+    private readonly client: PeerClient,
+    private readonly clock: Clock,
+  ) {
+    this.key = config.clusterKey ?? keys.first;
+  }
+
+  view(selfUrl: string): Promise<ClusterView> {
+    const now = this.clock.now();
+    if (this.cached && now - this.cached.at < CLUSTER_CACHE_MS) return this.cached.view;
+    const view = this.read(selfUrl);
+    const entry = { at: now, view };
+    this.cached = entry;
+    // Fresh for CLUSTER_CACHE_MS from when it was read, not from when the read began (a slow peer takes 1 s).
+    void view.then(() => (entry.at = this.clock.now()));
+    return view;
+  }
+
+  /** GET `path` on every peer but this node, in parallel; a peer that fails gives its error instead. */
+  async fromPeers<T>(path: string, parse: (body: unknown) => T): Promise<Array<{ url: string; result: T | Error }>> {
+    const urls = (await this.peers.current()).filter((url) => this.names.get(url) !== this.self.name);
+    return Promise.all(
+      urls.map(async (url) => {
+        try {
+          return { url, result: parse(await this.client.getJson(url, path, this.key, PEER_TIMEOUT_MS)) };
+        } catch (error) {
+          return { url, result: error as Error };
+        }
+      }),
+    );
+  }
+
+  nameOf(url: string): string | undefined {
+    return this.names.get(url);
+  }
+
+  private async read(selfUrl: string): Promise<ClusterView> {
+    const own = this.self.read(selfUrl);
+    const answers = await this.fromPeers('/cluster/self', parseEntry);
+    const peers = answers.map(({ url, result }) => {
+      if (result instanceof Error)
+        return unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url));
+      this.names.set(url, result.name);
+      return { ...result, url };
+    });
+    const nodes = uniqueByName([own, ...peers]);
+    return { nodes, totals: clusterTotals(nodes) };
+  }
+}
+
+/** A peer's /cluster/self answer, checked enough that one odd node cannot break the view. */
+function parseEntry(body: unknown): NodeEntry {
+  const entry = body as Partial<NodeEntry> | null;
+  const ok =
+    typeof entry?.name === 'string' &&
+    NODE_STATES.includes(entry.state as never) &&
+    typeof entry.capacity?.max === 'number' &&
+    typeof entry.sessions?.byState === 'object' &&
+    typeof entry.sessions?.byRenderer === 'object' &&
+    typeof entry.warm?.csr === 'number';
+  if (!ok) throw new Error('answered something that is not an sc-spawner node entry (GET /cluster/self)');
+  return entry as NodeEntry;
+}

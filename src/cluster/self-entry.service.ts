@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { Clock } from '../adapters/clock.adapter';
+import { AppConfig } from '../config/app-config';
+import { packageRoot } from '../startup/load-app-config';
+import { SupervisorService } from '../supervisor';
+import type { NodeEntry } from './cluster.types';
+import { decideNodeState } from './node-state';
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(packageRoot(__dirname), 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** This node's own entry in the fleet view, read from the supervisor. */
+@Injectable()
+export class SelfEntry {
+  private readonly version = readVersion();
+
+  constructor(
+    private readonly supervisor: SupervisorService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  get name(): string {
+    return this.config.nodeName;
+  }
+
+  /** `url`: this node's address as the client reached it. */
+  read(url: string): NodeEntry {
+    const capacity = this.supervisor.capacity();
+    const byRenderer: Record<string, number> = { csr: 0, ssr: 0 };
+    for (const spawn of this.supervisor.list()) {
+      if (spawn.endedAt === undefined) byRenderer[spawn.spec.rendererType] += 1;
+    }
+    const state = decideNodeState({
+      draining: capacity.draining,
+      shuttingDown: capacity.shuttingDown,
+      canAcceptSpawn: capacity.canAcceptSpawn,
+      freePorts: capacity.ports.free,
+    });
+    return {
+      name: this.config.nodeName,
+      url,
+      state,
+      capacity: { max: capacity.maxSpawns, active: capacity.activeSpawns, freePorts: capacity.ports.free },
+      sessions: { byState: { ...capacity.states }, byRenderer },
+      warm: { csr: capacity.warm.csr, ssr: capacity.warm.ssr, target: { ...capacity.warm.target } },
+      version: this.version,
+      readAt: new Date(this.clock.now()).toISOString(),
+    };
+  }
+}

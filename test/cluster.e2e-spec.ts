@@ -1,0 +1,292 @@
+/**
+ * The fleet view (GET /cluster, /cluster/self, /cluster/spawns) over three built service nodes on loopback,
+ * each a real process: every node lists all three with their counts; a killed node is `unreachable` and a
+ * node that never answers costs at most the 1 s peer timeout; a draining node shows `draining`; the routes
+ * need a key like the other management routes, and CLUSTER_KEY opens every node; peers found through DNS
+ * (a stub resolver in an in-process node) at 127.0.0.1, .2 and .3 on one port.
+ */
+import { createServer, type Socket } from 'net';
+import request from 'supertest';
+import { PeerResolver } from '../src/adapters/peer-resolver.adapter';
+import type { ClusterView } from '../src/cluster/cluster.types';
+import { freePort } from './support/ports';
+import { signalProcess, useCleanup, type Cleanup } from './support/processes';
+import { FAST_TIMINGS, startApp, startServiceProcess, type ServiceProcess } from './support/spawner-app';
+import { makeTempDir } from './support/temp';
+import { connectViewer } from './support/viewer-client';
+import { sleep, waitFor } from './support/wait';
+
+const PORT_BASE = 29000;
+// Three nodes start at once; on a loaded machine each may take many seconds to load.
+const START = { startTimeoutMs: 90_000 };
+jest.setTimeout(180_000);
+const NAMES = ['node-a', 'node-b', 'node-c'] as const;
+const CLUSTER_KEY = 'cluster-key-0123456789abcdef';
+const KEYS: Record<string, string> = {
+  'node-a': 'key-of-node-a-0123456789',
+  'node-b': 'key-of-node-b-0123456789',
+  'node-c': 'key-of-node-c-0123456789',
+};
+
+/** Three nodes on 127.0.0.1, each listing all three in SC_PEERS (itself included: a node is its own peer). */
+async function startFleet(
+  cleanup: Cleanup,
+  env: Partial<Record<string, Record<string, string>>> = {},
+  extraPeers: string[] = [],
+): Promise<Map<string, ServiceProcess>> {
+  const ports = await Promise.all(NAMES.map(() => freePort()));
+  const peers = [...ports.map((port) => `http://127.0.0.1:${port}`), ...extraPeers].join(',');
+  const started = await Promise.all(
+    NAMES.map(async (name, index) => {
+      const node = await startServiceProcess(
+        ports[index],
+        {
+          ...FAST_TIMINGS,
+          NODE_NAME: name,
+          SC_MAX_SPAWNS: '2',
+          SC_PORT_BASE: String(PORT_BASE + 10 * index),
+          SC_PORT_COUNT: '4',
+          SC_PEERS: peers,
+          ...env[name],
+        },
+        START,
+      );
+      cleanup.add(() => node.stop(5000), `node ${name}`);
+      return [name, node] as const;
+    }),
+  );
+  return new Map(started);
+}
+
+async function clusterOf(url: string, key?: string): Promise<ClusterView> {
+  const call = request(url).get('/cluster');
+  if (key) void call.set('Authorization', `Bearer ${key}`);
+  return (await call.expect(200)).body as ClusterView;
+}
+
+const stateOf = (view: ClusterView): Record<string, string> =>
+  Object.fromEntries(view.nodes.map((node) => [node.name, node.state]));
+
+/** A peer that accepts connections and never answers. */
+async function blackHole(cleanup: Cleanup): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.add(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+    'black-hole peer',
+  );
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+describe('fleet view (e2e: three real nodes on loopback)', () => {
+  const cleanup = useCleanup();
+
+  it('every node lists all three with their counts and totals; /cluster/spawns gives each session its node and /n/<node>/ links; a killed node turns unreachable within one refresh while the others answer', async () => {
+    const nodes = await startFleet(cleanup);
+    const nodeB = nodes.get('node-b')!;
+    const spawn = (await request(nodeB.url).post('/spawn').send({ rendererType: 'csr' }).expect(200)).body as {
+      id: string;
+    };
+
+    for (const node of nodes.values()) {
+      const view = await waitFor(async () => {
+        const read = await clusterOf(node.url);
+        // Every name known (a read cut by the 1 s timeout on a loaded machine is retried).
+        const named = read.nodes.map((n) => n.name).join(',') === NAMES.join(',');
+        return named && read.nodes.find((n) => n.name === 'node-b')?.capacity.active === 1 ? read : undefined;
+      }, 10_000);
+      expect(view.nodes.map((n) => n.name)).toEqual([...NAMES]);
+      expect(stateOf(view)).toEqual({ 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'ready' });
+      const b = view.nodes.find((n) => n.name === 'node-b')!;
+      expect(b).toMatchObject({
+        url: nodeB.url,
+        capacity: { max: 2, active: 1, freePorts: 3 },
+        sessions: { byRenderer: { csr: 1, ssr: 0 } },
+        version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      });
+      expect(b.sessions.byState.ready + (b.sessions.byState.connected ?? 0)).toBe(1);
+      expect(view.totals).toMatchObject({
+        nodes: 3,
+        byNodeState: { ready: 3, full: 0, draining: 0, unreachable: 0 },
+        capacity: { max: 6, active: 1, freePorts: 11 },
+        sessions: { live: 1, byRenderer: { csr: 1, ssr: 0 } },
+      });
+    }
+    // The same under a node's prefix, and the node's own entry.
+    const nodeA = nodes.get('node-a')!;
+    expect((await clusterOf(`${nodeA.url}/n/node-a`)).nodes).toHaveLength(3);
+    const self = (await request(nodeB.url).get('/n/node-b/cluster/self').expect(200)).body as { name: string };
+    expect(self).toMatchObject({ name: 'node-b', state: 'ready', capacity: { active: 1 } });
+
+    const listed = (await request(nodeA.url).get('/cluster/spawns').expect(200)).body as {
+      nodes: Array<{ name: string; state: string }>;
+      spawns: Array<{ id: string; node: string; links: { self: string; ws: string } }>;
+    };
+    expect(listed.nodes.map((n) => n.name)).toEqual([...NAMES]);
+    const found = listed.spawns.filter((s) => s.id === spawn.id);
+    expect(found).toHaveLength(1);
+    expect(found[0].node).toBe('node-b');
+    expect(found[0].links.self).toBe(`/n/node-b/spawns/${spawn.id}`);
+    expect(found[0].links.ws).toMatch(new RegExp(`/n/node-b/ws/${spawn.id}$`));
+
+    // node-c dies: unreachable (with its name) within one refresh, the others still answer within the peer timeout.
+    const nodeC = nodes.get('node-c')!;
+    signalProcess(nodeC.child.pid!, 'SIGKILL');
+    await nodeC.exited;
+    const expected = { 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'unreachable' };
+    for (const name of ['node-a', 'node-b']) {
+      const slowest = { ms: 0 };
+      const view = await waitFor(
+        async () => {
+          const started = Date.now();
+          const read = await clusterOf(nodes.get(name)!.url);
+          slowest.ms = Math.max(slowest.ms, Date.now() - started);
+          return JSON.stringify(stateOf(read)) === JSON.stringify(expected) ? read : undefined;
+        },
+        // One refresh (the 1 s cache) and the read itself.
+        2500,
+        { intervalMs: 50, description: `${name} to see node-c unreachable` },
+      );
+      expect(slowest.ms).toBeLessThan(1500);
+      expect(view.nodes.find((n) => n.name === 'node-c')).toMatchObject({
+        state: 'unreachable',
+        error: expect.stringMatching(/ECONNREFUSED/),
+      });
+      expect(stateOf(view)).toMatchObject({ 'node-a': 'ready', 'node-b': 'ready' });
+      expect(view.totals.byNodeState).toMatchObject({ ready: 2, unreachable: 1 });
+    }
+  });
+
+  it('a peer that never answers costs at most the 1 s timeout and hides no other node', async () => {
+    const hole = await blackHole(cleanup);
+    const nodes = await startFleet(cleanup, {}, [hole]);
+    // A first read warms the freshly started node up (its first requests compile code); then past the cache.
+    await clusterOf(nodes.get('node-a')!.url);
+    await sleep(1100);
+    const started = Date.now();
+    const view = await clusterOf(nodes.get('node-a')!.url);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(1500);
+    expect(stateOf(view)).toMatchObject({ 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'ready' });
+    const silent = view.nodes.find((n) => n.url === hole)!;
+    expect(silent).toMatchObject({ state: 'unreachable', error: 'no answer within 1000 ms' });
+    // Cached for 1 s: a second dashboard asking at once waits for no peer.
+    const again = Date.now();
+    expect(await clusterOf(nodes.get('node-a')!.url)).toEqual(view);
+    expect(Date.now() - again).toBeLessThan(500);
+  });
+
+  it('a draining node shows draining on every node', async () => {
+    const nodes = await startFleet(cleanup, { 'node-a': { DRAIN_TIMEOUT_S: '30' } });
+    const nodeA = nodes.get('node-a')!;
+    const spawn = (await request(nodeA.url).post('/spawn').send({}).expect(200)).body as {
+      links: { ws: string };
+    };
+    const viewer = await connectViewer(spawn.links.ws, { cleanup });
+    await viewer.nextJson();
+    signalProcess(nodeA.child.pid!, 'SIGTERM');
+    const expected = { 'node-a': 'draining', 'node-b': 'ready', 'node-c': 'ready' };
+    for (const name of NAMES) {
+      const view = await waitFor(
+        async () => {
+          const read = await clusterOf(nodes.get(name)!.url);
+          return JSON.stringify(stateOf(read)) === JSON.stringify(expected) ? read : undefined;
+        },
+        5000,
+        { intervalMs: 100, description: `${name} to see node-a draining` },
+      );
+      expect(stateOf(view)).toEqual({ 'node-a': 'draining', 'node-b': 'ready', 'node-c': 'ready' });
+      expect(view.totals.byNodeState.draining).toBe(1);
+    }
+    await viewer.close();
+    expect(await nodeA.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('with API keys, the cluster routes need one (also under /n/<node>/); CLUSTER_KEY lets the nodes read each other', async () => {
+    const env = Object.fromEntries(NAMES.map((name) => [name, { API_KEYS: KEYS[name], CLUSTER_KEY }]));
+    const nodes = await startFleet(cleanup, env);
+    const nodeA = nodes.get('node-a')!;
+    for (const path of ['/cluster', '/cluster/self', '/cluster/spawns', '/n/node-a/cluster']) {
+      await request(nodeA.url).get(path).expect(401);
+      await request(nodeA.url).get(path).set('Authorization', `Bearer ${KEYS['node-b']}`).expect(401);
+    }
+    const view = await clusterOf(nodeA.url, KEYS['node-a']);
+    expect(stateOf(view)).toEqual({ 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'ready' });
+    expect(stateOf(await clusterOf(nodes.get('node-c')!.url, CLUSTER_KEY))).toEqual(stateOf(view));
+  });
+
+  it('without CLUSTER_KEY a node sends its first API key: peers with other keys are unreachable, saying 401', async () => {
+    const env = Object.fromEntries(NAMES.map((name) => [name, { API_KEYS: KEYS[name] }]));
+    const nodes = await startFleet(cleanup, env);
+    const view = await clusterOf(nodes.get('node-a')!.url, KEYS['node-a']);
+    expect(view.nodes.filter((n) => n.state === 'unreachable').map((n) => n.error)).toEqual([
+      'answered 401 Unauthorized',
+      'answered 401 Unauthorized',
+    ]);
+  });
+
+  it('with no peers configured the fleet is this node alone', async () => {
+    const app = await startApp({ NODE_NAME: 'alone', SC_PORT_BASE: String(PORT_BASE + 190), SC_PORT_COUNT: '4' });
+    cleanup.add(() => app.close(), 'in-process node');
+    const view = await clusterOf(app.url);
+    expect(view.nodes.map((n) => [n.name, n.state])).toEqual([['alone', 'ready']]);
+    expect(view.totals).toMatchObject({ nodes: 1, byNodeState: { ready: 1 }, capacity: { active: 0 } });
+    const spawns = (await request(app.url).get('/cluster/spawns').expect(200)).body as { nodes: unknown[] };
+    expect(spawns.nodes).toHaveLength(1);
+  });
+
+  it('SC_PEERS_DNS: a name resolving to 127.0.0.1, .2 and .3 finds the three nodes on one port (SC_PEERS_PORT)', async () => {
+    const port = await freePort();
+    const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+    await Promise.all(
+      hosts.map(async (host, index) => {
+        const node = await startServiceProcess(
+          port,
+          {
+            ...FAST_TIMINGS,
+            HOST: host,
+            NODE_NAME: `dns-${index + 1}`,
+            SC_PORT_BASE: String(PORT_BASE + 100 + 10 * index),
+            SC_PORT_COUNT: '4',
+            SC_STATE_DIR: makeTempDir(cleanup),
+          },
+          START,
+        );
+        cleanup.add(() => node.stop(5000), `node dns-${index + 1}`);
+      }),
+    );
+    const asked: string[] = [];
+    const stub: PeerResolver = {
+      addressesOf: (name: string) => {
+        asked.push(name);
+        return Promise.resolve(name === 'sc-spawner-nodes.test' ? [...hosts].reverse() : []);
+      },
+    };
+    const app = await startApp(
+      {
+        NODE_NAME: 'reader',
+        SC_PEERS_DNS: 'sc-spawner-nodes.test',
+        SC_PEERS_PORT: String(port),
+        SC_PEERS_REFRESH_S: '0.2',
+      },
+      (builder) => builder.overrideProvider(PeerResolver).useValue(stub),
+    );
+    cleanup.add(() => app.close(), 'in-process reader node');
+    const view = await clusterOf(app.url);
+    expect(view.nodes.map((n) => [n.name, n.url, n.state])).toEqual([
+      ['dns-1', `http://127.0.0.1:${port}`, 'ready'],
+      ['dns-2', `http://127.0.0.2:${port}`, 'ready'],
+      ['dns-3', `http://127.0.0.3:${port}`, 'ready'],
+      ['reader', app.url, 'ready'],
+    ]);
+    // Re-resolved every SC_PEERS_REFRESH_S.
+    await waitFor(() => asked.length >= 3, 3000, { description: 'the name to be resolved again' });
+    expect(new Set(asked)).toEqual(new Set(['sc-spawner-nodes.test']));
+  });
+});
