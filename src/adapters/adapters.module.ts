@@ -5,6 +5,7 @@ import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoin
 import { NetPortProbe, PortProbe } from './port-probe.adapter';
 import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
+import { ProcSchedulingFiles, SchedulingFiles } from './scheduling-files.adapter';
 import { FileSpawnJournal, SpawnJournal } from './spawn-journal.adapter';
 import { NetTcpLineServer, TcpLineServer } from './tcp-line-server.adapter';
 
@@ -20,6 +21,7 @@ const ADAPTERS: Provider[] = [
   { provide: PortProbe, useClass: NetPortProbe },
   { provide: ProcessLauncher, useClass: ChildProcessLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },
+  { provide: SchedulingFiles, useClass: ProcSchedulingFiles },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
   { provide: TcpLineServer, useClass: NetTcpLineServer },
 ];

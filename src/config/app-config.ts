@@ -12,6 +12,7 @@ import {
   parseNodeName,
   parsePublicBaseUrl,
   parseRateLimit,
+  parseServerPriority,
   parseWarmPool,
 } from './setting-parsers';
 
@@ -183,6 +184,7 @@ export function readAppConfig(
   parseWarmPool(read, config);
 
   config.childNice = read.int('SC_NICE', 10, 0, 19);
+  parseServerPriority(read, config);
   config.bodyLimitBytes = parseBodyLimit(read);
   config.childEnv = read.list('SC_CHILD_ENV', ',').flatMap((item) => item.split(/\s+/).filter(Boolean));
   // Last: every other setting has been read, so the names of all of them are known.

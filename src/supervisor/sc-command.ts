@@ -43,7 +43,8 @@ export function buildScCommand(
     args: [...toArgv(options), ...config.extraArgs],
     env,
     cwd: config.workspaceDir,
-    nice: config.childNice,
+    // Replaced by SpawnProcesses with where CpuPriority puts the server.
+    placement: { nice: config.childNice },
   };
 }
 

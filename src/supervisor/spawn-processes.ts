@@ -5,6 +5,7 @@ import { LivelinessEndpoint } from '../adapters/liveliness-endpoint.adapter';
 import { LaunchCommand, ProcessEnd, ProcessLauncher } from '../adapters/process-launcher.adapter';
 import { SpawnJournal } from '../adapters/spawn-journal.adapter';
 import { AppConfig } from '../config/app-config';
+import { CpuPriority } from '../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../ports/port-allocator.service';
 import { buildScCommand, redactArgs } from './sc-command';
 import { SecretRedactor } from './secret-redactor';
@@ -40,6 +41,7 @@ export class SpawnProcesses {
     private readonly livelinessEndpoint: LivelinessEndpoint,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
+    private readonly priority: CpuPriority,
   ) {}
 
   /** Starts the server for a spec whose port is leased; the spawn is registered whatever happens. */
@@ -47,6 +49,7 @@ export class SpawnProcesses {
     let command: LaunchCommand;
     try {
       command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
+      command.placement = this.priority.placementFor(spec.id);
     } catch (error) {
       // Nothing was registered yet: give the port back, or it would stay leased for ever.
       this.ports.release(spec.wsPort);
@@ -184,6 +187,7 @@ export class SpawnProcesses {
       this.lifecycle.transition(entry, 'exited', how);
     }
     this.registry.moveToEnded(id);
+    this.priority.released(id);
     this.saveJournal();
     this.ports.release(record.spec.wsPort);
     for (const listener of [...this.exitListeners]) listener();

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CpuPriorityModule } from '../cpu-priority/cpu-priority.module';
 import { PortsModule } from '../ports/ports.module';
 import { OrphanReaper } from './orphan-reaper';
 import { SecretRedactor } from './secret-redactor';
@@ -13,7 +14,7 @@ import { WarmPool } from './warm-pool.service';
 
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
 @Module({
-  imports: [PortsModule],
+  imports: [PortsModule, CpuPriorityModule],
   providers: [
     SupervisorService,
     SpawnRegistry,
@@ -26,6 +27,6 @@ import { WarmPool } from './warm-pool.service';
     SweepScheduler,
     WarmPool,
   ],
-  exports: [SupervisorService],
+  exports: [SupervisorService, CpuPriorityModule],
 })
 export class SupervisorModule {}

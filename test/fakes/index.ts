@@ -19,6 +19,7 @@ import {
   ProcessLauncher,
 } from '../../src/adapters/process-launcher.adapter';
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
+import { SchedulingFiles } from '../../src/adapters/scheduling-files.adapter';
 import { JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/app-config.module';
@@ -27,6 +28,9 @@ import type { SpawnView } from '../../src/supervisor/spawn-record';
 import { SpawnEvent, SpawnEvents } from '../../src/supervisor/spawn-events';
 import { SupervisorModule } from '../../src/supervisor/supervisor.module';
 import type { SupervisorService } from '../../src/supervisor/supervisor.service';
+import { FakeSchedulingFiles, plainNiceMachine } from './scheduling-files.fake';
+
+export { FakeSchedulingFiles, plainNiceMachine };
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {
@@ -201,6 +205,7 @@ export interface SupervisorTestingOverrides {
   probe?: FakePortProbe;
   launcher?: FakeLauncher;
   livelinessBaseUrl?: string;
+  schedulingFiles?: FakeSchedulingFiles;
 }
 
 /**
@@ -231,6 +236,8 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
     .useValue(journal)
     .overrideProvider(ProcessTable)
     .useValue(new FakeProcessTable())
+    .overrideProvider(SchedulingFiles)
+    .useValue(overrides.schedulingFiles ?? plainNiceMachine())
     .compile();
   Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
   return { moduleRef, clock, probe, launcher, journal };
