@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../adapters/clock.adapter';
+import { CpuPriority } from '../cpu-priority/cpu-priority.service';
 import { gpuAllocation } from '../supervisor/gpu-allocation';
 import { isTerminal } from '../supervisor/spawn-state';
 import { SupervisorService } from '../supervisor/supervisor.service';
@@ -13,6 +14,7 @@ export class HoopsStatusService {
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly priority: CpuPriority,
   ) {}
 
   status() {
@@ -37,6 +39,7 @@ export class HoopsStatusService {
       warm: capacity.warm,
       gpuAllocation: gpuAllocation(live, c.ssrGpuCount ?? (c.ssrGpuIndex === undefined ? 0 : c.ssrGpuIndex + 1)),
       memory: process.memoryUsage(),
+      cpuPriority: this.priority.status(),
       config: {
         executable: c.scExecutable,
         usingSimulator: c.usingSimulator,

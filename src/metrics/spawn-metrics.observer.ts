@@ -1,3 +1,4 @@
+import { CpuPriority } from '../cpu-priority/cpu-priority.service';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import type { SpawnEvent } from '../supervisor/spawn-events';
@@ -27,6 +28,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly metrics: SpawnerMetrics,
+    private readonly priority: CpuPriority,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -36,6 +38,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       portsFree: () => this.supervisor.capacity().ports.free,
       draining: () => this.supervisor.capacity().draining,
       warm: () => this.supervisor.warmStats(),
+      cpuPriority: () => this.priority.mechanism,
     });
     this.subscription = this.supervisor.changes$.subscribe((event) => this.observe(event));
   }

@@ -25,6 +25,8 @@ export interface ScrapeSources {
   portsFree(): number;
   draining(): boolean;
   warm(): WarmPoolStats;
+  /** The CPU priority mechanism in effect (cgroup-v2, cgroup-v1, autogroup, nice, none). */
+  cpuPriority(): string;
 }
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -162,6 +164,17 @@ export class SpawnerMetrics {
             catchUp(warmMisses, { renderer, reason }, count ?? 0);
           }
         }
+      },
+    });
+    new Gauge({
+      name: `${METRICS_PREFIX}cpu_priority_info`,
+      help: 'How the servers run below the service (1 for the mechanism in effect, see docs/cpu-priority.md)',
+      labelNames: ['mechanism'],
+      registers: [this.registry],
+      collect() {
+        const mechanism = sources()?.cpuPriority();
+        this.reset();
+        if (mechanism) this.set({ mechanism }, 1);
       },
     });
     new Gauge({
