@@ -63,7 +63,7 @@ describe('ChildProcessLauncher', () => {
     expect(plain).toMatchObject({ nice: ownNice, argv0: '/bin/sleep' });
   });
 
-  it('the wrapper: a process group of its own in the service\'s session (and autogroup), at the nice asked for', async () => {
+  it("the wrapper: a process group of its own in the service's session (and autogroup), at the nice asked for", async () => {
     const seen = await run({ nice: 7, wrapper: perl });
     expect(seen).toMatchObject({ nice: Math.max(7, ownNice), argv0: '/bin/sleep', end: { signal: 'SIGKILL' } });
     expect(seen.pgid).toBe(seen.pid);
@@ -71,7 +71,7 @@ describe('ChildProcessLauncher', () => {
     expect(seen.autogroup).toBe(readFileSync('/proc/self/autogroup', 'utf8').trim());
   });
 
-  it('the wrapper writes the server\'s own pid to the cgroup.procs file before it execs', async () => {
+  it("the wrapper writes the server's own pid to the cgroup.procs file before it execs", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sc-launcher-'));
     const procs = join(dir, 'cgroup.procs');
     writeFileSync(procs, '');
@@ -114,9 +114,9 @@ describe('ChildProcessLauncher', () => {
     const plain = join(dir, 'not-executable');
     writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
     const handlers = { onLine: () => undefined, onExit: () => undefined };
-    expect(() => launcher.launch({ executable: '/no/such/server', args: [], env: {}, placement: { nice: 5 } }, handlers)).toThrow(
-      /^spawn \/no\/such\/server ENOENT: does not exist$/,
-    );
+    expect(() =>
+      launcher.launch({ executable: '/no/such/server', args: [], env: {}, placement: { nice: 5 } }, handlers),
+    ).toThrow(/^spawn \/no\/such\/server ENOENT: does not exist$/);
     try {
       expect(() => launcher.launch({ executable: plain, args: [], env: {}, placement: { nice: 5 } }, handlers)).toThrow(
         /EACCES: is not executable by this user/,

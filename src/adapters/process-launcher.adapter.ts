@@ -58,7 +58,11 @@ export function startCommand(
   const { placement, executable, args } = command;
   if (placement.wrapper) {
     const options = [placement.cgroupProcs ?? '', placement.autogroupNice?.toString() ?? '', String(placement.nice)];
-    return { file: placement.wrapper, args: ['-e', WRAPPER_SCRIPT, '--', ...options, executable, ...args], detached: false };
+    return {
+      file: placement.wrapper,
+      args: ['-e', WRAPPER_SCRIPT, '--', ...options, executable, ...args],
+      detached: false,
+    };
   }
   if (placement.nice <= 0 || !niceExecutable) return { file: executable, args, detached: true };
   return { file: niceExecutable, args: ['-n', String(placement.nice), '--', executable, ...args], detached: true };
@@ -159,7 +163,8 @@ export class ChildProcessLauncher extends ProcessLauncher {
       // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
       // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
       signalGroup: (signal) =>
-        pid !== undefined && (killGroup(pid, signal) || (child.exitCode === null && child.signalCode === null && child.kill(signal))),
+        pid !== undefined &&
+        (killGroup(pid, signal) || (child.exitCode === null && child.signalCode === null && child.kill(signal))),
     };
   }
 }

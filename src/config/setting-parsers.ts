@@ -168,7 +168,10 @@ export function parseServerPriority(read: EnvReader, config: AppConfig): void {
   if (cores !== undefined) {
     const value = /^\d+(\.\d+)?$/.test(cores) ? Number(cores) : NaN;
     if (value >= 0.01 && value <= 1024) config.serverCpuMax = value;
-    else read.problems.push(`SC_SERVER_CPU_MAX must be a number of cores from 0.01 to 1024 (e.g. 1.5), got ${JSON.stringify(cores)}`);
+    else
+      read.problems.push(
+        `SC_SERVER_CPU_MAX must be a number of cores from 0.01 to 1024 (e.g. 1.5), got ${JSON.stringify(cores)}`,
+      );
   }
   const memory = read.raw('SC_SERVER_MEMORY_MAX');
   config.serverMemoryMax = undefined;
@@ -176,6 +179,9 @@ export function parseServerPriority(read: EnvReader, config: AppConfig): void {
     const match = /^(\d+)\s*([kmgt]?)i?b?$/i.exec(memory);
     const bytes = match ? Number(match[1]) * MEMORY_UNITS[match[2].toLowerCase()] : NaN;
     if (bytes >= 16 * 1024 ** 2 && Number.isSafeInteger(bytes)) config.serverMemoryMax = bytes;
-    else read.problems.push(`SC_SERVER_MEMORY_MAX must be a size of at least 16M (bytes, or with K, M, G or T, e.g. 2G), got ${JSON.stringify(memory)}`);
+    else
+      read.problems.push(
+        `SC_SERVER_MEMORY_MAX must be a size of at least 16M (bytes, or with K, M, G or T, e.g. 2G), got ${JSON.stringify(memory)}`,
+      );
   }
 }

@@ -33,7 +33,9 @@ export function createCpuPriority(config: AppConfig, schedulingFiles: Scheduling
 }
 
 @Module({
-  providers: [{ provide: CpuPriority, useFactory: createCpuPriority, inject: [AppConfig, SchedulingFiles, FileSystem] }],
+  providers: [
+    { provide: CpuPriority, useFactory: createCpuPriority, inject: [AppConfig, SchedulingFiles, FileSystem] },
+  ],
   exports: [CpuPriority],
 })
 export class CpuPriorityModule {}

@@ -110,7 +110,7 @@ describe('chooseCpuPriority', () => {
     });
   });
 
-  it('cgroup v2 not delegated, autogroup on, no CAP_SYS_ADMIN: nice in the service\'s autogroup', () => {
+  it("cgroup v2 not delegated, autogroup on, no CAP_SYS_ADMIN: nice in the service's autogroup", () => {
     expect(choose(pureV2(false))).toMatchObject({
       plan: { mechanism: 'nice', nice: 10, wrapper: true },
     });

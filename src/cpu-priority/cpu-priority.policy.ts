@@ -53,7 +53,10 @@ export interface PriorityWishes {
 export type PriorityDecision = { plan: CpuPriorityPlan } | { problem: string };
 
 /** What each mechanism needs, said as a reason it is not available here (undefined: available). */
-function unavailability(facts: SchedulingFacts, wishes: PriorityWishes): Record<CpuPriorityMechanism, string | undefined> {
+function unavailability(
+  facts: SchedulingFacts,
+  wishes: PriorityWishes,
+): Record<CpuPriorityMechanism, string | undefined> {
   const v2 = facts.v2;
   const noPerl = wishes.perl ? undefined : 'perl (perl-base) is not installed, which starts the servers';
   const v2Missing = !v2?.dir
@@ -75,7 +78,8 @@ function unavailability(facts: SchedulingFacts, wishes: PriorityWishes): Record<
     'cgroup-v2': noPerl ?? v2Missing,
     'cgroup-v1': noPerl ?? v1Missing,
     autogroup:
-      noPerl ?? (facts.autogroup ? undefined : 'autogroup scheduling is off (/proc/sys/kernel/sched_autogroup_enabled)'),
+      noPerl ??
+      (facts.autogroup ? undefined : 'autogroup scheduling is off (/proc/sys/kernel/sched_autogroup_enabled)'),
     nice: wishes.nice > 0 ? undefined : 'SC_NICE is 0',
     none: undefined,
   };
@@ -160,7 +164,7 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
           : `servers at nice ${wishes.nice} (autogroup scheduling is off)`,
       };
     case 'none':
-      return { ...base, nice: 0, detail: 'servers run at the service\'s own priority' };
+      return { ...base, nice: 0, detail: "servers run at the service's own priority" };
   }
 }
 

@@ -38,7 +38,12 @@ export function parseMountInfo(text: string): Mount[] {
     if (!after) continue;
     const fields = before.split(' ');
     const [fsType, , superOptions = ''] = after.split(' ');
-    mounts.push({ root: unescape(fields[3]), point: unescape(fields[4]), fsType, superOptions: superOptions.split(',') });
+    mounts.push({
+      root: unescape(fields[3]),
+      point: unescape(fields[4]),
+      fsType,
+      superOptions: superOptions.split(','),
+    });
   }
   return mounts;
 }

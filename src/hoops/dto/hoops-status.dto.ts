@@ -27,7 +27,10 @@ export class HoopsStatusConfigDto {
 export class CpuPriorityDto {
   @ApiProperty({ enum: ['cgroup-v2', 'cgroup-v1', 'autogroup', 'nice', 'none'], example: 'cgroup-v1' })
   mechanism: string;
-  @ApiProperty({ example: 'servers in the cgroup v1 cpu group /sys/fs/cgroup/cpu/sc-spawner-812 at cpu.shares 2, the service at 1024' })
+  @ApiProperty({
+    example:
+      'servers in the cgroup v1 cpu group /sys/fs/cgroup/cpu/sc-spawner-812 at cpu.shares 2, the service at 1024',
+  })
   detail: string;
 }
 
