@@ -74,9 +74,16 @@ export class CpuPriority implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
+    // A killed server still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
+    // what is left moves to the service's own group first, so it ends (and the groups can go) promptly.
+    const refuge = cgroup.service ?? cgroup.parent;
     if (cgroup.perServer) {
-      for (const name of this.files.list(cgroup.servers)) await this.remove(`${cgroup.servers}/${name}`);
+      for (const name of this.files.list(cgroup.servers)) {
+        this.evacuate(`${cgroup.servers}/${name}`, refuge);
+        await this.remove(`${cgroup.servers}/${name}`);
+      }
     }
+    this.evacuate(cgroup.servers, refuge);
     await this.remove(cgroup.servers);
     if (cgroup.version === 2 && cgroup.service) {
       try {
@@ -86,6 +93,16 @@ export class CpuPriority implements OnApplicationShutdown {
         this.logger.warn(`could not move the service back to ${cgroup.parent}: ${(error as Error).message}`);
       }
       await this.remove(cgroup.service);
+    }
+  }
+
+  private evacuate(from: string, to: string): void {
+    for (const pid of (this.files.read(`${from}/cgroup.procs`) ?? '').split('\n').filter(Boolean)) {
+      try {
+        this.files.write(`${to}/cgroup.procs`, pid);
+      } catch {
+        // Gone meanwhile.
+      }
     }
   }
 
