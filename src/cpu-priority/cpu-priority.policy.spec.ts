@@ -130,11 +130,17 @@ describe('chooseCpuPriority', () => {
     });
   });
 
-  it('cgroup v1 cpu writable: a child group at cpu.shares 2 named after the service', () => {
+  it("cgroup v1 cpu writable: a group named after the service holding its own and the servers' (at cpu.shares 2)", () => {
     expect(choose(hybridV1(true))).toMatchObject({
       plan: {
         mechanism: 'cgroup-v1',
-        cgroup: { version: 1, parent: '/sys/fs/cgroup/cpu', servers: '/sys/fs/cgroup/cpu/sc-spawner-4242' },
+        cgroup: {
+          version: 1,
+          parent: '/sys/fs/cgroup/cpu',
+          own: '/sys/fs/cgroup/cpu/sc-spawner-4242',
+          servers: '/sys/fs/cgroup/cpu/sc-spawner-4242/servers',
+          service: '/sys/fs/cgroup/cpu/sc-spawner-4242/service',
+        },
       },
     });
   });

@@ -14,12 +14,17 @@ const CPU_PERIOD_US = 100_000;
 /** The cgroups the servers run in. */
 export interface CgroupLayout {
   version: 1 | 2;
-  /** The service's own group, which holds the others. */
+  /** The group the service was started in, where it returns at shutdown. */
   parent: string;
+  /**
+   * v1: the group of this service (at the parent's level it weighs as much as any other, like an autogroup),
+   * holding the service's and the servers' groups; v2: the delegated parent itself holds them.
+   */
+  own?: string;
   /** The servers' group (v2 with per-server limits: the parent of one group per server). */
   servers: string;
-  /** v2: the leaf the service moves into, since a v2 group with controllers for its children may hold no process. */
-  service?: string;
+  /** The service's own leaf: the servers rank below it, not below everything else on the machine. */
+  service: string;
   /** v2: the controllers to enable for the parent's children. */
   controllers: string[];
   /** v2: per-server cpu.max / memory.max values (each server gets its own group). */
@@ -143,11 +148,19 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
     }
     case 'cgroup-v1': {
       const parent = facts.v1Cpu!.dir!;
-      const cgroup: CgroupLayout = { version: 1, parent, servers: `${parent}/${name}`, controllers: [] };
+      const own = `${parent}/${name}`;
+      const cgroup: CgroupLayout = {
+        version: 1,
+        parent,
+        own,
+        servers: `${own}/servers`,
+        service: `${own}/service`,
+        controllers: [],
+      };
       return {
         ...base,
         cgroup,
-        detail: `servers in the cgroup v1 cpu group ${cgroup.servers} at cpu.shares ${V1_SERVER_SHARES}, the service at 1024`,
+        detail: `servers in the cgroup v1 cpu group ${cgroup.servers} at cpu.shares ${V1_SERVER_SHARES}, the service in ${cgroup.service} at 1024`,
       };
     }
     case 'autogroup':

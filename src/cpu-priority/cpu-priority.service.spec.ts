@@ -8,7 +8,14 @@ const V1: CpuPriorityPlan = {
   detail: 'd',
   nice: 10,
   wrapper: true,
-  cgroup: { version: 1, parent: '/cg/cpu', servers: '/cg/cpu/sc-spawner-7', controllers: [] },
+  cgroup: {
+    version: 1,
+    parent: '/cg/cpu',
+    own: '/cg/cpu/sc-spawner-7',
+    servers: '/cg/cpu/sc-spawner-7/servers',
+    service: '/cg/cpu/sc-spawner-7/service',
+    controllers: [],
+  },
 };
 const PARENT = '/cg/sc.service';
 const V2: CpuPriorityPlan = {
@@ -27,22 +34,45 @@ const V2: CpuPriorityPlan = {
 };
 
 describe('CpuPriority', () => {
-  it('cgroup v1: a servers group at cpu.shares 2 that each server joins; removed at shutdown, with leftovers of dead services', async () => {
+  it('cgroup v1: the service and a servers group at cpu.shares 2 in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
     const files = new FakeSchedulingFiles({ '/proc/6/stat': '6 (node) S' }, ['/cg/cpu']);
-    for (const dir of ['/cg/cpu/sc-spawner-5', '/cg/cpu/sc-spawner-6', '/cg/cpu/other']) files.dirs.add(dir);
+    for (const dir of [
+      '/cg/cpu/sc-spawner-5',
+      '/cg/cpu/sc-spawner-5/servers',
+      '/cg/cpu/sc-spawner-6',
+      '/cg/cpu/other',
+    ]) {
+      files.dirs.add(dir);
+    }
     const priority = new CpuPriority(V1, files, PERL, 7);
     priority.setUp();
-    expect(files.writes).toEqual([['/cg/cpu/sc-spawner-7/cpu.shares', '2']]);
+    expect(files.writes).toEqual([
+      ['/cg/cpu/sc-spawner-7/service/cgroup.procs', '7'],
+      ['/cg/cpu/sc-spawner-7/servers/cpu.shares', '2'],
+    ]);
     // sc-spawner-5's service is gone (no /proc/5); 6 still runs; "other" is not ours.
-    expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6', '/cg/cpu/sc-spawner-7']);
+    expect([...files.dirs].sort()).toEqual([
+      '/cg/cpu/other',
+      '/cg/cpu/sc-spawner-6',
+      '/cg/cpu/sc-spawner-7',
+      '/cg/cpu/sc-spawner-7/servers',
+      '/cg/cpu/sc-spawner-7/service',
+    ]);
     expect(priority.placementFor('a')).toEqual({
       nice: 10,
       autogroupNice: undefined,
       wrapper: PERL,
-      cgroupProcs: '/cg/cpu/sc-spawner-7/cgroup.procs',
+      cgroupProcs: '/cg/cpu/sc-spawner-7/servers/cgroup.procs',
     });
+    files.files.set('/cg/cpu/sc-spawner-7/servers/cgroup.procs', '99\n');
+    files.writes.length = 0;
     await priority.onApplicationShutdown();
-    expect(files.dirs.has('/cg/cpu/sc-spawner-7')).toBe(false);
+    // A server still exiting moves to the service's group, the service back to where it started.
+    expect(files.writes).toEqual([
+      ['/cg/cpu/sc-spawner-7/service/cgroup.procs', '99'],
+      ['/cg/cpu/cgroup.procs', '99'],
+    ]);
+    expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6']);
   });
 
   it('cgroup v2: the service moves into a leaf, controllers go to the children, each server gets its limits', async () => {
@@ -78,8 +108,8 @@ describe('CpuPriority', () => {
     const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
     const priority = new CpuPriority(V1, files, PERL, 7);
     priority.setUp();
-    files.failing.set('/cg/cpu/sc-spawner-7', 'EBUSY');
-    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-7'), 120);
+    files.failing.set('/cg/cpu/sc-spawner-7/servers', 'EBUSY');
+    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-7/servers'), 120);
     await priority.onApplicationShutdown();
     expect(files.dirs.has('/cg/cpu/sc-spawner-7')).toBe(false);
   });

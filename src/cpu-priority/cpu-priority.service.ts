@@ -34,18 +34,17 @@ export class CpuPriority implements OnApplicationShutdown {
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
     this.removeLeftovers(cgroup.parent);
-    if (cgroup.version === 1) {
-      this.files.makeDir(cgroup.servers);
-      this.files.write(`${cgroup.servers}/cpu.shares`, String(V1_SERVER_SHARES));
-      return;
-    }
-    // v2: a group whose children get controllers may hold no process itself, so this service moves into a leaf first.
-    this.files.makeDir(cgroup.service!);
-    // Only this process moves: another one left in the parent makes the next write fail (EBUSY), a start-up error.
+    if (cgroup.own) this.files.makeDir(cgroup.own);
+    this.files.makeDir(cgroup.service);
+    // v2: a group whose children get controllers may hold no process itself, so the service moves into a leaf
+    // first. Only this process moves: another one left in the parent makes the next write fail (EBUSY).
     this.files.write(`${cgroup.service}/cgroup.procs`, String(this.pid));
-    this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
+    if (cgroup.version === 2) {
+      this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
+    }
     this.files.makeDir(cgroup.servers);
-    this.files.write(`${cgroup.servers}/cpu.weight`, String(V2_SERVER_WEIGHT));
+    if (cgroup.version === 1) this.files.write(`${cgroup.servers}/cpu.shares`, String(V1_SERVER_SHARES));
+    else this.files.write(`${cgroup.servers}/cpu.weight`, String(V2_SERVER_WEIGHT));
     if (cgroup.perServer) {
       this.files.write(`${cgroup.servers}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
     }
@@ -76,24 +75,24 @@ export class CpuPriority implements OnApplicationShutdown {
     if (!cgroup) return;
     // A killed server still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
     // what is left moves to the service's own group first, so it ends (and the groups can go) promptly.
-    const refuge = cgroup.service ?? cgroup.parent;
     if (cgroup.perServer) {
       for (const name of this.files.list(cgroup.servers)) {
-        this.evacuate(`${cgroup.servers}/${name}`, refuge);
+        this.evacuate(`${cgroup.servers}/${name}`, cgroup.service);
         await this.remove(`${cgroup.servers}/${name}`);
       }
     }
-    this.evacuate(cgroup.servers, refuge);
+    this.evacuate(cgroup.servers, cgroup.service);
     await this.remove(cgroup.servers);
-    if (cgroup.version === 2 && cgroup.service) {
-      try {
+    try {
+      if (cgroup.version === 2) {
         this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `-${c}`).join(' '));
-        this.files.write(`${cgroup.parent}/cgroup.procs`, String(this.pid));
-      } catch (error) {
-        this.logger.warn(`could not move the service back to ${cgroup.parent}: ${(error as Error).message}`);
       }
-      await this.remove(cgroup.service);
+      this.evacuate(cgroup.service, cgroup.parent);
+    } catch (error) {
+      this.logger.warn(`could not move the service back to ${cgroup.parent}: ${(error as Error).message}`);
     }
+    await this.remove(cgroup.service);
+    if (cgroup.own) await this.remove(cgroup.own);
   }
 
   private evacuate(from: string, to: string): void {
@@ -113,6 +112,8 @@ export class CpuPriority implements OnApplicationShutdown {
       if (owner === undefined || Number(owner) === this.pid) continue;
       if (this.files.read(`/proc/${owner}/stat`) !== undefined) continue;
       try {
+        // v1: the service's group holds its two groups, which go first.
+        for (const inner of this.files.list(`${parent}/${name}`)) this.files.removeDir(`${parent}/${name}/${inner}`);
         this.files.removeDir(`${parent}/${name}`);
         this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
       } catch {
