@@ -38,7 +38,8 @@ export async function startService(cleanup: Cleanup, env: Record<string, string>
     });
   }, 'service SIGTERM');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await httpRequest(url, 'GET', '/health')).status === 200, 15_000, {
+  // Generous: on a loaded machine the service may take long to start; the rows measure only what follows.
+  await waitFor(async () => (await httpRequest(url, 'GET', '/health')).status === 200, 60_000, {
     intervalMs: 50,
     description: () => `the service to answer /health; stderr: ${stderr.join('')}`,
   });
