@@ -53,6 +53,8 @@ const SHUTDOWN_CLOSE_WAIT_MS = 1000;
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly sessions = new Map<string, ProxyEntry>();
+  /** Payload bytes relayed, per direction: read by the metrics at scrape time. */
+  private readonly relayedBytes = { toServer: 0, toViewer: 0 };
   private readonly connects: ViewerSpawner;
   private server: Server | undefined;
   private closing = false;
@@ -66,6 +68,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly metrics: SpawnerMetrics,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
+    metrics.countProxyBytesWith(() => this.relayedBytes);
     this.connects = new ViewerSpawner(supervisor, this.logger, (id, req, socket, head) =>
       this.admit(id, req, socket, head, true),
     );
@@ -222,7 +225,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       closeGraceMs: CLOSE_GRACE_MS,
       onBytes: (direction, bytes) => {
         this.supervisor.countViewerBytes(id, direction, bytes);
-        this.metrics.proxyBytes.inc({ direction }, bytes);
+        this.relayedBytes[direction] += bytes;
       },
       onClosed: (close) => this.left(entry, close),
       onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),
