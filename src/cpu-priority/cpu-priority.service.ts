@@ -3,14 +3,17 @@ import type { ServerPlacement } from '../adapters/process-launcher.adapter';
 import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
 import { CpuPriorityMechanism, CpuPriorityPlan, V1_SERVER_SHARES, V2_SERVER_WEIGHT } from './cpu-priority.policy';
 
-/** A group a crashed service left behind: `sc-spawner-<pid>` (v1) or `sc-spawner-<pid>-servers|service` (v2). */
+/** How often, and how far apart, removing a group still busy with an exiting process is tried. */
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 
+/** A group a crashed service left behind: `sc-spawner-<pid>` (v1) or `sc-spawner-<pid>-servers|service` (v2). */
 const OWN_GROUP = /^sc-spawner-(\d+)(-servers|-service)?$/;
 
-/** Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes them at shutdown. */
-/** Built by createCpuPriority (cpu-priority.module.ts), not by injection. */
+/**
+ * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes
+ * them at shutdown. Built by createCpuPriority (cpu-priority.module.ts), not by injection.
+ */
 export class CpuPriority implements OnApplicationShutdown {
   private readonly logger = new Logger('CpuPriority');
 
