@@ -138,12 +138,12 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     expect(rankedBelowBy(server, own)).toBeDefined();
     if (v1Writable) {
       expect(priority.mechanism).toBe('cgroup-v1');
-      expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}/servers`);
-      expect(own.cpuGroup).toBe(`/sc-spawner-${service.child.pid}/service`);
+      expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
+      expect(own.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/service`);
       expect(server.shares).toBe(2);
       expect(procStat(pid)?.pgrp).toBe(pid); // its own process group: the group kill still reaches all of it
       expect((await service.stop()).code).toBe(0);
-      expect(existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}`)).toBe(false);
+      expect(existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}-1`)).toBe(false);
     }
   });
 

@@ -7,6 +7,9 @@ import { chooseCpuPriority } from './cpu-priority.policy';
 import { CpuPriority } from './cpu-priority.service';
 import { detectScheduling } from './scheduling-detection';
 
+/** Services created in this process so far. */
+let instances = 0;
+
 /** Detects how this machine schedules, picks the mechanism and sets it up; a mechanism that cannot work stops the start-up. */
 export function createCpuPriority(config: AppConfig, schedulingFiles: SchedulingFiles, files: FileSystem): CpuPriority {
   const facts = detectScheduling(schedulingFiles);
@@ -17,6 +20,7 @@ export function createCpuPriority(config: AppConfig, schedulingFiles: Scheduling
     cpuMaxCores: config.serverCpuMax,
     memoryMaxBytes: config.serverMemoryMax,
     pid: process.pid,
+    instance: ++instances,
     perl: perl !== undefined,
   });
   if ('problem' in decision) throw new ConfigError([decision.problem]);

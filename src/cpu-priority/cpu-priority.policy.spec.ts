@@ -37,7 +37,7 @@ function pureV2(delegated: boolean, controllers = 'cpu memory pids', status = CA
   );
 }
 
-const WISHES: PriorityWishes = { choice: 'auto', nice: 10, pid: 4242, perl: true };
+const WISHES: PriorityWishes = { choice: 'auto', nice: 10, pid: 4242, instance: 1, perl: true };
 const choose = (files: FakeSchedulingFiles, wishes: Partial<PriorityWishes> = {}) =>
   chooseCpuPriority(detectScheduling(files), { ...WISHES, ...wishes });
 
@@ -92,8 +92,8 @@ describe('chooseCpuPriority', () => {
         cgroup: {
           version: 2,
           parent: dir,
-          servers: `${dir}/sc-spawner-4242-servers`,
-          service: `${dir}/sc-spawner-4242-service`,
+          servers: `${dir}/sc-spawner-4242-1-servers`,
+          service: `${dir}/sc-spawner-4242-1-service`,
           controllers: ['cpu'],
           perServer: undefined,
         },
@@ -137,9 +137,9 @@ describe('chooseCpuPriority', () => {
         cgroup: {
           version: 1,
           parent: '/sys/fs/cgroup/cpu',
-          own: '/sys/fs/cgroup/cpu/sc-spawner-4242',
-          servers: '/sys/fs/cgroup/cpu/sc-spawner-4242/servers',
-          service: '/sys/fs/cgroup/cpu/sc-spawner-4242/service',
+          own: '/sys/fs/cgroup/cpu/sc-spawner-4242-1',
+          servers: '/sys/fs/cgroup/cpu/sc-spawner-4242-1/servers',
+          service: '/sys/fs/cgroup/cpu/sc-spawner-4242-1/service',
         },
       },
     });

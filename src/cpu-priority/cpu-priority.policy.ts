@@ -51,6 +51,8 @@ export interface PriorityWishes {
   memoryMaxBytes?: number;
   /** The service's pid: names its cgroups, so several services on one machine keep apart. */
   pid: number;
+  /** Which service of this process (tests run several in one): also in the names. */
+  instance: number;
   /** perl (Debian's essential perl-base) is there to run the wrapper. */
   perl: boolean;
 }
@@ -132,7 +134,7 @@ function withoutWrapper(facts: SchedulingFacts, wishes: PriorityWishes): CpuPrio
 
 function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes: PriorityWishes): CpuPriorityPlan {
   const base = { mechanism, nice: wishes.nice, wrapper: wishes.perl };
-  const name = `sc-spawner-${wishes.pid}`;
+  const name = `sc-spawner-${wishes.pid}-${wishes.instance}`;
   switch (mechanism) {
     case 'cgroup-v2': {
       const parent = facts.v2!.dir!;

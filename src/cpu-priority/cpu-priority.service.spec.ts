@@ -11,9 +11,9 @@ const V1: CpuPriorityPlan = {
   cgroup: {
     version: 1,
     parent: '/cg/cpu',
-    own: '/cg/cpu/sc-spawner-7',
-    servers: '/cg/cpu/sc-spawner-7/servers',
-    service: '/cg/cpu/sc-spawner-7/service',
+    own: '/cg/cpu/sc-spawner-7-1',
+    servers: '/cg/cpu/sc-spawner-7-1/servers',
+    service: '/cg/cpu/sc-spawner-7-1/service',
     controllers: [],
   },
 };
@@ -26,8 +26,8 @@ const V2: CpuPriorityPlan = {
   cgroup: {
     version: 2,
     parent: PARENT,
-    servers: `${PARENT}/sc-spawner-7-servers`,
-    service: `${PARENT}/sc-spawner-7-service`,
+    servers: `${PARENT}/sc-spawner-7-1-servers`,
+    service: `${PARENT}/sc-spawner-7-1-service`,
     controllers: ['cpu', 'memory'],
     perServer: { cpuMax: '150000 100000', memoryMax: '2147483648' },
   },
@@ -37,9 +37,9 @@ describe('CpuPriority', () => {
   it('cgroup v1: the service and a servers group at cpu.shares 2 in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
     const files = new FakeSchedulingFiles({ '/proc/6/stat': '6 (node) S' }, ['/cg/cpu']);
     for (const dir of [
-      '/cg/cpu/sc-spawner-5',
-      '/cg/cpu/sc-spawner-5/servers',
-      '/cg/cpu/sc-spawner-6',
+      '/cg/cpu/sc-spawner-5-1',
+      '/cg/cpu/sc-spawner-5-1/servers',
+      '/cg/cpu/sc-spawner-6-2',
       '/cg/cpu/other',
     ]) {
       files.dirs.add(dir);
@@ -47,32 +47,32 @@ describe('CpuPriority', () => {
     const priority = new CpuPriority(V1, files, PERL, 7);
     priority.setUp();
     expect(files.writes).toEqual([
-      ['/cg/cpu/sc-spawner-7/service/cgroup.procs', '7'],
-      ['/cg/cpu/sc-spawner-7/servers/cpu.shares', '2'],
+      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '7'],
+      ['/cg/cpu/sc-spawner-7-1/servers/cpu.shares', '2'],
     ]);
-    // sc-spawner-5's service is gone (no /proc/5); 6 still runs; "other" is not ours.
+    // sc-spawner-5-1's service is gone (no /proc/5); 6 still runs; "other" is not ours.
     expect([...files.dirs].sort()).toEqual([
       '/cg/cpu/other',
-      '/cg/cpu/sc-spawner-6',
-      '/cg/cpu/sc-spawner-7',
-      '/cg/cpu/sc-spawner-7/servers',
-      '/cg/cpu/sc-spawner-7/service',
+      '/cg/cpu/sc-spawner-6-2',
+      '/cg/cpu/sc-spawner-7-1',
+      '/cg/cpu/sc-spawner-7-1/servers',
+      '/cg/cpu/sc-spawner-7-1/service',
     ]);
     expect(priority.placementFor('a')).toEqual({
       nice: 10,
       autogroupNice: undefined,
       wrapper: PERL,
-      cgroupProcs: '/cg/cpu/sc-spawner-7/servers/cgroup.procs',
+      cgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
     });
-    files.files.set('/cg/cpu/sc-spawner-7/servers/cgroup.procs', '99\n');
+    files.files.set('/cg/cpu/sc-spawner-7-1/servers/cgroup.procs', '99\n');
     files.writes.length = 0;
     await priority.onApplicationShutdown();
     // A server still exiting moves to the service's group, the service back to where it started.
     expect(files.writes).toEqual([
-      ['/cg/cpu/sc-spawner-7/service/cgroup.procs', '99'],
+      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '99'],
       ['/cg/cpu/cgroup.procs', '99'],
     ]);
-    expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6']);
+    expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6-2']);
   });
 
   it('cgroup v2: the service moves into a leaf, controllers go to the children, each server gets its limits', async () => {
@@ -80,21 +80,21 @@ describe('CpuPriority', () => {
     const priority = new CpuPriority(V2, files, PERL, 7);
     priority.setUp();
     expect(files.writes).toEqual([
-      [`${PARENT}/sc-spawner-7-service/cgroup.procs`, '7'],
+      [`${PARENT}/sc-spawner-7-1-service/cgroup.procs`, '7'],
       [`${PARENT}/cgroup.subtree_control`, '+cpu +memory'],
-      [`${PARENT}/sc-spawner-7-servers/cpu.weight`, '1'],
-      [`${PARENT}/sc-spawner-7-servers/cgroup.subtree_control`, '+cpu +memory'],
+      [`${PARENT}/sc-spawner-7-1-servers/cpu.weight`, '1'],
+      [`${PARENT}/sc-spawner-7-1-servers/cgroup.subtree_control`, '+cpu +memory'],
     ]);
     files.writes.length = 0;
     const placement = priority.placementFor('s1');
-    expect(placement.cgroupProcs).toBe(`${PARENT}/sc-spawner-7-servers/s1/cgroup.procs`);
+    expect(placement.cgroupProcs).toBe(`${PARENT}/sc-spawner-7-1-servers/s1/cgroup.procs`);
     expect(files.writes).toEqual([
-      [`${PARENT}/sc-spawner-7-servers/s1/cpu.max`, '150000 100000'],
-      [`${PARENT}/sc-spawner-7-servers/s1/memory.max`, '2147483648'],
+      [`${PARENT}/sc-spawner-7-1-servers/s1/cpu.max`, '150000 100000'],
+      [`${PARENT}/sc-spawner-7-1-servers/s1/memory.max`, '2147483648'],
     ]);
     priority.released('s1');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(files.dirs.has(`${PARENT}/sc-spawner-7-servers/s1`)).toBe(false);
+    expect(files.dirs.has(`${PARENT}/sc-spawner-7-1-servers/s1`)).toBe(false);
     files.writes.length = 0;
     await priority.onApplicationShutdown();
     expect(files.writes).toEqual([
@@ -108,10 +108,10 @@ describe('CpuPriority', () => {
     const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
     const priority = new CpuPriority(V1, files, PERL, 7);
     priority.setUp();
-    files.failing.set('/cg/cpu/sc-spawner-7/servers', 'EBUSY');
-    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-7/servers'), 120);
+    files.failing.set('/cg/cpu/sc-spawner-7-1/servers', 'EBUSY');
+    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-7-1/servers'), 120);
     await priority.onApplicationShutdown();
-    expect(files.dirs.has('/cg/cpu/sc-spawner-7')).toBe(false);
+    expect(files.dirs.has('/cg/cpu/sc-spawner-7-1')).toBe(false);
   });
 
   it('nice and autogroup: no cgroup, the placement says the rest', () => {

@@ -7,8 +7,8 @@ import { CpuPriorityMechanism, CpuPriorityPlan, V1_SERVER_SHARES, V2_SERVER_WEIG
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 
-/** A group a crashed service left behind: `sc-spawner-<pid>` (v1) or `sc-spawner-<pid>-servers|service` (v2). */
-const OWN_GROUP = /^sc-spawner-(\d+)(-servers|-service)?$/;
+/** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
+const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
 
 /**
  * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes
