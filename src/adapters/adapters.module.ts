@@ -8,6 +8,7 @@ import { NetPortProbe, PortProbe } from './port-probe.adapter';
 import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
 import { ProcessUsage, ProcProcessUsage } from './process-usage.adapter';
+import { ProcSchedulingFiles, SchedulingFiles } from './scheduling-files.adapter';
 import { FileSpawnJournal, SpawnJournal } from './spawn-journal.adapter';
 import { NetTcpLineServer, TcpLineServer } from './tcp-line-server.adapter';
 
@@ -26,6 +27,7 @@ const ADAPTERS: Provider[] = [
   { provide: ProcessLauncher, useClass: ChildProcessLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useClass: ProcProcessUsage },
+  { provide: SchedulingFiles, useClass: ProcSchedulingFiles },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
   { provide: TcpLineServer, useClass: NetTcpLineServer },
 ];

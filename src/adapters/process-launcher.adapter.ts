@@ -9,16 +9,73 @@ export interface LaunchCommand {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Niceness to run at (1-19, lower CPU priority than the service), inherited by everything it starts; 0: unchanged. */
+  /** How the server ranks below the service (see CpuPriority), inherited by everything it starts. */
+  placement: ServerPlacement;
+}
+
+/** Where a server runs, for the CPU: applied by the wrapper before it execs the server, so nothing races its start. */
+export interface ServerPlacement {
+  /** Niceness to run at (1-19, lower CPU priority than the service); 0: unchanged. */
   nice: number;
+  /** The server leads a session of its own, whose autogroup gets this nice; undefined: a process group, same session. */
+  autogroupNice?: number;
+  /** The cgroup.procs file the server writes its pid to (joins that cgroup) before it execs. */
+  cgroupProcs?: string;
+  /** perl, which runs the wrapper; undefined: the server leads a session of its own (setsid) under coreutils' nice. */
+  wrapper?: string;
 }
 
 /** Where coreutils' nice is looked for. */
 export const NICE_CANDIDATES = ['/usr/bin/nice', '/bin/nice'];
+/** Where perl (Debian's essential perl-base) is looked for. */
+export const PERL_CANDIDATES = ['/usr/bin/perl', '/bin/perl'];
+
+/**
+ * The wrapper: a new process group (Node has no setpgid; detached would be setsid, a new session and so a new
+ * autogroup, where nice ranks nothing) or, for the autogroup mechanism, a new session with its autogroup niced;
+ * then the cgroup, the nice, and exec of the server in place (same pid, so the group kill reaches it).
+ * Arguments: cgroup.procs file or '', autogroup nice or '', nice, then the command.
+ */
+export const WRAPPER_SCRIPT = [
+  'my ($procs, $group_nice, $nice) = splice(@ARGV, 0, 3); my $f;',
+  'if ($group_nice ne "") {',
+  '  require POSIX; POSIX::setsid() or die "sc-spawner wrapper: setsid: $!\\n";',
+  '  open($f, ">", "/proc/self/autogroup") && print($f $group_nice) && close($f)',
+  '    or warn "sc-spawner wrapper: autogroup nice $group_nice not set: $!\\n";',
+  '} else { setpgrp(0, 0) or die "sc-spawner wrapper: setpgrp: $!\\n"; }',
+  'if ($procs ne "") {',
+  '  open($f, ">", $procs) && print($f $$) && close($f) or die "sc-spawner wrapper: cannot join $procs: $!\\n";',
+  '}',
+  'if ($nice > 0) { setpriority(0, 0, $nice) or die "sc-spawner wrapper: setpriority $nice: $!\\n"; }',
+  'exec { $ARGV[0] } @ARGV or die "sc-spawner wrapper: cannot start $ARGV[0]: $!\\n";',
+].join('\n');
+
+/** The program to start, its arguments, and whether Node makes it a session leader (only without the wrapper). */
+export function startCommand(
+  command: Pick<LaunchCommand, 'executable' | 'args' | 'placement'>,
+  niceExecutable: string | undefined,
+): { file: string; args: string[]; detached: boolean } {
+  const { placement, executable, args } = command;
+  if (placement.wrapper) {
+    const options = [placement.cgroupProcs ?? '', placement.autogroupNice?.toString() ?? '', String(placement.nice)];
+    return {
+      file: placement.wrapper,
+      args: ['-e', WRAPPER_SCRIPT, '--', ...options, executable, ...args],
+      detached: false,
+    };
+  }
+  if (placement.nice <= 0 || !niceExecutable) return { file: executable, args, detached: true };
+  return { file: niceExecutable, args: ['-n', String(placement.nice), '--', executable, ...args], detached: true };
+}
 
 /** The nice executable of this machine, if any. */
 export function findNice(files: FileSystem): string | undefined {
   return NICE_CANDIDATES.find((candidate) => files.isExecutableFile(candidate));
+}
+
+/** The perl executable of this machine, if any. */
+export function findPerl(files: FileSystem): string | undefined {
+  return PERL_CANDIDATES.find((candidate) => files.isExecutableFile(candidate));
 }
 
 export interface ProcessEnd {
@@ -63,12 +120,14 @@ export class ChildProcessLauncher extends ProcessLauncher {
       const code = problem === 'does not exist' ? 'ENOENT' : 'EACCES';
       throw Object.assign(new Error(`spawn ${command.executable} ${code}: ${problem}`), { code });
     }
-    const [file, args] = this.withNice(command);
-    // detached: the child leads a new process group, so one signal to -pid reaches everything it started.
+    this.niceExecutable ??= findNice(this.files);
+    // The child leads a new process group (the wrapper's setpgrp, or detached: setsid), so one signal to -pid
+    // reaches everything it started.
+    const { file, args, detached } = startCommand(command, this.niceExecutable);
     const child = spawn(file, args, {
       env: command.env,
       cwd: command.cwd,
-      detached: true,
+      detached,
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
     });
@@ -101,22 +160,12 @@ export class ChildProcessLauncher extends ProcessLauncher {
     const pid = child.pid;
     return {
       pid,
-      signalGroup: (signal) => pid !== undefined && killGroup(pid, signal),
+      // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
+      // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
+      signalGroup: (signal) =>
+        pid !== undefined &&
+        (killGroup(pid, signal) || (child.exitCode === null && child.signalCode === null && child.kill(signal))),
     };
-  }
-
-  /**
-   * Runs the server through `nice -n N`: nice lowers its own priority, then execs the server in place (same pid,
-   * same process group), so the server starts at the lower priority and every thread and process it creates
-   * inherits it. Renicing after spawn() (os.setPriority) would race the server's start-up: on Linux the nice
-   * value is per thread, and threads or children created before the call would keep the service's priority.
-   */
-  private withNice(command: LaunchCommand): [string, string[]] {
-    if (command.nice <= 0) return [command.executable, command.args];
-    this.niceExecutable ??= findNice(this.files);
-    // Start-up refuses SC_NICE > 0 without nice (see loadAppConfig); should it vanish later, run at normal priority.
-    if (!this.niceExecutable) return [command.executable, command.args];
-    return [this.niceExecutable, ['-n', String(command.nice), '--', command.executable, ...command.args]];
   }
 }
 

@@ -2,6 +2,7 @@ import type { KeyQuotas } from './session-limit-settings';
 /** The service's configuration: its type, its settings report and its error. Parsed in app-config.ts. */
 import type { TrustProxySetting } from './edge-settings';
 
+import type { CpuPriorityChoice } from './setting-parsers';
 export type PublicEndpointMode = 'direct' | 'proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -89,6 +90,12 @@ export class AppConfig {
 
   /** Niceness the servers run at (0: the service's own priority). */
   childNice: number;
+  /** How the servers are ranked below the service (SC_CPU_PRIORITY; auto: the best this machine allows). */
+  cpuPriority: CpuPriorityChoice;
+  /** Cores each server may use at most (SC_SERVER_CPU_MAX, cgroup v2 cpu.max); undefined: no limit. */
+  serverCpuMax?: number;
+  /** Bytes of memory each server may use at most (SC_SERVER_MEMORY_MAX, cgroup v2 memory.max); undefined: no limit. */
+  serverMemoryMax?: number;
   /** Extra variables (names, or prefixes ending in '*') passed on to the servers besides the allow-list (SC_CHILD_ENV). */
   childEnv: string[];
   /** The variables this service reads as its settings: never passed on to a server (DISPLAY aside, which SSR needs). */

@@ -2,7 +2,7 @@ import * as os from 'os';
 import { AppConfig, ConfigError } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
 import { readEdgeSettings } from './edge-settings';
-import { parsePeers } from './setting-parsers';
+import { parsePeers, parseServerPriority } from './setting-parsers';
 import { Env, EnvReader } from './env-reader';
 import { parseSessionLimits } from './session-limit-settings';
 import { readAccess } from './sections/access.section';
@@ -55,6 +55,7 @@ export function readAppConfig(
   const warmPool = readWarmPool(read, { ...capacity, ...rendering });
   read.string('HOOPS_CONFIG'); // read by loadAppConfig before the rest; named here as a setting of the service
   Object.assign(config, listener, access, scaleOut, servers, capacity, timing, rendering, warmPool);
+  parseServerPriority(read, config);
   parsePeers(read, config);
   readEdgeSettings(read, config);
   parseSessionLimits(read, config);

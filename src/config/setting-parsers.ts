@@ -181,3 +181,34 @@ export function parseExtraArgs(read: EnvReader): string[] {
   if (managed) read.problems.push(`SC_EXTRA_ARGS may not set ${managed}: the service sets it for each spawn`);
   return args;
 }
+
+export const CPU_PRIORITY_CHOICES = ['auto', 'cgroup-v2', 'cgroup-v1', 'autogroup', 'nice', 'none'] as const;
+export type CpuPriorityChoice = (typeof CPU_PRIORITY_CHOICES)[number];
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** SC_CPU_PRIORITY, SC_SERVER_CPU_MAX (cores, e.g. 1.5) and SC_SERVER_MEMORY_MAX (bytes, or with K, M, G, T: 1024-based). */
+export function parseServerPriority(read: EnvReader, config: AppConfig): void {
+  config.cpuPriority = read.oneOf('SC_CPU_PRIORITY', CPU_PRIORITY_CHOICES, 'auto') ?? 'auto';
+  const cores = read.raw('SC_SERVER_CPU_MAX');
+  config.serverCpuMax = undefined;
+  if (cores !== undefined) {
+    const value = /^\d+(\.\d+)?$/.test(cores) ? Number(cores) : NaN;
+    if (value >= 0.01 && value <= 1024) config.serverCpuMax = value;
+    else
+      read.problems.push(
+        `SC_SERVER_CPU_MAX must be a number of cores from 0.01 to 1024 (e.g. 1.5), got ${JSON.stringify(cores)}`,
+      );
+  }
+  const memory = read.raw('SC_SERVER_MEMORY_MAX');
+  config.serverMemoryMax = undefined;
+  if (memory !== undefined) {
+    const match = /^(\d+)\s*([kmgt]?)i?b?$/i.exec(memory);
+    const bytes = match ? Number(match[1]) * MEMORY_UNITS[match[2].toLowerCase()] : NaN;
+    if (bytes >= 16 * 1024 ** 2 && Number.isSafeInteger(bytes)) config.serverMemoryMax = bytes;
+    else
+      read.problems.push(
+        `SC_SERVER_MEMORY_MAX must be a size of at least 16M (bytes, or with K, M, G or T, e.g. 2G), got ${JSON.stringify(memory)}`,
+      );
+  }
+}

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../adapters/clock.adapter';
-import { gpuAllocation } from '../supervisor';
-import { isTerminal } from '../supervisor';
-import { SupervisorService } from '../supervisor';
+import { CpuPriority } from '../cpu-priority/cpu-priority.service';
+import { gpuAllocation, isTerminal, SupervisorService } from '../supervisor';
 import { hoopsStateCounts } from './hoops-states';
 
 /** The HOOPS Server's status object. It reports how the license is given, never the key or the file. */
@@ -13,6 +12,7 @@ export class HoopsStatusService {
     private readonly supervisor: SupervisorService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly priority: CpuPriority,
   ) {}
 
   status() {
@@ -37,6 +37,7 @@ export class HoopsStatusService {
       warm: capacity.warm,
       gpuAllocation: gpuAllocation(live, c.ssrGpuCount ?? (c.ssrGpuIndex === undefined ? 0 : c.ssrGpuIndex + 1)),
       memory: process.memoryUsage(),
+      cpuPriority: this.priority.status(),
       config: {
         executable: c.scExecutable,
         usingSimulator: c.usingSimulator,

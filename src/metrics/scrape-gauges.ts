@@ -53,6 +53,17 @@ export function registerScrapeGauges(
     },
   });
   new Gauge({
+    name: `${METRICS_PREFIX}cpu_priority_info`,
+    help: 'How the servers run below the service (1 for the mechanism in effect, see docs/cpu-priority.md)',
+    labelNames: ['mechanism'],
+    registers: [registry],
+    collect() {
+      const mechanism = sources()?.cpuPriority();
+      this.reset();
+      if (mechanism) this.set({ mechanism }, 1);
+    },
+  });
+  new Gauge({
     name: `${METRICS_PREFIX}proxy_connections`,
     help: 'Viewer connections open or opening through the WebSocket proxy',
     registers: [registry],

@@ -1,3 +1,4 @@
+import { CpuPriority } from '../cpu-priority/cpu-priority.service';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { isTerminal, SupervisorService, type SpawnEvent, type SupervisorCapacity } from '../supervisor';
@@ -31,6 +32,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly metrics: SpawnerMetrics,
+    private readonly priority: CpuPriority,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,6 +45,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       warm: () => this.supervisor.warmStats(),
       quotaRejections: () => this.supervisor.quotaRejections(),
       warmTarget: () => this.supervisor.capacity().warm.target,
+      cpuPriority: () => this.priority.mechanism,
     });
     this.subscriptions.push(
       this.supervisor.changes$.subscribe((event) => this.observe(event)),

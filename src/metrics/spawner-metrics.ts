@@ -32,6 +32,8 @@ export interface ScrapeSources {
   quotaRejections?(): ReadonlyMap<string, number>;
   /** How many warm servers of each renderer the pool keeps (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR). */
   warmTarget(): Record<string, number>;
+  /** The CPU priority mechanism in effect (cgroup-v2, cgroup-v1, autogroup, nice, none). */
+  cpuPriority(): string;
 }
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -91,11 +93,21 @@ export class SpawnerMetrics {
     labelNames: ['value'],
     registers: [this.registry],
   });
+  /** Payload bytes relayed so far per direction, kept by the proxy as plain numbers (a labelled inc() per frame costs microseconds). */
+  private proxyBytesSource: () => Readonly<Record<'toServer' | 'toViewer', number>> = () => ({
+    toServer: 0,
+    toViewer: 0,
+  });
   readonly proxyBytes = new Counter({
     name: `${METRICS_PREFIX}proxy_bytes_total`,
     help: 'WebSocket payload bytes relayed by the proxy, by direction',
     labelNames: ['direction'],
     registers: [this.registry],
+    collect: () => {
+      const totals = this.proxyBytesSource();
+      for (const direction of ['toServer', 'toViewer'] as const)
+        catchUp(this.proxyBytes, { direction }, totals[direction]);
+    },
   });
   readonly sweepDuration = new Histogram({
     name: `${METRICS_PREFIX}sweep_duration_seconds`,
@@ -122,6 +134,10 @@ export class SpawnerMetrics {
 
   readFrom(sources: ScrapeSources): void {
     this.sources = sources;
+  }
+
+  countProxyBytesWith(source: () => Readonly<Record<'toServer' | 'toViewer', number>>): void {
+    this.proxyBytesSource = source;
   }
 
   countProxyConnectionsWith(source: () => number): void {

@@ -68,6 +68,8 @@ const SHUTDOWN_CLOSE_WAIT_MS = 1000;
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly sessions = new Map<string, ProxyEntry>();
+  /** Payload bytes relayed, per direction: read by the metrics at scrape time. */
+  private readonly relayedBytes = { toServer: 0, toViewer: 0 };
   private readonly connects: ViewerSpawner;
   private server: Server | undefined;
   private closing = false;
@@ -84,6 +86,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     keys: ApiKeys,
   ) {
     metrics.countProxyConnectionsWith(() => this.sessions.size);
+    metrics.countProxyBytesWith(() => this.relayedBytes);
     this.connects = new ViewerSpawner(
       supervisor,
       this.logger,
@@ -280,7 +283,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       closeGraceMs: CLOSE_GRACE_MS,
       onBytes: (direction, bytes, messages) => {
         this.supervisor.countViewerBytes(id, direction, bytes, messages);
-        if (bytes > 0) this.metrics.proxyBytes.inc({ direction }, bytes);
+        this.relayedBytes[direction] += bytes;
       },
       onClosed: (close) => this.left(entry, close),
       onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),

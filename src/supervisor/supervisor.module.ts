@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CpuPriorityModule } from '../cpu-priority/cpu-priority.module';
 import { PortsModule } from '../ports';
 import { OrphanReaper } from './runtime/orphan-reaper';
 import { SecretRedactor } from './runtime/secret-redactor';
@@ -16,7 +17,7 @@ import { WarmPool } from './runtime/warm-pool.service';
 
 /** Process supervision. Only SupervisorService (the facade) leaves the module. */
 @Module({
-  imports: [PortsModule],
+  imports: [PortsModule, CpuPriorityModule],
   providers: [
     SupervisorService,
     SpawnRegistry,
@@ -32,6 +33,6 @@ import { WarmPool } from './runtime/warm-pool.service';
     SessionLimits,
     SessionQuotas,
   ],
-  exports: [SupervisorService],
+  exports: [SupervisorService, CpuPriorityModule],
 })
 export class SupervisorModule {}

@@ -2,6 +2,7 @@
  * 1,000 concurrent POST /spawn at capacity (every one answered 503), vs the same burst of GET /health/ready on
  * the same service (also 503 at capacity): per-request latency from send to the whole answer, rounds alternated.
  */
+import { readFileSync } from 'fs';
 import * as http from 'http';
 import { performance } from 'perf_hooks';
 import { withCleanup } from '../support/processes';
@@ -52,8 +53,141 @@ export async function run(): Promise<BenchRow[]> {
         pass: p99 <= 1.5 * anchorP99,
         note: `${ROUNDS} rounds alternated`,
       },
+      ...(await stormIntoEmptyNode(cleanup)),
     ];
   });
+}
+
+const STORM_SLOTS = 32;
+const STORM_PORTS = 25400;
+const POLL_MS = 10;
+
+/**
+ * The storm of issue 20: 1,000 POST /spawn at once into an EMPTY node with 32 slots, so 32 servers boot while 968
+ * requests get their 503; meanwhile GET /health/ready is polled every 10 ms, and the service's own CPU time is read
+ * from /proc. The anchor is the same burst of GET /health/ready on the same service, empty (nothing booting).
+ */
+async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withCleanup>[0]>[0]): Promise<BenchRow[]> {
+  const service = await startService(cleanup, {
+    SC_PORT_BASE: String(STORM_PORTS),
+    SC_PORT_COUNT: String(STORM_SLOTS + 8),
+    SC_MAX_SPAWNS: String(STORM_SLOTS),
+    SPAWN_READY_TIMEOUT_S: '120',
+  });
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  cleanup.add(() => agent.destroy(), 'storm agent');
+  const refusedMs: number[] = [];
+  const pollMs: number[] = [];
+  const floorMs: number[] = [];
+  const cpuMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    floorMs.push(...(await timedBurst(agent, service.url, 'GET', '/health/ready')).map((a) => a.ms));
+    const cpuBefore = cpuTimeMs(service.child.pid!);
+    let polling = true;
+    const polls = (async () => {
+      while (polling) {
+        const started = performance.now();
+        await httpRequest(service.url, 'GET', '/health/ready');
+        pollMs.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    })();
+    const answers = timedBurst(agent, service.url, 'POST', '/spawn', '{}');
+    const refusedAll = answers.then((all) => all);
+    const all = await refusedAll;
+    cpuMs.push(cpuTimeMs(service.child.pid!) - cpuBefore);
+    polling = false;
+    await polls;
+    refusedMs.push(...all.filter((a) => a.status === 503).map((a) => a.ms));
+    for (const { id } of all.filter((a) => a.status === 200)) await httpRequest(service.url, 'DELETE', `/spawns/${id}`);
+    await waitUntilEmpty(service.url);
+  }
+  const floorP99 = percentile(floorMs, 99);
+  const refusedP99 = percentile(refusedMs, 99);
+  const pollP99 = percentile(pollMs, 99);
+  const anchor = `${BURST} GET /health/ready at once, empty node`;
+  return [
+    {
+      row: `storm: ${BURST} POST /spawn into an empty node (${STORM_SLOTS} slots), the 503s`,
+      unit: 'ms',
+      n: refusedMs.length,
+      median: round(median(refusedMs)),
+      p99: round(refusedP99),
+      anchor,
+      anchorMedian: round(median(floorMs)),
+      anchorP99: round(floorP99),
+      vsAnchor: `p99 ${ratio(refusedP99, floorP99)}`,
+      target: 'p99 <= 1.5x (issue 20)',
+      pass: refusedP99 <= 1.5 * floorP99,
+      note: `${ROUNDS} rounds; service CPU during the burst: median ${round(median(cpuMs))} ms`,
+    },
+    {
+      row: `storm: GET /health/ready every ${POLL_MS} ms during it`,
+      unit: 'ms',
+      n: pollMs.length,
+      median: round(median(pollMs)),
+      p99: round(pollP99),
+      anchor,
+      anchorMedian: round(median(floorMs)),
+      anchorP99: round(floorP99),
+      vsAnchor: `p99 ${ratio(pollP99, floorP99)}`,
+      target: 'p99 <= 1.5x and < 2000 ms',
+      pass: pollP99 <= 1.5 * floorP99 && pollP99 < 2000,
+    },
+  ];
+}
+
+/** utime + stime of a process, in ms (clock ticks of 10 ms). */
+function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function waitUntilEmpty(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const health = await httpRequest(url, 'GET', '/health');
+    const active = (JSON.parse(health.body) as { details?: { spawner?: { activeSpawns?: number } } }).details?.spawner
+      ?.activeSpawns;
+    if (active === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the storm's servers did not all exit");
+}
+
+/** Sends `BURST` requests at once, each on its own connection; resolves with each one's status, latency and spawn id. */
+function timedBurst(
+  agent: http.Agent,
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<Array<{ status: number; ms: number; id?: string }>> {
+  return Promise.all(
+    Array.from(
+      { length: BURST },
+      () =>
+        new Promise<{ status: number; ms: number; id?: string }>((resolve, reject) => {
+          const started = performance.now();
+          const headers: http.OutgoingHttpHeaders =
+            body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+          const req = http.request(new URL(path, base), { method, headers, agent }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const ms = performance.now() - started;
+              let id: string | undefined;
+              if (res.statusCode === 200 && method === 'POST') {
+                id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: string }).id;
+              }
+              resolve({ status: res.statusCode ?? 0, ms, id });
+            });
+          });
+          req.on('error', reject);
+          req.end(body);
+        }),
+    ),
+  );
 }
 
 /** Sends `BURST` requests at once, each on its own connection; resolves with each one's latency. All must be 503. */

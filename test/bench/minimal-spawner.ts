@@ -2,14 +2,18 @@
  * The "tutorial" spawner the benchmark compares the service with: plain Node http, nothing else. POST /spawn
  * starts the server with the same argv the service would give it, and answers once its `ready` report arrives;
  * DELETE /spawns/<id> sends SIGTERM. No validation, no registry, no timeouts, no logging.
- * Run: node -r ts-node/register test/bench/minimal-spawner.ts <executable> <licenseFile> <portBase> (prints its port).
+ * Run: node -r ts-node/register test/bench/minimal-spawner.ts <executable> <licenseFile> <portBase> <start JSON>
+ * (prints its port); the start JSON says how the service starts servers (fair-start.ts).
  */
-import { spawn, type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import { toArgv } from '@app/sc-protocol';
+import { spawnLikeService } from './fair-start';
 
-const [executable, licenseFile, portBaseArg] = process.argv.slice(2);
+const [executable, licenseFile, portBaseArg, startJson] = process.argv.slice(2);
+// How the service starts a server (environment, CPU priority wrapper): see fair-start.ts.
+const start = JSON.parse(startJson) as Parameters<typeof spawnLikeService>[0];
 const portBase = Number(portBaseArg);
 const children = new Map<string, ChildProcess>();
 const waiting = new Map<string, () => void>();
@@ -34,7 +38,7 @@ const server = http.createServer((req, res) => {
       livelinessUpdateFrequency: 5,
       initialUseDuration: 60,
     });
-    const child = spawn(executable, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
+    const child = spawnLikeService(start, executable, args, ['ignore', 'ignore', 'ignore']);
     children.set(id, child);
     child.once('exit', () => children.delete(id));
     waiting.set(id, () => {

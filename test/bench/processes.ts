@@ -10,6 +10,7 @@ import { freePort } from '../support/ports';
 import type { Cleanup } from '../support/processes';
 import { SIM_EXECUTABLE } from '../support/simulator';
 import { waitFor } from '../support/wait';
+import { serverStartLikeService, spawnLikeService } from './fair-start';
 import { httpRequest } from './stats';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -37,7 +38,8 @@ export async function startService(cleanup: Cleanup, env: Record<string, string>
     });
   }, 'service SIGTERM');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await httpRequest(url, 'GET', '/health')).status === 200, 15_000, {
+  // Generous: on a loaded machine the service may take long to start; the rows measure only what follows.
+  await waitFor(async () => (await httpRequest(url, 'GET', '/health')).status === 200, 60_000, {
     intervalMs: 50,
     description: () => `the service to answer /health; stderr: ${stderr.join('')}`,
   });
@@ -46,6 +48,7 @@ export async function startService(cleanup: Cleanup, env: Record<string, string>
 
 /** The minimal tutorial-style spawner (minimal-spawner.ts) as its own process. */
 export async function startMinimalSpawner(cleanup: Cleanup, portBase: number): Promise<BenchService> {
+  const start = serverStartLikeService(cleanup);
   const child = spawn(
     process.execPath,
     [
@@ -57,6 +60,7 @@ export async function startMinimalSpawner(cleanup: Cleanup, portBase: number): P
       SIM_EXECUTABLE,
       SIMULATOR_DUMMY_LICENSE,
       String(portBase),
+      JSON.stringify({ env: start.env, placement: start.placement, niceExecutable: start.niceExecutable }),
     ],
     { cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -110,7 +114,10 @@ export interface BareSimulator {
   stop(): Promise<void>;
 }
 
-/** Launches the simulator as the service would (own process group, same kind of argv) and waits for its ready report. */
+/**
+ * Launches the simulator as the service would (same environment, same CPU priority and process group, same kind
+ * of argv) and waits for its ready report.
+ */
 export async function startBareSimulator(
   receiver: ReadyReceiver,
   port: number,
@@ -128,9 +135,9 @@ export async function startBareSimulator(
   });
   const ready = receiver.readyAt(id);
   const started = performance.now();
-  const child = spawn(SIM_EXECUTABLE, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.resume();
-  child.stderr.resume();
+  const child = spawnLikeService(serverStartLikeService(cleanup), SIM_EXECUTABLE, args, ['ignore', 'pipe', 'pipe']);
+  child.stdout?.resume();
+  child.stderr?.resume();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   cleanup.trackChild(child, { group: true, exited });
   const failedEarly = exited.then(() => {

@@ -20,6 +20,7 @@ import {
 } from '../../src/adapters/process-launcher.adapter';
 import { ProcessTable } from '../../src/adapters/process-table.adapter';
 import { GroupUsage, ProcessUsage } from '../../src/adapters/process-usage.adapter';
+import { SchedulingFiles } from '../../src/adapters/scheduling-files.adapter';
 import { Journal, JournalEntry, SpawnJournal } from '../../src/adapters/spawn-journal.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/startup/app-config.module';
@@ -31,6 +32,9 @@ import type { SupervisorService } from '../../src/supervisor/runtime/supervisor.
 import { FakeProcessTable } from './process-table.fake';
 
 export { FakeProcessTable } from './process-table.fake';
+import { FakeSchedulingFiles, plainNiceMachine } from './scheduling-files.fake';
+
+export { FakeSchedulingFiles, plainNiceMachine };
 
 /** A clock that only moves when the test advances it. */
 export class FakeClock extends Clock {
@@ -200,6 +204,7 @@ export interface SupervisorTestingOverrides {
   probe?: FakePortProbe;
   launcher?: FakeLauncher;
   livelinessBaseUrl?: string;
+  schedulingFiles?: FakeSchedulingFiles;
 }
 
 /**
@@ -233,6 +238,8 @@ export async function supervisorTestingModule(config: AppConfig, overrides: Supe
     .useValue(new FakeProcessTable())
     .overrideProvider(ProcessUsage)
     .useValue(usage)
+    .overrideProvider(SchedulingFiles)
+    .useValue(overrides.schedulingFiles ?? plainNiceMachine())
     .compile();
   Logger.overrideLogger(false); // compile() installs Nest's TestingLogger, which prints errors
   return { moduleRef, clock, probe, launcher, journal, usage };

@@ -73,6 +73,8 @@ export interface ServiceProcessOptions {
   /** Working directory of the service (default: the test's own). */
   cwd?: string;
   startTimeoutMs?: number;
+  /** A command the service runs under, e.g. setpriv to run it as another user. */
+  runUnder?: string[];
 }
 
 /**
@@ -82,10 +84,11 @@ export interface ServiceProcessOptions {
 export async function startServiceProcess(
   port: number,
   env: Record<string, string | undefined> = {},
-  { main = SERVICE_MAIN, cwd, startTimeoutMs = 15_000 }: ServiceProcessOptions = {},
+  { main = SERVICE_MAIN, cwd, startTimeoutMs = 15_000, runUnder = [] }: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
   const output: string[] = [];
-  const child = spawn(process.execPath, [main], {
+  const [file, ...args] = [...runUnder, process.execPath, main];
+  const child = spawn(file, args, {
     env: {
       ...process.env,
       NODE_ENV: 'test',

@@ -24,6 +24,16 @@ export class HoopsStatusConfigDto {
   @ApiProperty({ enum: ['direct', 'proxy'], example: 'direct' }) publicEndpoint: string;
 }
 
+export class CpuPriorityDto {
+  @ApiProperty({ enum: ['cgroup-v2', 'cgroup-v1', 'autogroup', 'nice', 'none'], example: 'cgroup-v1' })
+  mechanism: string;
+  @ApiProperty({
+    example:
+      'servers in the cgroup v1 cpu group /sys/fs/cgroup/cpu/sc-spawner-812 at cpu.shares 2, the service at 1024',
+  })
+  detail: string;
+}
+
 export class HoopsStatusDto {
   @ApiProperty({ example: 'ok' }) status: string;
   @ApiProperty({ example: '2026-11-29T19:00:00.000Z' }) timestamp: string;
@@ -43,6 +53,8 @@ export class HoopsStatusDto {
   })
   spawnsByState: Record<string, number>;
   @ApiProperty({ type: HoopsStatusConfigDto }) config: HoopsStatusConfigDto;
+  @ApiProperty({ type: CpuPriorityDto, description: 'How the servers run below the service (docs/cpu-priority.md)' })
+  cpuPriority: CpuPriorityDto;
   @ApiProperty({ example: 1, description: 'HOOPS state count (see README for the mapping from our states)' })
   launching: number;
   @ApiProperty({ example: 1 }) ready: number;

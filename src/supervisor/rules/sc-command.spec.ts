@@ -240,9 +240,9 @@ describe('buildScCommand', () => {
     });
 
     it('runs the server at SC_NICE (10 by default, 0 to leave it)', () => {
-      expect(buildScCommand(config(), spec(), ENDPOINT, {}).nice).toBe(10);
-      expect(buildScCommand(config({ SC_NICE: '0' }), spec(), ENDPOINT, {}).nice).toBe(0);
-      expect(buildScCommand(config({ SC_NICE: '19' }), spec(), ENDPOINT, {}).nice).toBe(19);
+      expect(buildScCommand(config(), spec(), ENDPOINT, {}).placement.nice).toBe(10);
+      expect(buildScCommand(config({ SC_NICE: '0' }), spec(), ENDPOINT, {}).placement.nice).toBe(0);
+      expect(buildScCommand(config({ SC_NICE: '19' }), spec(), ENDPOINT, {}).placement.nice).toBe(19);
     });
 
     it('sets LD_LIBRARY_PATH to the executable folder when none is set', () => {

@@ -9,7 +9,8 @@ export interface ServerCommand {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
-  nice: number;
+  /** Where it runs for the CPU; SpawnProcesses completes it with the CPU priority mechanism's placement. */
+  placement: { nice: number; autogroupNice?: number; cgroupProcs?: string; wrapper?: string };
 }
 
 /** Builds the exact command line and environment for one Stream Cache Server. Never goes through a shell. */
@@ -51,7 +52,8 @@ export function buildScCommand(
     args: [...toArgv(options), ...config.extraArgs],
     env,
     cwd: config.workspaceDir,
-    nice: config.childNice,
+    // Replaced by SpawnProcesses with where CpuPriority puts the server.
+    placement: { nice: config.childNice },
   };
 }
 

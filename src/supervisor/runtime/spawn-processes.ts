@@ -6,6 +6,7 @@ import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.ada
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import { AppConfig } from '../../config/app-config';
+import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
 import { chooseGpu } from '../rules/gpu-allocation';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
@@ -42,6 +43,7 @@ export class SpawnProcesses {
     private readonly journal: SpawnJournal,
     private readonly processTable: ProcessTable,
     private readonly events: SpawnEvents,
+    private readonly priority: CpuPriority,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class SpawnProcesses {
     let command: ServerCommand;
     try {
       command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
+      command.placement = this.priority.placementFor(spec.id);
     } catch (error) {
       // Nothing was registered yet: give the port back, or it would stay leased for ever.
       this.ports.release(spec.wsPort);
@@ -195,6 +198,7 @@ export class SpawnProcesses {
       this.lifecycle.transition(entry, 'exited', how);
     }
     this.registry.moveToEnded(id);
+    this.priority.released(id);
     this.saveJournal();
     this.ports.release(record.spec.wsPort);
     for (const listener of [...this.exitListeners]) listener();

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'fs';
+
+/** What the CPU priority detection reads: /proc and the cgroup trees. Read-only, so detection stays a pure function of it. */
+export interface SchedulingReader {
+  /** A file's text, or undefined when it cannot be read. */
+  read(file: string): string | undefined;
+  /** Whether this process may write `file` (or create entries in the folder `file`). */
+  isWritable(file: string): boolean;
+  /** The names in a folder ([] when it cannot be read). */
+  list(dir: string): string[];
+}
+
+/** /proc and the cgroup file systems: read for the detection, written to set the servers' cgroups up and remove them. */
+export abstract class SchedulingFiles implements SchedulingReader {
+  abstract read(file: string): string | undefined;
+  abstract isWritable(file: string): boolean;
+  abstract list(dir: string): string[];
+  /** Throws (with the errno code) when the write is refused. */
+  abstract write(file: string, text: string): void;
+  /** Creates the cgroup folder; nothing when it exists. */
+  abstract makeDir(dir: string): void;
+  /** Removes an (empty) cgroup folder; throws when it cannot (EBUSY while a process is left in it). */
+  abstract removeDir(dir: string): void;
+}
+
+@Injectable()
+export class ProcSchedulingFiles extends SchedulingFiles {
+  read(file: string): string | undefined {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  isWritable(file: string): boolean {
+    try {
+      accessSync(file, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  list(dir: string): string[] {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  }
+
+  write(file: string, text: string): void {
+    writeFileSync(file, text);
+  }
+
+  makeDir(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  removeDir(dir: string): void {
+    rmdirSync(dir);
+  }
+}

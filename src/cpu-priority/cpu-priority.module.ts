@@ -1,0 +1,45 @@
+import { Logger, Module } from '@nestjs/common';
+import { FileSystem } from '../adapters/file-system.adapter';
+import { findPerl } from '../adapters/process-launcher.adapter';
+import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import { AppConfig, ConfigError } from '../config/app-config';
+import { chooseCpuPriority } from './cpu-priority.policy';
+import { CpuPriority } from './cpu-priority.service';
+import { detectScheduling } from './scheduling-detection';
+
+/** Services created in this process so far. */
+let instances = 0;
+
+/** Detects how this machine schedules, picks the mechanism and sets it up; a mechanism that cannot work stops the start-up. */
+export function createCpuPriority(config: AppConfig, schedulingFiles: SchedulingFiles, files: FileSystem): CpuPriority {
+  const facts = detectScheduling(schedulingFiles);
+  const perl = findPerl(files);
+  const decision = chooseCpuPriority(facts, {
+    choice: config.cpuPriority,
+    nice: config.childNice,
+    cpuMaxCores: config.serverCpuMax,
+    memoryMaxBytes: config.serverMemoryMax,
+    pid: process.pid,
+    instance: ++instances,
+    perl: perl !== undefined,
+  });
+  if ('problem' in decision) throw new ConfigError([decision.problem]);
+  const priority = new CpuPriority(decision.plan, schedulingFiles, perl);
+  try {
+    priority.setUp();
+  } catch (error) {
+    throw new ConfigError([
+      `CPU priority ${decision.plan.mechanism}: the kernel refused to set up ${decision.plan.detail}: ${(error as Error).message} (set SC_CPU_PRIORITY to another mechanism, see docs/cpu-priority.md)`,
+    ]);
+  }
+  new Logger('CpuPriority').log(`CPU priority: ${decision.plan.mechanism}: ${decision.plan.detail}`);
+  return priority;
+}
+
+@Module({
+  providers: [
+    { provide: CpuPriority, useFactory: createCpuPriority, inject: [AppConfig, SchedulingFiles, FileSystem] },
+  ],
+  exports: [CpuPriority],
+})
+export class CpuPriorityModule {}

@@ -1,0 +1,126 @@
+import { FakeSchedulingFiles } from '../../test/fakes/scheduling-files.fake';
+import { CpuPriorityPlan } from './cpu-priority.policy';
+import { CpuPriority } from './cpu-priority.service';
+
+const PERL = '/usr/bin/perl';
+const V1: CpuPriorityPlan = {
+  mechanism: 'cgroup-v1',
+  detail: 'd',
+  nice: 10,
+  wrapper: true,
+  cgroup: {
+    version: 1,
+    parent: '/cg/cpu',
+    own: '/cg/cpu/sc-spawner-7-1',
+    servers: '/cg/cpu/sc-spawner-7-1/servers',
+    service: '/cg/cpu/sc-spawner-7-1/service',
+    controllers: [],
+  },
+};
+const PARENT = '/cg/sc.service';
+const V2: CpuPriorityPlan = {
+  mechanism: 'cgroup-v2',
+  detail: 'd',
+  nice: 10,
+  wrapper: true,
+  cgroup: {
+    version: 2,
+    parent: PARENT,
+    servers: `${PARENT}/sc-spawner-7-1-servers`,
+    service: `${PARENT}/sc-spawner-7-1-service`,
+    controllers: ['cpu', 'memory'],
+    perServer: { cpuMax: '150000 100000', memoryMax: '2147483648' },
+  },
+};
+
+describe('CpuPriority', () => {
+  it('cgroup v1: the service and a servers group at cpu.shares 2 in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
+    const files = new FakeSchedulingFiles({ '/proc/6/stat': '6 (node) S' }, ['/cg/cpu']);
+    for (const dir of [
+      '/cg/cpu/sc-spawner-5-1',
+      '/cg/cpu/sc-spawner-5-1/servers',
+      '/cg/cpu/sc-spawner-6-2',
+      '/cg/cpu/other',
+    ]) {
+      files.dirs.add(dir);
+    }
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    expect(files.writes).toEqual([
+      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '7'],
+      ['/cg/cpu/sc-spawner-7-1/servers/cpu.shares', '2'],
+    ]);
+    // sc-spawner-5-1's service is gone (no /proc/5); 6 still runs; "other" is not ours.
+    expect([...files.dirs].sort()).toEqual([
+      '/cg/cpu/other',
+      '/cg/cpu/sc-spawner-6-2',
+      '/cg/cpu/sc-spawner-7-1',
+      '/cg/cpu/sc-spawner-7-1/servers',
+      '/cg/cpu/sc-spawner-7-1/service',
+    ]);
+    expect(priority.placementFor('a')).toEqual({
+      nice: 10,
+      autogroupNice: undefined,
+      wrapper: PERL,
+      cgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
+    });
+    files.files.set('/cg/cpu/sc-spawner-7-1/servers/cgroup.procs', '99\n');
+    files.writes.length = 0;
+    await priority.onApplicationShutdown();
+    // A server still exiting moves to the service's group, the service back to where it started.
+    expect(files.writes).toEqual([
+      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '99'],
+      ['/cg/cpu/cgroup.procs', '99'],
+    ]);
+    expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6-2']);
+  });
+
+  it('cgroup v2: the service moves into a leaf, controllers go to the children, each server gets its limits', async () => {
+    const files = new FakeSchedulingFiles({}, [PARENT]);
+    const priority = new CpuPriority(V2, files, PERL, 7);
+    priority.setUp();
+    expect(files.writes).toEqual([
+      [`${PARENT}/sc-spawner-7-1-service/cgroup.procs`, '7'],
+      [`${PARENT}/cgroup.subtree_control`, '+cpu +memory'],
+      [`${PARENT}/sc-spawner-7-1-servers/cpu.weight`, '1'],
+      [`${PARENT}/sc-spawner-7-1-servers/cgroup.subtree_control`, '+cpu +memory'],
+    ]);
+    files.writes.length = 0;
+    const placement = priority.placementFor('s1');
+    expect(placement.cgroupProcs).toBe(`${PARENT}/sc-spawner-7-1-servers/s1/cgroup.procs`);
+    expect(files.writes).toEqual([
+      [`${PARENT}/sc-spawner-7-1-servers/s1/cpu.max`, '150000 100000'],
+      [`${PARENT}/sc-spawner-7-1-servers/s1/memory.max`, '2147483648'],
+    ]);
+    priority.released('s1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(files.dirs.has(`${PARENT}/sc-spawner-7-1-servers/s1`)).toBe(false);
+    files.writes.length = 0;
+    await priority.onApplicationShutdown();
+    expect(files.writes).toEqual([
+      [`${PARENT}/cgroup.subtree_control`, '-cpu -memory'],
+      [`${PARENT}/cgroup.procs`, '7'],
+    ]);
+    expect(files.dirs.size).toBe(0);
+  });
+
+  it('a group still busy at shutdown is retried, then reported, never thrown', async () => {
+    const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    files.failing.set('/cg/cpu/sc-spawner-7-1/servers', 'EBUSY');
+    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-7-1/servers'), 120);
+    await priority.onApplicationShutdown();
+    expect(files.dirs.has('/cg/cpu/sc-spawner-7-1')).toBe(false);
+  });
+
+  it('nice and autogroup: no cgroup, the placement says the rest', () => {
+    const files = new FakeSchedulingFiles();
+    const plan: CpuPriorityPlan = { mechanism: 'autogroup', detail: 'd', nice: 10, autogroupNice: 19, wrapper: true };
+    const priority = new CpuPriority(plan, files, PERL, 7);
+    priority.setUp();
+    expect(priority.placementFor('x')).toEqual({ nice: 10, autogroupNice: 19, wrapper: PERL });
+    expect(priority.status()).toEqual({ mechanism: 'autogroup', detail: 'd' });
+    expect(files.writes).toEqual([]);
+  });
+});

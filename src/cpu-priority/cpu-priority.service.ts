@@ -1,0 +1,146 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { ServerPlacement } from '../adapters/process-launcher.adapter';
+import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import { CpuPriorityMechanism, CpuPriorityPlan, V1_SERVER_SHARES, V2_SERVER_WEIGHT } from './cpu-priority.policy';
+
+/** How often, and how far apart, removing a group still busy with an exiting process is tried. */
+const REMOVE_ATTEMPTS = 20;
+const REMOVE_RETRY_MS = 50;
+
+/** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
+const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
+
+/**
+ * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes
+ * them at shutdown. Built by createCpuPriority (cpu-priority.module.ts), not by injection.
+ */
+export class CpuPriority implements OnApplicationShutdown {
+  private readonly logger = new Logger('CpuPriority');
+
+  constructor(
+    readonly plan: CpuPriorityPlan,
+    private readonly files: SchedulingFiles,
+    private readonly perl: string | undefined,
+    private readonly pid: number = process.pid,
+  ) {}
+
+  get mechanism(): CpuPriorityMechanism {
+    return this.plan.mechanism;
+  }
+
+  status(): { mechanism: CpuPriorityMechanism; detail: string } {
+    return { mechanism: this.plan.mechanism, detail: this.plan.detail };
+  }
+
+  /** Creates the servers' cgroups (throws, with the errno, when the kernel refuses). */
+  setUp(): void {
+    const cgroup = this.plan.cgroup;
+    if (!cgroup) return;
+    this.removeLeftovers(cgroup.parent);
+    if (cgroup.own) this.files.makeDir(cgroup.own);
+    this.files.makeDir(cgroup.service);
+    // v2: a group whose children get controllers may hold no process itself, so the service moves into a leaf
+    // first. Only this process moves: another one left in the parent makes the next write fail (EBUSY).
+    this.files.write(`${cgroup.service}/cgroup.procs`, String(this.pid));
+    if (cgroup.version === 2) {
+      this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
+    }
+    this.files.makeDir(cgroup.servers);
+    if (cgroup.version === 1) this.files.write(`${cgroup.servers}/cpu.shares`, String(V1_SERVER_SHARES));
+    else this.files.write(`${cgroup.servers}/cpu.weight`, String(V2_SERVER_WEIGHT));
+    if (cgroup.perServer) {
+      this.files.write(`${cgroup.servers}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
+    }
+  }
+
+  /** How one server starts; with per-server limits its own group is created here (removed by released()). */
+  placementFor(spawnId: string): ServerPlacement {
+    const { nice, autogroupNice, cgroup } = this.plan;
+    const placement: ServerPlacement = { nice, autogroupNice, wrapper: this.plan.wrapper ? this.perl : undefined };
+    if (!cgroup) return placement;
+    if (!cgroup.perServer) return { ...placement, cgroupProcs: `${cgroup.servers}/cgroup.procs` };
+    const dir = `${cgroup.servers}/${spawnId}`;
+    this.files.makeDir(dir);
+    if (cgroup.perServer.cpuMax) this.files.write(`${dir}/cpu.max`, cgroup.perServer.cpuMax);
+    if (cgroup.perServer.memoryMax) this.files.write(`${dir}/memory.max`, cgroup.perServer.memoryMax);
+    return { ...placement, cgroupProcs: `${dir}/cgroup.procs` };
+  }
+
+  /** The server has exited: its own group (per-server limits) goes. */
+  released(spawnId: string): void {
+    const cgroup = this.plan.cgroup;
+    if (cgroup?.perServer) void this.remove(`${cgroup.servers}/${spawnId}`);
+  }
+
+  /** After the supervisor stopped every server (beforeApplicationShutdown): the groups go, the service back where it was. */
+  async onApplicationShutdown(): Promise<void> {
+    const cgroup = this.plan.cgroup;
+    if (!cgroup) return;
+    // A killed server still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
+    // what is left moves to the service's own group first, so it ends (and the groups can go) promptly.
+    if (cgroup.perServer) {
+      for (const name of this.files.list(cgroup.servers)) {
+        this.evacuate(`${cgroup.servers}/${name}`, cgroup.service);
+        await this.remove(`${cgroup.servers}/${name}`);
+      }
+    }
+    this.evacuate(cgroup.servers, cgroup.service);
+    await this.remove(cgroup.servers);
+    try {
+      if (cgroup.version === 2) {
+        this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `-${c}`).join(' '));
+      }
+      this.evacuate(cgroup.service, cgroup.parent);
+    } catch (error) {
+      this.logger.warn(`could not move the service back to ${cgroup.parent}: ${(error as Error).message}`);
+    }
+    await this.remove(cgroup.service);
+    if (cgroup.own) await this.remove(cgroup.own);
+  }
+
+  private evacuate(from: string, to: string): void {
+    for (const pid of (this.files.read(`${from}/cgroup.procs`) ?? '').split('\n').filter(Boolean)) {
+      try {
+        this.files.write(`${to}/cgroup.procs`, pid);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+
+  /** Groups of services that are gone (a crash skips the shutdown): removed when empty. */
+  private removeLeftovers(parent: string): void {
+    for (const name of this.files.list(parent)) {
+      const owner = OWN_GROUP.exec(name)?.[1];
+      if (owner === undefined || Number(owner) === this.pid) continue;
+      if (this.files.read(`/proc/${owner}/stat`) !== undefined) continue;
+      try {
+        // v1: the service's group holds its two groups, which go first.
+        for (const inner of this.files.list(`${parent}/${name}`)) this.files.removeDir(`${parent}/${name}/${inner}`);
+        this.files.removeDir(`${parent}/${name}`);
+        this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
+      } catch {
+        // Still in use (its servers outlived it) or not ours to remove: left alone.
+      }
+    }
+  }
+
+  private tryRemove(dir: string): NodeJS.ErrnoException | undefined {
+    try {
+      this.files.removeDir(dir);
+      return undefined;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (error as NodeJS.ErrnoException);
+    }
+  }
+
+  /** Removes a group, waiting a little while the last killed processes leave it (EBUSY). */
+  private async remove(dir: string): Promise<void> {
+    let error = this.tryRemove(dir);
+    for (let attempt = 0; error?.code === 'EBUSY' && attempt < REMOVE_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
+      error = this.tryRemove(dir);
+    }
+    if (error) this.logger.warn(`could not remove the cgroup ${dir}: ${error.message}`);
+  }
+}

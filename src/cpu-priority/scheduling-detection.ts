@@ -1,0 +1,112 @@
+import * as path from 'path';
+import type { SchedulingReader } from '../adapters/scheduling-files.adapter';
+
+/** A cgroup this process is in, and where its folder is (when its hierarchy is mounted here). */
+export interface CgroupPlace {
+  /** The path /proc/self/cgroup gives (e.g. /system.slice/sc-spawner.service). */
+  path: string;
+  /** Its folder under the mount, or undefined when the hierarchy is not mounted (or mounted elsewhere in the tree). */
+  dir?: string;
+  /** This process may create child groups there and move processes into them. */
+  writable: boolean;
+}
+
+/** How this machine schedules, as seen by this process at start-up. */
+export interface SchedulingFacts {
+  /** /proc/sys/kernel/sched_autogroup_enabled is 1: every session is its own scheduling group. */
+  autogroup: boolean;
+  /** CAP_SYS_ADMIN in the effective set: autogroup nice writes are not rate-limited. */
+  capSysAdmin: boolean;
+  /** The unified (v2) hierarchy, with the controllers enabled for this process's group. */
+  v2?: CgroupPlace & { controllers: string[] };
+  /** The v1 hierarchy with the cpu controller. */
+  v1Cpu?: CgroupPlace;
+}
+
+interface Mount {
+  root: string;
+  point: string;
+  fsType: string;
+  superOptions: string[];
+}
+
+/** /proc/self/mountinfo: `id parent dev root point options [optional...] - fstype source superoptions`. */
+export function parseMountInfo(text: string): Mount[] {
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (!after) continue;
+    const fields = before.split(' ');
+    const [fsType, , superOptions = ''] = after.split(' ');
+    mounts.push({
+      root: unescape(fields[3]),
+      point: unescape(fields[4]),
+      fsType,
+      superOptions: superOptions.split(','),
+    });
+  }
+  return mounts;
+}
+
+/** mountinfo writes space, tab, newline and backslash as octal escapes. */
+function unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** /proc/self/cgroup: `id:controllers:path`; the v2 line is `0::path`. */
+export function parseProcCgroup(text: string): { v2?: string; byController: Map<string, string> } {
+  const byController = new Map<string, string>();
+  let v2: string | undefined;
+  for (const line of text.split('\n')) {
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+    if (!match) continue;
+    if (match[1] === '0' && match[2] === '') v2 = match[3];
+    else for (const controller of match[2].split(',')) byController.set(controller, match[3]);
+  }
+  return { v2, byController };
+}
+
+/** Where a cgroup path lies under a mount whose root is `mount.root` (a container often mounts only its own subtree). */
+function folderOf(mount: Mount | undefined, cgroupPath: string): string | undefined {
+  if (!mount) return undefined;
+  const relative = path.posix.relative(mount.root, cgroupPath);
+  if (relative.startsWith('..')) return undefined;
+  return path.posix.join(mount.point, relative);
+}
+
+/** CapEff in /proc/self/status has bit 21 (CAP_SYS_ADMIN). */
+function hasCapSysAdmin(status: string | undefined): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)/im.exec(status ?? '')?.[1];
+  return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 21n)) !== 0n;
+}
+
+/** Reads how this machine schedules this process; a pure function of the files `files` shows. */
+export function detectScheduling(files: SchedulingReader): SchedulingFacts {
+  const mounts = parseMountInfo(files.read('/proc/self/mountinfo') ?? '');
+  const groups = parseProcCgroup(files.read('/proc/self/cgroup') ?? '');
+  const facts: SchedulingFacts = {
+    autogroup: files.read('/proc/sys/kernel/sched_autogroup_enabled')?.trim() === '1',
+    capSysAdmin: hasCapSysAdmin(files.read('/proc/self/status')),
+  };
+  if (groups.v2 !== undefined) {
+    const dir = folderOf(
+      mounts.find((m) => m.fsType === 'cgroup2'),
+      groups.v2,
+    );
+    const controllers = dir ? (files.read(`${dir}/cgroup.controllers`) ?? '').trim().split(/\s+/).filter(Boolean) : [];
+    const writable =
+      dir !== undefined &&
+      ['', '/cgroup.procs', '/cgroup.subtree_control'].every((file) => files.isWritable(`${dir}${file}`));
+    facts.v2 = { path: groups.v2, dir, writable, controllers };
+  }
+  const v1Path = groups.byController.get('cpu');
+  if (v1Path !== undefined) {
+    const dir = folderOf(
+      mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes('cpu')),
+      v1Path,
+    );
+    const writable = dir !== undefined && files.isWritable(dir) && files.isWritable(`${dir}/cgroup.procs`);
+    facts.v1Cpu = { path: v1Path, dir, writable };
+  }
+  return facts;
+}

@@ -1,0 +1,210 @@
+import { chmodSync, existsSync, readFileSync } from 'fs';
+import { parsePrometheus, sampleValue } from './support/operable';
+import { freePort } from './support/ports';
+import { procStat, useCleanup } from './support/processes';
+import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
+import { makeTempDir } from './support/temp';
+import { waitFor } from './support/wait';
+
+/** This file's WebSocket ports (see test/support/README.md). */
+const PORT_BASE = 30000;
+const V1_CPU = '/sys/fs/cgroup/cpu';
+
+/** How the scheduler ranks a process, read from /proc and the cgroup tree only. */
+interface CpuRank {
+  /** Its cgroup v1 cpu group path ('' without a v1 cpu hierarchy) and that group's cpu.shares. */
+  cpuGroup: string;
+  shares?: number;
+  autogroup: string;
+  autogroupNice: number;
+  nice: number;
+  session: number;
+}
+
+function cpuRank(pid: number): CpuRank {
+  const cpuGroup = /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1] ?? '';
+  const sharesFile = `${V1_CPU}${cpuGroup === '/' ? '' : cpuGroup}/cpu.shares`;
+  const [autogroup, , autogroupNice] = readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim().split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    cpuGroup,
+    shares: existsSync(sharesFile) ? Number(readFileSync(sharesFile, 'utf8')) : undefined,
+    autogroup,
+    autogroupNice: Number(autogroupNice),
+    nice: Number(fields[16]),
+    session: Number(fields[3]),
+  };
+}
+
+/**
+ * Where the scheduler puts the server below the service, or undefined when it does not: a cpu group with fewer
+ * shares, else (same group) an autogroup at a higher nice, else (same autogroup) a higher nice.
+ */
+function rankedBelowBy(server: CpuRank, service: CpuRank): string | undefined {
+  if (server.cpuGroup !== service.cpuGroup) {
+    return server.shares! < service.shares! ? `cpu.shares ${server.shares} < ${service.shares}` : undefined;
+  }
+  if (server.autogroup !== service.autogroup) {
+    return server.autogroupNice > service.autogroupNice
+      ? `autogroup nice ${server.autogroupNice} > ${service.autogroupNice}`
+      : undefined;
+  }
+  return server.nice > service.nice ? `nice ${server.nice} > ${service.nice}` : undefined;
+}
+
+async function servicePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 21000 || port > 30499) return port;
+  }
+}
+
+jest.setTimeout(120_000);
+
+describe('CPU priority: the servers run below the service (e2e, this machine)', () => {
+  const cleanup = useCleanup();
+  let nextPortBase = PORT_BASE;
+
+  async function start(env: Record<string, string>, runUnder: string[] = []): Promise<ServiceProcess> {
+    const state = makeTempDir(cleanup, 'sc-priority-');
+    chmodSync(state, 0o777); // another user (setpriv) keeps its journal here too
+    const service = await startServiceProcess(
+      await servicePort(),
+      {
+        ...FAST_TIMINGS,
+        SC_PORT_BASE: String(nextPortBase),
+        SC_PORT_COUNT: '20',
+        SC_STATE_DIR: state,
+        // A server ranked below everything else boots slowly on a machine loaded by others.
+        SPAWN_READY_TIMEOUT_S: '60',
+        ...env,
+      },
+      { runUnder },
+    );
+    nextPortBase += 20;
+    cleanup.add(() => service.stop(10_000), 'service process');
+    return service;
+  }
+
+  /**
+   * Starts a server and returns its pid once the wrapper has exec'd it (so it sits where it runs), without waiting
+   * for it to be ready: ranked below everything on a machine loaded by others, it may take long to boot.
+   */
+  async function spawnServer(service: ServiceProcess): Promise<number> {
+    const abort = new AbortController();
+    const answer = fetch(`${service.url}/spawn`, {
+      method: 'POST',
+      body: '{}',
+      headers: JSON_HEADERS,
+      signal: abort.signal,
+    }).catch(() => undefined);
+    cleanup.add(async () => {
+      abort.abort();
+      await answer;
+    }, 'POST /spawn');
+    return waitFor(
+      async () => {
+        const spawns = (await (await fetch(`${service.url}/spawns`)).json()) as Array<{ pid?: number }>;
+        const pid = spawns.find((spawn) => spawn.pid !== undefined)?.pid;
+        if (pid === undefined) return undefined;
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.some((arg) => arg.includes('perl')) ? undefined : pid;
+      },
+      60_000,
+      { description: 'a server to be started', intervalMs: 50 },
+    );
+  }
+
+  async function cpuPriority(service: ServiceProcess): Promise<{ mechanism: string; detail: string }> {
+    const status = (await (await fetch(`${service.url}/api/status`)).json()) as {
+      cpuPriority: { mechanism: string; detail: string };
+    };
+    const metrics = parsePrometheus(await (await fetch(`${service.url}/metrics`)).text());
+    expect(sampleValue(metrics, 'sc_spawner_cpu_priority_info', { mechanism: status.cpuPriority.mechanism })).toBe(1);
+    expect(service.output.join('')).toContain(`CPU priority: ${status.cpuPriority.mechanism}: `);
+    return status.cpuPriority;
+  }
+
+  const v1Writable = existsSync(`${V1_CPU}/cgroup.procs`) && process.getuid?.() === 0;
+  const autogroupOn = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+
+  it('auto: the best mechanism here; a live server is ranked below the service; its cgroup goes at shutdown', async () => {
+    const service = await start({});
+    const priority = await cpuPriority(service);
+    const pid = await spawnServer(service);
+    const server = cpuRank(pid);
+    const own = cpuRank(service.child.pid!);
+    expect(rankedBelowBy(server, own)).toBeDefined();
+    if (v1Writable) {
+      expect(priority.mechanism).toBe('cgroup-v1');
+      expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
+      expect(own.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/service`);
+      expect(server.shares).toBe(2);
+      expect(procStat(pid)?.pgrp).toBe(pid); // its own process group: the group kill still reaches all of it
+      expect((await service.stop()).code).toBe(0);
+      expect(existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}-1`)).toBe(false);
+    }
+  });
+
+  (autogroupOn ? it : it.skip)(
+    "SC_CPU_PRIORITY=nice: the server stays in the service's autogroup and session, at SC_NICE",
+    async () => {
+      const service = await start({ SC_CPU_PRIORITY: 'nice', SC_NICE: '12' });
+      expect((await cpuPriority(service)).mechanism).toBe('nice');
+      const pid = await spawnServer(service);
+      const server = cpuRank(pid);
+      const own = cpuRank(service.child.pid!);
+      expect(server).toMatchObject({ autogroup: own.autogroup, session: own.session, cpuGroup: own.cpuGroup });
+      expect(rankedBelowBy(server, own)).toBe(`nice ${Math.max(12, own.nice)} > ${own.nice}`);
+      expect(procStat(pid)?.pgrp).toBe(pid);
+    },
+  );
+
+  (autogroupOn && process.getuid?.() === 0 ? it : it.skip)(
+    "SC_CPU_PRIORITY=autogroup: each server session's autogroup at nice 19",
+    async () => {
+      const service = await start({ SC_CPU_PRIORITY: 'autogroup' });
+      expect((await cpuPriority(service)).mechanism).toBe('autogroup');
+      const pid = await spawnServer(service);
+      const server = cpuRank(pid);
+      const own = cpuRank(service.child.pid!);
+      expect(server.session).toBe(pid);
+      expect(server.autogroup).not.toBe(own.autogroup);
+      expect(rankedBelowBy(server, own)).toBe(`autogroup nice 19 > ${own.autogroupNice}`);
+    },
+  );
+
+  (process.getuid?.() === 0 ? it : it.skip)(
+    "as an unprivileged user (setpriv to nobody): no cgroup to write, no CAP_SYS_ADMIN: nice in the service's autogroup",
+    async () => {
+      const service = await start({}, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']);
+      const priority = await cpuPriority(service);
+      expect(priority.mechanism).toBe(autogroupOn ? 'nice' : 'nice');
+      const pid = await spawnServer(service);
+      const server = cpuRank(pid);
+      // setpriv execs the service in place: the child's pid is the service's.
+      const own = cpuRank(service.child.pid!);
+      expect(readFileSync(`/proc/${service.child.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\b/m);
+      expect(server).toMatchObject({ autogroup: own.autogroup, session: own.session, cpuGroup: own.cpuGroup });
+      expect(rankedBelowBy(server, own)).toBe(`nice ${Math.max(10, own.nice)} > ${own.nice}`);
+    },
+  );
+
+  it('SC_SERVER_CPU_MAX where no delegated cgroup v2 subtree exists: refused at start-up with the reason', async () => {
+    const state = makeTempDir(cleanup, 'sc-priority-');
+    const error = await startServiceProcess(await servicePort(), {
+      SC_SERVER_CPU_MAX: '1.5',
+      SC_STATE_DIR: state,
+      SC_PORT_BASE: String(PORT_BASE + 400),
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(
+      /\n {2}- SC_SERVER_CPU_MAX need a delegated cgroup v2 subtree \(systemd Delegate=yes\), but .*: unset SC_SERVER_CPU_MAX/,
+    );
+  });
+});
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
