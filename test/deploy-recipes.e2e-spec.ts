@@ -177,7 +177,7 @@ describe('deployment recipes match the service', () => {
       .map((m): [string, Doc] => [m.mountPath as string, volumes.get(m.name as string)!]);
     for (const [mountPath, volume] of writable)
       expect([mountPath, volume.emptyDir]).toEqual([mountPath, expect.anything()]);
-    const written = writable.map(([mountPath]) => mountPath as string);
+    const written = writable.map(([mountPath]) => mountPath);
     for (const folder of [config.stateDir!, config.workspaceDir!, '/tmp'])
       expect(written.some((m) => folder === m || folder.startsWith(`${m}/`))).toBe(true);
     // The only root step (the emptyDirs' sticky bit) has no capability and cannot escalate.

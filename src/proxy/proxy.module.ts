@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SupervisorModule } from '../supervisor';
 import { TicketsModule } from '../tickets/tickets.module';
+import { RelaySessions } from './relay-sessions';
 import { UpgradeGate } from './upgrade-gate';
 import { WsProxyService } from './ws-proxy.service';
 
-/** `ws://<host>:<PORT>/ws/<id>`: each session's WebSocket through the service's own port. */
+/** `ws://<host>:<PORT>/ws/<token>`: each session's WebSocket through the service's own port; spawn on connect. */
 @Module({
   imports: [SupervisorModule, TicketsModule, RateLimitModule],
-  providers: [WsProxyService, UpgradeGate],
+  providers: [WsProxyService, RelaySessions, UpgradeGate],
   exports: [WsProxyService],
 })
 export class ProxyModule {}

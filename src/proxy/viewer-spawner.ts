@@ -5,7 +5,6 @@ import type { SessionOwner, SupervisorService } from '../supervisor';
 import type { TicketSpec } from '../tickets/ticket-book';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal } from './spawn-on-connect';
-import { invalidHandshake } from './ws-handshake';
 
 /** What a viewer may send while its server starts (it should send nothing before the 101): more drops it. */
 const MAX_EARLY_BYTES = 64 * 1024;
@@ -39,8 +38,6 @@ export class ViewerSpawner {
    * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
    */
   spawnFor(spec: TicketSpec, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const invalid = invalidHandshake(req);
-    if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
     if (this.refusing || this.supervisor.isShuttingDown) {
       return refuseUpgrade(socket, 503, 'the service is shutting down');
     }
