@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags 
 import type { Response } from 'express';
 import * as path from 'path';
 import { Public } from '../auth/route-access';
-import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
+import { ErrorResponseDto } from '../http/error-response.dto';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP, DASHBOARD_PUBLIC_DIR } from './dashboard-assets';
 
 /** The operator's page at `/` and its few static assets under `/assets/`. No other path is touched. */

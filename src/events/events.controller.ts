@@ -5,7 +5,7 @@ import { filter } from 'rxjs';
 import { AcceptsQueryToken } from '../auth/route-access';
 import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../supervisor';
-import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
+import { ErrorResponseDto } from '../http/error-response.dto';
 import { SupervisorService } from '../supervisor';
 import { EventStream } from './event-stream';
 

@@ -11,7 +11,7 @@ import {
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
 import { Public } from '../auth/route-access';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
-import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
+import { ErrorResponseDto } from '../http/error-response.dto';
 import { SupervisorService } from '../supervisor';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';

@@ -26,7 +26,8 @@ import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { SupervisorService } from '../supervisor';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
-import { ErrorResponseDto, LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
+import { ErrorResponseDto } from '../http/error-response.dto';
+import { LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';
 
 @ApiTags('spawns')

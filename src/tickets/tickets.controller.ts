@@ -10,7 +10,7 @@ import type { Request } from 'express';
 import { Clock } from '../adapters/clock.adapter';
 import { ClientError } from '../http/http-error';
 import { CreateSpawnDto } from '../spawn/dto/create-spawn.dto';
-import { ErrorResponseDto } from '../spawn/dto/spawn-view.dto';
+import { ErrorResponseDto } from '../http/error-response.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { SpawnTickets } from './spawn-tickets';
 import { TicketDto } from './dto/ticket.dto';

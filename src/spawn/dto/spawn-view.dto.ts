@@ -199,20 +199,6 @@ export interface RelayCountDto {
   bytes: number;
 }
 
-export class ErrorResponseDto {
-  @ApiProperty({ type: 'integer', description: 'The HTTP status' })
-  statusCode: number;
-
-  @ApiProperty({
-    description: 'What went wrong, for a person (validation errors may list several)',
-    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-  })
-  message: string | string[];
-
-  @ApiPropertyOptional({ description: "The status's reason phrase" })
-  error?: string;
-}
-
 export class LogLineDto {
   @ApiProperty({ example: '2026-11-25T08:00:00.050Z' })
   at: string;
