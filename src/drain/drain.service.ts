@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
+import type { ScaleOutSettings } from '../config/sections/scale-out.section';
 import { AppConfig } from '../config/app-config';
 import { SupervisorService } from '../supervisor';
 import { decideDrain, type DrainDecision } from './drain-policy';
@@ -20,7 +21,7 @@ export class DrainService implements OnApplicationShutdown {
 
   constructor(
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(AppConfig) private readonly config: ScaleOutSettings,
     private readonly clock: Clock,
   ) {}
 

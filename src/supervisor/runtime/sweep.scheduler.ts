@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import type { TimingSettings } from '../../config/sections/timing.section';
 import { AppConfig } from '../../config/app-config';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
@@ -14,7 +15,7 @@ export class SweepScheduler implements OnApplicationBootstrap {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly registry: SchedulerRegistry,
-    private readonly config: AppConfig,
+    @Inject(AppConfig) private readonly config: TimingSettings,
     private readonly events: SpawnEvents,
   ) {}
 

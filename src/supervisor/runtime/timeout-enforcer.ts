@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { TimingSettings } from '../../config/sections/timing.section';
 import { AppConfig } from '../../config/app-config';
 import type { TimeoutAction } from '../rules/timeout-policy';
 import { SpawnLifecycle } from './spawn-lifecycle';
@@ -11,7 +12,7 @@ export class TimeoutEnforcer {
   private readonly logger = new Logger('Supervisor');
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(AppConfig) private readonly config: TimingSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
