@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, readFileSync } from 'fs';
 import { parsePrometheus, sampleValue } from './support/operable';
 import { freePort } from './support/ports';
 import { procStat, useCleanup } from './support/processes';
@@ -68,7 +68,9 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
 
   async function start(env: Record<string, string>, runUnder: string[] = []): Promise<ServiceProcess> {
     const state = makeTempDir(cleanup, 'sc-priority-');
-    chmodSync(state, 0o777); // another user (setpriv) keeps its journal here too
+    // The state folder must belong to the service's user and be private to it (issue 19): for setpriv, nobody's.
+    if (runUnder.includes('--reuid=65534')) chownSync(state, 65534, 65534);
+    chmodSync(state, 0o700);
     const service = await startServiceProcess(
       await servicePort(),
       {

@@ -16,6 +16,7 @@ import request from 'supertest';
 import { parseAppConfig } from '../src/config/app-config';
 import { renderHaproxyConfig } from './support/haproxy';
 import { useCleanup } from './support/processes';
+import { serviceSettingNames } from './support/settings';
 import { REPO_ROOT, startApp } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
@@ -23,12 +24,8 @@ import { makeTempDir } from './support/temp';
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 type Doc = Record<string, any>;
 
-/** Every environment variable the service reads: the names src/config passes to EnvReader. */
-const SETTINGS = new Set(
-  ['src/config/app-config.ts', 'src/config/setting-parsers.ts']
-    .flatMap((file) => [...read(file).matchAll(/read\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]))
-    .concat('NODE_ENV'),
-);
+/** Every environment variable the service reads, from its configuration readers. */
+const SETTINGS = serviceSettingNames();
 
 /** YAML merge keys (`<<: *anchor`) resolved, as Docker Compose does. */
 function merged(value: unknown): unknown {

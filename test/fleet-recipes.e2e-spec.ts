@@ -11,6 +11,7 @@ import { loadAll } from 'js-yaml';
 import * as path from 'path';
 import { promisify } from 'util';
 import { useCleanup } from './support/processes';
+import { serviceSettingNames } from './support/settings';
 import { REPO_ROOT, startApp } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
@@ -41,12 +42,8 @@ function dashboardExpressions(): string[] {
   return [...targets, ...variables.filter((v): v is string => v !== undefined)];
 }
 
-/** The settings the service reads (the same extraction as deploy-recipes.e2e-spec.ts). */
-const SETTINGS = new Set(
-  ['src/config/app-config.ts', 'src/config/setting-parsers.ts']
-    .flatMap((file) => [...read(file).matchAll(/read\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]))
-    .concat('NODE_ENV'),
-);
+/** Every environment variable the service reads, from its configuration readers. */
+const SETTINGS = serviceSettingNames();
 
 /** The kubernetes-models class for a manifest, by its apiVersion and kind (the package is ESM only). */
 async function modelOf(apiVersion: string, kind: string): Promise<{ new (data: Doc): { validate(): void } }> {
