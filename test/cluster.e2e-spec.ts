@@ -132,7 +132,9 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     expect(found).toHaveLength(1);
     expect(found[0].node).toBe('node-b');
     expect(found[0].links.self).toBe(`/n/node-b/spawns/${spawn.id}`);
-    expect(found[0].links.ws).toMatch(new RegExp(`/n/node-b/ws/${spawn.id}$`));
+    // The relay link carries the session's relay token, never its id (issue 19).
+    expect(found[0].links.ws).toMatch(new RegExp(`/n/node-b/ws/[A-Za-z0-9_-]{43}$`));
+    expect(found[0].links.ws).not.toContain(spawn.id);
 
     // node-c dies: unreachable (with its name) within one refresh, the others still answer within the peer timeout.
     const nodeC = nodes.get('node-c')!;

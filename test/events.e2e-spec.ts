@@ -6,6 +6,7 @@
  */
 import type { Subject } from 'rxjs';
 import request from 'supertest';
+import { HistoryRecorder } from '../src/history/history.recorder';
 import { SpawnMetricsObserver } from '../src/metrics/spawn-metrics.observer';
 import { SpawnEvents } from '../src/supervisor/runtime/spawn-events';
 import { SupervisorService } from '../src/supervisor/runtime/supervisor.service';
@@ -39,13 +40,16 @@ interface EventsApp extends RunningApp {
  * tests can see there is none left). At cleanup it is closed and every server it started must be gone.
  */
 async function startEventsApp(cleanup: Cleanup, env: Record<string, string>): Promise<EventsApp> {
-  // The metrics observer (the service's own subscriber) is replaced by an inert one: these tests count the streams' subscribers.
+  // The service's own subscribers (the metrics observer, the history recorder) are replaced by inert ones: these
+  // tests count the streams' subscribers.
   const running = await startApp(env, (builder) =>
     builder
       .overrideProvider(SpawnEvents)
       .useClass(CountedSpawnEvents)
       .overrideProvider(SpawnMetricsObserver)
-      .useValue({}),
+      .useValue({})
+      .overrideProvider(HistoryRecorder)
+      .useValue({ snapshot: () => ({}) }),
   );
   const supervisor = running.app.get(SupervisorService);
   const events: CountedSpawnEvents = running.app.get(SpawnEvents);

@@ -151,7 +151,12 @@ describe('spawn lifecycle (e2e)', () => {
       const response = await postSpawn(app.url, { model: 'scsim:no-such-fault' });
       expect(response.status).toBe(502);
       expect(response.body.message).toMatch(/exit code 2 \(invalid command line argument\)/);
-      expect(response.body.message).toContain('no-such-fault');
+      // The server's own words are not in the answer (issue 19: an anonymous caller learns the exit reason only);
+      // they are in the spawn's logs, which the message points to.
+      expect(response.body.message).not.toContain('no-such-fault');
+      const logsPath = /GET (\/spawns\/[^/]+\/logs)/.exec(response.body.message)![1];
+      const logs = (await request(app.url).get(logsPath).expect(200)).body as { line: string }[];
+      expect(logs.map((l) => l.line).join('\n')).toContain('no-such-fault');
     });
 
     it('rejects malformed JSON with 400 (a JSON error, no stack trace) and starts nothing', async () => {

@@ -94,11 +94,12 @@ describe('start-up refusals (e2e)', () => {
       BODY_LIMIT: '1gb',
       SC_CHILD_ENV: 'SC_LICENSE',
     });
+    // Listed section by section (listener, servers, capacity, ...; issue 18), each problem on its line.
     expectRefusal(refusal, [
-      /^ {2}- SC_LICENSE starts with '-'/,
-      'SC_MAX_SPAWNS must be a whole number from 1 to 10000, got "lots"',
-      'SC_NICE must be a whole number from 0 to 19, got "20"',
       /^ {2}- BODY_LIMIT must be a size from 1kb to 16mb/,
+      /^ {2}- SC_LICENSE starts with '-'/,
+      'SC_NICE must be a whole number from 0 to 19, got "20"',
+      'SC_MAX_SPAWNS must be a whole number from 1 to 10000, got "lots"',
       'SC_CHILD_ENV may not pass SC_LICENSE on: it is a setting of this service, never given to a server',
       'SC_EXECUTABLE must be an executable file: /no/such/ts3d_sc_server does not exist',
     ]);

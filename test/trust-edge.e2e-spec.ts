@@ -110,10 +110,14 @@ describe('trust at the network edge (e2e)', () => {
       expectNothingStarted(app);
 
       // An existing session's relay refuses a foreign page the same way, and lets a listed one through.
-      const spawn = (await request(app.url).post('/spawn').send({}).expect(200)).body as { id: string };
-      expect((await tryUpgrade(app.url, `/ws/${spawn.id}`, { origin: 'https://evil.example' })).status).toBe(403);
+      const spawn = (await request(app.url).post('/spawn').send({}).expect(200)).body as {
+        id: string;
+        proxyEndpoint: string;
+      };
+      const relayPath = new URL(spawn.proxyEndpoint).pathname; // /ws/<relay token>
+      expect((await tryUpgrade(app.url, relayPath, { origin: 'https://evil.example' })).status).toBe(403);
       expect(app.supervisor.get(spawn.id)?.state).toBe('ready');
-      const viewer = await connectViewer(`ws://127.0.0.1:${app.port}/ws/${spawn.id}`, { cleanup });
+      const viewer = await connectViewer(`ws://127.0.0.1:${app.port}${relayPath}`, { cleanup });
       expect((await viewer.nextJson()).type).toBe('hello');
       await viewer.close();
 

@@ -234,8 +234,12 @@ describe('warm pool (e2e)', () => {
     const status = await warmStatus(app.url);
     expect(status.csr).toBe(0);
     expect(status.failing).toMatch(
-      /warm csr servers keep failing to start \(\d in a row\): .*exit code 6.*license rejected/,
+      /warm csr servers keep failing to start \(\d in a row\): .*exit code 6 \(invalid license\)/,
     );
+    // The server's output is in its logs, not in the status (issue 19).
+    const failed = spawns.find((s) => s.warm && s.state === 'failed')!;
+    const logs = (await request(app.url).get(`/spawns/${failed.id}/logs`).expect(200)).body as { line: string }[];
+    expect(logs.map((l) => l.line).join('\n')).toMatch(/license rejected/);
     expect(Date.parse(status.retryAt!)).toBeGreaterThan(Date.now() - 1000);
     const ready = await request(app.url).get('/health/ready');
     expect(ready.status).toBe(503);

@@ -149,6 +149,7 @@ export class SpawnViewDto {
   claimedAt: string | null;
 
   @ApiPropertyOptional({
+    type: 'string',
     nullable: true,
     example: 'alice',
     description: 'The name of the API key that asked for this session (null: no key)',
@@ -161,7 +162,11 @@ export class SpawnViewDto {
   })
   watched: boolean;
 
-  @ApiPropertyOptional({ nullable: true, description: 'When the viewer last sent a message through the relay' })
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    description: 'When the viewer last sent a message through the relay',
+  })
   lastActivityAt: string | null;
 
   @ApiProperty({
@@ -171,6 +176,7 @@ export class SpawnViewDto {
   relay: { toServer: RelayCountDto; toViewer: RelayCountDto };
 
   @ApiPropertyOptional({
+    type: 'number',
     nullable: true,
     example: 1.25,
     description: "CPU seconds used by the server's process group (read from /proc by the sweep)",
@@ -178,17 +184,28 @@ export class SpawnViewDto {
   cpuSeconds: number | null;
 
   @ApiPropertyOptional({
+    type: 'integer',
     nullable: true,
     example: 52428800,
     description: "Resident memory of the server's process group, in bytes (read from /proc by the sweep)",
   })
   rssBytes: number | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'The lifetime limit this request asked for (maxSessionSeconds)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    description: 'The lifetime limit this request asked for (maxSessionSeconds)',
+  })
   maxSessionSeconds: number | null;
 
   @ApiPropertyOptional({
+    type: 'object',
     nullable: true,
+    properties: {
+      reason: { type: 'string', enum: ['idle', 'lifetime'] },
+      secondsLeft: { type: 'number' },
+      at: { type: 'string', format: 'date-time' },
+    },
     description: 'The warning given before a session limit ends the session: {reason: idle|lifetime, secondsLeft, at}',
   })
   expiring: { reason: 'idle' | 'lifetime'; secondsLeft: number; at: string } | null;
