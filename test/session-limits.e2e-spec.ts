@@ -295,7 +295,9 @@ describe('session limits (e2e)', () => {
     const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
     const app = await startTrackedApp(
       cleanup,
-      env(PORTS.dashboard, { SC_IDLE_TIMEOUT_S: '40', SC_END_WARNING_S: '37' }),
+      // Chromium and the test's own process share the CPU with servers ranked below them (cgroup weights): a
+      // longer ping timeout than FAST_TIMINGS' 1 s keeps a briefly starved server from being taken for hung.
+      env(PORTS.dashboard, { SC_IDLE_TIMEOUT_S: '40', SC_END_WARNING_S: '37', PING_TIMEOUT_S: '10' }),
     );
     const busy = await spawnAndView(app, cleanup);
     const idle = await spawnAndView(app, cleanup);
