@@ -147,7 +147,11 @@ describe('state labels and ranks', () => {
     for (const from of SPAWN_STATES) {
       for (const to of SPAWN_TRANSITIONS[from]) {
         if (from === 'connected' && to === 'ready') continue;
-        expect({ from, to, forward: SPAWN_STATE_RANK[to] >= SPAWN_STATE_RANK[from] }).toEqual({ from, to, forward: true });
+        expect({ from, to, forward: SPAWN_STATE_RANK[to] >= SPAWN_STATE_RANK[from] }).toEqual({
+          from,
+          to,
+          forward: true,
+        });
       }
     }
     expect(SPAWN_STATE_RANK.ready).toBeLessThan(SPAWN_STATE_RANK.connected);
