@@ -24,6 +24,7 @@ const PUBLIC_ROUTES = [
   'GET /assets/:file',
   'GET /health',
   'GET /health/ready',
+  'GET /api/states',
   'POST /liveliness/:id',
   'POST /api/spawns/:id',
   // Swagger UI and the OpenAPI document: they describe the API, not its data.

@@ -296,6 +296,14 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
 
+    // The page keeps no copy of the states: a label changed on the way from GET api/states shows on its card.
+    await page.route('**/api/states', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { states: { name: string; label: string }[] };
+      for (const state of body.states) if (state.name === 'connected') state.label = 'Connected (as served)';
+      await route.fulfill({ response, json: body });
+    });
+
     await page.goto(`${app.url}/n/node-d`); // redirected to /n/node-d/
     expect(new URL(page.url()).pathname).toBe('/n/node-d/');
     const byTestId = (id: string, root: Page | Locator = page) => root.locator(`[data-testid="${id}"]`);
@@ -306,12 +314,15 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
     await waitFor(async () => (await connected.count()) === 1, UI_TIMEOUT_MS, {
       description: 'the card of a connected session',
     });
+    await expectText(byTestId('session-state', connected), 'Connected (as served)');
     const [spawn] = await listSpawns(app.url);
     expect(requested.length).toBeGreaterThan(4);
     for (const pathname of requested) expect(pathname).toMatch(/^\/n\/node-d(\/|$)/); // the first is the redirected /n/node-d
     expect(requested).toEqual(
       expect.arrayContaining([
-        '/n/node-d/assets/app.js',
+        '/n/node-d/assets/main.js',
+        '/n/node-d/assets/states.js',
+        '/n/node-d/api/states',
         '/n/node-d/events',
         '/n/node-d/spawn',
         '/n/node-d/health',
@@ -452,7 +463,8 @@ describe('dashboard routes (e2e, no browser)', () => {
     expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN: machines may be offline
 
     for (const [file, type] of [
-      ['app.js', /^text\/javascript/],
+      ['main.js', /^text\/javascript/],
+      ['states.js', /^text\/javascript/],
       ['styles.css', /^text\/css/],
       ['favicon.svg', /^image\/svg\+xml/],
     ] as const) {
@@ -464,6 +476,29 @@ describe('dashboard routes (e2e, no browser)', () => {
     for (const bad of ['nope.js', 'index.html', '..%2Fdashboard.module.ts', '%2E%2E%2F%2E%2E%2Fpackage.json']) {
       expect((await fetch(`${app.url}/assets/${bad}`)).status).toBe(404);
     }
+
+    // The states the page draws, from the supervisor's own table.
+    const states = (await (await fetch(`${app.url}/api/states`)).json()) as {
+      states: { name: string; label: string; terminal: boolean; rank: number }[];
+    };
+    expect(states.states.map((s) => s.name)).toEqual([
+      'starting',
+      'ready',
+      'connected',
+      'disconnected',
+      'unresponsive',
+      'timed_out',
+      'terminating',
+      'failed',
+      'exited',
+    ]);
+    expect(states.states.find((s) => s.name === 'timed_out')).toEqual({
+      name: 'timed_out',
+      label: 'Timed out',
+      terminal: false,
+      rank: 3,
+    });
+    expect(states.states.filter((s) => s.terminal).map((s) => s.name)).toEqual(['failed', 'exited']);
 
     // The API around it is untouched.
     expect((await fetch(`${app.url}/health`)).status).toBe(200);

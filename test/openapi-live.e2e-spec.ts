@@ -97,6 +97,7 @@ describe('OpenAPI document against live responses (e2e)', () => {
     await check('/spawns/{id}/logs', 'get', '/spawns/no-such-spawn/logs', 404);
     await check('/api/history', 'get', '/api/history', 200);
     await check('/api/history', 'get', '/api/history', 401, undefined, {});
+    await check('/api/states', 'get', '/api/states', 200);
     await check('/api/status', 'get', '/api/status', 200);
     await check('/api/spawns', 'get', '/api/spawns', 200);
     await check('/api/help', 'get', '/api/help', 200);

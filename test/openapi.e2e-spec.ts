@@ -49,6 +49,7 @@ describe('OpenAPI document (e2e)', () => {
       'GET /assets/{file}',
       'GET /health',
       'GET /health/ready',
+      'GET /api/states',
       'POST /liveliness/{id}',
       'POST /api/spawns/{id}',
       'POST /spawn',

@@ -79,7 +79,7 @@ describe('packaged build (e2e, dist/ installed on its own)', () => {
     const dashboard = await request(service.url).get('/').expect(200);
     expect(dashboard.headers['content-type']).toMatch(/^text\/html/);
     expect(dashboard.text).toBe(readFileSync(path.join(REPO_ROOT, 'src/dashboard/public/index.html'), 'utf8'));
-    await request(service.url).get('/assets/app.js').expect(200);
+    await request(service.url).get('/assets/main.js').expect(200);
 
     const docs = await request(service.url).get('/docs').expect(200);
     expect(docs.headers['content-type']).toMatch(/^text\/html/);

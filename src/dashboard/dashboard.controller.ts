@@ -24,9 +24,12 @@ export class DashboardController {
   }
 
   @Get('assets/:file')
-  @ApiOperation({ summary: "The dashboard's script, styles and icon" })
+  @ApiOperation({ summary: "The dashboard's script modules, styles and icon" })
   @ApiOkResponse({
-    description: 'app.js, styles.css or favicon.svg',
+    description:
+      'main.js (the page module) and the modules it imports (api.js, dom.js, states.js, store.js, errors.js, ' +
+      'sessions.js, card-view.js, viewer.js, actions.js, feed.js, capacity.js, chart.js, cluster.js, ' +
+      'sessions-cost.js), styles.css or favicon.svg',
     content: {
       'text/javascript': { schema: { type: 'string' } },
       'text/css': { schema: { type: 'string' } },

@@ -9,7 +9,15 @@ export type { SpawnRequest } from './runtime/spawn-starter';
 export type { SpawnEvent, SweepEvent, SessionNotice, ViewerCloseRequest } from './runtime/spawn-events';
 export type { WarmPoolStats, WarmPoolStatus, WarmMissReason } from './runtime/warm-pool.service';
 export { SecretRedactor } from './runtime/secret-redactor';
-export { SPAWN_STATES, LIVE_STATES, TERMINAL_STATES, isTerminal, type SpawnState } from './rules/spawn-state';
+export {
+  SPAWN_STATES,
+  LIVE_STATES,
+  TERMINAL_STATES,
+  SPAWN_STATE_LABELS,
+  SPAWN_STATE_RANK,
+  isTerminal,
+  type SpawnState,
+} from './rules/spawn-state';
 export {
   SPAWN_ORIGINS,
   type SpawnOrigin,

@@ -4,6 +4,8 @@ import {
   IllegalTransitionError,
   isTerminal,
   LIVE_STATES,
+  SPAWN_STATE_LABELS,
+  SPAWN_STATE_RANK,
   SPAWN_STATES,
   SPAWN_TRANSITIONS,
   SpawnState,
@@ -137,5 +139,27 @@ describe('spawn state machine', () => {
       'terminating',
     ]);
     for (const state of LIVE_STATES) expect(isTerminal(state)).toBe(false);
+  });
+});
+
+describe('state labels and ranks', () => {
+  it('every transition moves forward in rank, but a refused viewer (connected -> ready)', () => {
+    for (const from of SPAWN_STATES) {
+      for (const to of SPAWN_TRANSITIONS[from]) {
+        if (from === 'connected' && to === 'ready') continue;
+        expect({ from, to, forward: SPAWN_STATE_RANK[to] >= SPAWN_STATE_RANK[from] }).toEqual({
+          from,
+          to,
+          forward: true,
+        });
+      }
+    }
+    expect(SPAWN_STATE_RANK.ready).toBeLessThan(SPAWN_STATE_RANK.connected);
+  });
+
+  it('labels every state in words, each a different one', () => {
+    expect(Object.keys(SPAWN_STATE_LABELS).sort()).toEqual([...SPAWN_STATES].sort());
+    expect(new Set(Object.values(SPAWN_STATE_LABELS)).size).toBe(SPAWN_STATES.length);
+    expect(SPAWN_STATE_LABELS.timed_out).toBe('Timed out');
   });
 });

@@ -42,6 +42,35 @@ export const TERMINAL_STATES: readonly SpawnState[] = ['failed', 'exited'];
 /** States in which the process is (believed to be) running and holding a slot and a port. */
 export const LIVE_STATES: readonly SpawnState[] = SPAWN_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 
+/** How a person reads each state (the dashboard shows these, served by GET /api/states). */
+export const SPAWN_STATE_LABELS: Readonly<Record<SpawnState, string>> = {
+  starting: 'Starting',
+  ready: 'Ready',
+  connected: 'Connected',
+  disconnected: 'Disconnected',
+  unresponsive: 'Unresponsive',
+  timed_out: 'Timed out',
+  terminating: 'Terminating',
+  failed: 'Failed',
+  exited: 'Exited',
+};
+
+/**
+ * How far along its life each state is: every transition goes to a rank at least as high, but connected -> ready
+ * (a refused viewer). A view that would move a session to a lower rank is stale.
+ */
+export const SPAWN_STATE_RANK: Readonly<Record<SpawnState, number>> = {
+  starting: 0,
+  ready: 1,
+  connected: 2,
+  disconnected: 3,
+  unresponsive: 3,
+  timed_out: 3,
+  terminating: 4,
+  failed: 5,
+  exited: 5,
+};
+
 export function isTerminal(state: SpawnState): boolean {
   return TERMINAL_STATES.includes(state);
 }
