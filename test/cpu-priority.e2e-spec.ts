@@ -75,6 +75,8 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       await servicePort(),
       {
         ...FAST_TIMINGS,
+        // This file tests the mechanisms themselves: auto (the product's default) unless a test forces one.
+        SC_CPU_PRIORITY: 'auto',
         SC_PORT_BASE: String(nextPortBase),
         SC_PORT_COUNT: '20',
         SC_STATE_DIR: state,
