@@ -1,8 +1,9 @@
-import { chmodSync, chownSync, existsSync, readFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'fs';
+import * as path from 'path';
 import { parsePrometheus, sampleValue } from './support/operable';
 import { freePort } from './support/ports';
 import { procStat, useCleanup } from './support/processes';
-import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
+import { FAST_TIMINGS, REPO_ROOT, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { makeTempDir } from './support/temp';
 import { waitFor } from './support/wait';
 
@@ -182,6 +183,7 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
   (process.getuid?.() === 0 ? it : it.skip)(
     "as an unprivileged user (setpriv to nobody): no cgroup to write, no CAP_SYS_ADMIN: nice in the service's autogroup",
     async () => {
+      letOthersTraverse(REPO_ROOT, cleanup);
       const service = await start({}, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']);
       const priority = await cpuPriority(service);
       expect(priority.mechanism).toBe(autogroupOn ? 'nice' : 'nice');
@@ -212,3 +214,16 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
 });
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * The service run as nobody must reach the checkout (dist/, node_modules/): a clone in a private folder (mktemp -d
+ * is 0700) would hide it. Each folder above it that others cannot traverse gets o+x for the test, restored after.
+ */
+function letOthersTraverse(folder: string, cleanup: ReturnType<typeof useCleanup>): void {
+  for (let dir = folder; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if (mode & 0o001) continue;
+    chmodSync(dir, mode | 0o001);
+    cleanup.add(() => chmodSync(dir, mode), `mode of ${dir}`);
+  }
+}
