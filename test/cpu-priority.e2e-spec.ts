@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'fs';
+import { spawn } from 'child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { parsePrometheus, sampleValue } from './support/operable';
 import { freePort } from './support/ports';
@@ -16,6 +17,7 @@ interface CpuRank {
   /** Its cgroup v1 cpu group path ('' without a v1 cpu hierarchy) and that group's cpu.shares. */
   cpuGroup: string;
   shares?: number;
+  /** '' when it is in the root autogroup (a session never started by setsid, e.g. from PID 1): not a group at all. */
   autogroup: string;
   autogroupNice: number;
   nice: number;
@@ -39,17 +41,27 @@ function cpuRank(pid: number): CpuRank {
 }
 
 /**
+ * How a process weighs among the root cpu group's entities: an autogroup weighs by its nice; a task of the root
+ * autogroup (no autogroup of its own) is an entity there itself and weighs by its own nice.
+ */
+function rootLevel(rank: CpuRank): { nice: number; label: string } {
+  return rank.autogroup === ''
+    ? { nice: rank.nice, label: `nice ${rank.nice} (root autogroup)` }
+    : { nice: rank.autogroupNice, label: `autogroup nice ${rank.autogroupNice}` };
+}
+
+/**
  * Where the scheduler puts the server below the service, or undefined when it does not: a cpu group with fewer
- * shares, else (same group) an autogroup at a higher nice, else (same autogroup) a higher nice.
+ * shares, else (same group) a lower weight among the root group's entities (autogroups and the root autogroup's
+ * tasks), else (same autogroup) a higher nice.
  */
 function rankedBelowBy(server: CpuRank, service: CpuRank): string | undefined {
   if (server.cpuGroup !== service.cpuGroup) {
     return server.shares! < service.shares! ? `cpu.shares ${server.shares} < ${service.shares}` : undefined;
   }
   if (server.autogroup !== service.autogroup) {
-    return server.autogroupNice > service.autogroupNice
-      ? `autogroup nice ${server.autogroupNice} > ${service.autogroupNice}`
-      : undefined;
+    const [below, above] = [rootLevel(server), rootLevel(service)];
+    return below.nice > above.nice ? `${below.label} > ${above.label}` : undefined;
   }
   return server.nice > service.nice ? `nice ${server.nice} > ${service.nice}` : undefined;
 }
@@ -135,7 +147,14 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
   const autogroupOn = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
 
   it('auto: the best mechanism here; a live server is ranked below the service; its cgroup goes at shutdown', async () => {
+    // What a killed service leaves (v1): its group, found and removed by the next start.
+    const left = v1Writable ? `${V1_CPU}/sc-spawner-${await deadPid()}-1` : undefined;
+    if (left) for (const dir of [left, `${left}/servers`, `${left}/service`]) mkdirSync(dir);
+    cleanup.add(() => {
+      if (left) for (const dir of [`${left}/servers`, `${left}/service`, left]) removedUnlessBusy(dir);
+    }, 'a left group');
     const service = await start({});
+    if (left) expect(existsSync(left)).toBe(false);
     const priority = await cpuPriority(service);
     const pid = await spawnServer(service);
     const server = cpuRank(pid);
@@ -176,7 +195,7 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       const own = cpuRank(service.child.pid!);
       expect(server.session).toBe(pid);
       expect(server.autogroup).not.toBe(own.autogroup);
-      expect(rankedBelowBy(server, own)).toBe(`autogroup nice 19 > ${own.autogroupNice}`);
+      expect(rankedBelowBy(server, own)).toBe(`autogroup nice 19 > ${rootLevel(own).label}`);
     },
   );
 
@@ -197,6 +216,39 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     },
   );
 
+  (v1Writable && autogroupOn ? it : it.skip)(
+    'the service in a cpu cgroup of its own (v1): autogroups do not apply there; nice ranks the servers',
+    async () => {
+      const group = `${V1_CPU}/sc-priority-test-${process.pid}`;
+      mkdirSync(group);
+      // Removed once the service and its servers have left it (EBUSY until the last one has exited).
+      cleanup.add(
+        () => waitFor(() => removedUnlessBusy(group), 5000, { description: `${group} to be removed` }),
+        `cgroup ${group}`,
+      );
+      // The shell moves itself into the group, then becomes the service: it starts there, as under a container.
+      const intoGroup = ['sh', '-c', `echo $$ > ${group}/cgroup.procs && exec "$@"`, 'sh'];
+      const refused = await start({ SC_CPU_PRIORITY: 'autogroup' }, intoGroup).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(refused?.message).toContain(
+        `SC_CPU_PRIORITY=autogroup cannot be used on this machine: this process runs in the cpu cgroup ${group}, where the kernel does not apply autogroups`,
+      );
+      const service = await start({ SC_CPU_PRIORITY: 'nice', SC_NICE: '12' }, intoGroup);
+      expect(await cpuPriority(service)).toEqual({
+        mechanism: 'nice',
+        detail: `servers at nice 12 (autogroups do not apply in the service's cpu cgroup ${group})`,
+      });
+      const pid = await spawnServer(service);
+      const [server, own] = [cpuRank(pid), cpuRank(service.child.pid!)];
+      expect(own.cpuGroup).toBe(group.slice(V1_CPU.length));
+      expect(server.cpuGroup).toBe(own.cpuGroup);
+      expect(rankedBelowBy(server, own)).toBe(`nice ${Math.max(12, own.nice)} > ${own.nice}`);
+      expect((await service.stop()).code).toBe(0);
+    },
+  );
+
   it('SC_SERVER_CPU_MAX where no delegated cgroup v2 subtree exists: refused at start-up with the reason', async () => {
     const state = makeTempDir(cleanup, 'sc-priority-');
     const error = await startServiceProcess(await servicePort(), {
@@ -214,6 +266,25 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
 });
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** The pid of a process that has exited (no service runs under it). */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
+function removedUnlessBusy(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY') return false;
+    throw error;
+  }
+}
 
 /**
  * The service run as nobody must reach the checkout (dist/, node_modules/): a clone in a private folder (mktemp -d

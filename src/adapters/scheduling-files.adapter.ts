@@ -7,7 +7,7 @@ export interface SchedulingReader {
   read(file: string): string | undefined;
   /** Whether this process may write `file` (or create entries in the folder `file`). */
   isWritable(file: string): boolean;
-  /** The names in a folder ([] when it cannot be read). */
+  /** The folders in a folder: a cgroup's child groups ([] when it cannot be read). */
   list(dir: string): string[];
 }
 
@@ -45,7 +45,10 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   list(dir: string): string[] {
     try {
-      return readdirSync(dir);
+      // A cgroup folder holds its interface files too; only its child groups (folders) are wanted.
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name);
     } catch {
       return [];
     }

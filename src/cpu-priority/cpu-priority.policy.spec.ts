@@ -23,15 +23,20 @@ function hybridV1(writable: boolean, autogroup = '1', status = CAP_ALL) {
   );
 }
 
+/** A systemd machine: the service in its unit's group; with the cpu controller enabled there, the unit's groups have cpu.weight. */
 function pureV2(delegated: boolean, controllers = 'cpu memory pids', status = CAP_NONE) {
   const dir = '/sys/fs/cgroup/system.slice/sc-spawner.service';
+  const cpu = controllers.split(' ').includes('cpu');
   return new FakeSchedulingFiles(
     {
       '/proc/sys/kernel/sched_autogroup_enabled': '1\n',
       '/proc/self/status': status,
       '/proc/self/cgroup': '0::/system.slice/sc-spawner.service\n',
       '/proc/self/mountinfo': '35 24 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n',
+      '/sys/fs/cgroup/cgroup.controllers': 'cpu memory pids\n',
+      '/sys/fs/cgroup/system.slice/cgroup.controllers': `${controllers}\n`,
       [`${dir}/cgroup.controllers`]: `${controllers}\n`,
+      ...(cpu ? { '/sys/fs/cgroup/system.slice/cpu.weight': '100\n', [`${dir}/cpu.weight`]: '100\n' } : {}),
     },
     delegated ? [dir] : [],
   );
@@ -76,6 +81,27 @@ describe('detectScheduling', () => {
     expect(detectScheduling(files).v2).toMatchObject({ dir: '/sys/fs/cgroup', writable: false });
   });
 
+  it("autogroups apply only in the root cpu group: the service's own cpu cgroup (v1 or v2) is found", () => {
+    expect(detectScheduling(hybridV1(true)).autogroupBypassedBy).toBeUndefined();
+    const v1 = hybridV1(true);
+    v1.files.set('/proc/self/cgroup', '1:cpu:/docker/abc\n0::/\n');
+    expect(detectScheduling(v1).autogroupBypassedBy).toBe('/sys/fs/cgroup/cpu/docker/abc');
+    expect(detectScheduling(pureV2(false)).autogroupBypassedBy).toBe('/sys/fs/cgroup/system.slice/sc-spawner.service');
+    // The cpu controller enabled only above the service's group: the nearest group with cpu.weight schedules it.
+    const above = pureV2(false, 'memory pids');
+    above.files.set('/sys/fs/cgroup/system.slice/cpu.weight', '100\n');
+    expect(detectScheduling(above).autogroupBypassedBy).toBe('/sys/fs/cgroup/system.slice');
+    expect(detectScheduling(pureV2(false, 'memory pids')).autogroupBypassedBy).toBeUndefined();
+    // A container whose mount is its own group: cpu.weight at the mount means a group below the host's root.
+    const container = new FakeSchedulingFiles({
+      '/proc/self/cgroup': '0::/\n',
+      '/proc/self/mountinfo': '35 24 0:30 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n',
+      '/sys/fs/cgroup/cgroup.controllers': 'cpu memory\n',
+      '/sys/fs/cgroup/cpu.weight': '100\n',
+    });
+    expect(detectScheduling(container).autogroupBypassedBy).toBe('/sys/fs/cgroup');
+  });
+
   it('no /proc at all: nothing is assumed', () => {
     expect(detectScheduling(new FakeSchedulingFiles())).toEqual({ autogroup: false, capSysAdmin: false });
   });
@@ -111,9 +137,29 @@ describe('chooseCpuPriority', () => {
   });
 
   it("cgroup v2 not delegated, autogroup on, no CAP_SYS_ADMIN: nice in the service's autogroup", () => {
-    expect(choose(pureV2(false))).toMatchObject({
-      plan: { mechanism: 'nice', nice: 10, wrapper: true },
+    expect(choose(pureV2(false, 'memory pids'))).toMatchObject({
+      plan: {
+        mechanism: 'nice',
+        nice: 10,
+        wrapper: true,
+        detail: "servers at nice 10 in the service's autogroup (a process group of their own, no new session)",
+      },
     });
+  });
+
+  it('the service in a cpu cgroup of its own: autogroups do not apply, nice ranks the servers directly', () => {
+    const dir = '/sys/fs/cgroup/system.slice/sc-spawner.service';
+    expect(choose(pureV2(false))).toMatchObject({
+      plan: {
+        mechanism: 'nice',
+        detail: `servers at nice 10 (autogroups do not apply in the service's cpu cgroup ${dir})`,
+      },
+    });
+    expect(choose(pureV2(false, 'cpu memory pids', CAP_ALL), { choice: 'autogroup' })).toEqual({
+      problem: `SC_CPU_PRIORITY=autogroup cannot be used on this machine: this process runs in the cpu cgroup ${dir}, where the kernel does not apply autogroups`,
+    });
+    // Without perl the servers lead sessions of their own, which here costs nothing: nice holds.
+    expect(choose(pureV2(false), { perl: false })).toMatchObject({ plan: { mechanism: 'nice', wrapper: false } });
   });
 
   it('limits where no delegated v2 subtree exists: refused with the reason', () => {

@@ -86,7 +86,11 @@ function unavailability(
     'cgroup-v1': noPerl ?? v1Missing,
     autogroup:
       noPerl ??
-      (facts.autogroup ? undefined : 'autogroup scheduling is off (/proc/sys/kernel/sched_autogroup_enabled)'),
+      (!facts.autogroup
+        ? 'autogroup scheduling is off (/proc/sys/kernel/sched_autogroup_enabled)'
+        : facts.autogroupBypassedBy
+          ? `this process runs in the cpu cgroup ${facts.autogroupBypassedBy}, where the kernel does not apply autogroups`
+          : undefined),
     nice: wishes.nice > 0 ? undefined : 'SC_NICE is 0',
     none: undefined,
   };
@@ -122,14 +126,26 @@ export function chooseCpuPriority(facts: SchedulingFacts, wishes: PriorityWishes
 function withoutWrapper(facts: SchedulingFacts, wishes: PriorityWishes): CpuPriorityPlan {
   const base = { nice: wishes.nice, wrapper: false };
   if (wishes.nice === 0) return { ...base, mechanism: 'none', detail: 'SC_NICE is 0 and perl is not installed' };
-  if (facts.autogroup) {
+  if (autogroupsApply(facts)) {
     return {
       ...base,
       mechanism: 'none',
       detail: `servers at nice ${wishes.nice} in sessions of their own, where autogroup scheduling makes nice useless: install perl-base`,
     };
   }
-  return { ...base, mechanism: 'nice', detail: `servers at nice ${wishes.nice} (autogroup scheduling is off)` };
+  return { ...base, mechanism: 'nice', detail: `servers at nice ${wishes.nice} ${whyNiceRanks(facts)}` };
+}
+
+/** Autogroup scheduling is on and this process is in the root task group, where the kernel applies it. */
+function autogroupsApply(facts: SchedulingFacts): boolean {
+  return facts.autogroup && facts.autogroupBypassedBy === undefined;
+}
+
+/** Why nice ranks the servers below the service here (said in the plan's detail). */
+function whyNiceRanks(facts: SchedulingFacts): string {
+  if (autogroupsApply(facts)) return "in the service's autogroup (a process group of their own, no new session)";
+  if (facts.autogroup) return `(autogroups do not apply in the service's cpu cgroup ${facts.autogroupBypassedBy})`;
+  return '(autogroup scheduling is off)';
 }
 
 function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes: PriorityWishes): CpuPriorityPlan {
@@ -174,9 +190,7 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
     case 'nice':
       return {
         ...base,
-        detail: facts.autogroup
-          ? `servers at nice ${wishes.nice} in the service's autogroup (a process group of their own, no new session)`
-          : `servers at nice ${wishes.nice} (autogroup scheduling is off)`,
+        detail: `servers at nice ${wishes.nice} ${whyNiceRanks(facts)}`,
       };
     case 'none':
       return { ...base, nice: 0, detail: "servers run at the service's own priority" };

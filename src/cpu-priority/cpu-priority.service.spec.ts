@@ -35,11 +35,15 @@ const V2: CpuPriorityPlan = {
 
 describe('CpuPriority', () => {
   it('cgroup v1: the service and a servers group at cpu.shares 2 in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
-    const files = new FakeSchedulingFiles({ '/proc/6/stat': '6 (node) S' }, ['/cg/cpu']);
+    const files = new FakeSchedulingFiles(
+      { '/proc/6/cgroup': '1:cpu:/sc-spawner-6-2/service\n', '/proc/8/cgroup': '1:cpu:/user.slice\n' },
+      ['/cg/cpu'],
+    );
     for (const dir of [
       '/cg/cpu/sc-spawner-5-1',
       '/cg/cpu/sc-spawner-5-1/servers',
       '/cg/cpu/sc-spawner-6-2',
+      '/cg/cpu/sc-spawner-8-1',
       '/cg/cpu/other',
     ]) {
       files.dirs.add(dir);
@@ -50,7 +54,8 @@ describe('CpuPriority', () => {
       ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '7'],
       ['/cg/cpu/sc-spawner-7-1/servers/cpu.shares', '2'],
     ]);
-    // sc-spawner-5-1's service is gone (no /proc/5); 6 still runs; "other" is not ours.
+    // sc-spawner-5-1's service is gone (no /proc/5); 6 still runs in its group; pid 8 is another process now (the
+    // kernel reused the pid); "other" is not ours.
     expect([...files.dirs].sort()).toEqual([
       '/cg/cpu/other',
       '/cg/cpu/sc-spawner-6-2',

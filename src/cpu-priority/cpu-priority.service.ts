@@ -113,7 +113,8 @@ export class CpuPriority implements OnApplicationShutdown {
     for (const name of this.files.list(parent)) {
       const owner = OWN_GROUP.exec(name)?.[1];
       if (owner === undefined || Number(owner) === this.pid) continue;
-      if (this.files.read(`/proc/${owner}/stat`) !== undefined) continue;
+      // Alive only if that pid is still in one of its groups: a pid the kernel has reused is another process.
+      if (this.files.read(`/proc/${owner}/cgroup`)?.includes(`/sc-spawner-${owner}-`)) continue;
       try {
         // v1: the service's group holds its two groups, which go first.
         for (const inner of this.files.list(`${parent}/${name}`)) this.files.removeDir(`${parent}/${name}/${inner}`);

@@ -15,6 +15,11 @@ export interface CgroupPlace {
 export interface SchedulingFacts {
   /** /proc/sys/kernel/sched_autogroup_enabled is 1: every session is its own scheduling group. */
   autogroup: boolean;
+  /**
+   * The cpu cgroup this process is scheduled in, when it is not the root one: the kernel applies autogroups only
+   * to tasks of the root task group, so there sessions do not matter and nice ranks tasks directly.
+   */
+  autogroupBypassedBy?: string;
   /** CAP_SYS_ADMIN in the effective set: autogroup nice writes are not rate-limited. */
   capSysAdmin: boolean;
   /** The unified (v2) hierarchy, with the controllers enabled for this process's group. */
@@ -108,5 +113,22 @@ export function detectScheduling(files: SchedulingReader): SchedulingFacts {
     const writable = dir !== undefined && files.isWritable(dir) && files.isWritable(`${dir}/cgroup.procs`);
     facts.v1Cpu = { path: v1Path, dir, writable };
   }
+  const bypass = nonRootCpuGroup(files, facts);
+  if (bypass !== undefined) facts.autogroupBypassedBy = bypass;
   return facts;
+}
+
+/**
+ * The cpu cgroup (not the root one) this process is scheduled in. v1: its cpu group. v2: the nearest of its group
+ * and the groups above it with a cpu.weight file, which only groups the cpu controller is enabled for have and the
+ * root never has; the walk goes up to the mount (in a container, often a group below the host's root).
+ */
+function nonRootCpuGroup(files: SchedulingReader, facts: SchedulingFacts): string | undefined {
+  if (facts.v1Cpu) return facts.v1Cpu.path === '/' ? undefined : (facts.v1Cpu.dir ?? facts.v1Cpu.path);
+  for (let dir = facts.v2?.dir; dir !== undefined && files.read(`${dir}/cgroup.controllers`) !== undefined;) {
+    if (files.read(`${dir}/cpu.weight`) !== undefined) return dir;
+    const parent = path.posix.dirname(dir);
+    dir = parent === dir ? undefined : parent;
+  }
+  return undefined;
 }
