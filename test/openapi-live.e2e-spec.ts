@@ -4,6 +4,7 @@
  * has its own example, which itself fits the schema; nullable fields carry their real type.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
 import { rawRequest, startTrackedApp } from './support/spawner-e2e';
@@ -34,6 +35,8 @@ describe('OpenAPI document against live responses (e2e)', () => {
     const app = await startTrackedApp(cleanup, ENV);
     const document = (await rawRequest(app.url, 'GET', '/docs-json')).json() as Document;
     const ajv = new Ajv({ strict: false, allErrors: true });
+    // Formats the document names (date-time, uri...) are checked, not ignored with a warning.
+    addFormats(ajv);
     ajv.addSchema({ $id: 'openapi', components: document.components });
     const validators = new Map<string, ValidateFunction>();
     const problems: string[] = [];
@@ -114,6 +117,8 @@ describe('OpenAPI document against live responses (e2e)', () => {
     const app = await startTrackedApp(cleanup, { ...ENV, SC_PORT_BASE: '29650' });
     const document = (await rawRequest(app.url, 'GET', '/docs-json')).json() as Document;
     const ajv = new Ajv({ strict: false, allErrors: true });
+    // Formats the document names (date-time, uri...) are checked, not ignored with a warning.
+    addFormats(ajv);
     ajv.addSchema({ $id: 'openapi', components: document.components });
     const problems: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {
