@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'fs';
+import { readFile } from 'fs/promises';
 
 /** The fields of /proc/<pid>/stat the service relies on. */
 export interface ProcessStat {
@@ -23,8 +24,11 @@ export abstract class ProcessTable {
   abstract pids(): number[];
   /** The inodes of the sockets a process has open (its fds reading `socket:[inode]`); empty when unreadable. */
   abstract socketInodes(pid: number): string[];
-  /** The text of /proc/net/tcp and /proc/net/tcp6 (this network namespace's TCP sockets). */
-  abstract tcpTable(): string;
+  /**
+   * The text of /proc/net/tcp and /proc/net/tcp6 (this network namespace's TCP sockets). Read off the event
+   * loop: the kernel formats every socket of the machine, thousands during a burst of requests.
+   */
+  abstract tcpTable(): Promise<string>;
   abstract killGroup(pgid: number, signal: NodeJS.Signals): boolean;
 }
 
@@ -81,20 +85,15 @@ export class ProcProcessTable extends ProcessTable {
     return inodes;
   }
 
-  tcpTable(): string {
-    return ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readOrEmpty(file)).join('\n');
+  async tcpTable(): Promise<string> {
+    const texts = await Promise.all(
+      ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')),
+    );
+    return texts.join('\n');
   }
 
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return killGroup(pgid, signal);
-  }
-}
-
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }
 

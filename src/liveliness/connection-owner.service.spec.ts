@@ -19,29 +19,29 @@ describe('ConnectionOwner', () => {
     return { processes, owner: new ConnectionOwner(processes) };
   }
 
-  it("accepts a connection the server's group holds, through its leader or any other member", () => {
+  it("accepts a connection the server's group holds, through its leader or any other member", async () => {
     const { processes, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];
-    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
     processes.procs.get(300)!.sockets = [];
     processes.procs.get(301)!.sockets = ['555'];
-    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
   });
 
-  it('refuses a connection held by a process outside the group, or one it cannot find', () => {
+  it('refuses a connection held by a process outside the group, or one it cannot find', async () => {
     const { processes, owner } = setup();
     processes.procs.get(400)!.sockets = ['555'];
-    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
-    expect(owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
+    expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
   });
 
-  it('walks /proc once per connection: later reports on a keep-alive connection are answered from memory', () => {
+  it('walks /proc once per connection: later reports on a keep-alive connection are answered from memory', async () => {
     const { processes, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];
     const keptAlive = { ...socket } as Socket;
-    for (let i = 0; i < 10; i++) expect(owner.openedByGroup(keptAlive, 300)).toBe(true);
+    for (let i = 0; i < 10; i++) expect(await owner.openedByGroup(keptAlive, 300)).toBe(true);
     expect(processes.reads.tcp).toBe(1);
-    expect(owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true); // a new connection is checked again
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true); // a new connection is checked again
     expect(processes.reads.tcp).toBe(2);
   });
 });

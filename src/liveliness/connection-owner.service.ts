@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Socket } from 'net';
 import { ProcessTable } from '../adapters/process-table.adapter';
-import { parseTcpTable, peerSocketInode } from './tcp-table';
+import { findPeerSocketInode } from './tcp-table';
 
 /**
  * Whether the TCP connection a request arrived on was opened by a process of a given process group: the
@@ -11,13 +11,13 @@ import { parseTcpTable, peerSocketInode } from './tcp-table';
  */
 @Injectable()
 export class ConnectionOwner {
-  private readonly answers = new WeakMap<Socket, Map<number, boolean>>();
+  private readonly answers = new WeakMap<Socket, Map<number, Promise<boolean>>>();
 
   constructor(private readonly processes: ProcessTable) {}
 
-  openedByGroup(socket: Socket, pgid: number): boolean {
+  openedByGroup(socket: Socket, pgid: number): Promise<boolean> {
     let known = this.answers.get(socket);
-    if (!known) this.answers.set(socket, (known = new Map<number, boolean>()));
+    if (!known) this.answers.set(socket, (known = new Map<number, Promise<boolean>>()));
     let answer = known.get(pgid);
     if (answer === undefined) {
       answer = this.check(socket, pgid);
@@ -26,11 +26,11 @@ export class ConnectionOwner {
     return answer;
   }
 
-  private check(socket: Socket, pgid: number): boolean {
+  private async check(socket: Socket, pgid: number): Promise<boolean> {
     const { localAddress, localPort, remoteAddress, remotePort } = socket;
     if (!localAddress || !localPort || !remoteAddress || !remotePort) return false;
-    const inode = peerSocketInode(
-      parseTcpTable(this.processes.tcpTable()),
+    const inode = findPeerSocketInode(
+      await this.processes.tcpTable(),
       { address: localAddress, port: localPort },
       { address: remoteAddress, port: remotePort },
     );

@@ -15,12 +15,12 @@ export class ServerReporterGuard implements CanActivate {
     private readonly owner: ConnectionOwner,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
     const id = String(request.params.id ?? '');
     const spawn = this.supervisor.get(id);
     if (!spawn || spawn.pid === undefined || spawn.endedAt !== undefined) return true;
-    if (this.owner.openedByGroup(request.socket, spawn.pid)) return true;
+    if (await this.owner.openedByGroup(request.socket, spawn.pid)) return true;
     throw new ForbiddenException(
       `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
     );

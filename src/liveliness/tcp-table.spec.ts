@@ -1,4 +1,4 @@
-import { addressBytes, parseTcpTable, peerSocketInode } from './tcp-table';
+import { addressBytes, findPeerSocketInode } from './tcp-table';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
 const row = (local: string, remote: string, inode: string) =>
@@ -17,7 +17,8 @@ describe('TCP table', () => {
     row('0000000000000000FFFF00000100007F:9C41', '0000000000000000FFFF00000100007F:2BAE', '777'),
     row('00000000000000000000000001000000:9C42', '00000000000000000000000001000000:2BAE', '888'),
   ].join('\n');
-  const table = parseTcpTable(`${TCP}\n${TCP6}`);
+  const table = `${TCP}\n${TCP6}`;
+  const peerSocketInode = findPeerSocketInode;
 
   it('finds the peer socket of an accepted connection by its address pair, whichever form the address takes', () => {
     const ours = { address: '127.0.0.1', port: 11182 };
@@ -28,6 +29,20 @@ describe('TCP table', () => {
     expect(peerSocketInode(table, ours, { address: '::ffff:127.0.0.1', port: 40001 })).toBe('777');
     expect(peerSocketInode(table, { address: '::1', port: 11182 }, { address: '::1', port: 40002 })).toBe('888');
     expect(peerSocketInode(table, ours, { address: '127.0.0.1', port: 40003 })).toBeUndefined();
+  });
+
+  it('matches whole endpoints only, skips a socket without an inode (TIME_WAIT), reads the last line too', () => {
+    const ours = { address: '127.0.0.1', port: 11182 };
+    const text = [
+      HEADER,
+      row('0100007F:9C40', '0100007F:2BAE', '0'), // a closed connection of the same pair, waiting out TIME_WAIT
+      row('1100007F:9C40', '0100007F:2BAE', '111'), // 127.0.0.17: not the peer
+      row('0100007F:9C40', '0100007F:2BAE', '555'),
+    ].join('\n');
+    expect(findPeerSocketInode(text, ours, { address: '127.0.0.1', port: 40000 })).toBe('555');
+    expect(findPeerSocketInode(text, ours, { address: '127.0.0.17', port: 40000 })).toBe('111');
+    expect(findPeerSocketInode(text, { ...ours, port: 1182 }, { address: '127.0.0.1', port: 40000 })).toBeUndefined();
+    expect(findPeerSocketInode(text, ours, { address: 'not an address', port: 40000 })).toBeUndefined();
   });
 
   it('reads addresses of both families as 16 bytes', () => {

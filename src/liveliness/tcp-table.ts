@@ -4,50 +4,42 @@ export interface Endpoint {
   port: number;
 }
 
-export interface TcpSocketEntry {
-  local: string;
-  remote: string;
-  inode: string;
-}
-
 /**
- * The sockets of /proc/net/tcp and /proc/net/tcp6: "sl local rem st tx:rx tr:when retr uid timeout inode ...",
- * addresses in hex (each 32-bit word in host byte order, little-endian here), ports in hex.
+ * The inode of the socket at the other end of a connection this process accepted, read from the text of
+ * /proc/net/tcp and /proc/net/tcp6: the peer's own socket has the connection's remote end as its local address
+ * and ours as its remote. Both ends are on this machine. Only the one line is parsed: the table holds every
+ * socket of the machine (thousands during a burst), and this runs for each new liveliness connection.
  */
-export function parseTcpTable(text: string): TcpSocketEntry[] {
-  const entries: TcpSocketEntry[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10 || !fields[0].endsWith(':')) continue;
-    const local = procEndpointKey(fields[1]);
-    const remote = procEndpointKey(fields[2]);
-    if (local && remote && /^\d+$/.test(fields[9])) entries.push({ local, remote, inode: fields[9] });
+export function findPeerSocketInode(table: string, ours: Endpoint, peer: Endpoint): string | undefined {
+  const locals = procForms(peer);
+  const remotes = procForms(ours);
+  for (const [i, local] of locals.entries()) {
+    const remote = remotes[i];
+    if (!local || !remote) continue;
+    // "sl local rem st tx:rx tr:when retr uid timeout inode ...": from the pair on, the inode is the ninth field.
+    for (let at = table.indexOf(` ${local} ${remote} `); at >= 0; at = table.indexOf(` ${local} ${remote} `, at + 1)) {
+      const end = table.indexOf('\n', at);
+      const inode = table
+        .slice(at, end < 0 ? undefined : end)
+        .trim()
+        .split(/\s+/)[8];
+      if (inode && /^\d+$/.test(inode) && inode !== '0') return inode;
+    }
   }
-  return entries;
+  return undefined;
 }
 
 /**
- * The inode of the socket at the other end of a connection this process accepted: the peer's own socket has
- * the connection's remote end as its local address and ours as its remote. Both ends are on this machine.
+ * An endpoint as the kernel prints it: `%08X:%04X` in /proc/net/tcp (IPv4 only) and `%08X%08X%08X%08X:%04X` in
+ * /proc/net/tcp6 (IPv4 as ::ffff:a.b.c.d), each 32-bit word in host byte order (little-endian here).
  */
-export function peerSocketInode(table: readonly TcpSocketEntry[], ours: Endpoint, peer: Endpoint): string | undefined {
-  const local = endpointKey(peer);
-  const remote = endpointKey(ours);
-  if (!local || !remote) return undefined;
-  return table.find((entry) => entry.local === local && entry.remote === remote && entry.inode !== '0')?.inode;
-}
-
-function endpointKey({ address, port }: Endpoint): string | undefined {
+function procForms({ address, port }: Endpoint): [string | undefined, string | undefined] {
   const bytes = addressBytes(address);
-  return bytes && `${bytes}:${port}`;
-}
-
-function procEndpointKey(text: string): string | undefined {
-  const [hex, portHex] = text.split(':');
-  if (!portHex || !/^[0-9A-Fa-f]+$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) return undefined;
-  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
-  const bytes = (hex.length === 8 ? V4_MAPPED + words[0] : words.join('')).toLowerCase();
-  return `${bytes}:${parseInt(portHex, 16)}`;
+  if (!bytes || !Number.isInteger(port) || port < 0 || port > 0xffff) return [undefined, undefined];
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const words = bytes.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join('').toUpperCase());
+  const v6 = `${words.join('')}:${portHex}`;
+  return [bytes.startsWith(V4_MAPPED) ? `${words[3]}:${portHex}` : undefined, v6];
 }
 
 const V4_MAPPED = '00000000000000000000ffff';

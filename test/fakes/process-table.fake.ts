@@ -55,9 +55,9 @@ export class FakeProcessTable extends ProcessTable {
     this.reads.fds++;
     return this.proc(pid)?.sockets ?? [];
   }
-  tcpTable(): string {
+  tcpTable(): Promise<string> {
     this.reads.tcp++;
-    return this.tcp;
+    return Promise.resolve(this.tcp);
   }
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     this.killed.push([pgid, signal]);
