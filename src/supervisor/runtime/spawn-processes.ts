@@ -1,16 +1,29 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeExit, type RendererType } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
-import { AppConfig } from '../../config/app-config';
+import {
+  CAPACITY_SETTINGS,
+  type CapacitySettings,
+  CHILD_ENV_SETTINGS,
+  type ChildEnvSettings,
+  RENDERING_SETTINGS,
+  type RenderingSettings,
+  SERVERS_SETTINGS,
+  type ServersSettings,
+  TIMING_SETTINGS,
+  type TimingSettings,
+  WARM_POOL_SETTINGS,
+  type WarmPoolSettings,
+} from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
 import { chooseGpu } from '../rules/gpu-allocation';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
-import { buildScCommand, redactArgs, type ServerCommand } from '../rules/sc-command';
+import { buildScCommand, redactArgs, type ServerCommand, type ServerCommandSettings } from '../rules/sc-command';
 import { SecretRedactor } from './secret-redactor';
 import { hashArgs } from '../../adapters/process-identity';
 import { SpawnEvents } from './spawn-events';
@@ -30,9 +43,15 @@ export class SpawnProcesses {
   private readonly exitListeners = new Set<() => void>();
   /** What the journal says of each running server: recorded once at launch (the start time does not change). */
   private readonly journalled = new Map<string, JournalEntry | undefined>();
+  private readonly commandSettings: ServerCommandSettings;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
+    @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
+    @Inject(SERVERS_SETTINGS.token) servers: ServersSettings,
+    @Inject(CHILD_ENV_SETTINGS.token) childEnv: ChildEnvSettings,
+    @Inject(WARM_POOL_SETTINGS.token) warmPool: WarmPoolSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly ports: PortAllocator,
@@ -44,7 +63,9 @@ export class SpawnProcesses {
     private readonly processTable: ProcessTable,
     private readonly events: SpawnEvents,
     private readonly priority: CpuPriority,
-  ) {}
+  ) {
+    this.commandSettings = { ...servers, ...childEnv, ...timing, ...rendering, ...warmPool };
+  }
 
   /**
    * Leases a port and starts the server; the spawn is registered (taking the slot its caller reserved) whatever
@@ -54,7 +75,7 @@ export class SpawnProcesses {
   async start(request: SpawnRequest & { id: string; origin: SpawnOrigin }): Promise<SpawnRecord> {
     const wsPort = await this.ports.lease();
     if (wsPort === null) {
-      const { portBase, portCount } = this.config;
+      const { portBase, portCount } = this.capacity;
       throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
     }
     if (this.registry.takesNoNewSpawns) {
@@ -65,7 +86,7 @@ export class SpawnProcesses {
     const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.gpuFor(request.rendererType) };
     let command: ServerCommand;
     try {
-      command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl());
+      command = buildScCommand(this.commandSettings, spec, this.livelinessEndpoint.baseUrl());
       command.placement = this.priority.placementFor(spec.id);
     } catch (error) {
       // Nothing was registered yet: give the port back, or it would stay leased for ever.
@@ -105,9 +126,9 @@ export class SpawnProcesses {
   /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
   private gpuFor(rendererType: RendererType): number | undefined {
     if (rendererType !== 'ssr') return undefined;
-    if (this.config.ssrGpuCount === undefined) return this.config.ssrGpuIndex;
+    if (this.rendering.ssrGpuCount === undefined) return this.rendering.ssrGpuIndex;
     const live = this.registry.liveEntries().map((entry) => entry.record.spec);
-    return chooseGpu(live, this.config.ssrGpuCount);
+    return chooseGpu(live, this.rendering.ssrGpuCount);
   }
 
   /** A server just failed to bind `port`: true (and the port kept out of rotation) when another program holds it. */
@@ -143,11 +164,11 @@ export class SpawnProcesses {
     this.logger.log(`shutting down: stopping ${selected().length} spawn(s)`);
     for (const { record } of selected()) this.stop(record.id, reason);
     const none = () => selected().length === 0;
-    if (await this.waitUntil(none, this.config.killGraceS * 1000)) return;
+    if (await this.waitUntil(none, this.timing.killGraceS * 1000)) return;
     for (const entry of selected()) {
       this.logger.warn({
         spawnId: entry.record.id,
-        msg: `spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`,
+        msg: `spawn ${entry.record.id} still running after ${this.timing.killGraceS} s; sending SIGKILL`,
       });
       this.kill(entry.record.id);
     }
