@@ -1,9 +1,6 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig } from '../config/app-config';
-import type { Env } from '../config/env-reader';
-import { pickSection } from '../config/settings-section';
-import { SETTINGS_SECTIONS } from '../config/sections/settings-sections';
+import { AppConfig, type Env, pickSection, SETTINGS_SECTIONS } from '../config';
 import { loadAppConfig } from './load-app-config';
 
 /** Each section of the settings under its own token, picked from the loaded AppConfig: a feature injects its own. */

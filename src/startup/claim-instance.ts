@@ -2,7 +2,7 @@ import { rmdirSync } from 'fs';
 import { createServer } from 'net';
 import { acquireInstanceLock } from '../adapters/instance-lock.adapter';
 import { ProcProcessTable } from '../adapters/process-table.adapter';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config';
 import { prepareStateFolder } from './state-folder';
 
 /** Either this process now owns the state folder and port, or the one line saying why not. */

@@ -1,29 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { describeExit, type RendererType } from '@app/sc-protocol';
+import { describeExit } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
-import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
-import {
-  CAPACITY_SETTINGS,
-  type CapacitySettings,
-  CHILD_ENV_SETTINGS,
-  type ChildEnvSettings,
-  RENDERING_SETTINGS,
-  type RenderingSettings,
-  SERVERS_SETTINGS,
-  type ServersSettings,
-  TIMING_SETTINGS,
-  type TimingSettings,
-  WARM_POOL_SETTINGS,
-  type WarmPoolSettings,
-} from '../../config';
+import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
-import { chooseGpu } from '../rules/gpu-allocation';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
-import { buildScCommand, redactArgs, type ServerCommand, type ServerCommandSettings } from '../rules/sc-command';
+import { redactArgs, type ServerCommand } from '../rules/sc-command';
+import { ServerCommands } from './server-commands';
 import { SecretRedactor } from './secret-redactor';
 import { hashArgs } from '../../adapters/process-identity';
 import { SpawnEvents } from './spawn-events';
@@ -43,29 +29,22 @@ export class SpawnProcesses {
   private readonly exitListeners = new Set<() => void>();
   /** What the journal says of each running server: recorded once at launch (the start time does not change). */
   private readonly journalled = new Map<string, JournalEntry | undefined>();
-  private readonly commandSettings: ServerCommandSettings;
 
   constructor(
     @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
     @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
-    @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
-    @Inject(SERVERS_SETTINGS.token) servers: ServersSettings,
-    @Inject(CHILD_ENV_SETTINGS.token) childEnv: ChildEnvSettings,
-    @Inject(WARM_POOL_SETTINGS.token) warmPool: WarmPoolSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly ports: PortAllocator,
     private readonly launcher: ProcessLauncher,
     private readonly clock: Clock,
-    private readonly livelinessEndpoint: LivelinessEndpoint,
+    private readonly commands: ServerCommands,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
     private readonly processTable: ProcessTable,
     private readonly events: SpawnEvents,
     private readonly priority: CpuPriority,
-  ) {
-    this.commandSettings = { ...servers, ...childEnv, ...timing, ...rendering, ...warmPool };
-  }
+  ) {}
 
   /**
    * Leases a port and starts the server; the spawn is registered (taking the slot its caller reserved) whatever
@@ -83,11 +62,10 @@ export class SpawnProcesses {
       throw this.registry.shuttingDown ? NoCapacityError.shuttingDown() : NoCapacityError.draining();
     }
     // Chosen just before the spawn is registered, with no await in between: concurrent launches see each other's choice.
-    const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.gpuFor(request.rendererType) };
+    const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.commands.gpuFor(request.rendererType) };
     let command: ServerCommand;
     try {
-      command = buildScCommand(this.commandSettings, spec, this.livelinessEndpoint.baseUrl());
-      command.placement = this.priority.placementFor(spec.id);
+      command = this.commands.commandFor(spec);
     } catch (error) {
       // Nothing was registered yet: give the port back, or it would stay leased for ever.
       this.ports.release(spec.wsPort);
@@ -121,14 +99,6 @@ export class SpawnProcesses {
     this.journalled.set(spec.id, this.journalEntry(record, command.args));
     this.saveJournal();
     return record;
-  }
-
-  /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
-  private gpuFor(rendererType: RendererType): number | undefined {
-    if (rendererType !== 'ssr') return undefined;
-    if (this.rendering.ssrGpuCount === undefined) return this.rendering.ssrGpuIndex;
-    const live = this.registry.liveEntries().map((entry) => entry.record.spec);
-    return chooseGpu(live, this.rendering.ssrGpuCount);
   }
 
   /** A server just failed to bind `port`: true (and the port kept out of rotation) when another program holds it. */
