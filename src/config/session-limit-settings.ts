@@ -37,7 +37,7 @@ export function parseKeyQuotas(read: EnvReader): KeyQuotas | undefined {
 }
 
 /** With an idle timeout and direct endpoints, the operator must know which sessions it can see (none but relayed ones). */
-export function idleTimeoutNotice(config: AppConfig): string | undefined {
+export function idleTimeoutNotice(config: Pick<AppConfig, 'idleTimeoutS' | 'publicEndpoint'>): string | undefined {
   if (config.idleTimeoutS <= 0 || config.publicEndpoint === 'proxy') return undefined;
   return `SC_IDLE_TIMEOUT_S=${config.idleTimeoutS} applies only to sessions the relay carries: set PUBLIC_ENDPOINT=proxy (or use spawn on connect); sessions whose viewer connects to the server's own port are not watched (their \`watched\` is false)`;
 }
