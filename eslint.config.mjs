@@ -10,6 +10,12 @@ const SUPERVISOR_DOOR = {
   message: 'Enter the supervisor through its door: import from its folder (src/supervisor/index.ts).',
 };
 
+/** Outside src/config, the settings are reached through its door (src/config/index.ts) only. */
+const CONFIG_DOOR = {
+  group: ['**/config/*', '!**/config/index'],
+  message: 'Reach the settings through their door: import from the config folder (src/config/index.ts).',
+};
+
 /** Out of src/config (a file at `depth` below it) into another room. */
 function configOnlyParses(outside) {
   return { group: [outside], message: 'src/config only parses: it imports no other room.' };
@@ -62,7 +68,7 @@ export default tseslint.config(
     rules: {
       'max-lines': ['error', { max: 200, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
-      'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR] }],
+      'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, CONFIG_DOOR] }],
     },
   },
   {
@@ -85,6 +91,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
+            CONFIG_DOOR,
             {
               group: ['@nestjs/*', '**/adapters', '**/adapters/**', '**/runtime', '**/runtime/**'],
               message: 'supervisor/rules holds pure decisions: no Nest, adapters or runtime.',

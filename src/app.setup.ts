@@ -2,7 +2,14 @@ import { INestApplication, NestApplicationOptions, ShutdownSignal } from '@nestj
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'http';
-import { AppConfig } from './config/app-config';
+import {
+  EDGE_SETTINGS,
+  type EdgeSettings,
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+  SCALE_OUT_SETTINGS,
+  type ScaleOutSettings,
+} from './config';
 import { compileTrust, expressTrustProxy } from './http/client-address';
 import { applyHttpTimeouts, capConnectionsPerClient } from './http/connection-cap';
 import { useCors } from './http/cors';
@@ -26,17 +33,17 @@ export const SIGNALS_HANDLED_BY_MAIN: readonly string[] = [ShutdownSignal.SIGTER
  * validation, CORS, the node prefix, Swagger, shutdown hooks. `ownSignals`: the caller handles SIGTERM and SIGINT itself (main.ts, for the graceful drain).
  */
 export function configureApp(app: INestApplication, options: { ownSignals?: boolean } = {}): INestApplication {
-  const config = app.get(AppConfig);
+  const edge = app.get<EdgeSettings>(EDGE_SETTINGS.token);
   app.useGlobalPipes(createValidationPipe());
   const express = app as NestExpressApplication;
-  express.set('trust proxy', expressTrustProxy(config.trustProxy));
+  express.set('trust proxy', expressTrustProxy(edge.trustProxy));
   express.disable('x-powered-by');
   const server = app.getHttpServer() as Server;
-  applyHttpTimeouts(server, config.headersTimeoutS, config.requestTimeoutS);
-  capConnectionsPerClient(server, config.maxConnectionsPerClient, compileTrust(config.trustProxy));
-  useCors(app, config);
+  applyHttpTimeouts(server, edge.headersTimeoutS, edge.requestTimeoutS);
+  capConnectionsPerClient(server, edge.maxConnectionsPerClient, compileTrust(edge.trustProxy));
+  useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token));
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
-  app.use(nodePrefixMiddleware(config.nodeName));
+  app.use(nodePrefixMiddleware(app.get<ScaleOutSettings>(SCALE_OUT_SETTINGS.token).nodeName));
   // After CORS, so that refusals (a body, a method) still carry the CORS headers.
   refuseUnknownMethods(app);
   useRequestBodies(app);

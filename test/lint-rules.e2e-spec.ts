@@ -44,6 +44,17 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
     expect(await ruleIds(withinSupervisor, 'src/supervisor/runtime/probe.ts')).toEqual([]);
   });
 
+  it('the settings are reached through the door of config/ only', async () => {
+    const inside = "import { readAppConfig } from '../config/app-config';\nexport { readAppConfig };\n";
+    expect(await ruleIds(inside, 'src/health/probe.ts')).toEqual(['no-restricted-imports']);
+    const section = "import { EDGE_SETTINGS } from '../../config/sections/edge.section';\nexport { EDGE_SETTINGS };\n";
+    expect(await ruleIds(section, 'src/supervisor/rules/probe.ts')).toEqual(['no-restricted-imports']);
+    const door = "import { EDGE_SETTINGS } from '../config';\nexport { EDGE_SETTINGS };\n";
+    expect(await ruleIds(door, 'src/health/probe.ts')).toEqual([]);
+    const withinConfig = "import { EDGE_SETTINGS } from './sections/edge.section';\nexport { EDGE_SETTINGS };\n";
+    expect(await ruleIds(withinConfig, 'src/config/probe.ts')).toEqual([]);
+  });
+
   it('config/ imports no other room', async () => {
     const adapter = "import { FileSystem } from '../adapters/file-system.adapter';\nexport { FileSystem };\n";
     expect(await ruleIds(adapter, 'src/config/probe.ts')).toEqual(['no-restricted-imports']);

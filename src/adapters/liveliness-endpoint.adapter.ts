@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'net';
-import { AppConfig } from '../config/app-config';
+import { LISTENER_SETTINGS, type ListenerSettings } from '../config';
 
 /** Where spawned servers POST their liveliness reports. */
 export abstract class LivelinessEndpoint {
@@ -24,7 +24,7 @@ export function livelinessBaseUrl(boundAddress: string, port: number): string {
 export class HttpLivelinessEndpoint extends LivelinessEndpoint {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly config: AppConfig,
+    @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
   ) {
     super();
   }
@@ -33,6 +33,6 @@ export class HttpLivelinessEndpoint extends LivelinessEndpoint {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     const address = server?.address();
     if (address && typeof address === 'object') return livelinessBaseUrl(address.address, address.port);
-    return livelinessBaseUrl(this.config.host, this.config.port);
+    return livelinessBaseUrl(this.listener.host, this.listener.port);
   }
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { parseAppConfig } from '../config/app-config';
+import { parseAppConfig, pickSection, SERVERS_SETTINGS } from '../config';
 import { ProcProcessTable } from './process-table.adapter';
 import { FileSpawnJournal, JournalEntry } from './spawn-journal.adapter';
 
@@ -13,7 +13,10 @@ describe('FileSpawnJournal', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const journalIn = (stateDir: string) =>
-    new FileSpawnJournal(parseAppConfig({ SC_STATE_DIR: stateDir }), new ProcProcessTable());
+    new FileSpawnJournal(
+      pickSection(parseAppConfig({ SC_STATE_DIR: stateDir }), SERVERS_SETTINGS),
+      new ProcProcessTable(),
+    );
   const entry = (id: string, pid = 4242): JournalEntry => ({
     id,
     pid,
@@ -80,7 +83,7 @@ describe('FileSpawnJournal', () => {
   it('keeps nothing for an ephemeral PORT without SC_STATE_DIR', () => {
     const config = parseAppConfig({ PORT: '0' });
     expect(config.stateDir).toBeUndefined();
-    const journal = new FileSpawnJournal(config, new ProcProcessTable());
+    const journal = new FileSpawnJournal(pickSection(config, SERVERS_SETTINGS), new ProcProcessTable());
     journal.save([entry('a')]);
     expect(journal.load()).toEqual({ entries: [] });
   });

@@ -1,8 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'crypto';
 import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
-import { AppConfig } from '../config/app-config';
+import { SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { ProcessTable } from './process-table.adapter';
 
 /** One process for the machine's uptime: its pid and its start time (/proc/<pid>/stat field 22). */
@@ -43,11 +43,11 @@ export class FileSpawnJournal extends SpawnJournal {
   private writer?: ProcessIdentity;
 
   constructor(
-    config: AppConfig,
+    @Inject(SERVERS_SETTINGS.token) servers: Pick<ServersSettings, 'stateDir'>,
     private readonly processes: ProcessTable,
   ) {
     super();
-    this.file = config.stateDir ? path.join(config.stateDir, 'spawns.json') : undefined;
+    this.file = servers.stateDir ? path.join(servers.stateDir, 'spawns.json') : undefined;
   }
 
   /**

@@ -1,7 +1,14 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { TcpLineServer } from '../adapters/tcp-line-server.adapter';
-import { AppConfig } from '../config/app-config';
+import {
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+  SCALE_OUT_SETTINGS,
+  type ScaleOutSettings,
+  SERVERS_SETTINGS,
+  type ServersSettings,
+} from '../config';
 import { executableProblem } from '../health/executable-problem';
 import { SupervisorService } from '../supervisor';
 import { agentReply } from './agent-reply';
@@ -13,7 +20,9 @@ export class AgentCheckService implements OnApplicationBootstrap, OnApplicationS
   private boundPort: number | undefined;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
+    @Inject(LISTENER_SETTINGS.token) private readonly http: ListenerSettings,
+    @Inject(SERVERS_SETTINGS.token) private readonly servers: ServersSettings,
     private readonly supervisor: SupervisorService,
     private readonly files: FileSystem,
     private readonly listener: TcpLineServer,
@@ -25,9 +34,9 @@ export class AgentCheckService implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.agentCheckPort === undefined) return;
-    this.boundPort = await this.listener.listen(this.config.agentCheckPort, this.config.host, () => this.line());
-    this.logger.log(`HAProxy agent check on ${this.config.host}:${this.boundPort}`);
+    if (this.scaleOut.agentCheckPort === undefined) return;
+    this.boundPort = await this.listener.listen(this.scaleOut.agentCheckPort, this.http.host, () => this.line());
+    this.logger.log(`HAProxy agent check on ${this.http.host}:${this.boundPort}`);
   }
 
   /** After the servers are stopped: until then the agent keeps saying `drain`. */
@@ -42,7 +51,7 @@ export class AgentCheckService implements OnApplicationBootstrap, OnApplicationS
       maxSpawns: capacity.maxSpawns,
       freePorts: capacity.ports.free,
       draining: capacity.draining || capacity.shuttingDown,
-      cannotSpawn: executableProblem(this.files, this.config.scExecutable),
+      cannotSpawn: executableProblem(this.files, this.servers.scExecutable),
     });
   }
 }

@@ -1,7 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { ApiKeys } from './api-keys';
 import { needsKey, QUERY_TOKEN, ROUTE_ACCESS, RouteAccess } from './route-access';
 
@@ -23,7 +23,7 @@ export function presentedKey(request: Request, queryAllowed: boolean): string | 
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeys,
-    private readonly config: AppConfig,
+    @Inject(ACCESS_SETTINGS.token) private readonly settings: AccessSettings,
     private readonly reflector: Reflector,
   ) {}
 
@@ -31,7 +31,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!this.keys.enabled || context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, targets);
-    if (!needsKey(access, this.config)) return true;
+    if (!needsKey(access, this.settings)) return true;
     const request = context.switchToHttp().getRequest<Request>();
     const queryAllowed = this.reflector.get<boolean | undefined>(QUERY_TOKEN, context.getHandler()) === true;
     const key = presentedKey(request, queryAllowed);

@@ -1,5 +1,5 @@
 import { FileSystem } from '../adapters/file-system.adapter';
-import { ConfigError, parseAppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, CLUSTER_SETTINGS, ConfigError, parseAppConfig, pickSection } from '../config';
 import { ApiKeys, parseApiKeysFile } from './api-keys';
 import { presentedKey } from './api-key.guard';
 import { loadApiKeys } from './auth.module';
@@ -60,10 +60,16 @@ describe('parseApiKeysFile', () => {
   });
 });
 
+/** The two sections loadApiKeys reads: the keys (access) and the cluster key. */
+function keySettings(env: Record<string, string>) {
+  const config = parseAppConfig(env);
+  return [pickSection(config, ACCESS_SETTINGS), pickSection(config, CLUSTER_SETTINGS)] as const;
+}
+
 describe('loadApiKeys', () => {
   it('reads API_KEYS_FILE through the FileSystem adapter', () => {
-    const config = parseAppConfig({ API_KEYS_FILE: '/keys' });
-    expect(loadApiKeys(config, new FakeFiles({ '/keys': `${KEY}\n` })).matches(KEY)).toBe(true);
+    const [access, cluster] = keySettings({ API_KEYS_FILE: '/keys' });
+    expect(loadApiKeys(access, cluster, new FakeFiles({ '/keys': `${KEY}\n` })).matches(KEY)).toBe(true);
   });
 
   it.each([
@@ -71,9 +77,9 @@ describe('loadApiKeys', () => {
     ['a file with no key', { '/keys': '# nothing\n\n' }, /holds no key/],
     ['a short key', { '/keys': 'short\n' }, /key 1 is too short/],
   ])('%s stops the service with a ConfigError', (_name, files, message) => {
-    const config = parseAppConfig({ API_KEYS_FILE: '/keys' });
-    expect(() => loadApiKeys(config, new FakeFiles(files))).toThrow(ConfigError);
-    expect(() => loadApiKeys(config, new FakeFiles(files))).toThrow(message);
+    const [access, cluster] = keySettings({ API_KEYS_FILE: '/keys' });
+    expect(() => loadApiKeys(access, cluster, new FakeFiles(files))).toThrow(ConfigError);
+    expect(() => loadApiKeys(access, cluster, new FakeFiles(files))).toThrow(message);
   });
 });
 

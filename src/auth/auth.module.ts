@@ -1,20 +1,33 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Inject, Logger, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig, ConfigError, MIN_API_KEY_LENGTH } from '../config/app-config';
+import {
+  ACCESS_SETTINGS,
+  type AccessSettings,
+  CLUSTER_SETTINGS,
+  type ClusterSettings,
+  ConfigError,
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+  MIN_API_KEY_LENGTH,
+} from '../config';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeys, parseApiKeysFile } from './api-keys';
 
 const MAX_KEYS_FILE_BYTES = 1024 * 1024;
 
 /** API_KEYS, or API_KEYS_FILE read once at start-up; a file that cannot be read or holds no key stops the service. */
-export function loadApiKeys(config: AppConfig, files: FileSystem): ApiKeys {
-  const keys = readKeys(config, files);
+export function loadApiKeys(
+  access: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>,
+  cluster: Pick<ClusterSettings, 'clusterKey'>,
+  files: FileSystem,
+): ApiKeys {
+  const keys = readKeys(access, files);
   // CLUSTER_KEY opens what any key opens, but alone it does not turn keys on (a node without keys needs none).
-  return new ApiKeys(keys.length > 0 && config.clusterKey ? [...keys, config.clusterKey] : keys);
+  return new ApiKeys(keys.length > 0 && cluster.clusterKey ? [...keys, cluster.clusterKey] : keys);
 }
 
-function readKeys(config: AppConfig, files: FileSystem): string[] {
+function readKeys(config: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>, files: FileSystem): string[] {
   if (!config.apiKeysFile) return config.apiKeys;
   let text: string;
   try {
@@ -41,13 +54,13 @@ function readKeys(config: AppConfig, files: FileSystem): string[] {
   // DiscoveryModule: the OpenAPI document reads the same route markers as the guard (src/http/openapi.ts).
   imports: [DiscoveryModule],
   providers: [
-    { provide: ApiKeys, useFactory: loadApiKeys, inject: [AppConfig, FileSystem] },
+    { provide: ApiKeys, useFactory: loadApiKeys, inject: [ACCESS_SETTINGS.token, CLUSTER_SETTINGS.token, FileSystem] },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
   exports: [ApiKeys],
 })
 export class AuthModule {
-  constructor(keys: ApiKeys, config: AppConfig) {
+  constructor(keys: ApiKeys, @Inject(LISTENER_SETTINGS.token) config: ListenerSettings) {
     if (!keys.enabled && !isLoopback(config.host)) {
       new Logger('Access').warn(
         `no API_KEYS: anyone who reaches ${config.host}:${config.port} can list, read and stop every session; set API_KEYS (or API_KEYS_FILE) and CORS_ORIGINS`,

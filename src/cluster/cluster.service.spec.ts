@@ -1,7 +1,7 @@
 import { FakeClock } from '../../test/fakes';
 import { PeerClient } from '../adapters/peer-client.adapter';
 import { ApiKeys } from '../auth/api-keys';
-import { parseAppConfig } from '../config/app-config';
+import { CLUSTER_SETTINGS, parseAppConfig, pickSection } from '../config';
 import { ClusterService } from './cluster.service';
 import type { NodeEntry } from './cluster.types';
 import { unreachableEntry } from './node-state';
@@ -32,7 +32,11 @@ function setup(answers: Record<string, NodeEntry | Error>, env: Record<string, s
   const self = { name: 'node-a', read: (url: string) => ({ ...entry('node-a'), url }) } as unknown as SelfEntry;
   const peers = { current: () => Promise.resolve(Object.keys(answers)) } as unknown as PeerDirectory;
   const keys = new ApiKeys(config.apiKeys);
-  return { service: new ClusterService(config, keys, self, peers, client, clock), client, clock };
+  return {
+    service: new ClusterService(pickSection(config, CLUSTER_SETTINGS), keys, self, peers, client, clock),
+    client,
+    clock,
+  };
 }
 
 describe('ClusterService', () => {

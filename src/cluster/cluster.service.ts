@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
 import { PeerClient } from '../adapters/peer-client.adapter';
 import { ApiKeys } from '../auth/api-keys';
-import { AppConfig } from '../config/app-config';
+import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
 import type { ClusterView, NodeEntry } from './cluster.types';
 import { NODE_STATES } from './cluster.types';
 import { clusterTotals, uniqueByName, unreachableEntry } from './node-state';
@@ -23,14 +23,14 @@ export class ClusterService {
   private readonly key: string | undefined;
 
   constructor(
-    config: AppConfig,
+    @Inject(CLUSTER_SETTINGS.token) cluster: ClusterSettings,
     keys: ApiKeys,
     private readonly self: SelfEntry,
     private readonly peers: PeerDirectory,
     private readonly client: PeerClient,
     private readonly clock: Clock,
   ) {
-    this.key = config.clusterKey ?? keys.first;
+    this.key = cluster.clusterKey ?? keys.first;
   }
 
   view(selfUrl: string): Promise<ClusterView> {

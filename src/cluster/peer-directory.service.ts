@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { PeerResolver } from '../adapters/peer-resolver.adapter';
-import { AppConfig } from '../config/app-config';
+import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
 import { PeerSource, peerSource, peerUrls } from './peer-list';
 
 /** How long a request may wait for the first DNS resolution of the peers. */
@@ -20,7 +20,7 @@ export class PeerDirectory implements OnModuleInit, OnModuleDestroy {
   private lastProblem?: string;
 
   constructor(
-    config: AppConfig,
+    @Inject(CLUSTER_SETTINGS.token) config: ClusterSettings,
     private readonly resolver: PeerResolver,
   ) {
     this.source = peerSource(config);

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Clock } from '../adapters/clock.adapter';
-import { AppConfig } from '../config/app-config';
+import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { packageRoot } from '../startup/load-app-config';
 import { SupervisorService } from '../supervisor';
 import type { NodeEntry } from './cluster.types';
@@ -26,12 +26,12 @@ export class SelfEntry {
 
   constructor(
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
     private readonly clock: Clock,
   ) {}
 
   get name(): string {
-    return this.config.nodeName;
+    return this.scaleOut.nodeName;
   }
 
   /** `url`: this node's address as the client reached it. */
@@ -48,7 +48,7 @@ export class SelfEntry {
       freePorts: capacity.ports.free,
     });
     return {
-      name: this.config.nodeName,
+      name: this.scaleOut.nodeName,
       url,
       state,
       capacity: { max: capacity.maxSpawns, active: capacity.activeSpawns, freePorts: capacity.ports.free },

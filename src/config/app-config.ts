@@ -1,16 +1,17 @@
 import * as os from 'os';
 import { AppConfig, ConfigError } from './app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from './bundled-files';
-import { readEdgeSettings } from './edge-settings';
-import { parsePeers, parseServerPriority } from './setting-parsers';
 import { Env, EnvReader } from './env-reader';
-import { parseSessionLimits } from './session-limit-settings';
 import { readAccess } from './sections/access.section';
 import { readCapacity } from './sections/capacity.section';
+import { readCluster } from './sections/cluster.section';
+import { readEdge } from './sections/edge.section';
 import { readListener } from './sections/listener.section';
 import { readRendering } from './sections/rendering.section';
 import { readScaleOut } from './sections/scale-out.section';
+import { readServerResources } from './sections/server-resources.section';
 import { readChildEnv, readServers } from './sections/servers.section';
+import { readSessionLimits } from './sections/session-limits.section';
 import { readTiming } from './sections/timing.section';
 import { readWarmPool } from './sections/warm-pool.section';
 
@@ -54,13 +55,14 @@ export function readAppConfig(
   const rendering = readRendering(read);
   const warmPool = readWarmPool(read, { ...capacity, ...rendering });
   read.string('HOOPS_CONFIG'); // read by loadAppConfig before the rest; named here as a setting of the service
-  Object.assign(config, listener, access, scaleOut, servers, capacity, timing, rendering, warmPool);
-  parseServerPriority(read, config);
-  parsePeers(read, config);
-  readEdgeSettings(read, config);
-  parseSessionLimits(read, config);
+  const serverResources = readServerResources(read);
+  const cluster = readCluster(read, listener);
+  const edge = readEdge(read, timing);
+  const sessionLimits = readSessionLimits(read);
   // Last: every other setting has been read, so the names of all of them are known.
-  Object.assign(config, readChildEnv(read));
+  const childEnv = readChildEnv(read);
+  const sections = [listener, access, scaleOut, servers, capacity, timing, rendering, warmPool];
+  Object.assign(config, ...sections, serverResources, cluster, edge, sessionLimits, childEnv);
 
   const derived = derivedDefaults(config);
   config.settings = [...read.seen].map(([name, { value, fallback }]) => ({

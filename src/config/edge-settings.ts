@@ -1,5 +1,4 @@
 import { isIP } from 'net';
-import type { AppConfig } from './app-config.model';
 import type { EnvReader } from './env-reader';
 
 /** TRUST_PROXY as Express's `trust proxy` takes it: off, one hop (`true`), loopback, or addresses and CIDRs. */
@@ -44,23 +43,4 @@ export function parseTrustProxy(read: EnvReader): TrustProxySetting {
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::ffff:127.0.0.1';
-}
-
-/**
- * The network edge's settings: who is trusted as a proxy, spawn tickets, the first-message timeout, the HTTP
- * server's header and request timeouts and the cap on open connections per client. Reads after
- * SC_INITIAL_USE_DURATION_S (the first-message timeout's default).
- */
-export function readEdgeSettings(read: EnvReader, config: AppConfig): void {
-  config.trustProxy = parseTrustProxy(read);
-  config.ticketTtlS = read.seconds('SC_TICKET_TTL_S', 30);
-  config.firstMessageTimeoutS = read.seconds('SC_FIRST_MESSAGE_TIMEOUT_S', config.initialUseDurationS);
-  config.headersTimeoutS = read.seconds('HEADERS_TIMEOUT_S', 10);
-  config.requestTimeoutS = read.seconds('REQUEST_TIMEOUT_S', 30);
-  if (config.requestTimeoutS < config.headersTimeoutS) {
-    read.problems.push(
-      `REQUEST_TIMEOUT_S (${config.requestTimeoutS}) must not be shorter than HEADERS_TIMEOUT_S (${config.headersTimeoutS})`,
-    );
-  }
-  config.maxConnectionsPerClient = read.int('MAX_CONNECTIONS_PER_CLIENT', 256, 1, 1_000_000);
 }

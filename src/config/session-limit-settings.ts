@@ -10,32 +10,6 @@ export interface KeyQuotas {
 
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** SC_IDLE_TIMEOUT_S, SC_MAX_SESSION_S, SC_END_WARNING_S and SC_KEY_MAX_SESSIONS. */
-export function parseSessionLimits(read: EnvReader, config: AppConfig): void {
-  config.idleTimeoutS = secondsOrOff(read, 'SC_IDLE_TIMEOUT_S', 0);
-  config.maxSessionS = secondsOrOff(read, 'SC_MAX_SESSION_S', 0);
-  config.endWarningS = secondsOrOff(read, 'SC_END_WARNING_S', 60);
-  config.keyQuotas = parseKeyQuotas(read);
-}
-
-/** A number of seconds, 0 allowed (off). */
-function secondsOrOff(read: EnvReader, name: string, fallback: number): number {
-  const raw = read.raw(name);
-  if (raw === undefined) {
-    const entry = read.seen.get(name);
-    if (entry && entry.value === undefined) entry.fallback = fallback;
-    return fallback;
-  }
-  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(value) || value > 31_536_000) {
-    read.problems.push(
-      `${name} must be a number of seconds from 0 (off) to 31536000 (fractions allowed), got ${JSON.stringify(raw)}`,
-    );
-    return fallback;
-  }
-  return value;
-}
-
 /** `alice=5,bob=20,*=2`: a whole number of live sessions per key name, `*` for every other caller. */
 export function parseKeyQuotas(read: EnvReader): KeyQuotas | undefined {
   const raw = read.raw('SC_KEY_MAX_SESSIONS');
@@ -63,7 +37,7 @@ export function parseKeyQuotas(read: EnvReader): KeyQuotas | undefined {
 }
 
 /** With an idle timeout and direct endpoints, the operator must know which sessions it can see (none but relayed ones). */
-export function idleTimeoutNotice(config: AppConfig): string | undefined {
+export function idleTimeoutNotice(config: Pick<AppConfig, 'idleTimeoutS' | 'publicEndpoint'>): string | undefined {
   if (config.idleTimeoutS <= 0 || config.publicEndpoint === 'proxy') return undefined;
   return `SC_IDLE_TIMEOUT_S=${config.idleTimeoutS} applies only to sessions the relay carries: set PUBLIC_ENDPOINT=proxy (or use spawn on connect); sessions whose viewer connects to the server's own port are not watched (their \`watched\` is false)`;
 }

@@ -1,4 +1,3 @@
-import type { AppConfig } from './app-config.model';
 import { ArgvError, OPTION_SPECS, parseArgv } from '@app/sc-protocol';
 import { EnvReader } from './env-reader';
 
@@ -80,49 +79,6 @@ export function parsePublicBaseUrl(read: EnvReader): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
-/** SC_PEERS, SC_PEERS_DNS, SC_PEERS_PORT, SC_PEERS_REFRESH_S and CLUSTER_KEY: how a node finds the others. */
-export function parsePeers(read: EnvReader, config: AppConfig): void {
-  config.peers = [];
-  for (const raw of read.list('SC_PEERS', ',')) {
-    const url = httpUrl(raw);
-    if (!url || url.pathname !== '/') {
-      read.problems.push(
-        `SC_PEERS must be comma-separated base URLs of the other nodes (http:// or https://, no path, query or credentials, e.g. http://10.0.0.2:11182), got ${JSON.stringify(raw)}`,
-      );
-    } else config.peers.push(url.origin);
-  }
-  config.peersDns = read.string('SC_PEERS_DNS');
-  if (config.peersDns !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(config.peersDns)) {
-    read.problems.push(
-      `SC_PEERS_DNS must be a DNS name (letters, digits, '.' and '-', e.g. sc-spawner-nodes.default.svc.cluster.local), got ${JSON.stringify(config.peersDns)}`,
-    );
-  }
-  if (config.peersDns !== undefined && config.peers.length > 0) {
-    read.problems.push('SC_PEERS and SC_PEERS_DNS are both set: set only one');
-  }
-  config.peersPort = read.int('SC_PEERS_PORT', config.port, 1, 65535);
-  config.peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15);
-  config.clusterKey = read.string('CLUSTER_KEY');
-  if (
-    config.clusterKey !== undefined &&
-    (config.clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(config.clusterKey))
-  ) {
-    read.problems.push(
-      `CLUSTER_KEY needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (it is ${config.clusterKey.length} characters long)`,
-    );
-  }
-}
-
-function httpUrl(raw: string): URL | undefined {
-  try {
-    const url = new URL(raw);
-    const ok = (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username;
-    return ok ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** API keys shorter than this are refused: a key is a secret, not a password someone types. */
 export const MIN_API_KEY_LENGTH = 16;
 
@@ -184,31 +140,3 @@ export function parseExtraArgs(read: EnvReader): string[] {
 
 export const CPU_PRIORITY_CHOICES = ['auto', 'cgroup-v2', 'cgroup-v1', 'autogroup', 'nice', 'none'] as const;
 export type CpuPriorityChoice = (typeof CPU_PRIORITY_CHOICES)[number];
-
-const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** SC_CPU_PRIORITY, SC_SERVER_CPU_MAX (cores, e.g. 1.5) and SC_SERVER_MEMORY_MAX (bytes, or with K, M, G, T: 1024-based). */
-export function parseServerPriority(read: EnvReader, config: AppConfig): void {
-  config.cpuPriority = read.oneOf('SC_CPU_PRIORITY', CPU_PRIORITY_CHOICES, 'auto') ?? 'auto';
-  const cores = read.raw('SC_SERVER_CPU_MAX');
-  config.serverCpuMax = undefined;
-  if (cores !== undefined) {
-    const value = /^\d+(\.\d+)?$/.test(cores) ? Number(cores) : NaN;
-    if (value >= 0.01 && value <= 1024) config.serverCpuMax = value;
-    else
-      read.problems.push(
-        `SC_SERVER_CPU_MAX must be a number of cores from 0.01 to 1024 (e.g. 1.5), got ${JSON.stringify(cores)}`,
-      );
-  }
-  const memory = read.raw('SC_SERVER_MEMORY_MAX');
-  config.serverMemoryMax = undefined;
-  if (memory !== undefined) {
-    const match = /^(\d+)\s*([kmgt]?)i?b?$/i.exec(memory);
-    const bytes = match ? Number(match[1]) * MEMORY_UNITS[match[2].toLowerCase()] : NaN;
-    if (bytes >= 16 * 1024 ** 2 && Number.isSafeInteger(bytes)) config.serverMemoryMax = bytes;
-    else
-      read.problems.push(
-        `SC_SERVER_MEMORY_MAX must be a size of at least 16M (bytes, or with K, M, G or T, e.g. 2G), got ${JSON.stringify(memory)}`,
-      );
-  }
-}

@@ -2,7 +2,13 @@ import { Logger, Module } from '@nestjs/common';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { findPerl } from '../adapters/process-launcher.adapter';
 import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
-import { AppConfig, ConfigError } from '../config/app-config';
+import {
+  ConfigError,
+  SERVER_RESOURCES_SETTINGS,
+  type ServerResourcesSettings,
+  SERVERS_SETTINGS,
+  type ServersSettings,
+} from '../config';
 import { chooseCpuPriority } from './cpu-priority.policy';
 import { CpuPriority } from './cpu-priority.service';
 import { detectScheduling } from './scheduling-detection';
@@ -11,14 +17,19 @@ import { detectScheduling } from './scheduling-detection';
 let instances = 0;
 
 /** Detects how this machine schedules, picks the mechanism and sets it up; a mechanism that cannot work stops the start-up. */
-export function createCpuPriority(config: AppConfig, schedulingFiles: SchedulingFiles, files: FileSystem): CpuPriority {
+export function createCpuPriority(
+  resources: ServerResourcesSettings,
+  servers: Pick<ServersSettings, 'childNice'>,
+  schedulingFiles: SchedulingFiles,
+  files: FileSystem,
+): CpuPriority {
   const facts = detectScheduling(schedulingFiles);
   const perl = findPerl(files);
   const decision = chooseCpuPriority(facts, {
-    choice: config.cpuPriority,
-    nice: config.childNice,
-    cpuMaxCores: config.serverCpuMax,
-    memoryMaxBytes: config.serverMemoryMax,
+    choice: resources.cpuPriority,
+    nice: servers.childNice,
+    cpuMaxCores: resources.serverCpuMax,
+    memoryMaxBytes: resources.serverMemoryMax,
     pid: process.pid,
     instance: ++instances,
     perl: perl !== undefined,
@@ -38,7 +49,11 @@ export function createCpuPriority(config: AppConfig, schedulingFiles: Scheduling
 
 @Module({
   providers: [
-    { provide: CpuPriority, useFactory: createCpuPriority, inject: [AppConfig, SchedulingFiles, FileSystem] },
+    {
+      provide: CpuPriority,
+      useFactory: createCpuPriority,
+      inject: [SERVER_RESOURCES_SETTINGS.token, SERVERS_SETTINGS.token, SchedulingFiles, FileSystem],
+    },
   ],
   exports: [CpuPriority],
 })

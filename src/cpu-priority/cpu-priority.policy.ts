@@ -1,4 +1,4 @@
-import type { CpuPriorityChoice } from '../config/setting-parsers';
+import type { CpuPriorityChoice } from '../config';
 import type { SchedulingFacts } from './scheduling-detection';
 
 export const CPU_PRIORITY_MECHANISMS = ['cgroup-v2', 'cgroup-v1', 'autogroup', 'nice', 'none'] as const;

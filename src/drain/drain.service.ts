@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
-import type { ScaleOutSettings } from '../config/sections/scale-out.section';
-import { AppConfig } from '../config/app-config';
+import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { SupervisorService } from '../supervisor';
 import { decideDrain, type DrainDecision } from './drain-policy';
 
@@ -21,7 +20,7 @@ export class DrainService implements OnApplicationShutdown {
 
   constructor(
     private readonly supervisor: SupervisorService,
-    @Inject(AppConfig) private readonly config: ScaleOutSettings,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
     private readonly clock: Clock,
   ) {}
 
@@ -29,7 +28,7 @@ export class DrainService implements OnApplicationShutdown {
   drain(): Promise<DrainDecision> {
     this.supervisor.beginDrain();
     const startedAt = this.clock.now();
-    const timeoutS = this.config.drainTimeoutS;
+    const timeoutS = this.scaleOut.drainTimeoutS;
     this.logger.log(
       `draining: no new session; ${this.supervisor.capacity().activeSpawns} live session(s) get up to ${timeoutS} s`,
     );

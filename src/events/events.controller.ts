@@ -1,9 +1,9 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { filter } from 'rxjs';
 import { AcceptsQueryToken } from '../auth/route-access';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { isTerminal } from '../supervisor';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { SupervisorService } from '../supervisor';
@@ -22,7 +22,7 @@ const EVENT_STREAM_RESPONSE = {
 export class EventsController {
   constructor(
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(ACCESS_SETTINGS.token) private readonly access: AccessSettings,
   ) {}
 
   @Get('events')
@@ -77,6 +77,6 @@ export class EventsController {
   }
 
   private openStream(response: Response): EventStream {
-    return new EventStream(response, this.config.sseKeepAliveMs);
+    return new EventStream(response, this.access.sseKeepAliveMs);
   }
 }

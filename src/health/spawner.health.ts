@@ -1,7 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig } from '../config/app-config';
+import {
+  CAPACITY_SETTINGS,
+  type CapacitySettings,
+  SCALE_OUT_SETTINGS,
+  type ScaleOutSettings,
+  SERVERS_SETTINGS,
+  type ServersSettings,
+} from '../config';
 import { SupervisorService } from '../supervisor';
 import { executableProblem } from './executable-problem';
 
@@ -11,7 +18,9 @@ export class SpawnerHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
+    @Inject(SERVERS_SETTINGS.token) private readonly servers: ServersSettings,
     private readonly files: FileSystem,
   ) {}
 
@@ -32,7 +41,7 @@ export class SpawnerHealthIndicator {
     return {
       activeSpawns: capacity.activeSpawns,
       maxSpawns: capacity.maxSpawns,
-      node: this.config.nodeName,
+      node: this.scaleOut.nodeName,
       draining: capacity.draining,
       freePorts: capacity.ports.free,
       states: capacity.states,
@@ -45,10 +54,10 @@ export class SpawnerHealthIndicator {
     if (capacity.shuttingDown) return 'shutting down';
     if (capacity.draining) return 'draining: this node is being stopped and takes no new session';
     if (!capacity.canAcceptSpawn) {
-      return `at capacity: all ${this.config.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
+      return `at capacity: all ${this.capacity.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
     }
     if (capacity.ports.free === 0) return 'no free WebSocket port';
-    const executable = executableProblem(this.files, this.config.scExecutable);
+    const executable = executableProblem(this.files, this.servers.scExecutable);
     if (executable) return executable;
     if (capacity.warm.failing) return `${capacity.warm.failing} (next try ${capacity.warm.retryAt ?? 'soon'})`;
     return undefined;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../config';
 import { Clock } from '../adapters/clock.adapter';
 import { CpuPriority } from '../cpu-priority/cpu-priority.service';
 import { gpuAllocation, isTerminal, SupervisorService } from '../supervisor';

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import * as path from 'path';
 import { FileSystem } from '../adapters/file-system.adapter';
-import { AppConfig } from '../config/app-config';
+import { SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { ClientError } from '../http/http-error';
 
 /** A client-chosen model folder that cannot be used (400). */
@@ -22,7 +22,7 @@ export class ModelDirectoryPolicy {
   private rootsPromise?: Promise<string[]>;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(SERVERS_SETTINGS.token) private readonly servers: ServersSettings,
     private readonly files: FileSystem,
   ) {}
 
@@ -52,13 +52,13 @@ export class ModelDirectoryPolicy {
         `modelSearchDirectories entry ${JSON.stringify(entry)} is not a usable folder path (empty, or contains ';')`,
       );
     }
-    const lexicalRoots = this.config.allowedModelRoots.map((root) => path.resolve(root));
+    const lexicalRoots = this.servers.allowedModelRoots.map((root) => path.resolve(root));
     if (!isInside(path.resolve(entry), lexicalRoots)) throw notAllowed(entry);
   }
 
   private realRoots(): Promise<string[]> {
     this.rootsPromise ??= Promise.all(
-      this.config.allowedModelRoots.map((root) => this.files.realpath(root).catch(() => path.resolve(root))),
+      this.servers.allowedModelRoots.map((root) => this.files.realpath(root).catch(() => path.resolve(root))),
     );
     return this.rootsPromise;
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'http';
 import proxyaddr from 'proxy-addr';
-import type { TrustProxySetting } from '../config/edge-settings';
+import type { TrustProxySetting } from '../config';
 
 /** A peer-trust test as Express's `trust proxy` compiles it: (address, hop index) -> trusted. */
 export type TrustTest = (address: string, hop: number) => boolean;

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import type { AppConfig } from '../config/app-config';
+import type { ListenerSettings } from '../config';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -26,7 +26,7 @@ function isSameOrigin(request: Request, origin: string): boolean {
  *   with 403 before it reaches a route, so a foreign page cannot start or stop sessions blind.
  * Requests without Origin (curl, servers, HOOPS clients outside a browser) and same-origin pages are not affected.
  */
-export function useCors(app: INestApplication, config: AppConfig): void {
+export function useCors(app: INestApplication, config: Pick<ListenerSettings, 'corsOrigins'>): void {
   const allowed = config.corsOrigins;
   if (allowed !== true) {
     (app as NestExpressApplication).use((request: Request, response: Response, next: NextFunction) => {

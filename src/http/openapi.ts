@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { needsKey, ROUTE_ACCESS, type RouteAccess } from '../auth/route-access';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { refineOpenApiDocument } from './openapi-examples';
 
 export const BEARER_SCHEME = 'bearer';
@@ -56,7 +56,7 @@ function accessByOperationId(app: INestApplication): Map<string, RouteAccess | u
  * same markers the guard reads, so document and guard cannot disagree), 401s documented, and the WebSocket proxy.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = app.get(AppConfig);
+  const config = app.get<AccessSettings>(ACCESS_SETTINGS.token);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { AppConfig } from '../config/app-config';
+import { LISTENER_SETTINGS, type ListenerSettings } from '../config';
 import { ClientError } from './http-error';
 
 /** How deeply a request body's objects and arrays may nest ({} alone is 1). */
@@ -29,7 +29,7 @@ export const AcceptsJsonAsText = () => SetMetadata(JSON_AS_TEXT, true);
  * application created with `bodyParser: false`.
  */
 export function useRequestBodies(app: INestApplication): void {
-  const limit = app.get(AppConfig).bodyLimitBytes;
+  const limit = app.get<ListenerSettings>(LISTENER_SETTINGS.token).bodyLimitBytes;
   const express = app as NestExpressApplication;
   express.use(checkContentType);
   // inflate: false: a compressed body is refused (415) rather than inflated past the limit's intent.

@@ -5,7 +5,7 @@ import pino from 'pino';
 import pretty from 'pino-pretty';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { ApiKeys } from '../auth/api-keys';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { SecretRedactor } from '../supervisor';
 import { LogRedactor } from './log-redactor';
 import { requestIdOf } from './request-id';
@@ -13,11 +13,16 @@ import { requestIdOf } from './request-id';
 /** Routes whose successful requests are logged at debug: liveliness reports from servers, probes and scrapes. */
 const ROUTINE_ROUTES = /^\/(liveliness\/|api\/spawns\/[^/]+(\?|$)|health(\/|\?|$)|metrics(\?|$))/;
 
-export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem): Params {
-  const license = new SecretRedactor(config, files);
+export function loggerParams(
+  access: AccessSettings,
+  servers: ServersSettings,
+  keys: ApiKeys,
+  files: FileSystem,
+): Params {
+  const license = new SecretRedactor(servers, files);
   const redactor = new LogRedactor([(text) => license.redact(text), (text) => keys.redact(text)]);
   const options: pino.LoggerOptions = {
-    level: config.logLevel,
+    level: access.logLevel,
     formatters: { level: (label) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
@@ -31,7 +36,7 @@ export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem
     },
   };
   const stream =
-    config.logFormat === 'pretty'
+    access.logFormat === 'pretty'
       ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true })
       : pino.destination({ dest: 1, sync: true });
   return {
@@ -78,7 +83,7 @@ export function loggerParams(config: AppConfig, keys: ApiKeys, files: FileSystem
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [AppConfig, ApiKeys, FileSystem],
+      inject: [ACCESS_SETTINGS.token, SERVERS_SETTINGS.token, ApiKeys, FileSystem],
       useFactory: loggerParams,
     }),
   ],

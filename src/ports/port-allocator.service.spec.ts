@@ -1,16 +1,19 @@
 import { Logger } from '@nestjs/common';
-import { AppConfig, parseAppConfig } from '../config/app-config';
+import { CAPACITY_SETTINGS, parseAppConfig, pickSection } from '../config';
 import { FakeClock, FakePortProbe, isLeased } from '../../test/fakes';
 import { BUSY_PORT_RETRY_MS, PortAllocator } from './port-allocator.service';
 
 const BASE = 40000;
 
 function setup(count = 5) {
-  const config: AppConfig = parseAppConfig({
-    SC_PORT_BASE: String(BASE),
-    SC_PORT_COUNT: String(count),
-    SC_MAX_SPAWNS: '2',
-  });
+  const config = pickSection(
+    parseAppConfig({
+      SC_PORT_BASE: String(BASE),
+      SC_PORT_COUNT: String(count),
+      SC_MAX_SPAWNS: '2',
+    }),
+    CAPACITY_SETTINGS,
+  );
   const probe = new FakePortProbe();
   const clock = new FakeClock(1_700_000_000_000);
   const allocator = new PortAllocator(config, probe, clock);

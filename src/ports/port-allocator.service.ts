@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import type { CapacitySettings } from '../config/sections/capacity.section';
+import { CAPACITY_SETTINGS, type CapacitySettings } from '../config';
 import { Clock } from '../adapters/clock.adapter';
 import { PortProbe } from '../adapters/port-probe.adapter';
 
@@ -29,15 +28,14 @@ export class PortAllocator {
   private cursor = 0;
 
   constructor(
-    // Only its section of the configuration: the port range.
-    @Inject(AppConfig) private readonly config: CapacitySettings,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
     private readonly probe: PortProbe,
     private readonly clock: Clock,
   ) {}
 
   /** Resolves with a port no live spawn holds and nothing else has bound, or null when none is left. */
   async lease(): Promise<number | null> {
-    const { portBase, portCount } = this.config;
+    const { portBase, portCount } = this.capacity;
     // Walk the ring from where this call started: this.cursor moves as ports are leased (here and by concurrent calls).
     const start = this.cursor;
     for (let tried = 0; tried < portCount; tried++) {
@@ -73,7 +71,7 @@ export class PortAllocator {
   counts(): PortCounts {
     let busy = 0;
     for (const port of this.busyUntil.keys()) if (this.isMarkedBusy(port)) busy++;
-    const total = this.config.portCount;
+    const total = this.capacity.portCount;
     return { total, leased: this.leased.size, busy, free: Math.max(0, total - this.leased.size - busy) };
   }
 

@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_NO_FIRST_MESSAGE, CLOSE_POLICY_VIOLATION, CLOSE_REASONS } from '@app/sc-protocol';
-import { AppConfig } from '../config/app-config';
+import { EDGE_SETTINGS, type EdgeSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { SupervisorService } from '../supervisor';
 import { refuseUpgrade } from './http-refusal';
 import type { ProxyConnectionInfo, ProxyEntry } from './ws-proxy.types';
@@ -48,7 +48,8 @@ export class RelaySessions {
 
   constructor(
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(EDGE_SETTINGS.token) private readonly edge: EdgeSettings,
+    @Inject(SERVERS_SETTINGS.token) private readonly servers: ServersSettings,
   ) {}
 
   get activeCount(): number {
@@ -72,7 +73,7 @@ export class RelaySessions {
     this.sessions.set(id, entry);
     entry.attempt = openUpstream({
       port: this.supervisor.get(id)!.spec.wsPort,
-      tls: this.config.serversUseTls,
+      tls: this.servers.serversUseTls,
       path: `/${queryForServer(req.url)}`,
       viewer: req,
       timeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS,
@@ -175,7 +176,7 @@ export class RelaySessions {
 
   /** A viewer that holds a tunnel without ever starting a message (SC_FIRST_MESSAGE_TIMEOUT_S): closed 4004, its server stopped. */
   private watchFirstMessage(entry: ProxyEntry, tunnel: WsTunnel): void {
-    const timeoutS = this.config.firstMessageTimeoutS;
+    const timeoutS = this.edge.firstMessageTimeoutS;
     const timer = setTimeout(() => {
       if (entry.phase !== 'open' || tunnel.viewerHasSpoken) return;
       const reason = CLOSE_REASONS[CLOSE_NO_FIRST_MESSAGE];

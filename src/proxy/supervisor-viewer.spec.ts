@@ -1,6 +1,6 @@
 /** The supervisor's side of the proxy: attach, byte counts, detach, and the sweep rule for a server whose viewer left. */
 import { Logger } from '@nestjs/common';
-import { parseAppConfig } from '../config/app-config';
+import { parseAppConfig } from '../config';
 import { SupervisorService } from '../supervisor/runtime/supervisor.service';
 import { liveView, supervisorTestingModule } from '../../test/fakes';
 

@@ -1,10 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { RendererType } from '@app/sc-protocol';
 import { Clock } from '../adapters/clock.adapter';
 import { WWW_AUTHENTICATE } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
-import { AppConfig } from '../config/app-config';
+import {
+  ACCESS_SETTINGS,
+  type AccessSettings,
+  EDGE_SETTINGS,
+  type EdgeSettings,
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+} from '../config';
 import { clientAddressOf, compileTrust, type TrustTest } from '../http/client-address';
 import { SpawnRateLimit } from '../rate-limit/spawn-rate-limit';
 import { SpawnTickets } from '../tickets/spawn-tickets';
@@ -38,18 +45,20 @@ export class UpgradeGate {
   private readonly trust: TrustTest;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(EDGE_SETTINGS.token) edge: EdgeSettings,
+    @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
+    @Inject(ACCESS_SETTINGS.token) private readonly access: AccessSettings,
     private readonly keys: ApiKeys,
     private readonly tickets: SpawnTickets,
     private readonly rateLimit: SpawnRateLimit,
     private readonly clock: Clock,
   ) {
-    this.trust = compileTrust(config.trustProxy);
+    this.trust = compileTrust(edge.trustProxy);
   }
 
   /** 403 for a browser page from an origin CORS_ORIGINS does not list; no Origin (not a browser) passes. */
   originRefusal(req: IncomingMessage): UpgradeRefusal | undefined {
-    const allowed = this.config.corsOrigins;
+    const allowed = this.listener.corsOrigins;
     const origin = req.headers.origin;
     if (allowed === true || origin === undefined || allowed.includes(origin)) return undefined;
     return refusal(403, `origin ${JSON.stringify(origin)} may not open WebSockets here (CORS_ORIGINS)`).refusal;
@@ -66,7 +75,7 @@ export class UpgradeGate {
         'WWW-Authenticate': WWW_AUTHENTICATE,
       });
     }
-    if (ticket === undefined && this.config.spawnAuthRequired && !keyed) {
+    if (ticket === undefined && this.access.spawnAuthRequired && !keyed) {
       return refusal(
         401,
         'a spawn ticket (?ticket=, from POST /tickets) or an API key is required (SPAWN_AUTH=required)',

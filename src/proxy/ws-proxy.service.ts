@@ -1,5 +1,6 @@
 import {
   BeforeApplicationShutdown,
+  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
@@ -11,7 +12,7 @@ import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
-import { AppConfig } from '../config/app-config';
+import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
@@ -45,7 +46,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly supervisor: SupervisorService,
-    private readonly config: AppConfig,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
+    @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
     private readonly gate: UpgradeGate,
     private readonly relay: RelaySessions,
     metrics: SpawnerMetrics,
@@ -101,14 +103,14 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const prefix = matchNodePrefix(req.url, this.config.nodeName);
+    const prefix = matchNodePrefix(req.url, this.scaleOut.nodeName);
     const token = proxiedSessionId(prefix.kind === 'local' ? prefix.url : req.url);
     // Not a session's path and another 'upgrade' listener exists: it may serve it.
     if (prefix.kind !== 'other' && token === null && (this.server?.listenerCount('upgrade') ?? 0) > 1) return;
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
     socket.on('error', (error) => this.logger.debug(`viewer socket: ${error.message}`));
     if (prefix.kind === 'other')
-      return refuseUpgrade(socket, 421, misdirectedReason(this.config.nodeName, prefix.node));
+      return refuseUpgrade(socket, 421, misdirectedReason(this.scaleOut.nodeName, prefix.node));
     const invalid = invalidHandshake(req);
     if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
     if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
@@ -122,7 +124,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private spawnOnConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const connect = this.config.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
+    const connect = this.rendering.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
     if (!connect) {
       const message = 'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned';
       return refuseUpgrade(socket, 404, message);

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { SPAWN_THROTTLER, SpawnRateLimit } from './spawn-rate-limit';
 
 /** The throttler behind SpawnRateLimitGuard and SpawnRateLimit; without SPAWN_RATE_LIMIT it lets everything through. */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [ACCESS_SETTINGS.token],
+      useFactory: (config: AccessSettings) => ({
         throttlers: [
           {
             name: SPAWN_THROTTLER,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
+import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 
 /** The throttler's name: ThrottlerGuard then names the header plain Retry-After, and keys read `default:<address>`. */
 export const SPAWN_THROTTLER = 'default';
@@ -27,12 +27,12 @@ export function rateLimitMessage(limit: number, ttlMs: number, retryAfterS: numb
 export class SpawnRateLimit {
   constructor(
     @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
-    private readonly config: AppConfig,
+    @Inject(ACCESS_SETTINGS.token) private readonly access: AccessSettings,
   ) {}
 
   /** Counts one spawn request from `clientAddress`; a refusal once the budget is spent. */
   async hit(clientAddress: string): Promise<RateLimitRefusal | undefined> {
-    const rule = this.config.spawnRateLimit;
+    const rule = this.access.spawnRateLimit;
     if (!rule) return undefined;
     const record = await this.storage.increment(
       spawnBudgetKey(clientAddress),

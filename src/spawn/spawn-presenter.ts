@@ -1,6 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppConfig } from '../config/app-config';
+import {
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+  SCALE_OUT_SETTINGS,
+  type ScaleOutSettings,
+  SERVERS_SETTINGS,
+  type ServersSettings,
+} from '../config';
 import type { SpawnView } from '../supervisor';
 import { SpawnLinksDto, SpawnViewDto } from './dto/spawn-view.dto';
 
@@ -17,11 +24,15 @@ function relayPath(record: SpawnView): string {
 /** Turns spawn records into API views, with endpoints addressed the way the requesting client reached us. */
 @Injectable()
 export class SpawnPresenter {
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
+    @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
+    @Inject(SERVERS_SETTINGS.token) private readonly servers: Pick<ServersSettings, 'serversUseTls'>,
+  ) {}
 
   /** This node's name (NODE_NAME), carried by every spawn view. */
   get node(): string {
-    return this.config.nodeName;
+    return this.scaleOut.nodeName;
   }
 
   toView(record: SpawnView, request: Request): SpawnViewDto {
@@ -74,13 +85,13 @@ export class SpawnPresenter {
   endpointsOf(record: SpawnView, request: Request): { direct: string; proxy: string; advertised: string } {
     const clientScheme = this.clientSchemeOf(request);
     // A server with its own certificate is wss:// however the client reached this service.
-    const directScheme = this.config.serversUseTls ? 'wss' : clientScheme;
+    const directScheme = this.servers.serversUseTls ? 'wss' : clientScheme;
     const { hostname, hostWithPort } = this.publicHostOf(request);
     const direct = `${directScheme}://${hostname}:${record.spec.wsPort}`;
     const proxy = this.publicWsBase() ?? `${clientScheme}://${hostWithPort}`;
-    const proxyPath = this.config.publicBaseUrl ? this.nodePath(relayPath(record)) : `/${relayPath(record)}`;
+    const proxyPath = this.scaleOut.publicBaseUrl ? this.nodePath(relayPath(record)) : `/${relayPath(record)}`;
     const proxyUrl = `${proxy}${proxyPath}`;
-    return { direct, proxy: proxyUrl, advertised: this.config.publicEndpoint === 'proxy' ? proxyUrl : direct };
+    return { direct, proxy: proxyUrl, advertised: this.listener.publicEndpoint === 'proxy' ? proxyUrl : direct };
   }
 
   /**
@@ -89,7 +100,7 @@ export class SpawnPresenter {
    * WebSocket link is always absolute (a WebSocket needs its ws:// or wss:// scheme).
    */
   linksOf(record: SpawnView, request: Request): SpawnLinksDto {
-    const base = this.config.publicBaseUrl ?? '';
+    const base = this.scaleOut.publicBaseUrl ?? '';
     const self = `${base}${this.nodePath(`spawns/${encodeURIComponent(record.id)}`)}`;
     const wsBase =
       this.publicWsBase() ?? `${this.clientSchemeOf(request)}://${this.publicHostOf(request).hostWithPort}`;
@@ -108,18 +119,18 @@ export class SpawnPresenter {
   }
 
   private nodePath(rest: string): string {
-    return `/n/${this.config.nodeName}/${rest}`;
+    return `/n/${this.scaleOut.nodeName}/${rest}`;
   }
 
   /** PUBLIC_BASE_URL with its scheme as a WebSocket's (https -> wss), or undefined when not set. */
   private publicWsBase(): string | undefined {
-    const base = this.config.publicBaseUrl;
+    const base = this.scaleOut.publicBaseUrl;
     return base === undefined ? undefined : base.replace(/^http/, 'ws');
   }
 
   /** wss when the client reached us over TLS: as configured, or as a trusted proxy in front says. */
   private clientSchemeOf(request: Request): 'ws' | 'wss' {
-    if (this.config.publicScheme) return this.config.publicScheme;
+    if (this.listener.publicScheme) return this.listener.publicScheme;
     // Express reads X-Forwarded-Proto only from a peer TRUST_PROXY trusts.
     const protocol = request.protocol.toLowerCase();
     return protocol === 'https' || protocol === 'wss' ? 'wss' : 'ws';
@@ -133,10 +144,10 @@ export class SpawnPresenter {
     } catch {
       parsed = undefined;
     }
-    const hostname = this.config.publicHostname ?? parsed?.hostname ?? '127.0.0.1';
+    const hostname = this.listener.publicHostname ?? parsed?.hostname ?? '127.0.0.1';
     const bare = hostname.startsWith('[') || !hostname.includes(':') ? hostname : `[${hostname}]`;
     // The proxy lives on the port the client reached us through (none when it came in on 80/443 via a balancer).
-    const port = parsed ? parsed.port : String(this.config.port);
+    const port = parsed ? parsed.port : String(this.listener.port);
     return { hostname: bare, hostWithPort: port ? `${bare}:${port}` : bare };
   }
 }

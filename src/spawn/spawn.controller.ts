@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
@@ -19,7 +19,7 @@ import { CLOSE_REASONS, CLOSE_STOPPED_BY_OPERATOR } from '@app/sc-protocol';
 import { ApiKeys } from '../auth/api-keys';
 import { SpawnAccess } from '../auth/route-access';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
-import { AppConfig } from '../config/app-config';
+import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../config';
 import { ClientError } from '../http/http-error';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
@@ -37,7 +37,7 @@ export class SpawnController {
     private readonly supervisor: SupervisorService,
     private readonly presenter: SpawnPresenter,
     private readonly keys: ApiKeys,
-    private readonly config: AppConfig,
+    @Inject(SESSION_LIMITS_SETTINGS.token) private readonly limits: SessionLimitsSettings,
   ) {}
 
   @Post('spawn')
@@ -76,7 +76,7 @@ export class SpawnController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<SpawnViewDto> {
     const maxSessionS = body.maxSessionSeconds;
-    const nodeLimitS = this.config.maxSessionS;
+    const nodeLimitS = this.limits.maxSessionS;
     if (maxSessionS !== undefined && nodeLimitS > 0 && maxSessionS > nodeLimitS) {
       throw new ClientError(
         400,

@@ -2,7 +2,7 @@ import { rmdirSync } from 'fs';
 import { createServer } from 'net';
 import { acquireInstanceLock } from '../adapters/instance-lock.adapter';
 import { ProcProcessTable } from '../adapters/process-table.adapter';
-import type { AppConfig } from '../config/app-config';
+import type { ListenerSettings, ServersSettings } from '../config';
 import { prepareStateFolder } from './state-folder';
 
 /** Either this process now owns the state folder and port, or the one line saying why not. */
@@ -12,7 +12,9 @@ export type InstanceClaim = { ok: true; release: () => void } | { ok: false; mes
  * Runs before Nest creates anything (before the orphan reaper reads the journal): makes the state folder
  * safe, takes the instance lock, and checks PORT is free. A second instance stops here having touched nothing.
  */
-export async function claimInstance(config: AppConfig): Promise<InstanceClaim> {
+export async function claimInstance(
+  config: Pick<ListenerSettings, 'host' | 'port'> & Pick<ServersSettings, 'stateDir' | 'stateDirIsDefault'>,
+): Promise<InstanceClaim> {
   let release = () => undefined as void;
   if (config.stateDir) {
     const dir = config.stateDir;

@@ -1,6 +1,5 @@
 import { FakeFileSystem } from '../../test/fakes';
-import { ConfigError, describeSettings, parseAppConfig } from '../config/app-config';
-import { BUNDLED_SIMULATOR } from '../config/bundled-files';
+import { BUNDLED_SIMULATOR, ConfigError, describeSettings, parseAppConfig } from '../config';
 import { loadAppConfig } from './load-app-config';
 
 /** A machine with nice and the bundled simulator, as this one has. */

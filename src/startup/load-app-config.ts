@@ -3,10 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { FileSystem } from '../adapters/file-system.adapter';
 import { findNice, NICE_CANDIDATES } from '../adapters/process-launcher.adapter';
-import { AppConfig, ConfigError, readAppConfig } from '../config/app-config';
-import type { Env } from '../config/env-reader';
-import { evaluateHoopsConfig } from '../config/hoops-config-file';
-import { hoopsConfigToEnv } from '../config/hoops-config.mapper';
+import { AppConfig, ConfigError, type Env, evaluateHoopsConfig, hoopsConfigToEnv, readAppConfig } from '../config';
 
 /** A configuration file larger than this is not a configuration file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;

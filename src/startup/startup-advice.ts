@@ -1,14 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FileSystem } from '../adapters/file-system.adapter';
-import type { AppConfig } from '../config/app-config';
-import type { Env } from '../config/env-reader';
 import {
+  type AppConfig,
+  type Env,
   ephemeralOverlapWarning,
   parsePortRange,
   settingsObject,
   settingsTable,
   unknownSettingWarnings,
-} from '../config/setting-advice';
+} from '../config';
 
 export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 

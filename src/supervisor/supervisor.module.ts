@@ -7,6 +7,7 @@ import { SessionLimits } from './runtime/session-limits.service';
 import { SessionQuotas } from './runtime/session-quotas.service';
 import { SpawnEvents } from './runtime/spawn-events';
 import { SpawnLifecycle } from './runtime/spawn-lifecycle';
+import { ServerCommands } from './runtime/server-commands';
 import { SpawnProcesses } from './runtime/spawn-processes';
 import { SpawnRegistry } from './runtime/spawn-registry';
 import { SpawnStarter } from './runtime/spawn-starter';
@@ -23,6 +24,7 @@ import { WarmPool } from './runtime/warm-pool.service';
     SpawnRegistry,
     SpawnLifecycle,
     SpawnProcesses,
+    ServerCommands,
     SpawnStarter,
     SpawnEvents,
     SecretRedactor,

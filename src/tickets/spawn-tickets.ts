@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { Inject, Injectable } from '@nestjs/common';
+import { EDGE_SETTINGS, type EdgeSettings } from '../config';
 import { TicketBook, type TicketSpec } from './ticket-book';
 
 /** This node's spawn tickets (SC_TICKET_TTL_S), shared by POST /tickets and the spawn-on-connect upgrades. */
@@ -7,8 +7,8 @@ import { TicketBook, type TicketSpec } from './ticket-book';
 export class SpawnTickets {
   private readonly book: TicketBook;
 
-  constructor(config: AppConfig) {
-    this.book = new TicketBook(Math.round(config.ticketTtlS * 1000));
+  constructor(@Inject(EDGE_SETTINGS.token) edge: EdgeSettings) {
+    this.book = new TicketBook(Math.round(edge.ticketTtlS * 1000));
   }
 
   issue(spec: TicketSpec, now: number): { ticket: string; expiresAt: number } {

@@ -30,7 +30,7 @@ export function serverStartLikeService(cleanup: Cleanup): ServerStart {
   if (shared) return shared;
   const config = parseAppConfig({});
   const files = new NodeFileSystem();
-  const priority = createCpuPriority(config, new ProcSchedulingFiles(), files);
+  const priority = createCpuPriority(config, config, new ProcSchedulingFiles(), files);
   cleanup.add(async () => {
     await priority.onApplicationShutdown();
     shared = undefined;

@@ -1,20 +1,21 @@
 import * as path from 'path';
-import { type AppConfig, LOG_LEVELS } from '../app-config.model';
+import { LOG_LEVELS } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 import { MIN_API_KEY_LENGTH, parseRateLimit } from '../setting-parsers';
 
 /** Who may use what (keys, spawn auth, public metrics, the rate limit), and what the service says about it (logs). */
-export type AccessSettings = Pick<
-  AppConfig,
-  | 'apiKeys'
-  | 'apiKeysFile'
-  | 'spawnAuthRequired'
-  | 'metricsPublic'
-  | 'spawnRateLimit'
-  | 'logFormat'
-  | 'logLevel'
-  | 'sseKeepAliveMs'
->;
+export const ACCESS_SETTINGS = settingsSection('AccessSettings', [
+  'apiKeys',
+  'apiKeysFile',
+  'spawnAuthRequired',
+  'metricsPublic',
+  'spawnRateLimit',
+  'logFormat',
+  'logLevel',
+  'sseKeepAliveMs',
+]);
+export type AccessSettings = SettingsOf<typeof ACCESS_SETTINGS>;
 
 export function readAccess(read: EnvReader): AccessSettings {
   const apiKeys = read.list('API_KEYS', ',');

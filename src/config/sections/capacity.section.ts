@@ -1,8 +1,9 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 
 /** How many servers may run at once, and the WebSocket ports they are given. */
-export type CapacitySettings = Pick<AppConfig, 'maxSpawns' | 'portBase' | 'portCount'>;
+export const CAPACITY_SETTINGS = settingsSection('CapacitySettings', ['maxSpawns', 'portBase', 'portCount']);
+export type CapacitySettings = SettingsOf<typeof CAPACITY_SETTINGS>;
 
 /** `others`: the service's own ports, which must lie outside the servers' range. */
 export function readCapacity(read: EnvReader, others: { port: number; agentCheckPort?: number }): CapacitySettings {

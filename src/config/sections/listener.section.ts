@@ -1,12 +1,18 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 import { isOrigin, parseBodyLimit } from '../setting-parsers';
 
 /** The HTTP listener and how its clients reach it: port, host, public names, proxies in front, CORS, bodies. */
-export type ListenerSettings = Pick<
-  AppConfig,
-  'port' | 'host' | 'publicHostname' | 'publicEndpoint' | 'publicScheme' | 'corsOrigins' | 'bodyLimitBytes'
->;
+export const LISTENER_SETTINGS = settingsSection('ListenerSettings', [
+  'port',
+  'host',
+  'publicHostname',
+  'publicEndpoint',
+  'publicScheme',
+  'corsOrigins',
+  'bodyLimitBytes',
+]);
+export type ListenerSettings = SettingsOf<typeof LISTENER_SETTINGS>;
 
 export function readListener(read: EnvReader): ListenerSettings {
   const port = read.int('PORT', 11182, 0, 65535);

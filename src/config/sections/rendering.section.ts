@@ -1,11 +1,17 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 
 /** Which rendering modes are offered and how SSR servers find a display and a GPU; spawn on connect. */
-export type RenderingSettings = Pick<
-  AppConfig,
-  'csrEnabled' | 'ssrEnabled' | 'ssrDisplay' | 'ssrEgl' | 'ssrGpuIndex' | 'ssrGpuCount' | 'spawnOnConnect'
->;
+export const RENDERING_SETTINGS = settingsSection('RenderingSettings', [
+  'csrEnabled',
+  'ssrEnabled',
+  'ssrDisplay',
+  'ssrEgl',
+  'ssrGpuIndex',
+  'ssrGpuCount',
+  'spawnOnConnect',
+]);
+export type RenderingSettings = SettingsOf<typeof RENDERING_SETTINGS>;
 
 export function readRendering(read: EnvReader): RenderingSettings {
   const csrEnabled = read.bool('CSR_ENABLED', true);

@@ -1,10 +1,16 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 import { parseNodeName, parsePublicBaseUrl } from '../setting-parsers';
 import type { ListenerSettings } from './listener.section';
 
 /** This node among others: its name, the balancer's address, the agent check and the drain on SIGTERM. */
-export type ScaleOutSettings = Pick<AppConfig, 'nodeName' | 'publicBaseUrl' | 'agentCheckPort' | 'drainTimeoutS'>;
+export const SCALE_OUT_SETTINGS = settingsSection('ScaleOutSettings', [
+  'nodeName',
+  'publicBaseUrl',
+  'agentCheckPort',
+  'drainTimeoutS',
+]);
+export type ScaleOutSettings = SettingsOf<typeof SCALE_OUT_SETTINGS>;
 
 export function readScaleOut(
   read: EnvReader,

@@ -3,26 +3,27 @@ import { argvValueProblem, parseArgv } from '@app/sc-protocol';
 import type { AppConfig } from '../app-config.model';
 import { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS } from '../bundled-files';
 import type { Env, EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 import { defaultStateParent } from '../state-dir';
 import { parseExtraArgs } from '../setting-parsers';
 import type { ListenerSettings } from './listener.section';
 
 /** The Stream Cache Server itself: executable, license, model folders, workspace, state folder, options, priority. */
-export type ServersSettings = Pick<
-  AppConfig,
-  | 'scExecutable'
-  | 'usingSimulator'
-  | 'licenseFile'
-  | 'license'
-  | 'modelDirs'
-  | 'allowedModelRoots'
-  | 'workspaceDir'
-  | 'stateDir'
-  | 'stateDirIsDefault'
-  | 'extraArgs'
-  | 'serversUseTls'
-  | 'childNice'
->;
+export const SERVERS_SETTINGS = settingsSection('ServersSettings', [
+  'scExecutable',
+  'usingSimulator',
+  'licenseFile',
+  'license',
+  'modelDirs',
+  'allowedModelRoots',
+  'workspaceDir',
+  'stateDir',
+  'stateDirIsDefault',
+  'extraArgs',
+  'serversUseTls',
+  'childNice',
+]);
+export type ServersSettings = SettingsOf<typeof SERVERS_SETTINGS>;
 
 export function readServers(read: EnvReader, listener: Pick<ListenerSettings, 'port'>, env: Env): ServersSettings {
   const executable = read.string('SC_EXECUTABLE');
@@ -76,11 +77,15 @@ function readStateDir(read: EnvReader, port: number, env: Env): Pick<AppConfig, 
   };
 }
 
+/** What of the service's environment a server gets: SC_CHILD_ENV, and the names it never gets (the settings). */
+export const CHILD_ENV_SETTINGS = settingsSection('ChildEnvSettings', ['childEnv', 'settingNames']);
+export type ChildEnvSettings = SettingsOf<typeof CHILD_ENV_SETTINGS>;
+
 /**
  * SC_CHILD_ENV, and the names of the service's own settings (never passed on to a server). Read last: by then
  * every other setting has been read, so all their names are known.
  */
-export function readChildEnv(read: EnvReader): Pick<AppConfig, 'childEnv' | 'settingNames'> {
+export function readChildEnv(read: EnvReader): ChildEnvSettings {
   const childEnv = read.list('SC_CHILD_ENV', ',').flatMap((item) => item.split(/\s+/).filter(Boolean));
   const settingNames = new Set([...read.names].filter((name) => name !== 'DISPLAY'));
   for (const entry of childEnv) {

@@ -1,11 +1,16 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 
 /** The liveliness protocol's clocks: report period, initial use, ready and ping timeouts, kill grace, sweep period. */
-export type TimingSettings = Pick<
-  AppConfig,
-  'livelinessIntervalS' | 'initialUseDurationS' | 'readyTimeoutS' | 'pingTimeoutS' | 'killGraceS' | 'sweepIntervalMs'
->;
+export const TIMING_SETTINGS = settingsSection('TimingSettings', [
+  'livelinessIntervalS',
+  'initialUseDurationS',
+  'readyTimeoutS',
+  'pingTimeoutS',
+  'killGraceS',
+  'sweepIntervalMs',
+]);
+export type TimingSettings = SettingsOf<typeof TIMING_SETTINGS>;
 
 export function readTiming(read: EnvReader): TimingSettings {
   const livelinessIntervalS = read.seconds('SC_LIVELINESS_INTERVAL_S', 5);

@@ -1,10 +1,11 @@
-import type { AppConfig } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
+import { settingsSection, type SettingsOf } from '../settings-section';
 import type { CapacitySettings } from './capacity.section';
 import type { RenderingSettings } from './rendering.section';
 
 /** Ready servers kept for requests that need no options, and how long one may wait unclaimed. */
-export type WarmPoolSettings = Pick<AppConfig, 'warmPool' | 'warmMaxAgeS'>;
+export const WARM_POOL_SETTINGS = settingsSection('WarmPoolSettings', ['warmPool', 'warmMaxAgeS']);
+export type WarmPoolSettings = SettingsOf<typeof WARM_POOL_SETTINGS>;
 
 export function readWarmPool(
   read: EnvReader,

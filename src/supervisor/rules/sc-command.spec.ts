@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgv, missingRequiredOptions } from '@app/sc-protocol';
-import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../../config/app-config';
+import { AppConfig, parseAppConfig, SIMULATOR_DUMMY_LICENSE } from '../../config';
 import { buildScCommand, CHILD_ENV_ALLOW_LIST, childEnvironment, redactArgs } from './sc-command';
 import { SpawnSpec } from './spawn-record';
 

@@ -1,6 +1,12 @@
 import * as path from 'path';
 import { ScServerOptions, toArgv } from '@app/sc-protocol';
-import type { AppConfig } from '../../config/app-config';
+import type {
+  ChildEnvSettings,
+  RenderingSettings,
+  ServersSettings,
+  TimingSettings,
+  WarmPoolSettings,
+} from '../../config';
 import type { SpawnSpec } from './spawn-record';
 
 /** A server's command as the process launcher runs it (structurally the launcher adapter's LaunchCommand). */
@@ -13,9 +19,16 @@ export interface ServerCommand {
   placement: { nice: number; autogroupNice?: number; cgroupProcs?: string; wrapper?: string };
 }
 
+/** The settings a server's command line is made of: five sections of the configuration. */
+export type ServerCommandSettings = ServersSettings &
+  ChildEnvSettings &
+  Pick<TimingSettings, 'livelinessIntervalS' | 'initialUseDurationS'> &
+  Pick<RenderingSettings, 'ssrDisplay' | 'ssrEgl' | 'ssrGpuIndex'> &
+  Pick<WarmPoolSettings, 'warmMaxAgeS'>;
+
 /** Builds the exact command line and environment for one Stream Cache Server. Never goes through a shell. */
 export function buildScCommand(
-  config: AppConfig,
+  config: ServerCommandSettings,
   spec: SpawnSpec,
   livelinessEndpoint: string,
   baseEnv: NodeJS.ProcessEnv = process.env,
@@ -106,7 +119,7 @@ export function childEnvironment(
   return env;
 }
 
-function modelSearchPath(config: AppConfig, spec: SpawnSpec): string[] | undefined {
+function modelSearchPath(config: Pick<ServersSettings, 'modelDirs'>, spec: SpawnSpec): string[] | undefined {
   // A Set keeps first occurrences in order: the client's folders first, and no folder twice (not even within the client's list).
   const dirs = [...new Set([...(spec.extraModelDirs ?? []), ...config.modelDirs])];
   return dirs.length > 0 ? dirs : undefined;

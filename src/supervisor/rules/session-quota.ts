@@ -1,4 +1,4 @@
-import type { KeyQuotas } from '../../config/session-limit-settings';
+import type { KeyQuotas } from '../../config';
 import type { SessionOwner } from './spawn-record';
 
 /** The cap on live sessions for this caller: its key's own, else `*`'s; undefined: no cap. */

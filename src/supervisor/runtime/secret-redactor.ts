@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FileSystem } from '../../adapters/file-system.adapter';
-import { AppConfig, SIMULATOR_DUMMY_LICENSE } from '../../config/app-config';
+import { SERVERS_SETTINGS, type ServersSettings, SIMULATOR_DUMMY_LICENSE } from '../../config';
 
 const MAX_LICENSE_FILE_BYTES = 64 * 1024;
 const MIN_SECRET_LENGTH = 4;
@@ -10,7 +10,7 @@ const MIN_SECRET_LENGTH = 4;
 export class SecretRedactor {
   private readonly secrets: string[];
 
-  constructor(config: AppConfig, files: FileSystem) {
+  constructor(@Inject(SERVERS_SETTINGS.token) config: ServersSettings, files: FileSystem) {
     const secrets = [config.license ?? ''];
     if (config.licenseFile && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
       try {

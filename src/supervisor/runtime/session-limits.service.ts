@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProcessUsage } from '../../adapters/process-usage.adapter';
-import { AppConfig } from '../../config/app-config';
+import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { decideSessionLimits, SessionLimitAction } from '../rules/session-limit-policy';
 import { SpawnEvents } from './spawn-events';
 import { SpawnProcesses } from './spawn-processes';
@@ -13,7 +13,7 @@ export class SessionLimits {
   private readonly logger = new Logger('SessionLimits');
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(SESSION_LIMITS_SETTINGS.token) private readonly settings: SessionLimitsSettings,
     private readonly registry: SpawnRegistry,
     private readonly processes: SpawnProcesses,
     private readonly events: SpawnEvents,
@@ -22,7 +22,7 @@ export class SessionLimits {
 
   sweep(now: number): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideSessionLimits(records, now, this.config)) this.apply(action, now);
+    for (const action of decideSessionLimits(records, now, this.settings)) this.apply(action, now);
     this.refreshUsage(records);
   }
 

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../../adapters/clock.adapter';
-import { AppConfig } from '../../config/app-config';
+import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { effectiveLifetimeS } from '../rules/session-limit-policy';
 import { keyLabel, overQuota } from '../rules/session-quota';
 import type { SessionOwner } from '../rules/spawn-record';
@@ -17,15 +17,15 @@ export class SessionQuotas {
   private readonly rejections = new Map<string, number>();
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(SESSION_LIMITS_SETTINGS.token) private readonly limits: SessionLimitsSettings,
     private readonly registry: SpawnRegistry,
     private readonly clock: Clock,
   ) {}
 
   /** Runs `start` for the caller unless it is at its cap (QuotaExceededError); its start counts meanwhile. */
   async admit<T>(owner: SessionOwner | undefined, start: () => Promise<T>): Promise<T> {
-    if (!owner || !this.config.keyQuotas) return start();
-    const limit = overQuota(this.config.keyQuotas, owner, this.held(owner.bucket));
+    if (!owner || !this.limits.keyQuotas) return start();
+    const limit = overQuota(this.limits.keyQuotas, owner, this.held(owner.bucket));
     if (limit !== undefined) {
       const label = keyLabel(owner);
       this.rejections.set(label, (this.rejections.get(label) ?? 0) + 1);
@@ -61,7 +61,7 @@ export class SessionQuotas {
     const now = this.clock.now();
     const ends = this.owned(bucket)
       .map(({ record }) => {
-        const limitS = effectiveLifetimeS(this.config.maxSessionS, record.maxSessionS);
+        const limitS = effectiveLifetimeS(this.limits.maxSessionS, record.maxSessionS);
         return limitS > 0 ? record.sessionStartedAt + limitS * 1000 - now : Infinity;
       })
       .filter(Number.isFinite);

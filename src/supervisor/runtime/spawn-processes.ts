@@ -1,16 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { describeExit, type RendererType } from '@app/sc-protocol';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { describeExit } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
-import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
-import { AppConfig } from '../../config/app-config';
+import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
-import { chooseGpu } from '../rules/gpu-allocation';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
-import { buildScCommand, childEnvironment, redactArgs, type ServerCommand } from '../rules/sc-command';
+import { redactArgs, type ServerCommand } from '../rules/sc-command';
+import { ServerCommands } from './server-commands';
 import { SecretRedactor } from './secret-redactor';
 import { hashArgs } from '../../adapters/process-identity';
 import { SpawnEvents } from './spawn-events';
@@ -30,20 +29,16 @@ export class SpawnProcesses {
   private readonly exitListeners = new Set<() => void>();
   /** What the journal says of each running server: recorded once at launch (the start time does not change). */
   private readonly journalled = new Map<string, JournalEntry | undefined>();
-  /**
-   * The service's environment, reduced once to what a server may inherit: reading process.env calls into the
-   * runtime for each variable, which cost about 4 ms per spawn; the environment does not change after start-up.
-   */
-  private inheritable?: NodeJS.ProcessEnv;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly ports: PortAllocator,
     private readonly launcher: ProcessLauncher,
     private readonly clock: Clock,
-    private readonly livelinessEndpoint: LivelinessEndpoint,
+    private readonly commands: ServerCommands,
     private readonly redactor: SecretRedactor,
     private readonly journal: SpawnJournal,
     private readonly processTable: ProcessTable,
@@ -59,7 +54,7 @@ export class SpawnProcesses {
   async start(request: SpawnRequest & { id: string; origin: SpawnOrigin }): Promise<SpawnRecord> {
     const wsPort = await this.ports.lease();
     if (wsPort === null) {
-      const { portBase, portCount } = this.config;
+      const { portBase, portCount } = this.capacity;
       throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
     }
     if (this.registry.takesNoNewSpawns) {
@@ -67,12 +62,10 @@ export class SpawnProcesses {
       throw this.registry.shuttingDown ? NoCapacityError.shuttingDown() : NoCapacityError.draining();
     }
     // Chosen just before the spawn is registered, with no await in between: concurrent launches see each other's choice.
-    const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.gpuFor(request.rendererType) };
+    const spec: SpawnSpec = { ...request, wsPort, gpuIndex: this.commands.gpuFor(request.rendererType) };
     let command: ServerCommand;
     try {
-      this.inheritable ??= childEnvironment(process.env, this.config.childEnv, this.config.settingNames);
-      command = buildScCommand(this.config, spec, this.livelinessEndpoint.baseUrl(), this.inheritable);
-      command.placement = this.priority.placementFor(spec.id);
+      command = this.commands.commandFor(spec);
     } catch (error) {
       // Nothing was registered yet: give the port back, or it would stay leased for ever.
       this.ports.release(spec.wsPort);
@@ -95,22 +88,17 @@ export class SpawnProcesses {
       });
     } catch (error) {
       // spawn() can throw synchronously (E2BIG, EPERM...): end the spawn as if it had failed to start, freeing its slot and port.
-      const failed = error instanceof Error ? error : new Error(String(error));
-      this.handleExit(spec.id, { code: null, signal: null, error: failed });
+      this.handleExit(spec.id, {
+        code: null,
+        signal: null,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
       return record;
     }
     record.pid = entry.process.pid;
     this.journalled.set(spec.id, this.journalEntry(record, command.args));
     this.saveJournal();
     return record;
-  }
-
-  /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
-  private gpuFor(rendererType: RendererType): number | undefined {
-    if (rendererType !== 'ssr') return undefined;
-    if (this.config.ssrGpuCount === undefined) return this.config.ssrGpuIndex;
-    const live = this.registry.liveEntries().map((entry) => entry.record.spec);
-    return chooseGpu(live, this.config.ssrGpuCount);
   }
 
   /** A server just failed to bind `port`: true (and the port kept out of rotation) when another program holds it. */
@@ -146,11 +134,11 @@ export class SpawnProcesses {
     this.logger.log(`shutting down: stopping ${selected().length} spawn(s)`);
     for (const { record } of selected()) this.stop(record.id, reason);
     const none = () => selected().length === 0;
-    if (await this.waitUntil(none, this.config.killGraceS * 1000)) return;
+    if (await this.waitUntil(none, this.timing.killGraceS * 1000)) return;
     for (const entry of selected()) {
       this.logger.warn({
         spawnId: entry.record.id,
-        msg: `spawn ${entry.record.id} still running after ${this.config.killGraceS} s; sending SIGKILL`,
+        msg: `spawn ${entry.record.id} still running after ${this.timing.killGraceS} s; sending SIGKILL`,
       });
       this.kill(entry.record.id);
     }

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { LaunchedProcess } from '../../adapters/process-launcher.adapter';
-import { AppConfig } from '../../config/app-config';
+import { CAPACITY_SETTINGS, type CapacitySettings } from '../../config';
 import { SpawnRecord } from '../rules/spawn-record';
 import { SPAWN_STATES, SpawnState } from '../rules/spawn-state';
 
@@ -30,7 +30,7 @@ export class SpawnRegistry {
   /** Set once a drain begins: no new spawn, the live ones go on until they end or the shutdown stops them. */
   draining = false;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings) {}
 
   /** Shutting down or draining: no new spawn, and the warm pool neither refills nor counts failures. */
   get takesNoNewSpawns(): boolean {
@@ -43,7 +43,7 @@ export class SpawnRegistry {
   }
 
   hasFreeSlot(): boolean {
-    return this.activeCount() < this.config.maxSpawns;
+    return this.activeCount() < this.capacity.maxSpawns;
   }
 
   reserveSlot(): void {

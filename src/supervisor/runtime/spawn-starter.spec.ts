@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { parseArgv, SC_EXIT_CODES } from '@app/sc-protocol';
 import { exitOn, FakeBehaviour, flush, supervisorTestingModule } from '../../../test/fakes';
-import { parseAppConfig } from '../../config/app-config';
+import { parseAppConfig } from '../../config';
 import { RETRY_AFTER_AT_CAPACITY_S, RETRY_AFTER_SHUTTING_DOWN_S, toHttpErrorView } from '../../http/http-error';
 import { PortAllocator } from '../../ports/port-allocator.service';
 import {

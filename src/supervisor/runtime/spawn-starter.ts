@@ -1,6 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type RendererType, SC_EXIT_CODES } from '@app/sc-protocol';
-import { AppConfig } from '../../config/app-config';
+import {
+  CAPACITY_SETTINGS,
+  type CapacitySettings,
+  RENDERING_SETTINGS,
+  type RenderingSettings,
+  TIMING_SETTINGS,
+  type TimingSettings,
+} from '../../config';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
 import type { SpawnOrigin, SpawnRecord, SpawnSpec } from '../rules/spawn-record';
@@ -25,7 +32,9 @@ export class SpawnStarter {
   private readonly logger = new Logger('Supervisor');
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
+    @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
@@ -85,14 +94,14 @@ export class SpawnStarter {
    * exceed SC_MAX_SPAWNS and nobody else takes that slot meanwhile.
    */
   private async reserveSlot(warm: boolean): Promise<void> {
-    const full = () => new NoCapacityError('slots', `all ${this.config.maxSpawns} spawn slots are in use`);
+    const full = () => new NoCapacityError('slots', `all ${this.capacity.maxSpawns} spawn slots are in use`);
     if (this.registry.hasFreeSlot()) return this.registry.reserveSlot();
     const victim = warm ? undefined : this.retirableWarm();
     if (!victim) throw full();
     this.registry.reserveSlot();
     this.processes.stop(victim.id, 'retired from the warm pool: its slot went to a request that needed a cold start');
     // SIGTERM, SIGKILL after KILL_GRACE_S (by the sweep), and the exit: within the grace twice over plus a second.
-    const exited = await this.processes.waitForExit(victim.id, this.config.killGraceS * 2000 + 1000);
+    const exited = await this.processes.waitForExit(victim.id, this.timing.killGraceS * 2000 + 1000);
     if (exited && !this.registry.shuttingDown) return;
     this.registry.releaseSlot();
     throw this.registry.shuttingDown ? shuttingDown() : full();
@@ -122,7 +131,7 @@ export class SpawnStarter {
   }
 
   assertRendererEnabled(rendererType: RendererType): void {
-    const enabled = rendererType === 'ssr' ? this.config.ssrEnabled : this.config.csrEnabled;
+    const enabled = rendererType === 'ssr' ? this.rendering.ssrEnabled : this.rendering.csrEnabled;
     if (!enabled) throw new RendererDisabledError(rendererType);
   }
 

@@ -1,8 +1,15 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { Liveliness } from '@app/sc-protocol';
 import { Observable } from 'rxjs';
 import { Clock } from '../../adapters/clock.adapter';
-import { AppConfig } from '../../config/app-config';
+import {
+  CAPACITY_SETTINGS,
+  type CapacitySettings,
+  LISTENER_SETTINGS,
+  type ListenerSettings,
+  TIMING_SETTINGS,
+  type TimingSettings,
+} from '../../config';
 import { PortAllocator } from '../../ports';
 import type { LogLine } from '../rules/line-buffer';
 import { SessionLimits } from './session-limits.service';
@@ -42,7 +49,9 @@ export class SupervisorService implements BeforeApplicationShutdown {
   readonly viewerCloses$: Observable<ViewerCloseRequest>;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacitySettings: CapacitySettings,
+    @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
@@ -68,7 +77,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   capacity(): SupervisorCapacity {
     return {
       activeSpawns: this.registry.activeCount(),
-      maxSpawns: this.config.maxSpawns,
+      maxSpawns: this.capacitySettings.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
       canAcceptSpawn: !this.registry.takesNoNewSpawns && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
@@ -132,7 +141,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   private adopt(record: SpawnRecord, owner: SessionOwner | undefined, maxSessionS: number | undefined): void {
     record.owner = owner;
     record.maxSessionS = maxSessionS;
-    record.watched ||= record.spec.origin === 'connect' || this.config.publicEndpoint === 'proxy';
+    record.watched ||= record.spec.origin === 'connect' || this.listener.publicEndpoint === 'proxy';
   }
 
   /** Quota refusals so far, by key name (`anonymous` for callers without a key). */
@@ -185,7 +194,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
   /** Enforces the ready timeout, the ping timeout and the kill escalation; run by SweepScheduler. */
   sweep(now: number = this.clock.now()): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideTimeouts(records, now, this.config)) this.enforcer.enforce(action, now);
+    for (const action of decideTimeouts(records, now, this.timing)) this.enforcer.enforce(action, now);
     this.limits.sweep(now);
   }
 

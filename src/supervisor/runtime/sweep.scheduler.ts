@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { TimingSettings } from '../../config/sections/timing.section';
-import { AppConfig } from '../../config/app-config';
+import { TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 
@@ -15,12 +14,12 @@ export class SweepScheduler implements OnApplicationBootstrap {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly registry: SchedulerRegistry,
-    @Inject(AppConfig) private readonly config: TimingSettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly events: SpawnEvents,
   ) {}
 
   onApplicationBootstrap(): void {
-    const interval = setInterval(() => this.runSweep(), this.config.sweepIntervalMs);
+    const interval = setInterval(() => this.runSweep(), this.timing.sweepIntervalMs);
     this.registry.addInterval(SWEEP_INTERVAL_NAME, interval);
   }
 

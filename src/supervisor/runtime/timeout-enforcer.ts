@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { TimingSettings } from '../../config/sections/timing.section';
-import { AppConfig } from '../../config/app-config';
+import { TIMING_SETTINGS, type TimingSettings } from '../../config';
 import type { TimeoutAction } from '../rules/timeout-policy';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
@@ -12,7 +11,7 @@ export class TimeoutEnforcer {
   private readonly logger = new Logger('Supervisor');
 
   constructor(
-    @Inject(AppConfig) private readonly config: TimingSettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
@@ -35,12 +34,12 @@ export class TimeoutEnforcer {
         if (action.again) {
           this.logger.error({
             spawnId: record.id,
-            msg: `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.config.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
+            msg: `spawn ${record.id} (pid ${record.pid}) survived SIGKILL for ${this.timing.killGraceS} s; its port ${record.spec.wsPort} stays reserved until it exits`,
           });
         } else {
           this.logger.warn({
             spawnId: record.id,
-            msg: `spawn ${record.id} ignored SIGTERM for ${this.config.killGraceS} s; sending SIGKILL to its process group`,
+            msg: `spawn ${record.id} ignored SIGTERM for ${this.timing.killGraceS} s; sending SIGKILL to its process group`,
           });
         }
         this.processes.kill(action.id, now);

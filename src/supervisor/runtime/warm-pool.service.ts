@@ -1,8 +1,15 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { RendererType } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
-import { AppConfig } from '../../config/app-config';
+import {
+  CAPACITY_SETTINGS,
+  type CapacitySettings,
+  TIMING_SETTINGS,
+  type TimingSettings,
+  WARM_POOL_SETTINGS,
+  type WarmPoolSettings,
+} from '../../config';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
 import type { SpawnRecord } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
@@ -56,7 +63,9 @@ export class WarmPool implements OnApplicationBootstrap {
   private reconcileQueued = false;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(WARM_POOL_SETTINGS.token) private readonly settings: WarmPoolSettings,
+    @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
+    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
     private readonly registry: SpawnRegistry,
     private readonly starter: SpawnStarter,
     private readonly processes: SpawnProcesses,
@@ -68,14 +77,14 @@ export class WarmPool implements OnApplicationBootstrap {
   }
 
   get enabled(): boolean {
-    return this.config.warmPool.csr + this.config.warmPool.ssr > 0;
+    return this.settings.warmPool.csr + this.settings.warmPool.ssr > 0;
   }
 
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
     this.scheduler.addInterval(
       WARM_POOL_INTERVAL_NAME,
-      setInterval(() => this.reconcile(), this.config.sweepIntervalMs),
+      setInterval(() => this.reconcile(), this.timing.sweepIntervalMs),
     );
     this.reconcile();
   }
@@ -83,13 +92,13 @@ export class WarmPool implements OnApplicationBootstrap {
   /** Hands out a ready warm server if the request needs nothing on the command line; undefined otherwise. */
   claim(request: SpawnRequest): SpawnRecord | undefined {
     const renderer = request.rendererType;
-    if (this.config.warmPool[renderer] === 0 || this.registry.takesNoNewSpawns) return undefined;
+    if (this.settings.warmPool[renderer] === 0 || this.registry.takesNoNewSpawns) return undefined;
     if (request.model || request.sessionToken || request.extraModelDirs?.length || request.id !== undefined) {
       return this.miss(renderer, 'needs_options');
     }
     const now = this.clock.now();
     // A server that missed its last report may be frozen: leave it to the sweep rather than hand it out.
-    const freshSince = now - 2 * this.config.livelinessIntervalS * 1000;
+    const freshSince = now - 2 * this.timing.livelinessIntervalS * 1000;
     const record = this.members()
       .filter((r) => r.spec.rendererType === renderer && r.state === 'ready')
       .find((r) => (r.lastReportAt ?? r.readyAt ?? 0) >= freshSince);
@@ -106,12 +115,12 @@ export class WarmPool implements OnApplicationBootstrap {
     if (!this.enabled) return;
     const actions = decideWarmPool({
       now: this.clock.now(),
-      desired: this.config.warmPool,
+      desired: this.settings.warmPool,
       members: this.members().map(memberOf),
       launching: { ...this.launching },
-      freeSlots: Math.max(0, this.config.maxSpawns - this.registry.activeCount()),
+      freeSlots: Math.max(0, this.capacity.maxSpawns - this.registry.activeCount()),
       backoff: this.backoff,
-      maxAgeMs: this.config.warmMaxAgeS * 1000,
+      maxAgeMs: this.settings.warmMaxAgeS * 1000,
       shuttingDown: this.registry.takesNoNewSpawns,
     });
     for (const action of actions) {
@@ -133,7 +142,7 @@ export class WarmPool implements OnApplicationBootstrap {
     return {
       csr: count('csr', 'ready'),
       ssr: count('ssr', 'ready'),
-      target: { ...this.config.warmPool },
+      target: { ...this.settings.warmPool },
       starting: {
         csr: count('csr', 'starting') + this.launching.csr,
         ssr: count('ssr', 'starting') + this.launching.ssr,

@@ -1,4 +1,4 @@
-import { ConfigError, parseAppConfig } from './app-config';
+import { ConfigError, parseAppConfig } from '../app-config';
 
 function problemsOf(env: Record<string, string>, hostName?: string): string[] {
   try {

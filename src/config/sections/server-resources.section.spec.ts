@@ -1,4 +1,4 @@
-import { ConfigError, parseAppConfig } from './app-config';
+import { ConfigError, parseAppConfig } from '../app-config';
 
 function problemOf(env: Record<string, string>): string {
   try {
