@@ -1,4 +1,3 @@
-import type { KeyQuotas } from './session-limit-settings';
 /** The service's configuration: its type, its settings report and its error. Parsed in app-config.ts. */
 import type { TrustProxySetting } from './edge-settings';
 
@@ -153,3 +152,10 @@ export class ConfigError extends Error {
 }
 
 /** Options the service sets itself; SC_EXTRA_ARGS may not override them. */
+
+/** Live sessions allowed per caller (SC_KEY_MAX_SESSIONS): by key name, and `*` for every other caller. */
+export interface KeyQuotas {
+  perKey: ReadonlyMap<string, number>;
+  /** Every other key, and the anonymous callers (one budget per client address); undefined: no cap. */
+  others?: number;
+}

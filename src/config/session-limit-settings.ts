@@ -1,12 +1,7 @@
-import type { AppConfig } from './app-config.model';
-import type { EnvReader } from './env-reader';
+import type { AppConfig, KeyQuotas } from './app-config.model';
 
-/** Live sessions allowed per caller (SC_KEY_MAX_SESSIONS): by key name, and `*` for every other caller. */
-export interface KeyQuotas {
-  perKey: ReadonlyMap<string, number>;
-  /** Every other key, and the anonymous callers (one budget per client address); undefined: no cap. */
-  others?: number;
-}
+export type { KeyQuotas };
+import type { EnvReader } from './env-reader';
 
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 

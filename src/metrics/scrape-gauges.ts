@@ -1,7 +1,25 @@
 import { RENDERER_TYPES } from '@app/sc-protocol';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { SPAWN_STATES } from '../supervisor';
-import { METRICS_PREFIX, type ScrapeSources } from './spawner-metrics';
+import { SPAWN_STATES, type WarmPoolStats } from '../supervisor';
+
+export const METRICS_PREFIX = 'sc_spawner_';
+
+/** Readings taken at scrape time (the supervisor's counts, the proxy's open connections). */
+export interface ScrapeSources {
+  states(): Record<string, number>;
+  maxSpawns(): number;
+  portsFree(): number;
+  draining(): boolean;
+  /** A spawn would be accepted: not stopping or draining, a slot and a port free, the warm pool not failing. */
+  ready(): boolean;
+  warm(): WarmPoolStats;
+  /** Quota refusals (SC_KEY_MAX_SESSIONS) so far, by key name. */
+  quotaRejections?(): ReadonlyMap<string, number>;
+  /** How many warm servers of each renderer the pool keeps (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR). */
+  warmTarget(): Record<string, number>;
+  /** The CPU priority mechanism in effect (cgroup-v2, cgroup-v1, autogroup, nice, none). */
+  cpuPriority(): string;
+}
 
 /** The metrics read at scrape time (collect()) from the supervisor's counts and the proxy's open connections. */
 export function registerScrapeGauges(

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { RENDERER_TYPES, SC_EXIT_CODES } from '@app/sc-protocol';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { WarmPoolStats } from '../supervisor';
-import { catchUp, registerScrapeGauges } from './scrape-gauges';
+import { catchUp, METRICS_PREFIX, registerScrapeGauges, type ScrapeSources } from './scrape-gauges';
 
-export const METRICS_PREFIX = 'sc_spawner_';
+export { METRICS_PREFIX, type ScrapeSources };
+
 export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;
 export type SpawnOutcome = (typeof SPAWN_OUTCOMES)[number];
 export const REJECTION_REASONS = [
@@ -18,23 +18,6 @@ export const REJECTION_REASONS = [
   'quota',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
-
-/** Readings taken at scrape time (the supervisor's counts, the proxy's open connections). */
-export interface ScrapeSources {
-  states(): Record<string, number>;
-  maxSpawns(): number;
-  portsFree(): number;
-  draining(): boolean;
-  /** A spawn would be accepted: not stopping or draining, a slot and a port free, the warm pool not failing. */
-  ready(): boolean;
-  warm(): WarmPoolStats;
-  /** Quota refusals (SC_KEY_MAX_SESSIONS) so far, by key name. */
-  quotaRejections?(): ReadonlyMap<string, number>;
-  /** How many warm servers of each renderer the pool keeps (SC_WARM_POOL_CSR, SC_WARM_POOL_SSR). */
-  warmTarget(): Record<string, number>;
-  /** The CPU priority mechanism in effect (cgroup-v2, cgroup-v1, autogroup, nice, none). */
-  cpuPriority(): string;
-}
 
 const EXIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(SC_EXIT_CODES).map(([name, code]) => [code, name.toLowerCase()]),

@@ -5,7 +5,7 @@
  */
 export { SupervisorModule } from './supervisor.module';
 export { SupervisorService } from './runtime/supervisor.service';
-export type { SpawnRequest } from './runtime/spawn-starter';
+export type { SpawnRequest } from './rules/spawn-record';
 export type { SpawnEvent, SweepEvent, SessionNotice, ViewerCloseRequest } from './runtime/spawn-events';
 export type { WarmPoolStats, WarmPoolStatus, WarmMissReason } from './runtime/warm-pool.service';
 export { SecretRedactor } from './runtime/secret-redactor';

@@ -128,3 +128,9 @@ export function viewOf(record: SpawnRecord): SpawnView {
   const relay = { toServer: { ...record.relay.toServer }, toViewer: { ...record.relay.toViewer } };
   return Object.freeze({ ...fields, relay, id: record.id, spec: Object.freeze({ ...record.spec }) });
 }
+
+/** What a caller asks for; the starter adds the id (unless given) and the origin (default `api`), the processes the port and the GPU. */
+export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & {
+  id?: string;
+  origin?: SpawnOrigin;
+};

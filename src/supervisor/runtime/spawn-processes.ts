@@ -17,7 +17,7 @@ import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-record';
 import { NoCapacityError } from '../rules/supervisor.errors';
 import { SpawnRegistry } from './spawn-registry';
-import type { SpawnRequest } from './spawn-starter';
+import type { SpawnRequest } from '../rules/spawn-record';
 
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
 const SHUTDOWN_KILL_WAIT_MS = 2000;

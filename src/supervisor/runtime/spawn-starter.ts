@@ -10,7 +10,7 @@ import {
 } from '../../config';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
-import type { SpawnOrigin, SpawnRecord, SpawnSpec } from '../rules/spawn-record';
+import type { SpawnRecord, SpawnRequest } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { pickWarmToRetire } from '../rules/warm-pool.policy';
 import {
@@ -19,12 +19,6 @@ import {
   RendererDisabledError,
   SpawnNotReadyError,
 } from '../rules/supervisor.errors';
-
-/** What a caller asks for; the starter adds the id (unless given) and the origin (default `api`), the processes the port and the GPU. */
-export type SpawnRequest = Omit<SpawnSpec, 'id' | 'wsPort' | 'origin' | 'gpuIndex'> & {
-  id?: string;
-  origin?: SpawnOrigin;
-};
 
 /** Gets a spawn started (a slot, a port, the process) and, when asked, ready: the one retry after a lost port race included. */
 @Injectable()

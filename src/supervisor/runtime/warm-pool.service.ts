@@ -14,7 +14,8 @@ import { SpawnEvent, SpawnEvents } from './spawn-events';
 import type { SpawnRecord } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { SpawnProcesses } from './spawn-processes';
-import { SpawnRequest, SpawnStarter } from './spawn-starter';
+import type { SpawnRequest } from '../rules/spawn-record';
+import { SpawnStarter } from './spawn-starter';
 import {
   backoffAfterFailure,
   backoffAfterReady,
