@@ -1,19 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Clock } from '../adapters/clock.adapter';
+import { FileSystem } from '../adapters/file-system.adapter';
 import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { packageRoot } from '../startup/load-app-config';
 import { SupervisorService } from '../supervisor';
 import type { NodeEntry } from './cluster.types';
 import { decideNodeState } from './node-state';
 
-function readVersion(): string {
+/** The version in package.json, read through the FileSystem adapter ('unknown' when it cannot be read). */
+function readVersion(files: FileSystem): string {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(packageRoot(__dirname), 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
+    const text = files.readText(path.join(packageRoot(__dirname), 'package.json'), 1 << 20);
+    return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
   }
@@ -22,13 +21,16 @@ function readVersion(): string {
 /** This node's own entry in the fleet view, read from the supervisor. */
 @Injectable()
 export class SelfEntry {
-  private readonly version = readVersion();
+  private readonly version: string;
 
   constructor(
     private readonly supervisor: SupervisorService,
     @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
     private readonly clock: Clock,
-  ) {}
+    files: FileSystem,
+  ) {
+    this.version = readVersion(files);
+  }
 
   get name(): string {
     return this.scaleOut.nodeName;

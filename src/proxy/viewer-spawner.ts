@@ -1,5 +1,4 @@
 import type { Logger } from '@nestjs/common';
-import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import type { SessionOwner, SupervisorService } from '../supervisor';
 import type { TicketSpec } from '../tickets/ticket-book';
@@ -16,8 +15,11 @@ interface PendingConnect {
   early: Buffer[];
 }
 
-/** Joins a viewer to the session spawned for it, as the proxy joins one at /ws/<id>. */
-export type JoinViewer = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** A viewer whose server is ready: the caller joins it to the session, with the bytes it sent meanwhile. */
+export interface ViewerReady {
+  id: string;
+  early: Buffer;
+}
 
 /** Spawn on connect (the HOOPS Server's proxy mode): the viewers waiting for a server started for them. */
 export class ViewerSpawner {
@@ -27,19 +29,23 @@ export class ViewerSpawner {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly logger: Logger,
-    private readonly join: JoinViewer,
-    /** Who asks (the key presented, else the client address), for SC_KEY_MAX_SESSIONS and the session's `key`. */
-    private readonly ownerOf: (req: IncomingMessage) => SessionOwner | undefined = () => undefined,
   ) {}
 
   /**
    * Spawn on connect (the HOOPS Server's proxy mode): a server is started for this viewer through the facade
-   * (which may hand out a warm one) and, once ready, the viewer is joined to it exactly as at /ws/<id>.
-   * A failure is answered before the upgrade; the viewer leaving first stops the spawn (the abort signal).
+   * (which may hand out a warm one) and, once ready, resolves with it so the caller joins the viewer exactly as
+   * at /ws/<id>. A failure is answered before the upgrade (resolves undefined); the viewer leaving first stops the
+   * spawn (the abort signal). `owner`: who asks, for SC_KEY_MAX_SESSIONS and the session's `key`.
    */
-  spawnFor(spec: TicketSpec, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async spawnFor(
+    spec: TicketSpec,
+    owner: SessionOwner | undefined,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<ViewerReady | undefined> {
     if (this.refusing || this.supervisor.isShuttingDown) {
-      return refuseUpgrade(socket, 503, 'the service is shutting down');
+      refuseUpgrade(socket, 503, 'the service is shutting down');
+      return undefined;
     }
     const pending: PendingConnect = { socket, abort: new AbortController(), early: head.length > 0 ? [head] : [] };
     this.pending.add(pending);
@@ -61,26 +67,25 @@ export class ViewerSpawner {
       socket.off('end', onEnd);
       socket.off('close', onClose);
     };
-    const owner = this.ownerOf(req);
-    this.supervisor.spawn({ ...spec, origin: 'connect', owner }, pending.abort.signal).then(
-      (spawn) => {
-        settle();
-        if (socket.destroyed || !socket.writable || this.refusing) {
-          this.stopOwned(spawn.id, 'the viewer left before its server was ready');
-          if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
-          return;
-        }
-        this.logger.log(`spawned ${spawn.id} (${spec.rendererType}) for a viewer on the service port`);
-        this.join(spawn.id, req, socket, Buffer.concat(pending.early));
-      },
-      (error: unknown) => {
-        settle();
-        if (socket.destroyed) return;
-        const refusal = connectRefusal(error);
-        this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
-        refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
-      },
-    );
+    let spawn: Awaited<ReturnType<SupervisorService['spawn']>>;
+    try {
+      spawn = await this.supervisor.spawn({ ...spec, origin: 'connect', owner }, pending.abort.signal);
+    } catch (error) {
+      settle();
+      if (socket.destroyed) return undefined;
+      const refusal = connectRefusal(error);
+      this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
+      refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+      return undefined;
+    }
+    settle();
+    if (socket.destroyed || !socket.writable || this.refusing) {
+      this.stopOwned(spawn.id, 'the viewer left before its server was ready');
+      if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
+      return undefined;
+    }
+    this.logger.log(`spawned ${spawn.id} (${spec.rendererType}) for a viewer on the service port`);
+    return { id: spawn.id, early: Buffer.concat(pending.early) };
   }
 
   /** At shutdown: every viewer still waiting is refused, and its spawn stopped (the abort). */

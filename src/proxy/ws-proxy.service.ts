@@ -10,6 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'http';
 import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
+import type { RendererType } from '@app/sc-protocol';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
@@ -51,16 +52,11 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly gate: UpgradeGate,
     private readonly relay: RelaySessions,
     metrics: SpawnerMetrics,
-    keys: ApiKeys,
+    private readonly keys: ApiKeys,
   ) {
     metrics.countProxyConnectionsWith(() => relay.activeCount);
     metrics.countProxyBytesWith(() => relay.relayedBytes);
-    this.connects = new ViewerSpawner(
-      supervisor,
-      this.logger,
-      (id, req, socket, head) => relay.admit(id, req, socket, head, true),
-      (req) => sessionOwner(keys, bearerKey(req.headers.authorization), req.socket.remoteAddress),
-    );
+    this.connects = new ViewerSpawner(supervisor, this.logger);
   }
 
   onApplicationBootstrap(): void {
@@ -129,21 +125,25 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       const message = 'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned';
       return refuseUpgrade(socket, 404, message);
     }
-    this.gate.admitSpawn(req, connect.rendererType).then(
-      (admission) => {
-        if ('refusal' in admission) {
-          const { status, message, headers } = admission.refusal;
-          this.logger.log(`spawn on connect refused with ${status}: ${message}`);
-          return refuseUpgrade(socket, status, message, headers);
-        }
-        if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
-        this.connects.spawnFor(admission.spec, req, socket, head);
-      },
-      (error: unknown) => {
-        this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
-        refuseUpgrade(socket, 500, 'internal error');
-      },
-    );
+    void this.admitAndSpawn(req, connect.rendererType, socket, head).catch((error: unknown) => {
+      this.logger.error(`spawn on connect failed: ${(error as Error).stack ?? String(error)}`);
+      refuseUpgrade(socket, 500, 'internal error');
+    });
+  }
+
+  /** The path goes forward: the gate admits, the spawner starts the server, then the relay joins the viewer. */
+  private async admitAndSpawn(req: IncomingMessage, rendererType: RendererType, socket: Duplex, head: Buffer) {
+    const admission = await this.gate.admitSpawn(req, rendererType);
+    if ('refusal' in admission) {
+      const { status, message, headers } = admission.refusal;
+      this.logger.log(`spawn on connect refused with ${status}: ${message}`);
+      return refuseUpgrade(socket, status, message, headers);
+    }
+    if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+    // Who asks (the key presented, else the client address), for SC_KEY_MAX_SESSIONS and the session's `key`.
+    const owner = sessionOwner(this.keys, bearerKey(req.headers.authorization), req.socket.remoteAddress);
+    const ready = await this.connects.spawnFor(admission.spec, owner, socket, head);
+    if (ready) this.relay.admit(ready.id, req, socket, ready.early, true);
   }
 
   private joinRelay(token: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {

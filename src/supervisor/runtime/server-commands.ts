@@ -15,7 +15,7 @@ import {
 } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { chooseGpu } from '../rules/gpu-allocation';
-import { buildScCommand, childEnvironment, type ServerCommand, type ServerCommandSettings } from '../rules/sc-command';
+import { buildScCommand, type ServerCommand, type ServerCommandSettings } from '../rules/sc-command';
 import type { SpawnSpec } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 
@@ -26,11 +26,6 @@ import { SpawnRegistry } from './spawn-registry';
 @Injectable()
 export class ServerCommands {
   private readonly settings: ServerCommandSettings;
-  /**
-   * The service's environment, reduced once to what a server may inherit: reading process.env calls into the
-   * runtime for each variable (about 4 ms per spawn in a storm's profile); it does not change after start-up.
-   */
-  private readonly inheritable: NodeJS.ProcessEnv;
 
   constructor(
     @Inject(SERVERS_SETTINGS.token) servers: ServersSettings,
@@ -43,7 +38,6 @@ export class ServerCommands {
     private readonly priority: CpuPriority,
   ) {
     this.settings = { ...servers, ...childEnv, ...timing, ...this.rendering, ...warmPool };
-    this.inheritable = childEnvironment(process.env, childEnv.childEnv, childEnv.settingNames);
   }
 
   /** SSR only: the least-loaded of SC_SSR_GPU_COUNT GPUs, or the fixed SC_SSR_GPU_INDEX; none otherwise (the server's default). */
@@ -55,7 +49,7 @@ export class ServerCommands {
   }
 
   commandFor(spec: SpawnSpec): ServerCommand {
-    const command = buildScCommand(this.settings, spec, this.livelinessEndpoint.baseUrl(), this.inheritable);
+    const command = buildScCommand(this.settings, spec, this.livelinessEndpoint.baseUrl());
     command.placement = this.priority.placementFor(spec.id);
     return command;
   }
