@@ -356,14 +356,20 @@ function send(agent: http.Agent, base: string, request: FuzzRequest): Promise<Ou
 }
 
 /** Simulator processes that are children of this test process right now. */
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 function simulatorChildren(): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((entry) => {
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ts3d_sc_server');
+        const ppid = parentOf(Number(entry));
+        // Servers are children of the service's spawn helper, itself a child of this process (the service runs here).
+        const ours = ppid === process.pid || parentOf(ppid) === process.pid;
+        return ours && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ts3d_sc_server');
       } catch {
         return false;
       }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 /**
  * End to end with the built service as a real process (dist/src/main.js): SIGTERM stops every Stream
  * Cache Server it started, including one that ignores SIGTERM and one that started a grandchild, and
@@ -44,7 +45,10 @@ describe('service shutdown (e2e, real process)', () => {
     for (const pid of pids) {
       expect(isProcessAlive(pid)).toBe(true);
       expect(procStat(pid)?.pgrp).toBe(pid); // each leads its own group
-      expect(procStat(pid)?.ppid).toBe(service.child.pid);
+      // Started by the service's spawn helper (perl), a child of the service.
+      const helper = procStat(pid)!.ppid;
+      expect(procStat(helper)?.ppid).toBe(service.child.pid);
+      expect(readFileSync(`/proc/${helper}/cmdline`, 'utf8')).toMatch(/perl\0-e\0/);
     }
     expect(procStat(grandchild)?.pgrp).toBe(spawns[2].pid);
     await request(service.url).get('/health/ready').expect(200);

@@ -5,7 +5,8 @@ import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoin
 import { FetchPeerClient, PeerClient } from './peer-client.adapter';
 import { PeerResolver, SystemPeerResolver } from './peer-resolver.adapter';
 import { NetPortProbe, PortProbe } from './port-probe.adapter';
-import { ChildProcessLauncher, ProcessLauncher } from './process-launcher.adapter';
+import { ProcessLauncher } from './process-launcher.adapter';
+import { SpawnHelperLauncher } from './spawn-helper.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
 import { ProcessUsage, ProcProcessUsage } from './process-usage.adapter';
 import { ProcSchedulingFiles, SchedulingFiles } from './scheduling-files.adapter';
@@ -24,7 +25,7 @@ const ADAPTERS: Provider[] = [
   { provide: PeerClient, useClass: FetchPeerClient },
   { provide: PeerResolver, useClass: SystemPeerResolver },
   { provide: PortProbe, useClass: NetPortProbe },
-  { provide: ProcessLauncher, useClass: ChildProcessLauncher },
+  { provide: ProcessLauncher, useClass: SpawnHelperLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useClass: ProcProcessUsage },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },

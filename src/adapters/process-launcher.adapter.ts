@@ -101,7 +101,7 @@ export interface LaunchedProcess {
 
 /** Starts Stream Cache Server processes. Behind an interface so supervision logic is tested with fakes. */
 export abstract class ProcessLauncher {
-  abstract launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess;
+  abstract launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess | Promise<LaunchedProcess>;
 }
 
 @Injectable()
@@ -112,14 +112,20 @@ export class ChildProcessLauncher extends ProcessLauncher {
     super();
   }
 
-  launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
-    // Checked first, so a server missing or not executable reads the same whether or not it runs under nice
-    // (which would exit 126/127 instead); thrown, so the caller ends the spawn as one that could not start.
-    const problem = this.files.executableProblem(command.executable);
+  /**
+   * Checked first, so a server missing or not executable reads the same whether or not it runs under nice or the
+   * wrapper (which would exit 126/127 instead); thrown, so the caller ends the spawn as one that could not start.
+   */
+  checkExecutable(executable: string): void {
+    const problem = this.files.executableProblem(executable);
     if (problem) {
       const code = problem === 'does not exist' ? 'ENOENT' : 'EACCES';
-      throw Object.assign(new Error(`spawn ${command.executable} ${code}: ${problem}`), { code });
+      throw Object.assign(new Error(`spawn ${executable} ${code}: ${problem}`), { code });
     }
+  }
+
+  launch(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
+    this.checkExecutable(command.executable);
     this.niceExecutable ??= findNice(this.files);
     // The child leads a new process group (the wrapper's setpgrp, or detached: setsid), so one signal to -pid
     // reaches everything it started.

@@ -12,6 +12,7 @@ import { SpawnProcesses } from './runtime/spawn-processes';
 import { SpawnRegistry } from './runtime/spawn-registry';
 import { SpawnStarter } from './runtime/spawn-starter';
 import { SupervisorService } from './runtime/supervisor.service';
+import { JournalKeeper } from './runtime/journal-keeper';
 import { SweepScheduler } from './runtime/sweep.scheduler';
 import { TimeoutEnforcer } from './runtime/timeout-enforcer';
 import { WarmPool } from './runtime/warm-pool.service';
@@ -24,6 +25,7 @@ import { WarmPool } from './runtime/warm-pool.service';
     SpawnRegistry,
     SpawnLifecycle,
     SpawnProcesses,
+    JournalKeeper,
     ServerCommands,
     SpawnStarter,
     SpawnEvents,

@@ -1,12 +1,13 @@
 /**
  * The benchmarks' anchors (bare simulator, minimal spawner) start their servers exactly as the service does:
  * the same environment (the service's allow-listed child environment, built by buildScCommand) and the same
- * CPU priority (the mechanism the service picks on this machine, through the same wrapper, in a group of the
- * bench's own). A row then compares the service's own cost, not two different ways of starting a process.
+ * CPU priority (the mechanism the service picks on this machine, in a group of the bench's own) and the same
+ * launcher (the service's spawn helper, SpawnHelperLauncher, where the mechanism uses the wrapper). A row then
+ * compares the service's own cost, not two different ways of starting a process.
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'child_process';
 import { NodeFileSystem } from '../../src/adapters/file-system.adapter';
-import { findNice, startCommand, type ServerPlacement } from '../../src/adapters/process-launcher.adapter';
+import type { ServerPlacement } from '../../src/adapters/process-launcher.adapter';
+import { SpawnHelperLauncher } from '../../src/adapters/spawn-helper.adapter';
 import { ProcSchedulingFiles } from '../../src/adapters/scheduling-files.adapter';
 import { parseAppConfig } from '../../src/config/app-config';
 import { createCpuPriority } from '../../src/cpu-priority/cpu-priority.module';
@@ -17,8 +18,6 @@ import type { Cleanup } from '../support/processes';
 export interface ServerStart {
   env: NodeJS.ProcessEnv;
   placement: ServerPlacement;
-  /** coreutils' nice, for the no-perl fallback. */
-  niceExecutable?: string;
   /** One line for the bench output. */
   description: string;
 }
@@ -32,27 +31,46 @@ export function serverStartLikeService(cleanup: Cleanup): ServerStart {
   const files = new NodeFileSystem();
   const priority = createCpuPriority(config, config, new ProcSchedulingFiles(), files);
   cleanup.add(async () => {
+    await closeAnchorLauncher();
     await priority.onApplicationShutdown();
     shared = undefined;
-  }, "the anchors' CPU priority groups");
+  }, "the anchors' launcher and CPU priority groups");
   const spec = { id: 'anchor', wsPort: 1, rendererType: 'csr' } as SpawnSpec;
   const { env } = buildScCommand(config, spec, 'http://127.0.0.1:1/liveliness', process.env);
   shared = {
     env,
     placement: priority.placementFor('anchor'),
-    niceExecutable: findNice(files),
     description: `anchors start their servers as the service does: its child environment (${Object.keys(env).length} variables) and CPU priority ${priority.mechanism}`,
   };
   return shared;
 }
 
-/** spawn() of a server the way ChildProcessLauncher does it. */
-export function spawnLikeService(
-  start: Pick<ServerStart, 'env' | 'placement' | 'niceExecutable'>,
+export interface AnchorServer {
+  pid: number;
+  exited: Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+let launcher: SpawnHelperLauncher | undefined;
+
+/** Starts a server with the service's own launcher; its output is read and dropped. */
+export async function launchLikeService(
+  start: Pick<ServerStart, 'env' | 'placement'>,
   executable: string,
   args: string[],
-  stdio: StdioOptions,
-): ChildProcess {
-  const command = startCommand({ executable, args, placement: start.placement }, start.niceExecutable);
-  return spawn(command.file, command.args, { env: start.env, detached: command.detached, stdio });
+): Promise<AnchorServer> {
+  launcher ??= new SpawnHelperLauncher(new NodeFileSystem());
+  let exit!: () => void;
+  const exited = new Promise<void>((resolve) => (exit = resolve));
+  const launched = await launcher.launch(
+    { executable, args, env: start.env, placement: start.placement },
+    { onLine: () => undefined, onExit: () => exit() },
+  );
+  return { pid: launched.pid!, exited, kill: (signal) => void launched.signalGroup(signal) };
+}
+
+/** Ends the anchors' launcher (its helper process) once their servers are gone. */
+export async function closeAnchorLauncher(): Promise<void> {
+  await launcher?.onApplicationShutdown();
+  launcher = undefined;
 }

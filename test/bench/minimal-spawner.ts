@@ -5,17 +5,16 @@
  * Run: node -r ts-node/register test/bench/minimal-spawner.ts <executable> <licenseFile> <portBase> <start JSON>
  * (prints its port); the start JSON says how the service starts servers (fair-start.ts).
  */
-import type { ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import { toArgv } from '@app/sc-protocol';
-import { spawnLikeService } from './fair-start';
+import { type AnchorServer, launchLikeService } from './fair-start';
 
 const [executable, licenseFile, portBaseArg, startJson] = process.argv.slice(2);
-// How the service starts a server (environment, CPU priority wrapper): see fair-start.ts.
-const start = JSON.parse(startJson) as Parameters<typeof spawnLikeService>[0];
+// How the service starts a server (environment, CPU priority, its launcher): see fair-start.ts.
+const start = JSON.parse(startJson) as Parameters<typeof launchLikeService>[0];
 const portBase = Number(portBaseArg);
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, AnchorServer>();
 const waiting = new Map<string, () => void>();
 let nextPort = 0;
 
@@ -38,12 +37,15 @@ const server = http.createServer((req, res) => {
       livelinessUpdateFrequency: 5,
       initialUseDuration: 60,
     });
-    const child = spawnLikeService(start, executable, args, ['ignore', 'ignore', 'ignore']);
-    children.set(id, child);
-    child.once('exit', () => children.delete(id));
+    void launchLikeService(start, executable, args).then((child) => {
+      children.set(id, child);
+      void child.exited.then(() => children.delete(id));
+    });
     waiting.set(id, () => {
       waiting.delete(id);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, pid: child.pid, port }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id, pid: children.get(id)?.pid, port }));
     });
   } else if (req.method === 'DELETE' && url.pathname.startsWith('/spawns/')) {
     children.get(url.pathname.slice('/spawns/'.length))?.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { freePort } from '../support/ports';
 import type { Cleanup } from '../support/processes';
 import { SIM_EXECUTABLE } from '../support/simulator';
 import { waitFor } from '../support/wait';
-import { serverStartLikeService, spawnLikeService } from './fair-start';
+import { launchLikeService, serverStartLikeService } from './fair-start';
 import { httpRequest } from './stats';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -60,7 +60,7 @@ export async function startMinimalSpawner(cleanup: Cleanup, portBase: number): P
       SIM_EXECUTABLE,
       SIMULATOR_DUMMY_LICENSE,
       String(portBase),
-      JSON.stringify({ env: start.env, placement: start.placement, niceExecutable: start.niceExecutable }),
+      JSON.stringify({ env: start.env, placement: start.placement }),
     ],
     { cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -135,11 +135,12 @@ export async function startBareSimulator(
   });
   const ready = receiver.readyAt(id);
   const started = performance.now();
-  const child = spawnLikeService(serverStartLikeService(cleanup), SIM_EXECUTABLE, args, ['ignore', 'pipe', 'pipe']);
-  child.stdout?.resume();
-  child.stderr?.resume();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  cleanup.trackChild(child, { group: true, exited });
+  const server = await launchLikeService(serverStartLikeService(cleanup), SIM_EXECUTABLE, args);
+  const { exited } = server;
+  cleanup.add(async () => {
+    server.kill('SIGKILL');
+    await exited;
+  }, `bare simulator ${server.pid}`);
   const failedEarly = exited.then(() => {
     throw new Error(`bare simulator on port ${port} exited before ready`);
   });
@@ -147,7 +148,7 @@ export async function startBareSimulator(
   return {
     startupMs: readyAt - started,
     stop: async () => {
-      child.kill('SIGTERM');
+      server.kill('SIGTERM');
       await exited;
     },
   };

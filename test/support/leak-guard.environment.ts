@@ -13,7 +13,7 @@ const GRACE_MS = 3_000;
 const POLL_MS = 50;
 
 export default class LeakGuardEnvironment extends TestEnvironment {
-  async teardown(): Promise<void> {
+  override async teardown(): Promise<void> {
     const leftovers = await settledLeftovers();
     await super.teardown();
     if (leftovers.length > 0) {
@@ -56,10 +56,15 @@ function liveChildren(): { pid: number; description: string }[] {
 }
 
 function listeningServers(): string[] {
-  const servers = process
-    .getActiveResourcesInfo()
-    .filter((kind) => kind === 'TCPServerWrap' || kind === 'PipeServerWrap');
-  return servers.length === 0 ? [] : [`${servers.length} listening server(s) (${servers.join(', ')})`];
+  // process.getActiveResourcesInfo() names a Unix-socket server 'PipeWrap', like the worker's own pipes; the
+  // handles themselves tell a listening server (TCP or Unix socket) apart.
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const servers = handles.filter(
+    (handle): handle is { address(): unknown } =>
+      typeof (handle as { address?: unknown }).address === 'function' &&
+      (handle as { listening?: unknown }).listening === true,
+  );
+  return servers.map((server) => `a listening server (${JSON.stringify(server.address())})`);
 }
 
 function killQuietly(pid: number): void {

@@ -2,8 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeExit } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
-import { ProcessTable } from '../../adapters/process-table.adapter';
-import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
@@ -11,7 +9,7 @@ import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { redactArgs, type ServerCommand } from '../rules/sc-command';
 import { ServerCommands } from './server-commands';
 import { SecretRedactor } from './secret-redactor';
-import { hashArgs } from '../../adapters/process-identity';
+import { JournalKeeper } from './journal-keeper';
 import { SpawnEvents } from './spawn-events';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnRecord, type SpawnOrigin, type SpawnSpec } from '../rules/spawn-record';
@@ -22,13 +20,11 @@ import type { SpawnRequest } from '../rules/spawn-record';
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
 const SHUTDOWN_KILL_WAIT_MS = 2000;
 
-/** The processes behind the spawns: starts them, signals their groups, follows their output and exits, keeps the journal. */
+/** The processes behind the spawns: starts them, signals their groups, follows their output and exits. */
 @Injectable()
 export class SpawnProcesses {
   private readonly logger = new Logger('Supervisor');
   private readonly exitListeners = new Set<() => void>();
-  /** What the journal says of each running server: recorded once at launch (the start time does not change). */
-  private readonly journalled = new Map<string, JournalEntry | undefined>();
 
   constructor(
     @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
@@ -40,8 +36,7 @@ export class SpawnProcesses {
     private readonly clock: Clock,
     private readonly commands: ServerCommands,
     private readonly redactor: SecretRedactor,
-    private readonly journal: SpawnJournal,
-    private readonly processTable: ProcessTable,
+    private readonly journal: JournalKeeper,
     private readonly events: SpawnEvents,
     private readonly priority: CpuPriority,
   ) {}
@@ -81,7 +76,7 @@ export class SpawnProcesses {
     });
     this.lifecycle.announce(record);
     try {
-      entry.process = this.launcher.launch(command, {
+      entry.process = await this.launcher.launch(command, {
         onLine: (stream, line) => this.captureLine(record, stream, line),
         onProcessGone: () => (record.processGoneAt = this.clock.now()),
         onExit: (end) => this.handleExit(spec.id, end),
@@ -96,8 +91,10 @@ export class SpawnProcesses {
       return record;
     }
     record.pid = entry.process.pid;
-    this.journalled.set(spec.id, this.journalEntry(record, command.args));
-    this.saveJournal();
+    this.journal.launched(record, command.args);
+    // Stopped (or killed) while its process was being started: the signal it missed.
+    if (record.sigkillSentAt !== undefined) entry.process.signalGroup('SIGKILL');
+    else if (record.state === 'terminating') entry.process.signalGroup('SIGTERM');
     return record;
   }
 
@@ -190,7 +187,7 @@ export class SpawnProcesses {
     }
     this.registry.moveToEnded(id);
     this.priority.released(id);
-    this.saveJournal();
+    this.journal.exited(id);
     this.ports.release(record.spec.wsPort);
     for (const listener of [...this.exitListeners]) listener();
   }
@@ -208,18 +205,6 @@ export class SpawnProcesses {
   }
 
   /** Read right after the fork: the start time is the child's from then on, whatever it execs. */
-  private journalEntry(record: SpawnRecord, args: readonly string[]): JournalEntry | undefined {
-    const startTime = record.pid === undefined ? undefined : this.processTable.stat(record.pid)?.startTime;
-    if (startTime === undefined || args.length === 0) return undefined;
-    const { id, wsPort } = record.spec;
-    return { id, pid: record.pid!, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length };
-  }
-
-  private saveJournal(): void {
-    for (const id of this.journalled.keys()) if (!this.registry.liveEntry(id)) this.journalled.delete(id);
-    this.journal.save([...this.journalled.values()].filter((e): e is JournalEntry => e !== undefined));
-  }
-
   private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {
     const line = this.redactor.redact(raw);
     record.logs.push({ at: new Date(this.clock.now()).toISOString(), stream, line });

@@ -6,6 +6,9 @@ import { NoCapacityError, SpawnNotReadyError } from '../rules/supervisor.errors'
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());
 
+/** The journal is written at the end of the event loop's turn. */
+const written = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('SupervisorService: launch and the journal', () => {
   describe('launch', () => {
     it('reserves a slot and a port, then starts the command built for the spawn', async () => {
@@ -162,12 +165,30 @@ describe('SupervisorService: launch and the journal', () => {
         argsHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
         argCount: expect.any(Number) as unknown,
       });
+      await written();
       expect(journal.entries).toEqual([entryOf(a), entryOf(b)]);
       supervisor.stop('spawn-a', 'test');
+      await written();
       expect(journal.entries).toHaveLength(2); // still running until it exits
       a.process.exit(0);
+      await written();
       expect(journal.entries).toEqual([entryOf(b)]);
       b.process.exit(1);
+      await written();
+      expect(journal.entries).toEqual([]);
+    });
+
+    it('is written once per turn of the event loop, however many servers changed in it', async () => {
+      const { launch, journal } = await setup();
+      const a = await launch({ id: 'spawn-a' });
+      const b = await launch({ id: 'spawn-b' });
+      await written();
+      const writes = journal.saved.length;
+      a.process.exit(0);
+      b.process.exit(0);
+      expect(journal.saved).toHaveLength(writes);
+      await written();
+      expect(journal.saved).toHaveLength(writes + 1);
       expect(journal.entries).toEqual([]);
     });
   });

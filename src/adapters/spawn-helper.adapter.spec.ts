@@ -1,0 +1,176 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { NodeFileSystem } from './file-system.adapter';
+import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
+import { SpawnHelperLauncher } from './spawn-helper.adapter';
+import { launchRequest, parseHelperAnswer } from './spawn-helper.protocol';
+
+/** The real spawn helper (perl), with real processes. */
+describe('SpawnHelperLauncher', () => {
+  const perl = findPerl(new NodeFileSystem())!;
+  let launcher: SpawnHelperLauncher;
+  beforeEach(() => (launcher = new SpawnHelperLauncher(new NodeFileSystem())));
+  afterEach(() => launcher.onApplicationShutdown());
+
+  /** Field n (1-based, as proc(5) counts) of /proc/<pid>/stat. */
+  const statField = (pid: number, n: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
+  };
+  const helperChildren = () =>
+    readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && statField(Number(entry), 4) === process.pid);
+
+  interface Run {
+    pid: number;
+    lines: Array<[string, string]>;
+    ended: Promise<ProcessEnd>;
+    signalGroup(signal: NodeJS.Signals): boolean;
+  }
+
+  async function start(
+    command: Omit<Partial<LaunchCommand>, 'placement'> & { placement?: Partial<ServerPlacement> },
+  ): Promise<Run> {
+    const lines: Array<[string, string]> = [];
+    let resolveEnd!: (end: ProcessEnd) => void;
+    const ended = new Promise<ProcessEnd>((resolve) => (resolveEnd = resolve));
+    const launched = await launcher.launch(
+      {
+        executable: '/bin/sh',
+        args: [],
+        env: {},
+        ...command,
+        placement: { nice: 0, wrapper: perl, ...command.placement },
+      },
+      { onLine: (stream, line) => lines.push([stream, line]), onExit: resolveEnd },
+    );
+    return { pid: launched.pid!, lines, ended, signalGroup: (signal) => launched.signalGroup(signal) };
+  }
+
+  async function execed(pid: number, argv0: string): Promise<void> {
+    for (let i = 0; i < 400 && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(argv0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  it('runs the server in place with exactly its environment and folder, its output by stream, every line read before its exit', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    try {
+      const script =
+        'echo "env=$ONLY:$(env | wc -l) cwd=$(pwd)"; echo oops >&2; i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; exit 3';
+      const run = await start({ args: ['-c', script], env: { ONLY: 'a b=c', PATH: '/usr/bin:/bin' }, cwd: folder });
+      const end = await run.ended;
+      expect(end).toEqual({ code: 3, signal: null });
+      expect(run.lines[0]).toEqual(['stdout', `env=a b=c:3 cwd=${folder}`]); // ONLY, PATH and sh's own PWD
+      expect(run.lines).toContainEqual(['stderr', 'oops']);
+      expect(run.lines.filter(([stream]) => stream === 'stdout')).toHaveLength(2001);
+      expect(run.lines.at(-1)).toEqual(['stdout', 'line1999']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("a process group of its own in the service's session, at the nice asked for; the group takes the signal", async () => {
+    const run = await start({ executable: '/bin/sleep', args: ['30'], placement: { nice: 7 } });
+    await execed(run.pid, '/bin/sleep');
+    expect(statField(run.pid, 5)).toBe(run.pid); // pgid
+    expect(statField(run.pid, 6)).toBe(statField(process.pid, 6)); // same session
+    expect(statField(run.pid, 19)).toBe(Math.max(7, statField(process.pid, 19)));
+    expect(run.signalGroup('SIGTERM')).toBe(true);
+    expect(await run.ended).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('the autogroup mechanism: a session of its own', async () => {
+    const run = await start({ executable: '/bin/sleep', args: ['30'], placement: { autogroupNice: 19 } });
+    await execed(run.pid, '/bin/sleep');
+    expect(statField(run.pid, 6)).toBe(run.pid);
+    run.signalGroup('SIGKILL');
+    expect((await run.ended).signal).toBe('SIGKILL');
+  });
+
+  it('joins the cgroup (its own pid in cgroup.procs) before it execs; one it cannot join stops it with the reason', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const procs = join(folder, 'cgroup.procs');
+    writeFileSync(procs, '');
+    try {
+      const joined = await start({ args: ['-c', 'exit 0'], placement: { cgroupProcs: procs } });
+      expect(await joined.ended).toEqual({ code: 0, signal: null });
+      expect(readFileSync(procs, 'utf8')).toBe(String(joined.pid));
+      const refused = await start({ args: ['-c', 'exit 0'], placement: { cgroupProcs: '/no/such/cgroup.procs' } });
+      expect((await refused.ended).code).toBe(127);
+      expect(refused.lines).toEqual([
+        ['stderr', 'sc-spawner wrapper: cannot join /no/such/cgroup.procs: No such file or directory'],
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps servers started together apart, and refuses a missing executable as spawn() would', async () => {
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((n) => start({ args: ['-c', `for i in 1 2 3; do echo server${n}; done`] })),
+    );
+    await Promise.all(runs.map((run) => run.ended));
+    runs.forEach((run, i) => expect(run.lines).toEqual(Array(3).fill(['stdout', `server${i + 1}`])));
+    await expect(start({ executable: '/no/such/server' })).rejects.toThrow(/ENOENT: does not exist/);
+  });
+
+  it('follows a server by polling when the helper is killed, and ends the helper, its socket and its folder at shutdown', async () => {
+    const run = await start({ executable: '/bin/sleep', args: ['30'] });
+    const [helper] = helperChildren().map(Number);
+    const folders = readdirSync(tmpdir()).filter((name) => name.startsWith('sc-launch-'));
+    const folder = join(
+      tmpdir(),
+      folders.find((name) => statSync(join(tmpdir(), name)).uid === process.getuid!())!,
+    );
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    process.kill(helper, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(run.pid, 'SIGKILL');
+    expect(await run.ended).toEqual({ code: null, signal: null });
+    const again = await start({ args: ['-c', 'echo again'] }); // a new helper
+    expect(await again.ended).toEqual({ code: 0, signal: null });
+    await launcher.onApplicationShutdown();
+    expect(helperChildren()).toEqual([]);
+  });
+
+  it('without the wrapper, starts the server with spawn() (a session of its own under nice)', async () => {
+    const lines: string[] = [];
+    const end = await new Promise<ProcessEnd>((resolve) => {
+      void launcher.launch(
+        { executable: '/bin/sh', args: ['-c', 'echo direct'], env: {}, placement: { nice: 0 } },
+        { onLine: (_, line) => lines.push(line), onExit: resolve },
+      );
+    });
+    expect(end).toEqual({ code: 0, signal: null });
+    expect(lines).toEqual(['direct']);
+  });
+});
+
+describe('spawn helper protocol', () => {
+  it('encodes every field in hex, so spaces, newlines and any byte pass', () => {
+    const line = launchRequest('r1', {
+      executable: '/bin/x',
+      args: ['a b', 'c\nd'],
+      env: { K: 'v w', GONE: undefined },
+      placement: { nice: 5, cgroupProcs: '/c', autogroupNice: 19 },
+    });
+    const [verb, req, ...fields] = line.trimEnd().split(' ');
+    const text = fields.map((field) => Buffer.from(field, 'hex').toString());
+    expect([verb, req]).toEqual(['launch', 'r1']);
+    expect(text).toEqual(['', 'K=v w', '/bin/x\0a b\0c\nd', '/c', '19', '5']);
+  });
+
+  it('reads the answers and ignores anything else', () => {
+    expect(parseHelperAnswer('pid r1 42')).toEqual({ kind: 'pid', req: 'r1', pid: 42 });
+    expect(parseHelperAnswer('exit r1 3 -')).toEqual({ kind: 'exit', req: 'r1', code: 3, signal: null });
+    expect(parseHelperAnswer('exit r1 - 9')).toEqual({ kind: 'exit', req: 'r1', code: null, signal: 9 });
+    expect(parseHelperAnswer('fail r1 fork: no memory')).toEqual({
+      kind: 'fail',
+      req: 'r1',
+      message: 'fork: no memory',
+    });
+    expect(parseHelperAnswer('pid r1 x')).toBeUndefined();
+    expect(parseHelperAnswer('hello')).toBeUndefined();
+  });
+});

@@ -1,0 +1,147 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { type ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import { mkdtempSync, rmSync } from 'fs';
+import { createServer, type Server, type Socket } from 'net';
+import { constants, tmpdir } from 'os';
+import { join } from 'path';
+import { createInterface } from 'readline';
+import { FileSystem } from './file-system.adapter';
+import {
+  ChildProcessLauncher,
+  type LaunchCommand,
+  type LaunchedProcess,
+  type LaunchHandlers,
+  ProcessLauncher,
+} from './process-launcher.adapter';
+import { type HelperAnswer, launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
+import { HelperLaunch } from './spawn-helper.launch';
+
+interface Helper {
+  child: ChildProcess;
+  server: Server;
+  folder: string;
+}
+
+/**
+ * Starts servers through the spawn helper (see spawn-helper.protocol.ts) when their placement uses the wrapper
+ * (perl); otherwise, or when the helper cannot be started, the way ChildProcessLauncher does.
+ */
+@Injectable()
+export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicationShutdown {
+  private readonly logger = new Logger('SpawnHelper');
+  private readonly direct: ChildProcessLauncher;
+  private readonly launches = new Map<string, HelperLaunch>();
+  private helper: Promise<Helper | undefined> | undefined;
+  private current: Helper | undefined;
+
+  constructor(files: FileSystem) {
+    super();
+    this.direct = new ChildProcessLauncher(files);
+  }
+
+  async launch(command: LaunchCommand, handlers: LaunchHandlers): Promise<LaunchedProcess> {
+    const perl = command.placement.wrapper;
+    if (!perl) return this.direct.launch(command, handlers);
+    this.direct.checkExecutable(command.executable);
+    const helper = await (this.helper ??= this.start(perl));
+    if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
+    const req = randomBytes(12).toString('hex');
+    const launch = new HelperLaunch(handlers, () => this.launches.delete(req));
+    this.launches.set(req, launch);
+    helper.child.stdin.write(launchRequest(req, command));
+    return launch.started;
+  }
+
+  /** After the supervisor stopped every server (beforeApplicationShutdown): the helper ends with its stdin. */
+  async onApplicationShutdown(): Promise<void> {
+    const helper = await this.helper;
+    if (!helper) return;
+    const { child } = helper;
+    const exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
+    this.closeHelper(helper);
+  }
+
+  private async start(perl: string): Promise<Helper | undefined> {
+    let folder: string | undefined;
+    try {
+      // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
+      folder = mkdtempSync(join(tmpdir(), 'sc-launch-'));
+      const socketPath = join(folder, 'output.sock');
+      const server = createServer((socket) => this.acceptOutput(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, () => resolve());
+      });
+      const child = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: {},
+      });
+      child.stdin?.on('error', () => undefined);
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.answer(line));
+      const helper = { child, server, folder };
+      this.current = helper;
+      child.once('exit', (code, signal) => this.helperGone(helper, code, signal));
+      return helper;
+    } catch (error) {
+      if (folder) rmSync(folder, { recursive: true, force: true });
+      this.logger.warn(`spawn helper not started (${(error as Error).message}); servers start by spawn() instead`);
+      return undefined;
+    }
+  }
+
+  private answer(line: string): void {
+    const answer: HelperAnswer | undefined = parseHelperAnswer(line);
+    const launch = answer && this.launches.get(answer.req);
+    if (!answer || !launch) return;
+    if (answer.kind === 'pid') launch.spawned(answer.pid);
+    else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
+    else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
+  }
+
+  /** A server's stdout or stderr: its first line names the launch and the stream. */
+  private acceptOutput(socket: Socket): void {
+    socket.on('error', () => undefined);
+    const lines = createInterface({ input: socket, crlfDelay: Infinity });
+    let launch: HelperLaunch | undefined;
+    let stream: 'stdout' | 'stderr' | undefined;
+    lines.on('line', (line) => {
+      if (stream) return launch!.line(stream, line);
+      const [req, name] = line.split(' ');
+      launch = this.launches.get(req);
+      if (!launch || (name !== 'stdout' && name !== 'stderr')) return socket.destroy();
+      stream = name;
+      launch.outputOpened();
+    });
+    socket.once('close', () => launch?.outputClosed());
+  }
+
+  /** The helper died (killed by someone): its servers can no longer be followed by their exits, so poll them. */
+  private helperGone(helper: Helper, code: number | null, signal: NodeJS.Signals | null): void {
+    this.closeHelper(helper);
+    if (this.launches.size === 0) return;
+    this.logger.error(`spawn helper exited (${signal ?? code}); following ${this.launches.size} server(s) by polling`);
+    for (const launch of this.launches.values()) launch.orphaned();
+  }
+
+  private closeHelper(helper: Helper): void {
+    if (this.current === helper) {
+      this.current = undefined;
+      this.helper = undefined;
+    }
+    helper.server.close();
+    rmSync(helper.folder, { recursive: true, force: true });
+  }
+}
+
+function signalName(number: number): NodeJS.Signals | null {
+  const entry = Object.entries(constants.signals).find(([, value]) => value === number);
+  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
+}

@@ -1,0 +1,104 @@
+import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
+import { killGroup } from './process-table.adapter';
+
+/** How long to wait, after the process exited, for the rest of its output (as ChildProcessLauncher does). */
+const OUTPUT_DRAIN_MS = 500;
+/** With the helper gone, how often a server that may still run is looked for. */
+const ORPHAN_POLL_MS = 250;
+
+/** One server started through the spawn helper: its pid, its two output streams, its exit. */
+export class HelperLaunch {
+  readonly started: Promise<LaunchedProcess>;
+  private pid: number | undefined;
+  private exitSeen = false;
+  private ended = false;
+  private opened = 0;
+  private closed = 0;
+  private end: ProcessEnd | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private resolveStarted!: (process: LaunchedProcess) => void;
+  private rejectStarted!: (error: Error) => void;
+
+  constructor(
+    private readonly handlers: LaunchHandlers,
+    private readonly forget: () => void,
+  ) {
+    this.started = new Promise((resolve, reject) => {
+      this.resolveStarted = resolve;
+      this.rejectStarted = reject;
+    });
+  }
+
+  spawned(pid: number): void {
+    this.pid = pid;
+    this.resolveStarted({
+      pid,
+      // Until the child's setpgrp has run there is no group -pid yet: the process itself (not yet reaped, so the
+      // pid cannot have been reused) takes the signal, and it has started nothing yet.
+      signalGroup: (signal) => killGroup(pid, signal) || (!this.exitSeen && signalQuietly(pid, signal)),
+    });
+  }
+
+  /** Nothing was started. */
+  failed(error: Error): void {
+    this.forget();
+    this.rejectStarted(error);
+  }
+
+  line(stream: 'stdout' | 'stderr', line: string): void {
+    this.handlers.onLine(stream, line);
+  }
+
+  outputOpened(): void {
+    this.opened++;
+  }
+
+  outputClosed(): void {
+    this.closed++;
+    this.finishIfDrained();
+  }
+
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exitSeen) return;
+    this.exitSeen = true;
+    this.handlers.onProcessGone?.();
+    // Nothing the server started may outlive it: kill what is left of its group. That also closes the sockets
+    // a grandchild inherited, so the output ends promptly.
+    if (this.pid !== undefined) killGroup(this.pid, 'SIGKILL');
+    this.end = { code, signal };
+    this.drainTimer = setTimeout(() => this.finish(), OUTPUT_DRAIN_MS);
+    this.finishIfDrained();
+  }
+
+  /** The helper is gone: a launch without a pid failed; a running server is polled until it is gone. */
+  orphaned(): void {
+    if (this.pid === undefined) return this.failed(new Error('spawn helper exited before the server started'));
+    const poll = setInterval(() => {
+      if (this.exitSeen || !signalQuietly(this.pid!, 0)) {
+        clearInterval(poll);
+        this.exited(null, null);
+      }
+    }, ORPHAN_POLL_MS);
+  }
+
+  private finishIfDrained(): void {
+    if (this.exitSeen && this.opened === 2 && this.closed === 2) this.finish();
+  }
+
+  private finish(): void {
+    if (this.ended || !this.end) return;
+    this.ended = true;
+    clearTimeout(this.drainTimer);
+    this.forget();
+    this.handlers.onExit(this.end);
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,98 @@
+import type { LaunchCommand } from './process-launcher.adapter';
+
+/**
+ * The spawn helper: one small perl process per service that forks the servers. Node's spawn() forks the whole
+ * service and waits for the child's exec on the main thread (7-15 ms a server here, measured, more the bigger the
+ * service); 32 servers starting at once held the event loop for half a second while health checks and 503s
+ * waited. The helper forks a process of a few MB instead, on its own CPU time, and the service only writes a
+ * line. Like the one-shot wrapper it replaces, each child leads a new process group (or session, for the
+ * autogroup mechanism), joins its cgroup, takes its nice, then execs the server in place (same pid).
+ *
+ * Requests (service -> helper stdin), one line each, fields hex-encoded (so any byte passes):
+ *   launch <req> <cwd> <env: K=V\0K=V...> <argv: exe\0arg...> <cgroup.procs> <autogroup nice> <nice>
+ * Answers (helper stdout): `pid <req> <pid>`, `fail <req> <message>` (nothing started), and once the process is
+ * reaped, `exit <req> <code or -> <signal number or ->`.
+ * Output: before forking, the helper connects two Unix sockets to the service (in a folder only the service's
+ * user can enter), sends `<req> stdout` / `<req> stderr` as their first line, and makes them the child's fd 1
+ * and 2, so a server's output goes straight to the service. The helper exits when its stdin closes (the service
+ * ended); the servers then live on like those of a service that crashed, and the next start reaps them.
+ */
+export const SPAWN_HELPER_SCRIPT = String.raw`
+use strict; use warnings; use POSIX (); use Socket;
+my $path = shift @ARGV; my %req_of; $| = 1;
+my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
+$SIG{CHLD} = sub {
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    my ($st, $req) = ($?, delete $req_of{$pid}); next unless defined $req;
+    print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n";
+  }
+};
+sub out { my ($req, $name) = @_; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or return;
+  connect($s, pack_sockaddr_un($path)) or return; syswrite($s, "$req $name\n") or return; return $s; }
+sub fail { syswrite(STDERR, "sc-spawner wrapper: $_[0]\n"); POSIX::_exit(127); }
+while (my $line = <STDIN>) {
+  chomp $line; my ($verb, $req, @f) = split / /, $line, -1;
+  next unless defined $verb && $verb eq 'launch' && @f == 6;
+  my ($cwd, $env, $argv, $procs, $group_nice, $nice) = map { pack('H*', $_) } @f;
+  my ($o, $e) = (out($req, 'stdout'), out($req, 'stderr'));
+  if (!$o || !$e) { print "fail $req cannot reach the service's output socket: $!\n"; next; }
+  POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld);
+  my $pid = fork;
+  if (defined $pid && $pid == 0) {
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
+    open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $o); open(STDERR, '>&', $e);
+    if ($group_nice ne '') {
+      POSIX::setsid() or fail("setsid: $!"); my $f;
+      open($f, '>', '/proc/self/autogroup') && print($f $group_nice) && close($f)
+        or syswrite(STDERR, "sc-spawner wrapper: autogroup nice $group_nice not set: $!\n");
+    } else { setpgrp(0, 0) or fail("setpgrp: $!"); }
+    if ($procs ne '') { my $f; open($f, '>', $procs) && print($f $$) && close($f) or fail("cannot join $procs: $!"); }
+    if ($nice > 0) { setpriority(0, 0, $nice) or fail("setpriority $nice: $!"); }
+    if ($cwd ne '') { chdir($cwd) or fail("cannot enter $cwd: $!"); }
+    %ENV = map { split(/=/, $_, 2) } grep { /=/ } split(/\0/, $env);
+    my @argv = split(/\0/, $argv, -1);
+    exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");
+  }
+  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid\n"; }
+  else { print "fail $req fork: $!\n"; }
+  POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld);
+}
+`;
+
+const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
+
+/** The request line that asks the helper to start `command` (its placement has the wrapper: perl). */
+export function launchRequest(req: string, command: LaunchCommand): string {
+  const env = Object.entries(command.env)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${value}`)
+    .join('\0');
+  const { placement } = command;
+  const fields = [
+    command.cwd ?? '',
+    env,
+    [command.executable, ...command.args].join('\0'),
+    placement.cgroupProcs ?? '',
+    placement.autogroupNice?.toString() ?? '',
+    String(placement.nice),
+  ];
+  return `launch ${req} ${fields.map(hex).join(' ')}\n`;
+}
+
+export type HelperAnswer =
+  | { kind: 'pid'; req: string; pid: number }
+  | { kind: 'fail'; req: string; message: string }
+  | { kind: 'exit'; req: string; code: number | null; signal: number | null };
+
+/** One line of the helper's stdout; undefined for anything else. */
+export function parseHelperAnswer(line: string): HelperAnswer | undefined {
+  const [kind, req, ...rest] = line.split(' ');
+  if (!req) return undefined;
+  if (kind === 'pid' && /^\d+$/.test(rest[0] ?? '')) return { kind, req, pid: Number(rest[0]) };
+  if (kind === 'fail') return { kind, req, message: rest.join(' ') };
+  if (kind === 'exit' && rest.length === 2) {
+    const number = (field: string) => (/^\d+$/.test(field) ? Number(field) : null);
+    return { kind, req, code: number(rest[0]), signal: number(rest[1]) };
+  }
+  return undefined;
+}

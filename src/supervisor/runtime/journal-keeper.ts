@@ -1,0 +1,53 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { hashArgs } from '../../adapters/process-identity';
+import { ProcessTable } from '../../adapters/process-table.adapter';
+import { type JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
+import type { SpawnRecord } from '../rules/spawn-record';
+
+/**
+ * Keeps the journal of running servers (what the next start may reap after a crash): an entry per server,
+ * recorded once at launch (its start time does not change), dropped when it has exited.
+ *
+ * The file is written once per turn of the event loop, however many servers changed in it: 32 servers starting
+ * at once wrote it 32 times, whole, on the main thread, while health checks waited (a storm profile).
+ */
+@Injectable()
+export class JournalKeeper implements OnApplicationShutdown {
+  private readonly entries = new Map<string, JournalEntry>();
+  private pending = false;
+
+  constructor(
+    private readonly journal: SpawnJournal,
+    private readonly processTable: ProcessTable,
+  ) {}
+
+  /** A server was launched with `args` (the record has its pid). */
+  launched(record: SpawnRecord, args: readonly string[]): void {
+    const startTime = record.pid === undefined ? undefined : this.processTable.stat(record.pid)?.startTime;
+    if (startTime === undefined || args.length === 0) return;
+    const { id, wsPort } = record.spec;
+    this.entries.set(id, { id, pid: record.pid!, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length });
+    this.schedule();
+  }
+
+  exited(id: string): void {
+    if (this.entries.delete(id)) this.schedule();
+  }
+
+  /** Writes the journal now if a change is waiting (at shutdown, so the last exits are recorded). */
+  flush(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.journal.save([...this.entries.values()]);
+  }
+
+  onApplicationShutdown(): void {
+    this.flush();
+  }
+
+  private schedule(): void {
+    if (this.pending) return;
+    this.pending = true;
+    setImmediate(() => this.flush());
+  }
+}
