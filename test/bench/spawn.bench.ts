@@ -109,7 +109,7 @@ export async function run(): Promise<BenchRow[]> {
       pass: m(kind) <= 5 && m(kind) / m('cold') <= 0.1,
     });
     return [
-      coldVs('bare', 'bare simulator, spawn() to ready', 1.05, '<= 1.05x'),
+      coldVs('bare', 'bare simulator, launched to ready', 1.05, '<= 1.05x'),
       coldVs('minimal', 'minimal spawner (test/bench)', 1.05, '<= 1.05x'),
       warmRow('warm', 'warm POST /spawn'),
       warmRow('warmHoops', 'warm POST /api/spawn'),
