@@ -134,6 +134,19 @@ describe('SpawnHelperLauncher', () => {
     expect(helperChildren()).toEqual([]);
   });
 
+  it('a helper that cannot be started fails the launch (the service keeps running)', async () => {
+    const end = await new Promise<ProcessEnd>((resolve, reject) => {
+      launcher
+        .launch(
+          { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: '/no/such/perl' } },
+          { onLine: () => undefined, onExit: resolve },
+        )
+        .catch(reject);
+    }).catch((error: Error) => ({ code: null, signal: null, error }));
+    expect(end.code).not.toBe(0);
+    expect(helperChildren()).toEqual([]);
+  });
+
   it('without the wrapper, starts the server with spawn() (a session of its own under nice)', async () => {
     const lines: string[] = [];
     const end = await new Promise<ProcessEnd>((resolve) => {
@@ -159,6 +172,12 @@ describe('spawn helper protocol', () => {
     const text = fields.map((field) => Buffer.from(field, 'hex').toString());
     expect([verb, req]).toEqual(['launch', 'r1']);
     expect(text).toEqual(['', 'K=v w', '/bin/x\0a b\0c\nd', '/c', '19', '5']);
+  });
+
+  it('refuses a NUL in the command or environment, as spawn() does', () => {
+    const command = { executable: '/bin/x', args: ['a\0b'], env: {}, placement: { nice: 0 } };
+    expect(() => launchRequest('r1', command)).toThrow(/NUL/);
+    expect(() => launchRequest('r1', { ...command, args: [], env: { K: 'v\0w' } })).toThrow(/NUL/);
   });
 
   it('reads the answers and ignores anything else', () => {

@@ -88,7 +88,18 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.answer(line));
       const helper = { child, server, folder };
       this.current = helper;
-      child.once('exit', (code, signal) => this.helperGone(helper, code, signal));
+      // 'close', not 'exit': its last answers are read first. 'error': it could not be started at all (EMFILE...).
+      let gone = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (gone) return;
+        gone = true;
+        this.helperGone(helper, code, signal);
+      };
+      child.once('error', (error) => {
+        this.logger.warn(`spawn helper: ${error.message}`);
+        end(null, null);
+      });
+      child.once('close', end);
       return helper;
     } catch (error) {
       if (folder) rmSync(folder, { recursive: true, force: true });
@@ -113,12 +124,13 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     let launch: HelperLaunch | undefined;
     let stream: 'stdout' | 'stderr' | undefined;
     lines.on('line', (line) => {
-      if (stream) return launch!.line(stream, line);
+      if (launch && stream) return launch.line(stream, line);
       const [req, name] = line.split(' ');
-      launch = this.launches.get(req);
-      if (!launch || (name !== 'stdout' && name !== 'stderr')) return socket.destroy();
+      const candidate = this.launches.get(req);
+      if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))
+        return socket.destroy();
+      launch = candidate;
       stream = name;
-      launch.outputOpened();
     });
     socket.once('close', () => launch?.outputClosed());
   }

@@ -13,6 +13,7 @@ export class HelperLaunch {
   private exitSeen = false;
   private ended = false;
   private opened = 0;
+  private readonly streams = new Set<string>();
   private closed = 0;
   private end: ProcessEnd | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -49,8 +50,12 @@ export class HelperLaunch {
     this.handlers.onLine(stream, line);
   }
 
-  outputOpened(): void {
+  /** One connection per stream: false for a second one. */
+  outputOpened(stream: 'stdout' | 'stderr'): boolean {
+    if (this.streams.has(stream)) return false;
+    this.streams.add(stream);
     this.opened++;
+    return true;
   }
 
   outputClosed(): void {

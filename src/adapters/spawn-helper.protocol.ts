@@ -21,7 +21,7 @@ export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
 my $path = shift @ARGV; my %req_of; $| = 1;
 my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
-$SIG{CHLD} = sub {
+$SIG{CHLD} = sub { local ($!, $?);
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my ($st, $req) = ($?, delete $req_of{$pid}); next unless defined $req;
     print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n";
@@ -40,7 +40,7 @@ while (my $line = <STDIN>) {
   my $pid = fork;
   if (defined $pid && $pid == 0) {
     POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
-    open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $o); open(STDERR, '>&', $e);
+    open(STDIN, '<', '/dev/null') && open(STDOUT, '>&', $o) && open(STDERR, '>&', $e) or POSIX::_exit(127);
     if ($group_nice ne '') {
       POSIX::setsid() or fail("setsid: $!"); my $f;
       open($f, '>', '/proc/self/autogroup') && print($f $group_nice) && close($f)
@@ -63,6 +63,9 @@ const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
 
 /** The request line that asks the helper to start `command` (its placement has the wrapper: perl). */
 export function launchRequest(req: string, command: LaunchCommand): string {
+  // spawn() refuses a NUL in an argument or the environment; here it would split one into two.
+  const all = [command.executable, ...command.args, ...Object.entries(command.env).flat(), command.cwd ?? ''];
+  if (all.some((text) => text?.includes('\0'))) throw new Error('a NUL character in the command or environment');
   const env = Object.entries(command.env)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${name}=${value}`)

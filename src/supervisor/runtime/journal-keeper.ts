@@ -8,7 +8,7 @@ import type { SpawnRecord } from '../rules/spawn-record';
  * Keeps the journal of running servers (what the next start may reap after a crash): an entry per server,
  * recorded once at launch (its start time does not change), dropped when it has exited.
  *
- * The file is written once per turn of the event loop, however many servers changed in it: 32 servers starting
+ * The file is written once per batch of synchronous work (next tick), however many servers changed in it: 32 servers starting
  * at once wrote it 32 times, whole, on the main thread, while health checks waited (a storm profile).
  */
 @Injectable()
@@ -48,6 +48,7 @@ export class JournalKeeper implements OnApplicationShutdown {
   private schedule(): void {
     if (this.pending) return;
     this.pending = true;
-    setImmediate(() => this.flush());
+    // Before the event loop turns again: a crash can no longer fall between a fork and its journal entry.
+    process.nextTick(() => this.flush());
   }
 }

@@ -6,7 +6,7 @@ import { NoCapacityError, SpawnNotReadyError } from '../rules/supervisor.errors'
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());
 
-/** The journal is written at the end of the event loop's turn. */
+/** The journal is written once the current synchronous work is done (next tick). */
 const written = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('SupervisorService: launch and the journal', () => {
@@ -178,7 +178,7 @@ describe('SupervisorService: launch and the journal', () => {
       expect(journal.entries).toEqual([]);
     });
 
-    it('is written once per turn of the event loop, however many servers changed in it', async () => {
+    it('is written once per batch of synchronous work, however many servers changed in it', async () => {
       const { launch, journal } = await setup();
       const a = await launch({ id: 'spawn-a' });
       const b = await launch({ id: 'spawn-b' });
