@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { basename, join } from 'path';
 import { NodeFileSystem } from './file-system.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
@@ -132,6 +133,35 @@ describe('SpawnHelperLauncher', () => {
     expect(await again.ended).toEqual({ code: 0, signal: null });
     await launcher.onApplicationShutdown();
     expect(helperChildren()).toEqual([]);
+  });
+
+  it("removes the socket folder a killed service left (no one listens), and keeps a live one's", async () => {
+    const stale = mkdtempSync(join(tmpdir(), 'sc-launch-'));
+    // A socket bound by a process that then died without closing it, as a service killed by SIGKILL leaves it.
+    execFileSync(perl, [
+      '-MSocket',
+      '-e',
+      'socket(my $s, AF_UNIX, SOCK_STREAM, 0); bind($s, pack_sockaddr_un($ARGV[0])) or die; listen($s, 1); exit 0',
+      join(stale, 'output.sock'),
+    ]);
+    const other = new SpawnHelperLauncher(new NodeFileSystem());
+    try {
+      const live = await start({ args: ['-c', 'exit 0'] });
+      await live.ended;
+      const before = readdirSync(tmpdir()).filter((name) => name.startsWith('sc-launch-'));
+      await new Promise<ProcessEnd>((resolve) => {
+        void other.launch(
+          { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: perl } },
+          { onLine: () => undefined, onExit: resolve },
+        );
+      });
+      expect(existsSync(stale)).toBe(false);
+      for (const name of before.filter((entry) => entry !== basename(stale)))
+        expect(existsSync(join(tmpdir(), name))).toBe(true);
+    } finally {
+      await other.onApplicationShutdown();
+      rmSync(stale, { recursive: true, force: true });
+    }
   });
 
   it('a helper that cannot be started fails the launch (the service keeps running)', async () => {

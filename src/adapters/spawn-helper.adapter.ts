@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync } from 'fs';
-import { createServer, type Server, type Socket } from 'net';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'fs';
+import { connect, createServer, type Server, type Socket } from 'net';
 import { constants, tmpdir } from 'os';
 import { join } from 'path';
 import { createInterface } from 'readline';
@@ -73,7 +73,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     let folder: string | undefined;
     try {
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
-      folder = mkdtempSync(join(tmpdir(), 'sc-launch-'));
+      await removeStaleFolders();
+      folder = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
       const socketPath = join(folder, 'output.sock');
       const server = createServer((socket) => this.acceptOutput(socket));
       await new Promise<void>((resolve, reject) => {
@@ -150,6 +151,34 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     }
     helper.server.close();
     rmSync(helper.folder, { recursive: true, force: true });
+  }
+}
+
+const FOLDER_PREFIX = 'sc-launch-';
+
+/**
+ * A service killed outright (SIGKILL) leaves its socket folder behind. Folders of this user whose socket no one
+ * listens on any more (connection refused) are removed; a live service's folder answers and is kept.
+ */
+async function removeStaleFolders(): Promise<void> {
+  const uid = process.getuid?.();
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(FOLDER_PREFIX))) {
+    const folder = join(tmpdir(), name);
+    try {
+      const stat = lstatSync(folder);
+      if (!stat.isDirectory() || stat.uid !== uid) continue;
+    } catch {
+      continue;
+    }
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = connect(join(folder, 'output.sock'));
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    });
+    if (refused) rmSync(folder, { recursive: true, force: true });
   }
 }
 
