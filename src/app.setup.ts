@@ -38,6 +38,9 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   const express = app as NestExpressApplication;
   express.set('trust proxy', expressTrustProxy(edge.trustProxy));
   express.disable('x-powered-by');
+  // No ETag on API answers (a SHA-1 of every body, 503s included, for conditional GETs no client of these makes);
+  // files (res.sendFile: the dashboard) keep theirs, which `send` takes from the file's size and time.
+  express.set('etag', () => undefined);
   const server = app.getHttpServer() as Server;
   applyHttpTimeouts(server, edge.headersTimeoutS, edge.requestTimeoutS);
   capConnectionsPerClient(server, edge.maxConnectionsPerClient, compileTrust(edge.trustProxy));

@@ -7,6 +7,7 @@
  * Without /usr/bin/chromium this test fails and says to run `npm run setup`; it never passes silently.
  */
 import { existsSync, mkdirSync } from 'fs';
+import { get } from 'http';
 import * as path from 'path';
 import { chromium, type Locator, type Page } from 'playwright-core';
 import { freePort } from './support/ports';
@@ -472,13 +473,27 @@ describe('dashboard routes (e2e, no browser)', () => {
       expect(asset.status).toBe(200);
       expect(asset.headers.get('content-type')).toMatch(type);
       expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
+      // Revalidated by its ETag: unchanged, it is not sent again.
+      const etag = asset.headers.get('etag');
+      expect(etag).toBeTruthy();
+      await asset.arrayBuffer();
+      // (node:http: fetch() turns a conditional request into an uncached one)
+      const again = await new Promise<number>((resolve, reject) =>
+        get(`${app.url}/assets/${file}`, { headers: { 'if-none-match': etag! } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject),
+      );
+      expect(again).toBe(304);
     }
     for (const bad of ['nope.js', 'index.html', '..%2Fdashboard.module.ts', '%2E%2E%2F%2E%2E%2Fpackage.json']) {
       expect((await fetch(`${app.url}/assets/${bad}`)).status).toBe(404);
     }
 
-    // The states the page draws, from the supervisor's own table.
-    const states = (await (await fetch(`${app.url}/api/states`)).json()) as {
+    // The states the page draws, from the supervisor's own table. API answers carry no ETag (none is hashed).
+    const statesAnswer = await fetch(`${app.url}/api/states`);
+    expect(statesAnswer.headers.get('etag')).toBeNull();
+    const states = (await statesAnswer.json()) as {
       states: { name: string; label: string; terminal: boolean; rank: number }[];
     };
     expect(states.states.map((s) => s.name)).toEqual([

@@ -10,6 +10,7 @@ import { SpawnHelperLauncher } from './spawn-helper.adapter';
 import { ProcessTable, ProcProcessTable } from './process-table.adapter';
 import { ProcessUsage, ProcProcessUsage } from './process-usage.adapter';
 import { ProcSchedulingFiles, SchedulingFiles } from './scheduling-files.adapter';
+import { KernelSocketTable, SocketTable } from './socket-table.adapter';
 import { FileSpawnJournal, SpawnJournal } from './spawn-journal.adapter';
 import { NetTcpLineServer, TcpLineServer } from './tcp-line-server.adapter';
 
@@ -29,6 +30,7 @@ const ADAPTERS: Provider[] = [
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useClass: ProcProcessUsage },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },
+  { provide: SocketTable, useClass: KernelSocketTable },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
   { provide: TcpLineServer, useClass: NetTcpLineServer },
 ];

@@ -2,7 +2,6 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import type { Subscription } from 'rxjs';
 import { Clock } from '../adapters/clock.adapter';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
-import { isTerminal } from '../supervisor';
 import { SupervisorService } from '../supervisor';
 import type { SpawnEvent } from '../supervisor';
 import { HistorySnapshot, HistoryWindow } from './history-window';
@@ -31,7 +30,7 @@ export class HistoryRecorder implements OnApplicationBootstrap, OnApplicationShu
   }
 
   snapshot(): HistorySnapshot {
-    this.window.sessionsLive(this.clock.now(), this.sessionsLive());
+    this.window.sessionsLive(this.clock.now(), this.supervisor.liveSessionCount());
     return this.window.snapshot(this.clock.now());
   }
 
@@ -41,13 +40,6 @@ export class HistoryRecorder implements OnApplicationBootstrap, OnApplicationShu
       const view = this.supervisor.get(event.id);
       if (view?.readyAt !== undefined && !view.spec.warm) this.window.startup(now, view.readyAt - view.startedAt);
     }
-    this.window.sessionsLive(now, this.sessionsLive());
-  }
-
-  /** Live spawns, not counting warm servers still waiting in the pool for a viewer. */
-  private sessionsLive(): number {
-    return this.supervisor
-      .list()
-      .filter((view) => !isTerminal(view.state) && !(view.spec.warm && view.claimedAt === undefined)).length;
+    this.window.sessionsLive(now, this.supervisor.liveSessionCount());
   }
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'net';
-import { FakeProcessTable } from '../../test/fakes';
+import { FakeProcessTable, FakeSocketTable } from '../../test/fakes';
 import { ConnectionOwner } from './connection-owner.service';
 
 describe('ConnectionOwner', () => {
@@ -10,38 +10,47 @@ describe('ConnectionOwner', () => {
     '   1: 0100007F:9C40 0100007F:2BAE 01 00000000:00000000 00:00000000 00000000  0 0 555 1 0 20 4 30 10 -1',
   ].join('\n');
 
-  function setup() {
+  function setup({ netlink = true } = {}) {
     const processes = new FakeProcessTable();
+    const sockets = new FakeSocketTable();
+    sockets.available = netlink;
+    sockets.sockets.set('127.0.0.1:40000>127.0.0.1:11182', '555'); // the kernel's answer: same socket as in TCP
     processes.tcp = TCP;
     processes.procs.set(300, { argv: ['server'], pgrp: 300, sockets: ['9'] }); // the server (group leader)
     processes.procs.set(301, { argv: ['helper'], pgrp: 300, sockets: [] });
     processes.procs.set(400, { argv: ['curl'], pgrp: 400, sockets: [] }); // another local user's client
-    return { processes, owner: new ConnectionOwner(processes) };
+    return { processes, sockets, owner: new ConnectionOwner(processes, sockets) };
   }
 
-  it("accepts a connection the server's group holds, through its leader or any other member", async () => {
-    const { processes, owner } = setup();
-    processes.procs.get(300)!.sockets = ['555'];
-    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
-    processes.procs.get(300)!.sockets = [];
-    processes.procs.get(301)!.sockets = ['555'];
-    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+  describe.each([
+    ['asking the kernel (netlink)', true],
+    ['reading /proc/net/tcp where netlink is unavailable', false],
+  ])('%s', (_how, netlink) => {
+    it("accepts a connection the server's group holds, through its leader or any other member", async () => {
+      const { processes, owner } = setup({ netlink });
+      processes.procs.get(300)!.sockets = ['555'];
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+      processes.procs.get(300)!.sockets = [];
+      processes.procs.get(301)!.sockets = ['555'];
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+      expect(processes.reads.tcp).toBe(netlink ? 0 : 2);
+    });
+
+    it('refuses a connection held by a process outside the group, or one it cannot find', async () => {
+      const { processes, owner } = setup({ netlink });
+      processes.procs.get(400)!.sockets = ['555'];
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
+      expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
+    });
   });
 
-  it('refuses a connection held by a process outside the group, or one it cannot find', async () => {
-    const { processes, owner } = setup();
-    processes.procs.get(400)!.sockets = ['555'];
-    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
-    expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
-  });
-
-  it('walks /proc once per connection: later reports on a keep-alive connection are answered from memory', async () => {
-    const { processes, owner } = setup();
+  it('looks a connection up once: later reports on a keep-alive connection are answered from memory', async () => {
+    const { processes, sockets, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];
     const keptAlive = { ...socket } as Socket;
     for (let i = 0; i < 10; i++) expect(await owner.openedByGroup(keptAlive, 300)).toBe(true);
-    expect(processes.reads.tcp).toBe(1);
+    expect(sockets.lookups).toBe(1);
     expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true); // a new connection is checked again
-    expect(processes.reads.tcp).toBe(2);
+    expect(sockets.lookups).toBe(2);
   });
 });

@@ -1,19 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { Socket } from 'net';
 import { ProcessTable } from '../adapters/process-table.adapter';
+import { SocketTable } from '../adapters/socket-table.adapter';
 import { findPeerSocketInode } from './tcp-table';
 
 /**
  * Whether the TCP connection a request arrived on was opened by a process of a given process group: the
- * peer's socket (found in /proc/net/tcp by the connection's address pair) is among the open files of a
- * process of that group. Answered once per connection: a server's keep-alive connection carries all its
+ * peer's socket (asked of the kernel by the connection's address pair, or found in /proc/net/tcp where the
+ * kernel cannot be asked) is among the open files of a process of that group. Answered once per connection: a server's keep-alive connection carries all its
  * reports, so /proc is walked once per connection, not once per ping.
  */
 @Injectable()
 export class ConnectionOwner {
   private readonly answers = new WeakMap<Socket, Map<number, Promise<boolean>>>();
 
-  constructor(private readonly processes: ProcessTable) {}
+  constructor(
+    private readonly processes: ProcessTable,
+    private readonly sockets: SocketTable,
+  ) {}
 
   openedByGroup(socket: Socket, pgid: number): Promise<boolean> {
     let known = this.answers.get(socket);
@@ -29,11 +33,15 @@ export class ConnectionOwner {
   private async check(socket: Socket, pgid: number): Promise<boolean> {
     const { localAddress, localPort, remoteAddress, remotePort } = socket;
     if (!localAddress || !localPort || !remoteAddress || !remotePort) return false;
-    const inode = findPeerSocketInode(
-      await this.processes.tcpTable(),
-      { address: localAddress, port: localPort },
-      { address: remoteAddress, port: remotePort },
-    );
+    const ours = { address: localAddress, port: localPort };
+    const peer = { address: remoteAddress, port: remotePort };
+    const found = await this.sockets.find(peer, ours);
+    const inode =
+      found === 'unavailable'
+        ? findPeerSocketInode(await this.processes.tcpTable(), ours, peer)
+        : found === 'absent'
+          ? undefined
+          : found.inode;
     if (inode === undefined) return false;
     // The leader (the server itself) usually holds it: look there before walking the whole process table.
     if (this.holds(pgid, pgid, inode)) return true;

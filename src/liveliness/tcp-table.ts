@@ -1,8 +1,6 @@
-/** An address and port as /proc/net/tcp{,6} and Node.js sockets name them, reduced to one comparable key. */
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+import { addressBytes, type Endpoint, V4_MAPPED } from '../adapters/socket-table.adapter';
+
+export type { Endpoint };
 
 /**
  * The inode of the socket at the other end of a connection this process accepted, read from the text of
@@ -40,32 +38,4 @@ function procForms({ address, port }: Endpoint): [string | undefined, string | u
   const words = bytes.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join('').toUpperCase());
   const v6 = `${words.join('')}:${portHex}`;
   return [bytes.startsWith(V4_MAPPED) ? `${words[3]}:${portHex}` : undefined, v6];
-}
-
-const V4_MAPPED = '00000000000000000000ffff';
-
-/** 16 bytes in hex; IPv4 (and IPv4-mapped IPv6) as ::ffff:a.b.c.d, so that either form of an address matches. */
-export function addressBytes(address: string): string | undefined {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address);
-  if (v4)
-    return (
-      V4_MAPPED +
-      v4
-        .slice(1)
-        .map((n) => Number(n).toString(16).padStart(2, '0'))
-        .join('')
-    );
-  if (!/^[0-9a-f:]+$/i.test(address)) return undefined;
-  const halves = address.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (half: string) => (half === '' ? [] : half.split(':'));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
-  const all = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail];
-  if (all.length !== 8 || all.some((g) => g.length === 0 || g.length > 4)) return undefined;
-  return all
-    .map((g) => g.padStart(4, '0'))
-    .join('')
-    .toLowerCase();
 }

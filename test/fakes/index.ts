@@ -32,6 +32,7 @@ import type { SupervisorService } from '../../src/supervisor/runtime/supervisor.
 import { FakeProcessTable } from './process-table.fake';
 
 export { FakeProcessTable } from './process-table.fake';
+export { FakeSocketTable } from './socket-table.fake';
 import { FakeSchedulingFiles, plainNiceMachine } from './scheduling-files.fake';
 
 export { FakeSchedulingFiles, plainNiceMachine };

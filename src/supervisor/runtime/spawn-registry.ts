@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LaunchedProcess } from '../../adapters/process-launcher.adapter';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../../config';
 import { SpawnRecord } from '../rules/spawn-record';
-import { SPAWN_STATES, SpawnState } from '../rules/spawn-state';
+import { isTerminal, SPAWN_STATES, SpawnState } from '../rules/spawn-state';
 
 export const ENDED_SPAWNS_KEPT = 100;
 
@@ -74,6 +74,13 @@ export class SpawnRegistry {
 
   get liveCount(): number {
     return this.live.size;
+  }
+
+  /** Live spawns a viewer has (or asked for): warm servers still waiting in the pool are not counted. */
+  liveSessionCount(): number {
+    let count = 0;
+    for (const { record } of this.live.values()) if (!isTerminal(record.state) && !record.isUnclaimedWarm) count++;
+    return count;
   }
 
   record(id: string): SpawnRecord | undefined {

@@ -112,6 +112,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return view;
   }
 
+  /** Live sessions, not counting warm servers still waiting in the pool for a viewer (no views built: per event). */
+  liveSessionCount(): number {
+    return this.registry.liveSessionCount();
+  }
+
   /** Live spawns first (oldest first), then the ended ones kept (most recent first). */
   list(): SpawnView[] {
     return this.registry.records().map(viewOf);

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'child_process';
+import { randomBytes } from 'crypto';
+import { createInterface } from 'readline';
+import { SOCK_DIAG_SCRIPT } from './socket-diag.script';
+
+/** One exact-match question to the kernel: a TCP socket by family and both ends (addresses as 32 hex digits). */
+export interface DiagQuery {
+  family: 2 | 10;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+}
+
+export type DiagAnswer = { inode: string } | 'absent' | 'unavailable';
+
+/** A question the kernel has not answered within this long is answered 'unavailable' (the caller reads /proc). */
+const ANSWER_TIMEOUT_MS = 1000;
+const START_TIMEOUT_MS = 5000;
+
+/** The perl co-process of socket-diag.script.ts: started once, asked many times, ended with the service. */
+export class SockDiagProcess {
+  private readonly pending = new Map<string, (answer: DiagAnswer) => void>();
+  private gone = false;
+
+  private constructor(private readonly child: ChildProcess) {}
+
+  /** Starts the co-process; resolves once it said `ready`, or with the reason it cannot be used. */
+  static start(perl: string): Promise<SockDiagProcess | string> {
+    return new Promise((resolve) => {
+      const child = spawn(perl, ['-e', SOCK_DIAG_SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+      const diag = new SockDiagProcess(child);
+      let started = false;
+      const settle = (result: SockDiagProcess | string) => {
+        if (started) return;
+        started = true;
+        clearTimeout(timer);
+        if (typeof result === 'string') void diag.stop();
+        resolve(result);
+      };
+      const timer = setTimeout(() => settle('it did not start within 5 s'), START_TIMEOUT_MS);
+      child.stdin?.on('error', () => undefined);
+      child.once('error', (error) => {
+        diag.ended();
+        settle(error.message);
+      });
+      child.once('close', (code, signal) => {
+        diag.ended();
+        settle(`it exited (${signal ?? code})`);
+      });
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+        if (started) return diag.answer(line);
+        settle(line === 'ready' ? diag : line.replace(/^unavailable /, ''));
+      });
+    });
+  }
+
+  get usable(): boolean {
+    return !this.gone;
+  }
+
+  ask(query: DiagQuery): Promise<DiagAnswer> {
+    if (this.gone || !this.child.stdin?.writable) return Promise.resolve('unavailable');
+    const req = randomBytes(6).toString('hex');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done('unavailable'), ANSWER_TIMEOUT_MS);
+      const done = (answer: DiagAnswer) => {
+        clearTimeout(timer);
+        this.pending.delete(req);
+        resolve(answer);
+      };
+      this.pending.set(req, done);
+      const { family, src, sport, dst, dport } = query;
+      this.child.stdin!.write(`${req} ${family} ${src} ${sport} ${dst} ${dport}\n`);
+    });
+  }
+
+  /** Ends the co-process (it exits when its stdin closes; SIGKILL after 2 s). */
+  stop(): Promise<void> {
+    const { child } = this;
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin?.end();
+    });
+  }
+
+  private answer(line: string): void {
+    const [req, kind, value] = line.split(' ');
+    const done = this.pending.get(req);
+    if (!done) return;
+    if (kind === 'inode' && value && /^[1-9]\d*$/.test(value)) done({ inode: value });
+    else if (kind === 'absent') done('absent');
+    else done('unavailable');
+  }
+
+  private ended(): void {
+    this.gone = true;
+    for (const done of [...this.pending.values()]) done('unavailable');
+  }
+}
