@@ -2,14 +2,15 @@
 # Installs the Debian packages the tests and benchmarks need, when they are missing:
 # chromium (the dashboard's browser test), haproxy (scale-out tests), nginx (the benchmarks' anchor),
 # systemd (systemd-analyze checks the unit), nftables (nft -c checks the host firewall recipe) and prometheus
-# (its promtool checks and unit-tests deploy/prometheus; its own service is never started).
+# (its promtool checks and unit-tests deploy/prometheus; its own service is never started), iproute2 (ss reads the
+# service's accept queue).
 # Does nothing when all are there. Not root, or no apt-get: prints the command to run and fails.
 set -euo pipefail
 
 # binary:package
 required=(
   /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx
-  /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables /usr/bin/promtool:prometheus
+  /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables /usr/bin/promtool:prometheus /usr/bin/ss:iproute2
 )
 
 missing=()

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
 import { startupAdvice, logSettings } from './startup/startup-advice';
+import { listenWithBacklog } from './http/listen';
 import { DrainService } from './drain/drain.service';
 import { ShutdownSignals } from './drain/shutdown-signals';
 import { NestStartUpLogger } from './logging/nest-start-up-logger';
@@ -91,7 +92,7 @@ async function bootstrap(): Promise<void> {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }
   try {
-    await app.listen(config.port, config.host);
+    await listenWithBacklog(app, config.port, config.host);
   } catch (error) {
     // A port in use (PORT or AGENT_CHECK_PORT) is a setting to fix, not a crash: one line, exit 1.
     process.stderr.write(`sc-spawner: ${(error as Error).message}\n`);

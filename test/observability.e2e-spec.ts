@@ -120,9 +120,11 @@ describe('observability (e2e)', () => {
   });
 
   it('at the default level: no server output, one warning when listening beyond loopback without keys', async () => {
-    const service = await startService({ HOST: '0.0.0.0', LOG_LEVEL: 'info' });
+    const service = await startService({ HOST: '0.0.0.0', LOG_LEVEL: 'info', SC_MAX_SPAWNS: '1' });
     const ok = await rawRequest(service.url, 'POST', '/spawn', '{}', JSON_BODY);
     expect(ok.status).toBe(200);
+    const full = await rawRequest(service.url, 'POST', '/spawn', '{}', { ...JSON_BODY, 'x-request-id': 'req-full' });
+    expect(full.status).toBe(503);
     await rawRequest(service.url, 'DELETE', `/spawns/${ok.json().id}`);
     await waitFor(
       async () => (await rawRequest(service.url, 'GET', `/spawns/${ok.json().id}`)).json().state === 'exited',
@@ -135,6 +137,13 @@ describe('observability (e2e)', () => {
     expect(lines.filter((line) => /no API_KEYS/.test(line.msg))).toEqual([
       expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/anyone who reaches 0\.0\.0\.0/) }),
     ]);
+    // A refusal's access line carries the supervisor's reason, not a stack trace.
+    expect(lines.find((line) => line.reqId === 'req-full')).toMatchObject({
+      level: 'error',
+      msg: 'POST /spawn 503',
+      err: { type: 'NoCapacityError', message: 'all 1 spawn slots are in use', reason: 'slots' },
+    });
+    expect(JSON.stringify(lines.find((line) => line.reqId === 'req-full'))).not.toMatch(/\n\s+at /);
   });
 
   it('/metrics matches what happened: outcomes, rejections, states, capacity, liveliness, proxy', async () => {
@@ -160,9 +169,15 @@ describe('observability (e2e)', () => {
     const first = await post('{}');
     expect(first.status).toBe(200);
     expect((await post('{"model":"scsim:exit-before-ready:6"}')).status).toBe(502);
+    expect((await post('{"rendererType":"gpu"}')).status).toBe(400);
     const second = await post('{"class":"csr_session"}', '/api/spawn');
     expect(second.status).toBe(200);
-    expect((await post('{}')).status).toBe(503); // both slots in use
+    // Both slots in use: refused at the door, whatever the request (see the shedding test in spawn-capacity).
+    expect((await post('{}')).status).toBe(503);
+    const secondId = second.json().serviceId as string;
+    expect((await rawRequest(app.url, 'DELETE', `/spawns/${secondId}`, undefined, BEARER)).status).toBe(202);
+    await waitFor(() => app.supervisor.get(secondId)?.state === 'exited', 5000, { description: 'B to exit' });
+    // A slot free again; a refusal at the door was not counted against the rate: this is the fifth, the next the sixth.
     expect((await post('{"rendererType":"gpu"}')).status).toBe(400);
     expect((await post('{}')).status).toBe(429); // the sixth request within SPAWN_RATE_LIMIT=5/60s
 
@@ -170,9 +185,6 @@ describe('observability (e2e)', () => {
     await viewer.next(); // the server's hello
     await viewer.send('hello');
     expect((await viewer.next()).text).toBe('hello');
-    const secondId = second.json().serviceId as string;
-    expect((await rawRequest(app.url, 'DELETE', `/spawns/${secondId}`, undefined, BEARER)).status).toBe(202);
-    await waitFor(() => app.supervisor.get(secondId)?.state === 'exited', 5000, { description: 'B to exit' });
 
     const after = await scrape();
     const value = (name: string, labels: Record<string, string> = {}) =>
@@ -186,7 +198,7 @@ describe('observability (e2e)', () => {
     expect(readyBucket).toBe(2);
     expect(value('spawn_duration_seconds_bucket', { renderer: 'csr', outcome: 'ready', le: '0.005' })).toBe(0);
     expect(value('spawn_rejections_total', { reason: 'capacity' })).toBe(1);
-    expect(value('spawn_rejections_total', { reason: 'invalid' })).toBe(1);
+    expect(value('spawn_rejections_total', { reason: 'invalid' })).toBe(2);
     expect(value('spawn_rejections_total', { reason: 'rate_limit' })).toBe(1);
     expect(value('spawn_rejections_total', { reason: 'ports' })).toBe(0);
     expect(value('spawn_rejections_total', { reason: 'disabled' })).toBe(0);

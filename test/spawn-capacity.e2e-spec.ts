@@ -80,6 +80,69 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     await Promise.all([waitForProcessGone(b.body.pid), waitForProcessGone(fresh.body.pid)]);
   });
 
+  it("sheds load at the door while full: any POST /spawn gets the route's own 503, counted, with its headers", async () => {
+    const KEY = 'door-key-0123456789abcdef';
+    const bearer = { authorization: `Bearer ${KEY}` };
+    const app = await startTrackedApp(cleanup, {
+      ...ENV,
+      SC_PORT_BASE: String(PORT_BASE + 40),
+      SC_MAX_SPAWNS: '1',
+      API_KEYS: KEY,
+      CORS_ORIGINS: 'https://viewer.example',
+    });
+    const held = await request(app.url).post('/spawn').set(bearer).send({});
+    expect(held.status).toBe(200);
+    const rejections = async () => {
+      const text = (await request(app.url).get('/metrics').set(bearer)).text;
+      return Number(/^sc_spawner_spawn_rejections_total\{reason="capacity"\} (\d+)/m.exec(text)?.[1]);
+    };
+    const before = await rejections();
+    // Full: a valid request, one with a bad body and one from a page all get the same refusal.
+    const refusals = [
+      await request(app.url).post('/spawn').set(bearer).send({}),
+      await request(app.url).post('/spawn').set(bearer).send({ rendererType: 'gpu' }),
+      await request(app.url)
+        .post('/spawn')
+        .set({ ...bearer, origin: 'https://viewer.example' })
+        .send({}),
+    ];
+    for (const refusal of refusals) {
+      expect(refusal.status).toBe(503);
+      expect(refusal.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'all 1 spawn slots are in use',
+      });
+      expect(Number(refusal.headers['retry-after'])).toBe(RETRY_AFTER_AT_CAPACITY_S);
+      expect(refusal.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(refusals[2].headers['access-control-allow-origin']).toBe('https://viewer.example');
+    expect((await rejections()) - before).toBe(3);
+    expect(app.knownPids()).toHaveLength(1); // nothing was started for them
+
+    // A slot free again: the bad body is told its own reason.
+    await request(app.url).delete(`/spawns/${held.body.id}`).set(bearer).expect(202);
+    await waitForProcessGone(held.body.pid);
+    await waitFor(() => app.supervisor.get(held.body.id)?.state === 'exited', 5000, { description: 'its exit' });
+    expect((await request(app.url).post('/spawn').set(bearer).send({ rendererType: 'gpu' })).status).toBe(400);
+  });
+
+  it('lets a request through at full slots when an unclaimed warm server can serve it', async () => {
+    const app = await startTrackedApp(cleanup, {
+      ...ENV,
+      SC_PORT_BASE: String(PORT_BASE + 50),
+      SC_MAX_SPAWNS: '1',
+      SC_WARM_POOL_CSR: '1',
+    });
+    await waitFor(() => app.supervisor.capacity().warm.csr === 1, 10_000, { description: 'the warm server' });
+    const claimed = await postSpawn(app.url, {});
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.warm).toBe(true);
+    expect((await postSpawn(app.url, {})).status).toBe(503); // the warm server is claimed: nothing left
+    await request(app.url).delete(`/spawns/${claimed.body.id}`).expect(202);
+    await waitForProcessGone(claimed.body.pid);
+  });
+
   it('never exceeds SC_MAX_SPAWNS under concurrent requests: 8 at once with 5 slots -> 5 ready, 3 refused, 5 processes', async () => {
     const app = await startTrackedApp(cleanup, { ...ENV, SC_MAX_SPAWNS: '5', SPAWN_READY_TIMEOUT_S: '15' });
     const responses = await Promise.all(Array.from({ length: 8 }, () => postSpawn(app.url, {})));

@@ -3,13 +3,15 @@
  * file or not executable; a bad value; a setting passed on to servers) stops it at once with exit code 1 and,
  * on stderr, exactly the list of problems: no Nest log line, no stack trace.
  */
-import { spawn } from 'child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'fs';
+import { execFileSync, spawn } from 'child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { LISTEN_BACKLOG } from '../src/http/listen';
 import { useCleanup } from './support/processes';
 import { freePort } from './support/ports';
 import { SERVICE_MAIN } from './support/spawner-app';
 import { SIM_EXECUTABLE } from './support/simulator';
+import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
 import { withTimeout } from './support/wait';
 
@@ -132,5 +134,11 @@ describe('start-up refusals (e2e)', () => {
       'the service to listen',
     );
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    // Its accept queue holds a burst: LISTEN_BACKLOG, or what the kernel allows (ss shows it as Send-Q).
+    const ss = execFileSync(requireSystemBinary('/usr/bin/ss', 'iproute2'), ['-ltnH', `sport = :${port}`], {
+      encoding: 'utf8',
+    });
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(ss.trim().split(/\s+/).slice(0, 3)).toEqual(['LISTEN', '0', String(Math.min(LISTEN_BACKLOG, somaxconn))]);
   });
 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isSpawnRoute, SpawnerMetrics } from '../metrics/spawner-metrics';
+import { NoCapacityError } from '../supervisor';
 import { HttpErrorView, rejectionReasonOf, toHttpErrorView } from './http-error';
 
 /** The global error filter: Nest's usual body, Retry-After when asked, never a stack. Modules may render their own shape. */
@@ -15,6 +16,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const view = this.viewOf(exception, host);
     if (!prepare(response, view)) return;
+    // The access log's err for a refusal: the supervisor's own words, where pino-http would make (and format the stack
+    // of) a new "failed with status code 503" for every one of a storm's refusals.
+    if (exception instanceof NoCapacityError) (response as Response & { err?: Error }).err = exception;
     response.status(view.status).json(view.body);
   }
 
@@ -22,7 +26,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   protected viewOf(exception: unknown, host: ArgumentsHost): HttpErrorView {
     const view = toHttpErrorView(exception);
     const request = host.switchToHttp().getRequest<Request>();
-    if (this.metrics && isSpawnRoute(request.method, (request.route as { path?: unknown } | undefined)?.path)) {
+    // A refusal at the door (SpawnShedding, a middleware) comes before Express knows the route: its path then.
+    const routePath = (request.route as { path?: unknown } | undefined)?.path ?? request.path;
+    if (this.metrics && isSpawnRoute(request.method, routePath)) {
       const reason = rejectionReasonOf(exception, view.status);
       if (reason) this.metrics.rejected(reason);
     }

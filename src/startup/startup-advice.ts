@@ -10,13 +10,20 @@ import {
   unknownSettingWarnings,
 } from '../config';
 
+import { SOMAXCONN_FILE, somaxconnWarning } from '../http/listen';
+
 export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 
-/** Warnings about settings that parse but are probably not what was meant: typos, ports the kernel hands out. */
+/**
+ * Warnings about settings that parse but are probably not what was meant (typos, ports the kernel hands out), and
+ * about a kernel that caps the accept queue low.
+ */
 export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): string[] {
   const warnings = unknownSettingWarnings(env, config.settingNames, config.childEnv);
   const overlap = ephemeralOverlapWarning(config, parsePortRange(readOrEmpty(files, EPHEMERAL_RANGE_FILE)));
   if (overlap) warnings.push(overlap);
+  const backlog = somaxconnWarning(readOrEmpty(files, SOMAXCONN_FILE));
+  if (backlog) warnings.push(backlog);
   return warnings;
 }
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp } from '../../src/app.setup';
+import { listenWithBacklog } from '../../src/http/listen';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
@@ -56,7 +57,7 @@ export async function startApp(
   ).compile();
   const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: process.env.TEST_LOGS ? undefined : false });
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  await listenWithBacklog(app, 0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }

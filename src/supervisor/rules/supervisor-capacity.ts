@@ -1,5 +1,6 @@
 import type { PortCounts } from '../../ports';
 import type { SpawnState } from './spawn-state';
+import { NoCapacityError } from './supervisor.errors';
 import type { WarmPoolStatus } from './warm-pool.policy';
 
 /** How busy the supervisor is, as health, status and the dashboard show it. */
@@ -14,4 +15,25 @@ export interface SupervisorCapacity {
   ports: PortCounts;
   states: Record<SpawnState, number>;
   warm: WarmPoolStatus;
+}
+
+/** What decides whether a spawn request could be served at all, before anything of the request is read. */
+export interface AdmissionState {
+  shuttingDown: boolean;
+  draining: boolean;
+  hasFreeSlot: boolean;
+  /** Warm servers not yet claimed: one may be handed out, or retired to free its slot. */
+  unclaimedWarm: number;
+  maxSpawns: number;
+}
+
+/**
+ * The refusal every spawn request would get now, whatever it asks and whoever asks: the node is stopping, or every
+ * slot is held and no warm server could be handed out or retired for it. Undefined when some request might be served.
+ */
+export function refusalForEveryRequest(state: AdmissionState): NoCapacityError | undefined {
+  if (state.shuttingDown) return NoCapacityError.shuttingDown();
+  if (state.draining) return NoCapacityError.draining();
+  if (state.hasFreeSlot || state.unclaimedWarm > 0) return undefined;
+  return NoCapacityError.slotsFull(state.maxSpawns);
 }

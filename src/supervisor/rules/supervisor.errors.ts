@@ -7,16 +7,35 @@ import type { SpawnView } from './spawn-record';
  */
 export abstract class SupervisorError extends Error {}
 
+/** Error.stackTraceLimit at 0 until the returned function is called (left alone where it is read-only). */
+function suspendStackTraces(): () => void {
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return () => undefined;
+  }
+  return () => (Error.stackTraceLimit = limit);
+}
+
 export type NoCapacityReason = 'slots' | 'ports' | 'shutting_down' | 'draining';
 
-/** No spawn can be started now; the client should retry later. */
+/**
+ * No spawn can be started now; the client should retry later. An expected answer, not a fault: it carries no stack
+ * trace (under a storm it is made a thousand times a second, and capturing a stack costs more than the rest of it).
+ */
 export class NoCapacityError extends SupervisorError {
   override readonly name = 'NoCapacityError';
-  constructor(
-    readonly reason: NoCapacityReason,
-    message: string,
-  ) {
+  readonly reason: NoCapacityReason;
+  constructor(reason: NoCapacityReason, message: string) {
+    const restore = suspendStackTraces();
     super(message);
+    restore();
+    this.reason = reason;
+  }
+
+  static slotsFull(maxSpawns: number): NoCapacityError {
+    return new NoCapacityError('slots', `all ${maxSpawns} spawn slots are in use`);
   }
 
   static draining(): NoCapacityError {

@@ -76,6 +76,12 @@ export class SpawnRegistry {
     return this.live.size;
   }
 
+  unclaimedWarmCount(): number {
+    let count = 0;
+    for (const { record } of this.live.values()) if (record.isUnclaimedWarm) count++;
+    return count;
+  }
+
   /** Live spawns a viewer has (or asked for): warm servers still waiting in the pool are not counted. */
   liveSessionCount(): number {
     let count = 0;

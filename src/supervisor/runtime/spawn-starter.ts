@@ -13,6 +13,7 @@ import { SpawnProcesses } from './spawn-processes';
 import type { SpawnRecord, SpawnRequest } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { pickWarmToRetire } from '../rules/warm-pool.policy';
+import { refusalForEveryRequest } from '../rules/supervisor-capacity';
 import {
   DuplicateSpawnError,
   NoCapacityError,
@@ -77,6 +78,17 @@ export class SpawnStarter {
     }
   }
 
+  /** The refusal any spawn request would get now (see refusalForEveryRequest), before anything of it is read. */
+  refusalForEveryRequest(): NoCapacityError | undefined {
+    return refusalForEveryRequest({
+      shuttingDown: this.registry.shuttingDown,
+      draining: this.registry.draining,
+      hasFreeSlot: this.registry.hasFreeSlot(),
+      unclaimedWarm: this.registry.unclaimedWarmCount(),
+      maxSpawns: this.capacity.maxSpawns,
+    });
+  }
+
   /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can be retired. */
   canTakeSlot(): boolean {
     return this.registry.hasFreeSlot() || this.retirableWarm() !== undefined;
@@ -88,7 +100,7 @@ export class SpawnStarter {
    * exceed SC_MAX_SPAWNS and nobody else takes that slot meanwhile.
    */
   private async reserveSlot(warm: boolean): Promise<void> {
-    const full = () => new NoCapacityError('slots', `all ${this.capacity.maxSpawns} spawn slots are in use`);
+    const full = () => NoCapacityError.slotsFull(this.capacity.maxSpawns);
     if (this.registry.hasFreeSlot()) return this.registry.reserveSlot();
     const victim = warm ? undefined : this.retirableWarm();
     if (!victim) throw full();

@@ -23,7 +23,7 @@ import type { SpawnRequest } from '../rules/spawn-record';
 import { SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
 import { decideTimeouts } from '../rules/timeout-policy';
-import { UnknownSpawnError } from '../rules/supervisor.errors';
+import { type NoCapacityError, UnknownSpawnError } from '../rules/supervisor.errors';
 import { TimeoutEnforcer } from './timeout-enforcer';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
@@ -110,6 +110,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     const view = this.get(id);
     if (!view) throw new UnknownSpawnError(id);
     return view;
+  }
+
+  /** The refusal every spawn request would get now, whatever it asks: the door may answer it without reading it. */
+  refusalForEveryRequest(): NoCapacityError | undefined {
+    return this.starter.refusalForEveryRequest();
   }
 
   /** Live sessions, not counting warm servers still waiting in the pool for a viewer (no views built: per event). */
