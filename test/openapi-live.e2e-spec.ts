@@ -77,11 +77,12 @@ describe('OpenAPI document against live responses (e2e)', () => {
       return answer;
     }
 
-    // The spawn routes: an empty POST works (the body is optional), then every refusal.
-    const created = await check('/spawn', 'post', '/spawn', 200, undefined, {});
-    const id = (created.json() as { id: string }).id;
+    // The spawn routes: the refusals of a request's own fault while a slot is free (at a full node the door answers
+    // 503 first), an empty POST (the body is optional), then the rest.
     await check('/spawn', 'post', '/spawn', 400, '{"rendererType":"vr"}');
     await check('/spawn', 'post', '/spawn', 403, '{"rendererType":"ssr"}');
+    const created = await check('/spawn', 'post', '/spawn', 200, undefined, {});
+    const id = (created.json() as { id: string }).id;
     await check('/spawn', 'post', '/spawn', 415, 'x', { 'content-type': 'text/xml' });
     await check('/spawn', 'post', '/spawn', 413, JSON.stringify({ model: 'm'.repeat(2000) }));
     await check('/spawn', 'post', '/spawn', 503, '{}');

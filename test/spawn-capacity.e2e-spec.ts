@@ -88,6 +88,7 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
       SC_PORT_BASE: String(PORT_BASE + 40),
       SC_MAX_SPAWNS: '1',
       API_KEYS: KEY,
+      SPAWN_AUTH: 'required',
       CORS_ORIGINS: 'https://viewer.example',
     });
     const held = await request(app.url).post('/spawn').set(bearer).send({});
@@ -118,9 +119,13 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     }
     expect(refusals[2].headers['access-control-allow-origin']).toBe('https://viewer.example');
     expect((await rejections()) - before).toBe(3);
+    // The door is behind the key: a caller without one is told 401, full or not, and is not counted as refused.
+    expect((await request(app.url).post('/spawn').send({})).status).toBe(401);
+    expect((await rejections()) - before).toBe(3);
     expect(app.knownPids()).toHaveLength(1); // nothing was started for them
 
-    // A slot free again: the bad body is told its own reason.
+    // A slot free again: the bad body and the caller without a key are told their own reason.
+    expect((await request(app.url).post('/spawn').send({})).status).toBe(401);
     await request(app.url).delete(`/spawns/${held.body.id}`).set(bearer).expect(202);
     await waitForProcessGone(held.body.pid);
     await waitFor(() => app.supervisor.get(held.body.id)?.state === 'exited', 5000, { description: 'its exit' });

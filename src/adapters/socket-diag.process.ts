@@ -22,8 +22,16 @@ const START_TIMEOUT_MS = 5000;
 export class SockDiagProcess {
   private readonly pending = new Map<string, (answer: DiagAnswer) => void>();
   private gone = false;
+  private endedHow = '';
+  private readonly closedWaiters: Array<(how: string) => void> = [];
 
   private constructor(private readonly child: ChildProcess) {}
+
+  /** Resolves once the process is gone, saying how it ended (`exit 1`, `SIGKILL`...). */
+  closed(): Promise<string> {
+    if (this.gone) return Promise.resolve(this.endedHow);
+    return new Promise((resolve) => this.closedWaiters.push(resolve));
+  }
 
   /** Starts the co-process; resolves once it said `ready`, or with the reason it cannot be used. */
   static start(perl: string): Promise<SockDiagProcess | string> {
@@ -41,11 +49,11 @@ export class SockDiagProcess {
       const timer = setTimeout(() => settle('it did not start within 5 s'), START_TIMEOUT_MS);
       child.stdin?.on('error', () => undefined);
       child.once('error', (error) => {
-        diag.ended();
+        diag.ended(error.message);
         settle(error.message);
       });
       child.once('close', (code, signal) => {
-        diag.ended();
+        diag.ended(signal ?? `exit ${code}`);
         settle(`it exited (${signal ?? code})`);
       });
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
@@ -63,7 +71,11 @@ export class SockDiagProcess {
     if (this.gone || !this.child.stdin?.writable) return Promise.resolve('unavailable');
     const req = randomBytes(6).toString('hex');
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done('unavailable'), ANSWER_TIMEOUT_MS);
+      // No answer in time: the process is wedged (a recv that never returns); end it, so it is started afresh.
+      const timer = setTimeout(() => {
+        done('unavailable');
+        this.child.kill('SIGKILL');
+      }, ANSWER_TIMEOUT_MS);
       const done = (answer: DiagAnswer) => {
         clearTimeout(timer);
         this.pending.delete(req);
@@ -93,13 +105,16 @@ export class SockDiagProcess {
     const [req, kind, value] = line.split(' ');
     const done = this.pending.get(req);
     if (!done) return;
-    if (kind === 'inode' && value && /^[1-9]\d*$/.test(value)) done({ inode: value });
+    if (kind === 'inode' && value && /^[1-9]\d{0,19}$/.test(value)) done({ inode: value });
     else if (kind === 'absent') done('absent');
     else done('unavailable');
   }
 
-  private ended(): void {
+  private ended(how: string): void {
+    if (this.gone) return;
     this.gone = true;
+    this.endedHow = how;
     for (const done of [...this.pending.values()]) done('unavailable');
+    for (const wake of this.closedWaiters.splice(0)) wake(how);
   }
 }

@@ -9,6 +9,7 @@
  *   first line out:  `ready` or `unavailable <reason>` (then it exits)
  *   in:   `<req> <family 2|10> <src: 32 hex digits> <sport> <dst: 32 hex digits> <dport>`
  *   out:  `<req> inode <n>` | `<req> absent` | `<req> error <reason>`
+ * Only an open, connected socket with exactly those ends is answered with its inode.
  */
 export const SOCK_DIAG_SCRIPT = String.raw`
 use strict; use warnings;
@@ -17,6 +18,7 @@ $| = 1;
 socket(my $nl, 16, 3, 4) or do { print "unavailable $!\n"; exit 0; };
 print "ready\n";
 my $seq = 0;
+my $mapped = ("\0" x 10) . "\xff\xff";
 while (my $line = <STDIN>) {
   chomp $line;
   my ($req, $family, $src, $sport, $dst, $dport) = split / /, $line;
@@ -42,8 +44,17 @@ while (my $line = <STDIN>) {
           my $errno = -unpack('l', substr($buf, $at + 16, 4));
           $answer = $errno == 2 ? 'absent' : "error errno $errno";
         } elsif ($type == 20 && $len >= 16 + 72) {
-          # struct inet_diag_msg: the inode follows family..retrans (4), id (48), expires, queues, uid (16).
-          $answer = 'inode ' . unpack('L', substr($buf, $at + 16 + 68, 4));
+          # struct inet_diag_msg: family, state, timer, retrans (4), id (48), expires, queues, uid (16), inode.
+          # With no connection of these ends the kernel answers with a LISTENING socket on the same local end (its
+          # lookup falls back as for an incoming packet): not the peer, whoever holds it. Only the very connection
+          # counts: its ends as asked, not listening, and a socket still open (inode 0: TIME_WAIT, orphaned).
+          my $state = unpack('C', substr($buf, $at + 17, 1));
+          my $inode = unpack('L', substr($buf, $at + 16 + 68, 4));
+          my ($ports, @ends) = (substr($buf, $at + 20, 4), substr($buf, $at + 24, 16), substr($buf, $at + 40, 16));
+          # An AF_INET6 socket with IPv4-mapped ends answers an IPv4 question in its own (mapped) form.
+          for (@ends) { $_ = substr($_, 12, 4) . ("\0" x 12) if $family == 2 && substr($_, 0, 12) eq $mapped; }
+          my $same = $ports . join('', @ends) eq substr($id, 0, 36);
+          $answer = ($state != 10 && $same && $inode != 0) ? "inode $inode" : 'absent';
         }
       }
       $at += ($len + 3) & ~3;

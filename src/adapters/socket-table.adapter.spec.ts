@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync, readlinkSync } from 'fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'net';
 import { NodeFileSystem } from './file-system.adapter';
-import { addressBytes, diagQueries, KernelSocketTable } from './socket-table.adapter';
+import { addressBytes, diagQuery, KernelSocketTable } from './socket-table.adapter';
 import { findPeerSocketInode } from '../liveliness/tcp-table';
+import { isProcessAlive } from '../../test/support/processes';
+import { sleep, waitFor } from '../../test/support/wait';
 
 /** A connection of this process to itself: the accepted end and the client's end. */
 async function connection(
@@ -36,16 +38,45 @@ function ownSocketInodes(): string[] {
   });
 }
 
+/** The pid of this process's netlink co-process (a perl child running the sock_diag script). */
+function coProcessPid(): number {
+  const pids = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('NETLINK_SOCK_DIAG');
+      } catch {
+        return false;
+      }
+    });
+  if (pids.length !== 1) throw new Error(`expected one co-process, found ${pids.length}`);
+  return Number(pids[0]);
+}
+
 const tcpTable = () => ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFileSync(file, 'utf8')).join('\n');
 
 describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", () => {
   let table: KernelSocketTable;
-  beforeEach(() => (table = new KernelSocketTable(new NodeFileSystem())));
+  /** Until its co-process has started, a lookup is 'unavailable' (the caller reads /proc meanwhile). */
+  const coProcessUp = () =>
+    waitFor(
+      async () => (await table.find({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: 2 })) === 'absent',
+      5000,
+      { description: 'the netlink co-process to answer' },
+    );
+  beforeEach(async () => {
+    table = new KernelSocketTable(new NodeFileSystem());
+    table.onApplicationBootstrap();
+    await coProcessUp();
+  });
   afterEach(() => table.onApplicationShutdown());
 
   it.each([
     ['IPv4', '127.0.0.1', '127.0.0.1'],
     ['IPv4 on a dual-stack listener (::ffff:127.0.0.1)', '::', '127.0.0.1'],
+    ['an IPv6 client socket with IPv4-mapped ends', '::', '::ffff:127.0.0.1'],
     ['IPv6', '::1', '::1'],
   ])('%s: finds the peer socket of an accepted connection, as /proc/net/tcp names it', async (_name, host, to) => {
     const link = await connection(host, to);
@@ -59,8 +90,51 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
       expect(inode).toBe(findPeerSocketInode(tcpTable(), ours, peer));
       expect(ownSocketInodes()).toContain(inode);
       // Our own end is another socket; a pair no socket has is absent.
-      expect(await table.find(ours, peer)).not.toEqual(found);
+      const own = await table.find(ours, peer);
+      expect(own).toEqual({ inode: expect.stringMatching(/^\d+$/) });
+      expect((own as { inode: string }).inode).not.toBe(inode);
       expect(await table.find({ ...peer, port: peer.port === 65535 ? 1 : peer.port + 1 }, ours)).toBe('absent');
+    } finally {
+      await link.close();
+    }
+  });
+
+  it("never answers with a listening socket on the asked end (the kernel's fallback for a pair it does not have)", async () => {
+    // The attack: a report whose connection is gone by the time it is checked, from a local port a server listens on.
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (listener.address() as AddressInfo).port;
+      expect(await table.find({ address: '127.0.0.1', port }, { address: '127.0.0.1', port: 11182 })).toBe('absent');
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+  });
+
+  it('starts its co-process again after it was killed, meanwhile answering unavailable (the caller reads /proc)', async () => {
+    const link = await connection('127.0.0.1', '127.0.0.1');
+    try {
+      const { accepted: a } = link;
+      const ask = () =>
+        table.find(
+          { address: a.remoteAddress!, port: a.remotePort! },
+          { address: a.localAddress!, port: a.localPort! },
+        );
+      expect(await ask()).toEqual({ inode: expect.any(String) });
+      const pid = coProcessPid();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => !isProcessAlive(pid), 5000, { description: 'the co-process to die' });
+      expect(await ask()).toBe('unavailable');
+      expect(await ask()).toBe('unavailable'); // not yet: no sooner than 5 s after it died
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'queueMicrotask'] });
+      jest.setSystemTime(Date.now() + 6000);
+      try {
+        await coProcessUp();
+        expect(await ask()).toEqual({ inode: expect.any(String) });
+      } finally {
+        jest.useRealTimers();
+      }
+      expect(coProcessPid()).not.toBe(pid);
     } finally {
       await link.close();
     }
@@ -89,9 +163,14 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
     const noPerl = new KernelSocketTable(
       Object.assign(new NodeFileSystem(), { executableProblem: () => 'does not exist' }),
     );
-    expect(await noPerl.find({ address: '127.0.0.1', port: 1000 }, { address: '127.0.0.1', port: 2000 })).toBe(
-      'unavailable',
-    );
+    noPerl.onApplicationBootstrap();
+    // Long after a co-process would have answered (see coProcessUp), and for good.
+    await sleep(300);
+    for (let i = 0; i < 3; i++) {
+      expect(await noPerl.find({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: 2 })).toBe(
+        'unavailable',
+      );
+    }
     await noPerl.onApplicationShutdown();
   });
 });
@@ -107,20 +186,17 @@ describe('socket lookup questions', () => {
     expect(addressBytes('127.0.0.256')).toBeUndefined();
   });
 
-  it('asks for an IPv4 pair as AF_INET first, then as IPv4-mapped AF_INET6; anything else as AF_INET6 only', () => {
-    const v4 = diagQueries({ address: '127.0.0.1', port: 40000 }, { address: '::ffff:127.0.0.1', port: 11182 });
-    expect(v4).toEqual([
-      { family: 2, src: '7f000001' + '0'.repeat(24), sport: 40000, dst: '7f000001' + '0'.repeat(24), dport: 11182 },
-      {
-        family: 10,
-        src: '00000000000000000000ffff7f000001',
-        sport: 40000,
-        dst: '00000000000000000000ffff7f000001',
-        dport: 11182,
-      },
-    ]);
-    expect(diagQueries({ address: '::1', port: 1 }, { address: '::1', port: 2 }).map((q) => q.family)).toEqual([10]);
-    expect(diagQueries({ address: 'x', port: 1 }, { address: '::1', port: 2 })).toEqual([]);
-    expect(diagQueries({ address: '::1', port: 0 }, { address: '::1', port: 2 })).toEqual([]);
+  it('asks for an IPv4 pair (plain or IPv4-mapped) as AF_INET, anything else as AF_INET6', () => {
+    expect(diagQuery({ address: '127.0.0.1', port: 40000 }, { address: '::ffff:127.0.0.1', port: 11182 })).toEqual({
+      family: 2,
+      src: '7f000001' + '0'.repeat(24),
+      sport: 40000,
+      dst: '7f000001' + '0'.repeat(24),
+      dport: 11182,
+    });
+    expect(diagQuery({ address: '::1', port: 1 }, { address: '::1', port: 2 })?.family).toBe(10);
+    expect(diagQuery({ address: '::ffff:127.0.0.1', port: 1 }, { address: '::1', port: 2 })?.family).toBe(10);
+    expect(diagQuery({ address: 'x', port: 1 }, { address: '::1', port: 2 })).toBeUndefined();
+    expect(diagQuery({ address: '::1', port: 0 }, { address: '::1', port: 2 })).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { FileSystem } from './file-system.adapter';
 import { findPerl } from './process-launcher.adapter';
 import { type DiagAnswer, type DiagQuery, SockDiagProcess } from './socket-diag.process';
@@ -27,51 +27,83 @@ export abstract class SocketTable {
  * /proc/net/tcp, which gives the same answer at a cost that grows with every socket of the machine.
  */
 @Injectable()
-export class KernelSocketTable extends SocketTable implements OnApplicationShutdown {
+export class KernelSocketTable extends SocketTable implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SocketTable');
-  private diag: Promise<SockDiagProcess | undefined> | undefined;
+  private current: SockDiagProcess | undefined;
+  private starting: Promise<void> | undefined;
+  /** Set for good where netlink cannot be used here (no perl, refused): every lookup is 'unavailable'. */
+  private unavailable = false;
+  private stopped = false;
+  /** After the co-process died, when it may be started again. */
+  private restartAt = 0;
 
   constructor(private readonly files: FileSystem) {
     super();
   }
 
+  /** Started with the service, so that it is there for the first server's report. */
+  onApplicationBootstrap(): void {
+    this.startIfDue();
+  }
+
+  /**
+   * Never waits for the co-process to start: until it is there (or while it is started again after dying), a lookup
+   * is 'unavailable' and the caller reads /proc, so a slow start cannot hold a server's ready report.
+   */
   async find(local: Endpoint, remote: Endpoint): Promise<SocketLookup> {
-    const queries = diagQueries(local, remote);
-    if (queries.length === 0) return 'absent';
-    const diag = await (this.diag ??= this.start());
-    if (!diag?.usable) return 'unavailable';
-    for (const query of queries) {
-      const answer = await diag.ask(query);
-      if (answer !== 'absent') return answer;
-    }
-    return 'absent';
+    const query = diagQuery(local, remote);
+    if (!query) return 'absent';
+    if (this.current?.usable) return this.current.ask(query);
+    this.startIfDue();
+    return 'unavailable';
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await (await this.diag)?.stop();
+    this.stopped = true;
+    await this.starting;
+    await this.current?.stop();
   }
 
-  private async start(): Promise<SockDiagProcess | undefined> {
+  private startIfDue(): void {
+    if (this.unavailable || this.stopped || this.starting || this.current?.usable) return;
+    if (Date.now() < this.restartAt) return;
+    this.starting = this.start().finally(() => (this.starting = undefined));
+  }
+
+  private async start(): Promise<void> {
     const perl = findPerl(this.files);
     const started = perl ? await SockDiagProcess.start(perl) : 'no perl';
-    if (typeof started !== 'string') return started;
-    this.logger.warn(`sockets are looked up in /proc/net/tcp (netlink sock_diag unavailable: ${started})`);
-    return undefined;
+    if (typeof started === 'string') {
+      this.unavailable = true;
+      this.logger.warn(`sockets are looked up in /proc/net/tcp (netlink sock_diag unavailable: ${started})`);
+      return;
+    }
+    this.current = started;
+    void started.closed().then((how) => {
+      if (this.stopped) return;
+      this.restartAt = Date.now() + RESTART_DELAY_MS;
+      this.logger.warn(`netlink co-process ended (${how}): /proc/net/tcp meanwhile, a new one after 5 s`);
+    });
   }
 }
 
+/** A co-process that died (killed, or ended for not answering) is started again no sooner than this. */
+const RESTART_DELAY_MS = 5000;
+
 /**
- * The questions that find the socket with these ends: an IPv4 pair (plain or IPv4-mapped, as a dual-stack
- * listener names it) is an AF_INET socket or, rarely, an AF_INET6 one; anything else AF_INET6.
+ * The question that finds the socket with these ends: an IPv4 pair (plain or IPv4-mapped, as a dual-stack listener
+ * names it) is asked as AF_INET, which the kernel answers for AF_INET6 sockets with IPv4-mapped ends too (they are
+ * hashed as IPv4); anything else as AF_INET6.
  */
-export function diagQueries(local: Endpoint, remote: Endpoint): DiagQuery[] {
+export function diagQuery(local: Endpoint, remote: Endpoint): DiagQuery | undefined {
   const src = addressBytes(local.address);
   const dst = addressBytes(remote.address);
-  if (!src || !dst || !validPort(local.port) || !validPort(remote.port)) return [];
-  const v6: DiagQuery = { family: 10, src, sport: local.port, dst, dport: remote.port };
-  if (!src.startsWith(V4_MAPPED) || !dst.startsWith(V4_MAPPED)) return [v6];
+  if (!src || !dst || !validPort(local.port) || !validPort(remote.port)) return undefined;
+  if (!src.startsWith(V4_MAPPED) || !dst.startsWith(V4_MAPPED)) {
+    return { family: 10, src, sport: local.port, dst, dport: remote.port };
+  }
   const v4 = (bytes: string) => bytes.slice(V4_MAPPED.length).padEnd(32, '0');
-  return [{ family: 2, src: v4(src), sport: local.port, dst: v4(dst), dport: remote.port }, v6];
+  return { family: 2, src: v4(src), sport: local.port, dst: v4(dst), dport: remote.port };
 }
 
 function validPort(port: number): boolean {

@@ -26,9 +26,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   protected viewOf(exception: unknown, host: ArgumentsHost): HttpErrorView {
     const view = toHttpErrorView(exception);
     const request = host.switchToHttp().getRequest<Request>();
-    // A refusal at the door (SpawnShedding, a middleware) comes before Express knows the route: its path then.
-    const routePath = (request.route as { path?: unknown } | undefined)?.path ?? request.path;
-    if (this.metrics && isSpawnRoute(request.method, routePath)) {
+    if (this.metrics && isSpawnRoute(request.method, (request.route as { path?: unknown } | undefined)?.path)) {
       const reason = rejectionReasonOf(exception, view.status);
       if (reason) this.metrics.rejected(reason);
     }

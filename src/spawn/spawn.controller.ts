@@ -29,6 +29,7 @@ import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';
+import { SpawnSheddingGuard } from './spawn-shedding.guard';
 
 @ApiTags('spawns')
 @Controller()
@@ -43,7 +44,7 @@ export class SpawnController {
   @Post('spawn')
   @HttpCode(200)
   @SpawnAccess()
-  @UseGuards(SpawnRateLimitGuard)
+  @UseGuards(SpawnSheddingGuard, SpawnRateLimitGuard)
   @ApiOperation({ summary: 'Start a Stream Cache Server; answers once it reports ready' })
   @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
   @ApiBadRequestResponse({

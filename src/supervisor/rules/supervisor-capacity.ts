@@ -17,7 +17,7 @@ export interface SupervisorCapacity {
   warm: WarmPoolStatus;
 }
 
-/** What decides whether a spawn request could be served at all, before anything of the request is read. */
+/** What decides whether a spawn request could be served at all, whatever it asks. */
 export interface AdmissionState {
   shuttingDown: boolean;
   draining: boolean;

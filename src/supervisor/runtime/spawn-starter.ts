@@ -78,7 +78,7 @@ export class SpawnStarter {
     }
   }
 
-  /** The refusal any spawn request would get now (see refusalForEveryRequest), before anything of it is read. */
+  /** The refusal any spawn request would get now, whatever it asks (see refusalForEveryRequest). */
   refusalForEveryRequest(): NoCapacityError | undefined {
     return refusalForEveryRequest({
       shuttingDown: this.registry.shuttingDown,

@@ -112,7 +112,7 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return view;
   }
 
-  /** The refusal every spawn request would get now, whatever it asks: the door may answer it without reading it. */
+  /** The refusal every spawn request would get now, whatever it asks: the route may give it before validating. */
   refusalForEveryRequest(): NoCapacityError | undefined {
     return this.starter.refusalForEveryRequest();
   }
