@@ -146,13 +146,11 @@ describe('local trust boundaries (e2e, real processes)', () => {
     const legacy = startImpostor(cleanup, 'legacy-x');
     const forged = startImpostor(cleanup, 'forged-y');
     const foreign = isRoot ? startImpostor(cleanup, 'foreign-z', { asNobody: true }) : undefined;
-    await waitFor(
-      () => [legacy, forged, foreign].every((pid) => pid === undefined || procArgv(pid).includes('--id')),
-      5000,
-      {
-        description: 'the impostors to run',
-      },
-    );
+    // Past setpriv's exec (its own argv has --id too, and until the exec its /proc entry is root's).
+    const running = (pid: number) => procArgv(pid).includes('--id') && !procArgv(pid)[0].endsWith('setpriv');
+    await waitFor(() => [legacy, forged, foreign].every((pid) => pid === undefined || running(pid)), 5000, {
+      description: 'the impostors to run',
+    });
     const entryOf = (pid: number, id: string, args: string[]) => ({
       id,
       pid,
