@@ -202,9 +202,12 @@ describe('HOOPS Server drop-in (e2e)', () => {
       simulatorEnv(cleanup, 'SCSIM_READY_DELAY_MS', '4000');
       const { answer, request: upgrade } = rawUpgrade(app.url, '/?renderingLocation=csr');
       answer.catch(() => undefined);
-      const starting = await waitFor(() => app.supervisor.list().find((s) => s.state === 'starting'), 5000, {
-        description: 'the spawn for the viewer to start',
-      });
+      // Its process started (a spawn is 'starting' before the launch has given it a pid).
+      const starting = await waitFor(
+        () => app.supervisor.list().find((s) => s.state === 'starting' && s.pid !== undefined),
+        5000,
+        { description: 'the spawn for the viewer to start' },
+      );
       expect(starting.spec.origin).toBe('connect');
       const left = Date.now();
       upgrade.destroy(); // the tab closes while the server starts
