@@ -26,6 +26,7 @@ import {
 import { SIM_EXECUTABLE } from './support/simulator';
 import { makeTempDir } from './support/temp';
 import { connectViewer } from './support/viewer-client';
+import { parsePrometheus, sampleValue } from './support/operable';
 import { waitFor } from './support/wait';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
 
@@ -94,8 +95,8 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     const held = await request(app.url).post('/spawn').set(bearer).send({});
     expect(held.status).toBe(200);
     const rejections = async () => {
-      const text = (await request(app.url).get('/metrics').set(bearer)).text;
-      return Number(/^sc_spawner_spawn_rejections_total\{reason="capacity"\} (\d+)/m.exec(text)?.[1]);
+      const samples = parsePrometheus((await request(app.url).get('/metrics').set(bearer)).text);
+      return sampleValue(samples, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })!;
     };
     const before = await rejections();
     // Full: a valid request, one with a bad body and one from a page all get the same refusal.
