@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { parsePrometheus, sampleValue } from './support/operable';
 import { freePort } from './support/ports';
@@ -64,6 +64,19 @@ function rankedBelowBy(server: CpuRank, service: CpuRank): string | undefined {
     return below.nice > above.nice ? `${below.label} > ${above.label}` : undefined;
   }
   return server.nice > service.nice ? `nice ${server.nice} > ${service.nice}` : undefined;
+}
+
+/** The service's spawn helper: its perl child whose script forks servers on `launch` requests. */
+function spawnHelperOf(servicePid: number): number {
+  const helpers = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && procStat(Number(entry))?.ppid === servicePid)
+    .map(Number)
+    .filter((pid) => {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv[0].endsWith('perl') && argv.some((arg) => arg.includes('launch'));
+    });
+  expect(helpers).toHaveLength(1);
+  return helpers[0];
 }
 
 async function servicePort(): Promise<number> {
@@ -160,8 +173,12 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     const server = cpuRank(pid);
     const own = cpuRank(service.child.pid!);
     expect(rankedBelowBy(server, own)).toBeDefined();
+    // The spawn helper forks the servers: its work (and each child's up to its exec) ranks with theirs.
+    const helper = cpuRank(spawnHelperOf(service.child.pid!));
+    expect(rankedBelowBy(helper, own)).toBeDefined();
     if (v1Writable) {
       expect(priority.mechanism).toBe('cgroup-v1');
+      expect(helper.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
       expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
       expect(own.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/service`);
       expect(server.shares).toBe(2);
@@ -181,6 +198,9 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       const own = cpuRank(service.child.pid!);
       expect(server).toMatchObject({ autogroup: own.autogroup, session: own.session, cpuGroup: own.cpuGroup });
       expect(rankedBelowBy(server, own)).toBe(`nice ${Math.max(12, own.nice)} > ${own.nice}`);
+      expect(rankedBelowBy(cpuRank(spawnHelperOf(service.child.pid!)), own)).toBe(
+        `nice ${Math.max(12, own.nice)} > ${own.nice}`,
+      );
       expect(procStat(pid)?.pgrp).toBe(pid);
     },
   );

@@ -23,6 +23,8 @@ export interface ServerPlacement {
   cgroupProcs?: string;
   /** perl, which runs the wrapper; undefined: the server leads a session of its own (setsid) under coreutils' nice. */
   wrapper?: string;
+  /** The cgroup.procs file the spawn helper itself joins (it forks the servers): its work ranks with theirs. */
+  helperCgroupProcs?: string;
 }
 
 /** Where coreutils' nice is looked for. */

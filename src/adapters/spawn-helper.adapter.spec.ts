@@ -107,6 +107,28 @@ describe('SpawnHelperLauncher', () => {
     }
   });
 
+  it('the helper itself joins the group and takes the nice it is given, before it forks anything', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const helperProcs = join(folder, 'helper.procs');
+    writeFileSync(helperProcs, '');
+    try {
+      const run = await start({ args: ['-c', 'exit 0'], placement: { nice: 6, helperCgroupProcs: helperProcs } });
+      expect(await run.ended).toEqual({ code: 0, signal: null });
+      const helper = Number(readFileSync(helperProcs, 'utf8'));
+      expect(helper).not.toBe(run.pid);
+      expect(statField(helper, 4)).toBe(process.pid); // the service's child
+      expect(readFileSync(`/proc/${helper}/cmdline`, 'utf8').split('\0')[0]).toBe(perl);
+      expect(statField(helper, 19)).toBe(Math.max(6, statField(process.pid, 19)));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a helper group it cannot join leaves the helper where it is; servers still start', async () => {
+    const run = await start({ args: ['-c', 'exit 0'], placement: { helperCgroupProcs: '/no/such/helper.procs' } });
+    expect(await run.ended).toEqual({ code: 0, signal: null });
+  });
+
   it('keeps servers started together apart, and refuses a missing executable as spawn() would', async () => {
     const runs = await Promise.all(
       [1, 2, 3, 4].map((n) => start({ args: ['-c', `for i in 1 2 3; do echo server${n}; done`] })),

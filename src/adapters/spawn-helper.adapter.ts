@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { connect, createServer, type Server, type Socket } from 'net';
-import { constants, tmpdir } from 'os';
+import { constants, setPriority, tmpdir } from 'os';
 import { join } from 'path';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
@@ -13,6 +13,7 @@ import {
   type LaunchedProcess,
   type LaunchHandlers,
   ProcessLauncher,
+  type ServerPlacement,
 } from './process-launcher.adapter';
 import { type HelperAnswer, launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { HelperLaunch } from './spawn-helper.launch';
@@ -44,7 +45,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     const perl = command.placement.wrapper;
     if (!perl) return this.direct.launch(command, handlers);
     this.direct.checkExecutable(command.executable);
-    const helper = await (this.helper ??= this.start(perl));
+    const helper = await (this.helper ??= this.start(perl, command.placement));
     if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
     const req = randomBytes(12).toString('hex');
     const launch = new HelperLaunch(handlers, () => this.launches.delete(req));
@@ -69,7 +70,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     this.closeHelper(helper);
   }
 
-  private async start(perl: string): Promise<Helper | undefined> {
+  private async start(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
     let folder: string | undefined;
     try {
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
@@ -86,6 +87,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
         env: {},
       });
       child.stdin?.on('error', () => undefined);
+      if (child.pid !== undefined) this.placeHelper(child.pid, placement);
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.answer(line));
       const helper = { child, server, folder };
       this.current = helper;
@@ -106,6 +108,21 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       if (folder) rmSync(folder, { recursive: true, force: true });
       this.logger.warn(`spawn helper not started (${(error as Error).message}); servers start by spawn() instead`);
       return undefined;
+    }
+  }
+
+  /**
+   * The helper ranks with the servers, not the service: it forks them, and each child's work up to its exec
+   * (joining its cgroup, the exec of a large binary) is CPU the service would otherwise share at equal weight
+   * during a spawn storm (measured: the helper and its children took a whole core for ~300 ms of a 32-server
+   * storm). Done before the first launch line is written, so nothing is forked from the service's group.
+   */
+  private placeHelper(pid: number, placement: ServerPlacement): void {
+    try {
+      if (placement.nice > 0) setPriority(pid, placement.nice);
+      if (placement.helperCgroupProcs) writeFileSync(placement.helperCgroupProcs, String(pid));
+    } catch (error) {
+      this.logger.warn(`spawn helper left in the service's CPU group: ${(error as Error).message}`);
     }
   }
 

@@ -68,6 +68,8 @@ describe('CpuPriority', () => {
       autogroupNice: undefined,
       wrapper: PERL,
       cgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
+      // The spawn helper, which forks the servers, works in their group too.
+      helperCgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
     });
     files.files.set('/cg/cpu/sc-spawner-7-1/servers/cgroup.procs', '99\n');
     files.writes.length = 0;
@@ -91,8 +93,11 @@ describe('CpuPriority', () => {
       [`${PARENT}/sc-spawner-7-1-servers/cgroup.subtree_control`, '+cpu +memory'],
     ]);
     files.writes.length = 0;
+    // The servers' group hands controllers on, so it may hold no process: the helper has a leaf of its own.
+    expect(files.dirs.has(`${PARENT}/sc-spawner-7-1-servers/spawn-helper`)).toBe(true);
     const placement = priority.placementFor('s1');
     expect(placement.cgroupProcs).toBe(`${PARENT}/sc-spawner-7-1-servers/s1/cgroup.procs`);
+    expect(placement.helperCgroupProcs).toBe(`${PARENT}/sc-spawner-7-1-servers/spawn-helper/cgroup.procs`);
     expect(files.writes).toEqual([
       [`${PARENT}/sc-spawner-7-1-servers/s1/cpu.max`, '150000 100000'],
       [`${PARENT}/sc-spawner-7-1-servers/s1/memory.max`, '2147483648'],

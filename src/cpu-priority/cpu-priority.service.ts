@@ -7,6 +7,9 @@ import { CpuPriorityMechanism, CpuPriorityPlan, V1_SERVER_SHARES, V2_SERVER_WEIG
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 
+/** With per-server groups (v2), the spawn helper's own leaf among them (a spawn id is a UUID, never this). */
+const HELPER_GROUP = 'spawn-helper';
+
 /** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
 const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
 
@@ -50,6 +53,8 @@ export class CpuPriority implements OnApplicationShutdown {
     else this.files.write(`${cgroup.servers}/cpu.weight`, String(V2_SERVER_WEIGHT));
     if (cgroup.perServer) {
       this.files.write(`${cgroup.servers}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
+      // v2: a group that hands controllers to its children holds no process itself: the helper gets a leaf.
+      this.files.makeDir(`${cgroup.servers}/${HELPER_GROUP}`);
     }
   }
 
@@ -58,12 +63,16 @@ export class CpuPriority implements OnApplicationShutdown {
     const { nice, autogroupNice, cgroup } = this.plan;
     const placement: ServerPlacement = { nice, autogroupNice, wrapper: this.plan.wrapper ? this.perl : undefined };
     if (!cgroup) return placement;
-    if (!cgroup.perServer) return { ...placement, cgroupProcs: `${cgroup.servers}/cgroup.procs` };
+    if (!cgroup.perServer) {
+      const procs = `${cgroup.servers}/cgroup.procs`;
+      return { ...placement, cgroupProcs: procs, helperCgroupProcs: procs };
+    }
+    const helperCgroupProcs = `${cgroup.servers}/${HELPER_GROUP}/cgroup.procs`;
     const dir = `${cgroup.servers}/${spawnId}`;
     this.files.makeDir(dir);
     if (cgroup.perServer.cpuMax) this.files.write(`${dir}/cpu.max`, cgroup.perServer.cpuMax);
     if (cgroup.perServer.memoryMax) this.files.write(`${dir}/memory.max`, cgroup.perServer.memoryMax);
-    return { ...placement, cgroupProcs: `${dir}/cgroup.procs` };
+    return { ...placement, cgroupProcs: `${dir}/cgroup.procs`, helperCgroupProcs };
   }
 
   /** The server has exited: its own group (per-server limits) goes. */

@@ -16,7 +16,13 @@ export interface ServerCommand {
   env: NodeJS.ProcessEnv;
   cwd?: string;
   /** Where it runs for the CPU; SpawnProcesses completes it with the CPU priority mechanism's placement. */
-  placement: { nice: number; autogroupNice?: number; cgroupProcs?: string; wrapper?: string };
+  placement: {
+    nice: number;
+    autogroupNice?: number;
+    cgroupProcs?: string;
+    wrapper?: string;
+    helperCgroupProcs?: string;
+  };
 }
 
 /** The settings a server's command line is made of: five sections of the configuration. */
