@@ -14,6 +14,7 @@ import { type BenchRow, httpRequest, median, percentile, ratio, round } from './
 
 const BURST = 1000;
 const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
+const STORM_ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 5);
 const PORTS = 24700;
 
 export async function run(): Promise<BenchRow[]> {
@@ -73,6 +74,9 @@ const POLL_MS = 10;
  * The storm of issue 20: 1,000 POST /spawn at once into an EMPTY node with 32 slots, so 32 servers boot while 968
  * requests get their 503; meanwhile GET /health/ready is polled every 10 ms, and the service's own CPU time is read
  * from /proc. The anchor is the same burst of GET /health/ready on the same service, empty (nothing booting).
+ * A round's p99 is its burst's slowest tail; the rows take the median over the rounds (as every row takes medians),
+ * because a p99 pooled over all rounds is in effect the slowest round's, one noisy round deciding the row. The
+ * pooled figures are in the note.
  */
 async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withCleanup>[0]>[0]): Promise<BenchRow[]> {
   const service = await startService(cleanup, {
@@ -89,9 +93,11 @@ async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withClea
   const pollMs: number[] = [];
   const floorMs: number[] = [];
   const cpuMs: number[] = [];
+  const roundP99 = { refused: [] as number[], poll: [] as number[], floor: [] as number[] };
   // Round -1 warms both routes up and is not counted (see the top of this file).
-  for (let r = -1; r < ROUNDS; r++) {
+  for (let r = -1; r < STORM_ROUNDS; r++) {
     const counted = r >= 0;
+    const roundPolls: number[] = [];
     const floor = (await timedBurst(agent, service.url, 'GET', '/health/ready')).map((a) => a.ms);
     if (counted) floorMs.push(...floor);
     const cpuBefore = cpuTimeMs(service.child.pid!);
@@ -100,7 +106,7 @@ async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withClea
       while (polling) {
         const started = performance.now();
         await httpRequest(service.url, 'GET', '/health/ready');
-        if (counted) pollMs.push(performance.now() - started);
+        if (counted) roundPolls.push(performance.now() - started);
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     })();
@@ -111,15 +117,21 @@ async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withClea
     polling = false;
     await polls;
     if (counted) {
+      const refused = all.filter((a) => a.status === 503).map((a) => a.ms);
       cpuMs.push(cpu);
-      refusedMs.push(...all.filter((a) => a.status === 503).map((a) => a.ms));
+      refusedMs.push(...refused);
+      pollMs.push(...roundPolls);
+      roundP99.refused.push(percentile(refused, 99));
+      roundP99.poll.push(percentile(roundPolls, 99));
+      roundP99.floor.push(percentile(floor, 99));
     }
     for (const { id } of all.filter((a) => a.status === 200)) await httpRequest(service.url, 'DELETE', `/spawns/${id}`);
     await waitUntilEmpty(service.url);
   }
-  const floorP99 = percentile(floorMs, 99);
-  const refusedP99 = percentile(refusedMs, 99);
-  const pollP99 = percentile(pollMs, 99);
+  const floorP99 = median(roundP99.floor);
+  const refusedP99 = median(roundP99.refused);
+  const pollP99 = median(roundP99.poll);
+  const pooled = (values: number[]) => round(percentile(values, 99));
   const anchor = `${BURST} GET /health/ready at once, empty node`;
   return [
     {
@@ -134,7 +146,9 @@ async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withClea
       vsAnchor: `p99 ${ratio(refusedP99, floorP99)}`,
       target: 'p99 <= 1.5x (issue 20)',
       pass: refusedP99 <= 1.5 * floorP99,
-      note: `${ROUNDS} rounds after a warm-up round; service CPU during the burst: median ${round(median(cpuMs))} ms`,
+      note:
+        `p99: median of ${STORM_ROUNDS} rounds' p99 (after a warm-up round); pooled p99 ${pooled(refusedMs)} vs ` +
+        `${pooled(floorMs)} ms; service CPU during the burst: median ${round(median(cpuMs))} ms`,
     },
     {
       row: `storm: GET /health/ready every ${POLL_MS} ms during it`,
@@ -148,6 +162,7 @@ async function stormIntoEmptyNode(cleanup: Parameters<Parameters<typeof withClea
       vsAnchor: `p99 ${ratio(pollP99, floorP99)}`,
       target: 'p99 <= 1.5x and < 2000 ms',
       pass: pollP99 <= 1.5 * floorP99 && pollP99 < 2000,
+      note: `p99: median of ${STORM_ROUNDS} rounds' p99; pooled p99 ${pooled(pollMs)} ms`,
     },
   ];
 }
