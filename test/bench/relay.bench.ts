@@ -1,8 +1,9 @@
 /**
- * WebSocket relay: three sessions of the built service, one viewer each, echoing through three paths:
- * direct (the server's own port), the service's proxy (/ws/<id>), and Debian's nginx proxying the third
- * session's port (a child process on 127.0.0.1 with a generated config in a temp dir). Rounds rotate the order;
- * each round measures the 1 MiB echo throughput (window of 8) and the 32 B round trip (one in flight).
+ * WebSocket relay: four sessions of the built service, one viewer each, echoing through four paths:
+ * direct (the server's own port), the service's proxy (/ws/<id>), Debian's nginx proxying the third
+ * session's port (a child process on 127.0.0.1 with a generated config in a temp dir), and the smallest Node.js
+ * relay (minimal-relay.ts, its own process) on the fourth: the floor of any relay in Node. Rounds rotate the
+ * order; each round measures the 1 MiB echo throughput (window of 8) and the 32 B round trip (one in flight).
  */
 import { spawn } from 'child_process';
 import { existsSync, writeFileSync } from 'fs';
@@ -25,7 +26,7 @@ const PING_WARMUP = 25;
 const PING_BYTES = 32;
 const PORTS = 24800;
 
-type Path = 'direct' | 'proxy' | 'nginx';
+type Path = 'direct' | 'proxy' | 'nginx' | 'node';
 
 class BenchSocket {
   private onMessage: ((data: Buffer) => void) | undefined;
@@ -158,6 +159,25 @@ http {
   return `ws://127.0.0.1:${port}`;
 }
 
+/** minimal-relay.ts as its own process, piping to `upstreamPort`. */
+async function startMinimalRelay(cleanup: Cleanup, upstreamPort: number): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register', path.join(__dirname, 'minimal-relay.ts'), String(upstreamPort)],
+    {
+      cwd: path.join(__dirname, '..', '..'),
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  cleanup.trackChild(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the minimal relay exited (${code})`)));
+  });
+  return `ws://127.0.0.1:${port}`;
+}
+
 export async function run(): Promise<BenchRow[]> {
   return withCleanup(async (cleanup) => {
     const service = await startService(cleanup, {
@@ -172,18 +192,19 @@ export async function run(): Promise<BenchRow[]> {
       return JSON.parse(response.body) as { endpoint: string; proxyEndpoint: string; wsPort: number };
     };
     const hasNginx = existsSync(NGINX);
-    const [a, b, c] = [await spawnOne(), await spawnOne(), await spawnOne()];
+    const [a, b, c, d] = [await spawnOne(), await spawnOne(), await spawnOne(), await spawnOne()];
     const sockets: Partial<Record<Path, BenchSocket>> = {
       direct: await BenchSocket.open(a.endpoint),
       proxy: await BenchSocket.open(b.proxyEndpoint),
+      node: await BenchSocket.open(await startMinimalRelay(cleanup, d.wsPort)),
     };
     if (hasNginx) sockets.nginx = await BenchSocket.open(await startNginx(cleanup, c.wsPort));
     cleanup.add(() => Promise.all(Object.values(sockets).map((s) => s.close())), 'viewer sockets');
     const paths = Object.keys(sockets) as Path[];
 
     for (const p of paths) await sockets[p]!.throughput(20, MESSAGE_BYTES, WINDOW);
-    const mibPerS: Record<Path, number[]> = { direct: [], proxy: [], nginx: [] };
-    const rttMs: Record<Path, number[]> = { direct: [], proxy: [], nginx: [] };
+    const mibPerS: Record<Path, number[]> = { direct: [], proxy: [], nginx: [], node: [] };
+    const rttMs: Record<Path, number[]> = { direct: [], proxy: [], nginx: [], node: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const order = paths.map((_, k) => paths[(k + r) % paths.length]);
       for (const p of order) mibPerS[p].push(await sockets[p]!.throughput(THROUGHPUT_MESSAGES, MESSAGE_BYTES, WINDOW));
@@ -217,6 +238,31 @@ export async function run(): Promise<BenchRow[]> {
         anchorMedian: round(rtt('direct'), 3),
         anchorP99: round(percentile(rttMs.direct, 99), 3),
         vsAnchor: `+${round(added('proxy'), 3)} ms added`,
+        target: '',
+      },
+      {
+        row: 'relay throughput, 1 MiB echo, proxy',
+        unit: 'MiB/s',
+        n: ROUNDS,
+        median: round(tp('proxy')),
+        p99: round(percentile(mibPerS.proxy, 1)),
+        anchor: 'minimal Node.js relay (own process)',
+        anchorMedian: round(tp('node')),
+        anchorP99: round(percentile(mibPerS.node, 1)),
+        vsAnchor: `${(tp('proxy') / tp('node')).toFixed(2)}x`,
+        target: '',
+        note: "the floor of a relay in Node.js: what nginx's lead owes to Node itself (docs/benchmarks.md)",
+      },
+      {
+        row: 'relay round trip, 32 B, proxy',
+        unit: 'ms',
+        n: rttMs.proxy.length,
+        median: round(rtt('proxy'), 3),
+        p99: round(percentile(rttMs.proxy, 99), 3),
+        anchor: 'minimal Node.js relay (own process)',
+        anchorMedian: round(rtt('node'), 3),
+        anchorP99: round(percentile(rttMs.node, 99), 3),
+        vsAnchor: `added +${round(added('proxy'), 3)} vs +${round(added('node'), 3)} ms`,
         target: '',
       },
     ];
