@@ -3,13 +3,14 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SupervisorModule } from '../supervisor';
 import { TicketsModule } from '../tickets/tickets.module';
 import { RelaySessions } from './relay-sessions';
+import { TunnelRunner } from './tunnel-runner';
 import { UpgradeGate } from './upgrade-gate';
 import { WsProxyService } from './ws-proxy.service';
 
 /** `ws://<host>:<PORT>/ws/<token>`: each session's WebSocket through the service's own port; spawn on connect. */
 @Module({
   imports: [SupervisorModule, TicketsModule, RateLimitModule],
-  providers: [WsProxyService, RelaySessions, UpgradeGate],
+  providers: [WsProxyService, RelaySessions, UpgradeGate, TunnelRunner],
   exports: [WsProxyService],
 })
 export class ProxyModule {}

@@ -6,10 +6,12 @@ import { CLOSE_GOING_AWAY, CLOSE_NO_FIRST_MESSAGE, CLOSE_POLICY_VIOLATION, CLOSE
 import { EDGE_SETTINGS, type EdgeSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { SupervisorService } from '../supervisor';
 import { refuseUpgrade } from './http-refusal';
-import type { ProxyConnectionInfo, ProxyEntry } from './ws-proxy.types';
+import { RemoteTunnel } from './remote-tunnel';
+import { TunnelRunner } from './tunnel-runner';
+import type { ProxyConnectionInfo, ProxyEntry, Tunnel } from './ws-proxy.types';
 import { switchingProtocols } from './ws-handshake';
 import { openUpstream, UpstreamError, type UpstreamSocket } from './ws-upstream';
-import { WsTunnel, type TunnelClose } from './ws-tunnel';
+import type { TunnelClose } from './ws-tunnel';
 
 /** A side is paused while more than this waits to be written to the other side (then resumed once written). */
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
@@ -50,6 +52,7 @@ export class RelaySessions {
     private readonly supervisor: SupervisorService,
     @Inject(EDGE_SETTINGS.token) private readonly edge: EdgeSettings,
     @Inject(SERVERS_SETTINGS.token) private readonly servers: ServersSettings,
+    private readonly tunnels: TunnelRunner,
   ) {}
 
   get activeCount(): number {
@@ -156,7 +159,9 @@ export class RelaySessions {
       return;
     }
     socket.write(switchingProtocols(upstream));
-    const tunnel = new WsTunnel(socket as Socket, upstream.socket, {
+    entry.phase = 'open';
+    this.supervisor.viewerAttached(id);
+    const tunnel = this.tunnels.open(socket as Socket, viewerHead, upstream.socket, upstream.head, {
       highWaterMark: PROXY_HIGH_WATER_MARK,
       closeGraceMs: CLOSE_GRACE_MS,
       onBytes: (direction, bytes, messages) => {
@@ -167,15 +172,13 @@ export class RelaySessions {
       onError: (side, error) => this.logger.debug(`${side} socket for ${id}: ${error.message}`),
     });
     entry.tunnel = tunnel;
-    entry.phase = 'open';
-    this.logger.log(`viewer attached to ${id} through the proxy`);
-    this.supervisor.viewerAttached(id);
-    tunnel.start(viewerHead, upstream.head);
+    const place = tunnel instanceof RemoteTunnel ? 'the relay process' : 'the service';
+    this.logger.log(`viewer attached to ${id} through the proxy (its tunnel runs in ${place})`);
     this.watchFirstMessage(entry, tunnel);
   }
 
   /** A viewer that holds a tunnel without ever starting a message (SC_FIRST_MESSAGE_TIMEOUT_S): closed 4004, its server stopped. */
-  private watchFirstMessage(entry: ProxyEntry, tunnel: WsTunnel): void {
+  private watchFirstMessage(entry: ProxyEntry, tunnel: Tunnel): void {
     const timeoutS = this.edge.firstMessageTimeoutS;
     const timer = setTimeout(() => {
       if (entry.phase !== 'open' || tunnel.viewerHasSpoken) return;

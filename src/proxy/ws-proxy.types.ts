@@ -1,6 +1,6 @@
 import type { Duplex } from 'stream';
 import type { UpstreamAttempt } from './ws-upstream';
-import type { WsTunnel } from './ws-tunnel';
+import type { RelayFlow } from './relay-worker.protocol';
 
 /** One viewer's connection through the proxy, from its handshake to its end. */
 export interface ProxyEntry {
@@ -8,7 +8,7 @@ export interface ProxyEntry {
   phase: 'connecting' | 'open' | 'done';
   socket: Duplex;
   attempt?: UpstreamAttempt;
-  tunnel?: WsTunnel;
+  tunnel?: Tunnel;
   /** The session was spawned for this viewer (spawn on connect): it ends if the viewer cannot be joined to it. */
   ownsSession: boolean;
 }
@@ -18,4 +18,18 @@ export interface ProxyConnectionInfo {
   phase: ProxyEntry['phase'];
   toServer?: { buffered: number; viewerPaused: boolean };
   toViewer?: { buffered: number; serverPaused: boolean };
+}
+
+/** A viewer's tunnel, run in this process (WsTunnel) or in the relay process (RemoteTunnel). */
+export interface Tunnel {
+  /** Closes both sides with `code` where a frame can be sent; resolves once both connections are closed. */
+  close(code: number, reason: string): Promise<void>;
+  /** Drops both connections at once. */
+  terminate(): void;
+  /** Resolves once both connections are closed. */
+  closed$(): Promise<void>;
+  /** Whether the viewer has begun a message. */
+  readonly viewerHasSpoken: boolean;
+  /** Bytes waiting to be written each way, and whether the opposite side is paused for them. */
+  readonly flow: RelayFlow;
 }

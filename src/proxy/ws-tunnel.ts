@@ -32,6 +32,8 @@ export interface WsTunnelOptions {
   onClosed(close: TunnelClose): void;
   /** A socket error (the connection then closes, which is handled). */
   onError?(side: TunnelSide, error: Error): void;
+  /** A side was paused for backpressure, or resumed. */
+  onFlowChange?(): void;
 }
 
 class Flow {
@@ -42,6 +44,7 @@ class Flow {
   readonly resume = (): void => {
     this.paused = false;
     this.source.resume();
+    this.onFlowChange();
   };
 
   constructor(
@@ -49,6 +52,7 @@ class Flow {
     readonly source: Socket,
     readonly destination: Socket,
     readonly direction: TunnelDirection,
+    private readonly onFlowChange: () => void,
   ) {}
 
   /** Frames to a server must be masked; frames to a viewer must not. */
@@ -88,8 +92,9 @@ export class WsTunnel {
     readonly server: Socket,
     private readonly options: WsTunnelOptions,
   ) {
-    this.toServer = new Flow('viewer', viewer, server, 'toServer');
-    this.toViewer = new Flow('server', server, viewer, 'toViewer');
+    const flowChanged = () => options.onFlowChange?.();
+    this.toServer = new Flow('viewer', viewer, server, 'toServer', flowChanged);
+    this.toViewer = new Flow('server', server, viewer, 'toViewer', flowChanged);
     for (const socket of [viewer, server]) {
       socket.setNoDelay(true);
       socket.setTimeout(0);
@@ -166,6 +171,7 @@ export class WsTunnel {
       flow.paused = true;
       flow.source.pause();
       destination.once('drain', flow.resume);
+      this.options.onFlowChange?.();
     }
   }
 

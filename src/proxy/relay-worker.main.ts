@@ -1,0 +1,123 @@
+/**
+ * The relay process: the service forks it once and hands it each viewer's tunnel (both sockets, past their
+ * handshakes) over IPC; it runs the tunnels (WsTunnel, as the service would) and reports counts, flow and closes.
+ * It exists for its heap: relaying allocates a buffer per socket read, and V8 collects that garbage with full
+ * collections whose cost grows with the live heap. In the service (a ~30 MiB heap of Nest, routes and metrics)
+ * that cost a quarter of the relay's throughput; here the heap is a few MiB. The relay also stops sharing the
+ * service's event loop, so heavy traffic cannot delay a health check. It imports nothing of Nest.
+ */
+import type { Socket } from 'net';
+import {
+  type FromRelayWorker,
+  noCounts,
+  RELAY_REPORT_INTERVAL_MS,
+  type RelayCounts,
+  type ToRelayWorker,
+} from './relay-worker.protocol';
+import { WsTunnel } from './ws-tunnel';
+
+type ViewerHalf = { socket: Socket; head: Buffer };
+
+/** A report the service can no longer take (it is exiting) is dropped: the callback keeps EPIPE from being thrown. */
+function send(message: FromRelayWorker): void {
+  if (process.connected) process.send!(message, undefined, {}, () => undefined);
+}
+
+/** One tunnel's counts since the last report, sent at most every RELAY_REPORT_INTERVAL_MS (flow changes at once). */
+class Reporter {
+  private counts: RelayCounts = noCounts();
+  private timeout: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private lastSent = 0;
+  private spoke = false;
+  tunnel: WsTunnel | undefined;
+
+  constructor(private readonly id: number) {}
+
+  count(direction: keyof RelayCounts, bytes: number, messages: number): void {
+    this.counts[direction].bytes += bytes;
+    this.counts[direction].messages += messages;
+    this.schedule(!this.spoke && this.tunnel?.viewerHasSpoken === true);
+  }
+
+  schedule(now = false): void {
+    if (this.immediate) return;
+    if (!now && this.timeout) return;
+    const wait = now ? 0 : RELAY_REPORT_INTERVAL_MS - (Date.now() - this.lastSent);
+    if (wait > 0) return void (this.timeout = setTimeout(() => this.flush(), wait));
+    clearTimeout(this.timeout);
+    this.timeout = undefined;
+    this.immediate = setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    clearTimeout(this.timeout);
+    clearImmediate(this.immediate);
+    this.timeout = this.immediate = undefined;
+    if (!this.tunnel) return;
+    this.lastSent = Date.now();
+    this.spoke = this.tunnel.viewerHasSpoken;
+    const { counts } = this;
+    this.counts = noCounts();
+    send({ type: 'report', id: this.id, counts, viewerHasSpoken: this.spoke, flow: this.tunnel.flow });
+  }
+}
+
+const viewers = new Map<number, ViewerHalf>();
+const tunnels = new Map<number, Reporter>();
+
+function startTunnel(message: Extract<ToRelayWorker, { type: 'server' }>, server: Socket): void {
+  const viewer = viewers.get(message.id);
+  viewers.delete(message.id);
+  if (!viewer) return void server.destroy();
+  const reporter = new Reporter(message.id);
+  tunnels.set(message.id, reporter);
+  const tunnel = new WsTunnel(viewer.socket, server, {
+    highWaterMark: message.highWaterMark,
+    closeGraceMs: message.closeGraceMs,
+    onBytes: (direction, bytes, messages) => reporter.count(direction, bytes, messages),
+    onFlowChange: () => reporter.schedule(true),
+    onError: (side, error) => send({ type: 'error', id: message.id, side, message: error.message }),
+    onClosed: (close) => {
+      reporter.flush();
+      tunnels.delete(message.id);
+      send({ type: 'closed', id: message.id, close });
+    },
+  });
+  reporter.tunnel = tunnel;
+  tunnel.start(viewer.head, Buffer.from(message.head));
+}
+
+/** A socket that closed on its way here arrives as no handle: the tunnel is over before it began. */
+function lost(id: number, side: 'viewer' | 'server'): void {
+  viewers.get(id)?.socket.destroy();
+  viewers.delete(id);
+  send({ type: 'closed', id, close: { initiator: side, code: 1006, clean: false } });
+}
+
+process.on('message', (message: ToRelayWorker, socket?: Socket) => {
+  switch (message.type) {
+    case 'viewer':
+      if (!socket) return lost(message.id, 'viewer');
+      socket.allowHalfOpen = message.allowHalfOpen;
+      socket.pause();
+      viewers.set(message.id, { socket, head: Buffer.from(message.head) });
+      return;
+    case 'server':
+      if (!socket) return lost(message.id, 'server');
+      socket.allowHalfOpen = message.allowHalfOpen;
+      socket.pause();
+      return startTunnel(message, socket);
+    case 'close':
+      void tunnels.get(message.id)?.tunnel?.close(message.code, message.reason);
+      return;
+    case 'terminate':
+      tunnels.get(message.id)?.tunnel?.terminate();
+      if (viewers.has(message.id)) lost(message.id, 'viewer');
+      return;
+  }
+});
+
+// The service is gone (it exited, or it stopped us): its viewers' connections go with it.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,108 @@
+/**
+ * End to end, the relay process: a proxied viewer's tunnel runs in the service's relay process (its own heap and
+ * event loop), not in the service; what it moves is still counted; when it dies its viewers are dropped, the next
+ * viewer is served in the service, and shutting down does not wait on the dead process. Real processes throughout;
+ * which process holds a connection is read from /proc (the socket's inode among its descriptors).
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'fs';
+import { TunnelRunner } from '../src/proxy/tunnel-runner';
+import { useCleanup } from './support/processes';
+import { FAST_TIMINGS } from './support/spawner-app';
+import { getSpawn, postSpawn, startTrackedApp, waitForProcessGone, type TrackedApp } from './support/spawner-e2e';
+import { connectViewer } from './support/viewer-client';
+import { waitFor } from './support/wait';
+
+const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: '22400' };
+
+/** Inodes of the established TCP sockets whose remote (or local) end is `port` (IPv4 and IPv6 tables). */
+function inodesTo(port: number, end: 'remote' | 'local' = 'remote'): string[] {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f.length > 9 && f[end === 'remote' ? 2 : 1].endsWith(`:${hex}`) && f[3] === '01')
+      .map((f) => f[9]),
+  );
+}
+
+function holdsSocket(pid: number, inode: string): boolean {
+  const dir = `/proc/${pid}/fd`;
+  return readdirSync(dir).some((fd) => {
+    try {
+      return readlinkSync(`${dir}/${fd}`) === `socket:[${inode}]`;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function spawnAndView(app: TrackedApp, cleanup: ReturnType<typeof useCleanup>) {
+  const response = await postSpawn(app.url, {});
+  expect(response.status).toBe(200);
+  const spawn = response.body as { id: string; wsPort: number; proxyEndpoint: string; pid: number };
+  const viewer = await connectViewer(spawn.proxyEndpoint, { cleanup });
+  await viewer.next(); // the server's hello
+  return { spawn, viewer };
+}
+
+describe('relay process (e2e)', () => {
+  const cleanup = useCleanup();
+
+  it("runs the tunnel in the relay process, not the service: its sockets are the relay process's; counts arrive", async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const relayPid = await waitFor(() => app.app.get(TunnelRunner).relayProcessPid, 5000, {
+      description: 'the relay process to start',
+    });
+    expect(relayPid).not.toBe(process.pid);
+    const { spawn, viewer } = await spawnAndView(app, cleanup);
+
+    const [toServer] = inodesTo(spawn.wsPort);
+    expect(toServer).toBeDefined();
+    expect(holdsSocket(relayPid, toServer)).toBe(true);
+    // The service closes its copy once the relay process acknowledged the descriptor.
+    await waitFor(() => !holdsSocket(process.pid, toServer), 2000, { description: 'the service to let go of it' });
+    const viewerSide = inodesTo(Number(new URL(app.url).port), 'local').filter((inode) => holdsSocket(relayPid, inode));
+    expect(viewerSide).toHaveLength(1);
+
+    await viewer.send(Buffer.alloc(10_000, 7));
+    expect((await viewer.next()).data.length).toBe(10_000);
+    const view = await waitFor(
+      async () => {
+        const v = await getSpawn(app.url, spawn.id);
+        return v.relay.toViewer.messages >= 2 ? v : undefined;
+      },
+      2000,
+      { description: 'the relay process to report the echo' },
+    );
+    expect(view).toMatchObject({ state: 'connected', relay: { toServer: { bytes: 10_000, messages: 1 } } });
+    expect(await viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
+  });
+
+  it('when the relay process dies its viewers drop, the next viewer is served in the service, and shutdown does not wait on it', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const runner = app.app.get(TunnelRunner);
+    const relayPid = await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
+    const first = await spawnAndView(app, cleanup);
+
+    process.kill(relayPid, 'SIGKILL');
+    await waitForProcessGone(relayPid);
+    expect((await first.viewer.closed).code).toBe(1006);
+    await waitFor(async () => (await getSpawn(app.url, first.spawn.id)).state === 'exited', 5000, {
+      description: 'the dropped session to end',
+    });
+    expect(runner.relayProcessPid).toBeUndefined();
+
+    const second = await spawnAndView(app, cleanup);
+    const [toServer] = inodesTo(second.spawn.wsPort);
+    expect(holdsSocket(process.pid, toServer)).toBe(true);
+    await second.viewer.send('still relayed');
+    expect((await second.viewer.next()).text).toBe('still relayed');
+
+    const startedAt = Date.now();
+    await app.close();
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    expect((await second.viewer.closed).code).toBe(1001);
+  });
+});
