@@ -230,7 +230,15 @@ describe('session limits (e2e)', () => {
   it('what a session costs: relay messages and bytes within 1% of what was pushed; cpu and memory from /proc', async () => {
     const app = await startTrackedApp(cleanup, env(PORTS.cost, { SC_IDLE_TIMEOUT_S: '60' }));
     const { spawn, viewer } = await spawnAndView(app, cleanup);
-    const before = await getSpawn(app.url, spawn.id);
+    // Counted once the relay process has reported the server's hello (within 20 ms).
+    const before = await waitFor(
+      async () => {
+        const v = await getSpawn(app.url, spawn.id);
+        return v.relay.toViewer.messages >= 1 ? v : undefined;
+      },
+      2000,
+      { description: "the relay to report the server's hello" },
+    );
     const messages = 50;
     const size = 20_000;
     for (let i = 0; i < messages; i++) {

@@ -16,7 +16,12 @@ describe('SpawnHelperLauncher', () => {
 
   /** Field n (1-based, as proc(5) counts) of /proc/<pid>/stat. */
   const statField = (pid: number, n: number) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return NaN; // the process ended between the listing and the read
+    }
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
   };
   const helperChildren = () =>

@@ -69,7 +69,10 @@ const tunnels = new Map<number, Reporter>();
 function startTunnel(message: Extract<ToRelayWorker, { type: 'server' }>, server: Socket): void {
   const viewer = viewers.get(message.id);
   viewers.delete(message.id);
-  if (!viewer) return void server.destroy();
+  if (!viewer) {
+    server.destroy();
+    return send({ type: 'closed', id: message.id, close: { initiator: 'viewer', code: 1006, clean: false } });
+  }
   const reporter = new Reporter(message.id);
   tunnels.set(message.id, reporter);
   const tunnel = new WsTunnel(viewer.socket, server, {
@@ -99,12 +102,15 @@ process.on('message', (message: ToRelayWorker, socket?: Socket) => {
   switch (message.type) {
     case 'viewer':
       if (!socket) return lost(message.id, 'viewer');
+      // Until its tunnel listens, a reset (ECONNRESET) must not be an uncaught error that ends every tunnel here.
+      socket.on('error', () => undefined);
       socket.allowHalfOpen = message.allowHalfOpen;
       socket.pause();
       viewers.set(message.id, { socket, head: Buffer.from(message.head) });
       return;
     case 'server':
       if (!socket) return lost(message.id, 'server');
+      socket.on('error', () => undefined);
       socket.allowHalfOpen = message.allowHalfOpen;
       socket.pause();
       return startTunnel(message, socket);
@@ -120,4 +126,8 @@ process.on('message', (message: ToRelayWorker, socket?: Socket) => {
 
 // The service is gone (it exited, or it stopped us): its viewers' connections go with it.
 process.on('disconnect', () => process.exit(0));
+// It shares the service's process group: a Ctrl-C or a group SIGTERM is the service's to handle (it closes the
+// tunnels with 1001 first, then the channel, which ends this process).
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 send({ type: 'ready' });

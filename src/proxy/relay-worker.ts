@@ -64,17 +64,22 @@ export class RelayWorker {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    this.child.on('error', () => undefined); // a failed fork ends in 'exit' too
-    this.exit = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
+    this.exit = new Promise((resolve) => {
+      const ended = (how: string) => {
+        if (this.exited) return;
         this.exited = true;
         const dropped = [...this.tunnels.values()];
         this.tunnels.clear();
         for (const tunnel of dropped) tunnel.closed({ initiator: 'proxy', code: 1006, clean: false });
-        onGone(signal ? `signal ${signal}` : `exit code ${code}`, dropped.length);
+        onGone(how, dropped.length);
         resolve();
-      }),
-    );
+      };
+      this.child.once('exit', (code, signal) => ended(signal ? `signal ${signal}` : `exit code ${code}`));
+      // A fork that failed (EAGAIN, EMFILE) emits only 'error', never 'exit'.
+      this.child.on('error', (error) => {
+        if (this.child.pid === undefined) ended(`not started: ${error.message}`);
+      });
+    });
     this.ready = new Promise((resolve) => {
       this.child.on('message', (message: FromRelayWorker) => {
         if (message.type === 'ready') {
