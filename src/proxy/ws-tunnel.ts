@@ -160,9 +160,12 @@ export class WsTunnel {
 
   private relay(flow: Flow, chunk: Buffer): void {
     const messagesBefore = flow.tracker.messages;
+    const framesBefore = flow.tracker.dataFrames;
     const bytes = flow.tracker.push(chunk);
     const messages = flow.tracker.messages - messagesBefore;
-    if (bytes > 0 || messages > 0) this.options.onBytes(flow.direction, bytes, messages);
+    // A data frame's header with nothing counted yet (an empty first fragment) still tells that the viewer spoke.
+    if (bytes > 0 || messages > 0 || flow.tracker.dataFrames !== framesBefore)
+      this.options.onBytes(flow.direction, bytes, messages);
     if (flow.tracker.closeSeen) this.firstCloseFrom ??= flow.from;
     const { destination } = flow;
     if (flow.stopped || !destination.writable) return;
