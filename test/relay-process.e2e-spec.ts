@@ -105,4 +105,35 @@ describe('relay process (e2e)', () => {
     expect(Date.now() - startedAt).toBeLessThan(5000);
     expect((await second.viewer.closed).code).toBe(1001);
   });
+
+  it('a relay process that stops answering gets no new tunnels, and is killed: its viewers drop, the rest go on', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const runner = app.app.get(TunnelRunner);
+    const relayPid = await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
+    const first = await spawnAndView(app, cleanup);
+
+    // Stopped, it is alive but answers nothing: as a relay process stuck in a loop would be.
+    process.kill(relayPid, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    await waitFor(() => runner.relayProcessPid === undefined, 4000, {
+      description: 'the silent relay process to get no more tunnels',
+    });
+    const second = await spawnAndView(app, cleanup);
+    const [toServer] = inodesTo(second.spawn.wsPort);
+    expect(holdsSocket(process.pid, toServer)).toBe(true);
+    await second.viewer.send('relayed by the service');
+    expect((await second.viewer.next()).text).toBe('relayed by the service');
+
+    expect((await first.viewer.closed).code).toBe(1006);
+    const silentFor = Date.now() - stoppedAt;
+    expect(silentFor).toBeGreaterThanOrEqual(4000);
+    expect(silentFor).toBeLessThan(8000);
+    await waitForProcessGone(relayPid);
+    await waitFor(async () => (await getSpawn(app.url, first.spawn.id)).state === 'exited', 5000, {
+      description: 'the dropped session to end',
+    });
+    await second.viewer.send('still here');
+    expect((await second.viewer.next()).text).toBe('still here');
+    expect(await second.viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
+  });
 });

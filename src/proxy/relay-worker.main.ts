@@ -117,6 +117,8 @@ process.on('message', (message: ToRelayWorker, socket?: Socket) => {
     case 'close':
       void tunnels.get(message.id)?.tunnel?.close(message.code, message.reason);
       return;
+    case 'ping':
+      return send({ type: 'pong' });
     case 'terminate':
       tunnels.get(message.id)?.tunnel?.terminate();
       if (viewers.has(message.id)) lost(message.id, 'viewer');

@@ -22,7 +22,9 @@ export type ToRelayWorker =
       closeGraceMs: number;
     }
   | { type: 'close'; id: number; code: number; reason: string }
-  | { type: 'terminate'; id: number };
+  | { type: 'terminate'; id: number }
+  /** Are you alive? Answered with a pong at once, from the relay process's event loop. */
+  | { type: 'ping' };
 
 export interface RelayFlow {
   toServer: { buffered: number; viewerPaused: boolean };
@@ -34,6 +36,7 @@ export type RelayCounts = Record<TunnelDirection, { bytes: number; messages: num
 
 export type FromRelayWorker =
   | { type: 'ready' }
+  | { type: 'pong' }
   | { type: 'report'; id: number; counts: RelayCounts; viewerHasSpoken: boolean; flow: RelayFlow }
   | { type: 'error'; id: number; side: TunnelSide; message: string }
   | { type: 'closed'; id: number; close: TunnelClose };

@@ -42,6 +42,13 @@ function detach(socket: Socket): Buffer {
   return buffered ?? Buffer.alloc(0);
 }
 
+/** How often the service asks the relay process whether it still answers. */
+const HEARTBEAT_MS = 1000;
+/** A relay process that has not answered for this long is hung (its tunnels frozen): it is killed. */
+const UNRESPONSIVE_MS = 5000;
+/** New tunnels stay in the service while a question has waited this long. */
+const HESITANT_MS = 2 * HEARTBEAT_MS;
+
 export type TunnelOptions = Pick<
   WsTunnelOptions,
   'highWaterMark' | 'closeGraceMs' | 'onBytes' | 'onClosed' | 'onError'
@@ -56,6 +63,11 @@ export class RelayWorker {
   private isReady = false;
   private exited = false;
   private readonly exit: Promise<void>;
+  private watch: NodeJS.Timeout | undefined;
+  private lastTick = 0;
+  /** When the oldest unanswered ping was sent. */
+  private unansweredSince: number | undefined;
+  private killedAfterMs: number | undefined;
 
   constructor(entry: string, onGone: (how: string, dropped: number) => void) {
     this.child = fork(entry, [], {
@@ -68,13 +80,17 @@ export class RelayWorker {
       const ended = (how: string) => {
         if (this.exited) return;
         this.exited = true;
+        clearInterval(this.watch);
         const dropped = [...this.tunnels.values()];
         this.tunnels.clear();
         for (const tunnel of dropped) tunnel.closed({ initiator: 'proxy', code: 1006, clean: false });
         onGone(how, dropped.length);
         resolve();
       };
-      this.child.once('exit', (code, signal) => ended(signal ? `signal ${signal}` : `exit code ${code}`));
+      this.child.once('exit', (code, signal) => {
+        if (this.killedAfterMs !== undefined) ended(`unresponsive for ${this.killedAfterMs} ms, killed`);
+        else ended(signal ? `signal ${signal}` : `exit code ${code}`);
+      });
       // A fork that failed (EAGAIN, EMFILE) emits only 'error', never 'exit'.
       this.child.on('error', (error) => {
         if (this.child.pid === undefined) ended(`not started: ${error.message}`);
@@ -82,8 +98,10 @@ export class RelayWorker {
     });
     this.ready = new Promise((resolve) => {
       this.child.on('message', (message: FromRelayWorker) => {
-        if (message.type === 'ready') {
+        if (message.type === 'pong') this.unansweredSince = undefined;
+        else if (message.type === 'ready') {
           this.isReady = true;
+          this.startWatch();
           resolve(true);
         } else this.receive(message);
       });
@@ -100,8 +118,10 @@ export class RelayWorker {
     return this.exited;
   }
 
+  /** Up, connected, and answering. */
   get usable(): boolean {
-    return this.isReady && !this.exited && this.child.connected;
+    const hesitant = this.unansweredSince !== undefined && Date.now() - this.unansweredSince >= HESITANT_MS;
+    return this.isReady && !this.exited && this.child.connected && !hesitant;
   }
 
   /** Hands both sockets to the relay process and returns the tunnel's stand-in; undefined if they cannot move. */
@@ -145,11 +165,38 @@ export class RelayWorker {
     });
   }
 
+  /**
+   * A relay process that is alive but stuck (a loop that never yields) would freeze its tunnels forever, and its exit
+   * would never come: the service pings it and kills it once a ping has gone unanswered for UNRESPONSIVE_MS, which
+   * ends its tunnels as a crash does.
+   */
+  private startWatch(): void {
+    this.lastTick = Date.now();
+    this.watch = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
+    this.watch.unref();
+  }
+
+  private checkAnswering(): void {
+    const now = Date.now();
+    // After a stall of the service's own event loop the pong may be waiting unread: a late tick judges nothing.
+    const prompt = now - this.lastTick < 2 * HEARTBEAT_MS;
+    this.lastTick = now;
+    if (!prompt) this.unansweredSince = undefined;
+    if (this.unansweredSince !== undefined && now - this.unansweredSince >= UNRESPONSIVE_MS) {
+      this.killedAfterMs = now - this.unansweredSince;
+      clearInterval(this.watch);
+      this.child.kill('SIGKILL');
+      return;
+    }
+    this.unansweredSince ??= now;
+    this.send({ type: 'ping' });
+  }
+
   private send(message: ToRelayWorker): void {
     if (this.child.connected) this.child.send(message, (error) => void error);
   }
 
-  private receive(message: Exclude<FromRelayWorker, { type: 'ready' }>): void {
+  private receive(message: Exclude<FromRelayWorker, { type: 'ready' | 'pong' }>): void {
     const tunnel = this.tunnels.get(message.id);
     if (!tunnel) return;
     if (message.type === 'report') tunnel.report(message.counts, message.viewerHasSpoken, message.flow);
