@@ -3,6 +3,7 @@ import type { Socket } from 'net';
 import * as path from 'path';
 import { TLSSocket } from 'tls';
 import { RemoteTunnel } from './remote-tunnel';
+import { answered, HEARTBEAT_MS, hesitant, type RelayWatch, watchTick } from './relay-watch';
 import type { FromRelayWorker, ToRelayWorker } from './relay-worker.protocol';
 import type { WsTunnelOptions } from './ws-tunnel';
 
@@ -42,13 +43,6 @@ function detach(socket: Socket): Buffer {
   return buffered ?? Buffer.alloc(0);
 }
 
-/** How often the service asks the relay process whether it still answers. */
-const HEARTBEAT_MS = 1000;
-/** A relay process that has not answered for this long is hung (its tunnels frozen): it is killed. */
-const UNRESPONSIVE_MS = 5000;
-/** New tunnels stay in the service while a question has waited this long. */
-const HESITANT_MS = 2 * HEARTBEAT_MS;
-
 export type TunnelOptions = Pick<
   WsTunnelOptions,
   'highWaterMark' | 'closeGraceMs' | 'onBytes' | 'onClosed' | 'onError'
@@ -63,10 +57,8 @@ export class RelayWorker {
   private isReady = false;
   private exited = false;
   private readonly exit: Promise<void>;
-  private watch: NodeJS.Timeout | undefined;
-  private lastTick = 0;
-  /** When the oldest unanswered ping was sent. */
-  private unansweredSince: number | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private watch: RelayWatch | undefined;
   private killedAfterMs: number | undefined;
 
   constructor(entry: string, onGone: (how: string, dropped: number) => void) {
@@ -80,7 +72,7 @@ export class RelayWorker {
       const ended = (how: string) => {
         if (this.exited) return;
         this.exited = true;
-        clearInterval(this.watch);
+        clearInterval(this.heartbeat);
         const dropped = [...this.tunnels.values()];
         this.tunnels.clear();
         for (const tunnel of dropped) tunnel.closed({ initiator: 'proxy', code: 1006, clean: false });
@@ -98,7 +90,7 @@ export class RelayWorker {
     });
     this.ready = new Promise((resolve) => {
       this.child.on('message', (message: FromRelayWorker) => {
-        if (message.type === 'pong') this.unansweredSince = undefined;
+        if (message.type === 'pong') this.watch = this.watch && answered(this.watch);
         else if (message.type === 'ready') {
           this.isReady = true;
           this.startWatch();
@@ -120,8 +112,7 @@ export class RelayWorker {
 
   /** Up, connected, and answering. */
   get usable(): boolean {
-    const hesitant = this.unansweredSince !== undefined && Date.now() - this.unansweredSince >= HESITANT_MS;
-    return this.isReady && !this.exited && this.child.connected && !hesitant;
+    return this.isReady && !this.exited && this.child.connected && !hesitant(this.watch, Date.now());
   }
 
   /** Hands both sockets to the relay process and returns the tunnel's stand-in; undefined if they cannot move. */
@@ -167,28 +158,24 @@ export class RelayWorker {
 
   /**
    * A relay process that is alive but stuck (a loop that never yields) would freeze its tunnels forever, and its exit
-   * would never come: the service pings it and kills it once a ping has gone unanswered for UNRESPONSIVE_MS, which
-   * ends its tunnels as a crash does.
+   * would never come: the service pings it, and kills it once a ping has gone unanswered too long (relay-watch.ts),
+   * which ends its tunnels as a crash does.
    */
   private startWatch(): void {
-    this.lastTick = Date.now();
-    this.watch = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
-    this.watch.unref();
+    this.watch = { lastTick: Date.now() };
+    this.heartbeat = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   private checkAnswering(): void {
-    const now = Date.now();
-    // After a stall of the service's own event loop the pong may be waiting unread: a late tick judges nothing.
-    const prompt = now - this.lastTick < 2 * HEARTBEAT_MS;
-    this.lastTick = now;
-    if (!prompt) this.unansweredSince = undefined;
-    if (this.unansweredSince !== undefined && now - this.unansweredSince >= UNRESPONSIVE_MS) {
-      this.killedAfterMs = now - this.unansweredSince;
-      clearInterval(this.watch);
+    const step = watchTick(this.watch!, Date.now());
+    if (step.action === 'kill') {
+      this.killedAfterMs = step.silentMs;
+      clearInterval(this.heartbeat);
       this.child.kill('SIGKILL');
       return;
     }
-    this.unansweredSince ??= now;
+    this.watch = step.watch;
     this.send({ type: 'ping' });
   }
 
