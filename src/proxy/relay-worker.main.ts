@@ -118,7 +118,7 @@ process.on('message', (message: ToRelayWorker, socket?: Socket) => {
       void tunnels.get(message.id)?.tunnel?.close(message.code, message.reason);
       return;
     case 'ping':
-      return send({ type: 'pong' });
+      return send({ type: 'pong', seq: message.seq });
     case 'terminate':
       tunnels.get(message.id)?.tunnel?.terminate();
       if (viewers.has(message.id)) lost(message.id, 'viewer');

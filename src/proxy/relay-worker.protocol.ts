@@ -23,8 +23,8 @@ export type ToRelayWorker =
     }
   | { type: 'close'; id: number; code: number; reason: string }
   | { type: 'terminate'; id: number }
-  /** Are you alive? Answered with a pong at once, from the relay process's event loop. */
-  | { type: 'ping' };
+  /** Are you alive? Answered with a pong of the same number at once, from the relay process's event loop. */
+  | { type: 'ping'; seq: number };
 
 export interface RelayFlow {
   toServer: { buffered: number; viewerPaused: boolean };
@@ -36,7 +36,7 @@ export type RelayCounts = Record<TunnelDirection, { bytes: number; messages: num
 
 export type FromRelayWorker =
   | { type: 'ready' }
-  | { type: 'pong' }
+  | { type: 'pong'; seq: number }
   | { type: 'report'; id: number; counts: RelayCounts; viewerHasSpoken: boolean; flow: RelayFlow }
   | { type: 'error'; id: number; side: TunnelSide; message: string }
   | { type: 'closed'; id: number; close: TunnelClose };

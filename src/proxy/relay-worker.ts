@@ -3,7 +3,7 @@ import type { Socket } from 'net';
 import * as path from 'path';
 import { TLSSocket } from 'tls';
 import { RemoteTunnel } from './remote-tunnel';
-import { answered, HEARTBEAT_MS, hesitant, type RelayWatch, watchTick } from './relay-watch';
+import { HEARTBEAT_MS, heard, hesitant, type RelayWatch, startWatch, watchTick } from './relay-watch';
 import type { FromRelayWorker, ToRelayWorker } from './relay-worker.protocol';
 import type { WsTunnelOptions } from './ws-tunnel';
 
@@ -57,8 +57,8 @@ export class RelayWorker {
   private isReady = false;
   private exited = false;
   private readonly exit: Promise<void>;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private watch: RelayWatch | undefined;
+  private readonly heartbeat: NodeJS.Timeout;
+  private watch: RelayWatch;
   private killedAfterMs: number | undefined;
 
   constructor(entry: string, onGone: (how: string, dropped: number) => void) {
@@ -68,6 +68,12 @@ export class RelayWorker {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
+    // A relay process that is alive but stuck (a loop that never yields, from its start on) would freeze its tunnels
+    // forever, and its exit would never come: it is pinged, and killed once silent too long (relay-watch.ts), which
+    // ends its tunnels as a crash does.
+    this.watch = startWatch(Date.now());
+    this.heartbeat = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.exit = new Promise((resolve) => {
       const ended = (how: string) => {
         if (this.exited) return;
@@ -90,12 +96,13 @@ export class RelayWorker {
     });
     this.ready = new Promise((resolve) => {
       this.child.on('message', (message: FromRelayWorker) => {
-        if (message.type === 'pong') this.watch = this.watch && answered(this.watch);
-        else if (message.type === 'ready') {
+        // Once it is being killed, nothing it still says (a pong read late) makes it usable again.
+        if (this.killedAfterMs !== undefined) return;
+        this.watch = heard(this.watch, Date.now(), message.type === 'pong' ? message.seq : undefined);
+        if (message.type === 'ready') {
           this.isReady = true;
-          this.startWatch();
           resolve(true);
-        } else this.receive(message);
+        } else if (message.type !== 'pong') this.receive(message);
       });
       void this.exit.then(() => resolve(false));
     });
@@ -112,7 +119,8 @@ export class RelayWorker {
 
   /** Up, connected, and answering. */
   get usable(): boolean {
-    return this.isReady && !this.exited && this.child.connected && !hesitant(this.watch, Date.now());
+    const answering = this.killedAfterMs === undefined && !hesitant(this.watch, Date.now());
+    return this.isReady && !this.exited && this.child.connected && answering;
   }
 
   /** Hands both sockets to the relay process and returns the tunnel's stand-in; undefined if they cannot move. */
@@ -156,19 +164,8 @@ export class RelayWorker {
     });
   }
 
-  /**
-   * A relay process that is alive but stuck (a loop that never yields) would freeze its tunnels forever, and its exit
-   * would never come: the service pings it, and kills it once a ping has gone unanswered too long (relay-watch.ts),
-   * which ends its tunnels as a crash does.
-   */
-  private startWatch(): void {
-    this.watch = { lastTick: Date.now() };
-    this.heartbeat = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
-    this.heartbeat.unref();
-  }
-
   private checkAnswering(): void {
-    const step = watchTick(this.watch!, Date.now());
+    const step = watchTick(this.watch, Date.now());
     if (step.action === 'kill') {
       this.killedAfterMs = step.silentMs;
       clearInterval(this.heartbeat);
@@ -176,7 +173,7 @@ export class RelayWorker {
       return;
     }
     this.watch = step.watch;
-    this.send({ type: 'ping' });
+    this.send({ type: 'ping', seq: step.seq });
   }
 
   private send(message: ToRelayWorker): void {
