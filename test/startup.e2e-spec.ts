@@ -119,6 +119,7 @@ describe('start-up refusals (e2e)', () => {
         SC_EXECUTABLE: SIM_EXECUTABLE,
         SC_LICENSE: 'KEY-ok',
         SC_PORT_BASE: '25200',
+        SC_STATE_DIR: makeTempDir(cleanup),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -9,6 +9,7 @@ import { SIMULATOR_DUMMY_LICENSE } from '../../src/config/bundled-files';
 import { freePort } from '../support/ports';
 import type { Cleanup } from '../support/processes';
 import { SIM_EXECUTABLE } from '../support/simulator';
+import { makeTempDir } from '../support/temp';
 import { waitFor } from '../support/wait';
 import { launchLikeService, serverStartLikeService } from './fair-start';
 import { httpRequest } from './stats';
@@ -25,8 +26,18 @@ export interface BenchService {
 export async function startService(cleanup: Cleanup, env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
   const stderr: string[] = [];
+  // A state folder of the bench's (removed after the service has stopped), not sc-spawner-<PORT> in the temp folder.
+  const SC_STATE_DIR = makeTempDir(cleanup, 'sc-bench-state-');
   const child = spawn(process.execPath, [SERVICE_MAIN], {
-    env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      NO_COLOR: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SC_STATE_DIR,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));

@@ -12,6 +12,7 @@ import { performance } from 'perf_hooks';
 import { startHaproxy, type BalancedNode } from '../support/haproxy';
 import { freePort } from '../support/ports';
 import { withCleanup, type Cleanup } from '../support/processes';
+import { makeTempDir } from '../support/temp';
 import { waitFor } from '../support/wait';
 import type { BenchRow } from './stats';
 
@@ -119,6 +120,7 @@ async function startNode(node: BalancedNode, portBase: number, lbUrl: string, cl
       SC_PORT_BASE: String(portBase),
       SC_PORT_COUNT: String(2 * CAPACITY),
       PUBLIC_BASE_URL: lbUrl,
+      SC_STATE_DIR: makeTempDir(cleanup, 'sc-bench-state-'),
     },
     stdio: ['ignore', 'ignore', 'ignore'],
   });

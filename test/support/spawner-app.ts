@@ -6,6 +6,7 @@ import * as path from 'path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp } from '../../src/app.setup';
 import { listenWithBacklog } from '../../src/http/listen';
+import { ownStateDir } from './temp';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const SERVICE_MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
@@ -93,6 +94,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const output: string[] = [];
   const [file, ...args] = [...runUnder, process.execPath, main];
+  const state = ownStateDir(env);
   const child = spawn(file, args, {
     env: {
       ...process.env,
@@ -102,13 +104,17 @@ export async function startServiceProcess(
       HOST: '127.0.0.1',
       // Everything, the servers' own output lines included (logged at debug).
       LOG_LEVEL: 'debug',
+      ...state.env,
       ...env,
     },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      state.remove();
+      resolve({ code, signal });
+    }),
   );
   const listening = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
