@@ -8,7 +8,14 @@ import { readdirSync, readFileSync, readlinkSync } from 'fs';
 import { TunnelRunner } from '../src/proxy/tunnel-runner';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
-import { getSpawn, postSpawn, startTrackedApp, waitForProcessGone, type TrackedApp } from './support/spawner-e2e';
+import {
+  getSpawn,
+  postSpawn,
+  startTrackedApp,
+  waitForProcessGone,
+  waitForSpawnView,
+  type TrackedApp,
+} from './support/spawner-e2e';
 import { connectViewer } from './support/viewer-client';
 import { waitFor } from './support/wait';
 
@@ -50,13 +57,21 @@ async function spawnAndView(app: TrackedApp, cleanup: ReturnType<typeof useClean
 describe('relay process (e2e)', () => {
   const cleanup = useCleanup();
 
-  it("runs the tunnel in the relay process, not the service: its sockets are the relay process's; counts arrive", async () => {
+  /** A service whose relay process is up, and one viewer relayed by it. */
+  async function startRelayed() {
     const app = await startTrackedApp(cleanup, ENV);
-    const relayPid = await waitFor(() => app.app.get(TunnelRunner).relayProcessPid, 5000, {
-      description: 'the relay process to start',
-    });
+    const runner = app.app.get(TunnelRunner);
+    const relayPid = await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
+    return { app, runner, relayPid, first: await spawnAndView(app, cleanup) };
+  }
+
+  it("runs the tunnel in the relay process, not the service: its sockets are the relay process's; counts arrive", async () => {
+    const {
+      app,
+      relayPid,
+      first: { spawn, viewer },
+    } = await startRelayed();
     expect(relayPid).not.toBe(process.pid);
-    const { spawn, viewer } = await spawnAndView(app, cleanup);
 
     const [toServer] = inodesTo(spawn.wsPort);
     expect(toServer).toBeDefined();
@@ -68,23 +83,18 @@ describe('relay process (e2e)', () => {
 
     await viewer.send(Buffer.alloc(10_000, 7));
     expect((await viewer.next()).data.length).toBe(10_000);
-    const view = await waitFor(
-      async () => {
-        const v = await getSpawn(app.url, spawn.id);
-        return v.relay.toViewer.messages >= 2 ? v : undefined;
-      },
-      2000,
-      { description: 'the relay process to report the echo' },
+    const view = await waitForSpawnView(
+      app.url,
+      spawn.id,
+      (v) => v.relay.toViewer.messages >= 2,
+      'the relay process to report the echo',
     );
     expect(view).toMatchObject({ state: 'connected', relay: { toServer: { bytes: 10_000, messages: 1 } } });
     expect(await viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
   });
 
   it('when the relay process dies its viewers drop, the next viewer is served in the service, and shutdown does not wait on it', async () => {
-    const app = await startTrackedApp(cleanup, ENV);
-    const runner = app.app.get(TunnelRunner);
-    const relayPid = await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
-    const first = await spawnAndView(app, cleanup);
+    const { app, runner, relayPid, first } = await startRelayed();
 
     process.kill(relayPid, 'SIGKILL');
     await waitForProcessGone(relayPid);
@@ -107,10 +117,7 @@ describe('relay process (e2e)', () => {
   });
 
   it('a relay process that stops answering gets no new tunnels, and is killed: its viewers drop, the rest go on', async () => {
-    const app = await startTrackedApp(cleanup, ENV);
-    const runner = app.app.get(TunnelRunner);
-    const relayPid = await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
-    const first = await spawnAndView(app, cleanup);
+    const { app, runner, relayPid, first } = await startRelayed();
 
     // Stopped, it is alive but answers nothing: as a relay process stuck in a loop would be.
     process.kill(relayPid, 'SIGSTOP');

@@ -19,6 +19,7 @@ import {
   postSpawn,
   startTrackedApp,
   waitForSpawnState,
+  waitForSpawnView,
   type TrackedApp,
 } from './support/spawner-e2e';
 import { openSse } from './support/sse-client';
@@ -231,13 +232,11 @@ describe('session limits (e2e)', () => {
     const app = await startTrackedApp(cleanup, env(PORTS.cost, { SC_IDLE_TIMEOUT_S: '60' }));
     const { spawn, viewer } = await spawnAndView(app, cleanup);
     // Counted once the relay process has reported the server's hello (within 20 ms).
-    const before = await waitFor(
-      async () => {
-        const v = await getSpawn(app.url, spawn.id);
-        return v.relay.toViewer.messages >= 1 ? v : undefined;
-      },
-      2000,
-      { description: "the relay to report the server's hello" },
+    const before = await waitForSpawnView(
+      app.url,
+      spawn.id,
+      (v) => v.relay.toViewer.messages >= 1,
+      "the relay to report the server's hello",
     );
     const messages = 50;
     const size = 20_000;
@@ -247,14 +246,15 @@ describe('session limits (e2e)', () => {
     }
     const pushed = messages * size;
     // The relay process reports its counts within 20 ms (docs/operations.md): wait for the last echo's.
-    const view = await waitFor(
-      async () => {
-        const v = await getSpawn(app.url, spawn.id);
-        const counted = v.relay.toViewer.messages - before.relay.toViewer.messages >= messages;
-        return counted && v.cpuSeconds !== null && v.cpuSeconds > 0 ? v : undefined;
-      },
+    const view = await waitForSpawnView(
+      app.url,
+      spawn.id,
+      (v) =>
+        v.relay.toViewer.messages - before.relay.toViewer.messages >= messages &&
+        v.cpuSeconds !== null &&
+        v.cpuSeconds > 0,
+      'the sweep to read the usage and the relay to report the last echo',
       3000,
-      { description: 'the sweep to read the usage and the relay to report the last echo' },
     );
     expect(Math.abs(view.relay.toServer.bytes - pushed) / pushed).toBeLessThanOrEqual(0.01);
     expect(view.relay.toServer.messages).toBe(messages);

@@ -47,6 +47,11 @@ export type FromRelayWorker =
  */
 export const RELAY_REPORT_INTERVAL_MS = 20;
 
+/** Nothing buffered, nothing paused: a tunnel at rest, or closed. */
+export function noFlow(): RelayFlow {
+  return { toServer: { buffered: 0, viewerPaused: false }, toViewer: { buffered: 0, serverPaused: false } };
+}
+
 export function noCounts(): RelayCounts {
   return { toServer: { bytes: 0, messages: 0 }, toViewer: { bytes: 0, messages: 0 } };
 }

@@ -1,4 +1,4 @@
-import type { RelayCounts, RelayFlow } from './relay-worker.protocol';
+import { noFlow, type RelayCounts, type RelayFlow } from './relay-worker.protocol';
 import type { Tunnel } from './ws-proxy.types';
 import type { TunnelClose, WsTunnelOptions } from './ws-tunnel';
 
@@ -8,10 +8,7 @@ import type { TunnelClose, WsTunnelOptions } from './ws-tunnel';
  */
 export class RemoteTunnel implements Tunnel {
   viewerHasSpoken = false;
-  flow: RelayFlow = {
-    toServer: { buffered: 0, viewerPaused: false },
-    toViewer: { buffered: 0, serverPaused: false },
-  };
+  flow: RelayFlow = noFlow();
   private finished = false;
   private readonly closeWaiters: Array<() => void> = [];
 
@@ -55,10 +52,7 @@ export class RemoteTunnel implements Tunnel {
   closed(close: TunnelClose): void {
     if (this.finished) return;
     this.finished = true;
-    this.flow = {
-      toServer: { buffered: 0, viewerPaused: false },
-      toViewer: { buffered: 0, serverPaused: false },
-    };
+    this.flow = noFlow();
     this.options.onClosed(close);
     for (const wake of this.closeWaiters.splice(0)) wake();
   }

@@ -16,8 +16,8 @@ export interface ProxyEntry {
 export interface ProxyConnectionInfo {
   id: string;
   phase: ProxyEntry['phase'];
-  toServer?: { buffered: number; viewerPaused: boolean };
-  toViewer?: { buffered: number; serverPaused: boolean };
+  toServer?: RelayFlow['toServer'];
+  toViewer?: RelayFlow['toViewer'];
 }
 
 /** A viewer's tunnel, run in this process (WsTunnel) or in the relay process (RemoteTunnel). */

@@ -214,57 +214,45 @@ export async function run(): Promise<BenchRow[]> {
     const tp = (p: Path) => median(mibPerS[p]);
     const rtt = (p: Path) => median(rttMs[p]);
     const added = (p: Path) => rtt(p) - rtt('direct');
+    /** The proxy's throughput against `anchor`'s, as a ratio. */
+    const throughputRow = (anchor: Path, label: string, extra: Partial<BenchRow> = {}): BenchRow => ({
+      row: 'relay throughput, 1 MiB echo, proxy',
+      unit: 'MiB/s',
+      n: ROUNDS,
+      median: round(tp('proxy')),
+      p99: round(percentile(mibPerS.proxy, 1)),
+      anchor: label,
+      anchorMedian: round(tp(anchor)),
+      anchorP99: round(percentile(mibPerS[anchor], 1)),
+      vsAnchor: `${(tp('proxy') / tp(anchor)).toFixed(2)}x`,
+      target: '',
+      ...extra,
+    });
+    /** The proxy's round trip against `anchor`'s; `vsAnchor` says what the proxy adds. */
+    const roundTripRow = (anchor: Path, label: string, vsAnchor: string, extra: Partial<BenchRow> = {}): BenchRow => ({
+      row: 'relay round trip, 32 B, proxy',
+      unit: 'ms',
+      n: rttMs.proxy.length,
+      median: round(rtt('proxy'), 3),
+      p99: round(percentile(rttMs.proxy, 99), 3),
+      anchor: label,
+      anchorMedian: round(rtt(anchor), 3),
+      anchorP99: round(percentile(rttMs[anchor], 99), 3),
+      vsAnchor,
+      target: '',
+      ...extra,
+    });
     const rows: BenchRow[] = [
-      {
-        row: 'relay throughput, 1 MiB echo, proxy',
-        unit: 'MiB/s',
-        n: ROUNDS,
-        median: round(tp('proxy')),
-        p99: round(percentile(mibPerS.proxy, 1)),
-        anchor: 'direct connection',
-        anchorMedian: round(tp('direct')),
-        anchorP99: round(percentile(mibPerS.direct, 1)),
-        vsAnchor: `${(tp('proxy') / tp('direct')).toFixed(2)}x`,
-        target: '',
-        note: 'p99 column: slowest round (1st percentile)',
-      },
-      {
-        row: 'relay round trip, 32 B, proxy',
-        unit: 'ms',
-        n: rttMs.proxy.length,
-        median: round(rtt('proxy'), 3),
-        p99: round(percentile(rttMs.proxy, 99), 3),
-        anchor: 'direct connection',
-        anchorMedian: round(rtt('direct'), 3),
-        anchorP99: round(percentile(rttMs.direct, 99), 3),
-        vsAnchor: `+${round(added('proxy'), 3)} ms added`,
-        target: '',
-      },
-      {
-        row: 'relay throughput, 1 MiB echo, proxy',
-        unit: 'MiB/s',
-        n: ROUNDS,
-        median: round(tp('proxy')),
-        p99: round(percentile(mibPerS.proxy, 1)),
-        anchor: 'minimal Node.js relay (own process)',
-        anchorMedian: round(tp('node')),
-        anchorP99: round(percentile(mibPerS.node, 1)),
-        vsAnchor: `${(tp('proxy') / tp('node')).toFixed(2)}x`,
-        target: '',
+      throughputRow('direct', 'direct connection', { note: 'p99 column: slowest round (1st percentile)' }),
+      roundTripRow('direct', 'direct connection', `+${round(added('proxy'), 3)} ms added`),
+      throughputRow('node', 'minimal Node.js relay (own process)', {
         note: "the floor of a relay in Node.js: what nginx's lead owes to Node itself (docs/benchmarks.md)",
-      },
-      {
-        row: 'relay round trip, 32 B, proxy',
-        unit: 'ms',
-        n: rttMs.proxy.length,
-        median: round(rtt('proxy'), 3),
-        p99: round(percentile(rttMs.proxy, 99), 3),
-        anchor: 'minimal Node.js relay (own process)',
-        anchorMedian: round(rtt('node'), 3),
-        anchorP99: round(percentile(rttMs.node, 99), 3),
-        vsAnchor: `added +${round(added('proxy'), 3)} vs +${round(added('node'), 3)} ms`,
-        target: '',
-      },
+      }),
+      roundTripRow(
+        'node',
+        'minimal Node.js relay (own process)',
+        `added +${round(added('proxy'), 3)} vs +${round(added('node'), 3)} ms`,
+      ),
     ];
     if (!hasNginx) {
       rows.push({
@@ -279,32 +267,16 @@ export async function run(): Promise<BenchRow[]> {
       return rows;
     }
     rows.push(
-      {
-        row: 'relay throughput, 1 MiB echo, proxy',
-        unit: 'MiB/s',
-        n: ROUNDS,
-        median: round(tp('proxy')),
-        p99: round(percentile(mibPerS.proxy, 1)),
-        anchor: 'nginx 1 worker, same session kind',
-        anchorMedian: round(tp('nginx')),
-        anchorP99: round(percentile(mibPerS.nginx, 1)),
-        vsAnchor: `${(tp('proxy') / tp('nginx')).toFixed(2)}x`,
+      throughputRow('nginx', 'nginx 1 worker, same session kind', {
         target: ">= nginx's (>= 1.00x)",
         pass: tp('proxy') >= tp('nginx'),
-      },
-      {
-        row: 'relay round trip, 32 B, proxy',
-        unit: 'ms',
-        n: rttMs.proxy.length,
-        median: round(rtt('proxy'), 3),
-        p99: round(percentile(rttMs.proxy, 99), 3),
-        anchor: 'nginx proxying a session',
-        anchorMedian: round(rtt('nginx'), 3),
-        anchorP99: round(percentile(rttMs.nginx, 99), 3),
-        vsAnchor: `added +${round(added('proxy'), 3)} vs nginx +${round(added('nginx'), 3)} ms`,
-        target: "added <= nginx's + 0.02 ms (issue 20)",
-        pass: added('proxy') <= added('nginx') + 0.02,
-      },
+      }),
+      roundTripRow(
+        'nginx',
+        'nginx proxying a session',
+        `added +${round(added('proxy'), 3)} vs nginx +${round(added('nginx'), 3)} ms`,
+        { target: "added <= nginx's + 0.02 ms (issue 20)", pass: added('proxy') <= added('nginx') + 0.02 },
+      ),
     );
     return rows;
   });

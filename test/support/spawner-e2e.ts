@@ -101,6 +101,27 @@ export async function getSpawn(url: string, id: string): Promise<SpawnView> {
   return response.body as SpawnView;
 }
 
+/**
+ * Polls GET /spawns/:id until `holds(view)`, e.g. once the relay process has reported its counts (within 20 ms of
+ * the traffic); returns that view.
+ */
+export function waitForSpawnView(
+  url: string,
+  id: string,
+  holds: (view: SpawnView) => boolean,
+  description: string,
+  timeoutMs = 2000,
+): Promise<SpawnView> {
+  return waitFor(
+    async () => {
+      const view = await getSpawn(url, id);
+      return holds(view) ? view : undefined;
+    },
+    timeoutMs,
+    { description },
+  );
+}
+
 /** Polls GET /spawns/:id until its state is one of `states`; returns that view. */
 export function waitForSpawnState(
   url: string,
