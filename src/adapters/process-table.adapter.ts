@@ -22,8 +22,8 @@ export abstract class ProcessTable {
   abstract ownerUid(pid: number): number | undefined;
   /** Every pid in the table. */
   abstract pids(): number[];
-  /** The inodes of the sockets a process has open (its fds reading `socket:[inode]`); empty when unreadable. */
-  abstract socketInodes(pid: number): string[];
+  /** Whether a process has the socket of this inode open (one of its fds reads `socket:[inode]`); false when unreadable. */
+  abstract holdsSocket(pid: number, inode: string): boolean;
   /**
    * The text of /proc/net/tcp and /proc/net/tcp6 (this network namespace's TCP sockets). Read off the event
    * loop: the kernel formats every socket of the machine, thousands during a burst of requests.
@@ -65,24 +65,25 @@ export class ProcProcessTable extends ProcessTable {
       .map(Number);
   }
 
-  socketInodes(pid: number): string[] {
+  holdsSocket(pid: number, inode: string): boolean {
     const dir = `/proc/${pid}/fd`;
-    let fds: string[];
+    let fds: number[];
     try {
-      fds = readdirSync(dir);
+      fds = readdirSync(dir).map(Number);
     } catch {
-      return [];
+      return false;
     }
-    const inodes: string[] = [];
+    // Newest first: the connection a report arrived on is usually the server's latest fd, so one readlink, not all.
+    fds.sort((a, b) => b - a);
+    const wanted = `socket:[${inode}]`;
     for (const fd of fds) {
       try {
-        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/${fd}`));
-        if (match) inodes.push(match[1]);
+        if (readlinkSync(`${dir}/${fd}`) === wanted) return true;
       } catch {
         // closed meanwhile
       }
     }
-    return inodes;
+    return false;
   }
 
   async tcpTable(): Promise<string> {

@@ -45,7 +45,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     const perl = command.placement.wrapper;
     if (!perl) return this.direct.launch(command, handlers);
     this.direct.checkExecutable(command.executable);
-    const helper = await (this.helper ??= this.start(perl, command.placement));
+    // Once the helper runs, the request is written before this returns: the fork starts while the caller goes on.
+    const helper = this.current ?? (await (this.helper ??= this.start(perl, command.placement)));
     if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
     const req = randomBytes(12).toString('hex');
     const launch = new HelperLaunch(handlers, () => this.launches.delete(req));

@@ -49,6 +49,6 @@ export class ConnectionOwner {
   }
 
   private holds(pid: number, pgid: number, inode: string): boolean {
-    return this.processes.stat(pid)?.pgrp === pgid && this.processes.socketInodes(pid).includes(inode);
+    return this.processes.stat(pid)?.pgrp === pgid && this.processes.holdsSocket(pid, inode);
   }
 }

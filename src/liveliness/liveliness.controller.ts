@@ -48,8 +48,14 @@ export class LivelinessController {
     description: 'Missing or invalid liveliness value; nothing changes',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No spawn has this id' })
-  report(@Param('id') id: string, @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness): void {
+  async report(
+    @Param('id') id: string,
+    @Query('liveliness', LivelinessValuePipe) liveliness: Liveliness,
+  ): Promise<void> {
     this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
+    // `ready` wakes the POST /spawn waiting for it. That answer (a person waits for it) is written in this same turn
+    // of the event loop; this 204 (the server waits for nothing) and its access line go in the next.
+    if (liveliness === 'ready') await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -51,9 +51,9 @@ export class FakeProcessTable extends ProcessTable {
     this.reads.pids++;
     return [...new Set([...this.procs.keys(), ...this.commandLines.keys()])];
   }
-  socketInodes(pid: number): string[] {
+  holdsSocket(pid: number, inode: string): boolean {
     this.reads.fds++;
-    return this.proc(pid)?.sockets ?? [];
+    return (this.proc(pid)?.sockets ?? []).includes(inode);
   }
   tcpTable(): Promise<string> {
     this.reads.tcp++;

@@ -68,6 +68,14 @@ export class SpawnProcesses {
     }
     const record = new SpawnRecord(spec, this.clock.now());
     const entry = this.registry.addLive(record, { fromReservedSlot: true });
+    // Launched first, logged and announced while it forks: the log line and the events are not on the way to ready.
+    const launching = settled(() =>
+      this.launcher.launch(command, {
+        onLine: (stream, line) => this.captureLine(record, stream, line),
+        onProcessGone: () => (record.processGoneAt = this.clock.now()),
+        onExit: (end) => this.handleExit(spec.id, end),
+      }),
+    );
     this.logger.log({
       spawnId: spec.id,
       port: spec.wsPort,
@@ -76,11 +84,7 @@ export class SpawnProcesses {
     });
     this.lifecycle.announce(record);
     try {
-      entry.process = await this.launcher.launch(command, {
-        onLine: (stream, line) => this.captureLine(record, stream, line),
-        onProcessGone: () => (record.processGoneAt = this.clock.now()),
-        onExit: (end) => this.handleExit(spec.id, end),
-      });
+      entry.process = await launching;
     } catch (error) {
       // spawn() can throw synchronously (E2BIG, EPERM...): end the spawn as if it had failed to start, freeing its slot and port.
       this.handleExit(spec.id, {
@@ -209,5 +213,14 @@ export class SpawnProcesses {
     const line = this.redactor.redact(raw);
     record.logs.push({ at: new Date(this.clock.now()).toISOString(), stream, line });
     this.logger.debug({ spawnId: record.id, stream, msg: `[${record.id}] ${stream}: ${line}` });
+  }
+}
+
+/** What `launch` gives, or throws at once, as a promise: a synchronous throw is handled where the rejection is. */
+function settled<T>(launch: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(launch());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }

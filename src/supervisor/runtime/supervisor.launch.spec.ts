@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isLeased } from '../../../test/fakes';
 import { setup, outcome, PORT_BASE, LIVELINESS_BASE } from '../../../test/fakes/supervisor-harness';
 import { NoCapacityError, SpawnNotReadyError } from '../rules/supervisor.errors';
+import { SpawnEvents } from './spawn-events';
 
 beforeAll(() => Logger.overrideLogger(false));
 afterEach(() => jest.useRealTimers());
@@ -37,6 +38,17 @@ describe('SupervisorService: launch and the journal', () => {
       expect(events).toEqual([
         { id: record.id, state: 'starting', previousState: null, at: new Date(record.startedAt).toISOString() },
       ]);
+    });
+
+    it('starts the server before it logs and announces the start, so the fork is under way meanwhile', async () => {
+      const { moduleRef, supervisor, launcher } = await setup();
+      const launchedWhenAnnounced: number[] = [];
+      moduleRef.get(SpawnEvents).changes$.subscribe((e) => {
+        if (e.state === 'starting') launchedWhenAnnounced.push(launcher.launched.length);
+      });
+      await supervisor.launch({ rendererType: 'csr' });
+      await supervisor.launch({ rendererType: 'csr' });
+      expect(launchedWhenAnnounced).toEqual([1, 2]);
     });
 
     it('uses the id it is given, and a new port per live spawn', async () => {
