@@ -73,7 +73,8 @@ export class ProcProcessTable extends ProcessTable {
     } catch {
       return false;
     }
-    // Newest first: the connection a report arrived on is usually the server's latest fd, so one readlink, not all.
+    // Highest number first: usually the connection just opened (the kernel gives out the lowest free number, so not
+    // always), which then takes one readlink instead of one per fd.
     fds.sort((a, b) => b - a);
     const wanted = `socket:[${inode}]`;
     for (const fd of fds) {

@@ -55,7 +55,7 @@ export class LivelinessController {
     this.metrics.livelinessReports.inc({ value: liveliness });
     this.supervisor.report(id, liveliness);
     // `ready` wakes the POST /spawn waiting for it. That answer (a person waits for it) is written in this same turn
-    // of the event loop; this 204 (the server waits for nothing) and its access line go in the next.
+    // of the event loop; this 204 and its access line go in the next (a server needs an answer, not a fast one).
     if (liveliness === 'ready') await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -68,7 +68,7 @@ export class SpawnProcesses {
     }
     const record = new SpawnRecord(spec, this.clock.now());
     const entry = this.registry.addLive(record, { fromReservedSlot: true });
-    // Launched first, logged and announced while it forks: the log line and the events are not on the way to ready.
+    // Launched first, logged and announced while the spawn helper forks it: neither is on the way to ready.
     const launching = settled(() =>
       this.launcher.launch(command, {
         onLine: (stream, line) => this.captureLine(record, stream, line),
@@ -216,7 +216,7 @@ export class SpawnProcesses {
   }
 }
 
-/** What `launch` gives, or throws at once, as a promise: a synchronous throw is handled where the rejection is. */
+/** What `launch` gives, as a promise: a synchronous throw becomes a rejection, handled by the `await`. */
 function settled<T>(launch: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(launch());

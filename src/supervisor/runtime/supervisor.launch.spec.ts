@@ -40,7 +40,7 @@ describe('SupervisorService: launch and the journal', () => {
       ]);
     });
 
-    it('starts the server before it logs and announces the start, so the fork is under way meanwhile', async () => {
+    it('starts the server before it announces the start, so the fork is under way meanwhile', async () => {
       const { moduleRef, supervisor, launcher } = await setup();
       const launchedWhenAnnounced: number[] = [];
       moduleRef.get(SpawnEvents).changes$.subscribe((e) => {
