@@ -56,6 +56,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Preloaded into the built service by the footprint bench (NODE_OPTIONS=--require): plain CommonJS, no build step.
+    files: ['test/bench/gc-on-signal.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The simulator loads https and child_process only when a run needs them: its start-up time is measured.
     files: ['apps/sc-server-sim/src/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

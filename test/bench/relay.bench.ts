@@ -4,6 +4,9 @@
  * session's port (a child process on 127.0.0.1 with a generated config in a temp dir), and the smallest Node.js
  * relay (minimal-relay.ts, its own process) on the fourth: the floor of any relay in Node. Rounds rotate the
  * order; each round measures the 1 MiB echo throughput (window of 8) and the 32 B round trip (one in flight).
+ * Nine rounds after a whole warm-up round: one 1 MiB echo varies by a third from round to round on a 2-core
+ * machine (the echoing server and the client share it), and with five rounds after a short warm-up the same build
+ * measured 0.74x and 1.20x nginx in two runs.
  */
 import { spawn } from 'child_process';
 import { existsSync, writeFileSync } from 'fs';
@@ -17,7 +20,7 @@ import { startService } from './processes';
 import { type BenchRow, httpRequest, median, percentile, round } from './stats';
 
 const NGINX = '/usr/sbin/nginx';
-const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 9);
 const MESSAGE_BYTES = 1024 * 1024;
 const THROUGHPUT_MESSAGES = 100;
 const WINDOW = 8;
@@ -202,7 +205,8 @@ export async function run(): Promise<BenchRow[]> {
     cleanup.add(() => Promise.all(Object.values(sockets).map((s) => s.close())), 'viewer sockets');
     const paths = Object.keys(sockets) as Path[];
 
-    for (const p of paths) await sockets[p]!.throughput(20, MESSAGE_BYTES, WINDOW);
+    for (const p of paths) await sockets[p]!.throughput(THROUGHPUT_MESSAGES, MESSAGE_BYTES, WINDOW);
+    for (const p of paths) await sockets[p]!.roundTrips(PINGS_PER_ROUND, PING_WARMUP, PING_BYTES);
     const mibPerS: Record<Path, number[]> = { direct: [], proxy: [], nginx: [], node: [] };
     const rttMs: Record<Path, number[]> = { direct: [], proxy: [], nginx: [], node: [] };
     for (let r = 0; r < ROUNDS; r++) {
