@@ -10,7 +10,8 @@ import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './suppor
 import { rawRequest, startTrackedApp } from './support/spawner-e2e';
 import { SIM_EXECUTABLE } from './support/simulator';
 import { connectViewer } from './support/viewer-client';
-import { waitFor } from './support/wait';
+import { sleep, waitFor } from './support/wait';
+import { REFUSAL_LOG_WINDOW_MS } from '../src/logging/refusal-log';
 
 const PORT_BASE = 25600;
 const API_KEY = 'k3y-obs-0123456789abcdef';
@@ -144,6 +145,32 @@ describe('observability (e2e)', () => {
       err: { type: 'NoCapacityError', message: 'all 1 spawn slots are in use', reason: 'slots' },
     });
     expect(JSON.stringify(lines.find((line) => line.reqId === 'req-full'))).not.toMatch(/\n\s+at /);
+  });
+
+  it('a storm of refusals: one access line per reason every 5 s, the next one says how many were left out', async () => {
+    const service = await startService({ LOG_LEVEL: 'info', SC_MAX_SPAWNS: '1' });
+    const ok = await rawRequest(service.url, 'POST', '/spawn', '{}', JSON_BODY);
+    expect(ok.status).toBe(200);
+    const storm = await Promise.all(
+      Array.from({ length: 30 }, () => rawRequest(service.url, 'POST', '/spawn', '{}', JSON_BODY)),
+    );
+    expect(storm.map((answer) => answer.status)).toEqual(Array.from({ length: 30 }, () => 503));
+    await sleep(REFUSAL_LOG_WINDOW_MS + 200);
+    const later = await rawRequest(service.url, 'POST', '/spawn', '{}', { ...JSON_BODY, 'x-request-id': 'req-later' });
+    expect(later.status).toBe(503);
+    const metrics = parsePrometheus((await rawRequest(service.url, 'GET', '/metrics')).body);
+    expect(sampleValue(metrics, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })).toBe(31);
+    await rawRequest(service.url, 'DELETE', `/spawns/${ok.json().id}`);
+    await service.stop(10_000);
+    const refused = logLines(service).filter((line) => line.res !== undefined && /^POST \/spawn 503/.test(line.msg));
+    expect(refused).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'POST /spawn 503' }),
+      expect.objectContaining({
+        level: 'error',
+        reqId: 'req-later',
+        msg: 'POST /spawn 503 (and 29 more refused for the same reason since the last such line)',
+      }),
+    ]);
   });
 
   it('/metrics matches what happened: outcomes, rejections, states, capacity, liveliness, proxy', async () => {

@@ -6,9 +6,14 @@ import pretty from 'pino-pretty';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { ACCESS_SETTINGS, type AccessSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
-import { SecretRedactor } from '../supervisor';
+import { NoCapacityError, SecretRedactor } from '../supervisor';
 import { LogRedactor } from './log-redactor';
+import { RefusalLog } from './refusal-log';
 import { requestIdOf } from './request-id';
+
+/** On a refused request's response: how many refusals like it were not written since the last line (RefusalLog). */
+const NOT_WRITTEN = Symbol('refusalsNotWritten');
+type LoggedResponse = ServerResponse & { err?: unknown; [NOT_WRITTEN]?: number };
 
 /** Routes whose successful requests are logged at debug: liveliness reports from servers, probes and scrapes. */
 const ROUTINE_ROUTES = /^\/(liveliness\/|api\/spawns\/[^/]+(\?|$)|health(\/|\?|$)|metrics(\?|$))/;
@@ -21,6 +26,12 @@ export function loggerParams(
 ): Params {
   const license = new SecretRedactor(servers, files);
   const redactor = new LogRedactor([(text) => license.redact(text), (text) => keys.redact(text)]);
+  const refusals = new RefusalLog();
+  const accessMessage = (request: IncomingMessage, response: LoggedResponse) => {
+    const line = `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`;
+    const notWritten = response[NOT_WRITTEN];
+    return notWritten ? `${line} (and ${notWritten} more refused for the same reason since the last such line)` : line;
+  };
   const options: pino.LoggerOptions = {
     level: access.logLevel,
     formatters: { level: (label) => ({ level: label }) },
@@ -45,16 +56,21 @@ export function loggerParams(
         ...options,
         quietReqLogger: true,
         genReqId: (request: IncomingMessage, response: ServerResponse) => requestIdOf(request, response),
-        customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error) => {
+        customLogLevel: (request: IncomingMessage, response: LoggedResponse, error?: Error) => {
+          // The error filter puts a refusal (node full, draining, stopping) on the response.
+          if (response.err instanceof NoCapacityError) {
+            const decision = refusals.decide(response.err.reason, Date.now());
+            if (!decision.write) return 'silent';
+            response[NOT_WRITTEN] = decision.notWritten;
+            return 'error';
+          }
           if (error || response.statusCode >= 500) return 'error';
           if (response.statusCode < 400 && ROUTINE_ROUTES.test(request.url ?? '')) return 'debug';
           return 'info';
         },
-        customSuccessMessage: (request: IncomingMessage, response: ServerResponse) =>
-          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
+        customSuccessMessage: accessMessage,
         // pino-http's own error for a 5xx is only "failed with status code N": the line says as much without it.
-        customErrorMessage: (request: IncomingMessage, response: ServerResponse) =>
-          `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`,
+        customErrorMessage: accessMessage,
         serializers: {
           req: (request: {
             id: string;
