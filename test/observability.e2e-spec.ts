@@ -155,20 +155,27 @@ describe('observability (e2e)', () => {
       Array.from({ length: 30 }, () => rawRequest(service.url, 'POST', '/spawn', '{}', JSON_BODY)),
     );
     expect(storm.map((answer) => answer.status)).toEqual(Array.from({ length: 30 }, () => 503));
+    // The HOOPS Server's route refuses for the same reason: counted with them.
+    const hoops = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        rawRequest(service.url, 'POST', '/api/spawn', '{"class":"csr_session","params":{}}', JSON_BODY),
+      ),
+    );
+    expect(hoops.map((answer) => answer.status)).toEqual(Array.from({ length: 10 }, () => 503));
     await sleep(REFUSAL_LOG_WINDOW_MS + 200);
     const later = await rawRequest(service.url, 'POST', '/spawn', '{}', { ...JSON_BODY, 'x-request-id': 'req-later' });
     expect(later.status).toBe(503);
     const metrics = parsePrometheus((await rawRequest(service.url, 'GET', '/metrics')).body);
-    expect(sampleValue(metrics, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })).toBe(31);
+    expect(sampleValue(metrics, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })).toBe(41);
     await rawRequest(service.url, 'DELETE', `/spawns/${ok.json().id}`);
     await service.stop(10_000);
-    const refused = logLines(service).filter((line) => line.res !== undefined && /^POST \/spawn 503/.test(line.msg));
+    const refused = logLines(service).filter((line) => line.res !== undefined && / 503/.test(line.msg));
     expect(refused).toEqual([
       expect.objectContaining({ level: 'error', msg: 'POST /spawn 503' }),
       expect.objectContaining({
         level: 'error',
         reqId: 'req-later',
-        msg: 'POST /spawn 503 (and 29 more refused for the same reason since the last such line)',
+        msg: 'POST /spawn 503 (and 39 more refused for the same reason since the last such line)',
       }),
     ]);
   });

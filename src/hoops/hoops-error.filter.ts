@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { HttpErrorFilter, prepare } from '../http/http-error.filter';
+import { HttpErrorFilter, markRefusal, prepare } from '../http/http-error.filter';
 
 /**
  * Errors of the HOOPS Server's spawning routes. Their clients read `reason` from `{status: "failed", reason}`,
@@ -13,6 +13,7 @@ export class HoopsErrorFilter extends HttpErrorFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const view = this.viewOf(exception, host);
     if (!prepare(response, view)) return;
+    markRefusal(response, exception);
     // The HOOPS Server answers a server that failed to start with 500; its clients know no 502.
     response.status(view.status === 502 ? 500 : view.status).json({ status: 'failed', reason: view.message });
   }

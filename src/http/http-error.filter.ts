@@ -16,9 +16,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const view = this.viewOf(exception, host);
     if (!prepare(response, view)) return;
-    // The access log's err for a refusal: the supervisor's own words, where pino-http would make (and format the stack
-    // of) a new "failed with status code 503" for every one of a storm's refusals.
-    if (exception instanceof NoCapacityError) (response as Response & { err?: Error }).err = exception;
+    markRefusal(response, exception);
     response.status(view.status).json(view.body);
   }
 
@@ -35,6 +33,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     return view;
   }
+}
+
+/**
+ * The access log's err for a refusal: the supervisor's own words, where pino-http would make (and format the stack
+ * of) a new "failed with status code 503" for every one of a storm's refusals; the logger also writes a storm's
+ * refusals once per reason by it (src/logging/refusal-log.ts).
+ */
+export function markRefusal(response: Response, exception: unknown): void {
+  if (exception instanceof NoCapacityError) (response as Response & { err?: Error }).err = exception;
 }
 
 /** Ends a response that was already under way; otherwise sets Retry-After. False when nothing more may be written. */
