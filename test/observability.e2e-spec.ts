@@ -175,7 +175,11 @@ describe('observability (e2e)', () => {
       expect.objectContaining({
         level: 'error',
         reqId: 'req-later',
-        msg: 'POST /spawn 503 (and 39 more refused for the same reason since the last such line)',
+        msg: expect.stringMatching(
+          /^POST \/spawn 503 \(and 39 more spawn requests refused for slots since \d{4}-\d\d-\d\dT[\d:.]+Z, not logged\)$/,
+        ),
+        refusalsNotLogged: 39,
+        err: expect.objectContaining({ reason: 'slots' }),
       }),
     ]);
   });

@@ -13,7 +13,7 @@ import { requestIdOf } from './request-id';
 
 /** On a refused request's response: how many refusals like it were not written since the last line (RefusalLog). */
 const NOT_WRITTEN = Symbol('refusalsNotWritten');
-type LoggedResponse = ServerResponse & { err?: unknown; [NOT_WRITTEN]?: number };
+type LoggedResponse = ServerResponse & { err?: unknown; [NOT_WRITTEN]?: { count: number; since: string } };
 
 /** Routes whose successful requests are logged at debug: liveliness reports from servers, probes and scrapes. */
 const ROUTINE_ROUTES = /^\/(liveliness\/|api\/spawns\/[^/]+(\?|$)|health(\/|\?|$)|metrics(\?|$))/;
@@ -26,12 +26,9 @@ export function loggerParams(
 ): Params {
   const license = new SecretRedactor(servers, files);
   const redactor = new LogRedactor([(text) => license.redact(text), (text) => keys.redact(text)]);
-  const refusals = new RefusalLog();
-  const accessMessage = (request: IncomingMessage, response: LoggedResponse) => {
-    const line = `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}`;
-    const notWritten = response[NOT_WRITTEN];
-    return notWritten ? `${line} (and ${notWritten} more refused for the same reason since the last such line)` : line;
-  };
+  const refusals = refusalLines(access.logLevel);
+  const accessMessage = (request: IncomingMessage, response: LoggedResponse) =>
+    `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}${refusals.suffix(response)}`;
   const options: pino.LoggerOptions = {
     level: access.logLevel,
     formatters: { level: (label) => ({ level: label }) },
@@ -57,13 +54,8 @@ export function loggerParams(
         quietReqLogger: true,
         genReqId: (request: IncomingMessage, response: ServerResponse) => requestIdOf(request, response),
         customLogLevel: (request: IncomingMessage, response: LoggedResponse, error?: Error) => {
-          // The error filter puts a refusal (node full, draining, stopping) on the response.
-          if (response.err instanceof NoCapacityError) {
-            const decision = refusals.decide(response.err.reason, Date.now());
-            if (!decision.write) return 'silent';
-            response[NOT_WRITTEN] = decision.notWritten;
-            return 'error';
-          }
+          const refusal = refusals.level(response);
+          if (refusal) return refusal;
           if (error || response.statusCode >= 500) return 'error';
           if (response.statusCode < 400 && ROUTINE_ROUTES.test(request.url ?? '')) return 'debug';
           return 'info';
@@ -71,6 +63,8 @@ export function loggerParams(
         customSuccessMessage: accessMessage,
         // pino-http's own error for a 5xx is only "failed with status code N": the line says as much without it.
         customErrorMessage: accessMessage,
+        customErrorObject: (_request: IncomingMessage, response: LoggedResponse, _error: Error, value: object) =>
+          refusals.errorObject(response, value),
         serializers: {
           req: (request: {
             id: string;
@@ -105,3 +99,32 @@ export function loggerParams(
   ],
 })
 export class LoggingModule {}
+
+/**
+ * Access lines of refusals (the error filter puts a NoCapacityError on the response): one per reason every
+ * REFUSAL_LOG_WINDOW_MS, the next saying how many were left out. At debug every one keeps a line (at debug);
+ * otherwise those left out cost nothing.
+ */
+function refusalLines(logLevel: string) {
+  const refusals = new RefusalLog();
+  const leftOut = logLevel === 'debug' || logLevel === 'trace' ? 'debug' : 'silent';
+  return {
+    level(response: LoggedResponse): 'error' | 'debug' | 'silent' | undefined {
+      if (!(response.err instanceof NoCapacityError)) return undefined;
+      const decision = refusals.decide(response.err.reason, Date.now());
+      if (!decision.write) return leftOut;
+      if (decision.since !== undefined)
+        response[NOT_WRITTEN] = { count: decision.notWritten, since: new Date(decision.since).toISOString() };
+      return 'error';
+    },
+    suffix(response: LoggedResponse): string {
+      const left = response[NOT_WRITTEN];
+      if (!left || !(response.err instanceof NoCapacityError)) return '';
+      return ` (and ${left.count} more spawn requests refused for ${response.err.reason} since ${left.since}, not logged)`;
+    },
+    errorObject(response: LoggedResponse, value: object): object {
+      const left = response[NOT_WRITTEN];
+      return left ? { ...value, refusalsNotLogged: left.count, notLoggedSince: left.since } : value;
+    },
+  };
+}

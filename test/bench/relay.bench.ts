@@ -4,7 +4,7 @@
  * session's port (a child process on 127.0.0.1 with a generated config in a temp dir), and the smallest Node.js
  * relay (minimal-relay.ts, its own process) on the fourth: the floor of any relay in Node. Rounds rotate the
  * order; each round measures the 1 MiB echo throughput (window of 8) and the 32 B round trip (one in flight).
- * Nine rounds after a whole warm-up round: one 1 MiB echo varies by a third from round to round on a 2-core
+ * Eight rounds (each path first twice) after a whole warm-up round: one 1 MiB echo varies by a third from round to round on a 2-core
  * machine (the echoing server and the client share it), and with five rounds after a short warm-up the same build
  * measured 0.74x and 1.20x nginx in two runs.
  */
@@ -20,7 +20,7 @@ import { startService } from './processes';
 import { type BenchRow, httpRequest, median, percentile, round } from './stats';
 
 const NGINX = '/usr/sbin/nginx';
-const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 8);
 const MESSAGE_BYTES = 1024 * 1024;
 const THROUGHPUT_MESSAGES = 100;
 const WINDOW = 8;
