@@ -169,8 +169,9 @@ describe('HOOPS Server drop-in (e2e)', () => {
       expect(noSsr.supervisor.list()).toEqual([]);
 
       // Servers get a minimal environment: the simulator's fault variables are passed on by name.
-      const app = await startTrackedApp(cleanup, { ...ENV, SC_CHILD_ENV: 'SCSIM_FAULT,SCSIM_READY_DELAY_MS' });
+      // (An app reads its environment once, as it starts: the variable is set first.)
       simulatorEnv(cleanup, 'SCSIM_FAULT', 'exit-before-ready:6');
+      const app = await startTrackedApp(cleanup, { ...ENV, SC_CHILD_ENV: 'SCSIM_FAULT,SCSIM_READY_DELAY_MS' });
       const failed = await rawUpgrade(app.url, '/?renderingLocation=csr').answer;
       expect(failed.status).toBe(500);
       expect(failed.body).toMatch(/exit code 6.*invalid license/);
@@ -178,12 +179,12 @@ describe('HOOPS Server drop-in (e2e)', () => {
 
       // A second service with a 1 s ready timeout (the first keeps the usual one: on a loaded machine a server
       // that fails may take longer than 1 s to do so, and would be answered 504).
+      process.env.SCSIM_FAULT = 'never-ready';
       const strict = await startTrackedApp(cleanup, {
         ...ENV,
         SPAWN_READY_TIMEOUT_S: '1',
         SC_CHILD_ENV: 'SCSIM_FAULT,SCSIM_READY_DELAY_MS',
       });
-      process.env.SCSIM_FAULT = 'never-ready';
       const started = Date.now();
       const late = await rawUpgrade(strict.url, '/?renderingLocation=csr').answer;
       expect(late.status).toBe(504);
@@ -195,13 +196,13 @@ describe('HOOPS Server drop-in (e2e)', () => {
     });
 
     it('no leak: a viewer that leaves before its server is ready stops the spawn, and its slot and port come back', async () => {
+      simulatorEnv(cleanup, 'SCSIM_READY_DELAY_MS', '4000');
       const app = await startTrackedApp(cleanup, {
         ...ENV,
         SC_MAX_SPAWNS: '1',
         SC_PORT_COUNT: '1',
         SC_CHILD_ENV: 'SCSIM_READY_DELAY_MS',
       });
-      simulatorEnv(cleanup, 'SCSIM_READY_DELAY_MS', '4000');
       const { answer, request: upgrade } = rawUpgrade(app.url, '/?renderingLocation=csr');
       answer.catch(() => undefined);
       // Its process started (a spawn is 'starting' before the launch has given it a pid).
@@ -220,8 +221,7 @@ describe('HOOPS Server drop-in (e2e)', () => {
       expect(app.supervisor.capacity()).toMatchObject({ activeSpawns: 0, ports: { leased: 0 } });
       expect(app.app.get(WsProxyService).activeCount).toBe(0);
 
-      // The slot and the one port serve the next viewer.
-      process.env.SCSIM_READY_DELAY_MS = '0';
+      // The slot and the one port serve the next viewer (its server, started by the same app, is slow to be ready too).
       const { viewer, hello } = await connectRoot(app, '?renderingLocation=csr');
       expect(hello).toMatchObject({ type: 'hello' });
       expect((await getSpawn(app.url, hello.id)).wsPort).toBe(PORT_BASE);

@@ -51,6 +51,21 @@ describe('SupervisorService: launch and the journal', () => {
       expect(launchedWhenAnnounced).toEqual([1, 2]);
     });
 
+    it("passes servers the service's environment as it was at start-up (read once, not per spawn)", async () => {
+      process.env.SC_TEST_LOCALE_BEFORE = 'x';
+      process.env.LC_TEST_BEFORE = 'before';
+      try {
+        const { launch } = await setup({ SC_CHILD_ENV: 'SC_TEST_LOCALE_BEFORE,LC_TEST_AFTER' });
+        process.env.LC_TEST_AFTER = 'after';
+        process.env.LC_TEST_BEFORE = 'changed';
+        const { process: server } = await launch();
+        expect(server.command.env).toMatchObject({ SC_TEST_LOCALE_BEFORE: 'x', LC_TEST_BEFORE: 'before' });
+        expect(server.command.env).not.toHaveProperty('LC_TEST_AFTER');
+      } finally {
+        for (const name of ['SC_TEST_LOCALE_BEFORE', 'LC_TEST_BEFORE', 'LC_TEST_AFTER']) delete process.env[name];
+      }
+    });
+
     it('uses the id it is given, and a new port per live spawn', async () => {
       const { launch } = await setup();
       const a = await launch({ id: 'spawn-a' });
