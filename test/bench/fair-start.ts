@@ -24,10 +24,12 @@ export interface ServerStart {
 
 let shared: ServerStart | undefined;
 
-/** How the service would start a server on this machine (its settings at their defaults), set up once per bench run. */
+/** How the service would start a server on this machine (with the bench's settings), set up once per bench run. */
 export function serverStartLikeService(cleanup: Cleanup): ServerStart {
   if (shared) return shared;
-  const config = parseAppConfig({});
+  // The services get the bench's environment (startService): a setting given to the bench (SC_CPU_PRIORITY=none...)
+  // reaches the anchors too.
+  const config = parseAppConfig(process.env);
   const files = new NodeFileSystem();
   const priority = createCpuPriority(config, config, new ProcSchedulingFiles(), files);
   cleanup.add(async () => {

@@ -21,7 +21,7 @@ import {
 import { type BenchRow, httpRequest, median, percentile, ratio, round } from './stats';
 import { serverStartLikeService } from './fair-start';
 
-const SAMPLES = Number(process.env.BENCH_SPAWN_SAMPLES ?? 40);
+const SAMPLES = Number(process.env.BENCH_SPAWN_SAMPLES ?? 80);
 const WARMUP = 3;
 const BURST = 32;
 const BURST_ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? 3);
