@@ -10,7 +10,6 @@
  */
 import { spawn as spawnChild } from 'child_process';
 import { copyFileSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
-import * as http from 'http';
 import { join } from 'path';
 import request from 'supertest';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
@@ -23,6 +22,7 @@ import {
   argAfter,
   getSpawn,
   procArgv,
+  rawUpgrade,
   startTrackedApp,
   waitForProcessGone,
   waitForSpawnState,
@@ -39,41 +39,6 @@ const PORT_COUNT = 40;
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: String(PORT_BASE), SC_PORT_COUNT: String(PORT_COUNT) };
 const CONFIG_PORT_BASE = 26900;
 const FIXTURE_CONFIG = join(__dirname, 'fixtures', 'hoops', 'Config.js');
-
-interface UpgradeAnswer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A WebSocket handshake on `path` whose HTTP answer (a refusal, or 101) is returned as is. */
-function rawUpgrade(baseUrl: string, path: string): { answer: Promise<UpgradeAnswer>; request: http.ClientRequest } {
-  const req = http.request(new URL(path, baseUrl), {
-    agent: false,
-    headers: {
-      connection: 'Upgrade',
-      upgrade: 'websocket',
-      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-      'sec-websocket-version': '13',
-    },
-  });
-  const answer = new Promise<UpgradeAnswer>((resolve, reject) => {
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-      );
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' });
-    });
-    req.on('error', reject);
-  });
-  req.end();
-  return { answer, request: req };
-}
 
 /** Sets an environment variable the simulators started by an in-process app inherit, until cleanup. */
 function simulatorEnv(cleanup: Cleanup, name: string, value: string): void {

@@ -7,7 +7,7 @@ import { headOf, parsePrometheus, sampleValue, type Sample } from './support/ope
 import { useCleanup } from './support/processes';
 import { freePort } from './support/ports';
 import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
-import { rawRequest, startTrackedApp } from './support/spawner-e2e';
+import { rawRequest, rawUpgrade, startTrackedApp } from './support/spawner-e2e';
 import { SIM_EXECUTABLE } from './support/simulator';
 import { connectViewer } from './support/viewer-client';
 import { sleep, waitFor } from './support/wait';
@@ -162,11 +162,17 @@ describe('observability (e2e)', () => {
       ),
     );
     expect(hoops.map((answer) => answer.status)).toEqual(Array.from({ length: 10 }, () => 503));
+    // And so does spawn on connect (a WebSocket to the service port), logged on its own.
+    const connects = await Promise.all(
+      Array.from({ length: 10 }, () => rawUpgrade(service.url, '/?renderingLocation=csr').answer),
+    );
+    expect(connects.map((answer) => answer.status)).toEqual(Array.from({ length: 10 }, () => 503));
     await sleep(REFUSAL_LOG_WINDOW_MS + 200);
     const later = await rawRequest(service.url, 'POST', '/spawn', '{}', { ...JSON_BODY, 'x-request-id': 'req-later' });
     expect(later.status).toBe(503);
+    expect((await rawUpgrade(service.url, '/?renderingLocation=csr').answer).status).toBe(503);
     const metrics = parsePrometheus((await rawRequest(service.url, 'GET', '/metrics')).body);
-    expect(sampleValue(metrics, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })).toBe(41);
+    expect(sampleValue(metrics, 'sc_spawner_spawn_rejections_total', { reason: 'capacity' })).toBe(52);
     await rawRequest(service.url, 'DELETE', `/spawns/${ok.json().id}`);
     await service.stop(10_000);
     const refused = logLines(service).filter((line) => line.res !== undefined && / 503/.test(line.msg));
@@ -180,6 +186,19 @@ describe('observability (e2e)', () => {
         ),
         refusalsNotLogged: 39,
         err: expect.objectContaining({ reason: 'slots' }),
+      }),
+    ]);
+    const connectLines = logLines(service).filter((line) => line.msg.startsWith('spawn on connect refused'));
+    expect(connectLines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'spawn on connect refused with 503: all 1 spawn slots are in use',
+      }),
+      expect.objectContaining({
+        level: 'info',
+        msg: expect.stringMatching(
+          /^spawn on connect refused with 503: all 1 spawn slots are in use \(and 9 more spawns on connect refused for slots since \d{4}-\d\d-\d\dT[\d:.]+Z, not logged\)$/,
+        ),
       }),
     ]);
   });

@@ -27,11 +27,23 @@ describe('spawn on connect', () => {
       status: 503,
       message: 'all 1 spawn slots are in use',
       headers: { 'Retry-After': String(RETRY_AFTER_AT_CAPACITY_S) },
+      reason: 'capacity',
+      stormKey: 'slots',
     });
-    expect(connectRefusal(new RendererDisabledError('ssr')).status).toBe(403);
+    expect(connectRefusal(new NoCapacityError('ports', 'no free WebSocket port'))).toMatchObject({
+      reason: 'ports',
+      stormKey: 'ports',
+    });
+    expect(connectRefusal(new RendererDisabledError('ssr'))).toMatchObject({ status: 403, reason: 'disabled' });
     const spawn = {} as SpawnView;
     expect(connectRefusal(new SpawnNotReadyError(spawn, 'failed', 'exit code 6')).status).toBe(500);
     expect(connectRefusal(new SpawnNotReadyError(spawn, 'timed_out', 'not ready within 1 s')).status).toBe(504);
-    expect(connectRefusal(new Error('boom'))).toEqual({ status: 500, message: 'internal error', headers: {} });
+    expect(connectRefusal(new Error('boom'))).toEqual({
+      status: 500,
+      message: 'internal error',
+      headers: {},
+      reason: undefined,
+      stormKey: undefined,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import type { RendererType } from '@app/sc-protocol';
-import { toHttpErrorView } from '../http/http-error';
+import { rejectionReasonOf, toHttpErrorView } from '../http/http-error';
+import { NoCapacityError } from '../supervisor';
+import type { ConnectRefusal } from './connect-refusals';
 
 /**
  * A WebSocket upgrade that asks for a new session (the HOOPS Server's proxy mode): any path outside `/ws`,
@@ -15,10 +17,19 @@ export function spawnOnConnectRequest(url: string | undefined): { rendererType: 
   return { rendererType: location?.trim().toLowerCase() === 'ssr' ? 'ssr' : 'csr' };
 }
 
-/** How a failed spawn on connect is answered before the upgrade, with the HOOPS Server's statuses (a failed start is 500). */
-export function connectRefusal(error: unknown): { status: number; message: string; headers: Record<string, string> } {
+/**
+ * How a failed spawn on connect is answered before the upgrade, with the HOOPS Server's statuses (a failed start is
+ * 500), and counted as POST /spawn's refusals are.
+ */
+export function connectRefusal(error: unknown): ConnectRefusal {
   const view = toHttpErrorView(error);
   const headers: Record<string, string> = {};
   if (view.retryAfterS !== undefined) headers['Retry-After'] = String(view.retryAfterS);
-  return { status: view.status === 502 ? 500 : view.status, message: view.message, headers };
+  return {
+    status: view.status === 502 ? 500 : view.status,
+    message: view.message,
+    headers,
+    reason: rejectionReasonOf(error, view.status),
+    stormKey: error instanceof NoCapacityError ? error.reason : undefined,
+  };
 }

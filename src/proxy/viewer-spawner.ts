@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Duplex } from 'stream';
 import type { SessionOwner, SupervisorService } from '../supervisor';
 import type { TicketSpec } from '../tickets/ticket-book';
+import type { ConnectRefusals } from './connect-refusals';
 import { refuseUpgrade } from './http-refusal';
 import { connectRefusal } from './spawn-on-connect';
 
@@ -29,6 +30,7 @@ export class ViewerSpawner {
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly logger: Logger,
+    private readonly refusals: ConnectRefusals,
   ) {}
 
   /**
@@ -74,7 +76,7 @@ export class ViewerSpawner {
       settle();
       if (socket.destroyed) return undefined;
       const refusal = connectRefusal(error);
-      this.logger.log(`spawn on connect refused with ${refusal.status}: ${refusal.message}`);
+      this.refusals.refused(refusal);
       refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
       return undefined;
     }

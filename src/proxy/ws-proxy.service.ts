@@ -14,9 +14,11 @@ import type { RendererType } from '@app/sc-protocol';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
+import { rejectionReasonOf } from '../http/http-error';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
+import { ConnectRefusals } from './connect-refusals';
 import { refuseUpgrade } from './http-refusal';
 import { RelaySessions } from './relay-sessions';
 import { spawnOnConnectRequest } from './spawn-on-connect';
@@ -38,6 +40,7 @@ export { PROXY_HIGH_WATER_MARK, UPSTREAM_CONNECT_TIMEOUT_MS, queryForServer } fr
 export class WsProxyService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('WsProxy');
   private readonly connects: ViewerSpawner;
+  private readonly refusals: ConnectRefusals;
   private server: Server | undefined;
   private closing = false;
   private stopSubscription?: Subscription;
@@ -56,7 +59,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   ) {
     metrics.countProxyConnectionsWith(() => relay.activeCount);
     metrics.countProxyBytesWith(() => relay.relayedBytes);
-    this.connects = new ViewerSpawner(supervisor, this.logger);
+    this.refusals = new ConnectRefusals(metrics, this.logger);
+    this.connects = new ViewerSpawner(supervisor, this.logger, this.refusals);
   }
 
   onApplicationBootstrap(): void {
@@ -136,7 +140,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const admission = await this.gate.admitSpawn(req, rendererType);
     if ('refusal' in admission) {
       const { status, message, headers } = admission.refusal;
-      this.logger.log(`spawn on connect refused with ${status}: ${message}`);
+      this.refusals.refused({ status, message, reason: rejectionReasonOf(undefined, status) });
       return refuseUpgrade(socket, status, message, headers);
     }
     if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');

@@ -259,3 +259,41 @@ export function postSpawnAndAbort(url: string, body: object, abortAfterMs: numbe
     req.end(payload);
   });
 }
+
+export interface UpgradeAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A WebSocket handshake on `path` whose HTTP answer (a refusal, or 101) is returned as is. */
+export function rawUpgrade(
+  baseUrl: string,
+  path: string,
+): { answer: Promise<UpgradeAnswer>; request: http.ClientRequest } {
+  const req = http.request(new URL(path, baseUrl), {
+    agent: false,
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    },
+  });
+  const answer = new Promise<UpgradeAnswer>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' });
+    });
+    req.on('error', reject);
+  });
+  req.end();
+  return { answer, request: req };
+}
