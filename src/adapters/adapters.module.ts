@@ -28,7 +28,7 @@ const ADAPTERS: Provider[] = [
   { provide: PortProbe, useClass: NetPortProbe },
   { provide: ProcessLauncher, useClass: SpawnHelperLauncher },
   { provide: ProcessTable, useClass: ProcProcessTable },
-  { provide: ProcessUsage, useClass: ProcProcessUsage },
+  { provide: ProcessUsage, useFactory: () => new ProcProcessUsage() },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },
   { provide: SocketTable, useClass: KernelSocketTable },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
