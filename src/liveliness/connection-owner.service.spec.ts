@@ -10,6 +10,8 @@ describe('ConnectionOwner', () => {
     '   1: 0100007F:9C40 0100007F:2BAE 01 00000000:00000000 00:00000000 00000000  0 0 555 1 0 20 4 30 10 -1',
   ].join('\n');
 
+  const STARTED = '4242'; // the server's start time as its launch read it (the fake table's default)
+
   function setup({ netlink = true } = {}) {
     const processes = new FakeProcessTable();
     const sockets = new FakeSocketTable();
@@ -29,30 +31,48 @@ describe('ConnectionOwner', () => {
     it("accepts a connection the server's group holds, through its leader or any other member", async () => {
       const { processes, owner } = setup({ netlink });
       processes.procs.get(300)!.sockets = ['555'];
-      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(true);
       processes.procs.get(300)!.sockets = [];
       processes.procs.get(301)!.sockets = ['555'];
-      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true);
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(true);
       expect(processes.reads.tcp).toBe(netlink ? 0 : 2);
     });
 
     it('refuses a connection held by a process outside the group, or one it cannot find', async () => {
       const { processes, owner } = setup({ netlink });
       processes.procs.get(400)!.sockets = ['555'];
-      expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(false);
-      expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300)).toBe(false);
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
+      expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300, STARTED)).toBe(false);
       // The kernel's "no such socket" is believed: /proc is read only where the kernel cannot be asked.
       expect(processes.reads.tcp).toBe(netlink ? 0 : 2);
     });
+  });
+
+  it("refuses when the group's leader is no longer the server: its pid was reused, before or during the check", async () => {
+    const { processes, owner } = setup();
+    // Another process now has the server's pid, leads a group of that number and holds the connection.
+    processes.procs.set(300, { argv: ['intruder'], pgrp: 300, sockets: ['555'], startTime: '9999' });
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
+
+    // The server is there when the check begins and its files are read, then ends; its pid is taken at once.
+    const { processes: later, owner: laterOwner } = setup();
+    later.procs.get(300)!.sockets = ['555'];
+    const holdsSocket = later.holdsSocket.bind(later);
+    later.holdsSocket = (pid, inode) => {
+      const held = holdsSocket(pid, inode);
+      later.procs.set(300, { argv: ['intruder'], pgrp: 300, sockets: ['555'], startTime: '9999' });
+      return held;
+    };
+    expect(await laterOwner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
   });
 
   it('looks a connection up once: later reports on a keep-alive connection are answered from memory', async () => {
     const { processes, sockets, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];
     const keptAlive = { ...socket } as Socket;
-    for (let i = 0; i < 10; i++) expect(await owner.openedByGroup(keptAlive, 300)).toBe(true);
+    for (let i = 0; i < 10; i++) expect(await owner.openedByGroup(keptAlive, 300, STARTED)).toBe(true);
     expect(sockets.lookups).toBe(1);
-    expect(await owner.openedByGroup({ ...socket } as Socket, 300)).toBe(true); // a new connection is checked again
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(true); // a new connection is checked again
     expect(sockets.lookups).toBe(2);
   });
 });

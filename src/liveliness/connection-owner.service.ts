@@ -19,18 +19,22 @@ export class ConnectionOwner {
     private readonly sockets: SocketTable,
   ) {}
 
-  openedByGroup(socket: Socket, pgid: number): Promise<boolean> {
+  /**
+   * Whether `socket`'s peer is held by a process of the group led by the server `pgid`, started at
+   * `leaderStartTime` (from /proc, as its launch recorded it).
+   */
+  openedByGroup(socket: Socket, pgid: number, leaderStartTime: string): Promise<boolean> {
     let known = this.answers.get(socket);
     if (!known) this.answers.set(socket, (known = new Map<number, Promise<boolean>>()));
     let answer = known.get(pgid);
     if (answer === undefined) {
-      answer = this.check(socket, pgid);
+      answer = this.check(socket, pgid, leaderStartTime);
       known.set(pgid, answer);
     }
     return answer;
   }
 
-  private async check(socket: Socket, pgid: number): Promise<boolean> {
+  private async check(socket: Socket, pgid: number, leaderStartTime: string): Promise<boolean> {
     const { localAddress, localPort, remoteAddress, remotePort } = socket;
     if (!localAddress || !localPort || !remoteAddress || !remotePort) return false;
     const ours = { address: localAddress, port: localPort };
@@ -44,8 +48,12 @@ export class ConnectionOwner {
           : found.inode;
     if (inode === undefined) return false;
     // The leader (the server itself) usually holds it: look there before walking the whole process table.
-    if (this.holds(pgid, pgid, inode)) return true;
-    return this.processes.pids().some((pid) => pid !== pgid && this.holds(pid, pgid, inode));
+    const held =
+      this.holds(pgid, pgid, inode) ||
+      this.processes.pids().some((pid) => pid !== pgid && this.holds(pid, pgid, inode));
+    // Read after the files: the group is still the server's. Had the server and all its group ended meanwhile, its
+    // pid could have been taken by another process leading a group of that number, whose files were then read.
+    return held && this.processes.stat(pgid)?.startTime === leaderStartTime;
   }
 
   private holds(pid: number, pgid: number, inode: string): boolean {

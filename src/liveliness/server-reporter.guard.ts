@@ -20,7 +20,9 @@ export class ServerReporterGuard implements CanActivate {
     const id = String(request.params.id ?? '');
     const spawn = this.supervisor.get(id);
     if (!spawn || spawn.pid === undefined || spawn.endedAt !== undefined) return true;
-    if (await this.owner.openedByGroup(request.socket, spawn.pid)) return true;
+    // Without a start time the server was gone before it could be read: nothing of it can be reporting.
+    const startTime = spawn.pidStartTime;
+    if (startTime !== undefined && (await this.owner.openedByGroup(request.socket, spawn.pid, startTime))) return true;
     throw new ForbiddenException(
       `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
     );

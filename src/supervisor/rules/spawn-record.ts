@@ -80,6 +80,8 @@ export class SpawnRecord {
     toServer: { messages: 0, bytes: 0 },
     toViewer: { messages: 0, bytes: 0 },
   };
+  /** The server process's start time, read from /proc once it was forked: with `pid`, its identity. */
+  pidStartTime?: string;
   /** CPU time and resident memory of the server's process group, as the sweep last read them from /proc. */
   cpuSeconds?: number;
   rssBytes?: number;

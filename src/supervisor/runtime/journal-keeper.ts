@@ -1,6 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { hashArgs } from '../../adapters/process-identity';
-import { ProcessTable } from '../../adapters/process-table.adapter';
 import { type JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import type { SpawnRecord } from '../rules/spawn-record';
 
@@ -16,17 +15,14 @@ export class JournalKeeper implements OnApplicationShutdown {
   private readonly entries = new Map<string, JournalEntry>();
   private pending = false;
 
-  constructor(
-    private readonly journal: SpawnJournal,
-    private readonly processTable: ProcessTable,
-  ) {}
+  constructor(private readonly journal: SpawnJournal) {}
 
-  /** A server was launched with `args` (the record has its pid). */
+  /** A server was launched with `args` (the record has its pid and start time). */
   launched(record: SpawnRecord, args: readonly string[]): void {
-    const startTime = record.pid === undefined ? undefined : this.processTable.stat(record.pid)?.startTime;
-    if (startTime === undefined || args.length === 0) return;
+    const startTime = record.pidStartTime;
+    if (record.pid === undefined || startTime === undefined || args.length === 0) return;
     const { id, wsPort } = record.spec;
-    this.entries.set(id, { id, pid: record.pid!, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length });
+    this.entries.set(id, { id, pid: record.pid, wsPort, startTime, argsHash: hashArgs(args), argCount: args.length });
     this.schedule();
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeExit } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
+import { ProcessTable } from '../../adapters/process-table.adapter';
 import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
@@ -39,6 +40,7 @@ export class SpawnProcesses {
     private readonly journal: JournalKeeper,
     private readonly events: SpawnEvents,
     private readonly priority: CpuPriority,
+    private readonly processTable: ProcessTable,
   ) {}
 
   /**
@@ -95,6 +97,8 @@ export class SpawnProcesses {
       return record;
     }
     record.pid = entry.process.pid;
+    // Its identity: a liveliness report is believed only while this pid is still this process (ConnectionOwner).
+    if (record.pid !== undefined) record.pidStartTime = this.processTable.stat(record.pid)?.startTime;
     this.journal.launched(record, command.args);
     // Stopped (or killed) while its process was being started: the signal it missed.
     if (record.sigkillSentAt !== undefined) entry.process.signalGroup('SIGKILL');

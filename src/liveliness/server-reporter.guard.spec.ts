@@ -1,0 +1,45 @@
+import { ExecutionContext, ForbiddenException } from '@nestjs/common';
+import type { Socket } from 'net';
+import type { SupervisorService } from '../supervisor';
+import type { ConnectionOwner } from './connection-owner.service';
+import { ServerReporterGuard } from './server-reporter.guard';
+
+describe('ServerReporterGuard', () => {
+  const socket = {} as Socket;
+  const context = {
+    switchToHttp: () => ({ getRequest: () => ({ params: { id: 's1' }, socket }) }),
+  } as ExecutionContext;
+
+  function guardFor(spawn: object | undefined, owned = true) {
+    const asked: unknown[][] = [];
+    const supervisor = { get: () => spawn } as unknown as SupervisorService;
+    const owner = {
+      openedByGroup: (...args: unknown[]) => (asked.push(args), Promise.resolve(owned)),
+    } as unknown as ConnectionOwner;
+    return { guard: new ServerReporterGuard(supervisor, owner), asked };
+  }
+
+  it("asks whether the connection is the server's with the server's pid and start time", async () => {
+    const { guard, asked } = guardFor({ pid: 300, pidStartTime: '4242' });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(asked).toEqual([[socket, 300, '4242']]);
+  });
+
+  it("refuses with 403 a connection that is not the server's", async () => {
+    const { guard } = guardFor({ pid: 300, pidStartTime: '4242' }, false);
+    await expect(guard.canActivate(context)).rejects.toThrow(ForbiddenException);
+  });
+
+  it('refuses with 403, without looking, a report for a server whose start time was never read (it was gone at once)', async () => {
+    const { guard, asked } = guardFor({ pid: 300 });
+    await expect(guard.canActivate(context)).rejects.toThrow(ForbiddenException);
+    expect(asked).toEqual([]);
+  });
+
+  it('lets through, for the route to answer, a report for an unknown or ended spawn', async () => {
+    await expect(guardFor(undefined).guard.canActivate(context)).resolves.toBe(true);
+    await expect(guardFor({ pid: 300, pidStartTime: '4242', endedAt: 1 }).guard.canActivate(context)).resolves.toBe(
+      true,
+    );
+  });
+});
