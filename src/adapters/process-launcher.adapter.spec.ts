@@ -21,6 +21,8 @@ describe('ChildProcessLauncher', () => {
   const perl = findPerl(new NodeFileSystem());
 
   interface Seen {
+    startTime: string | undefined;
+    procStartTime: number;
     nice: number;
     argv0: string;
     pgid: number;
@@ -44,6 +46,8 @@ describe('ChildProcessLauncher', () => {
     }
     const seen = {
       pid,
+      startTime: launched.startTime,
+      procStartTime: statField(pid, 22),
       argv0: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0],
       nice: niceOf(pid),
       pgid: statField(pid, 5),
@@ -57,6 +61,8 @@ describe('ChildProcessLauncher', () => {
 
   it('without the wrapper: coreutils nice in a session of its own, in place (same pid), signalled as a group', async () => {
     const niced = await run({ nice: 7 });
+    // Its identity as launched: the start time /proc gives the pid.
+    expect(Number(niced.startTime)).toBe(niced.procStartTime);
     expect(niced).toMatchObject({ nice: Math.max(7, ownNice), argv0: '/bin/sleep', end: { signal: 'SIGKILL' } });
     expect(niced.sid).toBe(niced.pid);
     const plain = await run({ nice: 0 });

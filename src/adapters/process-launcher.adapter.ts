@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
+import { readFileSync } from 'fs';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
-import { killGroup } from './process-table.adapter';
+import { killGroup, parseProcStat } from './process-table.adapter';
 
 export interface LaunchCommand {
   executable: string;
@@ -97,6 +98,11 @@ export interface LaunchHandlers {
 
 export interface LaunchedProcess {
   readonly pid: number | undefined;
+  /**
+   * Its start time (field 22 of /proc/<pid>/stat), read before its exit could be reaped, so the pid was still its
+   * own: with the pid, the process's identity. Undefined when it could not be read.
+   */
+  readonly startTime: string | undefined;
   /** Signals the process's whole group; false when nothing in the group is left. */
   signalGroup(signal: NodeJS.Signals): boolean;
 }
@@ -168,6 +174,8 @@ export class ChildProcessLauncher extends ProcessLauncher {
     const pid = child.pid;
     return {
       pid,
+      // Read now: Node reaps a child on a later turn of the event loop, so the pid is still this child's.
+      startTime: pid === undefined ? undefined : startTimeOf(pid),
       // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
       // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
       signalGroup: (signal) =>
@@ -179,3 +187,12 @@ export class ChildProcessLauncher extends ProcessLauncher {
 
 /** How long to wait, after the process exited, for the rest of its output. */
 const STDIO_DRAIN_MS = 500;
+
+/** The start time of a process not yet reaped (see LaunchedProcess.startTime). */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime;
+  } catch {
+    return undefined;
+  }
+}

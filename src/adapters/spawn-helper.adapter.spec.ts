@@ -29,6 +29,7 @@ describe('SpawnHelperLauncher', () => {
 
   interface Run {
     pid: number;
+    startTime: string | undefined;
     lines: Array<[string, string]>;
     ended: Promise<ProcessEnd>;
     signalGroup(signal: NodeJS.Signals): boolean;
@@ -50,7 +51,13 @@ describe('SpawnHelperLauncher', () => {
       },
       { onLine: (stream, line) => lines.push([stream, line]), onExit: resolveEnd },
     );
-    return { pid: launched.pid!, lines, ended, signalGroup: (signal) => launched.signalGroup(signal) };
+    return {
+      pid: launched.pid!,
+      startTime: launched.startTime,
+      lines,
+      ended,
+      signalGroup: (signal) => launched.signalGroup(signal),
+    };
   }
 
   async function execed(pid: number, argv0: string): Promise<void> {
@@ -84,6 +91,18 @@ describe('SpawnHelperLauncher', () => {
     expect(statField(run.pid, 19)).toBe(Math.max(7, statField(process.pid, 19)));
     expect(run.signalGroup('SIGTERM')).toBe(true);
     expect(await run.ended).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('gives the start time of the process it forked, read before the process could be reaped', async () => {
+    const run = await start({ executable: '/bin/sleep', args: ['30'] });
+    expect(run.startTime).toMatch(/^\d+$/);
+    expect(Number(run.startTime)).toBe(statField(run.pid, 22));
+    // A process that ends at once: its start time was read all the same (its pid could not be reused meanwhile).
+    const quick = await start({ executable: '/bin/true' });
+    expect(quick.startTime).toMatch(/^\d+$/);
+    expect(await quick.ended).toEqual({ code: 0, signal: null });
+    run.signalGroup('SIGKILL');
+    await run.ended;
   });
 
   it('the autogroup mechanism: a session of its own', async () => {
@@ -238,7 +257,15 @@ describe('spawn helper protocol', () => {
   });
 
   it('reads the answers and ignores anything else', () => {
-    expect(parseHelperAnswer('pid r1 42')).toEqual({ kind: 'pid', req: 'r1', pid: 42 });
+    expect(parseHelperAnswer('pid r1 42 123456')).toStrictEqual({
+      kind: 'pid',
+      req: 'r1',
+      pid: 42,
+      startTime: '123456',
+    });
+    // The start time could not be read: the pid alone.
+    expect(parseHelperAnswer('pid r1 42 ')).toStrictEqual({ kind: 'pid', req: 'r1', pid: 42, startTime: undefined });
+    expect(parseHelperAnswer('pid r1 42 x')).toStrictEqual({ kind: 'pid', req: 'r1', pid: 42, startTime: undefined });
     expect(parseHelperAnswer('exit r1 3 -')).toEqual({ kind: 'exit', req: 'r1', code: 3, signal: null });
     expect(parseHelperAnswer('exit r1 - 9')).toEqual({ kind: 'exit', req: 'r1', code: null, signal: 9 });
     expect(parseHelperAnswer('fail r1 fork: no memory')).toEqual({

@@ -131,7 +131,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     const answer: HelperAnswer | undefined = parseHelperAnswer(line);
     const launch = answer && this.launches.get(answer.req);
     if (!answer || !launch) return;
-    if (answer.kind === 'pid') launch.spawned(answer.pid);
+    if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);
     else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
     else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
   }

@@ -30,10 +30,11 @@ export class HelperLaunch {
     });
   }
 
-  spawned(pid: number): void {
+  spawned(pid: number, startTime: string | undefined): void {
     this.pid = pid;
     this.resolveStarted({
       pid,
+      startTime,
       // Until the child's setpgrp has run there is no group -pid yet: the process itself (not yet reaped, so the
       // pid cannot have been reused) takes the signal, and it has started nothing yet.
       signalGroup: (signal) => killGroup(pid, signal) || (!this.exitSeen && signalQuietly(pid, signal)),

@@ -10,8 +10,9 @@ import type { LaunchCommand } from './process-launcher.adapter';
  *
  * Requests (service -> helper stdin), one line each, fields hex-encoded (so any byte passes):
  *   launch <req> <cwd> <env: K=V\0K=V...> <argv: exe\0arg...> <cgroup.procs> <autogroup nice> <nice>
- * Answers (helper stdout): `pid <req> <pid>`, `fail <req> <message>` (nothing started), and once the process is
- * reaped, `exit <req> <code or -> <signal number or ->`.
+ * Answers (helper stdout): `pid <req> <pid> <start time>` (field 22 of /proc/<pid>/stat, read while SIGCHLD is
+ * blocked, so before the child can be reaped and its pid reused; empty if unreadable), `fail <req> <message>`
+ * (nothing started), and once the process is reaped, `exit <req> <code or -> <signal number or ->`.
  * Output: before forking, the helper connects two Unix sockets to the service (in a folder only the service's
  * user can enter), sends `<req> stdout` / `<req> stderr` as their first line, and makes them the child's fd 1
  * and 2, so a server's output goes straight to the service. The helper exits when its stdin closes (the service
@@ -30,6 +31,8 @@ $SIG{CHLD} = sub { local ($!, $?);
 sub out { my ($req, $name) = @_; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or return;
   connect($s, pack_sockaddr_un($path)) or return; syswrite($s, "$req $name\n") or return; return $s; }
 sub fail { syswrite(STDERR, "sc-spawner wrapper: $_[0]\n"); POSIX::_exit(127); }
+sub start_time { open(my $f, '<', "/proc/$_[0]/stat") or return ''; my $s = <$f>; close $f; return '' unless defined $s;
+  my @f = split / /, substr($s, rindex($s, ')') + 2); return (defined $f[19] && $f[19] =~ /^\d+$/) ? $f[19] : ''; }
 while (my $line = <STDIN>) {
   chomp $line; my ($verb, $req, @f) = split / /, $line, -1;
   next unless defined $verb && $verb eq 'launch' && @f == 6;
@@ -53,7 +56,7 @@ while (my $line = <STDIN>) {
     my @argv = split(/\0/, $argv, -1);
     exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");
   }
-  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid\n"; }
+  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid ", start_time($pid), "\n"; }
   else { print "fail $req fork: $!\n"; }
   POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld);
 }
@@ -83,7 +86,7 @@ export function launchRequest(req: string, command: LaunchCommand): string {
 }
 
 export type HelperAnswer =
-  | { kind: 'pid'; req: string; pid: number }
+  | { kind: 'pid'; req: string; pid: number; startTime: string | undefined }
   | { kind: 'fail'; req: string; message: string }
   | { kind: 'exit'; req: string; code: number | null; signal: number | null };
 
@@ -91,7 +94,9 @@ export type HelperAnswer =
 export function parseHelperAnswer(line: string): HelperAnswer | undefined {
   const [kind, req, ...rest] = line.split(' ');
   if (!req) return undefined;
-  if (kind === 'pid' && /^\d+$/.test(rest[0] ?? '')) return { kind, req, pid: Number(rest[0]) };
+  if (kind === 'pid' && /^\d+$/.test(rest[0] ?? '')) {
+    return { kind, req, pid: Number(rest[0]), startTime: /^\d+$/.test(rest[1] ?? '') ? rest[1] : undefined };
+  }
   if (kind === 'fail') return { kind, req, message: rest.join(' ') };
   if (kind === 'exit' && rest.length === 2) {
     const number = (field: string) => (/^\d+$/.test(field) ? Number(field) : null);

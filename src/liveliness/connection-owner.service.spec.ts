@@ -66,6 +66,31 @@ describe('ConnectionOwner', () => {
     expect(await laterOwner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
   });
 
+  it('refuses a group member whose pid was reused while its files were read', async () => {
+    const { processes, owner } = setup();
+    processes.procs.get(301)!.sockets = ['555'];
+    const holdsSocket = processes.holdsSocket.bind(processes);
+    processes.holdsSocket = (pid, inode) => {
+      const held = holdsSocket(pid, inode);
+      // The helper ends as its files are read; another process, moved into the group, gets its pid.
+      if (pid === 301) processes.procs.set(301, { argv: ['intruder'], pgrp: 300, sockets: ['555'], startTime: '9999' });
+      return held;
+    };
+    expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
+  });
+
+  it('does not keep a refusal: the next report on the connection is checked again', async () => {
+    const { processes, sockets, owner } = setup();
+    const keptAlive = { ...socket } as Socket;
+    expect(await owner.openedByGroup(keptAlive, 300, STARTED)).toBe(false);
+    processes.procs.get(300)!.sockets = ['555'];
+    expect(await owner.openedByGroup(keptAlive, 300, STARTED)).toBe(true);
+    expect(await owner.openedByGroup(keptAlive, 300, STARTED)).toBe(true);
+    expect(sockets.lookups).toBe(2);
+    // Another server on the same pid (not the one whose yes was kept) is checked on its own.
+    expect(await owner.openedByGroup(keptAlive, 300, '5555')).toBe(false);
+  });
+
   it('looks a connection up once: later reports on a keep-alive connection are answered from memory', async () => {
     const { processes, sockets, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];

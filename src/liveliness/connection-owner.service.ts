@@ -7,12 +7,12 @@ import { findPeerSocketInode } from './tcp-table';
 /**
  * Whether the TCP connection a request arrived on was opened by a process of a given process group: the
  * peer's socket (asked of the kernel by the connection's address pair, or found in /proc/net/tcp where the
- * kernel cannot be asked) is among the open files of a process of that group. Answered once per connection: a server's keep-alive connection carries all its
- * reports, so /proc is walked once per connection, not once per ping.
+ * kernel cannot be asked) is among the open files of a process of that group. A yes is kept for the connection: a
+ * server's keep-alive connection carries all its reports, so /proc is walked once per connection, not per ping.
  */
 @Injectable()
 export class ConnectionOwner {
-  private readonly answers = new WeakMap<Socket, Map<number, Promise<boolean>>>();
+  private readonly answers = new WeakMap<Socket, Map<string, Promise<boolean>>>();
 
   constructor(
     private readonly processes: ProcessTable,
@@ -25,11 +25,16 @@ export class ConnectionOwner {
    */
   openedByGroup(socket: Socket, pgid: number, leaderStartTime: string): Promise<boolean> {
     let known = this.answers.get(socket);
-    if (!known) this.answers.set(socket, (known = new Map<number, Promise<boolean>>()));
-    let answer = known.get(pgid);
+    if (!known) this.answers.set(socket, (known = new Map<string, Promise<boolean>>()));
+    const server = `${pgid}/${leaderStartTime}`;
+    let answer = known.get(server);
     if (answer === undefined) {
       answer = this.check(socket, pgid, leaderStartTime);
-      known.set(pgid, answer);
+      known.set(server, answer);
+      // Only a yes is kept: a no may come from a read that failed once (a process exiting, a full file table), and
+      // the server's next report on this connection is checked again rather than refused for good.
+      const forget = (yes: boolean) => void (yes || known.delete(server));
+      void answer.then(forget);
     }
     return answer;
   }
@@ -56,7 +61,12 @@ export class ConnectionOwner {
     return held && this.processes.stat(pgid)?.startTime === leaderStartTime;
   }
 
+  /** `pid` is in the group and holds the socket: the process whose files were read is the one whose group was. */
   private holds(pid: number, pgid: number, inode: string): boolean {
-    return this.processes.stat(pid)?.pgrp === pgid && this.processes.holdsSocket(pid, inode);
+    const before = this.processes.stat(pid);
+    if (before?.pgrp !== pgid || !this.processes.holdsSocket(pid, inode)) return false;
+    // A pid freed and reused between the two reads has another start time.
+    const after = this.processes.stat(pid);
+    return after?.pgrp === pgid && after.startTime === before.startTime;
   }
 }

@@ -10,9 +10,9 @@ describe('ServerReporterGuard', () => {
     switchToHttp: () => ({ getRequest: () => ({ params: { id: 's1' }, socket }) }),
   } as ExecutionContext;
 
-  function guardFor(spawn: object | undefined, owned = true) {
+  function guardFor(spawn: object | undefined, owned = true, launching?: Promise<void>) {
     const asked: unknown[][] = [];
-    const supervisor = { get: () => spawn } as unknown as SupervisorService;
+    const supervisor = { get: () => spawn, launching: () => launching } as unknown as SupervisorService;
     const owner = {
       openedByGroup: (...args: unknown[]) => (asked.push(args), Promise.resolve(owned)),
     } as unknown as ConnectionOwner;
@@ -32,6 +32,26 @@ describe('ServerReporterGuard', () => {
 
   it('refuses with 403, without looking, a report for a server whose start time was never read (it was gone at once)', async () => {
     const { guard, asked } = guardFor({ pid: 300 });
+    await expect(guard.canActivate(context)).rejects.toThrow(ForbiddenException);
+    expect(asked).toEqual([]);
+  });
+
+  it('holds a report that arrives while the process is being started until its pid is known, then checks it', async () => {
+    const spawn: { pid?: number; pidStartTime?: string } = {};
+    let started!: () => void;
+    const launching = new Promise<void>((resolve) => (started = resolve));
+    const { guard, asked } = guardFor(spawn, true, launching);
+    const answer = guard.canActivate(context);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toEqual([]);
+    Object.assign(spawn, { pid: 300, pidStartTime: '4242' });
+    started();
+    await expect(answer).resolves.toBe(true);
+    expect(asked).toEqual([[socket, 300, '4242']]);
+  });
+
+  it('refuses with 403 a report for a live spawn with no pid (its process could not be started)', async () => {
+    const { guard, asked } = guardFor({});
     await expect(guard.canActivate(context)).rejects.toThrow(ForbiddenException);
     expect(asked).toEqual([]);
   });

@@ -18,11 +18,17 @@ export class ServerReporterGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
     const id = String(request.params.id ?? '');
+    // A report that arrives while the process is being started (the server's command line, with this id, can be
+    // in `ps` already) waits for the pid to check it against.
+    const launching = this.supervisor.launching(id);
+    if (launching) await launching;
     const spawn = this.supervisor.get(id);
-    if (!spawn || spawn.pid === undefined || spawn.endedAt !== undefined) return true;
-    // Without a start time the server was gone before it could be read: nothing of it can be reporting.
-    const startTime = spawn.pidStartTime;
-    if (startTime !== undefined && (await this.owner.openedByGroup(request.socket, spawn.pid, startTime))) return true;
+    if (!spawn || spawn.endedAt !== undefined) return true;
+    // Without a pid and start time the server was gone before it could be identified: nothing of it can report.
+    const { pid, pidStartTime } = spawn;
+    if (pid !== undefined && pidStartTime !== undefined) {
+      if (await this.owner.openedByGroup(request.socket, pid, pidStartTime)) return true;
+    }
     throw new ForbiddenException(
       `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
     );

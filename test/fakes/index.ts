@@ -66,6 +66,8 @@ export class FakePortProbe extends PortProbe {
 
 /** A launched Stream Cache Server the test drives: its output lines, its exit, its reaction to signals. */
 export class FakeProcess implements LaunchedProcess {
+  /** FakeProcessTable's default start time: the journal and the reaper find the process there as launched. */
+  startTime: string | undefined = '4242';
   readonly signals: NodeJS.Signals[] = [];
   exited = false;
   private goneOnly = false;

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeExit } from '@app/sc-protocol';
 import { Clock } from '../../adapters/clock.adapter';
 import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
-import { ProcessTable } from '../../adapters/process-table.adapter';
 import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { PortAllocator } from '../../ports';
@@ -40,7 +39,6 @@ export class SpawnProcesses {
     private readonly journal: JournalKeeper,
     private readonly events: SpawnEvents,
     private readonly priority: CpuPriority,
-    private readonly processTable: ProcessTable,
   ) {}
 
   /**
@@ -85,6 +83,8 @@ export class SpawnProcesses {
       msg: `spawn ${spec.id} starting on port ${spec.wsPort}: ${command.executable} ${redactArgs(command.args).join(' ')}`,
     });
     this.lifecycle.announce(record);
+    let settle!: () => void;
+    entry.launching = new Promise<void>((resolve) => (settle = resolve));
     try {
       entry.process = await launching;
     } catch (error) {
@@ -95,10 +95,14 @@ export class SpawnProcesses {
         error: error instanceof Error ? error : new Error(String(error)),
       });
       return record;
+    } finally {
+      entry.launching = undefined;
+      // Resolved now, its waiters run after this turn: the pid and start time below are set by then.
+      settle();
     }
     record.pid = entry.process.pid;
     // Its identity: a liveliness report is believed only while this pid is still this process (ConnectionOwner).
-    if (record.pid !== undefined) record.pidStartTime = this.processTable.stat(record.pid)?.startTime;
+    record.pidStartTime = entry.process.startTime;
     this.journal.launched(record, command.args);
     // Stopped (or killed) while its process was being started: the signal it missed.
     if (record.sigkillSentAt !== undefined) entry.process.signalGroup('SIGKILL');

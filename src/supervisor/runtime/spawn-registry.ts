@@ -15,6 +15,8 @@ export interface Waiter {
 export interface LiveSpawn {
   record: SpawnRecord;
   process?: LaunchedProcess;
+  /** While its process is being started: settles once the pid is known or nothing was started. */
+  launching?: Promise<void>;
   waiters: Waiter[];
 }
 

@@ -169,6 +169,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return viewOf(await this.starter.waitUntilReady(id, signal));
   }
 
+  /** While the spawn's process is being started: settles once its pid is known (or nothing was started). */
+  launching(id: string): Promise<void> | undefined {
+    return this.registry.liveEntry(id)?.launching;
+  }
+
   report(id: string, value: Liveliness): void {
     if (!this.lifecycle.report(id, value)) throw new UnknownSpawnError(id);
   }
