@@ -237,6 +237,10 @@ describe('observability (e2e)', () => {
     // A slot free again; a refusal at the door was not counted against the rate: this is the fifth, the next the sixth.
     expect((await post('{"rendererType":"gpu"}')).status).toBe(400);
     expect((await post('{}')).status).toBe(429); // the sixth request within SPAWN_RATE_LIMIT=5/60s
+    // A spawn on connect from the same client is limited with it, and counted the same way.
+    const limited = await rawUpgrade(app.url, '/?renderingLocation=csr', BEARER).answer;
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toMatch(/^\d+$/);
 
     const viewer = await connectViewer(first.json().proxyEndpoint as string, { cleanup });
     await viewer.next(); // the server's hello
@@ -256,7 +260,7 @@ describe('observability (e2e)', () => {
     expect(value('spawn_duration_seconds_bucket', { renderer: 'csr', outcome: 'ready', le: '0.005' })).toBe(0);
     expect(value('spawn_rejections_total', { reason: 'capacity' })).toBe(1);
     expect(value('spawn_rejections_total', { reason: 'invalid' })).toBe(2);
-    expect(value('spawn_rejections_total', { reason: 'rate_limit' })).toBe(1);
+    expect(value('spawn_rejections_total', { reason: 'rate_limit' })).toBe(2);
     expect(value('spawn_rejections_total', { reason: 'ports' })).toBe(0);
     expect(value('spawn_rejections_total', { reason: 'disabled' })).toBe(0);
     expect(value('spawn_rejections_total', { reason: 'shutting_down' })).toBe(0);

@@ -1,6 +1,8 @@
+import { PassThrough } from 'stream';
 import { REFUSAL_LOG_WINDOW_MS } from '../logging/refusal-log';
 import type { RejectionReason } from '../metrics/spawner-metrics';
 import { ConnectRefusals } from './connect-refusals';
+import { shuttingDownRefusal } from './spawn-on-connect';
 
 describe('ConnectRefusals', () => {
   function setup() {
@@ -46,5 +48,26 @@ describe('ConnectRefusals', () => {
     refusals.refused({ status: 429, message: 'SPAWN_RATE_LIMIT reached', reason: 'rate_limit' });
     expect(counted).toEqual(['rate_limit', 'rate_limit']);
     expect(lines.map(([level]) => level)).toEqual(['log', 'log', 'log', 'log', 'log']);
+  });
+
+  it('answers the upgrade with the refusal, counted and logged; a viewer already gone is counted but gets nothing', async () => {
+    const { refusals, counted, lines } = setup();
+    const socket = new PassThrough();
+    const written: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => written.push(chunk));
+    refusals.answer(socket, shuttingDownRefusal());
+    await new Promise((resolve) => socket.once('close', resolve));
+    const answer = Buffer.concat(written).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(answer).toMatch(/\r\nRetry-After: \d+\r\n/);
+    expect(answer).toMatch(/the service is shutting down; try another server\n$/);
+    const gone = new PassThrough();
+    gone.destroy();
+    refusals.answer(gone, shuttingDownRefusal());
+    expect(counted).toEqual(['shutting_down', 'shutting_down']);
+    expect(lines).toEqual([
+      ['log', 'spawn on connect refused with 503: the service is shutting down; try another server'],
+      ['debug', 'spawn on connect refused with 503: the service is shutting down; try another server'],
+    ]);
   });
 });

@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
+import type { Duplex } from 'stream';
 import { RefusalLog } from '../logging/refusal-log';
 import type { RejectionReason, SpawnerMetrics } from '../metrics/spawner-metrics';
+import { refuseUpgrade } from './http-refusal';
 
 /** A spawn on connect refused before the upgrade: the HTTP answer, and how it is counted and logged. */
 export interface ConnectRefusal {
@@ -27,6 +29,12 @@ export class ConnectRefusals {
     private readonly logger: Pick<Logger, 'log' | 'debug'>,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Counts and logs `refusal`, and answers the upgrade with it (a viewer already gone gets nothing). */
+  answer(socket: Duplex, refusal: ConnectRefusal): void {
+    this.refused(refusal);
+    if (!socket.destroyed) refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+  }
 
   refused(refusal: Pick<ConnectRefusal, 'status' | 'message' | 'reason' | 'stormKey'>): void {
     if (refusal.reason) this.metrics.rejected(refusal.reason);

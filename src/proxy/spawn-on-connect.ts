@@ -33,3 +33,8 @@ export function connectRefusal(error: unknown): ConnectRefusal {
     stormKey: error instanceof NoCapacityError ? error.reason : undefined,
   };
 }
+
+/** A spawn on connect once the service is shutting down: refused as POST /spawn is then (503, Retry-After). */
+export function shuttingDownRefusal(): ConnectRefusal {
+  return connectRefusal(NoCapacityError.shuttingDown());
+}

@@ -3,8 +3,7 @@ import type { Duplex } from 'stream';
 import type { SessionOwner, SupervisorService } from '../supervisor';
 import type { TicketSpec } from '../tickets/ticket-book';
 import type { ConnectRefusals } from './connect-refusals';
-import { refuseUpgrade } from './http-refusal';
-import { connectRefusal } from './spawn-on-connect';
+import { connectRefusal, shuttingDownRefusal } from './spawn-on-connect';
 
 /** What a viewer may send while its server starts (it should send nothing before the 101): more drops it. */
 const MAX_EARLY_BYTES = 64 * 1024;
@@ -46,7 +45,7 @@ export class ViewerSpawner {
     head: Buffer,
   ): Promise<ViewerReady | undefined> {
     if (this.refusing || this.supervisor.isShuttingDown) {
-      refuseUpgrade(socket, 503, 'the service is shutting down');
+      this.refusals.answer(socket, shuttingDownRefusal());
       return undefined;
     }
     const pending: PendingConnect = { socket, abort: new AbortController(), early: head.length > 0 ? [head] : [] };
@@ -74,16 +73,15 @@ export class ViewerSpawner {
       spawn = await this.supervisor.spawn({ ...spec, origin: 'connect', owner }, pending.abort.signal);
     } catch (error) {
       settle();
-      if (socket.destroyed) return undefined;
-      const refusal = connectRefusal(error);
-      this.refusals.refused(refusal);
-      refuseUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+      // Stopped because the viewer left, or by refuseAll (which answered it): nothing was refused here.
+      if (pending.abort.signal.aborted) return undefined;
+      this.refusals.answer(socket, connectRefusal(error));
       return undefined;
     }
     settle();
     if (socket.destroyed || !socket.writable || this.refusing) {
       this.stopOwned(spawn.id, 'the viewer left before its server was ready');
-      if (!socket.destroyed) refuseUpgrade(socket, 503, 'the service is shutting down');
+      if (!socket.destroyed) this.refusals.answer(socket, shuttingDownRefusal());
       return undefined;
     }
     this.logger.log(`spawned ${spawn.id} (${spec.rendererType}) for a viewer on the service port`);
@@ -96,7 +94,7 @@ export class ViewerSpawner {
     for (const pending of [...this.pending]) {
       this.pending.delete(pending);
       pending.abort.abort();
-      refuseUpgrade(pending.socket, 503, 'the service is shutting down');
+      this.refusals.answer(pending.socket, shuttingDownRefusal());
     }
   }
 

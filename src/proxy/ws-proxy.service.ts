@@ -21,7 +21,7 @@ import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { ConnectRefusals } from './connect-refusals';
 import { refuseUpgrade } from './http-refusal';
 import { RelaySessions } from './relay-sessions';
-import { spawnOnConnectRequest } from './spawn-on-connect';
+import { shuttingDownRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { UpgradeGate } from './upgrade-gate';
 import { ViewerSpawner } from './viewer-spawner';
 import type { ProxyConnectionInfo } from './ws-proxy.types';
@@ -113,7 +113,12 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return refuseUpgrade(socket, 421, misdirectedReason(this.scaleOut.nodeName, prefix.node));
     const invalid = invalidHandshake(req);
     if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
-    if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+    if (this.closing) {
+      // A spawn on connect is refused (and counted) as POST /spawn is at shutdown; a join just gets the 503.
+      const spawning = token === null && this.rendering.spawnOnConnect && spawnOnConnectRequest(req.url) !== null;
+      if (spawning) return this.refusals.answer(socket, shuttingDownRefusal());
+      return refuseUpgrade(socket, 503, 'the service is shutting down');
+    }
     try {
       if (token === null) this.spawnOnConnect(req, socket, head);
       else this.joinRelay(token, req, socket, head);
@@ -140,10 +145,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     const admission = await this.gate.admitSpawn(req, rendererType);
     if ('refusal' in admission) {
       const { status, message, headers } = admission.refusal;
-      this.refusals.refused({ status, message, reason: rejectionReasonOf(undefined, status) });
-      return refuseUpgrade(socket, status, message, headers);
+      return this.refusals.answer(socket, { status, message, headers, reason: rejectionReasonOf(undefined, status) });
     }
-    if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
+    if (this.closing) return this.refusals.answer(socket, shuttingDownRefusal());
     // Who asks (the key presented, else the client address), for SC_KEY_MAX_SESSIONS and the session's `key`.
     const owner = sessionOwner(this.keys, bearerKey(req.headers.authorization), req.socket.remoteAddress);
     const ready = await this.connects.spawnFor(admission.spec, owner, socket, head);

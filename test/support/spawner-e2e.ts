@@ -270,10 +270,12 @@ export interface UpgradeAnswer {
 export function rawUpgrade(
   baseUrl: string,
   path: string,
+  headers: Record<string, string> = {},
 ): { answer: Promise<UpgradeAnswer>; request: http.ClientRequest } {
   const req = http.request(new URL(path, baseUrl), {
     agent: false,
     headers: {
+      ...headers,
       connection: 'Upgrade',
       upgrade: 'websocket',
       'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
