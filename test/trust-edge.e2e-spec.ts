@@ -78,9 +78,10 @@ function invalidSpawn(app: TrackedApp, headers: Record<string, string> = {}) {
 }
 
 /** A TCP connection to the service, open once connected. */
-function openSocket(port: number, cleanup: Cleanup): Promise<Socket> {
+/** A connection to the service from `localAddress` (any of 127.0.0.0/8 reaches it). */
+function openSocket(port: number, cleanup: Cleanup, localAddress = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = tcpConnect(port, '127.0.0.1', () => resolve(socket));
+    const socket = tcpConnect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));
     socket.on('error', reject);
     cleanup.add(() => void socket.destroy(), 'test socket');
   });
@@ -304,16 +305,25 @@ describe('trust at the network edge (e2e)', () => {
       await request(app.url).get('/health').expect(200);
     });
 
-    it('MAX_CONNECTIONS_PER_CLIENT: one more connection from the same address is dropped unanswered; a trusted proxy is exempt', async () => {
+    it("MAX_CONNECTIONS_PER_CLIENT: one more connection from the same address is dropped unanswered; a trusted proxy and the servers' own address are exempt", async () => {
       const app = await startTrackedApp(cleanup, { ...ENV, MAX_CONNECTIONS_PER_CLIENT: '3' });
-      const held = await Promise.all([1, 2, 3].map(() => openSocket(app.port, cleanup)));
+      // Another client: an address other than the one the service is reached at (127.0.0.1).
+      const other = '127.0.0.2';
+      const held = await Promise.all([1, 2, 3].map(() => openSocket(app.port, cleanup, other)));
       await sleep(100);
-      const extra = await openSocket(app.port, cleanup);
+      const extra = await openSocket(app.port, cleanup, other);
       expect(await exchange(extra, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('');
       held[0].destroy();
       await sleep(100);
-      const after = await openSocket(app.port, cleanup);
+      const after = await openSocket(app.port, cleanup, other);
       expect(await exchange(after, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+        /^HTTP\/1.1 200/,
+      );
+      // From 127.0.0.1 itself, the address the servers' liveliness reports come from: never dropped, so nobody
+      // holding connections from it can keep those reports out.
+      await Promise.all([1, 2, 3, 4].map(() => openSocket(app.port, cleanup, '127.0.0.1')));
+      const fifth = await openSocket(app.port, cleanup, '127.0.0.1');
+      expect(await exchange(fifth, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
         /^HTTP\/1.1 200/,
       );
 
@@ -322,9 +332,10 @@ describe('trust at the network edge (e2e)', () => {
         MAX_CONNECTIONS_PER_CLIENT: '3',
         TRUST_PROXY: 'loopback',
       });
-      await Promise.all([1, 2, 3, 4].map(() => openSocket(proxied.port, cleanup)));
-      const fifth = await openSocket(proxied.port, cleanup);
-      expect(await exchange(fifth, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+      // A proxy on this machine, at another loopback address.
+      await Promise.all([1, 2, 3, 4].map(() => openSocket(proxied.port, cleanup, other)));
+      const proxiedFifth = await openSocket(proxied.port, cleanup, other);
+      expect(await exchange(proxiedFifth, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
         /^HTTP\/1.1 200/,
       );
     });

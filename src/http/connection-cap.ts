@@ -6,12 +6,17 @@ import type { TrustTest } from './client-address';
  * MAX_CONNECTIONS_PER_CLIENT: at most `max` open TCP connections (HTTP, event streams, WebSockets) from one
  * peer address; more are dropped as they arrive. A trusted proxy (TRUST_PROXY) carries many clients, so it is
  * exempt. Counted per socket peer: the cap protects the port itself, before any header is read.
+ *
+ * Also exempt: this machine connecting from the very address it reaches the service at, as the servers do with
+ * their liveliness reports. Capped, any local user holding `max` connections from 127.0.0.1 would have the
+ * servers' reports dropped; and a local user is not held back by a per-address cap anyway, with all of
+ * 127.0.0.0/8 to connect from. No remote peer has the service's own address.
  */
 export function capConnectionsPerClient(server: Server, max: number, trusted: TrustTest): void {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
-    if (address === undefined || trusted(address, 0)) return;
+    if (address === undefined || trusted(address, 0) || address === socket.localAddress) return;
     const count = (open.get(address) ?? 0) + 1;
     if (count > max) {
       socket.destroy();
