@@ -44,21 +44,24 @@ export class ProcProcessUsage extends ProcessUsage {
   read(pgids: readonly number[]): Map<number, GroupUsage> {
     const usage = new Map<number, GroupUsage>();
     const wanted = new Set(pgids);
+    const members = new Map<number, number>();
+    // With no group to read, no walk is used up: the first session's processes are found by its first read.
+    if (wanted.size === 0) {
+      this.members = members;
+      return usage;
+    }
     const walk = this.readsUntilWalk <= 0;
     this.readsUntilWalk = walk ? USAGE_WALK_EVERY - 1 : this.readsUntilWalk - 1;
-    const members = new Map<number, number>();
-    if (wanted.size > 0) {
-      for (const pid of walk ? this.everyPid() : this.knownPids(wanted)) {
-        const fields = this.statFields(pid);
-        if (!fields) continue;
-        const pgrp = Number(fields[PGRP]);
-        if (!wanted.has(pgrp)) continue;
-        members.set(pid, pgrp);
-        const total = usage.get(pgrp) ?? { cpuSeconds: 0, rssBytes: 0 };
-        total.cpuSeconds += (Number(fields[UTIME]) + Number(fields[STIME])) / this.ticksPerSecond;
-        total.rssBytes += Number(fields[RSS]) * this.pageBytes;
-        usage.set(pgrp, total);
-      }
+    for (const pid of walk ? this.everyPid() : this.knownPids(wanted)) {
+      const fields = this.statFields(pid);
+      if (!fields) continue;
+      const pgrp = Number(fields[PGRP]);
+      if (!wanted.has(pgrp)) continue;
+      members.set(pid, pgrp);
+      const total = usage.get(pgrp) ?? { cpuSeconds: 0, rssBytes: 0 };
+      total.cpuSeconds += (Number(fields[UTIME]) + Number(fields[STIME])) / this.ticksPerSecond;
+      total.rssBytes += Number(fields[RSS]) * this.pageBytes;
+      usage.set(pgrp, total);
     }
     this.members = members;
     return usage;
