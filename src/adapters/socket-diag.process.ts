@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'child_process';
-import { randomBytes } from 'crypto';
 import { createInterface } from 'readline';
 import { SOCK_DIAG_SCRIPT } from './socket-diag.script';
 
@@ -22,6 +21,8 @@ const START_TIMEOUT_MS = 5000;
 export class SockDiagProcess {
   private readonly pending = new Map<string, (answer: DiagAnswer) => void>();
   private gone = false;
+  /** Names a question on the private pipe so its answer finds it; nothing else writes there. */
+  private asked = 0;
   private endedHow = '';
   private readonly closedWaiters: Array<(how: string) => void> = [];
 
@@ -69,7 +70,7 @@ export class SockDiagProcess {
 
   ask(query: DiagQuery): Promise<DiagAnswer> {
     if (this.gone || !this.child.stdin?.writable) return Promise.resolve('unavailable');
-    const req = randomBytes(6).toString('hex');
+    const req = (this.asked++).toString(36);
     return new Promise((resolve) => {
       // No answer in time: the process is wedged (a recv that never returns); end it, so it is started afresh.
       const timer = setTimeout(() => {
