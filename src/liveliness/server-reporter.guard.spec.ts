@@ -2,7 +2,7 @@ import { ExecutionContext, ForbiddenException } from '@nestjs/common';
 import type { Socket } from 'net';
 import type { SupervisorService } from '../supervisor';
 import type { ConnectionOwner } from './connection-owner.service';
-import { ServerReporterGuard } from './server-reporter.guard';
+import { LAUNCH_WAIT_MS, ServerReporterGuard } from './server-reporter.guard';
 
 describe('ServerReporterGuard', () => {
   const socket = {} as Socket;
@@ -48,6 +48,23 @@ describe('ServerReporterGuard', () => {
     started();
     await expect(answer).resolves.toBe(true);
     expect(asked).toEqual([[socket, 300, '4242']]);
+  });
+
+  it('refuses with 403 a report whose server gets no pid within LAUNCH_WAIT_MS (a launch that hangs)', async () => {
+    jest.useFakeTimers();
+    try {
+      const { guard, asked } = guardFor({}, true, new Promise<void>(() => undefined));
+      const answer = guard.canActivate(context);
+      const refused = expect(answer).rejects.toThrow(ForbiddenException);
+      await jest.advanceTimersByTimeAsync(LAUNCH_WAIT_MS - 1);
+      expect(jest.getTimerCount()).toBe(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await refused;
+      expect(asked).toEqual([]);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses with 403 a report for a live spawn with no pid (its process could not be started)', async () => {

@@ -3,6 +3,9 @@ import type { Request } from 'express';
 import { SupervisorService } from '../supervisor';
 import { ConnectionOwner } from './connection-owner.service';
 
+/** How long a report may wait for its server's pid: a fork takes milliseconds; a launch that hangs refuses it. */
+export const LAUNCH_WAIT_MS = 5000;
+
 /**
  * A server's id is on its command line, readable by every local user, so it proves nothing: a report for a
  * running spawn is believed only when its connection was opened by that server's process group. Reports for
@@ -21,7 +24,7 @@ export class ServerReporterGuard implements CanActivate {
     // A report that arrives while the process is being started (the server's command line, with this id, can be
     // in `ps` already) waits for the pid to check it against.
     const launching = this.supervisor.launching(id);
-    if (launching) await launching;
+    if (launching) await withinLaunchWait(launching);
     const spawn = this.supervisor.get(id);
     if (!spawn || spawn.endedAt !== undefined) return true;
     // Without a pid and start time the server was gone before it could be identified: nothing of it can report.
@@ -33,4 +36,10 @@ export class ServerReporterGuard implements CanActivate {
       `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
     );
   }
+}
+
+function withinLaunchWait(launching: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAUNCH_WAIT_MS)));
+  return Promise.race([launching, waited]).finally(() => clearTimeout(timer));
 }
