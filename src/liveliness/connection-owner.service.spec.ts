@@ -91,6 +91,17 @@ describe('ConnectionOwner', () => {
     expect(await owner.openedByGroup(keptAlive, 300, '5555')).toBe(false);
   });
 
+  it("a lookup that fails is its caller's error, and forgotten: the next report is checked afresh", async () => {
+    const { processes, sockets, owner } = setup();
+    processes.procs.get(300)!.sockets = ['555'];
+    const find = sockets.find.bind(sockets);
+    sockets.find = () => Promise.reject(new Error('EMFILE'));
+    const keptAlive = { ...socket } as Socket;
+    await expect(owner.openedByGroup(keptAlive, 300, STARTED)).rejects.toThrow('EMFILE');
+    sockets.find = find;
+    expect(await owner.openedByGroup(keptAlive, 300, STARTED)).toBe(true);
+  });
+
   it('looks a connection up once: later reports on a keep-alive connection are answered from memory', async () => {
     const { processes, sockets, owner } = setup();
     processes.procs.get(300)!.sockets = ['555'];

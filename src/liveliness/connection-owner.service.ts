@@ -33,8 +33,9 @@ export class ConnectionOwner {
       known.set(server, answer);
       // Only a yes is kept: a no may come from a read that failed once (a process exiting, a full file table), and
       // the server's next report on this connection is checked again rather than refused for good.
-      const forget = (yes: boolean) => void (yes || known.delete(server));
-      void answer.then(forget);
+      const forget = () => void known.delete(server);
+      // (A failed check is its caller's error; this branch only forgets it, so no rejection goes unhandled here.)
+      void answer.then((yes) => yes || forget(), forget);
     }
     return answer;
   }
