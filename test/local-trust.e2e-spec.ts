@@ -214,6 +214,8 @@ describe('local trust boundaries (e2e, real processes)', () => {
       const refused = await request(app.url).post(`${route}?liveliness=disconnect`);
       expect({ route, status: refused.status }).toEqual({ route, status: 403 });
       expect(refused.body.message).toMatch(/accepted only from that server's own processes/);
+      // The connection is closed with it: another try costs another connection (and its lookup).
+      expect(refused.headers.connection).toBe('close');
     }
     const before = Date.parse((await getSpawn(app.url, session.id)).lastReportAt!);
     await waitFor(async () => Date.parse((await getSpawn(app.url, session.id)).lastReportAt!) > before, 5000, {

@@ -47,9 +47,14 @@ describe('ProcProcessUsage', () => {
     proc.process(100, 100, 10, 1);
     proc.process(101, 100, 10, 1);
     const usage = new ProcProcessUsage(proc.root);
-    // Sweeps with no session use no walk up: the first session's first read walks.
+    // Sweeps with no session use no walk up: the first session's first read walks, and so does the first after
+    // an idle spell.
     for (let read = 1; read < USAGE_WALK_EVERY; read++) expect(usage.read([]).size).toBe(0);
     expect(usage.read([100]).get(100)?.rssBytes).toBe(2 * PAGE);
+    proc.process(103, 100, 0, 1);
+    expect(usage.read([]).size).toBe(0);
+    expect(usage.read([100]).get(100)?.rssBytes).toBe(3 * PAGE);
+    proc.gone(103);
     // Started after the walk: not seen until the next one.
     proc.process(102, 100, 10, 1);
     // A new group: its leader is read at once.

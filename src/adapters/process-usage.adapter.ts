@@ -45,9 +45,10 @@ export class ProcProcessUsage extends ProcessUsage {
     const usage = new Map<number, GroupUsage>();
     const wanted = new Set(pgids);
     const members = new Map<number, number>();
-    // With no group to read, no walk is used up: the first session's processes are found by its first read.
+    // With no group to read, the next read walks: a session after an idle spell is found by its first read.
     if (wanted.size === 0) {
       this.members = members;
+      this.readsUntilWalk = 0;
       return usage;
     }
     const walk = this.readsUntilWalk <= 0;

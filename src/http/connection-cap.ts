@@ -7,16 +7,16 @@ import type { TrustTest } from './client-address';
  * peer address; more are dropped as they arrive. A trusted proxy (TRUST_PROXY) carries many clients, so it is
  * exempt. Counted per socket peer: the cap protects the port itself, before any header is read.
  *
- * Also exempt: this machine connecting from the very address it reaches the service at, as the servers do with
- * their liveliness reports. Capped, any local user holding `max` connections from 127.0.0.1 would have the
- * servers' reports dropped; and a local user is not held back by a per-address cap anyway, with all of
- * 127.0.0.0/8 to connect from. No remote peer has the service's own address.
+ * Also exempt: this machine connecting from the address its connections to the service come from, as the
+ * servers' liveliness reports do (see isOwnSource). Capped, any local user holding `max` connections from
+ * 127.0.0.1 would have the servers' reports dropped; and a local user is not held back by a per-address cap
+ * anyway, with all of 127.0.0.0/8 to connect from. No remote peer can complete a handshake from those addresses.
  */
 export function capConnectionsPerClient(server: Server, max: number, trusted: TrustTest): void {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
-    if (address === undefined || trusted(address, 0) || address === socket.localAddress) return;
+    if (address === undefined || trusted(address, 0) || isOwnSource(address, socket.localAddress)) return;
     const count = (open.get(address) ?? 0) + 1;
     if (count > max) {
       socket.destroy();
@@ -29,6 +29,19 @@ export function capConnectionsPerClient(server: Server, max: number, trusted: Tr
       else open.set(address, left);
     });
   });
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/** The source the kernel gives a connection to a loopback address (its route's `src`), in each form Node shows. */
+const LOOPBACK_SOURCES = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
+
+/**
+ * Whether a connection to `local` comes from the address this machine's own connections to it come from: that
+ * address itself (an interface's, ::1), or 127.0.0.1 for any 127.x address (HOST=127.0.1.1 is reached from it).
+ */
+export function isOwnSource(remote: string, local: string | undefined): boolean {
+  if (local === undefined) return false;
+  return remote === local || (LOOPBACK.test(local) && LOOPBACK_SOURCES.has(remote));
 }
 
 /**

@@ -6,8 +6,11 @@ import { LAUNCH_WAIT_MS, ServerReporterGuard } from './server-reporter.guard';
 
 describe('ServerReporterGuard', () => {
   const socket = {} as Socket;
+  let headers: Record<string, string> = {};
+  beforeEach(() => (headers = {}));
+  const response = { setHeader: (name: string, value: string) => void (headers[name] = value) };
   const context = {
-    switchToHttp: () => ({ getRequest: () => ({ params: { id: 's1' }, socket }) }),
+    switchToHttp: () => ({ getRequest: () => ({ params: { id: 's1' }, socket }), getResponse: () => response }),
   } as ExecutionContext;
 
   function guardFor(spawn: object | undefined, owned = true, launching?: Promise<void>) {
@@ -23,11 +26,14 @@ describe('ServerReporterGuard', () => {
     const { guard, asked } = guardFor({ pid: 300, pidStartTime: '4242' });
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(asked).toEqual([[socket, 300, '4242']]);
+    expect(headers).toEqual({});
   });
 
   it("refuses with 403 a connection that is not the server's", async () => {
     const { guard } = guardFor({ pid: 300, pidStartTime: '4242' }, false);
     await expect(guard.canActivate(context)).rejects.toThrow(ForbiddenException);
+    // Closed after the answer: a refusal is not remembered, so another try needs another connection.
+    expect(headers).toEqual({ Connection: 'close' });
   });
 
   it('refuses with 403, without looking, a report for a server whose start time was never read (it was gone at once)', async () => {

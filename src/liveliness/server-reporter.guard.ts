@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { SupervisorService } from '../supervisor';
 import { ConnectionOwner } from './connection-owner.service';
 
@@ -32,6 +32,9 @@ export class ServerReporterGuard implements CanActivate {
     if (pid !== undefined && pidStartTime !== undefined) {
       if (await this.owner.openedByGroup(request.socket, pid, pidStartTime)) return true;
     }
+    // A refusal is not remembered for the connection (ConnectionOwner), so it is closed: each new try of a forger
+    // costs a connection, as before, rather than one lookup per report pipelined on the same one.
+    context.switchToHttp().getResponse<Response>().setHeader('Connection', 'close');
     throw new ForbiddenException(
       `liveliness reports for ${id} are accepted only from that server's own processes; this connection is not one of theirs`,
     );

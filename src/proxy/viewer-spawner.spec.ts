@@ -47,4 +47,19 @@ describe('ViewerSpawner at shutdown', () => {
     expect(stopped.every((signal) => signal.aborted)).toBe(true);
     expect(counted).toEqual(['shutting_down', 'shutting_down']);
   });
+
+  it('counts a viewer once when the shutdown refuses it just as its server became ready', async () => {
+    const stoppedIds: string[] = [];
+    const spawn = () => Promise.resolve({ id: 's1' });
+    const stop = (id: string) => void stoppedIds.push(id);
+    const { spawner, counted } = setup({ isShuttingDown: false, spawn, stop } as unknown as Partial<SupervisorService>);
+    const v = viewer();
+    const ready = spawner.spawnFor({ rendererType: 'csr' }, undefined, v.socket, Buffer.alloc(0));
+    // The server's ready answer is on its way (a resolved promise) when the shutdown refuses every waiting viewer.
+    spawner.refuseAll();
+    expect(await ready).toBeUndefined();
+    expect(await v.answer()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(counted).toEqual(['shutting_down']);
+    expect(stoppedIds).toEqual(['s1']);
+  });
 });

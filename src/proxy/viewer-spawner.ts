@@ -79,9 +79,12 @@ export class ViewerSpawner {
       return undefined;
     }
     settle();
-    if (socket.destroyed || !socket.writable || this.refusing) {
+    if (pending.abort.signal.aborted || socket.destroyed || !socket.writable || this.refusing) {
       this.stopOwned(spawn.id, 'the viewer left before its server was ready');
-      if (!socket.destroyed) this.refusals.answer(socket, shuttingDownRefusal());
+      // Aborted: refuseAll has answered it already, or the viewer left. A viewer that left is no refusal either.
+      if (pending.abort.signal.aborted) return undefined;
+      if (this.refusing && socket.writable) this.refusals.answer(socket, shuttingDownRefusal());
+      else socket.destroy();
       return undefined;
     }
     this.logger.log(`spawned ${spawn.id} (${spec.rendererType}) for a viewer on the service port`);

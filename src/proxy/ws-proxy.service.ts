@@ -113,12 +113,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return refuseUpgrade(socket, 421, misdirectedReason(this.scaleOut.nodeName, prefix.node));
     const invalid = invalidHandshake(req);
     if (invalid) return refuseUpgrade(socket, invalid.status, invalid.message);
-    if (this.closing) {
-      // A spawn on connect is refused (and counted) as POST /spawn is at shutdown; a join just gets the 503.
-      const spawning = token === null && this.rendering.spawnOnConnect && spawnOnConnectRequest(req.url) !== null;
-      if (spawning) return this.refusals.answer(socket, shuttingDownRefusal());
-      return refuseUpgrade(socket, 503, 'the service is shutting down');
-    }
+    // Before any key or origin is checked, so not counted: a spawn on connect is counted once admitted (below).
+    if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
     try {
       if (token === null) this.spawnOnConnect(req, socket, head);
       else this.joinRelay(token, req, socket, head);
