@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
-import { readFileSync } from 'fs';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
-import { killGroup, parseProcStat } from './process-table.adapter';
+import { killGroup, readProcStat } from './process-table.adapter';
 
 export interface LaunchCommand {
   executable: string;
@@ -175,7 +174,7 @@ export class ChildProcessLauncher extends ProcessLauncher {
     return {
       pid,
       // Read now: Node reaps a child on a later turn of the event loop, so the pid is still this child's.
-      startTime: pid === undefined ? undefined : startTimeOf(pid),
+      startTime: pid === undefined ? undefined : readProcStat(pid)?.startTime,
       // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
       // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
       signalGroup: (signal) =>
@@ -187,12 +186,3 @@ export class ChildProcessLauncher extends ProcessLauncher {
 
 /** How long to wait, after the process exited, for the rest of its output. */
 const STDIO_DRAIN_MS = 500;
-
-/** The start time of a process not yet reaped (see LaunchedProcess.startTime). */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime;
-  } catch {
-    return undefined;
-  }
-}

@@ -44,11 +44,7 @@ export class ProcProcessTable extends ProcessTable {
   }
 
   stat(pid: number): ProcessStat | undefined {
-    try {
-      return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return undefined;
-    }
+    return readProcStat(pid);
   }
 
   ownerUid(pid: number): number | undefined {
@@ -100,6 +96,15 @@ export class ProcProcessTable extends ProcessTable {
 }
 
 /** Parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so fields count from its last ')'. */
+/** The pid's group and start time from /proc/<pid>/stat; undefined when it cannot be read (no such process). */
+export function readProcStat(pid: number): ProcessStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseProcStat(text: string): ProcessStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;

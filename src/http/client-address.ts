@@ -24,3 +24,10 @@ export function compileTrust(setting: TrustProxySetting): TrustTest {
 export function clientAddressOf(req: IncomingMessage, trust: TrustTest): string {
   return proxyaddr(req, trust);
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** A loopback address as a socket shows it (IPv4, IPv6, or IPv4-mapped). */
+export function isLoopbackAddress(address: string): boolean {
+  return LOOPBACK.test(address);
+}

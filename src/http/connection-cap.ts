@@ -1,6 +1,6 @@
 import type { Server } from 'http';
 import type { Socket } from 'net';
-import type { TrustTest } from './client-address';
+import { isLoopbackAddress, type TrustTest } from './client-address';
 
 /**
  * MAX_CONNECTIONS_PER_CLIENT: at most `max` open TCP connections (HTTP, event streams, WebSockets) from one
@@ -31,7 +31,6 @@ export function capConnectionsPerClient(server: Server, max: number, trusted: Tr
   });
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 /** The source the kernel gives a connection to a loopback address (its route's `src`), in each form Node shows. */
 const LOOPBACK_SOURCES = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
 
@@ -41,7 +40,7 @@ const LOOPBACK_SOURCES = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
  */
 export function isOwnSource(remote: string, local: string | undefined): boolean {
   if (local === undefined) return false;
-  return remote === local || (LOOPBACK.test(local) && LOOPBACK_SOURCES.has(remote));
+  return remote === local || (isLoopbackAddress(local) && LOOPBACK_SOURCES.has(remote));
 }
 
 /**

@@ -1,12 +1,11 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+import { isLoopbackAddress } from '../http/client-address';
 
 /** Whether a connection comes from this machine: loopback, or one of this host's own addresses talking to itself. */
 export function isLocalConnection(remoteAddress: string | undefined, localAddress: string | undefined): boolean {
   if (!remoteAddress) return false;
-  return LOOPBACK.test(remoteAddress) || remoteAddress === localAddress;
+  return isLoopbackAddress(remoteAddress) || remoteAddress === localAddress;
 }
 
 /**
