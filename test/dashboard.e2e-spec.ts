@@ -401,6 +401,9 @@ describe('dashboard with API keys in a browser (e2e)', () => {
       UI_TIMEOUT_MS,
       { description: 'the refused requests to be answered' },
     );
+    // While it waits for a key the page sends nothing bound to be refused (the cost panel refreshes every 3 s).
+    await sleep(3500);
+    expect(consoleErrors.length).toBe(seen);
     keyGiven = true;
     await byTestId('key-input').fill(KEY);
     const beforeGoodKey = consoleErrors.length;

@@ -22,6 +22,13 @@ export function onKey(given) {
 export const apiKey = () => key;
 /** Whether the page waits for the operator to enter a key. */
 export const waitingForKey = () => keyWaiters.length > 0;
+/**
+ * Resolves at once unless the page waits for a key, then once one is entered: a request sent meanwhile would only
+ * be refused (and show up as one more 401 in the console and the service's log).
+ * @returns {Promise<void>}
+ */
+export const keyEntered = () =>
+  keyWaiters.length > 0 ? new Promise((resolve) => keyWaiters.push(resolve)) : Promise.resolve();
 
 /**
  * Shows the key form and resolves once the operator has entered a key.

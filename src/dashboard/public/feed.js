@@ -3,7 +3,7 @@
  * Keeping the cards in step with the service: server-sent state changes (GET events) first, falling back to
  * polling GET spawns while the feed is down; full views on (re)connect and for sessions first seen in an event.
  */
-import { api, apiKey } from './api.js';
+import { api, apiKey, waitingForKey } from './api.js';
 import { refreshHealth, scheduleHealth } from './capacity.js';
 import { render } from './card-view.js';
 import { historySoon } from './chart.js';
@@ -107,7 +107,8 @@ let eventsRetryTimer;
 /** The live feed; while it is down the page polls GET /spawns, and it retries the feed now and then. */
 export function startEvents() {
   clearTimeout(eventsRetryTimer);
-  if (!('EventSource' in window)) {
+  // Without EventSource, or while the page waits for a key (the feed would only be refused; the new key restarts it).
+  if (!('EventSource' in window) || waitingForKey()) {
     startPolling();
     return;
   }

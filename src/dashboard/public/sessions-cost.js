@@ -5,7 +5,7 @@
  * any `expiring` warning a session limit gave. Reads GET /spawns every few seconds and at once on an
  * `expiring` / `expiring_cancelled` event; uses the API key the page keeps for this tab (see api.js).
  */
-import { apiKey } from './api.js';
+import { apiKey, keyEntered } from './api.js';
 import { isLive } from './states.js';
 
 const REFRESH_MS = 3000;
@@ -117,6 +117,7 @@ export function startSessionsCost() {
   const refresh = async () => {
     clearTimeout(timer);
     try {
+      await keyEntered();
       const response = await fetch('spawns', { headers: headers(), cache: 'no-store' });
       if (response.ok) render(ui, await response.json());
     } catch {
@@ -132,7 +133,7 @@ export function startSessionsCost() {
     const events = new EventSource(key ? `events?access_token=${encodeURIComponent(key)}` : 'events');
     for (const name of ['expiring', 'expiring_cancelled']) events.addEventListener(name, () => void refresh());
     events.addEventListener('error', () => {
-      if (events.readyState === EventSource.CLOSED) setTimeout(listen, 10_000);
+      if (events.readyState === EventSource.CLOSED) setTimeout(() => void keyEntered().then(listen), 10_000);
     });
   };
   void refresh();
