@@ -2,10 +2,14 @@
  * End to end: every fault the simulator can inject (model `scsim:<fault>`) gets the right HTTP
  * status or sweep action, and leaves no process behind, checked through the OS.
  */
+import { readFileSync } from 'fs';
 import { isLeased } from './fakes';
 import request from 'supertest';
+import { NodeFileSystem } from '../src/adapters/file-system.adapter';
+import { ProcessLauncher } from '../src/adapters/process-launcher.adapter';
+import { SpawnHelperLauncher } from '../src/adapters/spawn-helper.adapter';
 import { PortAllocator } from '../src/ports/port-allocator.service';
-import { isProcessAlive, isProcessGroupAlive, useCleanup } from './support/processes';
+import { isProcessAlive, isProcessGroupAlive, signalProcess, useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
 import {
   canBindPort,
@@ -232,6 +236,36 @@ describe('simulator fault modes (e2e)', () => {
     await waitForProcessGone(record.pid!);
     await waitForSpawnState(app.url, record.id, 'exited');
     await expectPortFree(app, record.spec.wsPort);
+  });
+
+  it('a spawn helper that stops answering (SIGSTOP): the launch fails within its answer timeout, slot and port come back, a new helper serves the next', async () => {
+    const app = await startTrackedApp(cleanup, ENV, (builder) =>
+      builder
+        .overrideProvider(ProcessLauncher)
+        .useFactory({ factory: () => new SpawnHelperLauncher(new NodeFileSystem(), 500) }),
+    );
+    const first = await postSpawn(app.url, {});
+    expect(first.status).toBe(200);
+    const helper = procStat(first.body.pid)!.ppid;
+    expect(readFileSync(`/proc/${helper}/cmdline`, 'utf8')).toMatch(/perl\0-e\0/);
+    signalProcess(helper, 'SIGSTOP');
+
+    const started = Date.now();
+    const hung = await postSpawn(app.url, {});
+    expect(Date.now() - started).toBeLessThan(READY_TIMEOUT_S * 1000);
+    expect(hung.status).toBe(502); // as any server that could not be started
+    expect(hung.body.message).toMatch(/spawn helper did not answer within 0.5 s/);
+    await waitFor(() => !isProcessAlive(helper), 5000, { description: 'the hung helper to be killed' });
+    const capacity = app.supervisor.capacity();
+    expect(capacity).toMatchObject({ activeSpawns: 1, ports: { leased: 1 } }); // only the first spawn's
+
+    const next = await postSpawn(app.url, {});
+    expect(next.status).toBe(200);
+    expect(procStat(next.body.pid)!.ppid).not.toBe(helper);
+    // The first server, started by the killed helper, is still followed: stopped, it is seen to exit.
+    await request(app.url).delete(`/spawns/${first.body.id}`).expect(202);
+    await waitForSpawnState(app.url, first.body.id, 'exited');
+    await waitForProcessGone(first.body.pid);
   });
 
   it('a server killed from outside (SIGKILL) is seen as exited by signal, and its port is freed', async () => {

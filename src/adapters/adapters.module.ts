@@ -26,7 +26,7 @@ const ADAPTERS: Provider[] = [
   { provide: PeerClient, useClass: FetchPeerClient },
   { provide: PeerResolver, useClass: SystemPeerResolver },
   { provide: PortProbe, useClass: NetPortProbe },
-  { provide: ProcessLauncher, useClass: SpawnHelperLauncher },
+  { provide: ProcessLauncher, useFactory: (files: FileSystem) => new SpawnHelperLauncher(files), inject: [FileSystem] },
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useFactory: () => new ProcProcessUsage() },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },

@@ -181,6 +181,26 @@ describe('SpawnHelperLauncher', () => {
     expect(helperChildren()).toEqual([]);
   });
 
+  it('kills a helper that does not answer a launch in time: that launch fails, the next starts a new helper', async () => {
+    await launcher.onApplicationShutdown();
+    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 300);
+    const running = await start({ executable: '/bin/sleep', args: ['30'] });
+    const [helper] = helperChildren().map(Number);
+    process.kill(helper, 'SIGSTOP'); // hung: alive, reads nothing, answers nothing
+    const asked = Date.now();
+    await expect(start({ args: ['-c', 'exit 0'] })).rejects.toThrow('spawn helper did not answer within 0.3 s');
+    expect(Date.now() - asked).toBeLessThan(2000);
+    // Gone (SIGKILL works on a stopped process); the server it had started is still followed, by polling.
+    for (let i = 0; i < 200 && helperChildren().map(Number).includes(helper); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(helperChildren().map(Number)).not.toContain(helper);
+    const again = await start({ args: ['-c', 'echo again'] });
+    expect(await again.ended).toEqual({ code: 0, signal: null });
+    expect(again.lines).toEqual([['stdout', 'again']]);
+    process.kill(running.pid, 'SIGKILL');
+    expect(await running.ended).toEqual({ code: null, signal: null });
+  });
+
   it("removes the socket folder a killed service left (no one listens), and keeps a live one's", async () => {
     const stale = mkdtempSync(join(tmpdir(), 'sc-launch-'));
     // A socket bound by a process that then died without closing it, as a service killed by SIGKILL leaves it.

@@ -18,6 +18,12 @@ import {
 import { type HelperAnswer, launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { HelperLaunch } from './spawn-helper.launch';
 
+/**
+ * How long the helper gets to answer a launch with the pid it forked (a fork takes milliseconds). A helper that
+ * does not is hung (stopped, starved): without this bound the spawn would keep its slot and port for ever.
+ */
+export const HELPER_ANSWER_TIMEOUT_MS = 10_000;
+
 interface Helper {
   child: ChildProcess;
   server: Server;
@@ -36,7 +42,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private helper: Promise<Helper | undefined> | undefined;
   private current: Helper | undefined;
 
-  constructor(files: FileSystem) {
+  constructor(
+    files: FileSystem,
+    private readonly answerTimeoutMs = HELPER_ANSWER_TIMEOUT_MS,
+  ) {
     super();
     this.direct = new ChildProcessLauncher(files);
   }
@@ -48,10 +57,14 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     // Once the helper runs, the request is written before this returns: the fork starts while the caller goes on.
     const helper = this.current ?? (await (this.helper ??= this.start(perl, command.placement)));
     if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
+    // Unguessable: a server (same user) could otherwise claim the output streams of the next one to start.
     const req = randomBytes(12).toString('hex');
     const launch = new HelperLaunch(handlers, () => this.launches.delete(req));
     this.launches.set(req, launch);
     helper.child.stdin.write(launchRequest(req, command));
+    const timer = setTimeout(() => this.unanswered(helper, launch), this.answerTimeoutMs);
+    const answered = () => clearTimeout(timer);
+    launch.started.then(answered, answered);
     return launch.started;
   }
 
@@ -152,6 +165,18 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       stream = name;
     });
     socket.once('close', () => launch?.outputClosed());
+  }
+
+  /**
+   * The helper did not answer a launch in time: that launch fails and the helper is killed. Once it is gone
+   * (helperGone), the launches still waiting fail, its running servers are followed by polling, and the next
+   * launch starts a new helper. A server it forked without saying so has no spawn: its reports are refused.
+   */
+  private unanswered(helper: Helper, launch: HelperLaunch): void {
+    const seconds = this.answerTimeoutMs / 1000;
+    this.logger.error(`spawn helper ${helper.child.pid} did not answer a launch within ${seconds} s: killing it`);
+    launch.failed(new Error(`spawn helper did not answer within ${seconds} s`));
+    helper.child.kill('SIGKILL');
   }
 
   /** The helper died (killed by someone): its servers can no longer be followed by their exits, so poll them. */

@@ -33,8 +33,12 @@ export interface TrackedApp extends RunningApp {
  * process group it ever started is checked through the OS. Anything still alive is SIGKILLed and the
  * cleanup fails, naming it: closing the service must leave no process behind.
  */
-export async function startTrackedApp(cleanup: Cleanup, env: Record<string, string | undefined>): Promise<TrackedApp> {
-  const running = await startApp(env);
+export async function startTrackedApp(
+  cleanup: Cleanup,
+  env: Record<string, string | undefined>,
+  override?: Parameters<typeof startApp>[1],
+): Promise<TrackedApp> {
+  const running = await startApp(env, override);
   const supervisor = running.app.get(SupervisorService);
   const events: SpawnEvent[] = [];
   const subscription: Subscription = running.app.get(SpawnEvents).changes$.subscribe((event) => events.push(event));
