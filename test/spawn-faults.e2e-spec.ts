@@ -242,7 +242,7 @@ describe('simulator fault modes (e2e)', () => {
     const app = await startTrackedApp(cleanup, ENV, (builder) =>
       builder
         .overrideProvider(ProcessLauncher)
-        .useFactory({ factory: () => new SpawnHelperLauncher(new NodeFileSystem(), 500) }),
+        .useFactory({ factory: () => new SpawnHelperLauncher(new NodeFileSystem(), 2000) }),
     );
     const first = await postSpawn(app.url, {});
     expect(first.status).toBe(200);
@@ -254,7 +254,7 @@ describe('simulator fault modes (e2e)', () => {
     const hung = await postSpawn(app.url, {});
     expect(Date.now() - started).toBeLessThan(READY_TIMEOUT_S * 1000);
     expect(hung.status).toBe(502); // as any server that could not be started
-    expect(hung.body.message).toMatch(/spawn helper did not answer within 0.5 s/);
+    expect(hung.body.message).toMatch(/spawn helper did not answer within 2 s/);
     await waitFor(() => !isProcessAlive(helper), 5000, { description: 'the hung helper to be killed' });
     const capacity = app.supervisor.capacity();
     expect(capacity).toMatchObject({ activeSpawns: 1, ports: { leased: 1 } }); // only the first spawn's

@@ -28,6 +28,8 @@ interface Helper {
   child: ChildProcess;
   server: Server;
   folder: string;
+  /** Its launches by request id, until their servers have exited (or the helper is gone). */
+  launches: Map<string, HelperLaunch>;
 }
 
 /**
@@ -38,7 +40,6 @@ interface Helper {
 export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicationShutdown {
   private readonly logger = new Logger('SpawnHelper');
   private readonly direct: ChildProcessLauncher;
-  private readonly launches = new Map<string, HelperLaunch>();
   private helper: Promise<Helper | undefined> | undefined;
   private current: Helper | undefined;
 
@@ -59,9 +60,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
     // Unguessable: a server (same user) could otherwise claim the output streams of the next one to start.
     const req = randomBytes(12).toString('hex');
-    const launch = new HelperLaunch(handlers, () => this.launches.delete(req));
-    this.launches.set(req, launch);
-    helper.child.stdin.write(launchRequest(req, command));
+    const request = launchRequest(req, command);
+    const launch = new HelperLaunch(handlers, () => helper.launches.delete(req));
+    helper.launches.set(req, launch);
+    helper.child.stdin.write(request);
     const timer = setTimeout(() => this.unanswered(helper, launch), this.answerTimeoutMs);
     const answered = () => clearTimeout(timer);
     launch.started.then(answered, answered);
@@ -91,7 +93,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       await removeStaleFolders();
       folder = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
       const socketPath = join(folder, 'output.sock');
-      const server = createServer((socket) => this.acceptOutput(socket));
+      const launches = new Map<string, HelperLaunch>();
+      const server = createServer((socket) => acceptOutput(launches, socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(socketPath, () => resolve());
@@ -102,8 +105,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       });
       child.stdin?.on('error', () => undefined);
       if (child.pid !== undefined) this.placeHelper(child.pid, placement);
-      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.answer(line));
-      const helper = { child, server, folder };
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => answer(launches, line));
+      const helper = { child, server, folder, launches };
       this.current = helper;
       // 'close', not 'exit': its last answers are read first. 'error': it could not be started at all (EMFILE...).
       let gone = false;
@@ -140,51 +143,29 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     }
   }
 
-  private answer(line: string): void {
-    const answer: HelperAnswer | undefined = parseHelperAnswer(line);
-    const launch = answer && this.launches.get(answer.req);
-    if (!answer || !launch) return;
-    if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);
-    else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
-    else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
-  }
-
-  /** A server's stdout or stderr: its first line names the launch and the stream. */
-  private acceptOutput(socket: Socket): void {
-    socket.on('error', () => undefined);
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    let launch: HelperLaunch | undefined;
-    let stream: 'stdout' | 'stderr' | undefined;
-    lines.on('line', (line) => {
-      if (launch && stream) return launch.line(stream, line);
-      const [req, name] = line.split(' ');
-      const candidate = this.launches.get(req);
-      if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))
-        return socket.destroy();
-      launch = candidate;
-      stream = name;
-    });
-    socket.once('close', () => launch?.outputClosed());
-  }
-
   /**
-   * The helper did not answer a launch in time: that launch fails and the helper is killed. Once it is gone
-   * (helperGone), the launches still waiting fail, its running servers are followed by polling, and the next
-   * launch starts a new helper. A server it forked without saying so has no spawn: its reports are refused.
+   * The helper did not answer a launch in time (stopped, starved): that launch fails now, and the helper is killed
+   * and replaced at once. Its answers are still read until it is gone (helperGone): a pid that comes late is
+   * killed. A child it forked but never announced does not exec (see spawn-helper.protocol.ts).
    */
   private unanswered(helper: Helper, launch: HelperLaunch): void {
     const seconds = this.answerTimeoutMs / 1000;
-    this.logger.error(`spawn helper ${helper.child.pid} did not answer a launch within ${seconds} s: killing it`);
-    launch.failed(new Error(`spawn helper did not answer within ${seconds} s`));
+    this.logger.error(`spawn helper ${helper.child.pid} did not answer a launch within ${seconds} s: replacing it`);
+    launch.abandon(new Error(`spawn helper did not answer within ${seconds} s`));
+    if (this.current === helper) {
+      this.current = undefined;
+      this.helper = undefined;
+    }
     helper.child.kill('SIGKILL');
   }
 
   /** The helper died (killed by someone): its servers can no longer be followed by their exits, so poll them. */
   private helperGone(helper: Helper, code: number | null, signal: NodeJS.Signals | null): void {
     this.closeHelper(helper);
-    if (this.launches.size === 0) return;
-    this.logger.error(`spawn helper exited (${signal ?? code}); following ${this.launches.size} server(s) by polling`);
-    for (const launch of this.launches.values()) launch.orphaned();
+    const { launches } = helper;
+    if (launches.size === 0) return;
+    this.logger.error(`spawn helper exited (${signal ?? code}); following ${launches.size} server(s) by polling`);
+    for (const launch of launches.values()) launch.orphaned();
   }
 
   private closeHelper(helper: Helper): void {
@@ -195,6 +176,34 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     helper.server.close();
     rmSync(helper.folder, { recursive: true, force: true });
   }
+}
+
+/** One line of the helper's stdout, for the launch it names. */
+function answer(launches: Map<string, HelperLaunch>, line: string): void {
+  const answer: HelperAnswer | undefined = parseHelperAnswer(line);
+  const launch = answer && launches.get(answer.req);
+  if (!answer || !launch) return;
+  if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);
+  else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
+  else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
+}
+
+/** A server's stdout or stderr: its first line names the launch and the stream. */
+function acceptOutput(launches: Map<string, HelperLaunch>, socket: Socket): void {
+  socket.on('error', () => undefined);
+  const lines = createInterface({ input: socket, crlfDelay: Infinity });
+  let launch: HelperLaunch | undefined;
+  let stream: 'stdout' | 'stderr' | undefined;
+  lines.on('line', (line) => {
+    if (launch && stream) return launch.line(stream, line);
+    const [req, name] = line.split(' ');
+    const candidate = launches.get(req);
+    if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))
+      return socket.destroy();
+    launch = candidate;
+    stream = name;
+  });
+  socket.once('close', () => launch?.outputClosed());
 }
 
 const FOLDER_PREFIX = 'sc-launch-';

@@ -1,5 +1,5 @@
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
-import { killGroup } from './process-table.adapter';
+import { killGroup, readProcStat } from './process-table.adapter';
 
 /** How long to wait, after the process exited, for the rest of its output (as ChildProcessLauncher does). */
 const OUTPUT_DRAIN_MS = 500;
@@ -10,6 +10,8 @@ const ORPHAN_POLL_MS = 250;
 export class HelperLaunch {
   readonly started: Promise<LaunchedProcess>;
   private pid: number | undefined;
+  /** Given up on (no answer in time): already failed, nothing more is reported. */
+  private abandoned = false;
   private exitSeen = false;
   private ended = false;
   private opened = 0;
@@ -32,6 +34,7 @@ export class HelperLaunch {
 
   spawned(pid: number, startTime: string | undefined): void {
     this.pid = pid;
+    if (this.abandoned) return this.killLate(pid, startTime);
     this.resolveStarted({
       pid,
       startTime,
@@ -47,8 +50,14 @@ export class HelperLaunch {
     this.rejectStarted(error);
   }
 
+  /** Failed now; kept until the helper is gone, so that a pid announced late is killed rather than left running. */
+  abandon(error: Error): void {
+    this.abandoned = true;
+    this.rejectStarted(error);
+  }
+
   line(stream: 'stdout' | 'stderr', line: string): void {
-    this.handlers.onLine(stream, line);
+    if (!this.abandoned) this.handlers.onLine(stream, line);
   }
 
   /** One connection per stream: false for a second one. */
@@ -65,6 +74,7 @@ export class HelperLaunch {
   }
 
   exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.abandoned) return this.forget();
     if (this.exitSeen) return;
     this.exitSeen = true;
     this.handlers.onProcessGone?.();
@@ -78,6 +88,7 @@ export class HelperLaunch {
 
   /** The helper is gone: a launch without a pid failed; a running server is polled until it is gone. */
   orphaned(): void {
+    if (this.abandoned) return this.forget();
     if (this.pid === undefined) return this.failed(new Error('spawn helper exited before the server started'));
     const poll = setInterval(() => {
       if (this.exitSeen || !signalQuietly(this.pid!, 0)) {
@@ -85,6 +96,13 @@ export class HelperLaunch {
         this.exited(null, null);
       }
     }, ORPHAN_POLL_MS);
+  }
+
+  /** The server of a launch already failed: nobody follows it, so it must not run. Its start time guards the pid. */
+  private killLate(pid: number, startTime: string | undefined): void {
+    const now = readProcStat(pid)?.startTime;
+    if (startTime && now !== undefined && now !== startTime) return; // the pid is another process's now
+    if (!killGroup(pid, 'SIGKILL')) signalQuietly(pid, 'SIGKILL');
   }
 
   private finishIfDrained(): void {

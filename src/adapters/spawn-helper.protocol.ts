@@ -13,6 +13,9 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * Answers (helper stdout): `pid <req> <pid> <start time>` (field 22 of /proc/<pid>/stat, read while SIGCHLD is
  * blocked, so before the child can be reaped and its pid reused; empty if unreadable), `fail <req> <message>`
  * (nothing started), and once the process is reaped, `exit <req> <code or -> <signal number or ->`.
+ * The child execs only once its pid has been written (a byte on a pipe from the helper says so): a helper killed
+ * before that, as the service does with one that stopped answering, leaves no server the service was not told of;
+ * the child exits 127 instead.
  * Output: before forking, the helper connects two Unix sockets to the service (in a folder only the service's
  * user can enter), sends `<req> stdout` / `<req> stderr` as their first line, and makes them the child's fd 1
  * and 2, so a server's output goes straight to the service. The helper exits when its stdin closes (the service
@@ -39,9 +42,11 @@ while (my $line = <STDIN>) {
   my ($cwd, $env, $argv, $procs, $group_nice, $nice) = map { pack('H*', $_) } @f;
   my ($o, $e) = (out($req, 'stdout'), out($req, 'stderr'));
   if (!$o || !$e) { print "fail $req cannot reach the service's output socket: $!\n"; next; }
+  my ($go_r, $go_w); if (!pipe($go_r, $go_w)) { print "fail $req pipe: $!\n"; next; }
   POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld);
   my $pid = fork;
   if (defined $pid && $pid == 0) {
+    close $go_w;
     POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
     open(STDIN, '<', '/dev/null') && open(STDOUT, '>&', $o) && open(STDERR, '>&', $e) or POSIX::_exit(127);
     if ($group_nice ne '') {
@@ -54,10 +59,14 @@ while (my $line = <STDIN>) {
     if ($cwd ne '') { chdir($cwd) or fail("cannot enter $cwd: $!"); }
     %ENV = map { split(/=/, $_, 2) } grep { /=/ } split(/\0/, $env);
     my @argv = split(/\0/, $argv, -1);
+    sysread($go_r, my $go, 1) or POSIX::_exit(127);
     exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");
   }
-  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid ", start_time($pid), "\n"; }
+  close $go_r;
+  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid ", start_time($pid), "\n";
+    local $SIG{PIPE} = 'IGNORE'; syswrite($go_w, 'g'); }
   else { print "fail $req fork: $!\n"; }
+  close $go_w;
   POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld);
 }
 `;

@@ -71,6 +71,8 @@ ui.keyForm.addEventListener('submit', (event) => {
  */
 export async function api(path, options = {}) {
   for (;;) {
+    // Without a key while the page asks for one, the request would only be refused: wait for the key first.
+    if (!key) await keyEntered();
     /** @type {Record<string, string>} */
     const headers = { ...(options.headers || {}) };
     const used = key;

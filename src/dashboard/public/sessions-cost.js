@@ -114,7 +114,11 @@ export function startSessionsCost() {
   const ui = { busiest, idlest, note };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
+  let refreshing = false;
   const refresh = async () => {
+    // One refresh at a time (a warning may ask for one while another waits for a key): it schedules the next.
+    if (refreshing) return;
+    refreshing = true;
     clearTimeout(timer);
     try {
       await keyEntered();
@@ -123,6 +127,7 @@ export function startSessionsCost() {
     } catch {
       // The page's own status line says when the service is unreachable.
     } finally {
+      refreshing = false;
       timer = setTimeout(() => void refresh(), REFRESH_MS);
     }
   };

@@ -1,0 +1,66 @@
+import { spawn } from 'child_process';
+import { isProcessAlive, isProcessGroupAlive } from '../../test/support/processes';
+import { waitFor } from '../../test/support/wait';
+import { readProcStat } from './process-table.adapter';
+import { HelperLaunch } from './spawn-helper.launch';
+
+describe('HelperLaunch', () => {
+  const handlers = () => {
+    const calls: string[] = [];
+    return {
+      calls,
+      handlers: {
+        onLine: (stream: string, line: string) => void calls.push(`${stream} ${line}`),
+        onExit: () => void calls.push('exit'),
+        onProcessGone: () => void calls.push('gone'),
+      },
+    };
+  };
+
+  it('a launch given up on fails at once; a pid announced late is killed with its group, and nothing is reported', async () => {
+    const { calls, handlers: given } = handlers();
+    let forgotten = 0;
+    const launch = new HelperLaunch(given, () => forgotten++);
+    launch.abandon(new Error('spawn helper did not answer within 10 s'));
+    await expect(launch.started).rejects.toThrow('did not answer within 10 s');
+    expect(forgotten).toBe(0); // kept, so that its late answers are read
+
+    // The server the helper forked meanwhile (a group of its own, with a child of its own).
+    const late = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { detached: true, stdio: 'ignore' });
+    const pid = late.pid!;
+    const exited = new Promise((resolve) => late.once('exit', resolve));
+    launch.spawned(pid, readProcStat(pid)!.startTime);
+    await exited;
+    await waitFor(() => !isProcessGroupAlive(pid), 5000, { description: 'its group to be gone' });
+    launch.line('stdout', 'after the kill');
+    launch.exited(null, null);
+    expect(calls).toEqual([]);
+    expect(forgotten).toBe(1);
+  });
+
+  it('a late pid that now belongs to another process (another start time) is left alone', async () => {
+    const { handlers: given } = handlers();
+    const launch = new HelperLaunch(given, () => undefined);
+    launch.abandon(new Error('no answer'));
+    await expect(launch.started).rejects.toThrow('no answer');
+    const other = spawn('/bin/sleep', ['30'], { detached: true, stdio: 'ignore' });
+    try {
+      launch.spawned(other.pid!, '1'); // the pid as announced, for a process started long before
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(isProcessAlive(other.pid!)).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('the helper gone before a late pid: forgotten, nothing reported', async () => {
+    const { calls, handlers: given } = handlers();
+    let forgotten = 0;
+    const launch = new HelperLaunch(given, () => forgotten++);
+    launch.abandon(new Error('no answer'));
+    await expect(launch.started).rejects.toThrow('no answer');
+    launch.orphaned();
+    expect(forgotten).toBe(1);
+    expect(calls).toEqual([]);
+  });
+});
