@@ -249,12 +249,13 @@ describe('warm pool (e2e)', () => {
   it('unclaimed warm servers older than SC_WARM_MAX_AGE_S are retired and replaced', async () => {
     const app = await startTrackedApp(
       cleanup,
-      envFor(5, { SC_MAX_SPAWNS: '3', SC_WARM_POOL_CSR: '1', SC_WARM_MAX_AGE_S: '1.5' }),
+      // The age counts from the server's start: long enough for a replacement to be seen ready on a busy machine.
+      envFor(5, { SC_MAX_SPAWNS: '3', SC_WARM_POOL_CSR: '1', SC_WARM_MAX_AGE_S: '3' }),
     );
     const [first] = await waitForWarmReady(app.url, 1);
-    expect(argAfter(procArgv(first.pid!), '--initial-use-duration')).toBe('31.5');
-    const retired = await waitForSpawnState(app.url, first.id, 'exited', 5000);
-    expect(retired.endReason).toMatch(/unclaimed for 1\.5 s \(SC_WARM_MAX_AGE_S\)/);
+    expect(argAfter(procArgv(first.pid!), '--initial-use-duration')).toBe('33');
+    const retired = await waitForSpawnState(app.url, first.id, 'exited', 8000);
+    expect(retired.endReason).toMatch(/unclaimed for 3 s \(SC_WARM_MAX_AGE_S\)/);
     expect(retired.exitCode).toBe(0);
     const [next] = await waitForWarmReady(app.url, 1);
     expect(next.id).not.toBe(first.id);

@@ -215,6 +215,20 @@ describe('SpawnHelperLauncher', () => {
     expect(await running.ended).toEqual({ code: null, signal: null });
   });
 
+  it('a stalled event loop is not a helper that does not answer: its answer, already there, is read first', async () => {
+    await launcher.onApplicationShutdown();
+    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 300);
+    const first = await start({ args: ['-c', 'exit 0'] });
+    await first.ended;
+    const [helper] = helperChildren().map(Number);
+    const pending = start({ args: ['-c', 'echo served'] }); // written to the running helper before this returns
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800); // the loop stalls past the answer timeout
+    const run = await pending;
+    expect(await run.ended).toEqual({ code: 0, signal: null });
+    expect(run.lines).toEqual([['stdout', 'served']]);
+    expect(helperChildren().map(Number)).toEqual([helper]); // the same helper, not killed
+  });
+
   it("removes the socket folder a killed service left (no one listens), and keeps a live one's", async () => {
     const stale = mkdtempSync(join(tmpdir(), 'sc-launch-'));
     // A socket bound by a process that then died without closing it, as a service killed by SIGKILL leaves it.
@@ -299,7 +313,7 @@ describe('spawn helper protocol', () => {
     const output = createServer((socket) => socket.resume());
     await new Promise<void>((resolve) => output.listen(socketPath, resolve));
     const marker = `sc-unannounced-${process.pid}`;
-    // The helper's stdout is a 4 KiB pipe that is read only 3 s later: after ~90 pid lines it blocks in the middle of
+    // The helper's stdout is a 4 KiB pipe that is read only 3 s later: after a few pid lines it blocks in the middle of
     // a launch, with a child forked and not yet announced. It is then killed, as a helper that stopped answering is.
     const helper = spawn(
       '/bin/sh',

@@ -2,8 +2,8 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
-import { connect, createServer, type Server, type Socket } from 'net';
-import { constants, setPriority, tmpdir } from 'os';
+import { connect, createServer, type Server } from 'net';
+import { setPriority, tmpdir } from 'os';
 import { join } from 'path';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
@@ -15,8 +15,8 @@ import {
   ProcessLauncher,
   type ServerPlacement,
 } from './process-launcher.adapter';
-import { type HelperAnswer, launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
-import { HelperLaunch } from './spawn-helper.launch';
+import { launchRequest, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
+import { acceptLaunchOutput, answerLaunch, HelperLaunch } from './spawn-helper.launch';
 
 /**
  * How long the helper gets to answer a launch with the pid it forked (a fork takes milliseconds). A helper that
@@ -42,6 +42,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private readonly direct: ChildProcessLauncher;
   private helper: Promise<Helper | undefined> | undefined;
   private current: Helper | undefined;
+  /** Every helper not yet closed: the current one and any replaced one still ending. */
+  private readonly helpers = new Set<Helper>();
 
   constructor(
     files: FileSystem,
@@ -64,16 +66,28 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     const launch = new HelperLaunch(handlers, () => helper.launches.delete(req));
     helper.launches.set(req, launch);
     helper.child.stdin.write(request);
-    const timer = setTimeout(() => this.unanswered(helper, launch), this.answerTimeoutMs);
-    const answered = () => clearTimeout(timer);
+    let settled = false;
+    // Timers run before pending I/O: after a stalled event loop, an answer already in the pipe is read first.
+    const timer = setTimeout(
+      () => setImmediate(() => settled || this.unanswered(helper, launch)),
+      this.answerTimeoutMs,
+    );
+    const answered = () => {
+      settled = true;
+      clearTimeout(timer);
+    };
     launch.started.then(answered, answered);
     return launch.started;
   }
 
   /** After the supervisor stopped every server (beforeApplicationShutdown): the helper ends with its stdin. */
   async onApplicationShutdown(): Promise<void> {
-    const helper = await this.helper;
-    if (!helper) return;
+    await this.helper;
+    // A replaced helper (killed) whose 'close' has not come yet is waited for too.
+    await Promise.all([...this.helpers].map((helper) => this.end(helper)));
+  }
+
+  private async end(helper: Helper): Promise<void> {
     const { child } = helper;
     const exited = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -94,7 +108,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       folder = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
       const socketPath = join(folder, 'output.sock');
       const launches = new Map<string, HelperLaunch>();
-      const server = createServer((socket) => acceptOutput(launches, socket));
+      const server = createServer((socket) => acceptLaunchOutput(launches, socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(socketPath, () => resolve());
@@ -105,9 +119,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       });
       child.stdin?.on('error', () => undefined);
       if (child.pid !== undefined) this.placeHelper(child.pid, placement);
-      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => answer(launches, line));
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => answerLaunch(launches, line));
       const helper = { child, server, folder, launches };
       this.current = helper;
+      this.helpers.add(helper);
       // 'close', not 'exit': its last answers are read first. 'error': it could not be started at all (EMFILE...).
       let gone = false;
       const end = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -162,13 +177,15 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   /** The helper died (killed by someone): its servers can no longer be followed by their exits, so poll them. */
   private helperGone(helper: Helper, code: number | null, signal: NodeJS.Signals | null): void {
     this.closeHelper(helper);
-    const { launches } = helper;
-    if (launches.size === 0) return;
-    this.logger.error(`spawn helper exited (${signal ?? code}); following ${launches.size} server(s) by polling`);
-    for (const launch of launches.values()) launch.orphaned();
+    const launches = [...helper.launches.values()];
+    const running = launches.filter((launch) => launch.running).length;
+    if (running > 0)
+      this.logger.error(`spawn helper exited (${signal ?? code}); following ${running} server(s) by polling`);
+    for (const launch of launches) launch.orphaned();
   }
 
   private closeHelper(helper: Helper): void {
+    this.helpers.delete(helper);
     if (this.current === helper) {
       this.current = undefined;
       this.helper = undefined;
@@ -176,34 +193,6 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     helper.server.close();
     rmSync(helper.folder, { recursive: true, force: true });
   }
-}
-
-/** One line of the helper's stdout, for the launch it names. */
-function answer(launches: Map<string, HelperLaunch>, line: string): void {
-  const answer: HelperAnswer | undefined = parseHelperAnswer(line);
-  const launch = answer && launches.get(answer.req);
-  if (!answer || !launch) return;
-  if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);
-  else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
-  else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
-}
-
-/** A server's stdout or stderr: its first line names the launch and the stream. */
-function acceptOutput(launches: Map<string, HelperLaunch>, socket: Socket): void {
-  socket.on('error', () => undefined);
-  const lines = createInterface({ input: socket, crlfDelay: Infinity });
-  let launch: HelperLaunch | undefined;
-  let stream: 'stdout' | 'stderr' | undefined;
-  lines.on('line', (line) => {
-    if (launch && stream) return launch.line(stream, line);
-    const [req, name] = line.split(' ');
-    const candidate = launches.get(req);
-    if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))
-      return socket.destroy();
-    launch = candidate;
-    stream = name;
-  });
-  socket.once('close', () => launch?.outputClosed());
 }
 
 const FOLDER_PREFIX = 'sc-launch-';
@@ -232,9 +221,4 @@ async function removeStaleFolders(): Promise<void> {
     });
     if (refused) rmSync(folder, { recursive: true, force: true });
   }
-}
-
-function signalName(number: number): NodeJS.Signals | null {
-  const entry = Object.entries(constants.signals).find(([, value]) => value === number);
-  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
 }

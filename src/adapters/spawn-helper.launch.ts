@@ -1,5 +1,9 @@
+import type { Socket } from 'net';
+import { constants } from 'os';
+import { createInterface } from 'readline';
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
 import { killGroup, readProcStat } from './process-table.adapter';
+import { type HelperAnswer, parseHelperAnswer } from './spawn-helper.protocol';
 
 /** How long to wait, after the process exited, for the rest of its output (as ChildProcessLauncher does). */
 const OUTPUT_DRAIN_MS = 500;
@@ -30,6 +34,11 @@ export class HelperLaunch {
       this.resolveStarted = resolve;
       this.rejectStarted = reject;
     });
+  }
+
+  /** Its server runs, followed by this launch (not given up on, no exit seen). */
+  get running(): boolean {
+    return this.pid !== undefined && !this.abandoned && !this.exitSeen;
   }
 
   spawned(pid: number, startTime: string | undefined): void {
@@ -125,4 +134,37 @@ function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
   } catch {
     return false;
   }
+}
+
+/** One line of the helper's stdout, for the launch it names. */
+export function answerLaunch(launches: Map<string, HelperLaunch>, line: string): void {
+  const answer: HelperAnswer | undefined = parseHelperAnswer(line);
+  const launch = answer && launches.get(answer.req);
+  if (!answer || !launch) return;
+  if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);
+  else if (answer.kind === 'fail') launch.failed(new Error(`spawn helper: ${answer.message}`));
+  else launch.exited(answer.code, answer.signal === null ? null : signalName(answer.signal));
+}
+
+/** A server's stdout or stderr: its first line names the launch and the stream. */
+export function acceptLaunchOutput(launches: Map<string, HelperLaunch>, socket: Socket): void {
+  socket.on('error', () => undefined);
+  const lines = createInterface({ input: socket, crlfDelay: Infinity });
+  let launch: HelperLaunch | undefined;
+  let stream: 'stdout' | 'stderr' | undefined;
+  lines.on('line', (line) => {
+    if (launch && stream) return launch.line(stream, line);
+    const [req, name] = line.split(' ');
+    const candidate = launches.get(req);
+    if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))
+      return socket.destroy();
+    launch = candidate;
+    stream = name;
+  });
+  socket.once('close', () => launch?.outputClosed());
+}
+
+function signalName(number: number): NodeJS.Signals | null {
+  const entry = Object.entries(constants.signals).find(([, value]) => value === number);
+  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
 }

@@ -46,7 +46,7 @@ while (my $line = <STDIN>) {
   POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld);
   my $pid = fork;
   if (defined $pid && $pid == 0) {
-    close $go_w;
+    close $go_w; $SIG{CHLD} = 'DEFAULT'; # no handler of the helper's may interrupt the wait below (EINTR)
     POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
     open(STDIN, '<', '/dev/null') && open(STDOUT, '>&', $o) && open(STDERR, '>&', $e) or POSIX::_exit(127);
     if ($group_nice ne '') {
