@@ -95,7 +95,6 @@ export class ProcProcessTable extends ProcessTable {
   }
 }
 
-/** Parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so fields count from its last ')'. */
 /** The pid's group and start time from /proc/<pid>/stat; undefined when it cannot be read (no such process). */
 export function readProcStat(pid: number): ProcessStat | undefined {
   try {
@@ -105,6 +104,7 @@ export function readProcStat(pid: number): ProcessStat | undefined {
   }
 }
 
+/** Parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so fields count from its last ')'. */
 export function parseProcStat(text: string): ProcessStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;

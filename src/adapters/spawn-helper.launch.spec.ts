@@ -5,25 +5,26 @@ import { readProcStat } from './process-table.adapter';
 import { HelperLaunch } from './spawn-helper.launch';
 
 describe('HelperLaunch', () => {
-  const handlers = () => {
+  /** A launch given up on (no answer in time), with what it reported and how often it was forgotten. */
+  async function abandoned(reason: string) {
     const calls: string[] = [];
-    return {
-      calls,
-      handlers: {
-        onLine: (stream: string, line: string) => void calls.push(`${stream} ${line}`),
+    const counts = { forgotten: 0 };
+    const launch = new HelperLaunch(
+      {
+        onLine: (stream, line) => void calls.push(`${stream} ${line}`),
         onExit: () => void calls.push('exit'),
         onProcessGone: () => void calls.push('gone'),
       },
-    };
-  };
+      () => counts.forgotten++,
+    );
+    launch.abandon(new Error(reason));
+    await expect(launch.started).rejects.toThrow(reason);
+    return { launch, calls, counts };
+  }
 
   it('a launch given up on fails at once; a pid announced late is killed with its group, and nothing is reported', async () => {
-    const { calls, handlers: given } = handlers();
-    let forgotten = 0;
-    const launch = new HelperLaunch(given, () => forgotten++);
-    launch.abandon(new Error('spawn helper did not answer within 10 s'));
-    await expect(launch.started).rejects.toThrow('did not answer within 10 s');
-    expect(forgotten).toBe(0); // kept, so that its late answers are read
+    const { launch, calls, counts } = await abandoned('spawn helper did not answer within 10 s');
+    expect(counts.forgotten).toBe(0); // kept, so that its late answers are read
 
     // The server the helper forked meanwhile (a group of its own, with a child of its own).
     const late = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { detached: true, stdio: 'ignore' });
@@ -35,14 +36,11 @@ describe('HelperLaunch', () => {
     launch.line('stdout', 'after the kill');
     launch.exited(null, null);
     expect(calls).toEqual([]);
-    expect(forgotten).toBe(1);
+    expect(counts.forgotten).toBe(1);
   });
 
   it('a late pid that now belongs to another process (another start time) is left alone', async () => {
-    const { handlers: given } = handlers();
-    const launch = new HelperLaunch(given, () => undefined);
-    launch.abandon(new Error('no answer'));
-    await expect(launch.started).rejects.toThrow('no answer');
+    const { launch } = await abandoned('no answer');
     const other = spawn('/bin/sleep', ['30'], { detached: true, stdio: 'ignore' });
     try {
       launch.spawned(other.pid!, '1'); // the pid as announced, for a process started long before
@@ -54,13 +52,9 @@ describe('HelperLaunch', () => {
   });
 
   it('the helper gone before a late pid: forgotten, nothing reported', async () => {
-    const { calls, handlers: given } = handlers();
-    let forgotten = 0;
-    const launch = new HelperLaunch(given, () => forgotten++);
-    launch.abandon(new Error('no answer'));
-    await expect(launch.started).rejects.toThrow('no answer');
+    const { launch, calls, counts } = await abandoned('no answer');
     launch.orphaned();
-    expect(forgotten).toBe(1);
+    expect(counts.forgotten).toBe(1);
     expect(calls).toEqual([]);
   });
 });
