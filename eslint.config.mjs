@@ -119,5 +119,23 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
+  {
+    // Imports go one way: the modules that hold and draw the sessions import none that act on them (main.js wires
+    // the cards' buttons), so no circle can form among them.
+    files: ['src/dashboard/public/{store,dom,states,api,errors,counts,card-view,sessions}.js'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./main.js', './actions.js', './viewer.js', './feed.js'],
+              message: 'the dashboard draws downward: actions, viewers and the feed import what draws, not back.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -263,6 +263,24 @@ describe('dashboard in a browser (e2e)', () => {
     await waitFor(async () => (await cards.count()) === 1, 5000, { description: 'the ended card to be dismissed' });
     expect(await closedCard.count()).toBe(0);
 
+    // ---- a session started elsewhere (the API) is Ready with no viewer: its card's button attaches one from here
+    const started = await fetch(`${service.url}/spawn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(started.status).toBe(200);
+    const otherCard = page.locator(
+      `[data-testid="session-card"][data-session-id="${((await started.json()) as { id: string }).id}"]`,
+    );
+    await expectVisible(byTestId('connect-button', otherCard));
+    await notePids();
+    await byTestId('connect-button', otherCard).click();
+    await waitForAttribute(otherCard, 'data-ws', 'connected');
+    await expectText(byTestId('ws-status', otherCard), 'hello received');
+    await waitForAttribute(otherCard, 'data-state', 'connected');
+    expect(await byTestId('connect-button', otherCard).isHidden()).toBe(true);
+
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

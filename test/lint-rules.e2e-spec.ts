@@ -67,6 +67,17 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
     expect(await ruleIds(parent, 'src/config/sections/probe.ts')).toEqual([]);
   });
 
+  it('the dashboard imports one way: what draws the sessions imports nothing that acts on them', async () => {
+    const back = "import { closeSession } from './actions.js';\nexport { closeSession };\n";
+    for (const drawing of ['card-view.js', 'sessions.js', 'counts.js'])
+      expect(await ruleIds(back, `src/dashboard/public/${drawing}`)).toEqual(['no-restricted-imports']);
+    const viewer = "import { connectViewer } from './viewer.js';\nexport { connectViewer };\n";
+    expect(await ruleIds(viewer, 'src/dashboard/public/card-view.js')).toEqual(['no-restricted-imports']);
+    expect(await ruleIds(viewer, 'src/dashboard/public/main.js')).toEqual([]);
+    const down = "import { render } from './card-view.js';\nexport { render };\n";
+    expect(await ruleIds(down, 'src/dashboard/public/viewer.js')).toEqual([]);
+  });
+
   it('supervisor/rules imports neither Nest, adapters nor runtime', async () => {
     for (const source of ['@nestjs/common', '../../adapters/clock.adapter', '../runtime/spawn-registry']) {
       const code = `import * as imported from '${source}';\nexport { imported };\n`;

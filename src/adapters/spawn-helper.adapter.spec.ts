@@ -7,6 +7,7 @@ import { NodeFileSystem } from './file-system.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
 import { launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
+import { isProcessAlive } from '../../test/support/processes';
 import { waitFor } from '../../test/support/wait';
 
 /** Runs perl (argv[0]) with its stdout pipe shrunk to 4 KiB (F_SETPIPE_SZ), so that a reader that waits blocks it soon. */
@@ -227,6 +228,53 @@ describe('SpawnHelperLauncher', () => {
     expect(await run.ended).toEqual({ code: 0, signal: null });
     expect(run.lines).toEqual([['stdout', 'served']]);
     expect(helperChildren().map(Number)).toEqual([helper]); // the same helper, not killed
+  });
+
+  it('a pid the helper announces after its launch was given up on is killed, and nothing of it is reported', async () => {
+    await launcher.onApplicationShutdown();
+    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 500);
+    const folder = mkdtempSync(join(tmpdir(), 'sc-late-helper-'));
+    const latePidFile = join(folder, 'late.pid');
+    const announcerPidFile = join(folder, 'announcer.pid');
+    // A helper that reads the launch and never answers in time, but whose child (holding its stdout) announces a
+    // server 1.5 s later, after the launch failed and the helper itself was killed: what a helper starved past
+    // the timeout would do.
+    const fakePerl = join(folder, 'perl');
+    const announce =
+      'sleep 1.5; setsid sleep 60 & p=$!; echo "$p" > "$1"; echo "pid $2 $p $(cut -d" " -f22 /proc/$p/stat)"';
+    writeFileSync(
+      fakePerl,
+      [
+        '#!/bin/sh',
+        'read verb req rest',
+        `sh -c '${announce}' announcer "${latePidFile}" "$req" &`,
+        `echo $! > "${announcerPidFile}"`,
+        'exec sleep 30',
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    const onLine = jest.fn();
+    const onExit = jest.fn();
+    try {
+      const launch = launcher.launch(
+        { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: fakePerl } },
+        { onLine, onExit },
+      );
+      await expect(launch).rejects.toThrow('spawn helper did not answer within 0.5 s');
+      await waitFor(() => existsSync(latePidFile) && readText(latePidFile).endsWith('\n'), 5000);
+      const late = Number(readText(latePidFile));
+      await waitFor(() => !isProcessAlive(late), 3000, { description: 'the late server to be killed' });
+      expect(onLine).not.toHaveBeenCalled();
+      expect(onExit).not.toHaveBeenCalled();
+      // The announcer holds the helper's stdout: once it has exited, nothing this test started is left running.
+      const announcer = Number(readText(announcerPidFile));
+      await waitFor(() => !isProcessAlive(announcer), 3000, { description: 'the announcer to exit' });
+    } finally {
+      const late = Number(readText(latePidFile));
+      if (late > 0 && isProcessAlive(late)) process.kill(late, 'SIGKILL');
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("removes the socket folder a killed service left (no one listens), and keeps a live one's", async () => {

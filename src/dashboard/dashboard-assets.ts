@@ -15,6 +15,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'store.js': 'text/javascript; charset=utf-8',
   'errors.js': 'text/javascript; charset=utf-8',
   'sessions.js': 'text/javascript; charset=utf-8',
+  'counts.js': 'text/javascript; charset=utf-8',
   'card-view.js': 'text/javascript; charset=utf-8',
   'viewer.js': 'text/javascript; charset=utf-8',
   'actions.js': 'text/javascript; charset=utf-8',

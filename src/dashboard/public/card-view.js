@@ -1,11 +1,15 @@
 // @ts-check
-/* Draws one session's card from its view: badges, facts, uptime, how it ended, and which buttons apply. */
+/*
+ * Draws one session's card from its view: badges, facts, uptime, how it ended, which buttons apply, its viewer's
+ * status line, and its place in the live or the ended list.
+ */
 import { byTestId, formatClock, formatDuration, part, timeOf, ui } from './dom.js';
-import { insertCard, updateCounts } from './sessions.js';
+import { updateCounts } from './counts.js';
 import { isTerminal, stateLabel } from './states.js';
-import { setViewerStatus } from './viewer.js';
+import { sessions } from './store.js';
 
 /** @typedef {import('./store.js').Session} Session */
+/** @typedef {import('./store.js').View} View */
 
 /** How each session was created (the view's `origin`). @type {Record<string, string>} */
 const ORIGIN_LABEL = { api: 'API', 'hoops-api': 'HOOPS API', connect: 'On connect' };
@@ -85,4 +89,25 @@ export function render(session) {
     else setViewerStatus(session, 'none', 'No viewer attached from this page');
   }
   updateCounts();
+}
+
+/** Live sessions newest first; ended ones in their own list, the latest to end first. @param {Session} session */
+export function insertCard(session) {
+  const ended = isTerminal(session.view.state);
+  const list = ended ? ui.endedCards : ui.cards;
+  /** @param {View} view */
+  const timeOfCard = (view) => timeOf(ended ? view.endedAt : view.startedAt) || 0;
+  const time = timeOfCard(session.view);
+  const after = [...list.children].find((card) => {
+    const other = sessions.get(/** @type {HTMLElement} */ (card).dataset.sessionId || '');
+    return other && other !== session && timeOfCard(other.view) < time;
+  });
+  list.insertBefore(session.el, after || null);
+  updateCounts();
+}
+
+/** @param {Session} session @param {string} state @param {string} text */
+export function setViewerStatus(session, state, text) {
+  session.el.dataset.ws = state;
+  byTestId('ws-status', session.el).textContent = text;
 }

@@ -1,16 +1,10 @@
 // @ts-check
 /* A viewer WebSocket this page attaches to a session (through the proxy), and the hello it receives. */
-import { render } from './card-view.js';
+import { render, setViewerStatus } from './card-view.js';
 import { byTestId, errorText } from './dom.js';
 import { isTerminal } from './states.js';
 
 /** @typedef {import('./store.js').Session} Session */
-
-/** @param {Session} session @param {string} state @param {string} text */
-export function setViewerStatus(session, state, text) {
-  session.el.dataset.ws = state;
-  byTestId('ws-status', session.el).textContent = text;
-}
 
 /** @param {Session} session */
 function renderHello(session) {
