@@ -3,6 +3,8 @@
  * violation, in the place it guards, and lets the same code through where it is allowed.
  */
 import { ESLint } from 'eslint';
+import { readdirSync, readFileSync } from 'fs';
+import * as path from 'path';
 import { REPO_ROOT } from './support/spawner-app';
 
 /** The repository's own configuration, without type information (these rules need none): files need not exist. */
@@ -76,6 +78,30 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
     expect(await ruleIds(viewer, 'src/dashboard/public/main.js')).toEqual([]);
     const down = "import { render } from './card-view.js';\nexport { render };\n";
     expect(await ruleIds(down, 'src/dashboard/public/viewer.js')).toEqual([]);
+    expect(await ruleIds(back, 'src/dashboard/public/viewer.js')).toEqual(['no-restricted-imports']);
+    expect(await ruleIds(back, 'src/dashboard/public/capacity.js')).toEqual(['no-restricted-imports']);
+  });
+
+  it("the dashboard's modules import one another without a circle", () => {
+    const folder = path.join(REPO_ROOT, 'src', 'dashboard', 'public');
+    const imports = new Map<string, string[]>();
+    for (const file of readdirSync(folder).filter((name) => name.endsWith('.js'))) {
+      // Without comments: JSDoc types name modules as import('./store.js'), which loads nothing.
+      const text = readFileSync(path.join(folder, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+      expect({ file, dynamic: /\bimport\s*\(/.test(text) }).toEqual({ file, dynamic: false });
+      imports.set(
+        file,
+        [...text.matchAll(/^import\b[^;]*?from '\.\/([\w-]+\.js)';/gms)].map((match) => match[1]),
+      );
+    }
+    expect(imports.get('main.js')).toContain('actions.js'); // the parse finds imports
+    const circles: string[] = [];
+    const visit = (file: string, trail: string[]) => {
+      if (trail.includes(file)) return void circles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
+      for (const next of imports.get(file) ?? []) visit(next, [...trail, file]);
+    };
+    for (const file of imports.keys()) visit(file, []);
+    expect(circles).toEqual([]);
   });
 
   it('supervisor/rules imports neither Nest, adapters nor runtime', async () => {

@@ -4,6 +4,8 @@ import { readFile } from 'fs/promises';
 
 /** The fields of /proc/<pid>/stat the service relies on. */
 export interface ProcessStat {
+  /** State (field 3): R, S, D... Z for a zombie (exited, not yet reaped), X for dead. */
+  state: string;
   /** Process group id (field 5). */
   pgrp: number;
   /** Start time in clock ticks after boot (field 22): with the pid, it names one process for the machine's uptime. */
@@ -116,7 +118,7 @@ export function parseProcStat(text: string): ProcessStat | undefined {
   const pgrp = Number(fields[5 - 3]);
   const startTime = fields[22 - 3];
   if (!Number.isInteger(pgrp) || !startTime || !/^\d+$/.test(startTime)) return undefined;
-  return { pgrp, startTime };
+  return { state: fields[0], pgrp, startTime };
 }
 
 /** Signals a whole process group; false when nothing in it is left (or it may not be signalled). */

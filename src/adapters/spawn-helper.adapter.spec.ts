@@ -8,7 +8,7 @@ import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } f
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
 import { launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { isProcessAlive } from '../../test/support/processes';
-import { waitFor } from '../../test/support/wait';
+import { sleep, waitFor } from '../../test/support/wait';
 
 /** Runs perl (argv[0]) with its stdout pipe shrunk to 4 KiB (F_SETPIPE_SZ), so that a reader that waits blocks it soon. */
 const SHRINK_STDOUT = 'fcntl(STDOUT, 1031, 4096) or die "F_SETPIPE_SZ: $!"; exec { $ARGV[0] } @ARGV or die';
@@ -230,18 +230,21 @@ describe('SpawnHelperLauncher', () => {
     expect(helperChildren().map(Number)).toEqual([helper]); // the same helper, not killed
   });
 
-  it('a pid the helper announces after its launch was given up on is killed, and nothing of it is reported', async () => {
+  it('a pid the helper announces after its launch was given up on is killed, and its launch reports no exit', async () => {
     await launcher.onApplicationShutdown();
     launcher = new SpawnHelperLauncher(new NodeFileSystem(), 500);
     const folder = mkdtempSync(join(tmpdir(), 'sc-late-helper-'));
     const latePidFile = join(folder, 'late.pid');
     const announcerPidFile = join(folder, 'announcer.pid');
-    // A helper that reads the launch and never answers in time, but whose child (holding its stdout) announces a
-    // server 1.5 s later, after the launch failed and the helper itself was killed: what a helper starved past
-    // the timeout would do.
+    // A helper that reads the launch and does not answer it in time; its child (holding its stdout) announces a
+    // server once the helper is gone, i.e. after the launch failed and the helper was killed: what a helper starved
+    // past the timeout would do. ($PPID is the helper: the child waits for it to be killed and reaped.)
     const fakePerl = join(folder, 'perl');
-    const announce =
-      'sleep 1.5; setsid sleep 60 & p=$!; echo "$p" > "$1"; echo "pid $2 $p $(cut -d" " -f22 /proc/$p/stat)"';
+    const announce = [
+      'while kill -0 $PPID 2>/dev/null; do sleep 0.05; done',
+      'setsid sleep 60 & p=$!; echo "$p" > "$1"',
+      'echo "pid $2 $p $(cut -d" " -f22 /proc/$p/stat)"',
+    ].join('; ');
     writeFileSync(
       fakePerl,
       [
@@ -254,25 +257,24 @@ describe('SpawnHelperLauncher', () => {
       ].join('\n'),
       { mode: 0o700 },
     );
-    const onLine = jest.fn();
     const onExit = jest.fn();
+    const pidIn = (file: string) => Number(readText(file));
     try {
       const launch = launcher.launch(
         { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: fakePerl } },
-        { onLine, onExit },
+        { onLine: () => undefined, onExit },
       );
       await expect(launch).rejects.toThrow('spawn helper did not answer within 0.5 s');
-      await waitFor(() => existsSync(latePidFile) && readText(latePidFile).endsWith('\n'), 5000);
-      const late = Number(readText(latePidFile));
-      await waitFor(() => !isProcessAlive(late), 3000, { description: 'the late server to be killed' });
-      expect(onLine).not.toHaveBeenCalled();
+      await waitFor(() => readText(latePidFile).endsWith('\n'), 5000, { description: 'the late announcement' });
+      await waitFor(() => !isProcessAlive(pidIn(latePidFile)), 3000, { description: 'the late server to be killed' });
+      // The announcer holds the helper's stdout: once it has exited the helper is let go (its launches with it). A
+      // launch that still followed its server would report the exit within 0.75 s (a 250 ms poll, a 500 ms drain).
+      await waitFor(() => !isProcessAlive(pidIn(announcerPidFile)), 3000, { description: 'the announcer to exit' });
+      await sleep(1500);
       expect(onExit).not.toHaveBeenCalled();
-      // The announcer holds the helper's stdout: once it has exited, nothing this test started is left running.
-      const announcer = Number(readText(announcerPidFile));
-      await waitFor(() => !isProcessAlive(announcer), 3000, { description: 'the announcer to exit' });
     } finally {
-      const late = Number(readText(latePidFile));
-      if (late > 0 && isProcessAlive(late)) process.kill(late, 'SIGKILL');
+      for (const file of [announcerPidFile, latePidFile])
+        if (pidIn(file) > 0 && isProcessAlive(pidIn(file))) process.kill(pidIn(file), 'SIGKILL');
       rmSync(folder, { recursive: true, force: true });
     }
   });

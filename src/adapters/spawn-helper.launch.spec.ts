@@ -57,4 +57,44 @@ describe('HelperLaunch', () => {
     expect(counts.forgotten).toBe(1);
     expect(calls).toEqual([]);
   });
+
+  /** A launch whose server runs, followed until the helper is gone (orphaned), with what it reported. */
+  function followed(pid: number, startTime: string | undefined) {
+    const calls: string[] = [];
+    const launch = new HelperLaunch(
+      { onLine: () => undefined, onExit: (end) => void calls.push(`exit ${end.code} ${end.signal}`) },
+      () => undefined,
+    );
+    launch.spawned(pid, startTime);
+    launch.orphaned();
+    return calls;
+  }
+
+  it('with the helper gone, a server that exited counts as gone though nothing has reaped it (a zombie)', async () => {
+    // The inner sleep's parent becomes `sleep 30`, which never reaps it: once it exits it stays a zombie.
+    const parent = spawn('/bin/sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (data) => resolve(Number(data))));
+      const calls = followed(pid, readProcStat(pid)!.startTime);
+      await waitFor(() => readProcStat(pid)?.state === 'Z', 3000, { description: 'the server to be a zombie' });
+      await waitFor(() => calls.length > 0, 3000, { description: 'the exit reported' });
+      expect(calls).toEqual(['exit null null']);
+      expect(readProcStat(pid)?.state).toBe('Z'); // still not reaped: seen gone all the same
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('with the helper gone, a pid that now names another process (another start time) is not its server', async () => {
+    const other = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const calls = followed(other.pid!, '1');
+      await waitFor(() => calls.length > 0, 3000, { description: 'the exit reported' });
+      expect(calls).toEqual(['exit null null']);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
 });

@@ -14,6 +14,7 @@ const ORPHAN_POLL_MS = 250;
 export class HelperLaunch {
   readonly started: Promise<LaunchedProcess>;
   private pid: number | undefined;
+  private startTime: string | undefined;
   /** Given up on (no answer in time): already failed, nothing more is reported. */
   private abandoned = false;
   private exitSeen = false;
@@ -43,6 +44,7 @@ export class HelperLaunch {
 
   spawned(pid: number, startTime: string | undefined): void {
     this.pid = pid;
+    this.startTime = startTime;
     if (this.abandoned) return this.killLate(pid, startTime);
     this.resolveStarted({
       pid,
@@ -100,7 +102,7 @@ export class HelperLaunch {
     if (this.abandoned) return this.forget();
     if (this.pid === undefined) return this.failed(new Error('spawn helper exited before the server started'));
     const poll = setInterval(() => {
-      if (this.exitSeen || !signalQuietly(this.pid!, 0)) {
+      if (this.exitSeen || !stillRuns(this.pid!, this.startTime)) {
         clearInterval(poll);
         this.exited(null, null);
       }
@@ -127,7 +129,18 @@ export class HelperLaunch {
   }
 }
 
-function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
+/**
+ * Whether the process started as `pid` still runs. Not kill(pid, 0): with the helper gone, the server's parent is
+ * init or a subreaper, and until that reaps it an exited server is a zombie, which kill(pid, 0) still finds (for
+ * ever, where nothing reaps: a service running as PID 1 without an init); and a pid freed and reused is another's.
+ */
+function stillRuns(pid: number, startTime: string | undefined): boolean {
+  const stat = readProcStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return startTime === undefined || stat.startTime === startTime;
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     return true;

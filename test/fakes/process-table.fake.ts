@@ -39,9 +39,11 @@ export class FakeProcessTable extends ProcessTable {
     const proc = this.proc(pid);
     if (!proc && this.commandLines.size === 0 && this.procs.size === 0) {
       // An empty table stands for "any launched pid runs": the supervisor's tests journal their fakes.
-      return { pgrp: pid, startTime: this.defaultStartTime };
+      return { state: 'S', pgrp: pid, startTime: this.defaultStartTime };
     }
-    return proc ? { pgrp: proc.pgrp ?? pid, startTime: proc.startTime ?? this.defaultStartTime } : undefined;
+    return proc
+      ? { state: 'S', pgrp: proc.pgrp ?? pid, startTime: proc.startTime ?? this.defaultStartTime }
+      : undefined;
   }
   ownerUid(pid: number): number | undefined {
     const proc = this.proc(pid);

@@ -1,7 +1,7 @@
 // @ts-check
 /* Capacity and readiness from GET /health (always 200 while the service runs; /health/ready answers 503 at capacity). */
-import { errorText, part, plural, readJson, ui } from './dom.js';
 import { updateCounts } from './counts.js';
+import { errorText, part, plural, readJson, ui } from './dom.js';
 import { liveStates, stateLabel } from './states.js';
 import { service } from './store.js';
 

@@ -3,8 +3,8 @@
  * Draws one session's card from its view: badges, facts, uptime, how it ended, which buttons apply, its viewer's
  * status line, and its place in the live or the ended list.
  */
-import { byTestId, formatClock, formatDuration, part, timeOf, ui } from './dom.js';
 import { updateCounts } from './counts.js';
+import { byTestId, formatClock, formatDuration, part, timeOf, ui } from './dom.js';
 import { isTerminal, stateLabel } from './states.js';
 import { sessions } from './store.js';
 
