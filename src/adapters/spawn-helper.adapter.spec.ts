@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { createServer } from 'net';
-import { basename, join } from 'path';
+import { basename, dirname, join } from 'path';
 import { NodeFileSystem } from './file-system.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
@@ -38,6 +38,16 @@ describe('SpawnHelperLauncher', () => {
   let launcher: SpawnHelperLauncher;
   beforeEach(() => (launcher = new SpawnHelperLauncher(new NodeFileSystem())));
   afterEach(() => launcher.onApplicationShutdown());
+
+  /**
+   * A helper's socket folder: its last argument is the socket in it. (Not found by listing the temp folder: other test
+   * files' services come and go with folders of their own meanwhile.)
+   */
+  const helperFolder = (helper: number) => {
+    const folder = dirname(readFileSync(`/proc/${helper}/cmdline`, 'utf8').split('\0').filter(Boolean).pop()!);
+    expect(basename(folder)).toMatch(/^sc-launch-/);
+    return folder;
+  };
 
   const helperChildren = () =>
     readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && statField(Number(entry), 4) === process.pid);
@@ -180,20 +190,19 @@ describe('SpawnHelperLauncher', () => {
   it('follows a server by polling when the helper is killed, and ends the helper, its socket and its folder at shutdown', async () => {
     const run = await start({ executable: '/bin/sleep', args: ['30'] });
     const [helper] = helperChildren().map(Number);
-    const folders = readdirSync(tmpdir()).filter((name) => name.startsWith('sc-launch-'));
-    const folder = join(
-      tmpdir(),
-      folders.find((name) => statSync(join(tmpdir(), name)).uid === process.getuid!())!,
-    );
+    const folder = helperFolder(helper);
     expect(statSync(folder).mode & 0o777).toBe(0o700);
     process.kill(helper, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 100));
     process.kill(run.pid, 'SIGKILL');
     expect(await run.ended).toEqual({ code: null, signal: null });
+    expect(existsSync(folder)).toBe(false); // gone with its helper
     const again = await start({ args: ['-c', 'echo again'] }); // a new helper
     expect(await again.ended).toEqual({ code: 0, signal: null });
+    const newFolder = helperFolder(Number(helperChildren()[0]));
     await launcher.onApplicationShutdown();
     expect(helperChildren()).toEqual([]);
+    expect(existsSync(newFolder)).toBe(false);
   });
 
   it('kills a helper that does not answer a launch in time: that launch fails, the next starts a new helper', async () => {
@@ -292,7 +301,7 @@ describe('SpawnHelperLauncher', () => {
     try {
       const live = await start({ args: ['-c', 'exit 0'] });
       await live.ended;
-      const before = readdirSync(tmpdir()).filter((name) => name.startsWith('sc-launch-'));
+      const liveFolder = helperFolder(Number(helperChildren()[0]));
       await new Promise<ProcessEnd>((resolve) => {
         void other.launch(
           { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: perl } },
@@ -300,8 +309,7 @@ describe('SpawnHelperLauncher', () => {
         );
       });
       expect(existsSync(stale)).toBe(false);
-      for (const name of before.filter((entry) => entry !== basename(stale)))
-        expect(existsSync(join(tmpdir(), name))).toBe(true);
+      expect(existsSync(join(liveFolder, 'output.sock'))).toBe(true);
     } finally {
       await other.onApplicationShutdown();
       rmSync(stale, { recursive: true, force: true });
