@@ -130,17 +130,20 @@ export class HelperLaunch {
 }
 
 /**
- * Whether the process started as `pid` still runs. Not kill(pid, 0): with the helper gone, the server's parent is
- * init or a subreaper, and until that reaps it an exited server is a zombie, which kill(pid, 0) still finds (for
- * ever, where nothing reaps: a service running as PID 1 without an init); and a pid freed and reused is another's.
+ * Whether the process started as `pid` still runs, read from /proc rather than by kill(pid, 0): with the helper
+ * gone, the server's parent is init or a subreaper, and until that reaps it an exited server is a zombie, which
+ * kill(pid, 0) still finds (for ever, where nothing reaps: a service running as PID 1 without an init); and a pid
+ * freed and reused is another's.
  */
 function stillRuns(pid: number, startTime: string | undefined): boolean {
   const stat = readProcStat(pid);
-  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  // No entry in /proc: gone, unless /proc cannot be read here at all; then the kernel is asked.
+  if (!stat) return signalQuietly(pid, 0);
+  if (stat.state === 'Z' || stat.state === 'X') return false;
   return startTime === undefined || stat.startTime === startTime;
 }
 
-function signalQuietly(pid: number, signal: NodeJS.Signals): boolean {
+function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, signal);
     return true;
