@@ -77,8 +77,7 @@ function invalidSpawn(app: TrackedApp, headers: Record<string, string> = {}) {
   return request(app.url).post('/spawn').set(headers).send({ model: '../../etc/passwd' });
 }
 
-/** A TCP connection to the service, open once connected. */
-/** A connection to the service from `localAddress` (any of 127.0.0.0/8 reaches it). */
+/** A TCP connection to the service from `localAddress` (any of 127.0.0.0/8 reaches it), open once connected. */
 function openSocket(port: number, cleanup: Cleanup, localAddress = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));

@@ -97,7 +97,7 @@ export class ProcProcessTable extends ProcessTable {
   }
 }
 
-/** The pid's group and start time from /proc/<pid>/stat; undefined when it cannot be read (no such process). */
+/** The pid's state, group and start time from /proc/<pid>/stat; undefined when it cannot be read (no such process). */
 export function readProcStat(pid: number): ProcessStat | undefined {
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));

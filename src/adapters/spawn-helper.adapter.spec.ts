@@ -39,6 +39,12 @@ describe('SpawnHelperLauncher', () => {
   beforeEach(() => (launcher = new SpawnHelperLauncher(new NodeFileSystem())));
   afterEach(() => launcher.onApplicationShutdown());
 
+  /** Replaces the test's launcher with one whose helper must answer a launch within `ms`. */
+  async function answerTimeout(ms: number): Promise<void> {
+    await launcher.onApplicationShutdown();
+    launcher = new SpawnHelperLauncher(new NodeFileSystem(), ms);
+  }
+
   /**
    * A helper's socket folder: its last argument is the socket in it. (Not found by listing the temp folder: other test
    * files' services come and go with folders of their own meanwhile.)
@@ -206,8 +212,7 @@ describe('SpawnHelperLauncher', () => {
   });
 
   it('kills a helper that does not answer a launch in time: that launch fails, the next starts a new helper', async () => {
-    await launcher.onApplicationShutdown();
-    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 2000);
+    await answerTimeout(2000);
     const running = await start({ executable: '/bin/sleep', args: ['30'] });
     const [helper] = helperChildren().map(Number);
     process.kill(helper, 'SIGSTOP'); // hung: alive, reads nothing, answers nothing
@@ -226,8 +231,7 @@ describe('SpawnHelperLauncher', () => {
   });
 
   it('a stalled event loop is not a helper that does not answer: its answer, already there, is read first', async () => {
-    await launcher.onApplicationShutdown();
-    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 300);
+    await answerTimeout(300);
     const first = await start({ args: ['-c', 'exit 0'] });
     await first.ended;
     const [helper] = helperChildren().map(Number);
@@ -240,8 +244,7 @@ describe('SpawnHelperLauncher', () => {
   });
 
   it('a pid the helper announces after its launch was given up on is killed, and its launch reports no exit', async () => {
-    await launcher.onApplicationShutdown();
-    launcher = new SpawnHelperLauncher(new NodeFileSystem(), 500);
+    await answerTimeout(500);
     const folder = mkdtempSync(join(tmpdir(), 'sc-late-helper-'));
     const latePidFile = join(folder, 'late.pid');
     const announcerPidFile = join(folder, 'announcer.pid');
