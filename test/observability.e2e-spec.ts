@@ -3,6 +3,7 @@
  * every spawn line, server output at debug, request ids echoed, no secret anywhere), and /metrics parsed and
  * compared with what the test did (spawns, outcomes, rejections, states, liveliness, proxy bytes).
  */
+import { readFileSync } from 'fs';
 import { headOf, parsePrometheus, sampleValue, type Sample } from './support/operable';
 import { useCleanup } from './support/processes';
 import { freePort } from './support/ports';
@@ -291,5 +292,17 @@ describe('observability (e2e)', () => {
     await waitFor(async () => sampleValue(await scrape(), 'sc_spawner_proxy_connections') === 0, 5000, {
       description: 'the proxy connection to be gone',
     });
+  });
+
+  it('an idle service wakes its main thread about ten times a second, not a hundred', async () => {
+    // The default sweep (1 s), not the tests' 100 ms: only the service's own idle timers are counted.
+    const service = await startService({ SWEEP_INTERVAL_MS: '1000' });
+    const wakeUps = (): number =>
+      Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${service.child.pid}/status`, 'utf8'))![1]);
+    await sleep(1000);
+    const before = wakeUps();
+    await sleep(3000);
+    // 100 a second with prom-client's default 10 ms lag sampling; about 14 with 100 ms, the sweep and the relay's heartbeat.
+    expect((wakeUps() - before) / 3).toBeLessThan(40);
   });
 });

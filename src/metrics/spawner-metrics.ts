@@ -5,6 +5,13 @@ import { catchUp, METRICS_PREFIX, registerScrapeGauges, type ScrapeSources } fro
 
 export { METRICS_PREFIX, type ScrapeSources };
 
+/**
+ * How often the event-loop lag histogram (nodejs_eventloop_lag_*) takes a sample. prom-client's default, 10 ms, is a
+ * timer that wakes an idle service 100 times a second (measured: 101 wake-ups/s against 14); a stall still shows as
+ * one late sample at any rate, and a 15 s scrape interval still holds 150 samples.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 export const SPAWN_OUTCOMES = ['ready', 'failed', 'timed_out', 'aborted'] as const;
 export type SpawnOutcome = (typeof SPAWN_OUTCOMES)[number];
 export const REJECTION_REASONS = [
@@ -100,7 +107,7 @@ export class SpawnerMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     const sources = (): ScrapeSources | undefined => this.sources;
     const proxyConnections = (): number => this.proxyConnectionsSource();
     registerScrapeGauges(this.registry, sources, proxyConnections);
