@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
-import { killGroup, readProcStat } from './process-table.adapter';
+import { readProcStat, signalServerGroup } from './process-table.adapter';
 
 export interface LaunchCommand {
   executable: string;
@@ -155,11 +155,15 @@ export class ChildProcessLauncher extends ProcessLauncher {
       ended = true;
       handlers.onExit(result);
     };
+    const pid = child.pid;
+    // Read now: Node reaps a child on a later turn of the event loop, so the pid is still this child's.
+    const startTime = pid === undefined ? undefined : readProcStat(pid)?.startTime;
     child.once('exit', (code, signal) => {
       handlers.onProcessGone?.();
-      // Nothing the server started may outlive it: kill what is left of its group. That also closes the
-      // pipes a grandchild inherited, so 'close' (all output read) follows promptly.
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      // Nothing the server started may outlive it: kill what is left of its group (unless its pid, reaped now,
+      // names another process already). That also closes the pipes a grandchild inherited, so 'close' (all
+      // output read) follows promptly.
+      if (pid !== undefined) signalServerGroup(pid, startTime, 'SIGKILL');
       const timer = setTimeout(() => end({ code, signal }), STDIO_DRAIN_MS);
       child.once('close', () => {
         clearTimeout(timer);
@@ -170,16 +174,15 @@ export class ChildProcessLauncher extends ProcessLauncher {
       // 'error' without a pid means spawn() itself failed and no 'exit' will follow.
       if (child.pid === undefined) end({ code: null, signal: null, error });
     });
-    const pid = child.pid;
     return {
       pid,
-      // Read now: Node reaps a child on a later turn of the event loop, so the pid is still this child's.
-      startTime: pid === undefined ? undefined : readProcStat(pid)?.startTime,
+      startTime,
       // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
       // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
       signalGroup: (signal) =>
         pid !== undefined &&
-        (killGroup(pid, signal) || (child.exitCode === null && child.signalCode === null && child.kill(signal))),
+        (signalServerGroup(pid, startTime, signal) ||
+          (child.exitCode === null && child.signalCode === null && child.kill(signal))),
     };
   }
 }

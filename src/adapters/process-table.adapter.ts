@@ -130,3 +130,19 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return false;
   }
 }
+
+/**
+ * Signals the group a server leads, unless its pid now names another process (another start time): the kernel
+ * reuses a pid only once nothing holds it, not even as a group id, so that group is someone else's. A server's own
+ * group is signalled while its leader runs or is a zombie (both hold the pid), or after it is gone while members
+ * of its group live on (they hold it).
+ */
+export function signalServerGroup(pid: number, startTime: string | undefined, signal: NodeJS.Signals): boolean {
+  return isStill(pid, startTime) && killGroup(pid, signal);
+}
+
+/** False when /proc shows another process under the pid than the one started at `startTime`. */
+export function isStill(pid: number, startTime: string | undefined): boolean {
+  const now = readProcStat(pid)?.startTime;
+  return startTime === undefined || now === undefined || now === startTime;
+}

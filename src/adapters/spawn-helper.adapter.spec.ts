@@ -2,8 +2,10 @@ import { execFileSync, spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { createServer } from 'net';
+import { createInterface } from 'readline';
 import { basename, dirname, join } from 'path';
 import { NodeFileSystem } from './file-system.adapter';
+import { readProcStat } from './process-table.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
 import { launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
@@ -365,6 +367,44 @@ describe('spawn helper protocol', () => {
     const command = { executable: '/bin/x', args: ['a\0b'], env: {}, placement: { nice: 0 } };
     expect(() => launchRequest('r1', command)).toThrow(/NUL/);
     expect(() => launchRequest('r1', { ...command, args: [], env: { K: 'v\0w' } })).toThrow(/NUL/);
+  });
+
+  it("kills what is left of a server's group before it reaps the server (and reports its exit)", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const answers = createInterface({ input: helper.stdout });
+    const exitLine = new Promise<string>((resolve) =>
+      answers.on('line', (line) => line.startsWith('exit ') && resolve(line)),
+    );
+    let leftBehind = 0;
+    try {
+      // The server starts a child of its own (in its group) and exits without waiting for it.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', 'sleep 30 & echo "left $!"'],
+        env: {},
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', command));
+      expect(await exitLine).toBe('exit r1 0 -');
+      leftBehind = await waitFor(() => Number(/left (\d+)/.exec(outputs.join(''))?.[1]), 3000, {
+        description: "the server's output",
+      });
+      // Nothing else here kills it: only the helper can have.
+      await waitFor(() => [undefined, 'Z'].includes(readProcStat(leftBehind)?.state), 1000, {
+        description: 'the child it left behind to be killed',
+      });
+    } finally {
+      if (leftBehind > 0 && isProcessAlive(leftBehind)) process.kill(leftBehind, 'SIGKILL');
+      helper.stdin.end();
+      await new Promise((resolve) => helper.once('exit', resolve));
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('a helper killed between a fork and its announcement leaves no server it did not announce', async () => {

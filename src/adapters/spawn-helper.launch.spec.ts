@@ -67,7 +67,7 @@ describe('HelperLaunch', () => {
     );
     launch.spawned(pid, startTime);
     launch.orphaned();
-    return calls;
+    return { calls, launch };
   }
 
   it('with the helper gone, a server that exited counts as gone though nothing has reaped it (a zombie)', async () => {
@@ -77,7 +77,7 @@ describe('HelperLaunch', () => {
     });
     try {
       const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (data) => resolve(Number(data))));
-      const calls = followed(pid, readProcStat(pid)!.startTime);
+      const { calls } = followed(pid, readProcStat(pid)!.startTime);
       await waitFor(() => readProcStat(pid)?.state === 'Z', 3000, { description: 'the server to be a zombie' });
       await waitFor(() => calls.length > 0, 3000, { description: 'the exit reported' });
       expect(calls).toEqual(['exit null null']);
@@ -88,11 +88,16 @@ describe('HelperLaunch', () => {
   });
 
   it('with the helper gone, a pid that now names another process (another start time) is not its server', async () => {
-    const other = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    // Another user's process that got the server's pid and leads a group of that number, as setpgrp makes it.
+    const other = spawn('/bin/sleep', ['30'], { detached: true, stdio: 'ignore' });
     try {
-      const calls = followed(other.pid!, '1');
+      const { calls, launch } = followed(other.pid!, '1');
+      const server = await launch.started;
+      expect(server.signalGroup('SIGTERM')).toBe(false);
       await waitFor(() => calls.length > 0, 3000, { description: 'the exit reported' });
       expect(calls).toEqual(['exit null null']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(isProcessGroupAlive(other.pid!)).toBe(true); // neither signalled nor killed with the group
     } finally {
       other.kill('SIGKILL');
     }

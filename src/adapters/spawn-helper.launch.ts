@@ -2,7 +2,7 @@ import type { Socket } from 'net';
 import { constants } from 'os';
 import { createInterface } from 'readline';
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
-import { killGroup, readProcStat } from './process-table.adapter';
+import { isStill, readProcStat, signalServerGroup } from './process-table.adapter';
 import { type HelperAnswer, parseHelperAnswer } from './spawn-helper.protocol';
 
 /** How long to wait, after the process exited, for the rest of its output (as ChildProcessLauncher does). */
@@ -49,9 +49,12 @@ export class HelperLaunch {
     this.resolveStarted({
       pid,
       startTime,
-      // Until the child's setpgrp has run there is no group -pid yet: the process itself (not yet reaped, so the
-      // pid cannot have been reused) takes the signal, and it has started nothing yet.
-      signalGroup: (signal) => killGroup(pid, signal) || (!this.exitSeen && signalQuietly(pid, signal)),
+      // Until the child's setpgrp has run there is no group -pid yet: the process itself takes the signal, and it
+      // has started nothing yet. Either only while the pid is still the server's (once the helper is gone, nothing
+      // tells of its exit until the next poll, and its pid may be reused meanwhile).
+      signalGroup: (signal) =>
+        signalServerGroup(pid, startTime, signal) ||
+        (!this.exitSeen && isStill(pid, startTime) && signalQuietly(pid, signal)),
     });
   }
 
@@ -89,9 +92,10 @@ export class HelperLaunch {
     if (this.exitSeen) return;
     this.exitSeen = true;
     this.handlers.onProcessGone?.();
-    // Nothing the server started may outlive it: kill what is left of its group. That also closes the sockets
-    // a grandchild inherited, so the output ends promptly.
-    if (this.pid !== undefined) killGroup(this.pid, 'SIGKILL');
+    // Nothing the server started may outlive it: kill what is left of its group (the helper did, before it reaped
+    // the server; not after the orphan poll found its pid reused). That also closes the sockets a grandchild
+    // inherited, so the output ends promptly.
+    if (this.pid !== undefined) signalServerGroup(this.pid, this.startTime, 'SIGKILL');
     this.end = { code, signal };
     this.drainTimer = setTimeout(() => this.finish(), OUTPUT_DRAIN_MS);
     this.finishIfDrained();
@@ -111,9 +115,8 @@ export class HelperLaunch {
 
   /** The server of a launch already failed: nobody follows it, so it must not run. Its start time guards the pid. */
   private killLate(pid: number, startTime: string | undefined): void {
-    const now = readProcStat(pid)?.startTime;
-    if (startTime && now !== undefined && now !== startTime) return; // the pid is another process's now
-    if (!killGroup(pid, 'SIGKILL')) signalQuietly(pid, 'SIGKILL');
+    if (!isStill(pid, startTime)) return; // the pid is another process's now
+    if (!signalServerGroup(pid, startTime, 'SIGKILL')) signalQuietly(pid, 'SIGKILL');
   }
 
   private finishIfDrained(): void {

@@ -12,7 +12,8 @@ import type { LaunchCommand } from './process-launcher.adapter';
  *   launch <req> <cwd> <env: K=V\0K=V...> <argv: exe\0arg...> <cgroup.procs> <autogroup nice> <nice>
  * Answers (helper stdout): `pid <req> <pid> <start time>` (field 22 of /proc/<pid>/stat, read while SIGCHLD is
  * blocked, so before the child can be reaped and its pid reused; empty if unreadable), `fail <req> <message>`
- * (nothing started), and once the process is reaped, `exit <req> <code or -> <signal number or ->`.
+ * (nothing started), and once the process is reaped, `exit <req> <code or -> <signal number or ->`; what is left
+ * of its process group is killed just before it is reaped.
  * The child execs only once its pid has been written (a byte on a pipe from the helper says so): a helper killed
  * before that, as the service does with one that stopped answering, leaves no server the service was not told of;
  * the child exits 127 instead.
@@ -25,11 +26,17 @@ export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
 my $path = shift @ARGV; my %req_of; $| = 1;
 my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
+sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined $req;
+  print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
+sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
+  return defined $s && substr($s, rindex($s, ')') + 2, 1) eq 'Z'; }
 $SIG{CHLD} = sub { local ($!, $?);
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    my ($st, $req) = ($?, delete $req_of{$pid}); next unless defined $req;
-    print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n";
+  # An exited server's group is killed before the server is reaped: as a zombie it still holds its pid, so the
+  # group id cannot name anyone else's group yet. Reaped first, its pid could be reused by then.
+  for my $pid (grep { zombie($_) } keys %req_of) {
+    kill('KILL', -$pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
   }
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { reaped($pid); }
 };
 sub out { my ($req, $name) = @_; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or return;
   connect($s, pack_sockaddr_un($path)) or return; syswrite($s, "$req $name\n") or return; return $s; }
