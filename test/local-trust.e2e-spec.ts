@@ -105,7 +105,7 @@ describe('local trust boundaries (e2e, real processes)', () => {
     await viewer.close();
   });
 
-  it('refuses a state folder someone else prepared: group-writable, a symlink, or another user’s', async () => {
+  it('refuses a state folder someone else prepared or can swap: group-writable, a symlink, another user’s, or below one of theirs', async () => {
     const root = makeTempDir(cleanup, 'sc-state-root-');
     const cases: Array<[string, string]> = [];
     const writable = path.join(root, 'writable');
@@ -124,9 +124,17 @@ describe('local trust boundaries (e2e, real processes)', () => {
     const shared = path.join(root, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o777); // world-writable, no sticky bit
-    if (isRoot) chownSync(shared, NOBODY, NOBODY);
-    if (isRoot)
-      cases.push([path.join(shared, 'state'), 'its parent folder is writable by others without the sticky bit']);
+    cases.push([
+      path.join(shared, 'state'),
+      `is below ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
+    ]);
+    if (isRoot) {
+      // Not writable by others, but its owner may rename the state folder away and put one of theirs in its place.
+      const theirs = path.join(root, 'theirs');
+      mkdirSync(theirs, { mode: 0o755 });
+      chownSync(theirs, NOBODY, NOBODY);
+      cases.push([path.join(theirs, 'state'), `is below ${theirs}, which belongs to uid ${NOBODY}`]);
+    }
 
     for (const [dir, why] of cases) {
       const port = await freePort();

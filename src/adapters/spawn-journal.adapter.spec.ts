@@ -1,5 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parseAppConfig, pickSection, SERVERS_SETTINGS } from '../config';
@@ -47,6 +58,25 @@ describe('FileSpawnJournal', () => {
     const entries = [entry('ok', 77), { ...entry('x'), pid: 1 }, { id: 'y', pid: 5, wsPort: 1 }, null];
     writeFileSync(path.join(dir, 'spawns.json'), JSON.stringify({ entries }));
     expect(journalIn(dir).load()).toEqual({ writer: undefined, entries: [entry('ok', 77)] });
+  });
+
+  it('does not believe a journal another user could have written: writable by others, a link, or not its own', () => {
+    const file = path.join(dir, 'spawns.json');
+    const content = JSON.stringify({ entries: [entry('planted', 77)] });
+    writeFileSync(file, content);
+    expect(journalIn(dir).load().entries).toEqual([entry('planted', 77)]);
+    chmodSync(file, 0o666);
+    expect(journalIn(dir).load()).toEqual({ entries: [] });
+    rmSync(file);
+    const elsewhere = path.join(dir, 'elsewhere.json');
+    writeFileSync(elsewhere, content);
+    symlinkSync(elsewhere, file);
+    expect(journalIn(dir).load()).toEqual({ entries: [] });
+    if (process.getuid!() !== 0) return; // only root can give a file away
+    rmSync(file);
+    writeFileSync(file, content, { mode: 0o600 });
+    chownSync(file, 1001, 1001);
+    expect(journalIn(dir).load()).toEqual({ entries: [] });
   });
 
   it('never follows a planted symlink: the temporary file is created exclusively, under a name nobody can guess', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'crypto';
-import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
 import { SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { ProcessTable } from './process-table.adapter';
@@ -84,8 +84,10 @@ export class FileSpawnJournal extends SpawnJournal {
     if (!this.file) return { entries: [] };
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
+      text = readOwnFile(this.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.logger.warn(`ignoring ${this.file}: ${(error as Error).message}`);
       return { entries: [] };
     }
     try {
@@ -99,6 +101,24 @@ export class FileSpawnJournal extends SpawnJournal {
   private ownIdentity(): ProcessIdentity | undefined {
     this.writer ??= identityOf(this.processes, process.pid);
     return this.writer;
+  }
+}
+
+/**
+ * The journal's text, if this user wrote it and no one else may change it (a link is not followed). The state folder
+ * is checked at start, so another's journal can only be there by a mistake: it is read, never believed.
+ */
+function readOwnFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.uid !== (process.getuid?.() ?? stats.uid) || stats.mode & 0o022 || !stats.isFile())
+      throw new Error(
+        `not a file of this user that only it may write (uid ${stats.uid}, mode ${(stats.mode & 0o777).toString(8)})`,
+      );
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { existingFolderProblem, parentFolderProblem, prepareStateFolder } from './state-folder';
+import { ancestorProblem, existingFolderProblem, prepareStateFolder } from './state-folder';
 
 describe('state folder rules', () => {
   const own = 1000;
@@ -17,11 +17,19 @@ describe('state folder rules', () => {
     expect(existingFolderProblem({ ...dir(0o700), isDirectory: false }, own)).toBe('is not a folder');
   });
 
-  it("accepts a shared parent only with the sticky bit or when it is the service user's", () => {
-    expect(parentFolderProblem(dir(0o1777, 0), own)).toBeUndefined(); // /tmp
-    expect(parentFolderProblem(dir(0o755, 0), own)).toBeUndefined();
-    expect(parentFolderProblem(dir(0o777, own), own)).toBeUndefined();
-    expect(parentFolderProblem(dir(0o777, 0), own)).toMatch(/writable by others without the sticky bit/);
+  it('accepts a folder above only when root or the service user owns it, and a shared one only with the sticky bit', () => {
+    expect(ancestorProblem(dir(0o1777, 0), own)).toBeUndefined(); // /tmp
+    expect(ancestorProblem(dir(0o755, 0), own)).toBeUndefined();
+    expect(ancestorProblem(dir(0o700, own), own)).toBeUndefined();
+    expect(ancestorProblem({ ...dir(0o777), isSymlink: true }, own)).toBeUndefined();
+    // Its owner may rename the state folder away and put another in its place, whatever its mode.
+    expect(ancestorProblem(dir(0o755, 1001), own)).toBe('belongs to uid 1001, who may rename what is in it');
+    expect(ancestorProblem({ ...dir(0o777, 1001), isSymlink: true }, own)).toMatch(/belongs to uid 1001/);
+    expect(ancestorProblem(dir(0o777, 0), own)).toMatch(
+      /writable by group or others without the sticky bit \(mode 777\)/,
+    );
+    expect(ancestorProblem(dir(0o777, own), own)).toMatch(/without the sticky bit/);
+    expect(ancestorProblem(dir(0o775, 0), own)).toMatch(/without the sticky bit/);
   });
 });
 
@@ -59,8 +67,26 @@ describe('prepareStateFolder', () => {
     const parent = path.join(root, 'shared');
     mkdirSync(parent);
     chmodSync(parent, 0o777);
-    expect(() => prepareStateFolder(path.join(parent, 'state'), uid + 1)).toThrow(
-      /state folder .*shared\/state its parent folder is writable by others without the sticky bit/,
+    expect(() => prepareStateFolder(path.join(parent, 'state'), uid)).toThrow(
+      `state folder ${parent}/state is below ${parent}, which is writable by group or others without the sticky bit (mode 777)`,
+    );
+  });
+
+  it('refuses a folder below one of another user (who may rename it away), as written or where a link leads', () => {
+    const theirs = path.join(root, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    // As root, the folder is given to uid 1001; otherwise the service is taken to run as another user than the
+    // folders' owner (the temp folder's own is then the first folder above that is not its or root's).
+    const [serviceUid, first] = uid === 0 ? [0, theirs] : [uid + 1, root];
+    if (uid === 0) chownSync(theirs, 1001, 1001);
+    const owner = uid === 0 ? 1001 : uid;
+    expect(() => prepareStateFolder(path.join(theirs, 'state'), serviceUid)).toThrow(
+      `state folder ${theirs}/state is below ${first}, which belongs to uid ${owner}, who may rename what is in it`,
+    );
+    const link = path.join(root, 'link');
+    symlinkSync(theirs, link);
+    expect(() => prepareStateFolder(path.join(link, 'state'), serviceUid)).toThrow(
+      `is below ${first}, which belongs to uid ${owner}`,
     );
   });
 });

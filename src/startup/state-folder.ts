@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, Stats, statSync } from 'fs';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, Stats } from 'fs';
 import * as path from 'path';
 
 /** What start-up knows about a folder (from lstat: a symlink is never followed). */
@@ -24,13 +24,15 @@ export function existingFolderProblem(folder: FolderFacts, ownUid: number): stri
 }
 
 /**
- * Why the parent of the state folder lets another user replace it, or undefined: a parent others may write
- * to (like /tmp) is fine only with the sticky bit (nobody removes or renames another's entries) or when the
- * service's user owns it.
+ * Why a folder above the state folder lets another user swap the state folder (rename it away and put one of theirs
+ * in its place), or undefined. Each must belong to root or to the service's user; one that others may write to
+ * (like /tmp) needs the sticky bit, without which anyone who may write to a folder may rename what is in it.
  */
-export function parentFolderProblem(parent: FolderFacts, ownUid: number): string | undefined {
-  if (!(parent.mode & GROUP_OR_OTHER_WRITE) || parent.mode & STICKY || parent.uid === ownUid) return undefined;
-  return `its parent folder is writable by others without the sticky bit (mode ${(parent.mode & 0o7777).toString(8)}, uid ${parent.uid})`;
+export function ancestorProblem(folder: FolderFacts, ownUid: number): string | undefined {
+  if (folder.uid !== 0 && folder.uid !== ownUid) return `belongs to uid ${folder.uid}, who may rename what is in it`;
+  // A link's own mode means nothing: the folder it is in and the folders it leads to are checked.
+  if (folder.isSymlink || !(folder.mode & GROUP_OR_OTHER_WRITE) || folder.mode & STICKY) return undefined;
+  return `is writable by group or others without the sticky bit (mode ${(folder.mode & 0o7777).toString(8)})`;
 }
 
 export class StateFolderError extends Error {}
@@ -43,12 +45,13 @@ export class StateFolderError extends Error {}
 export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0): void {
   const refuse = (why: string) =>
     new StateFolderError(`state folder ${dir} ${why}: fix or remove it, or set SC_STATE_DIR to a folder of this user`);
-  const parent = path.dirname(dir);
-  // The parent is followed (stat): /var/run -> /run is fine; what counts is who may write where the folder is.
+  const parent = path.dirname(path.resolve(dir));
   if (!lstatOrUndefined(parent)) mkdirSync(parent, { recursive: true, mode: 0o700 });
-  const parentStats = statSync(parent);
-  const parentProblem = parentFolderProblem(factsOf(parentStats), ownUid);
-  if (parentProblem) throw refuse(parentProblem);
+  // Every folder on the way, as written (a link in it included) and as the links lead (/var/run -> /run).
+  for (const above of [...foldersDownTo(parent), ...foldersDownTo(realpathSync(parent))]) {
+    const problem = ancestorProblem(factsOf(lstatSync(above)), ownUid);
+    if (problem) throw refuse(`is below ${above}, which ${problem}`);
+  }
   if (!lstatOrUndefined(dir)) {
     try {
       mkdirSync(dir, { mode: 0o700 }); // not recursive: fails if someone made it meanwhile (then checked below)
@@ -60,6 +63,12 @@ export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0
   const problem = existingFolderProblem(factsOf(lstatSync(dir)), ownUid);
   if (problem) throw refuse(problem);
   chmodSync(dir, 0o700);
+}
+
+/** `/`, `/a`, `/a/b` for `/a/b`. */
+function foldersDownTo(folder: string): string[] {
+  const parts = folder.split(path.sep).filter(Boolean);
+  return ['/', ...parts.map((_, i) => path.sep + parts.slice(0, i + 1).join(path.sep))];
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {
