@@ -313,11 +313,38 @@ describe('SpawnHelperLauncher', () => {
           { onLine: () => undefined, onExit: resolve },
         );
       });
-      expect(existsSync(stale)).toBe(false);
+      await waitFor(() => !existsSync(stale), 5000, { description: 'the stale folder to be removed' });
       expect(existsSync(join(liveFolder, 'output.sock'))).toBe(true);
     } finally {
       await other.onApplicationShutdown();
       rmSync(stale, { recursive: true, force: true });
+    }
+  });
+
+  it('launches without waiting for the temp folder to be gone through (another user may have filled it)', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'sc-flood-'));
+    // 2,000 folders as killed services leave them (a socket nobody listens on): each is probed, then removed.
+    execFileSync(perl, [
+      '-MSocket',
+      '-e',
+      'for my $i (1 .. $ARGV[1]) { my $d = "$ARGV[0]/sc-launch-flood$i"; mkdir($d) or die;' +
+        ' socket(my $s, AF_UNIX, SOCK_STREAM, 0); bind($s, pack_sockaddr_un("$d/output.sock")) or die; close($s) }',
+      temp,
+      '2000',
+    ]);
+    const flood = () => readdirSync(temp).filter((name) => name.startsWith('sc-launch-flood')).length;
+    const flooded = new SpawnHelperLauncher(new NodeFileSystem(), undefined, temp);
+    try {
+      let ended!: (end: ProcessEnd) => void;
+      const end = new Promise<ProcessEnd>((resolve) => (ended = resolve));
+      const command = { executable: '/bin/sh', args: ['-c', 'exit 0'], env: {}, placement: { nice: 0, wrapper: perl } };
+      await flooded.launch(command, { onLine: () => undefined, onExit: ended });
+      expect(flood()).toBeGreaterThan(0); // started while the clean-up goes on
+      expect(await end).toEqual({ code: 0, signal: null });
+      await waitFor(() => flood() === 0, 30_000, { description: 'the stale folders to be removed meanwhile' });
+    } finally {
+      await flooded.onApplicationShutdown();
+      rmSync(temp, { recursive: true, force: true });
     }
   });
 

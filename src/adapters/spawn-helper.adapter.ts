@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { lstat, opendir, rm } from 'fs/promises';
 import { connect, createServer, type Server } from 'net';
 import { setPriority, tmpdir } from 'os';
 import { join } from 'path';
@@ -48,6 +49,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   constructor(
     files: FileSystem,
     private readonly answerTimeoutMs = HELPER_ANSWER_TIMEOUT_MS,
+    /** Where the socket folders go (and stale ones are looked for). */
+    private readonly tempFolder = tmpdir(),
   ) {
     super();
     this.direct = new ChildProcessLauncher(files);
@@ -103,9 +106,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private async start(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
     let folder: string | undefined;
     try {
+      // Not waited for: the temp folder is shared, and another user may fill it with entries to go through.
+      void removeStaleFolders(this.tempFolder);
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
-      await removeStaleFolders();
-      folder = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
+      folder = mkdtempSync(join(this.tempFolder, FOLDER_PREFIX));
       const socketPath = join(folder, 'output.sock');
       const launches = new Map<string, HelperLaunch>();
       const server = createServer((socket) => acceptLaunchOutput(launches, socket));
@@ -199,26 +203,33 @@ const FOLDER_PREFIX = 'sc-launch-';
 
 /**
  * A service killed outright (SIGKILL) leaves its socket folder behind. Folders of this user whose socket no one
- * listens on any more (connection refused) are removed; a live service's folder answers and is kept.
+ * listens on any more (connection refused) are removed; a live service's folder answers and is kept. The temp
+ * folder is read a few entries at a time, never all at once: another user can fill it (300,000 entries held the
+ * event loop for 8-10 s when it was read in one go).
  */
-async function removeStaleFolders(): Promise<void> {
+async function removeStaleFolders(tempFolder: string): Promise<void> {
   const uid = process.getuid?.();
-  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(FOLDER_PREFIX))) {
-    const folder = join(tmpdir(), name);
-    try {
-      const stat = lstatSync(folder);
-      if (!stat.isDirectory() || stat.uid !== uid) continue;
-    } catch {
-      continue;
+  try {
+    for await (const entry of await opendir(tempFolder)) {
+      if (!entry.name.startsWith(FOLDER_PREFIX)) continue;
+      const folder = join(tempFolder, entry.name);
+      const stat = await lstat(folder).catch(() => undefined);
+      if (stat?.isDirectory() && stat.uid === uid && (await nobodyListens(join(folder, 'output.sock')))) {
+        await rm(folder, { recursive: true, force: true });
+      }
     }
-    const refused = await new Promise<boolean>((resolve) => {
-      const probe = connect(join(folder, 'output.sock'));
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(false);
-      });
-      probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-    });
-    if (refused) rmSync(folder, { recursive: true, force: true });
+  } catch {
+    // Housekeeping only: a temp folder that cannot be read leaves stale folders, nothing else.
   }
+}
+
+function nobodyListens(socketPath: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
