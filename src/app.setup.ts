@@ -34,6 +34,7 @@ export const SIGNALS_HANDLED_BY_MAIN: readonly string[] = [ShutdownSignal.SIGTER
  */
 export function configureApp(app: INestApplication, options: { ownSignals?: boolean } = {}): INestApplication {
   const edge = app.get<EdgeSettings>(EDGE_SETTINGS.token);
+  const scaleOut = app.get<ScaleOutSettings>(SCALE_OUT_SETTINGS.token);
   app.useGlobalPipes(createValidationPipe());
   const express = app as NestExpressApplication;
   express.set('trust proxy', expressTrustProxy(edge.trustProxy));
@@ -44,9 +45,9 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   const server = app.getHttpServer() as Server;
   applyHttpTimeouts(server, edge.headersTimeoutS, edge.requestTimeoutS);
   capConnectionsPerClient(server, edge.maxConnectionsPerClient, compileTrust(edge.trustProxy));
-  useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token));
+  useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token), scaleOut.publicBaseUrl);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
-  app.use(nodePrefixMiddleware(app.get<ScaleOutSettings>(SCALE_OUT_SETTINGS.token).nodeName));
+  app.use(nodePrefixMiddleware(scaleOut.nodeName));
   // After CORS, so that refusals (a body, a method) still carry the CORS headers.
   refuseUnknownMethods(app);
   useRequestBodies(app);

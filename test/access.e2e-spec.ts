@@ -207,6 +207,15 @@ describe('access (e2e)', () => {
       // The service's own pages (same origin) are not foreign.
       const own = await rawRequest(app.url, 'DELETE', '/spawns/none', undefined, { origin: app.url });
       expect(own.status).toBe(404);
+      const port = new URL(app.url).port;
+      const local = { origin: `http://localhost:${port}`, host: `localhost:${port}` };
+      expect((await rawRequest(app.url, 'DELETE', '/spawns/none', undefined, local)).status).toBe(404);
+      // A page of a name that was made to resolve here (DNS rebinding) sends an Origin and a Host that agree: that
+      // name was never given to the service, so the page is foreign.
+      const rebound = { origin: `http://evil.example:${port}`, host: `evil.example:${port}` };
+      const refused = await rawRequest(app.url, 'DELETE', '/spawns/none', undefined, rebound);
+      expect(refused.status).toBe(403);
+      expect(refused.json().message).toMatch(/not in CORS_ORIGINS/);
     });
 
     it('default *: any origin', async () => {

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { isIP } from 'net';
 import type { ListenerSettings } from '../config';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -10,13 +11,39 @@ export function isAllowedOrigin(origin: string, allowed: string[] | true): boole
   return allowed === true || allowed.includes(origin);
 }
 
-/** The service's own origin as the browser saw it (a page it served itself is always allowed). */
-function isSameOrigin(request: Request, origin: string): boolean {
+/**
+ * The service's own origin as the browser saw it (a page it served itself is always allowed), under a name that
+ * is surely this service's: see isOwnHostName.
+ */
+function isSameOrigin(request: Request, origin: string, ownNames: ReadonlySet<string>): boolean {
   try {
-    return new URL(origin).host === request.headers.host;
+    const url = new URL(origin);
+    return url.host === request.headers.host && isOwnHostName(url.hostname, ownNames);
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a host name names this service for sure: an IP address or localhost (no DNS), or a name it was given
+ * (PUBLIC_HOSTNAME, PUBLIC_BASE_URL, CORS_ORIGINS). Any other name may resolve here by DNS rebinding: a page of
+ * evil.example, its name then made to resolve to this node, sends Origin and Host that agree.
+ */
+export function isOwnHostName(hostname: string, ownNames: ReadonlySet<string>): boolean {
+  const name = bareHostName(hostname);
+  return isIP(name) !== 0 || name === 'localhost' || ownNames.has(name);
+}
+
+/** The host names the service was given (PUBLIC_HOSTNAME, and those of PUBLIC_BASE_URL and CORS_ORIGINS). */
+export function ownHostNames(publicHostname: string | undefined, urls: Array<string | undefined>): Set<string> {
+  const hostOf = (url: string | undefined) => (URL.canParse(url ?? '') ? new URL(url!).hostname : undefined);
+  const names = [publicHostname, ...urls.map(hostOf)].filter((name): name is string => name !== undefined);
+  return new Set(names.map(bareHostName));
+}
+
+/** Lower case, an IPv6 address without its brackets. */
+function bareHostName(hostname: string): string {
+  return hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
 
 /**
@@ -25,13 +52,20 @@ function isSameOrigin(request: Request, origin: string): boolean {
  * - a state-changing request it sends without a preflight (a "simple" POST, text/plain or a form) is refused
  *   with 403 before it reaches a route, so a foreign page cannot start or stop sessions blind.
  * Requests without Origin (curl, servers, HOOPS clients outside a browser) and same-origin pages are not affected.
+ * It does not stop a page that DNS rebinding made same-origin from reading GET answers (browsers send no Origin
+ * there): only API keys do.
  */
-export function useCors(app: INestApplication, config: Pick<ListenerSettings, 'corsOrigins'>): void {
+export function useCors(
+  app: INestApplication,
+  config: Pick<ListenerSettings, 'corsOrigins' | 'publicHostname'>,
+  publicBaseUrl: string | undefined,
+): void {
   const allowed = config.corsOrigins;
+  const ownNames = ownHostNames(config.publicHostname, [publicBaseUrl, ...(allowed === true ? [] : allowed)]);
   if (allowed !== true) {
     (app as NestExpressApplication).use((request: Request, response: Response, next: NextFunction) => {
       const origin = request.headers.origin;
-      if (!origin || isAllowedOrigin(origin, allowed) || isSameOrigin(request, origin)) return next();
+      if (!origin || isAllowedOrigin(origin, allowed) || isSameOrigin(request, origin, ownNames)) return next();
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
         // Answered, without CORS headers: the browser then sends nothing.
         response.setHeader('Vary', 'Origin');
