@@ -7,6 +7,7 @@ import { isLeased } from './fakes';
 import { randomBytes } from 'crypto';
 import request from 'supertest';
 import { WebSocket } from 'ws';
+import { AppConfig } from '../src/config/app-config';
 import { PortAllocator } from '../src/ports/port-allocator.service';
 import { PROXY_HIGH_WATER_MARK, WsProxyService } from '../src/proxy/ws-proxy.service';
 import { relayUrlMatching } from './support/relay';
@@ -152,6 +153,12 @@ describe('WebSocket proxy (e2e)', () => {
     const wsBase = `ws://127.0.0.1:${app.port}`;
     expect(await refusedStatus(`${wsBase}/ws/no-such-session`)).toBe(404);
     expect(await refusedStatus(`${wsBase}/ws/a/b`)).toBe(404);
+    // /ws is the relay's, never spawn on connect: under this node's prefix as at the root.
+    const node = app.app.get(AppConfig).nodeName;
+    for (const path of ['/ws', '/ws?x=1', `/n/${node}/ws`, `/n/${node}/ws/`, `/n/${node}/ws?x=1`]) {
+      expect({ path, status: await refusedStatus(`${wsBase}${path}`) }).toEqual({ path, status: 404 });
+    }
+    expect(app.supervisor.list()).toEqual([]);
     // Other paths spawn a server for the viewer (the HOOPS Server's proxy mode), unless SPAWN_ON_CONNECT=false.
     const noSpawnOnConnect = await startTrackedApp(cleanup, { ...ENV, SPAWN_ON_CONNECT: 'false' });
     expect(await refusedStatus(`ws://127.0.0.1:${noSpawnOnConnect.port}/elsewhere`)).toBe(404);

@@ -40,6 +40,7 @@ const PORTS = {
   dashboard: 30640,
   warm: 30660,
   drain: 30680,
+  ticket: 30700,
 };
 const PROXY = { ...FAST_TIMINGS, PUBLIC_ENDPOINT: 'proxy' };
 const ALICE = 'alice-key-0123456789abcdef';
@@ -226,6 +227,42 @@ describe('session limits (e2e)', () => {
     // Ending alice's session gives her quota back.
     await request(app.url).delete(`/spawns/${first.body.id}`).set(as(ALICE));
     expect((await postSpawn(app.url, {}).set(as(ALICE))).status).toBe(200);
+  });
+
+  it("a spawn ticket's session is its key's: the key's quota applies at the upgrade and POST /tickets, and the session shows its name", async () => {
+    const app = await startTrackedApp(
+      cleanup,
+      env(PORTS.ticket, {
+        API_KEYS: `alice=${ALICE},bob=${BOB}`,
+        SPAWN_AUTH: 'required',
+        SC_KEY_MAX_SESSIONS: 'alice=1,*=1',
+      }),
+    );
+    const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+    const ticketFor = (key: string) => request(app.url).post('/tickets').set(as(key)).send({});
+    const early = await ticketFor(ALICE);
+    expect(early.status).toBe(200);
+    expect((await postSpawn(app.url, {}).set(as(ALICE))).status).toBe(200);
+
+    // At her quota: no new ticket, and the one she got before is refused at the upgrade, starting nothing.
+    const refused = await ticketFor(ALICE);
+    expect(refused.status).toBe(429);
+    expect(refused.body.message).toBe(
+      'session quota reached: key alice already has 1 live session(s) on this node (SC_KEY_MAX_SESSIONS); end one (DELETE /spawns/:id) or retry later',
+    );
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const onTicket = await connectRefusal((early.body as { url: string }).url, {});
+    expect(onTicket).not.toBe('open');
+    expect((onTicket as IncomingMessage).statusCode).toBe(429);
+    expect((onTicket as IncomingMessage).headers['retry-after']).toBeDefined();
+    expect(app.supervisor.list()).toHaveLength(1);
+
+    // Bob's ticket opens a session that is his: its `key`, and his quota spent.
+    const viewer = await connectViewer((await ticketFor(BOB)).body.url as string, { cleanup });
+    await viewer.next(); // the server's hello
+    const spawns = (await request(app.url).get('/spawns').set(as(BOB))).body as { key: string | null }[];
+    expect(spawns.map((spawn) => spawn.key).sort()).toEqual(['alice', 'bob']);
+    expect((await postSpawn(app.url, {}).set(as(BOB))).status).toBe(429);
   });
 
   it('what a session costs: relay messages and bytes within 1% of what was pushed; cpu and memory from /proc', async () => {

@@ -10,6 +10,7 @@ import * as http from 'http';
 import { connect as tcpConnect, type Socket } from 'net';
 import { join } from 'path';
 import request from 'supertest';
+import { WebSocket } from 'ws';
 import { AppConfig } from '../src/config/app-config';
 import { useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
@@ -94,6 +95,17 @@ function exchange(socket: Socket, text: string, timeoutMs = 5000): Promise<strin
   socket.on('error', () => undefined);
   socket.write(text);
   return withTimeout(closed, timeoutMs, 'the server to close the connection');
+}
+
+/** A spawn-on-connect WebSocket with chosen headers, open (its server started) until the test's cleanup. */
+function openViewer(url: string, headers: Record<string, string>, cleanup: Cleanup): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    cleanup.add(() => void ws.terminate(), 'test viewer');
+    ws.on('open', () => resolve(ws));
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
 }
 
 describe('trust at the network edge (e2e)', () => {
@@ -237,6 +249,27 @@ describe('trust at the network edge (e2e)', () => {
       await viewer.close();
       expect((await tryUpgrade(open.url, '/?renderingLocation=csr')).status).toBe(101);
     });
+    it("one key's open tickets stop at its cap (its session quota, else 100): 429 with Retry-After; other keys still get theirs", async () => {
+      const bob = 'b'.repeat(40);
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        API_KEYS: `alice=${KEY},bob=${bob}`,
+        SPAWN_AUTH: 'required',
+        SC_KEY_MAX_SESSIONS: 'alice=2',
+      });
+      const ticketFor = (key: string) =>
+        request(app.url).post('/tickets').set('authorization', `Bearer ${key}`).send({});
+      for (let i = 0; i < 2; i++) await ticketFor(KEY).expect(200);
+      const refused = await ticketFor(KEY).expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(30);
+      expect(refused.body.message).toMatch(
+        /^too many spawn tickets: key alice already has 2 waiting for their viewers on this node; open a viewer with one of them, or retry after \d+ s/,
+      );
+      for (let i = 0; i < 100; i++) await ticketFor(bob).expect(200);
+      expect((await ticketFor(bob).expect(429)).body.message).toMatch(/key bob already has 100 waiting/);
+      expectNothingStarted(app);
+    });
   });
 
   it('a tunnel whose viewer never speaks is closed with 4004 "no first message", its server stopped and its port free', async () => {
@@ -280,6 +313,18 @@ describe('trust at the network edge (e2e)', () => {
       await invalidSpawn(app, { 'x-forwarded-for': '2.2.2.2' }).expect(429);
       expect((await tryUpgrade(app.url, '/', { 'x-forwarded-for': '1.1.1.1' })).status).toBe(429);
       expectNothingStarted(app);
+    });
+
+    it('from a trusted proxy each forwarded client has its own session quota on spawn on connect, as on POST /spawn', async () => {
+      const app = await startTrackedApp(cleanup, { ...ENV, TRUST_PROXY: 'loopback', SC_KEY_MAX_SESSIONS: '*=1' });
+      const url = `ws://127.0.0.1:${app.port}/?renderingLocation=csr`;
+      await openViewer(url, { 'x-forwarded-for': '1.1.1.1' }, cleanup);
+      await openViewer(url, { 'x-forwarded-for': '2.2.2.2' }, cleanup);
+      const again = await tryUpgrade(app.url, '/?renderingLocation=csr', { 'x-forwarded-for': '1.1.1.1' });
+      expect(again.status).toBe(429);
+      expect(again.body).toMatch(/this client address already has 1 live session\(s\)/);
+      const buckets = app.supervisor.list().map((spawn) => spawn.owner?.bucket);
+      expect(buckets.sort()).toEqual(['addr:1.1.1.1', 'addr:2.2.2.2']);
     });
   });
 

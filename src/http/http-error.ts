@@ -31,6 +31,7 @@ export class ClientError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
@@ -106,7 +107,9 @@ function domainStatus(error: unknown): KnownError | undefined {
 
 /** Our own ClientErrors, and Express middleware's (body-parser's 413, 415...): a 4xx with a message meant for the client. */
 function clientErrorStatus(exception: unknown): KnownError | undefined {
-  if (exception instanceof ClientError) return { status: exception.status, message: exception.message };
+  if (exception instanceof ClientError) {
+    return { status: exception.status, message: exception.message, retryAfterS: exception.retryAfterS };
+  }
   if (!(exception instanceof Error)) return undefined;
   const { status, expose } = exception as Error & { status?: unknown; expose?: unknown };
   if (typeof status === 'number' && status >= 400 && status < 500 && expose === true)

@@ -4,6 +4,7 @@ import type { RendererType } from '@app/sc-protocol';
 import { Clock } from '../adapters/clock.adapter';
 import { WWW_AUTHENTICATE } from '../auth/api-key.guard';
 import { ApiKeys } from '../auth/api-keys';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
 import {
   ACCESS_SETTINGS,
   type AccessSettings,
@@ -14,6 +15,7 @@ import {
 } from '../config';
 import { clientAddressOf, compileTrust, type TrustTest } from '../http/client-address';
 import { SpawnRateLimit } from '../rate-limit/spawn-rate-limit';
+import type { SessionOwner } from '../supervisor';
 import { SpawnTickets } from '../tickets/spawn-tickets';
 import type { TicketSpec } from '../tickets/ticket-book';
 
@@ -24,7 +26,8 @@ export interface UpgradeRefusal {
   headers: Record<string, string>;
 }
 
-export type SpawnAdmission = { spec: TicketSpec } | { refusal: UpgradeRefusal };
+/** An admitted spawn on connect: what to spawn, and whose session it is (SC_KEY_MAX_SESSIONS, its `key`). */
+export type SpawnAdmission = { spec: TicketSpec; owner: SessionOwner } | { refusal: UpgradeRefusal };
 
 const refusal = (
   status: number,
@@ -64,12 +67,16 @@ export class UpgradeGate {
     return refusal(403, `origin ${JSON.stringify(origin)} may not open WebSockets here (CORS_ORIGINS)`).refusal;
   }
 
-  /** A spawn on connect: refused, or the parameters to spawn with (the ticket's, else the URL's rendering mode). */
+  /**
+   * A spawn on connect: refused, or the parameters to spawn with (the ticket's, else the URL's rendering mode)
+   * and the owner: the key that asked for the ticket, else the key presented, else the trusted client address.
+   */
   async admitSpawn(req: IncomingMessage, rendererType: RendererType): Promise<SpawnAdmission> {
     const origin = this.originRefusal(req);
     if (origin) return { refusal: origin };
     const ticket = ticketOf(req.url);
-    const keyed = ticket === undefined && this.keys.enabled && this.keys.matches(bearerOf(req));
+    const presented = ticket === undefined ? bearerKey(req.headers.authorization) : undefined;
+    const keyed = this.keys.enabled && this.keys.matches(presented);
     if (ticket !== undefined && !this.tickets.isOpen(ticket, this.clock.now())) {
       return refusal(401, 'the spawn ticket is not valid: unknown, already used or expired', {
         'WWW-Authenticate': WWW_AUTHENTICATE,
@@ -84,11 +91,15 @@ export class UpgradeGate {
         },
       );
     }
-    const limited = await this.rateLimit.hit(clientAddressOf(req, this.trust));
+    const address = clientAddressOf(req, this.trust);
+    const limited = await this.rateLimit.hit(address);
     if (limited) return refusal(429, limited.message, { 'Retry-After': String(limited.retryAfterS) });
-    if (ticket === undefined) return { spec: { rendererType } };
-    const spec = this.tickets.redeem(ticket, this.clock.now());
-    return spec ? { spec } : refusal(401, 'the spawn ticket is not valid: unknown, already used or expired');
+    if (ticket === undefined) return { spec: { rendererType }, owner: sessionOwner(this.keys, presented, address) };
+    const redeemed = this.tickets.redeem(ticket, this.clock.now());
+    if (!redeemed) return refusal(401, 'the spawn ticket is not valid: unknown, already used or expired');
+    // A ticket issued without keys is anyone's: its session counts against the viewer's own address.
+    const owner = redeemed.issuer.key !== undefined ? redeemed.issuer : sessionOwner(this.keys, undefined, address);
+    return { spec: redeemed.spec, owner };
   }
 }
 
@@ -97,9 +108,4 @@ export function ticketOf(url: string | undefined): string | undefined {
   const target = url ?? '/';
   const query = target.includes('?') ? target.slice(target.indexOf('?') + 1) : '';
   return new URLSearchParams(query).get('ticket') ?? undefined;
-}
-
-function bearerOf(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match ? match[1] : undefined;
 }

@@ -11,8 +11,6 @@ import type { IncomingMessage, Server } from 'http';
 import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import type { RendererType } from '@app/sc-protocol';
-import { ApiKeys } from '../auth/api-keys';
-import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { rejectionReasonOf } from '../http/http-error';
 import { SpawnerMetrics } from '../metrics/spawner-metrics';
@@ -55,7 +53,6 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     private readonly gate: UpgradeGate,
     private readonly relay: RelaySessions,
     metrics: SpawnerMetrics,
-    private readonly keys: ApiKeys,
   ) {
     metrics.countProxyConnectionsWith(() => relay.activeCount);
     metrics.countProxyBytesWith(() => relay.relayedBytes);
@@ -104,7 +101,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const prefix = matchNodePrefix(req.url, this.scaleOut.nodeName);
-    const token = proxiedSessionId(prefix.kind === 'local' ? prefix.url : req.url);
+    // The path as if at the root: /n/<this node>/ws is /ws, and answered as it is there.
+    const url = prefix.kind === 'local' ? prefix.url : req.url;
+    const token = proxiedSessionId(url);
     // Not a session's path and another 'upgrade' listener exists: it may serve it.
     if (prefix.kind !== 'other' && token === null && (this.server?.listenerCount('upgrade') ?? 0) > 1) return;
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
@@ -116,7 +115,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     // Before any key or origin is checked, so not counted: a spawn on connect is counted once admitted (below).
     if (this.closing) return refuseUpgrade(socket, 503, 'the service is shutting down');
     try {
-      if (token === null) this.spawnOnConnect(req, socket, head);
+      if (token === null) this.spawnOnConnect(url, req, socket, head);
       else this.joinRelay(token, req, socket, head);
     } catch (error) {
       this.logger.error(`WebSocket upgrade failed: ${(error as Error).stack ?? String(error)}`);
@@ -124,8 +123,8 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private spawnOnConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const connect = this.rendering.spawnOnConnect ? spawnOnConnectRequest(req.url) : null;
+  private spawnOnConnect(url: string | undefined, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const connect = this.rendering.spawnOnConnect ? spawnOnConnectRequest(url) : null;
     if (!connect) {
       const message = 'no WebSocket endpoint here: sessions are at the /ws/<token> link their spawn returned';
       return refuseUpgrade(socket, 404, message);
@@ -144,9 +143,7 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return this.refusals.answer(socket, { status, message, headers, reason: rejectionReasonOf(undefined, status) });
     }
     if (this.closing) return this.refusals.answer(socket, shuttingDownRefusal());
-    // Who asks (the key presented, else the client address), for SC_KEY_MAX_SESSIONS and the session's `key`.
-    const owner = sessionOwner(this.keys, bearerKey(req.headers.authorization), req.socket.remoteAddress);
-    const ready = await this.connects.spawnFor(admission.spec, owner, socket, head);
+    const ready = await this.connects.spawnFor(admission.spec, admission.owner, socket, head);
     if (ready) this.relay.admit(ready.id, req, socket, ready.early, true);
   }
 

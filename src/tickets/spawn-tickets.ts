@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EDGE_SETTINGS, type EdgeSettings } from '../config';
-import { TicketBook, type TicketSpec } from './ticket-book';
+import type { SessionOwner } from '../supervisor';
+import { type RedeemedTicket, TicketBook, type TicketSpec } from './ticket-book';
 
 /** This node's spawn tickets (SC_TICKET_TTL_S), shared by POST /tickets and the spawn-on-connect upgrades. */
 @Injectable()
@@ -11,8 +12,8 @@ export class SpawnTickets {
     this.book = new TicketBook(Math.round(edge.ticketTtlS * 1000));
   }
 
-  issue(spec: TicketSpec, now: number): { ticket: string; expiresAt: number } {
-    return this.book.issue(spec, now);
+  issue(spec: TicketSpec, issuer: SessionOwner, cap: number, now: number): { ticket: string; expiresAt: number } {
+    return this.book.issue(spec, issuer, cap, now);
   }
 
   /** Whether the ticket would be accepted now (without using it). */
@@ -20,7 +21,7 @@ export class SpawnTickets {
     return this.book.peek(ticket, now);
   }
 
-  redeem(ticket: string, now: number): TicketSpec | undefined {
+  redeem(ticket: string, now: number): RedeemedTicket | undefined {
     return this.book.redeem(ticket, now);
   }
 }

@@ -5,16 +5,22 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Clock } from '../adapters/clock.adapter';
+import { ApiKeys } from '../auth/api-keys';
+import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { ClientError } from '../http/http-error';
+import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { CreateSpawnDto } from '../spawn/dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { SupervisorService } from '../supervisor';
 import { SpawnTickets } from './spawn-tickets';
 import { TicketDto } from './dto/ticket.dto';
-import { TooManyTicketsError } from './ticket-book';
+import { TicketCapError, TooManyTicketsError } from './ticket-book';
+import { ticketCapFor } from './ticket-cap';
 
 @ApiTags('spawns')
 @Controller()
@@ -22,6 +28,8 @@ export class TicketsController {
   constructor(
     private readonly tickets: SpawnTickets,
     private readonly presenter: SpawnPresenter,
+    private readonly supervisor: SupervisorService,
+    private readonly keys: ApiKeys,
     private readonly clock: Clock,
   ) {}
 
@@ -30,20 +38,29 @@ export class TicketsController {
   @ApiOperation({
     summary: 'A single-use spawn ticket for a browser viewer (spawn on connect with ?ticket=)',
     description:
-      "The application's back end asks with its key and hands `url` to its page, which opens it as a WebSocket: a server is spawned with these parameters and the viewer joined to it. The ticket is valid once, for SC_TICKET_TTL_S seconds, on this node only. Needed for spawn on connect under SPAWN_AUTH=required (browsers cannot send an Authorization header on a WebSocket).",
+      "The application's back end asks with its key and hands `url` to its page, which opens it as a WebSocket: a server is spawned with these parameters and the viewer joined to it. The session is the key's: it counts against the key's SC_KEY_MAX_SESSIONS quota and shows its name as `key`. The ticket is valid once, for SC_TICKET_TTL_S seconds, on this node only. Needed for spawn on connect under SPAWN_AUTH=required (browsers cannot send an Authorization header on a WebSocket).",
   })
   @ApiOkResponse({ type: TicketDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body, as for POST /spawn' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    headers: RETRY_AFTER_HEADER,
+    description:
+      'The key (or client address) is at its SC_KEY_MAX_SESSIONS quota, or already has as many tickets waiting as it may (its quota, at most 100); see Retry-After',
+  })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Too many tickets waiting for their viewers' })
   create(@Body() body: CreateSpawnDto, @Req() request: Request): TicketDto {
     const rendererType = body.rendererType ?? 'csr';
+    const issuer = sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip);
+    // The binding check is at the upgrade; this one saves the viewer a ticket that would be refused.
+    const standing = this.supervisor.quotaStanding(issuer);
+    if (standing.exceeded) throw standing.exceeded;
     let issued: { ticket: string; expiresAt: number };
     try {
-      issued = this.tickets.issue(
-        { rendererType, model: body.model, sessionToken: body.sessionToken },
-        this.clock.now(),
-      );
+      const spec = { rendererType, model: body.model, sessionToken: body.sessionToken };
+      issued = this.tickets.issue(spec, issuer, ticketCapFor(standing.limit), this.clock.now());
     } catch (error) {
+      if (error instanceof TicketCapError) throw new ClientError(429, error.message, error.retryAfterS);
       if (error instanceof TooManyTicketsError) throw new ClientError(503, error.message);
       throw error;
     }

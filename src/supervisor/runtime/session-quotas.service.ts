@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../../adapters/clock.adapter';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { effectiveLifetimeS } from '../rules/session-limit-policy';
-import { keyLabel, overQuota } from '../rules/session-quota';
+import { keyLabel, overQuota, quotaFor } from '../rules/session-quota';
 import type { SessionOwner } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
 import { QuotaExceededError } from '../rules/supervisor.errors';
@@ -39,6 +39,13 @@ export class SessionQuotas {
       if (left === 0) this.starting.delete(owner.bucket);
       else this.starting.set(owner.bucket, left);
     }
+  }
+
+  /** The caller's cap (undefined: none) and, when it is at it, the refusal a spawn would get now (not counted). */
+  standing(owner: SessionOwner): { limit?: number; exceeded?: QuotaExceededError } {
+    const limit = quotaFor(this.limits.keyQuotas, owner);
+    if (limit === undefined || this.held(owner.bucket) < limit) return { limit };
+    return { limit, exceeded: new QuotaExceededError(keyLabel(owner), limit, this.retryAfterS(owner.bucket)) };
   }
 
   /** Quota refusals so far, by key name (`anonymous` for callers without a key). */

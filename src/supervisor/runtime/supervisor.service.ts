@@ -23,7 +23,7 @@ import type { SpawnRequest } from '../rules/spawn-record';
 import { SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
 import { decideTimeouts } from '../rules/timeout-policy';
-import { type NoCapacityError, UnknownSpawnError } from '../rules/supervisor.errors';
+import { type NoCapacityError, type QuotaExceededError, UnknownSpawnError } from '../rules/supervisor.errors';
 import { TimeoutEnforcer } from './timeout-enforcer';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
@@ -153,6 +153,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     record.owner = owner;
     record.maxSessionS = maxSessionS;
     record.watched ||= record.spec.origin === 'connect' || this.listener.publicEndpoint === 'proxy';
+  }
+
+  /** Where a caller stands against SC_KEY_MAX_SESSIONS: its cap, and the refusal a spawn would get now. */
+  quotaStanding(owner: SessionOwner): { limit?: number; exceeded?: QuotaExceededError } {
+    return this.quotas.standing(owner);
   }
 
   /** Quota refusals so far, by key name (`anonymous` for callers without a key). */

@@ -27,6 +27,20 @@ describe('SupervisorService: session limits and quotas', () => {
     expect([...supervisor.quotaRejections()]).toEqual([['alice', 1]]);
   });
 
+  it("quotaStanding tells a caller's cap and, at it, the refusal a spawn would get, without counting it", async () => {
+    const { supervisor } = await setup({ SC_KEY_MAX_SESSIONS: 'alice=1' });
+    expect(supervisor.quotaStanding(ALICE)).toEqual({ limit: 1 });
+    expect(supervisor.quotaStanding({ bucket: 'addr:10.0.0.1' })).toEqual({ limit: undefined });
+    const first = supervisor.spawn({ rendererType: 'csr', owner: ALICE });
+    await flush();
+    supervisor.report(supervisor.list()[0].id, 'ready');
+    await first;
+    const standing = supervisor.quotaStanding(ALICE);
+    expect(standing.exceeded).toBeInstanceOf(QuotaExceededError);
+    expect(standing.exceeded).toMatchObject({ keyName: 'alice', limit: 1, retryAfterS: 60 });
+    expect([...supervisor.quotaRejections()]).toEqual([]);
+  });
+
   it('the sweep ends a session at its lifetime limit through the stop path, asking the relay to close its viewer with 4002', async () => {
     const { supervisor, clock, launcher, usage } = await setup({ SC_MAX_SESSION_S: '30', SC_END_WARNING_S: '10' });
     const closes: ViewerCloseRequest[] = [];
