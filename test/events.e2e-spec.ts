@@ -4,6 +4,8 @@
  * keep-alives, the end of a spawn's stream once it has exited, subscribers that leave nothing behind,
  * and the captured output at GET /spawns/:id/logs.
  */
+import { chmodSync, writeFileSync } from 'fs';
+import * as path from 'path';
 import type { Subject } from 'rxjs';
 import request from 'supertest';
 import { HistoryRecorder } from '../src/history/history.recorder';
@@ -15,6 +17,8 @@ import { Cleanup, useCleanup } from './support/processes';
 import { FAST_TIMINGS, startApp, type RunningApp } from './support/spawner-app';
 import { waitForProcessGone, waitForSpawnState } from './support/spawner-e2e';
 import { openSse, type SseClient } from './support/sse-client';
+import { SIM_EXECUTABLE } from './support/simulator';
+import { makeTempDir } from './support/temp';
 import { waitFor, withTimeout } from './support/wait';
 
 /** This file's WebSocket port range (the HOOPS API e2e file uses 23000-23099). */
@@ -360,6 +364,22 @@ describe('session events and logs (e2e)', () => {
       expect(text.text.trimEnd().split('\n')).toHaveLength(lines.length);
 
       await request(app.url).get(`/spawns/${UNKNOWN_ID}/logs`).expect(404);
+    });
+
+    it("text/plain writes a server's control characters as \\xNN: its output cannot drive the reader's terminal", async () => {
+      // A server (the simulator behind a wrapper) that first prints escape sequences and a carriage return.
+      const wrapper = path.join(makeTempDir(cleanup, 'sc-escapes-'), 'ts3d_sc_server');
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\nprintf 'evil \\033[2J\\033]0;title\\007 over\\rwritten\\n'\nexec ${SIM_EXECUTABLE} "$@"\n`,
+      );
+      chmodSync(wrapper, 0o755);
+      const app = await startEventsApp(cleanup, { ...ENV, SC_EXECUTABLE: wrapper, SC_LICENSE: 'LIC-ESCAPES-1' });
+      const { id } = await spawnReady(app.url);
+      const text = await request(app.url).get(`/spawns/${id}/logs`).set('Accept', 'text/plain').expect(200);
+      expect(text.text).toMatch(/^\S+ stdout evil \\x1b\[2J\\x1b\]0;title\\x07 over\\x0dwritten$/m);
+      // eslint-disable-next-line no-control-regex
+      expect(text.text).not.toMatch(/[\x00-\x08\x0b-\x1f]/);
     });
 
     it('keeps the stderr of a server that failed to start', async () => {

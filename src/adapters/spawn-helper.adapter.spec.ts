@@ -5,6 +5,7 @@ import { createServer } from 'net';
 import { createInterface } from 'readline';
 import { basename, dirname, join } from 'path';
 import { NodeFileSystem } from './file-system.adapter';
+import { MAX_LINE_BYTES } from './line-reader';
 import { readProcStat } from './process-table.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
@@ -346,6 +347,18 @@ describe('SpawnHelperLauncher', () => {
       await flooded.onApplicationShutdown();
       rmSync(temp, { recursive: true, force: true });
     }
+  });
+
+  it("cuts a server's line that never ends instead of holding it (the service's memory is not the server's to fill)", async () => {
+    const script = 'head -c 30000000 /dev/zero | tr "\\0" A; echo; echo after; printf "no newline" >&2';
+    const run = await start({ args: ['-c', script], env: { PATH: '/usr/bin:/bin' } });
+    expect(await run.ended).toEqual({ code: 0, signal: null });
+    const cut = `${'A'.repeat(MAX_LINE_BYTES)} [line cut at ${MAX_LINE_BYTES} bytes]`;
+    expect(run.lines.filter(([stream]) => stream === 'stdout')).toEqual([
+      ['stdout', cut],
+      ['stdout', 'after'],
+    ]);
+    expect(run.lines.filter(([stream]) => stream === 'stderr')).toEqual([['stderr', 'no newline']]);
   });
 
   it('a helper that cannot be started fails the launch (the service keeps running)', async () => {

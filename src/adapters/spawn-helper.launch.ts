@@ -1,6 +1,6 @@
 import type { Socket } from 'net';
 import { constants } from 'os';
-import { createInterface } from 'readline';
+import { readLines } from './line-reader';
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
 import { isStill, readProcStat, signalServerGroup } from './process-table.adapter';
 import { type HelperAnswer, parseHelperAnswer } from './spawn-helper.protocol';
@@ -168,11 +168,11 @@ export function answerLaunch(launches: Map<string, HelperLaunch>, line: string):
 /** A server's stdout or stderr: its first line names the launch and the stream. */
 export function acceptLaunchOutput(launches: Map<string, HelperLaunch>, socket: Socket): void {
   socket.on('error', () => undefined);
-  const lines = createInterface({ input: socket, crlfDelay: Infinity });
   let launch: HelperLaunch | undefined;
   let stream: 'stdout' | 'stderr' | undefined;
-  lines.on('line', (line) => {
+  readLines(socket, (line) => {
     if (launch && stream) return launch.line(stream, line);
+    if (socket.destroyed) return;
     const [req, name] = line.split(' ');
     const candidate = launches.get(req);
     if (!candidate || (name !== 'stdout' && name !== 'stderr') || !candidate.outputOpened(name))

@@ -28,7 +28,7 @@ import { SupervisorService } from '../supervisor';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
-import { SpawnPresenter } from './spawn-presenter';
+import { printableLine, SpawnPresenter } from './spawn-presenter';
 import { SpawnSheddingGuard } from './spawn-shedding.guard';
 
 @ApiTags('spawns')
@@ -128,7 +128,7 @@ export class SpawnController {
     const lines = this.supervisor.logs(id);
     if (request.accepts(['application/json', 'text/plain']) === 'text/plain') {
       response.type('text/plain');
-      return lines.map((l) => `${l.at} ${l.stream} ${l.line}\n`).join('');
+      return lines.map((l) => `${l.at} ${l.stream} ${printableLine(l.line)}\n`).join('');
     }
     return lines;
   }

@@ -1,0 +1,67 @@
+import type { Readable } from 'stream';
+
+/** The longest line of a server's output kept whole: a longer one is cut here, and says so. */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Splits bytes into lines (`\n` or `\r\n`) holding at most `maxBytes` of one line. readline (and split2) hold a
+ * line whole until its newline comes: a server that wrote 600 MB without one grew the service's memory until it
+ * died ("Invalid string length"), taking every session with it. Here the start of such a line is kept, marked
+ * as cut, and the rest of it is dropped until its newline.
+ */
+export class LineCutter {
+  private parts: Buffer[] = [];
+  private held = 0;
+  private cut = false;
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxBytes = MAX_LINE_BYTES,
+  ) {}
+
+  write(chunk: Buffer): void {
+    let from = 0;
+    while (from < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, from);
+      this.hold(chunk.subarray(from, newline < 0 ? chunk.length : newline));
+      if (newline < 0) return;
+      this.emit();
+      from = newline + 1;
+    }
+  }
+
+  /** The input ended: a last line without a newline is a line too. */
+  end(): void {
+    if (this.held > 0 || this.cut) this.emit();
+  }
+
+  private hold(bytes: Buffer): void {
+    const room = this.maxBytes - this.held;
+    if (bytes.length > room) this.cut = true;
+    const kept = bytes.subarray(0, Math.max(room, 0));
+    if (kept.length === 0) return;
+    this.parts.push(Buffer.from(kept)); // a copy: the chunk's memory is not kept alive by a part of it
+    this.held += kept.length;
+  }
+
+  private emit(): void {
+    let line = Buffer.concat(this.parts, this.held);
+    if (!this.cut && line.at(-1) === CARRIAGE_RETURN) line = line.subarray(0, -1);
+    const text = line.toString('utf8');
+    this.parts = [];
+    this.held = 0;
+    const cut = this.cut;
+    this.cut = false;
+    this.onLine(cut ? `${text} [line cut at ${this.maxBytes} bytes]` : text);
+  }
+}
+
+/** Calls `onLine` for each line `input` gives (see LineCutter), the last one at its end. */
+export function readLines(input: Readable, onLine: (line: string) => void, maxBytes = MAX_LINE_BYTES): void {
+  const cutter = new LineCutter(onLine, maxBytes);
+  input.on('data', (chunk: Buffer) => cutter.write(chunk));
+  input.once('end', () => cutter.end());
+}
