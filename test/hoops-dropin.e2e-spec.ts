@@ -9,7 +9,7 @@
  * `ws://<host>:<service port>/?renderingLocation=csr|ssr`, then speaking to the Stream Cache Server.
  */
 import { spawn as spawnChild } from 'child_process';
-import { copyFileSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
 import { RETRY_AFTER_AT_CAPACITY_S } from '../src/http/http-error';
@@ -457,6 +457,23 @@ describe('HOOPS Server drop-in (e2e)', () => {
         expect(output).not.toContain('listening');
       },
     );
+
+    it('a Config.js another user may write to, or over 1 MiB, stops start-up (it is code the service runs)', async () => {
+      const { configFile } = hoopsPackage();
+      writeFileSync(configFile, 'module.exports = {};\n');
+      chmodSync(configFile, 0o666);
+      const open = await runUntilExit({ HOOPS_CONFIG: configFile });
+      expect(open.code).toBe(1);
+      expect(open.output).toContain(
+        `HOOPS_CONFIG ${configFile} cannot be read: it is writable by group or others (mode 0666): chmod go-w it`,
+      );
+      chmodSync(configFile, 0o644);
+      // A setting past the 1 MiB mark was dropped when the file was cut there: now the file is refused.
+      writeFileSync(configFile, `module.exports = {};\n//${'x'.repeat(1 << 20)}\n`);
+      const big = await runUntilExit({ HOOPS_CONFIG: configFile });
+      expect(big.code).toBe(1);
+      expect(big.output).toContain(`HOOPS_CONFIG ${configFile} cannot be read: it is larger than`);
+    });
 
     it('a missing Config.js stops start-up with exit 1 naming the file', async () => {
       const missing = join(makeTempDir(cleanup, 'sc-hoops-missing-'), 'Config.js');

@@ -1,11 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import { accessSync, constants, readFileSync, statSync } from 'fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'fs';
 import { realpath } from 'fs/promises';
+import * as path from 'path';
+import { ancestorProblem, type FileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
 
 /** The few file-system questions the service asks outside its journal: behind an interface for tests. */
 export abstract class FileSystem {
-  /** The start of a text file (at most maxBytes); throws when it cannot be read. */
+  /** The start of a regular text file (at most maxBytes); throws when it cannot be read. */
   abstract readText(file: string, maxBytes: number): string;
+  /**
+   * A whole regular text file the service believes (code it runs, keys it accepts); throws when it is larger than
+   * maxBytes, or when another user may have written it (see trustedFileProblem) or swapped it (ancestorProblem).
+   */
+  abstract readTrustedText(file: string, maxBytes: number): string;
   /** The canonical path (symlinks resolved); rejects when it does not exist. */
   abstract realpath(file: string): Promise<string>;
   /** Why `file` cannot be executed by this process ("does not exist"...), or undefined when it is an executable regular file. */
@@ -20,7 +38,21 @@ export abstract class FileSystem {
 @Injectable()
 export class NodeFileSystem extends FileSystem {
   readText(file: string, maxBytes: number): string {
-    return readFileSync(file, 'utf8').slice(0, maxBytes);
+    return readRegularFile(file, maxBytes).subarray(0, maxBytes).toString('utf8');
+  }
+
+  readTrustedText(file: string, maxBytes: number): string {
+    const real = realpathSync(file);
+    const ownUid = process.getuid?.() ?? 0;
+    for (const folder of foldersDownTo(path.dirname(real))) {
+      const problem = ancestorProblem(factsOf(lstatSync(folder)), ownUid);
+      if (problem) throw new Error(`it is in ${folder}, which ${problem}`);
+    }
+    const problem = trustedFileProblem(factsOf(statSync(real)), ownUid);
+    if (problem) throw new Error(`it ${problem}`);
+    const bytes = readRegularFile(real, maxBytes);
+    if (bytes.length > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
+    return bytes.toString('utf8');
   }
 
   realpath(file: string): Promise<string> {
@@ -42,4 +74,27 @@ export class NodeFileSystem extends FileSystem {
       return 'is not executable by this user';
     }
   }
+}
+
+/**
+ * At most maxBytes + 1 bytes of a regular file: never more (a link to /dev/zero filled the memory), and never
+ * waiting (a FIFO blocked the start for ever; O_NONBLOCK opens it at once, and it is then refused).
+ */
+function readRegularFile(file: string, maxBytes: number): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('it is not a regular file');
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      read = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function factsOf(stats: Stats): FileFacts {
+  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
 }

@@ -16,6 +16,9 @@ class FakeFiles extends FileSystem {
     if (!(file in this.files)) throw new Error('ENOENT: no such file');
     return this.files[file];
   }
+  override readTrustedText(file: string): string {
+    return this.readText(file);
+  }
   override realpath(file: string): Promise<string> {
     return Promise.resolve(file);
   }

@@ -31,7 +31,7 @@ function readKeys(config: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>, files
   if (!config.apiKeysFile) return config.apiKeys;
   let text: string;
   try {
-    text = files.readText(config.apiKeysFile, MAX_KEYS_FILE_BYTES);
+    text = files.readTrustedText(config.apiKeysFile, MAX_KEYS_FILE_BYTES);
   } catch (error) {
     throw new ConfigError([`API_KEYS_FILE ${config.apiKeysFile} cannot be read: ${(error as Error).message}`]);
   }

@@ -53,7 +53,7 @@ function readHoopsConfig(env: Env, files: FileSystem, homeDir: string): HoopsSet
   const file = path.resolve(named);
   let source: string;
   try {
-    source = files.readText(file, MAX_CONFIG_BYTES);
+    source = files.readTrustedText(file, MAX_CONFIG_BYTES);
   } catch (error) {
     throw new ConfigError([`HOOPS_CONFIG ${file} cannot be read: ${(error as Error).message}`]);
   }

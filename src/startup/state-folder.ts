@@ -1,16 +1,11 @@
 import { chmodSync, lstatSync, mkdirSync, realpathSync, Stats } from 'fs';
 import * as path from 'path';
+import { ancestorProblem, type FileFacts, foldersDownTo, GROUP_OR_OTHER_WRITE } from '../adapters/file-trust';
+
+export { ancestorProblem };
 
 /** What start-up knows about a folder (from lstat: a symlink is never followed). */
-export interface FolderFacts {
-  isDirectory: boolean;
-  isSymlink: boolean;
-  uid: number;
-  mode: number;
-}
-
-const GROUP_OR_OTHER_WRITE = 0o022;
-const STICKY = 0o1000;
+export type FolderFacts = FileFacts;
 
 /** Why an existing state folder may not be used, or undefined when it may (see stateFolderProblem). */
 export function existingFolderProblem(folder: FolderFacts, ownUid: number): string | undefined {
@@ -21,18 +16,6 @@ export function existingFolderProblem(folder: FolderFacts, ownUid: number): stri
     return `is writable by group or others (mode ${(folder.mode & 0o7777).toString(8).padStart(4, '0')})`;
   }
   return undefined;
-}
-
-/**
- * Why a folder above the state folder lets another user swap the state folder (rename it away and put one of theirs
- * in its place), or undefined. Each must belong to root or to the service's user; one that others may write to
- * (like /tmp) needs the sticky bit, without which anyone who may write to a folder may rename what is in it.
- */
-export function ancestorProblem(folder: FolderFacts, ownUid: number): string | undefined {
-  if (folder.uid !== 0 && folder.uid !== ownUid) return `belongs to uid ${folder.uid}, who may rename what is in it`;
-  // A link's own mode means nothing: the folder it is in and the folders it leads to are checked.
-  if (folder.isSymlink || !(folder.mode & GROUP_OR_OTHER_WRITE) || folder.mode & STICKY) return undefined;
-  return `is writable by group or others without the sticky bit (mode ${(folder.mode & 0o7777).toString(8)})`;
 }
 
 export class StateFolderError extends Error {}
@@ -63,12 +46,6 @@ export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0
   const problem = existingFolderProblem(factsOf(lstatSync(dir)), ownUid);
   if (problem) throw refuse(problem);
   chmodSync(dir, 0o700);
-}
-
-/** `/`, `/a`, `/a/b` for `/a/b`. */
-function foldersDownTo(folder: string): string[] {
-  const parts = folder.split(path.sep).filter(Boolean);
-  return ['/', ...parts.map((_, i) => path.sep + parts.slice(0, i + 1).join(path.sep))];
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {

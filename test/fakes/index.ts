@@ -192,6 +192,11 @@ export class FakeFileSystem extends FileSystem {
     if (text === undefined) throw new Error(`ENOENT: no such file, open '${file}'`);
     return text.slice(0, maxBytes);
   }
+  readTrustedText(file: string, maxBytes: number): string {
+    const text = this.readText(file, maxBytes + 1);
+    if (text.length > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
+    return text;
+  }
   realpath(file: string): Promise<string> {
     const real = this.realpaths.get(file);
     return real === undefined ? Promise.reject(new Error(`ENOENT: ${file}`)) : Promise.resolve(real);

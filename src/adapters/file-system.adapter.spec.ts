@@ -1,0 +1,51 @@
+import { execFileSync } from 'child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { NodeFileSystem } from './file-system.adapter';
+
+describe('NodeFileSystem: reading files', () => {
+  const files = new NodeFileSystem();
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sc-files-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string, mode = 0o644) => {
+    const at = path.join(dir, name);
+    writeFileSync(at, text);
+    chmodSync(at, mode);
+    return at;
+  };
+
+  it('reads the start of a regular file, through a link too; never a device or a FIFO (which is not waited for)', () => {
+    const text = file('a.txt', 'abcdef');
+    expect(files.readText(text, 4)).toBe('abcd');
+    symlinkSync(text, path.join(dir, 'link'));
+    expect(files.readText(path.join(dir, 'link'), 100)).toBe('abcdef');
+    symlinkSync('/dev/zero', path.join(dir, 'zero'));
+    expect(() => files.readText(path.join(dir, 'zero'), 100)).toThrow('it is not a regular file');
+    execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    expect(() => files.readText(path.join(dir, 'fifo'), 100)).toThrow('it is not a regular file');
+  });
+
+  it('believes a whole file only if no one else may have written it, nor swapped it, and it is not too large', () => {
+    expect(files.readTrustedText(file('ok.js', 'x = 1'), 5)).toBe('x = 1');
+    expect(() => files.readTrustedText(file('big.js', 'x = 10'), 5)).toThrow('it is larger than 5 bytes');
+    expect(() => files.readTrustedText(file('open.js', 'x', 0o666), 5)).toThrow(
+      'it is writable by group or others (mode 0666): chmod go-w it',
+    );
+    const shared = path.join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    writeFileSync(path.join(shared, 'in.js'), 'x');
+    expect(() => files.readTrustedText(path.join(shared, 'in.js'), 5)).toThrow(
+      `it is in ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
+    );
+    const link = path.join(dir, 'link.js');
+    symlinkSync(path.join(shared, 'in.js'), link); // the file where the link leads is what counts
+    expect(() => files.readTrustedText(link, 5)).toThrow(`it is in ${shared}`);
+    if (process.getuid!() !== 0) return; // only root can give files away
+    const theirs = file('theirs.js', 'x');
+    chownSync(theirs, 1001, 1001);
+    expect(() => files.readTrustedText(theirs, 5)).toThrow("it belongs to uid 1001, not to root or the service's user");
+  });
+});
