@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startHaproxy, type BalancedNode } from './support/haproxy';
 import { freePort } from './support/ports';
 import { signalProcess, useCleanup } from './support/processes';
-import { FAST_TIMINGS, startServiceProcess, type ServiceProcess } from './support/spawner-app';
+import { FAST_TIMINGS, startApp, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
 import { waitFor } from './support/wait';
@@ -111,5 +111,46 @@ describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)'
     await expectRows(page, { 'node-a': 'ready', 'node-b': 'ready', 'node-c': 'unreachable' });
     expect(await page.locator('[data-testid="cluster-row"][data-node="node-c"]').textContent()).toMatch(/Unreachable/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("Stop goes to the row's own node and id, whatever links a node sent; a session without links still shows", async () => {
+    const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
+    const app = await startApp({ NODE_NAME: 'node-a', SC_PORT_BASE: String(PORT_BASE + 40), SC_PORT_COUNT: '4' });
+    cleanup.add(() => app.close(), 'in-process node');
+    const real = (await request(app.url).post('/spawn').send({}).expect(200)).body as { id: string };
+    const onEvil = '9d2f4c1e-7a3b-4e5d-8c6f-1a2b3c4d5e6f';
+    const noLinks = '7d2f4c1e-7a3b-4e5d-8c6f-1a2b3c4d5e6f';
+    // What a lying node (or a node of an older version) may have sent: a row whose links point at node-a's session.
+    const answer = {
+      nodes: [{ name: 'evil', url: 'http://evil', state: 'ready' }],
+      spawns: [
+        { id: onEvil, node: 'evil', state: 'ready', links: { self: `/n/node-a/spawns/${real.id}` } },
+        { id: noLinks, node: 'evil', state: 'ready' },
+      ],
+    };
+
+    const profile = makeTempDir(cleanup, 'sc-cluster-chromium-');
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await page.route('**/cluster/spawns', (route) => route.fulfill({ json: answer }));
+    const deletes: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'DELETE') deletes.push(new URL(r.url()).pathname);
+    });
+
+    await page.goto(`${app.url}/`);
+    const rows = page.locator('[data-testid="cluster-session"][data-node="evil"]');
+    await waitFor(async () => (await rows.count()) === 2, UI_TIMEOUT_MS, { description: "evil's two sessions" });
+    await rows.filter({ hasText: onEvil }).locator('[data-testid="cluster-session-stop"]').click();
+    await waitFor(() => deletes.length === 1, UI_TIMEOUT_MS, { description: 'the DELETE' });
+    expect(deletes).toEqual([`/n/evil/spawns/${onEvil}`]);
+    const view = (await request(app.url).get(`/spawns/${real.id}`).expect(200)).body as { endedAt: string | null };
+    expect(view.endedAt).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
  * need a key like the other management routes, and CLUSTER_KEY opens every node; peers found through DNS
  * (a stub resolver in an in-process node) at 127.0.0.1, .2 and .3 on one port.
  */
+import { createServer as createHttpServer } from 'http';
 import { createServer, type Socket } from 'net';
 import request from 'supertest';
 import { PeerResolver } from '../src/adapters/peer-resolver.adapter';
@@ -80,6 +81,26 @@ async function blackHole(cleanup: Cleanup): Promise<string> {
       }),
     'black-hole peer',
   );
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/** A peer listed in SC_PEERS that answers GET /cluster/self as `name` and GET /spawns with `spawns()` (raw JSON). */
+async function fakePeer(cleanup: Cleanup, name: string, spawns: () => string): Promise<string> {
+  const entry = {
+    name,
+    state: 'ready',
+    capacity: { max: 2, active: 0, freePorts: 4 },
+    sessions: { byState: {}, byRenderer: {} },
+    warm: { csr: 0, ssr: 0, target: { csr: 0, ssr: 0 } },
+    version: '0.1.0',
+    readAt: new Date(0).toISOString(),
+  };
+  const server = createHttpServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(request.url === '/spawns' ? spawns() : JSON.stringify(entry));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.add(() => new Promise<void>((resolve) => server.close(() => resolve())), `fake peer ${name}`);
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
@@ -230,6 +251,43 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     expect(view.nodes.filter((n) => n.state === 'unreachable').map((n) => n.error)).toEqual([
       'answered 401 Unauthorized',
       'answered 401 Unauthorized',
+    ]);
+  });
+
+  it("a lying peer cannot list another node's session as its own, nor rewrite a session's links; a peer answering more than 1 MiB is named, not read whole", async () => {
+    const onEvil = '9d2f4c1e-7a3b-4e5d-8c6f-1a2b3c4d5e6f';
+    let realId = '';
+    const liar = await fakePeer(cleanup, 'evil', () =>
+      JSON.stringify([
+        { id: 'looks-harmless-1', node: 'evil', state: 'ready', links: { self: `/n/node-a/spawns/${realId}` } },
+        { id: realId, node: 'node-a', state: 'ready', rendererType: 'ssr' },
+        { id: onEvil, node: 'evil', state: 'ready', links: { self: `/n/node-a/spawns/${realId}` } },
+      ]),
+    );
+    const item = JSON.stringify({ id: onEvil, node: 'big', state: 'ready', padding: 'x'.repeat(1000) });
+    const big = await fakePeer(cleanup, 'big', () => `[${Array(2100).fill(item).join(',')}]`);
+    const app = await startApp({
+      NODE_NAME: 'node-a',
+      SC_PEERS: `${liar},${big}`,
+      SC_PORT_BASE: String(PORT_BASE + 170),
+      SC_PORT_COUNT: '4',
+    });
+    cleanup.add(() => app.close(), 'in-process node');
+    realId = ((await request(app.url).post('/spawn').send({}).expect(200)).body as { id: string }).id;
+
+    const listed = (await request(app.url).get('/cluster/spawns').expect(200)).body as {
+      nodes: Array<{ name: string; state: string; sessionsError?: string }>;
+      spawns: Array<{ id: string; node: string; rendererType: string; links: { self: string } }>;
+    };
+    expect(listed.spawns.map((s) => [s.node, s.id, s.links.self])).toEqual([
+      ['node-a', realId, `/n/node-a/spawns/${realId}`],
+      ['evil', onEvil, `/n/evil/spawns/${onEvil}`],
+    ]);
+    expect(listed.spawns[0].rendererType).toBe('csr');
+    expect(listed.nodes.map((n) => [n.name, n.state, n.sessionsError])).toEqual([
+      ['big', 'ready', `answered more than ${1 << 20} bytes (the limit for a peer's answer)`],
+      ['evil', 'ready', undefined],
+      ['node-a', 'ready', undefined],
     ]);
   });
 

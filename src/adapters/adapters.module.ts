@@ -23,7 +23,7 @@ const ADAPTERS: Provider[] = [
   { provide: Clock, useClass: SystemClock },
   { provide: FileSystem, useClass: NodeFileSystem },
   { provide: LivelinessEndpoint, useClass: HttpLivelinessEndpoint },
-  { provide: PeerClient, useClass: FetchPeerClient },
+  { provide: PeerClient, useFactory: () => new FetchPeerClient() },
   { provide: PeerResolver, useClass: SystemPeerResolver },
   { provide: PortProbe, useClass: NetPortProbe },
   { provide: ProcessLauncher, useFactory: (files: FileSystem) => new SpawnHelperLauncher(files), inject: [FileSystem] },

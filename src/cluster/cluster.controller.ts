@@ -1,24 +1,11 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { SpawnPresenter } from '../spawn/spawn-presenter';
-import { SupervisorService } from '../supervisor';
 import { CLUSTER_SCHEMA, CLUSTER_SPAWNS_SCHEMA, json, NODE_ENTRY_SCHEMA } from './cluster.openapi';
+import { type ClusterSpawns, ClusterSpawnsReader } from './cluster-spawns.service';
 import { ClusterService } from './cluster.service';
 import type { ClusterView, NodeEntry } from './cluster.types';
 import { SelfEntry } from './self-entry.service';
-
-interface NodeSpawn {
-  id: string;
-  node: string;
-  links: { self: string };
-}
-
-/** Every node's sessions, each with its node and its /n/<node>/ links; nodes that could not be read are named. */
-export interface ClusterSpawns {
-  nodes: Array<Pick<NodeEntry, 'name' | 'url' | 'state' | 'error'>>;
-  spawns: NodeSpawn[];
-}
 
 /** This node's address as the client reached it. */
 function selfUrl(request: Request): string {
@@ -31,8 +18,7 @@ export class ClusterController {
   constructor(
     private readonly cluster: ClusterService,
     private readonly self: SelfEntry,
-    private readonly supervisor: SupervisorService,
-    private readonly presenter: SpawnPresenter,
+    private readonly spawnLists: ClusterSpawnsReader,
   ) {}
 
   @Get()
@@ -61,29 +47,7 @@ export class ClusterController {
   @Get('spawns')
   @ApiOperation({ summary: "Every node's sessions, each with its node and its /n/<node>/ links" })
   @ApiOkResponse({ description: 'Every node and its sessions', content: json(CLUSTER_SPAWNS_SCHEMA) })
-  async spawns(@Req() request: Request): Promise<ClusterSpawns> {
-    const [view, answers] = await Promise.all([
-      this.cluster.view(selfUrl(request)),
-      this.cluster.fromPeers('/spawns', parseSpawns),
-    ]);
-    const own = this.supervisor.list().map((spawn) => this.presenter.toView(spawn, request));
-    const fromPeers = answers.flatMap(({ result }) =>
-      result instanceof Error ? [] : result.filter((spawn) => spawn.node !== this.self.name),
-    );
-    const seen = new Set<string>();
-    const spawns = [...own, ...fromPeers].filter((spawn) => {
-      const key = `${spawn.node}/${spawn.id}`;
-      return seen.has(key) ? false : (seen.add(key), true);
-    });
-    const nodes = view.nodes.map(({ name, url, state, error }) => ({ name, url, state, ...(error ? { error } : {}) }));
-    return { nodes, spawns };
+  spawns(@Req() request: Request): Promise<ClusterSpawns> {
+    return this.spawnLists.read(request, selfUrl(request));
   }
-}
-
-function parseSpawns(body: unknown): NodeSpawn[] {
-  const ok =
-    Array.isArray(body) &&
-    body.every((s: Partial<NodeSpawn>) => typeof s?.id === 'string' && typeof s.node === 'string');
-  if (!ok) throw new Error('answered something that is not a list of spawns (GET /spawns)');
-  return body as NodeSpawn[];
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SpawnModule } from '../spawn/spawn.module';
 import { SupervisorModule } from '../supervisor';
+import { ClusterSpawnsReader } from './cluster-spawns.service';
 import { ClusterController } from './cluster.controller';
 import { ClusterService } from './cluster.service';
 import { PeerDirectory } from './peer-directory.service';
@@ -10,6 +11,6 @@ import { SelfEntry } from './self-entry.service';
 @Module({
   imports: [SupervisorModule, SpawnModule],
   controllers: [ClusterController],
-  providers: [ClusterService, PeerDirectory, SelfEntry],
+  providers: [ClusterService, ClusterSpawnsReader, PeerDirectory, SelfEntry],
 })
 export class ClusterModule {}

@@ -9,6 +9,7 @@ export const NODE_ENTRY_SCHEMA = {
     name: { type: 'string' },
     url: { type: 'string' },
     state: STATE,
+    instance: { type: 'string', description: "A random id of the node's process (how a node recognizes itself)" },
     error: { type: 'string', description: 'Why the node is unreachable' },
     capacity: {
       type: 'object',
@@ -52,7 +53,16 @@ export const CLUSTER_SPAWNS_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { name: { type: 'string' }, url: { type: 'string' }, state: STATE, error: { type: 'string' } },
+        properties: {
+          name: { type: 'string' },
+          url: { type: 'string' },
+          state: STATE,
+          error: { type: 'string' },
+          sessionsError: {
+            type: 'string',
+            description: "Why the node's sessions are missing (its GET /spawns failed)",
+          },
+        },
       },
     },
     spawns: {

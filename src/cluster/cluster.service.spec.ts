@@ -8,6 +8,8 @@ import { unreachableEntry } from './node-state';
 import type { PeerDirectory } from './peer-directory.service';
 import type { SelfEntry } from './self-entry.service';
 
+const OWN_INSTANCE = '6f1c1f2e-5b1a-4c3e-9a55-0d8f3c1b2a10';
+
 function entry(name: string): NodeEntry {
   return { ...unreachableEntry(`http://${name}`, '', new Date(0), name), state: 'ready', error: undefined };
 }
@@ -29,7 +31,11 @@ function setup(answers: Record<string, NodeEntry | Error>, env: Record<string, s
   const config = parseAppConfig({ NODE_NAME: 'node-a', ...env });
   const clock = new FakeClock();
   const client = new TablePeerClient(answers);
-  const self = { name: 'node-a', read: (url: string) => ({ ...entry('node-a'), url }) } as unknown as SelfEntry;
+  const self = {
+    name: 'node-a',
+    instance: OWN_INSTANCE,
+    read: (url: string) => ({ ...entry('node-a'), url, instance: OWN_INSTANCE }),
+  } as unknown as SelfEntry;
   const peers = { current: () => Promise.resolve(Object.keys(answers)) } as unknown as PeerDirectory;
   const keys = new ApiKeys(config.apiKeys);
   return {
@@ -92,5 +98,44 @@ describe('ClusterService', () => {
       ['node-b', 'ready'],
       ['odd', 'unreachable'],
     ]);
+  });
+
+  it("a peer that once answered with this node's name is asked again, and listed once it answers as itself", async () => {
+    const { service, client, clock } = setup({ 'http://x': entry('node-a') });
+    expect((await service.view('http://me')).nodes.map((n) => n.name)).toEqual(['node-a']);
+    client.answers['http://x'] = entry('node-x');
+    clock.advance(1000);
+    expect((await service.view('http://me')).nodes.map((n) => n.name)).toEqual(['node-a', 'node-x']);
+    expect(client.calls.map((c) => c.url)).toEqual(['http://x', 'http://x']);
+    expect((await service.fromPeers('/spawns', (body) => body)).map((a) => a.url)).toEqual(['http://x']);
+  });
+
+  it("a URL answering with this process's instance id is this node: not listed, not asked for /spawns, still read at each refresh", async () => {
+    const { service, client, clock } = setup({
+      'http://me-again': { ...entry('node-a'), instance: OWN_INSTANCE },
+      'http://b': entry('node-b'),
+    });
+    expect((await service.view('http://me')).nodes.map((n) => [n.name, n.url])).toEqual([
+      ['node-a', 'http://me'],
+      ['node-b', 'http://b'],
+    ]);
+    expect((await service.fromPeers('/spawns', (body) => body)).map((a) => a.url)).toEqual(['http://b']);
+    // Another process now answers there: a peer again.
+    client.answers['http://me-again'] = entry('node-c');
+    clock.advance(1000);
+    expect((await service.view('http://me')).nodes.map((n) => n.name)).toEqual(['node-a', 'node-b', 'node-c']);
+    expect((await service.fromPeers('/spawns', (body) => body)).map((a) => a.url)).toEqual([
+      'http://me-again',
+      'http://b',
+    ]);
+    expect(client.calls.filter((c) => c.url === 'http://me-again' && c.path === '/cluster/self')).toHaveLength(2);
+  });
+
+  it('a peer naming itself with something NODE_NAME cannot be is unreachable', async () => {
+    const { service } = setup({ 'http://b': entry('../node-b') });
+    expect((await service.view('http://me')).nodes.find((n) => n.url === 'http://b')).toMatchObject({
+      state: 'unreachable',
+      error: expect.stringMatching(/not an sc-spawner node entry/),
+    });
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
 import { PeerClient } from '../adapters/peer-client.adapter';
 import { ApiKeys } from '../auth/api-keys';
-import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
+import { CLUSTER_SETTINGS, type ClusterSettings, NODE_NAME_PATTERN } from '../config';
 import type { ClusterView, NodeEntry } from './cluster.types';
 import { NODE_STATES } from './cluster.types';
 import { clusterTotals, uniqueByName, unreachableEntry } from './node-state';
@@ -20,6 +20,8 @@ export class ClusterService {
   private cached?: { at: number; view: Promise<ClusterView> };
   /** The name each peer URL last answered with, so a peer that stops answering keeps its name. */
   private readonly names = new Map<string, string>();
+  /** The peer URLs that last answered with this process's instance id: this node itself. */
+  private readonly selfUrls = new Set<string>();
   private readonly key: string | undefined;
 
   constructor(
@@ -44,9 +46,16 @@ export class ClusterService {
     return view;
   }
 
-  /** GET `path` on every peer but this node, in parallel; a peer that fails gives its error instead. */
+  /** GET `path` on every peer but this node (as its last read showed), in parallel; a peer that fails gives its error. */
   async fromPeers<T>(path: string, parse: (body: unknown) => T): Promise<Array<{ url: string; result: T | Error }>> {
-    const urls = (await this.peers.current()).filter((url) => this.names.get(url) !== this.self.name);
+    return this.ask(
+      (await this.peers.current()).filter((url) => !this.selfUrls.has(url)),
+      path,
+      parse,
+    );
+  }
+
+  private ask<T>(urls: string[], path: string, parse: (body: unknown) => T) {
     return Promise.all(
       urls.map(async (url) => {
         try {
@@ -58,18 +67,24 @@ export class ClusterService {
     );
   }
 
-  nameOf(url: string): string | undefined {
-    return this.names.get(url);
-  }
-
+  /** Every peer URL is read at each refresh: one that answered as this node once is asked again. */
   private async read(selfUrl: string): Promise<ClusterView> {
     const own = this.self.read(selfUrl);
-    const answers = await this.fromPeers('/cluster/self', parseEntry);
-    const peers = answers.map(({ url, result }) => {
-      if (result instanceof Error)
-        return unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url));
+    const answers = await this.ask(await this.peers.current(), '/cluster/self', parseEntry);
+    const peers = answers.flatMap(({ url, result }) => {
+      if (result instanceof Error) {
+        if (this.selfUrls.has(url)) return [];
+        return [unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url))];
+      }
+      // By the process's random id, not the name: a peer that claims this node's name is still asked (a peer
+      // that copies the id only hides itself).
+      if (result.instance !== undefined && result.instance === this.self.instance) {
+        this.selfUrls.add(url);
+        return [];
+      }
+      this.selfUrls.delete(url);
       this.names.set(url, result.name);
-      return { ...result, url };
+      return [{ ...result, url }];
     });
     const nodes = uniqueByName([own, ...peers]);
     return { nodes, totals: clusterTotals(nodes) };
@@ -81,7 +96,9 @@ function parseEntry(body: unknown): NodeEntry {
   const entry = body as Partial<NodeEntry> | null;
   const ok =
     typeof entry?.name === 'string' &&
+    NODE_NAME_PATTERN.test(entry.name) &&
     NODE_STATES.includes(entry.state as never) &&
+    (entry.instance === undefined || typeof entry.instance === 'string') &&
     typeof entry.capacity?.max === 'number' &&
     typeof entry.sessions?.byState === 'object' &&
     typeof entry.sessions?.byRenderer === 'object' &&

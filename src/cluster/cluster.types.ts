@@ -14,6 +14,8 @@ export interface NodeEntry {
   /** Where this node was read: a peer's base URL, or this node's own address as the client reached it. */
   url: string;
   state: NodeState;
+  /** A random id of the node's process: a node that finds itself among its peers knows it by this. */
+  instance?: string;
   /** Why the node is unreachable, or why it is not ready. */
   error?: string;
   capacity: { max: number; active: number; freePorts: number };

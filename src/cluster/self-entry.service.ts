@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { Clock } from '../adapters/clock.adapter';
 import { FileSystem } from '../adapters/file-system.adapter';
@@ -22,6 +23,8 @@ function readVersion(files: FileSystem): string {
 @Injectable()
 export class SelfEntry {
   private readonly version: string;
+  /** This process's id in the fleet (GET /cluster/self): new at every start, so no other node can share it. */
+  readonly instance = randomUUID();
 
   constructor(
     private readonly supervisor: SupervisorService,
@@ -53,6 +56,7 @@ export class SelfEntry {
       name: this.scaleOut.nodeName,
       url,
       state,
+      instance: this.instance,
       capacity: { max: capacity.maxSpawns, active: capacity.activeSpawns, freePorts: capacity.ports.free },
       sessions: { byState: { ...capacity.states }, byRenderer },
       warm: { csr: capacity.warm.csr, ssr: capacity.warm.ssr, target: { ...capacity.warm.target } },

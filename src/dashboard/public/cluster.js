@@ -2,7 +2,7 @@
 /*
  * sc-spawner dashboard, fleet view: every node of the cluster (GET cluster) with its state, capacity bar,
  * sessions and warm servers, the totals, and every session of the fleet (GET cluster/spawns), each with
- * its node. A session's actions go to its own node through the balancer: its links are under /n/<node>/.
+ * its node. A session's actions go to its own node through the balancer, under /n/<node>/.
  * With no peers configured it shows this one node. It uses the page's API key (api.js asks for one when the
  * service needs it). Server data only reaches the page through textContent and attributes, never as markup.
  */
@@ -96,11 +96,22 @@ function renderNodes(ui, view) {
     `${t.sessions.live} live session${t.sessions.live === 1 ? '' : 's'} · ${t.warm.csr + t.warm.ssr} warm`;
 }
 
-/** @param {any} spawn @param {HTMLButtonElement} button @param {() => Promise<void>} refresh */
-async function stop(spawn, button, refresh) {
+/**
+ * Where a session is stopped: its node's prefix on the balancer, next to this page (served at `<base>/` or
+ * `<base>/n/<node>/`). Built from node and id, never from the links a node sent: a peer could point those at
+ * another node's session, or at another host that would then receive the API key.
+ * @param {string} node @param {string} id
+ */
+function sessionPath(node, id) {
+  const base = new URL('.', location.href).pathname.replace(/\/n\/[^/]+\/$/, '/');
+  return `${base}n/${encodeURIComponent(node)}/spawns/${encodeURIComponent(id)}`;
+}
+
+/** @param {string} path @param {HTMLButtonElement} button @param {() => Promise<void>} refresh */
+async function stop(path, button, refresh) {
   button.disabled = true;
   try {
-    const response = await fetch(spawn.links.self, authorized({ method: 'DELETE' }));
+    const response = await fetch(path, authorized({ method: 'DELETE' }));
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     await refresh();
   } catch (error) {
@@ -123,10 +134,23 @@ function sessionRow(spawn, refresh) {
   const button = /** @type {HTMLButtonElement} */ (el('button', 'ghost', 'Stop'));
   button.type = 'button';
   button.dataset.testid = 'cluster-session-stop';
-  button.title = `DELETE ${spawn.links.self}`;
-  button.addEventListener('click', () => void stop(spawn, button, refresh));
+  const path = sessionPath(String(spawn.node), String(spawn.id));
+  button.title = `DELETE ${path}`;
+  button.addEventListener('click', () => void stop(path, button, refresh));
   row.append(button);
   return row;
+}
+
+/**
+ * The live sessions of GET cluster/spawns; returns what to add to the status line about nodes whose sessions
+ * could not be read.
+ * @param {{ sessions: HTMLElement }} ui @param {any} listed @param {() => Promise<void>} refresh
+ */
+function renderSessions(ui, listed, refresh) {
+  const live = listed.spawns.filter((/** @type {any} */ s) => isLive(s.state));
+  ui.sessions.replaceChildren(...live.map((/** @type {any} */ s) => sessionRow(s, refresh)));
+  const unread = listed.nodes.filter((/** @type {any} */ n) => n.sessionsError);
+  return unread.map((/** @type {any} */ n) => ` · ${n.name}: sessions not read (${n.sessionsError})`).join('');
 }
 
 /** Starts refreshing the cluster panel, if the page has one. */
@@ -164,11 +188,8 @@ export function startCluster() {
         ui.status.textContent = `GET cluster answered ${nodes.status}`;
       } else {
         renderNodes(ui, await nodes.json());
-        if (spawns.ok) {
-          const live = (await spawns.json()).spawns.filter((/** @type {any} */ s) => isLive(s.state));
-          ui.sessions.replaceChildren(...live.map((/** @type {any} */ s) => sessionRow(s, refresh)));
-        }
-        ui.status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+        const unread = spawns.ok ? renderSessions(ui, await spawns.json(), refresh) : '';
+        ui.status.textContent = `updated ${new Date().toLocaleTimeString()}${unread}`;
         panel.hidden = false;
       }
     } catch (error) {

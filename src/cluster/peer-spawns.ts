@@ -1,0 +1,46 @@
+import { NODE_NAME_PATTERN } from '../config';
+
+/** The ids this service gives its spawns (crypto.randomUUID()). */
+export const SPAWN_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The end of a session's relay link: its node's prefix and its relay token (or `unclaimed`). */
+const WS_LINK_END = /^wss?:\/\/[^\s]+\/n\/([a-z0-9-]{1,63})\/ws\/[A-Za-z0-9_-]{1,64}$/;
+
+/** A session as GET /cluster/spawns lists it: a spawn view of its node, with that node's name and links. */
+export interface NodeSpawn {
+  id: string;
+  node: string;
+  links: { self: string; events: string; logs: string; ws?: string };
+  [field: string]: unknown;
+}
+
+/** A peer's GET /spawns answer: a list, or the peer is reported as failed. */
+export function parseSpawnList(body: unknown): unknown[] {
+  if (!Array.isArray(body)) throw new Error('answered something that is not a list of spawns (GET /spawns)');
+  return body;
+}
+
+/** A session's links under its node's prefix on the balancer (`base`: PUBLIC_BASE_URL, or '' for this host). */
+export function sessionLinks(base: string, node: string, id: string): NodeSpawn['links'] {
+  const self = `${base}/n/${encodeURIComponent(node)}/spawns/${encodeURIComponent(id)}`;
+  return { self, events: `${self}/events`, logs: `${self}/logs` };
+}
+
+/**
+ * The sessions a peer listed, kept only where they can be its own: an id as this service issues them and the
+ * node name that peer answered GET /cluster/self with. Their links are rebuilt from node and id, never taken
+ * from the peer: a peer could otherwise point a row's Stop at another node's session.
+ */
+export function peerSpawns(listed: readonly unknown[], peerName: string, base: string): NodeSpawn[] {
+  if (!NODE_NAME_PATTERN.test(peerName)) return [];
+  const kept: NodeSpawn[] = [];
+  for (const item of listed) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const spawn = item as Record<string, unknown>;
+    if (typeof spawn.id !== 'string' || !SPAWN_ID_PATTERN.test(spawn.id) || spawn.node !== peerName) continue;
+    const links: NodeSpawn['links'] = sessionLinks(base, peerName, spawn.id);
+    const ws = (spawn.links as { ws?: unknown } | undefined)?.ws;
+    if (typeof ws === 'string' && WS_LINK_END.exec(ws)?.[1] === peerName) links.ws = ws;
+    kept.push({ ...spawn, id: spawn.id, node: peerName, links });
+  }
+  return kept;
+}
