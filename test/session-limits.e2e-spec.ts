@@ -416,8 +416,9 @@ describe('session limits (e2e)', () => {
   it('a draining node lets sessions finish but still applies the limits', async () => {
     const app = await startTrackedApp(
       cleanup,
-      // The idle clock runs from the session's start until its viewer joins: 3 s leaves a slow machine time to join.
-      env(PORTS.drain, { SC_IDLE_TIMEOUT_S: '3', SC_END_WARNING_S: '0', DRAIN_TIMEOUT_S: '30' }),
+      // The idle clock runs from the session's start until its viewer joins: 6 s leaves a slow machine time to join
+      // (with 3 s, a fresh-clone run on a loaded machine joined too late: the session had ended, 404).
+      env(PORTS.drain, { SC_IDLE_TIMEOUT_S: '6', SC_END_WARNING_S: '0', DRAIN_TIMEOUT_S: '30' }),
     );
     const { spawn, viewer } = await spawnAndView(app, cleanup);
     void app.app.get(DrainService).drain();
