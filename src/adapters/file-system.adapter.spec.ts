@@ -38,7 +38,7 @@ describe('NodeFileSystem: reading files', () => {
     chmodSync(shared, 0o777);
     writeFileSync(path.join(shared, 'in.js'), 'x');
     expect(() => files.readTrustedText(path.join(shared, 'in.js'), 5)).toThrow(
-      `it is in ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
+      `it is reached through ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
     );
     const link = path.join(dir, 'link.js');
     symlinkSync(path.join(shared, 'in.js'), link); // the file where the link leads is what counts
@@ -47,5 +47,13 @@ describe('NodeFileSystem: reading files', () => {
     const theirs = file('theirs.js', 'x');
     chownSync(theirs, 1001, 1001);
     expect(() => files.readTrustedText(theirs, 5)).toThrow("it belongs to uid 1001, not to root or the service's user");
+    // Another user's link to a file of root's (in a sticky folder, as /tmp): its owner may point it elsewhere later.
+    const sticky = path.join(dir, 'sticky');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const theirLink = path.join(sticky, 'keys');
+    symlinkSync(file('good.js', 'x'), theirLink);
+    execFileSync('chown', ['-h', '1001:1001', theirLink]);
+    expect(() => files.readTrustedText(theirLink, 5)).toThrow(`it is the link ${theirLink}, which belongs to uid 1001`);
   });
 });

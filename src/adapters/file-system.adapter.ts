@@ -42,15 +42,19 @@ export class NodeFileSystem extends FileSystem {
   }
 
   readTrustedText(file: string, maxBytes: number): string {
-    const real = realpathSync(file);
     const ownUid = process.getuid?.() ?? 0;
-    for (const folder of foldersDownTo(path.dirname(real))) {
-      const problem = ancestorProblem(factsOf(lstatSync(folder)), ownUid);
-      if (problem) throw new Error(`it is in ${folder}, which ${problem}`);
-    }
-    const problem = trustedFileProblem(factsOf(statSync(real)), ownUid);
-    if (problem) throw new Error(`it ${problem}`);
-    const bytes = readRegularFile(real, maxBytes);
+    const written = path.resolve(file);
+    const real = realpathSync(written);
+    const refuse = (where: string, step: string) => {
+      const problem = ancestorProblem(factsOf(lstatSync(step)), ownUid);
+      if (problem) throw new Error(`${where} ${step}, which ${problem}`);
+    };
+    // As written: a link on the way, or the file's own name as a link, is its owner's to point elsewhere later.
+    for (const step of foldersDownTo(path.dirname(written))) refuse('it is reached through', step);
+    if (lstatSync(written).isSymbolicLink()) refuse('it is the link', written);
+    for (const folder of foldersDownTo(path.dirname(real))) refuse('it is in', folder);
+    // What is read is what was checked: the descriptor itself (O_NOFOLLOW: the real path ends in no link).
+    const bytes = readRegularFile(real, maxBytes, (stats) => trustedFileProblem(factsOf(stats), ownUid));
     if (bytes.length > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
     return bytes.toString('utf8');
   }
@@ -80,10 +84,13 @@ export class NodeFileSystem extends FileSystem {
  * At most maxBytes + 1 bytes of a regular file: never more (a link to /dev/zero filled the memory), and never
  * waiting (a FIFO blocked the start for ever; O_NONBLOCK opens it at once, and it is then refused).
  */
-function readRegularFile(file: string, maxBytes: number): Buffer {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+function readRegularFile(file: string, maxBytes: number, refuse?: (stats: Stats) => string | undefined): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (refuse ? constants.O_NOFOLLOW : 0));
   try {
-    if (!fstatSync(fd).isFile()) throw new Error('it is not a regular file');
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error('it is not a regular file');
+    const problem = refuse?.(stats);
+    if (problem) throw new Error(`it ${problem}`);
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length < buffer.length; length += read) {

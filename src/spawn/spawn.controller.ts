@@ -115,7 +115,8 @@ export class SpawnController {
 
   @Get('spawns/:id/logs')
   @ApiOperation({
-    summary: "The server's last 200 stdout/stderr lines: JSON, or text/plain when asked for with Accept",
+    summary:
+      "The server's last 200 stdout/stderr lines (64 Ki characters at most; a line over 16 KiB is cut): JSON, or text/plain when asked for with Accept",
   })
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: LogLineDto, isArray: true })

@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { ancestorProblem, existingFolderProblem, prepareStateFolder } from './state-folder';
@@ -88,5 +89,20 @@ describe('prepareStateFolder', () => {
     expect(() => prepareStateFolder(path.join(link, 'state'), serviceUid)).toThrow(
       `is below ${first}, which belongs to uid ${owner}`,
     );
+  });
+
+  it("creates no folder where another user's link leads: the folders that exist are checked first", () => {
+    const target = path.join(root, 'target'); // a folder of the service's user (root's, say: /etc)
+    mkdirSync(target, { mode: 0o755 });
+    const sticky = path.join(root, 'sticky'); // as /tmp
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const link = path.join(sticky, 'link');
+    symlinkSync(target, link);
+    // As root, the link is given to uid 1001; otherwise the service is taken to run as another user.
+    if (uid === 0) execFileSync('chown', ['-h', '1001:1001', link]);
+    const serviceUid = uid === 0 ? 0 : uid + 1;
+    expect(() => prepareStateFolder(path.join(link, 'made', 'state'), serviceUid)).toThrow(/belongs to uid/);
+    expect(existsSync(path.join(target, 'made'))).toBe(false);
   });
 });

@@ -28,13 +28,21 @@ export class StateFolderError extends Error {}
 export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0): void {
   const refuse = (why: string) =>
     new StateFolderError(`state folder ${dir} ${why}: fix or remove it, or set SC_STATE_DIR to a folder of this user`);
-  const parent = path.dirname(path.resolve(dir));
-  if (!lstatOrUndefined(parent)) mkdirSync(parent, { recursive: true, mode: 0o700 });
   // Every folder on the way, as written (a link in it included) and as the links lead (/var/run -> /run).
-  for (const above of [...foldersDownTo(parent), ...foldersDownTo(realpathSync(parent))]) {
-    const problem = ancestorProblem(factsOf(lstatSync(above)), ownUid);
-    if (problem) throw refuse(`is below ${above}, which ${problem}`);
-  }
+  const checkDownTo = (folder: string) => {
+    for (const above of [...foldersDownTo(folder), ...foldersDownTo(realpathSync(folder))]) {
+      const problem = ancestorProblem(factsOf(lstatSync(above)), ownUid);
+      if (problem) throw refuse(`is below ${above}, which ${problem}`);
+    }
+  };
+  const parent = path.dirname(path.resolve(dir));
+  // Those that exist are checked before any is made: nothing is created where another user's link leads.
+  const missing: string[] = [];
+  let existing = parent;
+  for (; !lstatOrUndefined(existing); existing = path.dirname(existing)) missing.unshift(existing);
+  checkDownTo(existing);
+  for (const folder of missing) makeFolder(folder);
+  checkDownTo(parent);
   if (!lstatOrUndefined(dir)) {
     try {
       mkdirSync(dir, { mode: 0o700 }); // not recursive: fails if someone made it meanwhile (then checked below)
@@ -46,6 +54,15 @@ export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0
   const problem = existingFolderProblem(factsOf(lstatSync(dir)), ownUid);
   if (problem) throw refuse(problem);
   chmodSync(dir, 0o700);
+}
+
+/** A folder of this user only (0700); one someone made meanwhile is left to the checks that follow. */
+function makeFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {
