@@ -85,7 +85,7 @@ async function blackHole(cleanup: Cleanup): Promise<string> {
 }
 
 /** A peer listed in SC_PEERS that answers GET /cluster/self as `name` and GET /spawns with `spawns()` (raw JSON). */
-async function fakePeer(cleanup: Cleanup, name: string, spawns: () => string): Promise<string> {
+async function fakePeer(cleanup: Cleanup, name: string, spawns: () => string, extra: object = {}): Promise<string> {
   const entry = {
     name,
     state: 'ready',
@@ -94,6 +94,7 @@ async function fakePeer(cleanup: Cleanup, name: string, spawns: () => string): P
     warm: { csr: 0, ssr: 0, target: { csr: 0, ssr: 0 } },
     version: '0.1.0',
     readAt: new Date(0).toISOString(),
+    ...extra,
   };
   const server = createHttpServer((request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -289,6 +290,71 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
       ['evil', 'ready', undefined],
       ['node-a', 'ready', undefined],
     ]);
+  });
+
+  it("a peer answering with a real node's name hides neither: both are listed as a conflict, with no session under that name", async () => {
+    const nodeB = await startServiceProcess(
+      await freePort(),
+      { ...FAST_TIMINGS, NODE_NAME: 'node-b', SC_PORT_BASE: String(PORT_BASE + 200), SC_PORT_COUNT: '4' },
+      START,
+    );
+    cleanup.add(() => nodeB.stop(5000), 'node node-b');
+    await request(nodeB.url).post('/spawn').send({}).expect(200);
+    const real = (await request(nodeB.url).get('/spawns').expect(200)).body as Array<{ state: string }>;
+    const ended = JSON.stringify(real.map((spawn) => ({ ...spawn, state: 'ended' })));
+    const liar = await fakePeer(cleanup, 'node-b', () => ended, { capacity: { max: 999, active: 0, freePorts: 999 } });
+    const app = await startApp({
+      NODE_NAME: 'node-a',
+      SC_PEERS: `${liar},${nodeB.url}`,
+      SC_PORT_BASE: String(PORT_BASE + 210),
+      SC_PORT_COUNT: '4',
+    });
+    cleanup.add(() => app.close(), 'in-process node');
+
+    const view = await clusterOf(app.url);
+    const claimed = view.nodes.filter((n) => n.name === 'node-b');
+    expect(claimed.map((n) => n.url).sort()).toEqual([liar, nodeB.url].sort());
+    for (const node of claimed) {
+      expect(node).toMatchObject({ state: 'unreachable', capacity: { max: 0 } });
+      expect(node.error).toBe(`node-b is claimed by 2 peers: ${liar}, ${nodeB.url}`);
+    }
+    expect(view.totals).toMatchObject({ nodes: 3, byNodeState: { ready: 1, unreachable: 2 } });
+    expect(view.totals.capacity.max).toBe(view.nodes.find((n) => n.name === 'node-a')!.capacity.max);
+    const listed = (await request(app.url).get('/cluster/spawns').expect(200)).body as {
+      nodes: Array<{ name: string; sessionsError?: string }>;
+      spawns: Array<{ node: string }>;
+    };
+    expect(listed.spawns.filter((s) => s.node === 'node-b')).toEqual([]);
+    expect(listed.nodes.filter((n) => n.name === 'node-b').map((n) => n.sessionsError)).toEqual([
+      claimed[0].error,
+      claimed[0].error,
+    ]);
+  });
+
+  it('a peer listing thousands of sessions within the 1 MiB cap has its first 1000 shown, and says so', async () => {
+    const ids = Array.from(
+      { length: 13_000 },
+      (_, i) => `${i.toString(16).padStart(8, '0')}-1f0c-4b7e-9d2a-5c3e8f1a7b90`,
+    );
+    const many = JSON.stringify(ids.map((id) => ({ id, node: 'many', state: 'ready' })));
+    const peer = await fakePeer(cleanup, 'many', () => many);
+    const app = await startApp({
+      NODE_NAME: 'node-a',
+      SC_PEERS: peer,
+      SC_PORT_BASE: String(PORT_BASE + 220),
+      SC_PORT_COUNT: '4',
+    });
+    cleanup.add(() => app.close(), 'in-process node');
+    const answer = await request(app.url).get('/cluster/spawns').expect(200);
+    const listed = answer.body as {
+      nodes: Array<{ name: string; sessionsError?: string }>;
+      spawns: Array<{ id: string }>;
+    };
+    expect(listed.spawns.map((s) => s.id)).toEqual(ids.slice(0, 1000));
+    expect(listed.nodes.find((n) => n.name === 'many')?.sessionsError).toBe(
+      'listed 13000 sessions; the first 1000 are shown',
+    );
+    expect(answer.text.length).toBeLessThan(400_000);
   });
 
   it('with no peers configured the fleet is this node alone', async () => {

@@ -120,6 +120,56 @@ describe('ClusterSpawnsReader (GET /cluster/spawns)', () => {
     expect(spawns.map((s) => s.node)).toEqual(['node-a', 'node-b']);
   });
 
+  it("a peer claiming another peer's name lists no session under it from either; both rows say why", async () => {
+    const real = [{ id: ON_EVIL, node: 'node-b', state: 'ready' }];
+    const { read } = setup({
+      'http://liar/cluster/self': nodeEntry('node-b'),
+      'http://liar/spawns': real.map((s) => ({ ...s, state: 'ended' })),
+      'http://b/cluster/self': nodeEntry('node-b'),
+      'http://b/spawns': real,
+    });
+    const { nodes, spawns } = await read();
+    const error = 'node-b is claimed by 2 peers: http://liar, http://b';
+    expect(nodes).toEqual([
+      { name: 'node-a', url: 'http://me', state: 'ready' },
+      { name: 'node-b', url: 'http://b', state: 'unreachable', error, sessionsError: error },
+      { name: 'node-b', url: 'http://liar', state: 'unreachable', error, sessionsError: error },
+    ]);
+    expect(spawns.map((s) => s.node)).toEqual(['node-a']);
+  });
+
+  it("a peer claiming this node's name lists no session; this node's own are listed", async () => {
+    const { read } = setup({
+      'http://x/cluster/self': nodeEntry('node-a'),
+      'http://x/spawns': [{ id: ON_EVIL, node: 'node-a', state: 'ready' }],
+    });
+    const { nodes, spawns } = await read();
+    const error = "node-a is this node's name, also claimed by http://x";
+    expect(nodes).toEqual([
+      { name: 'node-a', url: 'http://me', state: 'ready' },
+      { name: 'node-a', url: 'http://x', state: 'unreachable', error, sessionsError: error },
+    ]);
+    expect(spawns.map((s) => s.id)).toEqual([REAL_ON_A]);
+  });
+
+  it('takes the first 1000 sessions of a peer and says it listed more', async () => {
+    const ids = Array.from({ length: 1003 }, (_, i) => ON_EVIL.slice(0, -4) + i.toString(16).padStart(4, '0'));
+    const { read } = setup({
+      'http://b/cluster/self': nodeEntry('node-b'),
+      'http://b/spawns': ids.map((id) => ({ id, node: 'node-b', state: 'ready' })),
+      'http://c/cluster/self': nodeEntry('node-c'),
+      'http://c/spawns': ids.slice(0, 1000).map((id) => ({ id, node: 'node-c', state: 'ready' })),
+    });
+    const { nodes, spawns } = await read();
+    expect(spawns.filter((s) => s.node === 'node-b').map((s) => s.id)).toEqual(ids.slice(0, 1000));
+    expect(spawns.filter((s) => s.node === 'node-c')).toHaveLength(1000);
+    expect(nodes.map((n) => [n.name, n.sessionsError])).toEqual([
+      ['node-a', undefined],
+      ['node-b', 'listed 1003 sessions; the first 1000 are shown'],
+      ['node-c', undefined],
+    ]);
+  });
+
   it('asks the peers for their sessions at most once a second', async () => {
     const { read, client, clock } = setup({
       'http://b/cluster/self': nodeEntry('node-b'),

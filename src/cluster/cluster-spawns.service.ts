@@ -6,11 +6,12 @@ import { SpawnPresenter } from '../spawn/spawn-presenter';
 import { SupervisorService } from '../supervisor';
 import { CLUSTER_CACHE_MS, ClusterService } from './cluster.service';
 import type { NodeEntry } from './cluster.types';
-import { type NodeSpawn, parseSpawnList, peerSpawns } from './peer-spawns';
+import { repeatedNames } from './node-state';
+import { firstSessions, type NodeSpawn, parseSpawnList, peerSpawns } from './peer-spawns';
 
 /** Every node's sessions, each with its node and its /n/<node>/ links; nodes that could not be read are named. */
 export interface ClusterSpawns {
-  /** `sessionsError`: why a node's sessions are missing (its GET /spawns failed). */
+  /** `sessionsError`: why a node's sessions are missing or cut short. */
   nodes: Array<Pick<NodeEntry, 'name' | 'url' | 'state' | 'error'> & { sessionsError?: string }>;
   spawns: NodeSpawn[];
 }
@@ -33,26 +34,30 @@ export class ClusterSpawnsReader {
   async read(request: Request, selfUrl: string): Promise<ClusterSpawns> {
     const [view, lists] = await Promise.all([this.cluster.view(selfUrl), this.peerLists()]);
     const own = this.supervisor.list().map((spawn) => this.presenter.toView(spawn, request) as unknown as NodeSpawn);
-    // A peer's sessions carry the name it has in the node list (not this node's: its own are listed above).
-    const names = new Map(view.nodes.filter((n) => n.name !== this.presenter.node).map((n) => [n.url, n.name]));
-    const failed = new Map<string, string>();
+    const repeated = repeatedNames(view.nodes);
+    // A peer's sessions carry the name it has in the node list: none under a name claimed twice, nor this
+    // node's (its own are listed above).
+    const names = new Map(
+      view.nodes.filter((n) => n.name !== this.presenter.node && !repeated.has(n.name)).map((n) => [n.url, n.name]),
+    );
+    const notes = new Map<string, string>();
     const fromPeers = lists.flatMap(({ url, result }) => {
       const name = names.get(url);
       if (name === undefined) return [];
-      if (!(result instanceof Error)) return peerSpawns(result, name, this.scaleOut.publicBaseUrl ?? '');
-      failed.set(name, result.message);
-      return [];
+      if (result instanceof Error) {
+        notes.set(name, result.message);
+        return [];
+      }
+      const { shown, note } = firstSessions(peerSpawns(result, name, this.scaleOut.publicBaseUrl ?? ''));
+      if (note) notes.set(name, note);
+      return shown;
     });
     const seen = new Set<string>();
     const spawns = [...own, ...fromPeers].filter((spawn) => {
       const key = `${spawn.node}/${spawn.id}`;
       return seen.has(key) ? false : (seen.add(key), true);
     });
-    const nodes = view.nodes.map(({ name, url, state, error }) => {
-      const sessionsError = failed.get(name);
-      return { name, url, state, ...(error ? { error } : {}), ...(sessionsError ? { sessionsError } : {}) };
-    });
-    return { nodes, spawns };
+    return { nodes: view.nodes.map((node) => nodeRow(node, repeated, notes)), spawns };
   }
 
   private peerLists(): Promise<PeerLists> {
@@ -64,4 +69,17 @@ export class ClusterSpawnsReader {
     void lists.then(() => (entry.at = this.clock.now()));
     return lists;
   }
+}
+
+/**
+ * A node's row. A peer claiming a name another row has (listed unreachable; this node's own row never is) lists
+ * no sessions: its sessionsError says why.
+ */
+function nodeRow(
+  { name, url, state, error }: NodeEntry,
+  repeated: ReadonlySet<string>,
+  notes: ReadonlyMap<string, string>,
+): ClusterSpawns['nodes'][number] {
+  const sessionsError = repeated.has(name) && state === 'unreachable' ? error : notes.get(name);
+  return { name, url, state, ...(error ? { error } : {}), ...(sessionsError ? { sessionsError } : {}) };
 }

@@ -48,7 +48,7 @@ function setup(answers: Record<string, NodeEntry | Error>, env: Record<string, s
 describe('ClusterService', () => {
   it('lists this node and every peer once, by name, with 1 s per peer and the first API key', async () => {
     const { service, client } = setup(
-      { 'http://b': entry('node-b'), 'http://self': entry('node-a') },
+      { 'http://b': entry('node-b'), 'http://self': { ...entry('node-a'), instance: OWN_INSTANCE } },
       { API_KEYS: 'first-key-0123456789,second-key-0123456789' },
     );
     const view = await service.view('http://me');
@@ -100,9 +100,12 @@ describe('ClusterService', () => {
     ]);
   });
 
-  it("a peer that once answered with this node's name is asked again, and listed once it answers as itself", async () => {
+  it("a peer answering with this node's name is a conflict: asked again, and listed once it answers as itself", async () => {
     const { service, client, clock } = setup({ 'http://x': entry('node-a') });
-    expect((await service.view('http://me')).nodes.map((n) => n.name)).toEqual(['node-a']);
+    expect((await service.view('http://me')).nodes.map((n) => [n.name, n.url, n.state, n.error])).toEqual([
+      ['node-a', 'http://me', 'ready', undefined],
+      ['node-a', 'http://x', 'unreachable', "node-a is this node's name, also claimed by http://x"],
+    ]);
     client.answers['http://x'] = entry('node-x');
     clock.advance(1000);
     expect((await service.view('http://me')).nodes.map((n) => n.name)).toEqual(['node-a', 'node-x']);
@@ -129,6 +132,19 @@ describe('ClusterService', () => {
       'http://b',
     ]);
     expect(client.calls.filter((c) => c.url === 'http://me-again' && c.path === '/cluster/self')).toHaveLength(2);
+  });
+
+  it("a peer answering with another peer's name hides neither: both are listed as a conflict and count nothing", async () => {
+    const liar = { ...entry('node-b'), capacity: { max: 999, active: 0, freePorts: 999 } };
+    const { service } = setup({ 'http://liar': liar, 'http://b': entry('node-b') });
+    const view = await service.view('http://me');
+    const error = 'node-b is claimed by 2 peers: http://liar, http://b';
+    expect(view.nodes.map((n) => [n.name, n.url, n.state, n.error])).toEqual([
+      ['node-a', 'http://me', 'ready', undefined],
+      ['node-b', 'http://b', 'unreachable', error],
+      ['node-b', 'http://liar', 'unreachable', error],
+    ]);
+    expect(view.totals).toMatchObject({ nodes: 3, byNodeState: { ready: 1, unreachable: 2 }, capacity: { max: 0 } });
   });
 
   it('a peer naming itself with something NODE_NAME cannot be is unreachable', async () => {

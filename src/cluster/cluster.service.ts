@@ -5,7 +5,7 @@ import { ApiKeys } from '../auth/api-keys';
 import { CLUSTER_SETTINGS, type ClusterSettings, NODE_NAME_PATTERN } from '../config';
 import type { ClusterView, NodeEntry } from './cluster.types';
 import { NODE_STATES } from './cluster.types';
-import { clusterTotals, uniqueByName, unreachableEntry } from './node-state';
+import { clusterTotals, unreachableEntry, withNameConflicts } from './node-state';
 import { PeerDirectory } from './peer-directory.service';
 import { SelfEntry } from './self-entry.service';
 
@@ -86,7 +86,7 @@ export class ClusterService {
       this.names.set(url, result.name);
       return [{ ...result, url }];
     });
-    const nodes = uniqueByName([own, ...peers]);
+    const nodes = withNameConflicts(own, peers, new Date(this.clock.now()));
     return { nodes, totals: clusterTotals(nodes) };
   }
 }

@@ -1,5 +1,5 @@
 import type { NodeEntry } from './cluster.types';
-import { clusterTotals, decideNodeState, uniqueByName, unreachableEntry } from './node-state';
+import { clusterTotals, decideNodeState, repeatedNames, unreachableEntry, withNameConflicts } from './node-state';
 
 const open = { draining: false, shuttingDown: false, canAcceptSpawn: true, freePorts: 4 };
 
@@ -50,17 +50,54 @@ describe('clusterTotals', () => {
   });
 });
 
-describe('unreachableEntry and uniqueByName', () => {
+describe('unreachableEntry', () => {
   it('an unknown node is named after its address; its error is kept', () => {
     const gone = unreachableEntry('http://10.0.0.3:11182', 'no answer within 1000 ms', new Date(0));
     expect(gone).toMatchObject({ name: '10.0.0.3:11182', state: 'unreachable', error: 'no answer within 1000 ms' });
   });
-  it('keeps the first entry of each name (this node first), in name order', () => {
-    const own = entry('node-b', 'ready', 0, {});
-    const again = { ...entry('node-b', 'full', 4, {}), url: 'http://127.0.0.2:1' };
-    expect(uniqueByName([own, entry('node-a', 'ready', 0, {}), again]).map((n) => [n.name, n.state])).toEqual([
-      ['node-a', 'ready'],
-      ['node-b', 'ready'],
+});
+
+describe('withNameConflicts', () => {
+  const at = new Date(0);
+  const rows = (nodes: NodeEntry[]) => nodes.map((n) => [n.name, n.url, n.state, n.error]);
+
+  it('lists this node and each peer with a name of its own unchanged, in name order', () => {
+    const own = { ...entry('node-b', 'ready', 0, {}), url: 'http://me' };
+    const a = entry('node-a', 'full', 4, {});
+    const c = unreachableEntry('http://node-c:11182', 'ECONNREFUSED', at, 'node-c');
+    expect(withNameConflicts(own, [c, a], at)).toEqual([a, own, c]);
+  });
+
+  it('peers answering with the same name are each listed unreachable, naming the URLs, and count nothing', () => {
+    const own = entry('node-a', 'ready', 0, {});
+    const liar = {
+      ...entry('node-b', 'ready', 0, {}),
+      url: 'http://liar',
+      capacity: { max: 999, active: 0, freePorts: 999 },
+    };
+    const real = entry('node-b', 'ready', 1, { csr: 1 });
+    const nodes = withNameConflicts(own, [liar, real], at);
+    const error = 'node-b is claimed by 2 peers: http://liar, http://node-b:11182';
+    expect(rows(nodes)).toEqual([
+      ['node-a', 'http://node-a:11182', 'ready', undefined],
+      ['node-b', 'http://liar', 'unreachable', error],
+      ['node-b', 'http://node-b:11182', 'unreachable', error],
     ]);
+    expect(clusterTotals(nodes).capacity).toEqual(own.capacity);
+  });
+
+  it("a peer answering with this node's name is listed unreachable; this node's own entry stays, first", () => {
+    const own = { ...entry('node-a', 'ready', 0, {}), url: 'http://me' };
+    const nodes = withNameConflicts(own, [{ ...entry('node-a', 'full', 4, {}), url: 'http://0.me' }], at);
+    expect(rows(nodes)).toEqual([
+      ['node-a', 'http://me', 'ready', undefined],
+      ['node-a', 'http://0.me', 'unreachable', "node-a is this node's name, also claimed by http://0.me"],
+    ]);
+  });
+});
+
+describe('repeatedNames', () => {
+  it('the names more than one row has', () => {
+    expect(repeatedNames([{ name: 'a' }, { name: 'b' }, { name: 'a' }, { name: 'a' }])).toEqual(new Set(['a']));
   });
 });

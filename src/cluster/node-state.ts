@@ -56,9 +56,32 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
 }
 
-/** Nodes in name order, each once: the first entry read for a name wins (this node's own comes first). */
-export function uniqueByName(nodes: readonly NodeEntry[]): NodeEntry[] {
-  const seen = new Map<string, NodeEntry>();
-  for (const node of nodes) if (!seen.has(node.name)) seen.set(node.name, node);
-  return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+/**
+ * Nodes in name order, this node's own entry first. A name is one node's: when several peer URLs answer (or last
+ * answered) with the same name, or a peer with this node's, no winner is picked. Each such peer is listed
+ * unreachable, counting nothing, with the URLs that claim the name, so a liar cannot hide the real node.
+ */
+export function withNameConflicts(own: NodeEntry, peers: readonly NodeEntry[], readAt: Date): NodeEntry[] {
+  const claims = new Map<string, string[]>();
+  for (const peer of peers) claims.set(peer.name, [...(claims.get(peer.name) ?? []), peer.url]);
+  const listed = peers.map((peer) => {
+    const urls = claims.get(peer.name)!;
+    if (peer.name !== own.name && urls.length === 1) return peer;
+    const error =
+      peer.name === own.name
+        ? `${peer.name} is this node's name, also claimed by ${urls.join(', ')}`
+        : `${peer.name} is claimed by ${urls.length} peers: ${urls.join(', ')}`;
+    return unreachableEntry(peer.url, error, readAt, peer.name);
+  });
+  return [own, ...listed].sort(
+    (a, b) => a.name.localeCompare(b.name) || Number(b === own) - Number(a === own) || a.url.localeCompare(b.url),
+  );
+}
+
+/** The names more than one row of a node list has (see withNameConflicts). */
+export function repeatedNames(nodes: ReadonlyArray<Pick<NodeEntry, 'name'>>): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { name } of nodes) (seen.has(name) ? repeated : seen).add(name);
+  return repeated;
 }

@@ -13,6 +13,18 @@ export interface NodeSpawn {
   [field: string]: unknown;
 }
 
+/**
+ * The most sessions taken from one peer: far above a real node's (its SC_MAX_SPAWNS live ones and the 100 ended
+ * ones kept), so a peer listing made-up ones cannot swell every fleet answer and dashboard.
+ */
+export const MAX_SESSIONS_PER_PEER = 1000;
+
+/** The first `max` sessions of a peer, and what to say when it listed more. */
+export function firstSessions(spawns: NodeSpawn[], max = MAX_SESSIONS_PER_PEER): { shown: NodeSpawn[]; note?: string } {
+  if (spawns.length <= max) return { shown: spawns };
+  return { shown: spawns.slice(0, max), note: `listed ${spawns.length} sessions; the first ${max} are shown` };
+}
+
 /** A peer's GET /spawns answer: a list, or the peer is reported as failed. */
 export function parseSpawnList(body: unknown): unknown[] {
   if (!Array.isArray(body)) throw new Error('answered something that is not a list of spawns (GET /spawns)');
