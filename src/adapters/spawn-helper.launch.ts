@@ -50,8 +50,8 @@ export class HelperLaunch {
       pid,
       startTime,
       // Until the child's setpgrp has run there is no group -pid yet: the process itself takes the signal, and it
-      // has started nothing yet. Either only while the pid is still the server's (once the helper is gone, nothing
-      // tells of its exit until the next poll, and its pid may be reused meanwhile).
+      // has started nothing yet. Both only while the pid is still the server's: once the helper is gone, nothing
+      // tells of its exit until the next poll, and its pid may be reused meanwhile.
       signalGroup: (signal) =>
         signalServerGroup(pid, startTime, signal) ||
         (!this.exitSeen && isStill(pid, startTime) && signalQuietly(pid, signal)),
