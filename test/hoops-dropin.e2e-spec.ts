@@ -167,6 +167,9 @@ describe('HOOPS Server drop-in (e2e)', () => {
         SC_MAX_SPAWNS: '1',
         SC_PORT_COUNT: '1',
         SC_CHILD_ENV: 'SCSIM_READY_DELAY_MS',
+        // The second viewer's server is ready after 4 s plus its boot: the tests' 5 s left a CI run under a CPU hog
+        // a 504 (9 s: within the viewer's own 10 s).
+        SPAWN_READY_TIMEOUT_S: '9',
       });
       const { answer, request: upgrade } = rawUpgrade(app.url, '/?renderingLocation=csr');
       answer.catch(() => undefined);
