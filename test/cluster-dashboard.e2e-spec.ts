@@ -36,8 +36,21 @@ async function expectRows(page: Page, expected: Record<string, string>): Promise
 describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)', () => {
   const cleanup = useCleanup();
 
-  it('shows three rows, stops a session on its own node through the balancer, then shows the killed node unreachable', async () => {
+  /** A page of headless Chromium (a profile of its own), closed with the test. */
+  async function openPage(): Promise<Page> {
     const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
+    const context = await chromium.launchPersistentContext(makeTempDir(cleanup, 'sc-cluster-chromium-'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    cleanup.add(() => context.close(), 'chromium');
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    return page;
+  }
+
+  it('shows three rows, stops a session on its own node through the balancer, then shows the killed node unreachable', async () => {
     const placed: BalancedNode[] = [];
     for (const name of NAMES) placed.push({ name, port: await freePort(), agentPort: await freePort() });
     const lb = await startHaproxy(placed, cleanup);
@@ -66,15 +79,7 @@ describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)'
     await waitFor(async () => (await request(lb.url).get('/health/ready')).status === 200, 10_000);
     const onC = (await request(nodes.get('node-c')!.url).post('/spawn').send({}).expect(200)).body as { id: string };
 
-    const profile = makeTempDir(cleanup, 'sc-cluster-chromium-');
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
-    cleanup.add(() => context.close(), 'chromium');
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const page = await openPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const deletes: string[] = [];
@@ -114,7 +119,6 @@ describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)'
   });
 
   it("Stop goes to the row's own node and id, whatever links a node sent; a session without links still shows", async () => {
-    const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
     const app = await startApp({ NODE_NAME: 'node-a', SC_PORT_BASE: String(PORT_BASE + 40), SC_PORT_COUNT: '4' });
     cleanup.add(() => app.close(), 'in-process node');
     const real = (await request(app.url).post('/spawn').send({}).expect(200)).body as { id: string };
@@ -129,15 +133,7 @@ describe('dashboard cluster view in a browser (e2e: three nodes behind HAProxy)'
       ],
     };
 
-    const profile = makeTempDir(cleanup, 'sc-cluster-chromium-');
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
-    cleanup.add(() => context.close(), 'chromium');
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const page = await openPage();
     await page.route('**/cluster/spawns', (route) => route.fulfill({ json: answer }));
     const deletes: string[] = [];
     page.on('request', (r) => {
