@@ -147,6 +147,36 @@ describe('ClusterService', () => {
     expect(view.totals).toMatchObject({ nodes: 3, byNodeState: { ready: 1, unreachable: 2 }, capacity: { max: 0 } });
   });
 
+  it("a peer's counts are whole numbers or the peer is unreachable, naming the field; the fleet's sums stay numbers", async () => {
+    const counting = (name: string, byState: Record<string, unknown>, active: unknown = 1) =>
+      ({
+        ...entry(name),
+        capacity: { max: 4, active, freePorts: 3 },
+        sessions: { byState, byRenderer: { csr: 1 } },
+      }) as unknown as NodeEntry;
+    const { service } = setup({
+      'http://b': counting('node-b', { ready: 1 }),
+      'http://c': counting('node-c', { constructor: 2 }),
+      'http://d': counting('node-d', { ready: '5' }),
+      'http://e': counting('node-e', { ready: 1 }, 1e9),
+      'http://f': { ...counting('node-f', { ready: 1 }), junk: 'x'.repeat(1000) } as NodeEntry,
+    });
+    const view = await service.view('http://me');
+    expect(view.nodes.map((n) => [n.name, n.state, n.error])).toEqual([
+      // (Named by their URLs: they never answered with a name that could be believed.)
+      ['d', 'unreachable', expect.stringMatching(/sessions\.byState\.ready is not a whole number/)],
+      ['e', 'unreachable', expect.stringMatching(/capacity\.active is not a whole number from 0 to 1000000/)],
+      ['node-a', 'ready', undefined],
+      ['node-b', 'ready', undefined],
+      ['node-c', 'ready', undefined],
+      ['node-f', 'ready', undefined],
+    ]);
+    expect(view.nodes.find((n) => n.name === 'node-f')).not.toHaveProperty('junk');
+    expect(view.totals.sessions.byState).toEqual({ ready: 2, constructor: 2 });
+    expect(view.totals.capacity).toEqual({ max: 12, active: 3, freePorts: 9 });
+    expect(view.totals.sessions.live).toBe(3);
+  });
+
   it('a peer naming itself with something NODE_NAME cannot be is unreachable', async () => {
     const { service } = setup({ 'http://b': entry('../node-b') });
     expect((await service.view('http://me')).nodes.find((n) => n.url === 'http://b')).toMatchObject({

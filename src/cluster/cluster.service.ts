@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../adapters/clock.adapter';
 import { PeerClient } from '../adapters/peer-client.adapter';
 import { ApiKeys } from '../auth/api-keys';
-import { CLUSTER_SETTINGS, type ClusterSettings, NODE_NAME_PATTERN } from '../config';
-import type { ClusterView, NodeEntry } from './cluster.types';
-import { NODE_STATES } from './cluster.types';
+import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
+import type { ClusterView } from './cluster.types';
 import { clusterTotals, unreachableEntry, withNameConflicts } from './node-state';
+import { parsePeerEntry } from './peer-entry';
 import { PeerDirectory } from './peer-directory.service';
 import { SelfEntry } from './self-entry.service';
 
@@ -70,7 +70,7 @@ export class ClusterService {
   /** Every peer URL is read at each refresh: one that answered as this node once is asked again. */
   private async read(selfUrl: string): Promise<ClusterView> {
     const own = this.self.read(selfUrl);
-    const answers = await this.ask(await this.peers.current(), '/cluster/self', parseEntry);
+    const answers = await this.ask(await this.peers.current(), '/cluster/self', parsePeerEntry);
     const peers = answers.flatMap(({ url, result }) => {
       if (result instanceof Error) {
         if (this.selfUrls.has(url)) return [];
@@ -89,20 +89,4 @@ export class ClusterService {
     const nodes = withNameConflicts(own, peers, new Date(this.clock.now()));
     return { nodes, totals: clusterTotals(nodes) };
   }
-}
-
-/** A peer's /cluster/self answer, checked enough that one odd node cannot break the view. */
-function parseEntry(body: unknown): NodeEntry {
-  const entry = body as Partial<NodeEntry> | null;
-  const ok =
-    typeof entry?.name === 'string' &&
-    NODE_NAME_PATTERN.test(entry.name) &&
-    NODE_STATES.includes(entry.state as never) &&
-    (entry.instance === undefined || typeof entry.instance === 'string') &&
-    typeof entry.capacity?.max === 'number' &&
-    typeof entry.sessions?.byState === 'object' &&
-    typeof entry.sessions?.byRenderer === 'object' &&
-    typeof entry.warm?.csr === 'number';
-  if (!ok) throw new Error('answered something that is not an sc-spawner node entry (GET /cluster/self)');
-  return entry as NodeEntry;
 }

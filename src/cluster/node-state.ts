@@ -53,7 +53,7 @@ export function clusterTotals(nodes: readonly NodeEntry[]): ClusterTotals {
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+  for (const [key, count] of Object.entries(from)) into[key] = (Object.hasOwn(into, key) ? into[key] : 0) + count;
 }
 
 /**
