@@ -146,7 +146,9 @@ describe('trust at the network edge (e2e)', () => {
       const answer = await tryUpgrade(app.url, '/?renderingLocation=csr');
       expect(answer.status).toBe(429);
       expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(answer.body).toMatch(/too many spawn requests from this address: at most 2 per 60 s \(SPAWN_RATE_LIMIT\)/);
+      expect(answer.body).toMatch(
+        /too many spawn requests from this address \(or its IPv6 \/64\): at most 2 per 60 s \(SPAWN_RATE_LIMIT\)/,
+      );
       const http429 = await invalidSpawn(app).expect(429);
       expect(Number(http429.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expectNothingStarted(app);
@@ -313,6 +315,32 @@ describe('trust at the network edge (e2e)', () => {
       await invalidSpawn(app, { 'x-forwarded-for': '2.2.2.2' }).expect(429);
       expect((await tryUpgrade(app.url, '/', { 'x-forwarded-for': '1.1.1.1' })).status).toBe(429);
       expectNothingStarted(app);
+    });
+
+    it('an IPv6 client counts by its /64 (rate limit, session quota), an IPv4-mapped one as its IPv4 address', async () => {
+      const app = await startTrackedApp(cleanup, {
+        ...ENV,
+        TRUST_PROXY: 'loopback',
+        SPAWN_RATE_LIMIT: '3/60s',
+        SC_KEY_MAX_SESSIONS: '*=1',
+      });
+      const from = (client: string) => ({ 'x-forwarded-for': client });
+      await request(app.url).post('/spawn').set(from('2001:db8:5:6::1')).send({}).expect(200);
+      const quota = await request(app.url).post('/spawn').set(from('2001:db8:5:6:ffff::2')).send({}).expect(429);
+      expect(quota.body.message).toMatch(/this client address already has 1 live session\(s\)/);
+      await invalidSpawn(app, from('2001:db8:5:6::3')).expect(400);
+      const rate = await tryUpgrade(app.url, '/?renderingLocation=csr', from('2001:db8:5:6::4'));
+      expect(rate.status).toBe(429);
+      expect(rate.body).toMatch(/too many spawn requests/);
+      await request(app.url).post('/spawn').set(from('2001:db8:5:7::1')).send({}).expect(200);
+      expect(
+        app.supervisor
+          .list()
+          .map((spawn) => spawn.owner?.bucket)
+          .sort(),
+      ).toEqual(['addr:2001:db8:5:6::/64', 'addr:2001:db8:5:7::/64']);
+      for (let i = 0; i < 3; i++) await invalidSpawn(app, from('203.0.113.9')).expect(400);
+      await invalidSpawn(app, from('::ffff:203.0.113.9')).expect(429);
     });
 
     it('from a trusted proxy each forwarded client has its own session quota on spawn on connect, as on POST /spawn', async () => {

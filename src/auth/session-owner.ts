@@ -1,3 +1,4 @@
+import { clientBucket } from '../http/client-address';
 import type { SessionOwner } from '../supervisor';
 import { ApiKeys } from './api-keys';
 
@@ -9,9 +10,11 @@ export function bearerKey(header: string | string[] | undefined): string | undef
 
 /**
  * Who asks for a session, for SC_KEY_MAX_SESSIONS and the session's `key`: the name of the valid key it
- * presented, else an anonymous caller known by its client address.
+ * presented, else an anonymous caller known by its client address (an IPv6 one by its /64: clientBucket).
  */
 export function sessionOwner(keys: ApiKeys, presented: string | undefined, address: string | undefined): SessionOwner {
   const key = keys.nameOf(presented);
-  return key !== undefined ? { key, bucket: `key:${key}` } : { bucket: `addr:${address ?? 'unknown'}` };
+  return key !== undefined
+    ? { key, bucket: `key:${key}` }
+    : { bucket: `addr:${address === undefined ? 'unknown' : clientBucket(address)}` };
 }

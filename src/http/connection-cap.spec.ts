@@ -1,4 +1,6 @@
-import { isOwnSource } from './connection-cap';
+import { EventEmitter } from 'events';
+import type { Server } from 'http';
+import { capConnectionsPerClient, isOwnSource } from './connection-cap';
 
 describe('isOwnSource (exempt from MAX_CONNECTIONS_PER_CLIENT)', () => {
   it.each([
@@ -18,5 +20,40 @@ describe('isOwnSource (exempt from MAX_CONNECTIONS_PER_CLIENT)', () => {
     ['10.0.0.1', undefined],
   ])('%s connecting to %s: capped', (remote, local) => {
     expect(isOwnSource(remote, local)).toBe(false);
+  });
+});
+
+describe('capConnectionsPerClient', () => {
+  /** A connection from `remoteAddress`; `destroyed` once the cap dropped it. */
+  function connect(server: EventEmitter, remoteAddress: string): { destroyed: boolean; close(): void } {
+    const socket = Object.assign(new EventEmitter(), {
+      remoteAddress,
+      localAddress: '192.0.2.2',
+      destroyed: false,
+      destroy() {
+        socket.destroyed = true;
+      },
+    });
+    server.emit('connection', socket);
+    return {
+      get destroyed() {
+        return socket.destroyed;
+      },
+      close: () => void socket.emit('close'),
+    };
+  }
+
+  it('counts an IPv6 client by its /64, an IPv4-mapped one as its IPv4 address; a closed connection frees its place', () => {
+    const server = new EventEmitter();
+    capConnectionsPerClient(server as unknown as Server, 2, () => false);
+    const first = connect(server, '2001:db8:1:2::a');
+    expect(connect(server, '2001:db8:1:2::b').destroyed).toBe(false);
+    expect(connect(server, '2001:db8:1:2:ffff::c').destroyed).toBe(true);
+    expect(connect(server, '2001:db8:1:3::a').destroyed).toBe(false);
+    first.close();
+    expect(connect(server, '2001:db8:1:2::d').destroyed).toBe(false);
+    connect(server, '203.0.113.9');
+    connect(server, '::ffff:203.0.113.9');
+    expect(connect(server, '203.0.113.9').destroyed).toBe(true);
   });
 });

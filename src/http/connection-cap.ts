@@ -1,10 +1,10 @@
 import type { Server } from 'http';
 import type { Socket } from 'net';
-import { isLoopbackAddress, type TrustTest } from './client-address';
+import { clientBucket, isLoopbackAddress, type TrustTest } from './client-address';
 
 /**
  * MAX_CONNECTIONS_PER_CLIENT: at most `max` open TCP connections (HTTP, event streams, WebSockets) from one
- * peer address; more are dropped as they arrive. A trusted proxy (TRUST_PROXY) carries many clients, so it is
+ * peer address (IPv6: one /64, clientBucket); more are dropped as they arrive. A trusted proxy (TRUST_PROXY) carries many clients, so it is
  * exempt. Counted per socket peer: the cap protects the port itself, before any header is read.
  *
  * Also exempt: this machine connecting from the address its connections to the service come from, as the
@@ -15,8 +15,9 @@ import { isLoopbackAddress, type TrustTest } from './client-address';
 export function capConnectionsPerClient(server: Server, max: number, trusted: TrustTest): void {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress;
-    if (address === undefined || trusted(address, 0) || isOwnSource(address, socket.localAddress)) return;
+    const peer = socket.remoteAddress;
+    if (peer === undefined || trusted(peer, 0) || isOwnSource(peer, socket.localAddress)) return;
+    const address = clientBucket(peer);
     const count = (open.get(address) ?? 0) + 1;
     if (count > max) {
       socket.destroy();

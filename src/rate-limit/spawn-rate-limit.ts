@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { ACCESS_SETTINGS, type AccessSettings } from '../config';
+import { clientBucket } from '../http/client-address';
 
 /** The throttler's name: ThrottlerGuard then names the header plain Retry-After, and keys read `default:<address>`. */
 export const SPAWN_THROTTLER = 'default';
 
-/** The storage key of one client's spawn budget, shared by the HTTP guard and the WebSocket upgrades. */
-export const spawnBudgetKey = (clientAddress: string): string => `${SPAWN_THROTTLER}:${clientAddress}`;
+/**
+ * The storage key of one client's spawn budget, shared by the HTTP guard and the WebSocket upgrades: per IPv4
+ * address, per IPv6 /64 (clientBucket).
+ */
+export const spawnBudgetKey = (clientAddress: string): string => `${SPAWN_THROTTLER}:${clientBucket(clientAddress)}`;
 
 /** A spawn request refused by SPAWN_RATE_LIMIT. */
 export interface RateLimitRefusal {
@@ -16,7 +20,7 @@ export interface RateLimitRefusal {
 
 export function rateLimitMessage(limit: number, ttlMs: number, retryAfterS: number): string {
   const seconds = Math.max(1, Math.round(ttlMs / 1000));
-  return `too many spawn requests from this address: at most ${limit} per ${seconds} s (SPAWN_RATE_LIMIT); retry after ${retryAfterS} s`;
+  return `too many spawn requests from this address (or its IPv6 /64): at most ${limit} per ${seconds} s (SPAWN_RATE_LIMIT); retry after ${retryAfterS} s`;
 }
 
 /**
