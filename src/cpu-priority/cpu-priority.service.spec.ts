@@ -133,4 +133,40 @@ describe('CpuPriority', () => {
     expect(priority.status()).toEqual({ mechanism: 'autogroup', detail: 'd' });
     expect(files.writes).toEqual([]);
   });
+  it("two services starting at the same instant: one taking the other's new, still empty group for a leftover and removing it does not keep the other out", () => {
+    /** A cgroup tree where moving into a removed group fails as the kernel's does, and a move shows in /proc. */
+    class Tree extends FakeSchedulingFiles {
+      beforeFirstMove?: () => void;
+      override write(file: string, text: string): void {
+        if (file.endsWith('/cgroup.procs')) {
+          const hook = this.beforeFirstMove;
+          this.beforeFirstMove = undefined;
+          hook?.();
+          const group = file.slice(0, -'/cgroup.procs'.length);
+          if (!this.dirs.has(group)) throw Object.assign(new Error(`ENOENT: write ${file}`), { code: 'ENOENT' });
+          this.files.set(`/proc/${text}/cgroup`, `1:cpu:${group.slice('/cg/cpu'.length)}\n`);
+        }
+        super.write(file, text);
+      }
+    }
+    const files = new Tree({}, ['/cg/cpu']);
+    const other: CpuPriorityPlan = {
+      ...V1,
+      cgroup: {
+        ...V1.cgroup!,
+        own: '/cg/cpu/sc-spawner-9-1',
+        servers: '/cg/cpu/sc-spawner-9-1/servers',
+        service: '/cg/cpu/sc-spawner-9-1/service',
+      },
+    };
+    // Service 9 starts between service 7 making its group and moving in: 7's group looks like a dead service's.
+    files.beforeFirstMove = () => new CpuPriority(other, files, PERL, 9).setUp();
+    new CpuPriority(V1, files, PERL, 7).setUp();
+    expect(files.read('/proc/7/cgroup')).toBe('1:cpu:/sc-spawner-7-1/service\n');
+    expect(files.read('/proc/9/cgroup')).toBe('1:cpu:/sc-spawner-9-1/service\n');
+    expect([...files.dirs].filter((dir) => dir.endsWith('/servers')).sort()).toEqual([
+      '/cg/cpu/sc-spawner-7-1/servers',
+      '/cg/cpu/sc-spawner-9-1/servers',
+    ]);
+  });
 });

@@ -1,11 +1,19 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { ServerPlacement } from '../adapters/process-launcher.adapter';
 import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
-import { CpuPriorityMechanism, CpuPriorityPlan, V1_SERVER_SHARES, V2_SERVER_WEIGHT } from './cpu-priority.policy';
+import {
+  CgroupLayout,
+  CpuPriorityMechanism,
+  CpuPriorityPlan,
+  V1_SERVER_SHARES,
+  V2_SERVER_WEIGHT,
+} from './cpu-priority.policy';
 
 /** How often, and how far apart, removing a group still busy with an exiting process is tried. */
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
+/** How often the service makes its own group again when another service removed it before it could move in. */
+const JOIN_ATTEMPTS = 5;
 
 /** With per-server groups (v2), the spawn helper's own leaf among them (a spawn id is a UUID, never this). */
 const HELPER_GROUP = 'spawn-helper';
@@ -40,11 +48,7 @@ export class CpuPriority implements OnApplicationShutdown {
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
     this.removeLeftovers(cgroup.parent);
-    if (cgroup.own) this.files.makeDir(cgroup.own);
-    this.files.makeDir(cgroup.service);
-    // v2: a group whose children get controllers may hold no process itself, so the service moves into a leaf
-    // first. Only this process moves: another one left in the parent makes the next write fail (EBUSY).
-    this.files.write(`${cgroup.service}/cgroup.procs`, String(this.pid));
+    this.joinOwnGroup(cgroup);
     if (cgroup.version === 2) {
       this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
     }
@@ -55,6 +59,26 @@ export class CpuPriority implements OnApplicationShutdown {
       this.files.write(`${cgroup.servers}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
       // v2: a group that hands controllers to its children holds no process itself: the helper gets a leaf.
       this.files.makeDir(`${cgroup.servers}/${HELPER_GROUP}`);
+    }
+  }
+
+  /**
+   * Makes the service's group and moves the service in. v2: a group whose children get controllers may hold no
+   * process itself, so the service moves into a leaf first; only this process moves (another one left in the
+   * parent makes the next write fail, EBUSY). Another service starting at the same instant can take the new group,
+   * empty until this one is in it, for a dead service's leftover and remove it (the move then fails, ENOENT): it
+   * is made again. Once this service is in it, the other leaves it alone.
+   */
+  private joinOwnGroup(cgroup: CgroupLayout): void {
+    for (let attempt = 1; ; attempt++) {
+      if (cgroup.own) this.files.makeDir(cgroup.own);
+      this.files.makeDir(cgroup.service);
+      try {
+        this.files.write(`${cgroup.service}/cgroup.procs`, String(this.pid));
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= JOIN_ATTEMPTS) throw error;
+      }
     }
   }
 
