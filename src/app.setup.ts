@@ -11,9 +11,9 @@ import {
   type ScaleOutSettings,
 } from './config';
 import { compileTrust, expressTrustProxy } from './http/client-address';
-import { applyHttpTimeouts, capConnectionsPerClient } from './http/connection-cap';
+import { applyHttpTimeouts, capConnectionsPerClient, capPipelinedRequests } from './http/connection-cap';
 import { useCors } from './http/cors';
-import { refuseUnknownMethods } from './http/method-not-allowed';
+import { refuseConnectRequests, refuseUnknownMethods } from './http/method-not-allowed';
 import { buildOpenApiDocument } from './http/openapi';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
@@ -45,6 +45,9 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   const server = app.getHttpServer() as Server;
   applyHttpTimeouts(server, edge.headersTimeoutS, edge.requestTimeoutS);
   capConnectionsPerClient(server, edge.maxConnectionsPerClient, compileTrust(edge.trustProxy));
+  // First of the middleware: a pipelining flood is dropped before anything handles its requests.
+  capPipelinedRequests(app);
+  refuseConnectRequests(server);
   useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token), scaleOut.publicBaseUrl);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
   app.use(nodePrefixMiddleware(scaleOut.nodeName));

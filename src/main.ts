@@ -85,7 +85,7 @@ async function bootstrap(): Promise<void> {
   if (idleNotice) logger.warn(idleNotice);
   if (config.trustProxy === true && !isLoopbackHost(config.host)) {
     logger.warn(
-      `TRUST_PROXY=true trusts X-Forwarded-For from whoever connects, and HOST=${config.host} is reachable beyond this machine: any client can pick its own address for the rate limit; list the balancer's addresses instead (TRUST_PROXY=10.0.0.5,10.0.1.0/24)`,
+      `TRUST_PROXY=true trusts X-Forwarded-For from whoever connects, and HOST=${config.host} is reachable beyond this machine: any client can pick its own address for the rate limit and quotas, and no client's connections are capped (MAX_CONNECTIONS_PER_CLIENT); list the balancer's addresses instead (TRUST_PROXY=10.0.0.5,10.0.1.0/24)`,
     );
   }
   if (config.usingSimulator) {

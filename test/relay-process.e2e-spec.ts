@@ -5,6 +5,8 @@
  * which process holds a connection is read from /proc (the socket's inode among its descriptors).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'fs';
+import { connect as tcpConnect } from 'net';
+import { WebSocket } from 'ws';
 import { TunnelRunner } from '../src/proxy/tunnel-runner';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
@@ -17,7 +19,7 @@ import {
   type TrackedApp,
 } from './support/spawner-e2e';
 import { connectViewer } from './support/viewer-client';
-import { waitFor } from './support/wait';
+import { sleep, waitFor, withTimeout } from './support/wait';
 
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: '22400' };
 
@@ -91,6 +93,42 @@ describe('relay process (e2e)', () => {
     );
     expect(view).toMatchObject({ state: 'connected', relay: { toServer: { bytes: 10_000, messages: 1 } } });
     expect(await viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
+  });
+
+  it("a viewer's WebSocket handed to the relay process still counts against MAX_CONNECTIONS_PER_CLIENT until its tunnel closes", async () => {
+    const app = await startTrackedApp(cleanup, { ...ENV, MAX_CONNECTIONS_PER_CLIENT: '2' });
+    const runner = app.app.get(TunnelRunner);
+    await waitFor(() => runner.relayProcessPid, 5000, { description: 'the relay process to start' });
+    // Another client than the service's own address (127.0.0.1, exempt): two viewers, at its cap.
+    const client = '127.0.0.2';
+    const viewers: WebSocket[] = [];
+    for (const _ of [1, 2]) {
+      const spawn = (await postSpawn(app.url, {})).body as { proxyEndpoint: string };
+      const ws = new WebSocket(spawn.proxyEndpoint, { localAddress: client });
+      cleanup.add(() => void ws.terminate(), 'test viewer');
+      await withTimeout(new Promise((resolve) => ws.once('message', resolve)), 5000, 'the hello');
+      viewers.push(ws);
+    }
+    await sleep(200); // the service has let go of its copies of the sockets by now
+    /** A request from the client on a new connection: its answer, or '' when the connection is dropped unanswered. */
+    const tryRequest = () =>
+      withTimeout(
+        new Promise<string>((resolve) => {
+          let answer = '';
+          const socket = tcpConnect({ port: app.port, host: '127.0.0.1', localAddress: client });
+          socket.on('data', (chunk) => (answer += chunk.toString()));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(answer));
+          socket.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        }),
+        5000,
+        'the request to be answered or dropped',
+      );
+    expect(await tryRequest()).toBe('');
+    viewers[0].close(1000, 'done');
+    await waitFor(async () => (await tryRequest()).startsWith('HTTP/1.1 200'), 5000, {
+      description: 'the closed tunnel to free its place',
+    });
   });
 
   it('when the relay process dies its viewers drop, the next viewer is served in the service, and shutdown does not wait on it', async () => {

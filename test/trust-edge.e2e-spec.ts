@@ -12,6 +12,7 @@ import { join } from 'path';
 import request from 'supertest';
 import { WebSocket } from 'ws';
 import { AppConfig } from '../src/config/app-config';
+import { MAX_PIPELINED_REQUESTS } from '../src/http/connection-cap';
 import { useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import {
@@ -375,6 +376,42 @@ describe('trust at the network edge (e2e)', () => {
       expect(answer).toMatch(/^HTTP\/1.1 408/);
       // Others are still served.
       await request(app.url).get('/health').expect(200);
+    });
+
+    it('CONNECT is answered 405 and the connection closed, not dropped without a word', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      for (const target of ['127.0.0.1:443', '/spawns']) {
+        const socket = await openSocket(app.port, cleanup, '127.0.0.2');
+        const answer = await exchange(socket, `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+        expect(answer).toMatch(/^HTTP\/1.1 405 /);
+      }
+      await request(app.url).get('/health').expect(200);
+    });
+
+    it('a client pipelining requests without reading the answers is dropped past MAX_PIPELINED_REQUESTS: the rest are never handled', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const other = '127.0.0.2';
+      const responses: http.ServerResponse[] = [];
+      (app.app.getHttpServer() as http.Server).on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        if (req.socket.remoteAddress === other) responses.push(res);
+      });
+      const socket = await openSocket(app.port, cleanup, other);
+      socket.pause(); // reads no answer
+      socket.on('error', () => undefined);
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4000));
+      await sleep(1500);
+      // Answered (ended) by a route, whether or not the answer could be written.
+      const handled = responses.filter((res) => res.writableEnded).length;
+      expect(responses.length).toBeGreaterThan(MAX_PIPELINED_REQUESTS);
+      expect(handled).toBeGreaterThan(0);
+      expect(handled).toBeLessThanOrEqual(MAX_PIPELINED_REQUESTS);
+      // Others are still served, and a client reading its answers may send one request after another.
+      const keptAlive = await openSocket(app.port, cleanup, other);
+      for (let i = 0; i < MAX_PIPELINED_REQUESTS + 4; i++) {
+        const answer = new Promise<string>((resolve) => keptAlive.once('data', (chunk) => resolve(chunk.toString())));
+        keptAlive.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+        expect(await withTimeout(answer, 5000, 'an answer')).toMatch(/^HTTP\/1.1 200/);
+      }
     });
 
     it("MAX_CONNECTIONS_PER_CLIENT: one more connection from the same address is dropped unanswered; a trusted proxy and the servers' own address are exempt", async () => {

@@ -1,3 +1,5 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'http';
 import type { Socket } from 'net';
 import { clientBucket, isLoopbackAddress, type TrustTest } from './client-address';
@@ -25,11 +27,27 @@ export function capConnectionsPerClient(server: Server, max: number, trusted: Tr
     }
     open.set(address, count);
     socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
+      const release = (): void => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left <= 0) open.delete(address);
+        else open.set(address, left);
+      };
+      const held = (socket as HeldSocket)[HELD_UNTIL];
+      if (held) void held.then(release, release);
+      else release();
     });
   });
+}
+
+const HELD_UNTIL = Symbol('connectionHeldUntil');
+type HeldSocket = Socket & { [HELD_UNTIL]?: Promise<unknown> };
+
+/**
+ * A connection handed to another process (a viewer's, to the relay process) lives on there after this process's
+ * socket closes: it keeps its place under MAX_CONNECTIONS_PER_CLIENT until `until` settles (its tunnel closed).
+ */
+export function holdConnectionUntil(socket: Socket, until: Promise<unknown>): void {
+  (socket as HeldSocket)[HELD_UNTIL] = until;
 }
 
 /** The source the kernel gives a connection to a loopback address (its route's `src`), in each form Node shows. */
@@ -55,4 +73,28 @@ export function applyHttpTimeouts(server: Server, headersTimeoutS: number, reque
     1000,
     server.headersTimeout,
   );
+}
+
+/**
+ * At most this many requests of one connection may wait for their answers to be written. HTTP/1.1 pipelining lets
+ * a client send thousands of requests at once without reading a single answer: Node parses every one already
+ * received, and each would be handled and answered into memory (GET /docs-json pipelined from a few connections
+ * took gigabytes and held the event loop for tens of seconds). Browsers, balancers and HTTP libraries do not
+ * pipeline, so a connection past this is dropped, and what else it sent is not handled.
+ */
+export const MAX_PIPELINED_REQUESTS = 16;
+
+/** MAX_PIPELINED_REQUESTS, as the first middleware: before any route, body or log sees the request. */
+export function capPipelinedRequests(app: INestApplication, max = MAX_PIPELINED_REQUESTS): void {
+  const waiting = new WeakMap<Socket, number>();
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const socket = request.socket;
+    // Dropped: the rest of what it pipelined is not handled (the socket goes, and these requests with it).
+    if (socket.destroyed) return;
+    const count = (waiting.get(socket) ?? 0) + 1;
+    waiting.set(socket, count);
+    response.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    if (count > max) return void socket.destroy();
+    next();
+  });
 }

@@ -1,5 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, Server } from 'http';
+import type { Duplex } from 'stream';
+import { refuseUpgrade } from './http-refusal';
 
 /** A route as the HTTP server knows it: its path pattern and the methods it answers (HEAD with GET). */
 export interface RegisteredRoute {
@@ -71,5 +74,16 @@ export function refuseUnknownMethods(app: INestApplication): void {
       message: `${request.method} is not allowed on ${request.path}; allowed: ${allow}`,
       error: 'Method Not Allowed',
     });
+  });
+}
+
+/**
+ * CONNECT (a request to open a tunnel through a proxy) is answered 405 and the connection closed: without a
+ * listener Node drops such a connection without a word, and no client learns why.
+ */
+export function refuseConnectRequests(server: Server): void {
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    refuseUpgrade(socket, 405, 'CONNECT is not a method of this service: it is no proxy');
   });
 }

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Duplex } from 'stream';
 import { RefusalLog } from '../logging/refusal-log';
 import type { RejectionReason, SpawnerMetrics } from '../metrics/spawner-metrics';
-import { refuseUpgrade } from './http-refusal';
+import { refuseUpgrade } from '../http/http-refusal';
 
 /** A spawn on connect refused before the upgrade: the HTTP answer, and how it is counted and logged. */
 export interface ConnectRefusal {

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'child_process';
 import type { Socket } from 'net';
 import * as path from 'path';
 import { TLSSocket } from 'tls';
+import { holdConnectionUntil } from '../http/connection-cap';
 import { RemoteTunnel } from './remote-tunnel';
 import { HEARTBEAT_MS, heard, hesitant, type RelayWatch, startWatch, watchTick } from './relay-watch';
 import type { FromRelayWorker, ToRelayWorker } from './relay-worker.protocol';
@@ -130,6 +131,8 @@ export class RelayWorker {
     const tunnel = new RemoteTunnel(options, (command) => this.send({ ...command, id }));
     this.tunnels.set(id, tunnel);
     const { highWaterMark, closeGraceMs } = options;
+    // The viewer's connection still counts against its client's MAX_CONNECTIONS_PER_CLIENT while the tunnel runs there.
+    holdConnectionUntil(viewer, tunnel.closed$());
     const viewerBytes = Buffer.concat([viewerHead, detach(viewer)]);
     const serverBytes = Buffer.concat([serverHead, detach(server)]);
     this.sendSocket(id, viewer, { type: 'viewer', id, head: viewerBytes, allowHalfOpen: viewer.allowHalfOpen });

@@ -17,7 +17,7 @@ import { SpawnerMetrics } from '../metrics/spawner-metrics';
 import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason } from '../node/node-prefix';
 import { ConnectRefusals } from './connect-refusals';
-import { refuseUpgrade } from './http-refusal';
+import { refuseUpgrade } from '../http/http-refusal';
 import { RelaySessions } from './relay-sessions';
 import { shuttingDownRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { UpgradeGate } from './upgrade-gate';
