@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { ProcessTable } from './process-table.adapter';
 import type { ProcessIdentity } from './spawn-journal.adapter';
@@ -37,7 +37,11 @@ export function acquireInstanceLock(dir: string, processes: ProcessTable): LockR
       continue;
     }
     try {
-      writeSync(fd, JSON.stringify(self));
+      writeFileSync(fd, JSON.stringify(self));
+    } catch (error) {
+      // A full disk: no empty lock is left behind for the next start to wait on.
+      removeStale(file);
+      throw error;
     } finally {
       closeSync(fd);
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { ProcessTable } from './process-table.adapter';
@@ -65,14 +65,16 @@ export class FileSpawnJournal extends SpawnJournal {
       const temporary = `${this.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const fd = openSync(temporary, EXCLUSIVE_NO_FOLLOW, 0o600);
       try {
-        writeSync(fd, JSON.stringify({ writer: this.ownIdentity(), entries }));
-      } finally {
-        closeSync(fd);
-      }
-      try {
+        // writeFileSync writes until all is written (one writeSync may write part of it: a full disk).
+        try {
+          writeFileSync(fd, JSON.stringify({ writer: this.ownIdentity(), entries }));
+        } finally {
+          closeSync(fd);
+        }
         renameSync(temporary, this.file);
       } catch (error) {
-        unlinkSync(temporary);
+        // A failed write leaves neither a torn journal nor a temporary file behind; the last whole journal stays.
+        rmSync(temporary, { force: true });
         throw error;
       }
     } catch (error) {

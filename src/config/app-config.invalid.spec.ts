@@ -60,6 +60,17 @@ describe('parseAppConfig', () => {
       },
     );
 
+    // Longer than setTimeout can wait: the timer would fire at once (SC_FIRST_MESSAGE_TIMEOUT_S closed every viewer).
+    it.each(['KILL_GRACE_S', 'SC_FIRST_MESSAGE_TIMEOUT_S', 'SC_PEERS_REFRESH_S', 'DRAIN_TIMEOUT_S'])(
+      'seconds: %s beyond the longest timer',
+      (name) => {
+        expect(oneProblem({ [name]: '9999999' })).toBe(
+          `${name} must be at most 2147483 seconds (24.8 days, the longest timer Node.js keeps), got "9999999"`,
+        );
+        expect(() => parseAppConfig({ [name]: '2147483' })).not.toThrow();
+      },
+    );
+
     it.each([
       ['CSR_ENABLED', 'maybe'],
       ['SSR_ENABLED', 'y'],

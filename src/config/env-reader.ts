@@ -1,5 +1,8 @@
 export type Env = Record<string, string | undefined>;
 
+/** The longest delay setTimeout/setInterval honour (2^31-1 ms), in whole seconds: a longer one fires at once. */
+export const MAX_TIMER_S = 2_147_483;
+
 /** Reads typed settings from the environment, collecting every problem instead of stopping at the first. */
 export class EnvReader {
   readonly problems: string[] = [];
@@ -45,6 +48,12 @@ export class EnvReader {
     if (!(value > minExclusive) || !Number.isFinite(value)) {
       this.problems.push(
         `${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`,
+      );
+      return fallback;
+    }
+    if (value > MAX_TIMER_S) {
+      this.problems.push(
+        `${name} must be at most ${MAX_TIMER_S} seconds (24.8 days, the longest timer Node.js keeps), got ${JSON.stringify(raw)}`,
       );
       return fallback;
     }

@@ -1,9 +1,9 @@
 import { rmdirSync } from 'fs';
 import { createServer } from 'net';
-import { acquireInstanceLock } from '../adapters/instance-lock.adapter';
+import { acquireInstanceLock, type LockResult } from '../adapters/instance-lock.adapter';
 import { ProcProcessTable } from '../adapters/process-table.adapter';
 import type { ListenerSettings, ServersSettings } from '../config';
-import { prepareStateFolder } from './state-folder';
+import { prepareStateFolder, StateFolderError } from './state-folder';
 
 /** Either this process now owns the state folder and port, or the one line saying why not. */
 export type InstanceClaim = { ok: true; release: () => void } | { ok: false; message: string };
@@ -18,12 +18,19 @@ export async function claimInstance(
   let release = () => undefined as void;
   if (config.stateDir) {
     const dir = config.stateDir;
+    let lock: LockResult;
     try {
       prepareStateFolder(dir);
+      lock = acquireInstanceLock(dir, new ProcProcessTable());
     } catch (error) {
-      return { ok: false, message: (error as Error).message };
+      // A read-only or full file system is a setting to fix, not a crash: one line naming the folder and the setting.
+      const message = (error as Error).message;
+      if (error instanceof StateFolderError) return { ok: false, message };
+      return {
+        ok: false,
+        message: `state folder ${dir} cannot be used: ${message}: free or fix it, or set SC_STATE_DIR`,
+      };
     }
-    const lock = acquireInstanceLock(dir, new ProcProcessTable());
     if (!lock.held) {
       const who = lock.holderPid === undefined ? 'another instance' : `another instance (pid ${lock.holderPid})`;
       return { ok: false, message: `${who} already runs with the state folder ${dir} (PORT ${config.port})` };
