@@ -1,4 +1,4 @@
-import { clientBucket } from '../http/client-address';
+import { clientBucket } from './client-bucket';
 import type { SessionOwner } from '../supervisor';
 import { ApiKeys } from './api-keys';
 

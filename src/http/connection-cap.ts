@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'http';
 import type { Socket } from 'net';
-import { clientBucket, isLoopbackAddress, type TrustTest } from './client-address';
+import { clientBucket } from '../auth/client-bucket';
+import { isLoopbackAddress, type TrustTest } from './client-address';
 
 /**
  * MAX_CONNECTIONS_PER_CLIENT: at most `max` open TCP connections (HTTP, event streams, WebSockets) from one

@@ -1,4 +1,4 @@
-import { clientBucket } from './client-address';
+import { clientBucket } from './client-bucket';
 
 describe('clientBucket (who a per-client limit counts)', () => {
   it.each([
