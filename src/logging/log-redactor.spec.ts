@@ -24,3 +24,20 @@ describe('LogRedactor', () => {
     );
   });
 });
+
+describe('LogRedactor: control characters a client sends', () => {
+  const redactor = new LogRedactor([]);
+
+  it('escapes C0 (but tab and newline), DEL and C1: a header may carry U+009B (CSI) or U+0085 (NEL) as obs-text', () => {
+    expect(redactor.text('a\u009b2J\u0085{"level":"error"}\u001b[31m\r\u007fb')).toBe(
+      'a\\x9b2J\\x85{"level":"error"}\\x1b[31m\\x0d\\x7fb',
+    );
+    expect(redactor.text('effective settings:\n\tPORT 8080')).toBe('effective settings:\n\tPORT 8080');
+    expect(redactor.text('café ü — ✓')).toBe('café ü — ✓');
+  });
+
+  it('masks and escapes a header, and leaves one not sent undefined', () => {
+    expect(redactor.field('curl\u009b31m access_token=SECRET')).toBe('curl\\x9b31m access_token=***');
+    expect(redactor.field(undefined)).toBeUndefined();
+  });
+});

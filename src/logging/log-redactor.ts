@@ -1,8 +1,8 @@
+import { printable } from './printable';
 /** Query parameters whose values are credentials: an API key (event streams) and a spawn ticket. */
 const SECRET_PARAMETERS = new Set(['access_token', 'ticket']);
 /** A `name=value` pair of a query (or of text shaped like one): at the start, or after ?, &, ; or a space or quote. */
 const PARAMETER = /(^|[?&;\s"'])([^=&;\s"'?#]+)=([^&;\s"'#]*)/g;
-
 /** A parameter's name as the server would read it: percent-decoded (repeatedly: %255F is %5F is _), `+` a space, any case. */
 export function decodedName(name: string): string {
   let current = name;
@@ -19,7 +19,10 @@ export function decodedName(name: string): string {
   return current.trim().toLowerCase();
 }
 
-/** Masks secrets in whatever is about to be logged: license key, API keys, access_token and ticket values. */
+/**
+ * Masks secrets in whatever is about to be logged (license key, API keys, access_token and ticket values) and
+ * escapes control characters a client could send to the log's reader (printable).
+ */
 export class LogRedactor {
   constructor(private readonly maskers: ReadonlyArray<(text: string) => string>) {}
 
@@ -28,7 +31,12 @@ export class LogRedactor {
       SECRET_PARAMETERS.has(decodedName(name)) ? `${lead}${name}=***` : whole,
     );
     for (const mask of this.maskers) result = mask(result);
-    return result;
+    return printable(result);
+  }
+
+  /** A value a client chose (a header, the address a trusted proxy passed on) as text(); undefined when none. */
+  field(value: string | undefined): string | undefined {
+    return value === undefined ? undefined : this.text(value);
   }
 
   /** A log call's arguments: strings masked, and the string fields of a leading object (msg, detail...). */

@@ -78,8 +78,8 @@ export function loggerParams(
             method: request.method,
             url: redactor.text(request.url),
             // Express's req.ip: the client as TRUST_PROXY allows it to be known (a trusted proxy's X-Forwarded-For).
-            remoteAddress: request.raw?.ip ?? request.remoteAddress,
-            userAgent: request.headers?.['user-agent'],
+            remoteAddress: redactor.field(request.raw?.ip ?? request.remoteAddress),
+            userAgent: redactor.field(request.headers?.['user-agent']),
           }),
           res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
         },

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { LISTENER_SETTINGS, parseAppConfig, pickSection, SCALE_OUT_SETTINGS, SERVERS_SETTINGS } from '../config';
 import { SpawnRecord, viewOf } from '../supervisor/rules/spawn-record';
-import { printableLine, SpawnPresenter } from './spawn-presenter';
+import { SpawnPresenter } from './spawn-presenter';
 
 /** A presenter given the three sections it reads, parsed from these settings. */
 function presenterFor(env: Record<string, string>): SpawnPresenter {
@@ -74,14 +74,5 @@ describe('SpawnPresenter: node and links', () => {
     warm.claim(5);
     expect(warm.relayToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(presenter.endpointsOf(viewOf(warm), request('h:1')).proxy).toBe(`ws://h:1/ws/${warm.relayToken}`);
-  });
-});
-
-describe('printableLine (text/plain logs)', () => {
-  it('writes control characters as \\xNN, so a server cannot move, recolour or overwrite the terminal; keeps tabs', () => {
-    expect(printableLine('\x1b[1A\x1b[2Kforged\rline\tand tab\x7f\x00')).toBe(
-      '\\x1b[1A\\x1b[2Kforged\\x0dline\tand tab\\x7f\\x00',
-    );
-    expect(printableLine('plain ünïcödé \u009b2J')).toBe('plain ünïcödé \\x9b2J'); // C1's CSI too
   });
 });

@@ -151,12 +151,3 @@ export class SpawnPresenter {
     return { hostname: bare, hostWithPort: port ? `${bare}:${port}` : bare };
   }
 }
-
-/**
- * A server's output line as plain text for a terminal: control characters (escape sequences that move the cursor,
- * recolour or retitle the terminal, a carriage return that overwrites the line) written as \xNN, tabs kept.
- */
-export function printableLine(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}

@@ -22,13 +22,14 @@ import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../config';
 import { ClientError } from '../http/http-error';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
+import { printableLine } from '../logging/printable';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
 import { SupervisorService } from '../supervisor';
 import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
-import { printableLine, SpawnPresenter } from './spawn-presenter';
+import { SpawnPresenter } from './spawn-presenter';
 import { SpawnSheddingGuard } from './spawn-shedding.guard';
 
 @ApiTags('spawns')
