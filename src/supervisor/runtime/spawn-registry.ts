@@ -27,6 +27,8 @@ export class SpawnRegistry {
   private readonly ended = new Map<string, SpawnRecord>();
   /** Slots taken by launches still leasing a port, so concurrent requests cannot exceed SC_MAX_SPAWNS. */
   private reservedSlots = 0;
+  /** Live spawns on their way out whose slot a launch has reserved already: one slot, counted once. */
+  private readonly handedOver = new Set<string>();
   /** Set once shutdown begins: no spawn is started after that. */
   shuttingDown = false;
   /** Set once a drain begins: no new spawn, the live ones go on until they end or the shutdown stops them. */
@@ -39,9 +41,9 @@ export class SpawnRegistry {
     return this.shuttingDown || this.draining;
   }
 
-  /** Spawns that hold a slot: live processes plus launches in progress. */
+  /** Spawns that hold a slot: live processes plus launches in progress (a slot handed over between them once). */
   activeCount(): number {
-    return this.live.size + this.reservedSlots;
+    return this.live.size + this.reservedSlots - this.handedOver.size;
   }
 
   hasFreeSlot(): boolean {
@@ -54,6 +56,23 @@ export class SpawnRegistry {
 
   releaseSlot(): void {
     this.reservedSlots--;
+  }
+
+  /** Reserves, for a launch, the slot of a live spawn being stopped: it counts once, as that spawn's, until its exit. */
+  reserveSlotOf(id: string): void {
+    this.reservedSlots++;
+    this.handedOver.add(id);
+  }
+
+  /** A launch gave up the slot it reserved from a spawn (whether or not that spawn has exited since). */
+  releaseSlotOf(id: string): void {
+    this.handedOver.delete(id);
+    this.reservedSlots--;
+  }
+
+  /** Whether a launch already waits for this spawn's slot. */
+  isHandedOver(id: string): boolean {
+    return this.handedOver.has(id);
   }
 
   has(id: string): boolean {
@@ -119,6 +138,7 @@ export class SpawnRegistry {
     const entry = this.live.get(id);
     if (!entry) return;
     this.live.delete(id);
+    this.handedOver.delete(id);
     this.ended.set(id, entry.record);
     while (this.ended.size > ENDED_SPAWNS_KEPT) this.ended.delete(this.ended.keys().next().value!);
   }

@@ -89,9 +89,9 @@ export class SpawnStarter {
     });
   }
 
-  /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can be retired. */
+  /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can give up its own. */
   canTakeSlot(): boolean {
-    return this.registry.hasFreeSlot() || this.retirableWarm() !== undefined;
+    return this.registry.hasFreeSlot() || this.warmSlot() !== undefined;
   }
 
   /**
@@ -102,15 +102,33 @@ export class SpawnStarter {
   private async reserveSlot(warm: boolean): Promise<void> {
     const full = () => NoCapacityError.slotsFull(this.capacity.maxSpawns);
     if (this.registry.hasFreeSlot()) return this.registry.reserveSlot();
-    const victim = warm ? undefined : this.retirableWarm();
+    const victim = warm ? undefined : this.warmSlot();
     if (!victim) throw full();
-    this.registry.reserveSlot();
-    this.processes.stop(victim.id, 'retired from the warm pool: its slot went to a request that needed a cold start');
+    // The victim's slot is ours: counted once until it has exited, then as this reservation.
+    this.registry.reserveSlotOf(victim);
+    // Idempotent: a warm server already on its way out (aged out) keeps its own reason.
+    this.processes.stop(victim, 'retired from the warm pool: its slot went to a request that needed a cold start');
     // SIGTERM, SIGKILL after KILL_GRACE_S (by the sweep), and the exit: within the grace twice over plus a second.
-    const exited = await this.processes.waitForExit(victim.id, this.timing.killGraceS * 2000 + 1000);
+    const exited = await this.processes.waitForExit(victim, this.timing.killGraceS * 2000 + 1000);
     if (exited && !this.registry.shuttingDown) return;
-    this.registry.releaseSlot();
+    this.registry.releaseSlotOf(victim);
     throw this.registry.shuttingDown ? shuttingDown() : full();
+  }
+
+  /**
+   * The unclaimed warm server whose slot a cold request can take: one to retire or, when none is left, one already
+   * being stopped (aged out, say) that no other request waits for. Its slot would otherwise only refill the pool.
+   */
+  private warmSlot(): string | undefined {
+    const retirable = this.retirableWarm();
+    if (retirable) return retirable.id;
+    const leaving = this.registry
+      .liveEntries()
+      .find(
+        ({ record }) =>
+          record.isUnclaimedWarm && record.state === 'terminating' && !this.registry.isHandedOver(record.id),
+      );
+    return leaving?.record.id;
   }
 
   private retirableWarm() {

@@ -249,4 +249,75 @@ describe('WarmPool', () => {
     expect(supervisor.capacity().activeSpawns).toBe(0);
     expect(await supervisor.spawn({ rendererType: 'csr' }).catch((e: unknown) => e)).toBeInstanceOf(NoCapacityError);
   });
+
+  it('counts a warm server being forked once: as starting, not also as a launch under way', async () => {
+    const { launcher, supervisor, pool } = await warmSetup({ SC_MAX_SPAWNS: '4', SC_WARM_POOL_CSR: '2' });
+    // The fork takes a while (the spawn helper): the spawns are registered, their processes not started yet.
+    const forks: (() => void)[] = [];
+    const launch = launcher.launch.bind(launcher);
+    launcher.launch = (command, handlers) =>
+      new Promise((resolve) => forks.push(() => resolve(launch(command, handlers)))) as never;
+    pool.reconcile();
+    await flush();
+    await flush();
+    expect(forks).toHaveLength(2);
+    expect(supervisor.capacity().states.starting).toBe(2);
+    expect(supervisor.capacity().warm.starting.csr).toBe(2);
+    pool.reconcile(); // the deficit is 0, not -2: nothing more, nothing less
+    await flush();
+    expect(forks).toHaveLength(2);
+    for (const fork of forks) fork();
+    await flush();
+    expect(supervisor.capacity().warm.starting.csr).toBe(2);
+  });
+
+  it('a cold request while every warm server of a full node is aging out takes the first slot they free', async () => {
+    const { fill, launcher, clock, pool, supervisor, warmProcesses } = await warmSetup({
+      SC_MAX_SPAWNS: '2',
+      SC_WARM_MAX_AGE_S: '10',
+    });
+    await fill();
+    clock.advance(10_000);
+    pool.reconcile(); // both retired at once; their exits are still to come
+    await flush();
+    const [a, b] = warmProcesses();
+    expect([a.signals, b.signals]).toEqual([['SIGTERM'], ['SIGTERM']]);
+    expect(supervisor.capacity()).toMatchObject({ hasFreeSlot: false, canAcceptSpawn: true });
+    const first = outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'one' }));
+    const second = outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'two' }));
+    await flush();
+    expect(supervisor.capacity().activeSpawns).toBe(2); // two leaving servers, their slots promised: still 2
+    const third = await outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'three' }));
+    expect(third.error).toBeInstanceOf(NoCapacityError); // each leaving server's slot goes to one request
+    expect(supervisor.capacity().canAcceptSpawn).toBe(false);
+    a.exit(null, 'SIGTERM');
+    b.exit(null, 'SIGTERM');
+    await flush();
+    await flush();
+    const cold = launcher.launched.slice(2);
+    expect(cold.map((p) => p.options.sessionToken).sort()).toEqual(['one', 'two']);
+    for (const p of cold) supervisor.report(p.id, 'ready');
+    expect((await first).value?.state).toBe('ready');
+    expect((await second).value?.state).toBe('ready');
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(4); // the sessions won: no refill beyond SC_MAX_SPAWNS
+    expect(supervisor.capacity().activeSpawns).toBe(2);
+  });
+
+  it('a warm server retired for a cold request and its reserved slot count once while it exits', async () => {
+    const { fill, launcher, supervisor, warmProcesses } = await warmSetup({ SC_MAX_SPAWNS: '2' });
+    await fill();
+    const spawning = outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' }));
+    await flush();
+    const [victim] = warmProcesses().filter((p) => p.signals.length > 0);
+    expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, maxSpawns: 2, hasFreeSlot: false });
+    victim.exit(null, 'SIGTERM');
+    await flush();
+    await flush();
+    expect(supervisor.capacity().activeSpawns).toBe(2);
+    supervisor.report(launcher.launched[2].id, 'ready');
+    expect((await spawning).value?.state).toBe('ready');
+    expect(supervisor.capacity().activeSpawns).toBe(2);
+  });
 });

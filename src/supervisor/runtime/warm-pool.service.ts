@@ -58,7 +58,8 @@ function isFailure(event: SpawnEvent): boolean {
 export class WarmPool implements OnApplicationBootstrap {
   private readonly logger = new Logger('WarmPool');
   private backoff: PerRenderer<WarmBackoff> = { csr: { failures: 0 }, ssr: { failures: 0 } };
-  private readonly launching: PerRenderer<number> = { csr: 0, ssr: 0 };
+  /** Ids of warm launches under way; one counts as launching only until it is registered (then it is a member). */
+  private readonly launches: PerRenderer<Set<string>> = { csr: new Set(), ssr: new Set() };
   private readonly claims: PerRenderer<number> = { csr: 0, ssr: 0 };
   private readonly misses: WarmPoolStats['misses'] = { csr: {}, ssr: {} };
   private reconcileQueued = false;
@@ -118,7 +119,7 @@ export class WarmPool implements OnApplicationBootstrap {
       now: this.clock.now(),
       desired: this.settings.warmPool,
       members: this.members().map(memberOf),
-      launching: { ...this.launching },
+      launching: this.launching(),
       freeSlots: Math.max(0, this.capacity.maxSpawns - this.registry.activeCount()),
       backoff: this.backoff,
       maxAgeMs: this.settings.warmMaxAgeS * 1000,
@@ -138,6 +139,7 @@ export class WarmPool implements OnApplicationBootstrap {
   status(): WarmPoolStatus {
     const count = (renderer: RendererType, state: string) =>
       this.members().filter((r) => r.spec.rendererType === renderer && r.state === state).length;
+    const launching = this.launching();
     const failing = (['csr', 'ssr'] as const).filter((r) => isFailing(this.backoff[r]));
     const retryAts = failing.map((r) => this.backoff[r].retryAt).filter((t): t is number => t !== undefined);
     return {
@@ -145,8 +147,8 @@ export class WarmPool implements OnApplicationBootstrap {
       ssr: count('ssr', 'ready'),
       target: { ...this.settings.warmPool },
       starting: {
-        csr: count('csr', 'starting') + this.launching.csr,
-        ssr: count('ssr', 'starting') + this.launching.ssr,
+        csr: count('csr', 'starting') + launching.csr,
+        ssr: count('ssr', 'starting') + launching.ssr,
       },
       failing:
         failing.length === 0
@@ -183,15 +185,22 @@ export class WarmPool implements OnApplicationBootstrap {
     return undefined;
   }
 
+  /** Warm launches still leasing their port: once registered, a launch is counted as a member, not twice. */
+  private launching(): PerRenderer<number> {
+    const pending = (renderer: RendererType) => [...this.launches[renderer]].filter((id) => !this.registry.has(id));
+    return { csr: pending('csr').length, ssr: pending('ssr').length };
+  }
+
   private async startOne(renderer: RendererType): Promise<void> {
-    this.launching[renderer]++;
+    const id = crypto.randomUUID();
+    this.launches[renderer].add(id);
     try {
-      await this.starter.launch({ rendererType: renderer, warm: true });
+      await this.starter.launch({ rendererType: renderer, warm: true, id });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(`could not start a warm ${renderer} server: ${reason}`);
     } finally {
-      this.launching[renderer]--;
+      this.launches[renderer].delete(id);
     }
   }
 
