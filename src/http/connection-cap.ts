@@ -80,8 +80,9 @@ export function applyHttpTimeouts(server: Server, headersTimeoutS: number, reque
  * At most this many requests of one connection may wait for their answers to be written. HTTP/1.1 pipelining lets
  * a client send thousands of requests at once without reading a single answer: Node parses every one already
  * received, and each would be handled and answered into memory (GET /docs-json pipelined from a few connections
- * took gigabytes and held the event loop for tens of seconds). Browsers, balancers and HTTP libraries do not
- * pipeline, so a connection past this is dropped, and what else it sent is not handled.
+ * took gigabytes and held the event loop for tens of seconds). Browsers and balancers do not pipeline, and the HTTP
+ * libraries that can keep only a few requests in flight: a connection past this is dropped, and what else it sent
+ * is not handled.
  */
 export const MAX_PIPELINED_REQUESTS = 16;
 

@@ -1,8 +1,10 @@
 import { printable } from './printable';
+
 /** Query parameters whose values are credentials: an API key (event streams) and a spawn ticket. */
 const SECRET_PARAMETERS = new Set(['access_token', 'ticket']);
 /** A `name=value` pair of a query (or of text shaped like one): at the start, or after ?, &, ; or a space or quote. */
 const PARAMETER = /(^|[?&;\s"'])([^=&;\s"'?#]+)=([^&;\s"'#]*)/g;
+
 /** A parameter's name as the server would read it: percent-decoded (repeatedly: %255F is %5F is _), `+` a space, any case. */
 export function decodedName(name: string): string {
   let current = name;
