@@ -18,6 +18,8 @@ const KEY = 'balancer-trust-key-0123456789abcdef';
 const BEARER = { authorization: `Bearer ${KEY}` };
 /** HAProxy's own answer to `http-request deny`: the node never saw the request. */
 const HAPROXY_DENIED = /<h1>403 Forbidden<\/h1>\s*Request forbidden by administrative rules/;
+/** HAProxy's own 400 (a node's is JSON). */
+const HAPROXY_BAD_REQUEST = /<h1>400 Bad request<\/h1>/;
 
 interface Answer {
   status: number;
@@ -113,6 +115,11 @@ describe('HAProxy recipe: liveliness reports from outside are refused', () => {
       const answer = await send(lb.url, method, path, { headers: BEARER });
       expect([method, path, answer.status, HAPROXY_DENIED.test(answer.body)]).toEqual([method, path, 403, true]);
     }
+    // A path HAProxy cannot percent-decode matches no ACL: it is refused by HAProxy itself, not passed on.
+    for (const path of [`/liveliness/${id}%zz${report}`, `/n/node-a/api/spawns/${id}%${report}`]) {
+      const answer = await send(lb.url, 'POST', path, { headers: BEARER });
+      expect([path, answer.status, HAPROXY_BAD_REQUEST.test(answer.body)]).toEqual([path, 400, true]);
+    }
     expect(await stateOf()).toBe('ready');
 
     // The same balancer still carries everything else, under the node prefix too.
@@ -142,5 +149,11 @@ describe('HAProxy recipe + TRUST_PROXY=<balancer>: the client address the node s
     // Straight to the node from an address that is not the balancer: the header is not believed.
     expect(await spawnFrom(node.url, '127.0.0.4')).toBe(400);
     expect(await spawnFrom(node.url, '127.0.0.4', { 'x-forwarded-for': '198.51.100.8' })).toBe(429);
+    // Nor can a client choose the scheme the node believes from the balancer (plain HTTP here).
+    const self = await send(lb.url, 'GET', '/cluster/self', {
+      from: '127.0.0.5',
+      headers: { ...BEARER, 'x-forwarded-proto': 'https' },
+    });
+    expect([self.status, (JSON.parse(self.body) as { url: string }).url]).toEqual([200, lb.url]);
   });
 });

@@ -14,6 +14,7 @@ import { load, loadAll } from 'js-yaml';
 import * as path from 'path';
 import request from 'supertest';
 import { parseAppConfig } from '../src/config/app-config';
+import { defaultStateParent } from '../src/config/state-dir';
 import { renderHaproxyConfig } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { serviceSettingNames } from './support/settings';
@@ -282,7 +283,7 @@ describe('deployment recipes match the service', () => {
     expect(Number(/^TimeoutStopSec=(\d+)$/m.exec(unit)![1])).toBeGreaterThan(config.drainTimeoutS + config.killGraceS);
   });
 
-  it('systemd: keys and license as credentials, state in StateDirectory, the sandbox the issue asks for', () => {
+  it('systemd: keys and license as credentials, state in RuntimeDirectory, the sandbox the issue asks for', () => {
     const unit = read('deploy/systemd/sc-spawner.service');
     const env = systemdSettings(unit);
     expectSafeSettings(env, /^\/run\/credentials\/sc-spawner\.service\/[\w-]+$/);
@@ -294,8 +295,18 @@ describe('deployment recipes match the service', () => {
         expect.stringMatching(new RegExp(`^LoadCredential=${name}:/etc/`, 'm')),
       ]);
     }
-    // The state folder is systemd's ($STATE_DIRECTORY), not a folder named in the environment.
+    // The state folder is systemd's, not a folder named in the environment: with RuntimeDirectory= set the
+    // service takes $RUNTIME_DIRECTORY before $STATE_DIRECTORY, and the recipe's comments say so.
     expect(env.SC_STATE_DIR).toBeUndefined();
+    expect(unit).toMatch(/^RuntimeDirectory=sc-spawner$/m);
+    expect(defaultStateParent({ RUNTIME_DIRECTORY: '/run/sc-spawner', STATE_DIRECTORY: '/var/lib/sc-spawner' })).toBe(
+      '/run/sc-spawner',
+    );
+    for (const file of ['deploy/systemd/sc-spawner.service', 'deploy/systemd/sc-spawner.env'])
+      expect([file, read(file)]).toEqual([
+        file,
+        expect.not.stringMatching(/state folder[^\n]*(\$STATE_DIRECTORY|StateDirectory=)/i),
+      ]);
     for (const line of [
       'StateDirectory=sc-spawner',
       'RuntimeDirectory=sc-spawner',
@@ -385,6 +396,11 @@ describe('deployment recipes match the service', () => {
       'Config.js',
     ])
       expect([name, page.includes(name)]).toEqual([name, true]);
+    // ProtectProc= sets hidepid= on the unit's own /proc: it hides other users from the service, not the service
+    // from them (their /proc is the host's). Neither the page nor the unit may promise otherwise.
+    expect(page).not.toMatch(/ProtectProc=invisible`[^\n]*other users see none/);
+    expect(page).toMatch(/the host's `\/proc` mounted with `hidepid=invisible`/);
+    expect(read('deploy/systemd/sc-spawner.service')).not.toMatch(/other local users see none/i);
     let inCode = false;
     const long: string[] = [];
     for (const line of page.split('\n')) {
