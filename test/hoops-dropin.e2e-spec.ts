@@ -79,7 +79,9 @@ describe('HOOPS Server drop-in (e2e)', () => {
       const listed = (await request(app.url).get('/spawns').expect(200)).body;
       expect(listed).toEqual([expect.objectContaining({ id, origin: 'connect' })]);
       const hoopsList = (await request(app.url).get('/api/spawns').expect(200)).body.spawns;
-      expect(hoopsList).toEqual([expect.objectContaining({ id, origin: 'connect', state: 'connected' })]);
+      expect(hoopsList).toEqual([
+        expect.objectContaining({ id, origin: 'connect', state: 'ready', spawnState: 'connected' }),
+      ]);
 
       await viewer.send('echo through the root socket');
       expect((await viewer.next()).text).toBe('echo through the root socket');
@@ -233,6 +235,26 @@ describe('HOOPS Server drop-in (e2e)', () => {
       expect(JSON.parse(pretty.text)).toMatchObject({ status: 'ok', ready: 1, dead: 1 });
       const compact = await request(app.url).get('/api/status').expect(200);
       expect(compact.text).not.toContain('\n');
+      await viewer.close();
+    });
+
+    it('GET /api/spawns names each state as the HOOPS Server does (launching, ready...), as /api/status counts them', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const { viewer, hello } = await connectRoot(app, '?renderingLocation=csr');
+      const launching = request(app.url)
+        .post('/service')
+        .send({ params: { model: 'scsim:slow-ready:1500' } })
+        .then((response) => response);
+      const list = await waitFor(async () => {
+        const body = (await request(app.url).get('/api/spawns').expect(200)).body;
+        return body.spawns.length === 2 && body;
+      });
+      const byId = Object.fromEntries(list.spawns.map((s: { id: string }) => [s.id, s]));
+      expect(byId[hello.id]).toMatchObject({ state: 'ready', spawnState: 'connected' });
+      const other = list.spawns.find((s: { id: string }) => s.id !== hello.id);
+      expect(other).toMatchObject({ state: 'launching', spawnState: 'starting' });
+      for (const entry of list.spawns) expect(HOOPS_STATES).toContain(entry.state);
+      expect((await launching).status).toBe(200);
       await viewer.close();
     });
 

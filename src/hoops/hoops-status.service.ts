@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { Clock } from '../adapters/clock.adapter';
 import { CpuPriority } from '../cpu-priority/cpu-priority.service';
-import { gpuAllocation, isTerminal, SupervisorService } from '../supervisor';
-import { hoopsStateCounts } from './hoops-states';
+import { gpuAllocation, isTerminal, SupervisorService, type SpawnView } from '../supervisor';
+import { hoopsStateCounts, hoopsStateOf, type HoopsState } from './hoops-states';
 
 /** The HOOPS Server's status object. It reports how the license is given, never the key or the file. */
 @Injectable()
@@ -14,6 +14,11 @@ export class HoopsStatusService {
     private readonly clock: Clock,
     private readonly priority: CpuPriority,
   ) {}
+
+  /** One spawn's state in the HOOPS Server's words, as status() counts it (GET /api/spawns lists it so). */
+  stateOf(spawn: SpawnView): HoopsState {
+    return hoopsStateOf(spawn, this.clock.now(), this.config);
+  }
 
   status() {
     const capacity = this.supervisor.capacity();

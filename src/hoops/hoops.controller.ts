@@ -149,6 +149,9 @@ export class HoopsController {
         const view = this.presenter.toView(spawn, request);
         return {
           ...view,
+          // The HOOPS Server's state name (as /api/status counts it); ours stays beside it.
+          state: this.status.stateOf(spawn),
+          spawnState: view.state,
           spawnTime: view.startedAt,
           lastUpdateTime: new Date(Math.max(spawn.stateChangedAt, spawn.lastReportAt ?? 0)).toISOString(),
         };

@@ -60,6 +60,15 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_NICE: '0' }, files).childNice).toBe(0);
   });
 
+  it('refuses a license file it cannot read, as the HOOPS Server does (every server would exit 7 otherwise)', () => {
+    const env = { SC_EXECUTABLE: HOST_EXE, SC_LICENSE_FILE: '/etc/hoops/license.txt' };
+    expect(problemsOf(env, files)).toEqual([
+      expect.stringMatching(/^SC_LICENSE_FILE cannot be read: \/etc\/hoops\/license\.txt \(ENOENT/),
+    ]);
+    files.files.set('/etc/hoops/license.txt', 'LIC\n');
+    expect(loadAppConfig(env, files).licenseFile).toBe('/etc/hoops/license.txt');
+  });
+
   it('lists setting problems and host problems together', () => {
     files.executables.delete(HOST_EXE);
     const problems = problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_MAX_SPAWNS: 'x' }, files);
@@ -142,11 +151,9 @@ describe('loadAppConfig with HOOPS_CONFIG', () => {
   });
 
   it('the license given in the environment replaces the file license entirely (no both-set error)', () => {
-    const config = loadAppConfig(
-      { HOOPS_CONFIG: FILE, SC_LICENSE_FILE: '/etc/lic.txt' },
-      filesWith(SHIPPED_LIKE),
-      '/h',
-    );
+    const files = filesWith(SHIPPED_LIKE);
+    files.files.set('/etc/lic.txt', 'LIC\n');
+    const config = loadAppConfig({ HOOPS_CONFIG: FILE, SC_LICENSE_FILE: '/etc/lic.txt' }, files, '/h');
     expect(config.licenseFile).toBe('/etc/lic.txt');
     expect(config.license).toBeUndefined();
   });
@@ -173,6 +180,10 @@ describe('loadAppConfig with HOOPS_CONFIG', () => {
         ),
       ]),
     );
+    const unreadable = SHIPPED_LIKE.replace('licenseFile: null, license: "KEY-abc123"', 'licenseFile: "lic.txt"');
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith(unreadable), '/h'))).toEqual([
+      expect.stringMatching(/^SC_LICENSE_FILE cannot be read: \/opt\/hoops\/lic\.txt .*\(from licenseFile in .*\)$/),
+    ]);
     expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith('throw new Error("x")'), '/h'))).toEqual(
       [`HOOPS_CONFIG ${FILE}: evaluating it threw Error: x (line 1)`],
     );

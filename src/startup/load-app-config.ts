@@ -3,7 +3,15 @@ import * as os from 'os';
 import * as path from 'path';
 import type { FileSystem } from '../adapters/file-system.adapter';
 import { findNice, NICE_CANDIDATES } from '../adapters/process-launcher.adapter';
-import { AppConfig, ConfigError, type Env, evaluateHoopsConfig, hoopsConfigToEnv, readAppConfig } from '../config';
+import {
+  AppConfig,
+  ConfigError,
+  type Env,
+  evaluateHoopsConfig,
+  hoopsConfigToEnv,
+  readAppConfig,
+  SIMULATOR_DUMMY_LICENSE,
+} from '../config';
 
 /** A configuration file larger than this is not a configuration file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -94,6 +102,14 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   if (executable) {
     const name = config.usingSimulator ? 'the bundled simulator (SC_EXECUTABLE is not set)' : 'SC_EXECUTABLE';
     problems.push(`${name} must be an executable file: ${config.scExecutable} ${executable}`);
+  }
+  // As the HOOPS Server does: a license file that cannot be read would make every server exit 7 (invalid license file).
+  if (config.licenseFile && !config.license && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
+    try {
+      files.readText(config.licenseFile, 1);
+    } catch (error) {
+      problems.push(`SC_LICENSE_FILE cannot be read: ${config.licenseFile} (${(error as Error).message})`);
+    }
   }
   if (config.childNice > 0 && !findNice(files)) {
     problems.push(

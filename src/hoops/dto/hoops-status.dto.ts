@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { SPAWN_STATES } from '../../supervisor';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { SPAWN_STATES, type SpawnState } from '../../supervisor';
+import { HOOPS_STATES, type HoopsState } from '../hoops-states';
 import { SpawnViewDto } from '../../spawn/dto/spawn-view.dto';
 
 const STATE_COUNTS_EXAMPLE = Object.fromEntries(SPAWN_STATES.map((s) => [s, s === 'ready' ? 1 : 0]));
@@ -97,7 +98,15 @@ export class HoopsHelpDto {
   @ApiProperty({ type: [HoopsCommandDto] }) commands: HoopsCommandDto[];
 }
 
-export class HoopsSpawnListItemDto extends SpawnViewDto {
+export class HoopsSpawnListItemDto extends OmitType(SpawnViewDto, ['state'] as const) {
+  @ApiProperty({ enum: HOOPS_STATES, example: 'ready', description: "The HOOPS Server's state name" })
+  state: HoopsState;
+  @ApiProperty({
+    enum: SPAWN_STATES,
+    example: 'connected',
+    description: "This service's own state (state of GET /spawns)",
+  })
+  spawnState: SpawnState;
   @ApiProperty({ example: '2026-11-29T19:00:00.000Z', description: 'HOOPS name for startedAt' })
   spawnTime: string;
   @ApiProperty({ example: '2026-11-29T19:00:05.000Z', description: 'Last state change or liveliness report' })
