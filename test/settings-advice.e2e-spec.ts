@@ -75,6 +75,28 @@ describe('start-up advice on settings (e2e)', () => {
     );
   });
 
+  it('warns when the servers serve wss:// without PUBLIC_HOSTNAME, and not once it is set', async () => {
+    const tls = {
+      SC_PORT_BASE: String(PORT_BASE),
+      SC_PORT_COUNT: '10',
+      SC_EXTRA_ARGS: JSON.stringify([
+        '--ssl-certificate-file',
+        join(__dirname, 'fixtures/tls/cert.pem'),
+        '--ssl-private-key-file',
+        join(__dirname, 'fixtures/tls/key.pem'),
+      ]),
+    };
+    const warned = async (env: Record<string, string>): Promise<boolean> => {
+      const service = await startServiceProcess(await freePort(), { ...tls, ...env });
+      cleanup.add(() => service.stop());
+      return logLines(service.output).some(
+        (line) => line.level === 'warn' && line.msg.startsWith('the servers serve wss:// but PUBLIC_HOSTNAME'),
+      );
+    };
+    expect(await warned({})).toBe(true);
+    expect(await warned({ PUBLIC_HOSTNAME: 'viewer.example.com' })).toBe(false);
+  });
+
   it('a bad value from .env stops start-up naming .env; a good one is reported with source .env', async () => {
     const folder = makeTempDir(cleanup);
     writeFileSync(join(folder, '.env'), 'SC_MAX_SPAWNS=lots\nSC_NICE=0\n');

@@ -14,6 +14,7 @@ export {
   parsePortRange,
   settingsObject,
   settingsTable,
+  tlsHostnameWarning,
   unknownSettingWarnings,
 } from './setting-advice';
 export type { CpuPriorityChoice } from './setting-parsers';

@@ -3,6 +3,7 @@ import {
   ephemeralOverlapWarning,
   nearestName,
   parsePortRange,
+  tlsHostnameWarning,
   settingsObject,
   settingsTable,
   unknownSettingWarnings,
@@ -72,5 +73,12 @@ describe('setting advice', () => {
     const valueColumn = table.map((line) => line.indexOf(line.trim().split(/\s+/)[1], 2));
     expect(new Set(valueColumn.filter((_, i) => config.settings[i].value !== undefined)).size).toBe(1);
     expect(table.find((line) => line.trim().startsWith('PORT '))).toMatch(/^ {2}PORT +12000 +env$/);
+  });
+  it('warns when the servers serve wss:// without PUBLIC_HOSTNAME (the HOOPS Server requires publicHostname)', () => {
+    expect(tlsHostnameWarning({ serversUseTls: true, publicHostname: undefined })).toMatch(
+      /^the servers serve wss:\/\/ but PUBLIC_HOSTNAME \(publicHostname in Config.js\) is not set/,
+    );
+    expect(tlsHostnameWarning({ serversUseTls: true, publicHostname: 'viewer.example.com' })).toBeUndefined();
+    expect(tlsHostnameWarning({ serversUseTls: false, publicHostname: undefined })).toBeUndefined();
   });
 });

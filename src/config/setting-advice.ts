@@ -70,6 +70,18 @@ export function ephemeralOverlapWarning(
   );
 }
 
+/**
+ * A warning when the servers serve wss:// and PUBLIC_HOSTNAME is not set (the HOOPS Server requires publicHostname
+ * with any SSL setting): each endpoint then names the host its client asked for, which the certificate must match.
+ */
+export function tlsHostnameWarning(config: Pick<AppConfig, 'serversUseTls' | 'publicHostname'>): string | undefined {
+  if (!config.serversUseTls || config.publicHostname !== undefined) return undefined;
+  return (
+    'the servers serve wss:// but PUBLIC_HOSTNAME (publicHostname in Config.js) is not set: each endpoint names ' +
+    'the host its client asked for, and a viewer can connect only where the certificate names that host'
+  );
+}
+
 /** The settings as one object for a JSON log line: {NAME: {value, source}}. */
 export function settingsObject(
   settings: readonly EffectiveSetting[],

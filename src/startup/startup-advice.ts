@@ -7,6 +7,7 @@ import {
   parsePortRange,
   settingsObject,
   settingsTable,
+  tlsHostnameWarning,
   unknownSettingWarnings,
 } from '../config';
 
@@ -24,6 +25,8 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
   if (overlap) warnings.push(overlap);
   const backlog = somaxconnWarning(readOrEmpty(files, SOMAXCONN_FILE));
   if (backlog) warnings.push(backlog);
+  const tlsHostname = tlsHostnameWarning(config);
+  if (tlsHostname) warnings.push(tlsHostname);
   return warnings;
 }
 
