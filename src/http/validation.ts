@@ -4,7 +4,9 @@ import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/co
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => {
+    // Several rules of one field may share a message (an empty session token breaks its length and its pattern).
+    const messages = new Set(Object.values(error.constraints ?? {}));
+    const own = [...messages].map((message) => {
       if (message.startsWith(path)) return message;
       if (message.startsWith(error.property)) return `${parent}.${message}`;
       return `${path}: ${message}`;
