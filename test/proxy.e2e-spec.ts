@@ -281,7 +281,15 @@ describe('WebSocket proxy (e2e)', () => {
       expect(m.data.equals(messages[i])).toBe(true);
     });
     expect(proxy.connections()[0].toViewer!.serverPaused).toBe(false);
-    expect((await getSpawn(app.url, spawn.id)).bytesToViewer).toBeGreaterThanOrEqual(count * MiB);
+    // The relay process reports its counts up to 20 ms after the bytes went through.
+    let bytesToViewer = 0;
+    await waitFor(
+      async () => (bytesToViewer = (await getSpawn(app.url, spawn.id)).bytesToViewer) >= count * MiB,
+      2000,
+      {
+        description: () => `the relay's count of ${count} MiB to the viewer (${bytesToViewer} bytes so far)`,
+      },
+    );
   });
 
   it('a viewer the server refuses (wrong session token, 1008) frees the session for another viewer: connected, then ready again', async () => {
