@@ -3,9 +3,9 @@ import {
   ephemeralOverlapWarning,
   nearestName,
   parsePortRange,
-  tlsHostnameWarning,
   settingsObject,
   settingsTable,
+  tlsHostnameWarning,
   unknownSettingWarnings,
 } from './setting-advice';
 import { readAppConfig } from './app-config';
@@ -74,6 +74,7 @@ describe('setting advice', () => {
     expect(new Set(valueColumn.filter((_, i) => config.settings[i].value !== undefined)).size).toBe(1);
     expect(table.find((line) => line.trim().startsWith('PORT '))).toMatch(/^ {2}PORT +12000 +env$/);
   });
+
   it('warns when the servers serve wss:// without PUBLIC_HOSTNAME (the HOOPS Server requires publicHostname)', () => {
     expect(tlsHostnameWarning({ serversUseTls: true, publicHostname: undefined })).toMatch(
       /^the servers serve wss:\/\/ but PUBLIC_HOSTNAME \(publicHostname in Config.js\) is not set/,
