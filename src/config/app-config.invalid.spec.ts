@@ -52,13 +52,20 @@ describe('parseAppConfig', () => {
       expect(problem).toContain(JSON.stringify(raw));
     });
 
-    it.each(['KILL_GRACE_S', 'SC_LIVELINESS_INTERVAL_S', 'SC_INITIAL_USE_DURATION_S', 'PING_TIMEOUT_S'])(
-      'seconds: %s=0',
-      (name) => {
-        const problems = problemsOf({ [name]: '0' });
-        expect(problems[0]).toContain(`${name} must be a number of seconds greater than 0`);
-      },
-    );
+    it.each(['KILL_GRACE_S', 'SC_INITIAL_USE_DURATION_S', 'PING_TIMEOUT_S'])('seconds: %s=0', (name) => {
+      const problems = problemsOf({ [name]: '0' });
+      expect(problems[0]).toContain(`${name} must be a number of seconds greater than 0`);
+    });
+
+    // A period that repeats work: each server's report, a DNS lookup. 0.001 s would be a flood.
+    it.each(['SC_LIVELINESS_INTERVAL_S', 'SC_PEERS_REFRESH_S'])('seconds: %s below 0.1 s', (name) => {
+      for (const raw of ['0', '0.001', '0.09']) {
+        expect(oneProblem({ [name]: raw })).toBe(
+          `${name} must be a number of seconds at least 0.1 (fractions allowed), got ${JSON.stringify(raw)}`,
+        );
+      }
+      expect(() => parseAppConfig({ [name]: '0.1' })).not.toThrow();
+    });
 
     // Longer than setTimeout can wait: the timer would fire at once (SC_FIRST_MESSAGE_TIMEOUT_S closed every viewer).
     it.each(['KILL_GRACE_S', 'SC_FIRST_MESSAGE_TIMEOUT_S', 'SC_PEERS_REFRESH_S', 'DRAIN_TIMEOUT_S'])(

@@ -41,13 +41,16 @@ export class EnvReader {
     return value;
   }
 
-  seconds(name: string, fallback: number, minExclusive = 0): number {
+  /** Seconds, fractions allowed: greater than 0, or at least `min` when given. */
+  seconds(name: string, fallback: number, min?: number): number {
     const raw = this.raw(name);
     if (raw === undefined) return this.fallback(name, fallback);
     const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-    if (!(value > minExclusive) || !Number.isFinite(value)) {
+    const inRange = min === undefined ? value > 0 : value >= min;
+    if (!inRange || !Number.isFinite(value)) {
+      const bound = min === undefined ? 'greater than 0' : `at least ${min}`;
       this.problems.push(
-        `${name} must be a number of seconds greater than ${minExclusive} (fractions allowed), got ${JSON.stringify(raw)}`,
+        `${name} must be a number of seconds ${bound} (fractions allowed), got ${JSON.stringify(raw)}`,
       );
       return fallback;
     }

@@ -82,6 +82,9 @@ export function parsePublicBaseUrl(read: EnvReader): string | undefined {
 /** API keys shorter than this are refused: a key is a secret, not a password someone types. */
 export const MIN_API_KEY_LENGTH = 16;
 
+/** The shortest period of a setting that repeats work (a server's report, a DNS lookup), in seconds. */
+export const MIN_PERIOD_S = 0.1;
+
 export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);

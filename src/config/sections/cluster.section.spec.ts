@@ -54,7 +54,7 @@ describe('parseAppConfig: fleet peers', () => {
       'SC_PEERS_PORT must be a whole number from 1 to 65535, got "70000"',
     ]);
     expect(problemsOf({ SC_PEERS_REFRESH_S: '0' })).toEqual([
-      'SC_PEERS_REFRESH_S must be a number of seconds greater than 0 (fractions allowed), got "0"',
+      'SC_PEERS_REFRESH_S must be a number of seconds at least 0.1 (fractions allowed), got "0"',
     ]);
     expect(problemsOf({ CLUSTER_KEY: 'short' })).toEqual([
       'CLUSTER_KEY needs at least 16 characters and no spaces (it is 5 characters long)',

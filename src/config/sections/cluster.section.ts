@@ -1,5 +1,5 @@
 import type { EnvReader } from '../env-reader';
-import { MIN_API_KEY_LENGTH } from '../setting-parsers';
+import { MIN_API_KEY_LENGTH, MIN_PERIOD_S } from '../setting-parsers';
 import { settingsSection, type SettingsOf } from '../settings-section';
 import type { ListenerSettings } from './listener.section';
 
@@ -34,7 +34,7 @@ export function readCluster(read: EnvReader, listener: Pick<ListenerSettings, 'p
     read.problems.push('SC_PEERS and SC_PEERS_DNS are both set: set only one');
   }
   const peersPort = read.int('SC_PEERS_PORT', listener.port, 1, 65535);
-  const peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15);
+  const peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15, MIN_PERIOD_S);
   const clusterKey = read.string('CLUSTER_KEY');
   if (clusterKey !== undefined && (clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(clusterKey))) {
     read.problems.push(
