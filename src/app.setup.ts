@@ -1,6 +1,5 @@
 import { INestApplication, NestApplicationOptions, ShutdownSignal } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'http';
 import {
   EDGE_SETTINGS,
@@ -14,7 +13,7 @@ import { compileTrust, expressTrustProxy } from './http/client-address';
 import { applyHttpTimeouts, capConnectionsPerClient, capPipelinedRequests } from './http/connection-cap';
 import { useCors } from './http/cors';
 import { refuseConnectRequests, refuseUnknownMethods } from './http/method-not-allowed';
-import { buildOpenApiDocument } from './http/openapi';
+import { buildOpenApiDocument, serveOpenApi } from './http/openapi';
 import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 import { nodePrefixMiddleware } from './node/node-prefix.middleware';
@@ -60,7 +59,6 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   );
   app.enableShutdownHooks(signals, { useProcessExit: true });
 
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveOpenApi(app, buildOpenApiDocument(app));
   return app;
 }

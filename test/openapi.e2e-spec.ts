@@ -3,6 +3,7 @@
  * typed responses, the bearer scheme exactly where the guard asks for a key, Retry-After on 429/503 where it is
  * sent, this service's own health examples, and the WebSocket proxy.
  */
+import { load } from 'js-yaml';
 import { registeredRoutes } from './support/operable';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
@@ -132,5 +133,22 @@ describe('OpenAPI document (e2e)', () => {
     const document = (await rawRequest(app.url, 'GET', '/docs-json')).json();
     expect(document.paths['/spawn'].post.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/metrics'].get.security).toEqual([]);
+  });
+
+  it('serves one document as JSON, as YAML and inside Swagger UI, the same on every request', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const json = await rawRequest(app.url, 'GET', '/docs-json');
+    const yaml = await rawRequest(app.url, 'GET', '/docs-yaml');
+    expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(yaml.headers['content-type']).toBe('text/yaml; charset=utf-8');
+    expect(load(yaml.body)).toEqual(json.json());
+    expect((await rawRequest(app.url, 'GET', '/docs-json')).body).toBe(json.body);
+    expect((await rawRequest(app.url, 'GET', '/docs-yaml')).body).toBe(yaml.body);
+    expect((await rawRequest(app.url, 'HEAD', '/docs-yaml')).headers['content-length']).toBe(
+      String(Buffer.byteLength(yaml.body)),
+    );
+    const ui = await rawRequest(app.url, 'GET', '/docs/swagger-ui-init.js');
+    expect(ui.body).toContain('"swaggerDoc": {');
+    expect(ui.body).toContain('"operationId": "WsProxy_connect"');
   });
 });
