@@ -4,11 +4,12 @@
  * through); spawn routes open unless SPAWN_AUTH=required; CORS_ORIGINS refuses other origins; SPAWN_RATE_LIMIT
  * answers 429 with Retry-After.
  */
-import { writeFileSync } from 'fs';
+import { chmodSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { concretePath, headOf, registeredRoutes } from './support/operable';
+import { freePort } from './support/ports';
 import { useCleanup } from './support/processes';
-import { FAST_TIMINGS } from './support/spawner-app';
+import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import { rawRequest, startTrackedApp, type TrackedApp } from './support/spawner-e2e';
 import { makeTempDir } from './support/temp';
 
@@ -159,6 +160,22 @@ describe('access (e2e)', () => {
         401,
       );
     }
+  });
+
+  it('API_KEYS_FILE readable by every local user: one warning at start-up naming it; none at 0600', async () => {
+    const file = join(makeTempDir(cleanup, 'sc-keys-'), 'keys');
+    writeFileSync(file, `${KEY}\n`);
+    const start = async (mode: number) => {
+      chmodSync(file, mode);
+      const service = await startServiceProcess(await freePort(), { ...ENV, API_KEYS_FILE: file });
+      cleanup.add(() => service.stop(10_000), 'service process');
+      expect((await rawRequest(service.url, 'GET', '/spawns', undefined, BEARER)).status).toBe(200);
+      await service.stop(10_000);
+      return service.output.join('');
+    };
+    const warning = `API_KEYS_FILE ${file} is readable by every local user (mode 0644): chmod o-r it`;
+    expect((await start(0o644)).split(warning)).toHaveLength(2);
+    expect(await start(0o600)).not.toContain('readable by every local user');
   });
 
   describe('CORS_ORIGINS', () => {

@@ -22,7 +22,8 @@ const PORT_BASE = 29000;
 const START = { startTimeoutMs: 90_000 };
 jest.setTimeout(180_000);
 const NAMES = ['node-a', 'node-b', 'node-c'] as const;
-const CLUSTER_KEY = 'cluster-key-0123456789abcdef';
+// Shaped like a named API key (name=key): a CLUSTER_KEY is still taken whole, as the peers send it.
+const CLUSTER_KEY = 'fleet=cluster-key-0123456789abcdef';
 const KEYS: Record<string, string> = {
   'node-a': 'key-of-node-a-0123456789',
   'node-b': 'key-of-node-b-0123456789',

@@ -17,6 +17,7 @@ import { REFUSAL_LOG_WINDOW_MS } from '../src/logging/refusal-log';
 const PORT_BASE = 25600;
 const API_KEY = 'k3y-obs-0123456789abcdef';
 const LICENSE = 'LIC-OBS-5e1f2a9b';
+const CLUSTER_KEY = 'c1uster-obs-0123456789';
 const BEARER = { authorization: `Bearer ${API_KEY}` };
 const JSON_BODY = { 'content-type': 'application/json' };
 
@@ -53,7 +54,7 @@ describe('observability (e2e)', () => {
   }
 
   it('logs JSON lines: spawnId on spawn lines, server output at debug, request ids echoed, no secret', async () => {
-    const service = await startService({ API_KEYS: API_KEY, LOG_LEVEL: 'debug' });
+    const service = await startService({ API_KEYS: API_KEY, CLUSTER_KEY, LOG_LEVEL: 'debug' });
     const ok = await rawRequest(service.url, 'POST', '/spawn', '{}', { ...JSON_BODY, 'x-request-id': 'req-obs-1' });
     expect(ok.status).toBe(200);
     expect(ok.headers['x-request-id']).toBe('req-obs-1');
@@ -82,6 +83,7 @@ describe('observability (e2e)', () => {
     const text = service.output.join('');
     expect(text).not.toContain(LICENSE);
     expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(CLUSTER_KEY);
     expect(text).not.toContain(String.fromCharCode(27)); // no ANSI colours
     for (const line of lines) {
       expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(line.level);

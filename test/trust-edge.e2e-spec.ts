@@ -252,6 +252,25 @@ describe('trust at the network edge (e2e)', () => {
       await viewer.close();
       expect((await tryUpgrade(open.url, '/?renderingLocation=csr')).status).toBe(101);
     });
+
+    it('POST /tickets refuses a ticket no viewer could use: its renderer disabled, or spawn on connect off (403)', async () => {
+      const bearer = { authorization: `Bearer ${KEY}` };
+      const app = await startTrackedApp(cleanup, { ...ENV, API_KEYS: KEY, SSR_ENABLED: 'false' });
+      const ssr = await request(app.url).post('/tickets').set(bearer).send({ rendererType: 'ssr' }).expect(403);
+      expect(ssr.body.message).toBe('SSR rendering is disabled on this server (SSR_ENABLED=false)');
+      await request(app.url).post('/tickets').set(bearer).send({}).expect(200);
+      const off = await startTrackedApp(cleanup, {
+        ...ENV,
+        API_KEYS: KEY,
+        SPAWN_ON_CONNECT: 'false',
+        SC_PORT_BASE: String(PORT_BASE + 200),
+      });
+      const refused = await request(off.url).post('/tickets').set(bearer).send({}).expect(403);
+      expect(refused.body.message).toMatch(/spawn on connect, which is off on this node \(SPAWN_ON_CONNECT=false\)/);
+      expectNothingStarted(app);
+      expectNothingStarted(off);
+    });
+
     it("one key's open tickets stop at its cap (its session quota, else 100): 429 with Retry-After; other keys still get theirs", async () => {
       const bob = 'b'.repeat(40);
       const app = await startTrackedApp(cleanup, {

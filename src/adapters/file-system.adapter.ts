@@ -26,6 +26,8 @@ export abstract class FileSystem {
   abstract readTrustedText(file: string, maxBytes: number): string;
   /** The canonical path (symlinks resolved); rejects when it does not exist. */
   abstract realpath(file: string): Promise<string>;
+  /** The permission bits of a file (where its links lead); throws when it cannot be reached. */
+  abstract modeOf(file: string): number;
   /** Why `file` cannot be executed by this process ("does not exist"...), or undefined when it is an executable regular file. */
   abstract executableProblem(file: string): string | undefined;
 
@@ -61,6 +63,10 @@ export class NodeFileSystem extends FileSystem {
 
   realpath(file: string): Promise<string> {
     return realpath(file);
+  }
+
+  modeOf(file: string): number {
+    return statSync(file).mode & 0o7777;
   }
 
   executableProblem(file: string): string | undefined {

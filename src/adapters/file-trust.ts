@@ -7,6 +7,7 @@ export interface FileFacts {
 }
 
 export const GROUP_OR_OTHER_WRITE = 0o022;
+const OTHER_READ = 0o004;
 const STICKY = 0o1000;
 
 /**
@@ -31,6 +32,12 @@ export function trustedFileProblem(file: FileFacts, ownUid: number): string | un
     return `is writable by group or others (mode ${(file.mode & 0o7777).toString(8).padStart(4, '0')}): chmod go-w it`;
   }
   return undefined;
+}
+
+/** Why a file of secrets (API keys) may be read by every local user, or undefined: by its mode (stat). */
+export function secretFileExposure(mode: number): string | undefined {
+  if (!(mode & OTHER_READ)) return undefined;
+  return `is readable by every local user (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}): chmod o-r it`;
 }
 
 /** `/`, `/a`, `/a/b` for `/a/b`. */

@@ -7,6 +7,7 @@ import { needsKey } from './route-access';
 import type { Request } from 'express';
 
 const KEY = 'k3y-0123456789abcdef';
+const OTHER = 'another-key-0123456789';
 
 class FakeFiles extends FileSystem {
   constructor(private readonly files: Record<string, string>) {
@@ -27,6 +28,9 @@ class FakeFiles extends FileSystem {
   }
   override executableProblem(): string | undefined {
     return 'does not exist';
+  }
+  override modeOf(): number {
+    return 0o600;
   }
 }
 
@@ -75,10 +79,28 @@ describe('loadApiKeys', () => {
     expect(loadApiKeys(access, cluster, new FakeFiles({ '/keys': `${KEY}\n` })).matches(KEY)).toBe(true);
   });
 
+  it('accepts CLUSTER_KEY as it is written, as its peers send it, even shaped like name=key', () => {
+    const clusterKey = 'fleet=0123456789abcdefgh';
+    const [access, cluster] = keySettings({ API_KEYS: KEY, CLUSTER_KEY: clusterKey });
+    const keys = loadApiKeys(access, cluster, new FakeFiles({}));
+    expect(keys.matches(clusterKey)).toBe(true);
+    expect(keys.matches('0123456789abcdefgh')).toBe(false);
+    expect(keys.nameOf(clusterKey)).toBe('key-2');
+    expect(keys.first).toBe(KEY);
+  });
+
+  it('a CLUSTER_KEY equal to a named key leaves that key its name (and so its quota)', () => {
+    const [access, cluster] = keySettings({ API_KEYS: `alice=${KEY},${OTHER}`, CLUSTER_KEY: KEY });
+    const keys = loadApiKeys(access, cluster, new FakeFiles({}));
+    expect(keys.nameOf(KEY)).toBe('alice');
+    expect(keys.nameOf(OTHER)).toBe('key-1');
+  });
+
   it.each([
     ['an unreadable file', {}, /cannot be read: ENOENT/],
     ['a file with no key', { '/keys': '# nothing\n\n' }, /holds no key/],
     ['a short key', { '/keys': 'short\n' }, /key 1 is too short/],
+    ['a key no client could send (not ASCII)', { '/keys': 'clé-0123456789abcdef\n' }, /other than printable ASCII/],
   ])('%s stops the service with a ConfigError', (_name, files, message) => {
     const [access, cluster] = keySettings({ API_KEYS_FILE: '/keys' });
     expect(() => loadApiKeys(access, cluster, new FakeFiles(files))).toThrow(ConfigError);

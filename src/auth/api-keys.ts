@@ -14,14 +14,16 @@ export interface NamedKey {
 
 /**
  * API_KEYS / API_KEYS_FILE entries as named keys: `name=key` split at the first `=` when both parts qualify;
- * anything else is a bare key, named key-1, key-2... by its position among the bare keys.
+ * anything else is a bare key, named key-1, key-2... by its position among the bare keys. `whole` keys (the
+ * CLUSTER_KEY, which peers send as it is written) are never split: bare keys after the entries.
  */
-export function nameKeys(entries: readonly string[]): NamedKey[] {
+export function nameKeys(entries: readonly string[], whole: readonly string[] = []): NamedKey[] {
   let bare = 0;
-  return entries.map((entry) => {
+  const named = entries.map((entry) => {
     const match = NAMED_ENTRY.exec(entry);
     return match ? { name: match[1], key: match[2] } : { name: `key-${++bare}`, key: entry };
   });
+  return [...named, ...whole.map((key) => ({ name: `key-${++bare}`, key }))];
 }
 
 /**
@@ -35,10 +37,14 @@ export class ApiKeys {
   /** The first key configured: what this node sends its peers when CLUSTER_KEY is not set. */
   readonly first: string | undefined;
 
-  constructor(entries: readonly string[]) {
-    const named = nameKeys(entries);
+  constructor(entries: readonly string[], whole: readonly string[] = []) {
+    const named = nameKeys(entries, whole);
     this.first = named[0]?.key;
-    const unique = [...new Map(named.map((n) => [n.key, n])).values()].sort((a, b) => b.key.length - a.key.length);
+    // A key listed twice keeps its first name: a CLUSTER_KEY equal to alice's key must not rename alice's sessions
+    // (nor lift her SC_KEY_MAX_SESSIONS quota).
+    const byKey = new Map<string, NamedKey>();
+    for (const entry of named) if (!byKey.has(entry.key)) byKey.set(entry.key, entry);
+    const unique = [...byKey.values()].sort((a, b) => b.key.length - a.key.length);
     this.keys = unique.map((n) => n.key);
     this.names = unique.map((n) => n.name);
     this.digests = this.keys.map(digest);

@@ -1,12 +1,14 @@
 import { Global, Inject, Logger, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { FileSystem } from '../adapters/file-system.adapter';
+import { secretFileExposure } from '../adapters/file-trust';
 import {
   ACCESS_SETTINGS,
   type AccessSettings,
   CLUSTER_SETTINGS,
   type ClusterSettings,
   ConfigError,
+  isUsableApiKey,
   LISTENER_SETTINGS,
   type ListenerSettings,
   MIN_API_KEY_LENGTH,
@@ -24,7 +26,7 @@ export function loadApiKeys(
 ): ApiKeys {
   const keys = readKeys(access, files);
   // CLUSTER_KEY opens what any key opens, but alone it does not turn keys on (a node without keys needs none).
-  return new ApiKeys(keys.length > 0 && cluster.clusterKey ? [...keys, cluster.clusterKey] : keys);
+  return new ApiKeys(keys, keys.length > 0 && cluster.clusterKey ? [cluster.clusterKey] : []);
 }
 
 function readKeys(config: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>, files: FileSystem): string[] {
@@ -39,13 +41,28 @@ function readKeys(config: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>, files
   if (keys.length === 0) {
     throw new ConfigError([`API_KEYS_FILE ${config.apiKeysFile} holds no key (one a line; # starts a comment)`]);
   }
-  const bad = keys.findIndex((key) => key.length < MIN_API_KEY_LENGTH || /\s/.test(key));
+  const bad = keys.findIndex((key) => !isUsableApiKey(key));
   if (bad >= 0) {
     throw new ConfigError([
-      `API_KEYS_FILE ${config.apiKeysFile}: key ${bad + 1} is too short or holds spaces (at least ${MIN_API_KEY_LENGTH} characters, none of them spaces)`,
+      `API_KEYS_FILE ${config.apiKeysFile}: key ${bad + 1} is too short or holds a space or a character other than printable ASCII (at least ${MIN_API_KEY_LENGTH} characters, printable ASCII, no spaces)`,
     ]);
   }
   return keys;
+}
+
+/**
+ * A warning when every local user may read API_KEYS_FILE, and so use its keys; undefined otherwise. Said, not
+ * refused: a container's secret mount may be 0444 on a host that has no other user.
+ */
+export function keysFileWarning(file: string | undefined, files: FileSystem): string | undefined {
+  if (!file) return undefined;
+  let problem: string | undefined;
+  try {
+    problem = secretFileExposure(files.modeOf(file));
+  } catch {
+    return undefined;
+  }
+  return problem && `API_KEYS_FILE ${file} ${problem}: any local user may read its keys and use them`;
 }
 
 /** Access by API key: the keys and the global guard. */
@@ -60,7 +77,14 @@ function readKeys(config: Pick<AccessSettings, 'apiKeys' | 'apiKeysFile'>, files
   exports: [ApiKeys],
 })
 export class AuthModule {
-  constructor(keys: ApiKeys, @Inject(LISTENER_SETTINGS.token) config: ListenerSettings) {
+  constructor(
+    keys: ApiKeys,
+    @Inject(LISTENER_SETTINGS.token) config: ListenerSettings,
+    @Inject(ACCESS_SETTINGS.token) access: AccessSettings,
+    files: FileSystem,
+  ) {
+    const exposed = keysFileWarning(access.apiKeysFile, files);
+    if (exposed) new Logger('Access').warn(exposed);
     if (!keys.enabled && !isLoopback(config.host)) {
       new Logger('Access').warn(
         `no API_KEYS: anyone who reaches ${config.host}:${config.port} can list, read and stop every session; set API_KEYS (or API_KEYS_FILE) and CORS_ORIGINS`,

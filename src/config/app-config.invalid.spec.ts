@@ -262,6 +262,8 @@ describe('parseAppConfig: access, rate limit and logs', () => {
 
   it('API_KEYS with a short key, or none', () => {
     expect(oneProblem({ API_KEYS: 'short' })).toMatch(/at least 16 characters/);
+    // A client could never present it: Node.js reads header bytes as Latin-1, so the UTF-8 é never matches.
+    expect(oneProblem({ API_KEYS: 'clé-0123456789abcdef' })).toMatch(/printable ASCII/);
     expect(oneProblem({ API_KEYS: ' , ' })).toMatch(/holds no key/);
   });
 

@@ -17,9 +17,10 @@ import { readWarmPool } from './sections/warm-pool.section';
 
 export * from './app-config.model';
 export { BUNDLED_SIMULATOR, SIMULATOR_DUMMY_LICENSE, SIMULATOR_SAMPLE_MODELS };
-export { MIN_API_KEY_LENGTH, NODE_NAME_PATTERN } from './setting-parsers';
+export { isUsableApiKey, MIN_API_KEY_LENGTH, NODE_NAME_PATTERN } from './setting-parsers';
 
-const SECRET_SETTINGS = new Set(['SC_LICENSE', 'API_KEYS']);
+/** Shown as `***` in the effective settings: CLUSTER_KEY opens every route of every node that has keys. */
+const SECRET_SETTINGS = new Set(['SC_LICENSE', 'API_KEYS', 'CLUSTER_KEY']);
 
 /** One setting as the service runs with it, and where its value came from. */
 

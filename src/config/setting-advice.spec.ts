@@ -75,6 +75,12 @@ describe('setting advice', () => {
     expect(table.find((line) => line.trim().startsWith('PORT '))).toMatch(/^ {2}PORT +12000 +env$/);
   });
 
+  it('reports the secrets as *** (the license key, the API keys, the cluster key), never their values', () => {
+    const env = { SC_LICENSE: 'LIC-0123456789', API_KEYS: 'k3y-0123456789abcdef', CLUSTER_KEY: 'c1uster-0123456789ab' };
+    const settings = settingsObject(readAppConfig(env, {}, 'host-a').config.settings);
+    for (const name of Object.keys(env)) expect(settings[name]).toEqual({ value: '***', source: 'env' });
+  });
+
   it('warns when the servers serve wss:// without PUBLIC_HOSTNAME (the HOOPS Server requires publicHostname)', () => {
     expect(tlsHostnameWarning({ serversUseTls: true, publicHostname: undefined })).toMatch(
       /^the servers serve wss:\/\/ but PUBLIC_HOSTNAME \(publicHostname in Config.js\) is not set/,

@@ -85,6 +85,14 @@ export const MIN_API_KEY_LENGTH = 16;
 /** The shortest period of a setting that repeats work (a server's report, a DNS lookup), in seconds. */
 export const MIN_PERIOD_S = 0.1;
 
+/**
+ * Whether a key can be presented at all: long enough, and printable ASCII without spaces. Node.js reads header
+ * bytes as Latin-1, so a key with any other character (é in UTF-8) never matches: it is refused at start-up.
+ */
+export function isUsableApiKey(key: string): boolean {
+  return key.length >= MIN_API_KEY_LENGTH && /^[\x21-\x7e]+$/.test(key);
+}
+
 export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);

@@ -1,6 +1,7 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
@@ -11,6 +12,7 @@ import type { Request } from 'express';
 import { Clock } from '../adapters/clock.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
+import { RENDERING_SETTINGS, type RenderingSettings } from '../config';
 import { ClientError } from '../http/http-error';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { CreateSpawnDto } from '../spawn/dto/create-spawn.dto';
@@ -21,6 +23,7 @@ import { SpawnTickets } from './spawn-tickets';
 import { TicketDto } from './dto/ticket.dto';
 import { TicketCapError, TooManyTicketsError } from './ticket-book';
 import { ticketCapFor } from './ticket-cap';
+import { unusableTicket } from './ticket-use';
 
 @ApiTags('spawns')
 @Controller()
@@ -31,6 +34,7 @@ export class TicketsController {
     private readonly supervisor: SupervisorService,
     private readonly keys: ApiKeys,
     private readonly clock: Clock,
+    @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
   ) {}
 
   @Post('tickets')
@@ -42,6 +46,10 @@ export class TicketsController {
   })
   @ApiOkResponse({ type: TicketDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid body, as for POST /spawn' })
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description: 'That rendering mode is disabled, or spawn on connect is off (SPAWN_ON_CONNECT=false)',
+  })
   @ApiTooManyRequestsResponse({
     type: ErrorResponseDto,
     headers: RETRY_AFTER_HEADER,
@@ -51,6 +59,8 @@ export class TicketsController {
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Too many tickets waiting for their viewers' })
   create(@Body() body: CreateSpawnDto, @Req() request: Request): TicketDto {
     const rendererType = body.rendererType ?? 'csr';
+    const unusable = unusableTicket(rendererType, this.rendering);
+    if (unusable) throw unusable;
     const issuer = sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip);
     // The binding check is at the upgrade; this one saves the viewer a ticket that would be refused.
     const standing = this.supervisor.quotaStanding(issuer);

@@ -187,6 +187,8 @@ export class FakeFileSystem extends FileSystem {
   readonly files = new Map<string, string>();
   readonly executables = new Set<string>();
   readonly realpaths = new Map<string, string>();
+  /** Permission bits by path; a file not listed is 0600. */
+  readonly modes = new Map<string, number>();
   readText(file: string, maxBytes: number): string {
     const text = this.files.get(file);
     if (text === undefined) throw new Error(`ENOENT: no such file, open '${file}'`);
@@ -203,6 +205,9 @@ export class FakeFileSystem extends FileSystem {
   }
   executableProblem(file: string): string | undefined {
     return this.executables.has(file) ? undefined : 'does not exist';
+  }
+  modeOf(file: string): number {
+    return this.modes.get(file) ?? 0o600;
   }
 }
 

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { LOG_LEVELS } from '../app-config.model';
 import type { EnvReader } from '../env-reader';
 import { settingsSection, type SettingsOf } from '../settings-section';
-import { MIN_API_KEY_LENGTH, parseRateLimit } from '../setting-parsers';
+import { isUsableApiKey, MIN_API_KEY_LENGTH, parseRateLimit } from '../setting-parsers';
 
 /** Who may use what (keys, spawn auth, public metrics, the rate limit), and what the service says about it (logs). */
 export const ACCESS_SETTINGS = settingsSection('AccessSettings', [
@@ -26,10 +26,10 @@ export function readAccess(read: EnvReader): AccessSettings {
   } else if (read.raw('API_KEYS') !== undefined && apiKeys.length === 0) {
     read.problems.push('API_KEYS is set but holds no key (comma-separated keys expected)');
   }
-  const shortKey = apiKeys.find((key) => key.length < MIN_API_KEY_LENGTH || /\s/.test(key));
-  if (shortKey !== undefined) {
+  const badKey = apiKeys.find((key) => !isUsableApiKey(key));
+  if (badKey !== undefined) {
     read.problems.push(
-      `API_KEYS: every key needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (one key is ${shortKey.length} characters long)`,
+      `API_KEYS: every key needs at least ${MIN_API_KEY_LENGTH} characters, printable ASCII and no spaces (one key is ${badKey.length} characters long)`,
     );
   }
   const spawnAuthRequired = read.oneOf('SPAWN_AUTH', ['open', 'required'] as const, 'open') === 'required';

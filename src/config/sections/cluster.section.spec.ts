@@ -57,7 +57,10 @@ describe('parseAppConfig: fleet peers', () => {
       'SC_PEERS_REFRESH_S must be a number of seconds at least 0.1 (fractions allowed), got "0"',
     ]);
     expect(problemsOf({ CLUSTER_KEY: 'short' })).toEqual([
-      'CLUSTER_KEY needs at least 16 characters and no spaces (it is 5 characters long)',
+      'CLUSTER_KEY needs at least 16 characters, printable ASCII and no spaces (it is 5 characters long)',
+    ]);
+    expect(problemsOf({ CLUSTER_KEY: 'clé-0123456789abcdef' })).toEqual([
+      'CLUSTER_KEY needs at least 16 characters, printable ASCII and no spaces (it is 20 characters long)',
     ]);
   });
 });

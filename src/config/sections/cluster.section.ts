@@ -1,5 +1,5 @@
 import type { EnvReader } from '../env-reader';
-import { MIN_API_KEY_LENGTH, MIN_PERIOD_S } from '../setting-parsers';
+import { isUsableApiKey, MIN_API_KEY_LENGTH, MIN_PERIOD_S } from '../setting-parsers';
 import { settingsSection, type SettingsOf } from '../settings-section';
 import type { ListenerSettings } from './listener.section';
 
@@ -36,9 +36,9 @@ export function readCluster(read: EnvReader, listener: Pick<ListenerSettings, 'p
   const peersPort = read.int('SC_PEERS_PORT', listener.port, 1, 65535);
   const peersRefreshS = read.seconds('SC_PEERS_REFRESH_S', 15, MIN_PERIOD_S);
   const clusterKey = read.string('CLUSTER_KEY');
-  if (clusterKey !== undefined && (clusterKey.length < MIN_API_KEY_LENGTH || /\s/.test(clusterKey))) {
+  if (clusterKey !== undefined && !isUsableApiKey(clusterKey)) {
     read.problems.push(
-      `CLUSTER_KEY needs at least ${MIN_API_KEY_LENGTH} characters and no spaces (it is ${clusterKey.length} characters long)`,
+      `CLUSTER_KEY needs at least ${MIN_API_KEY_LENGTH} characters, printable ASCII and no spaces (it is ${clusterKey.length} characters long)`,
     );
   }
   return { peers, peersDns, peersPort, peersRefreshS, clusterKey };
