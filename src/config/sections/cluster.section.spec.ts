@@ -34,14 +34,18 @@ describe('parseAppConfig: fleet peers', () => {
     expect(dns.peersRefreshS).toBe(2.5);
   });
 
-  it.each(['10.0.0.2:11182', 'ftp://node-b', 'http://node-b/sc', 'http://node-b?x=1', 'http://u:p@node-b'])(
-    'SC_PEERS=%j is refused with the expected form',
-    (peer) => {
-      expect(problemsOf({ SC_PEERS: peer })).toEqual([
-        `SC_PEERS must be comma-separated base URLs of the other nodes (http:// or https://, no path, query or credentials, e.g. http://10.0.0.2:11182), got ${JSON.stringify(peer)}`,
-      ]);
-    },
-  );
+  it.each([
+    '10.0.0.2:11182',
+    'ftp://node-b',
+    'http://node-b/sc',
+    'http://node-b?x=1',
+    'http://u:p@node-b',
+    'http://:p@node-b',
+  ])('SC_PEERS=%j is refused with the expected form', (peer) => {
+    expect(problemsOf({ SC_PEERS: peer })).toEqual([
+      `SC_PEERS must be comma-separated base URLs of the other nodes (http:// or https://, no path, query or credentials, e.g. http://10.0.0.2:11182), got ${JSON.stringify(peer)}`,
+    ]);
+  });
 
   it('refuses both peer sources, a bad DNS name, a bad port or refresh, a short cluster key', () => {
     expect(problemsOf({ SC_PEERS: 'http://node-b:1', SC_PEERS_DNS: 'nodes' })).toEqual([

@@ -47,7 +47,12 @@ export function readCluster(read: EnvReader, listener: Pick<ListenerSettings, 'p
 function httpUrl(raw: string): URL | undefined {
   try {
     const url = new URL(raw);
-    const ok = (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username;
+    const ok =
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password;
     return ok ? url : undefined;
   } catch {
     return undefined;
