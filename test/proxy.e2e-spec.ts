@@ -5,6 +5,7 @@
  */
 import { isLeased } from './fakes';
 import { randomBytes } from 'crypto';
+import { connect as tcpConnect } from 'net';
 import request from 'supertest';
 import { WebSocket } from 'ws';
 import { AppConfig } from '../src/config/app-config';
@@ -116,7 +117,15 @@ describe('WebSocket proxy (e2e)', () => {
 
     // Every payload byte counted, each way.
     const sent = Buffer.byteLength(text) + MiB + Buffer.byteLength(bigText);
-    const counted = await getSpawn(app.url, spawn.id);
+    // The relay process reports its counts up to 20 ms after the bytes went through.
+    let counted = await getSpawn(app.url, spawn.id);
+    await waitFor(
+      async () => (counted = await getSpawn(app.url, spawn.id)).bytesToViewer >= hello.data.length + sent,
+      2000,
+      {
+        description: () => `the relay's count of the echoes (${counted.bytesToViewer} bytes to the viewer so far)`,
+      },
+    );
     expect(counted).toMatchObject({ state: 'connected', bytesToServer: sent, bytesToViewer: hello.data.length + sent });
 
     await viewer.close(1000, 'done');
@@ -185,6 +194,37 @@ describe('WebSocket proxy (e2e)', () => {
     expect(app.app.get(WsProxyService).connections()).toEqual([
       expect.objectContaining({ id: first.id, phase: 'open' }),
     ]);
+  });
+
+  it('routes upgrades as the HTTP routes read requests: h2c (curl --http2) is a plain request; an absolute-form target joins its session', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const h2c = { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAAQCAAAAAAIAAAAA' };
+    await request(app.url).get('/health').set(h2c).expect(200);
+    const spawned = await request(app.url).post('/spawn').set(h2c).send({ rendererType: 'csr' }).expect(200);
+    expect(spawned.body).toMatchObject({ state: 'ready' });
+    await request(app.url).get('/nothing-here').set(h2c).expect(404);
+    // A WebSocket upgrade still goes to the relay, in any case and among other offers.
+    const upgrade = { Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'short' };
+    await request(app.url)
+      .get('/ws/x')
+      .set({ ...upgrade, Upgrade: 'h2c, WebSocket' })
+      .expect(400);
+
+    // GET http://host/ws/<token> (absolute form, as a forward proxy sends it) joins that session, spawning nothing.
+    const link = new URL((spawned.body as ProxiedView).proxyEndpoint);
+    const socket = tcpConnect(app.port, '127.0.0.1');
+    cleanup.add(() => void socket.destroy(), 'absolute-form viewer');
+    const key = randomBytes(16).toString('base64');
+    socket.write(
+      `GET http://${link.host}${link.pathname} HTTP/1.1\r\nHost: ${link.host}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await waitFor(() => answer.includes('"type":"hello"'), 5000, { description: () => `the hello: ${answer}` });
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(answer).toContain(`"id":"${spawned.body.id}"`);
+    expect(app.supervisor.list()).toHaveLength(1);
   });
 
   it('relays closes both ways with the same code (4000 to the server, 1001 to the viewer); a dropped side becomes 1011 for the other', async () => {
@@ -319,6 +359,18 @@ describe('WebSocket proxy (e2e)', () => {
     expect((await getSpawn(app.url, spawn.id)).state).toBe('connected');
     await viewer.close();
     await waitForSpawnState(app.url, spawn.id, 'exited');
+  });
+
+  it('a viewer spawned on connect that its server refuses (1008) ends its session at once: nobody else has its link', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const ticket = await request(app.url).post('/tickets').send({ sessionToken: 'right-token' }).expect(200);
+    const viewer = await connectViewer(ticket.body.url as string, { cleanup });
+    await viewer.send(JSON.stringify({ sessionToken: 'wrong-token' }));
+    expect(await viewer.closed).toMatchObject({ code: 1008 });
+    const [spawn] = app.supervisor.list();
+    // Well before its server's initial-use duration (30 s) would end it.
+    const ended = await waitForSpawnState(app.url, spawn.id, 'exited', 3000);
+    expect(ended.endReason).toContain('its server refused the viewer it was spawned for');
   });
 
   it('PUBLIC_ENDPOINT=proxy advertises the proxy path in POST /spawn and in the HOOPS API, and it works', async () => {

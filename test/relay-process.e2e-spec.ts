@@ -4,6 +4,7 @@
  * viewer is served in the service, and shutting down does not wait on the dead process. Real processes throughout;
  * which process holds a connection is read from /proc (the socket's inode among its descriptors).
  */
+import { execFileSync } from 'child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'fs';
 import { connect as tcpConnect } from 'net';
 import { WebSocket } from 'ws';
@@ -19,6 +20,7 @@ import {
   type TrackedApp,
 } from './support/spawner-e2e';
 import { connectViewer } from './support/viewer-client';
+import { requireSystemBinary } from './support/system-packages';
 import { sleep, waitFor, withTimeout } from './support/wait';
 
 const ENV = { ...FAST_TIMINGS, SC_PORT_BASE: '22400' };
@@ -93,6 +95,19 @@ describe('relay process (e2e)', () => {
     );
     expect(view).toMatchObject({ state: 'connected', relay: { toServer: { bytes: 10_000, messages: 1 } } });
     expect(await viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
+  });
+
+  it('probes a relayed viewer that falls silent (TCP keepalive): one whose network vanished is found out', async () => {
+    const { app, relayPid } = await startRelayed();
+    const servicePort = Number(new URL(app.url).port);
+    const [viewerSide] = inodesTo(servicePort, 'local').filter((inode) => holdsSocket(relayPid, inode));
+    expect(viewerSide).toBeDefined();
+    const ss = requireSystemBinary('/usr/bin/ss', 'iproute2');
+    const sockets = execFileSync(ss, ['-tneoH', 'state', 'established', `sport = :${servicePort}`], {
+      encoding: 'utf8',
+    });
+    const line = sockets.split('\n').find((l) => l.includes(`ino:${viewerSide} `));
+    expect(line).toMatch(/timer:\(keepalive,/);
   });
 
   it("a viewer's WebSocket handed to the relay process still counts against MAX_CONNECTIONS_PER_CLIENT until its tunnel closes", async () => {

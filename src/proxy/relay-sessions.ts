@@ -9,6 +9,7 @@ import { refuseUpgrade } from '../http/http-refusal';
 import { RemoteTunnel } from './remote-tunnel';
 import { TunnelRunner } from './tunnel-runner';
 import type { ProxyConnectionInfo, ProxyEntry, Tunnel } from './ws-proxy.types';
+import { closeFrame } from './frame-tracker';
 import { switchingProtocols } from './ws-handshake';
 import { openUpstream, UpstreamError, type UpstreamSocket } from './ws-upstream';
 import type { TunnelClose } from './ws-tunnel';
@@ -97,9 +98,11 @@ export class RelaySessions {
   /** A session stopped with a close code for its viewer (a limit, a DELETE): its tunnel is closed with it. */
   closeViewer(id: string, code: number, reason: string): void {
     const entry = this.sessions.get(id);
-    if (!entry?.tunnel) return;
+    if (!entry) return;
     this.logger.log(`closing the viewer of ${id} with ${code} (${reason})`);
-    void entry.tunnel.close(code, reason);
+    // Still joining: closed once joined, so it reads this code rather than its server going away (1001).
+    if (!entry.tunnel) entry.pendingClose = { code, reason };
+    else void entry.tunnel.close(code, reason);
   }
 
   /** At shutdown: no new viewer; every tunnel is closed with 1001 (waiting a little for the closing handshakes). */
@@ -159,6 +162,7 @@ export class RelaySessions {
       return;
     }
     socket.write(switchingProtocols(upstream));
+    if (entry.pendingClose) return this.closeOnJoin(entry, upstream, entry.pendingClose);
     entry.phase = 'open';
     this.supervisor.viewerAttached(id);
     const tunnel = this.tunnels.open(socket as Socket, viewerHead, upstream.socket, upstream.head, {
@@ -175,6 +179,21 @@ export class RelaySessions {
     const place = tunnel instanceof RemoteTunnel ? 'the relay process' : 'the service';
     this.logger.log(`viewer attached to ${id} through the proxy (its tunnel runs in ${place})`);
     this.watchFirstMessage(entry, tunnel);
+  }
+
+  /**
+   * The session was stopped with a code for its viewer while it was joining: the viewer gets its 101 and at once that
+   * close (its server is going, and what it sent, its own 1001 say, must not come first), then FIN; it has
+   * CLOSE_GRACE_MS to answer before its connection is dropped.
+   */
+  private closeOnJoin(entry: ProxyEntry, upstream: UpstreamSocket, close: { code: number; reason: string }): void {
+    upstream.socket.destroy();
+    this.finish(entry);
+    const socket = entry.socket;
+    socket.resume(); // what the viewer still sends (its close frame) is read and dropped, up to its FIN
+    socket.once('end', () => socket.destroy());
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    socket.end(closeFrame(close.code, close.reason, false));
   }
 
   /** A viewer that holds a tunnel without ever starting a message (SC_FIRST_MESSAGE_TIMEOUT_S): closed 4004, its server stopped. */
@@ -201,9 +220,12 @@ export class RelaySessions {
           ? `the ${close.initiator} closed with ${close.code}`
           : `the ${close.initiator}'s connection dropped`;
     this.logger.log(`viewer left ${entry.id}: ${how}${moved}`);
-    // 1008 from the server refuses this viewer (e.g. a wrong session token) but not the session: another may come.
-    if (close.initiator === 'server' && close.code === CLOSE_POLICY_VIOLATION) this.supervisor.viewerRefused(entry.id);
+    // 1008 from the server refuses this viewer (e.g. a wrong session token) but not the session: another may come,
+    // unless the session was spawned on connect for this viewer (nobody else has its link): it ends with it.
+    const refused = close.initiator === 'server' && close.code === CLOSE_POLICY_VIOLATION;
+    if (refused && !entry.ownsSession) this.supervisor.viewerRefused(entry.id);
     else this.supervisor.viewerDetached(entry.id);
+    if (refused && entry.ownsSession) this.stopOwned(entry.id, 'its server refused the viewer it was spawned for');
     this.finish(entry);
   }
 

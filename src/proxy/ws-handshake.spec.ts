@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'http';
-import { invalidHandshake, proxiedSessionId } from './ws-handshake';
+import { invalidHandshake, offersWebSocket, originForm, proxiedSessionId } from './ws-handshake';
 import { acceptFor } from './ws-upstream';
 
 function request(method: string, headers: Record<string, string>): IncomingMessage {
@@ -37,6 +37,27 @@ describe('invalidHandshake', () => {
     ['GET', { ...VALID, 'sec-websocket-protocol': 'bad protocol' }, 400],
   ])('%s %j -> %d', (method, headers, status) =>
     expect(invalidHandshake(request(method, headers))?.status).toBe(status),
+  );
+});
+
+describe('originForm', () => {
+  it.each([
+    ['http://node.example:11182/ws/abc?x=1', '/ws/abc?x=1'],
+    ['ws://node.example/?renderingLocation=ssr', '/?renderingLocation=ssr'],
+    ['HTTP://node.example?ticket=t', '/?ticket=t'],
+    ['http://node.example', '/'],
+    ['/ws/abc', '/ws/abc'],
+    ['/ws/http://x', '/ws/http://x'],
+    [undefined, undefined],
+  ])('%s -> %s', (url, target) => expect(originForm(url)).toBe(target));
+});
+
+describe('offersWebSocket', () => {
+  it.each(['websocket', 'WebSocket', 'h2c, websocket'])('%s offers it', (upgrade) =>
+    expect(offersWebSocket(upgrade)).toBe(true),
+  );
+  it.each([undefined, '', 'h2c', 'TLS/1.0', 'websocketx'])('%s does not', (upgrade) =>
+    expect(offersWebSocket(upgrade)).toBe(false),
   );
 });
 

@@ -5,6 +5,16 @@ const WS_PATH = /^\/ws\/([^/]+)\/?$/;
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * A request target in origin form (`/path?query`). HTTP/1.1 servers must also accept the absolute form
+ * (`GET http://host/ws/<token>`, RFC 9112 §3.2.2), as the HTTP routes do; it loses its scheme and host here.
+ */
+export function originForm(url: string | undefined): string | undefined {
+  const rest = url === undefined ? undefined : /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(.*)$/i.exec(url)?.[1];
+  if (rest === undefined) return url;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 /** The session id of a proxy path (`/ws/<id>`, query string allowed); null for any other path. */
 export function proxiedSessionId(url: string | undefined): string | null {
   if (!url) return null;
@@ -17,6 +27,16 @@ export function proxiedSessionId(url: string | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether an Upgrade header offers WebSocket. Any other upgrade (`h2c`, which `curl --http2` and Java's HttpClient
+ * send on http:// URLs) is an ordinary request here, answered as if it asked for none, as RFC 9110 §7.8 allows.
+ */
+export function offersWebSocket(upgrade: string | undefined): boolean {
+  return String(upgrade ?? '')
+    .split(',')
+    .some((protocol) => protocol.trim().toLowerCase() === 'websocket');
 }
 
 /** Why a handshake request is not a valid WebSocket upgrade (checked before the server is bothered), or undefined. */

@@ -23,7 +23,10 @@ import { shuttingDownRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { UpgradeGate } from './upgrade-gate';
 import { ViewerSpawner } from './viewer-spawner';
 import type { ProxyConnectionInfo } from './ws-proxy.types';
-import { invalidHandshake, proxiedSessionId } from './ws-handshake';
+import { invalidHandshake, offersWebSocket, originForm, proxiedSessionId } from './ws-handshake';
+
+/** Node >= 24.9: decides which requests with an Upgrade header are emitted as 'upgrade' (the others as requests). */
+type UpgradingServer = Server & { shouldUpgradeCallback: (req: IncomingMessage) => boolean };
 
 export { PROXY_HIGH_WATER_MARK, UPSTREAM_CONNECT_TIMEOUT_MS, queryForServer } from './relay-sessions';
 
@@ -67,6 +70,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     this.server = server;
+    // Node would bring every request with an Upgrade header here (h2c too): only WebSocket ones come, while heard.
+    (server as UpgradingServer).shouldUpgradeCallback = (req) =>
+      offersWebSocket(req.headers.upgrade) && server.listenerCount('upgrade') > 0;
     server.on('upgrade', this.upgradeListener);
     this.stopSubscription = this.supervisor.viewerCloses$.subscribe(({ id, code, reason }) =>
       this.relay.closeViewer(id, code, reason),
@@ -100,9 +106,10 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const prefix = matchNodePrefix(req.url, this.scaleOut.nodeName);
+    const target = originForm(req.url);
+    const prefix = matchNodePrefix(target, this.scaleOut.nodeName);
     // The path as if at the root: /n/<this node>/ws is /ws, and answered as it is there.
-    const url = prefix.kind === 'local' ? prefix.url : req.url;
+    const url = prefix.kind === 'local' ? prefix.url : target;
     const token = proxiedSessionId(url);
     // Not a session's path and another 'upgrade' listener exists: it may serve it.
     if (prefix.kind !== 'other' && token === null && (this.server?.listenerCount('upgrade') ?? 0) > 1) return;

@@ -11,6 +11,8 @@ export interface ProxyEntry {
   tunnel?: Tunnel;
   /** The session was spawned for this viewer (spawn on connect): it ends if the viewer cannot be joined to it. */
   ownsSession: boolean;
+  /** The session was stopped with a code for its viewer while it was joining: the tunnel closes with it at once. */
+  pendingClose?: { code: number; reason: string };
 }
 
 export interface ProxyConnectionInfo {

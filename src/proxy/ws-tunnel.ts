@@ -8,6 +8,12 @@ export type TunnelSide = 'viewer' | 'server';
 /** Close code the proxy sends itself when one side's connection drops without a close frame (1006 cannot be sent). */
 export const CLOSE_CONNECTION_LOST = 1011;
 const CLOSE_ABNORMAL = 1006;
+/**
+ * A viewer's connection on which nothing moved this long is probed (TCP keepalive; libuv then probes every second, 10
+ * times). A viewer whose network vanished (a laptop closed, a NAT that forgot it) sends no FIN: unprobed, an idle
+ * tunnel would hold its server, slot and license seat for good unless SC_IDLE_TIMEOUT_S is set.
+ */
+export const VIEWER_KEEPALIVE_MS = 30_000;
 
 export interface TunnelClose {
   /**
@@ -99,6 +105,7 @@ export class WsTunnel {
       socket.setNoDelay(true);
       socket.setTimeout(0);
     }
+    viewer.setKeepAlive(true, VIEWER_KEEPALIVE_MS);
   }
 
   /**
