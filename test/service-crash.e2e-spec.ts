@@ -17,12 +17,13 @@ const PORT_BASE = 21800;
 describe('restart after a crash (e2e, real process)', () => {
   const cleanup = useCleanup();
 
-  async function startService(stateDir: string): Promise<ServiceProcess> {
+  async function startService(stateDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
     const service = await startServiceProcess(await freePort(), {
       ...FAST_TIMINGS,
       SC_PORT_BASE: String(PORT_BASE),
       SC_STATE_DIR: stateDir,
       SC_INITIAL_USE_DURATION_S: '120',
+      ...env,
     });
     cleanup.add(() => service.stop(2000), `service process ${service.child.pid}`);
     return service;
@@ -73,5 +74,29 @@ describe('restart after a crash (e2e, real process)', () => {
     expect(existsSync(path.join(stateDir, 'spawns.json'))).toBe(true);
     expect(await second.stop()).toEqual({ code: 0, signal: null });
     expect(existsSync(path.join(stateDir, 'spawns.json'))).toBe(false);
+  });
+
+  it('a server that exits while no service runs leaves no child behind: the spawn helper still kills its group', async () => {
+    const stateDir = makeTempDir(cleanup, 'sc-state-');
+    // Every server starts a child in its group and exits (code 1) 1.5 s after it is ready.
+    const service = await startService(stateDir, {
+      SC_CHILD_ENV: 'SCSIM_FAULT',
+      SCSIM_FAULT: 'spawn-grandchild,crash-after:1500',
+    });
+    const response = await postSpawn(service.url, {});
+    expect(response.status).toBe(200);
+    const pid = (response.body as SpawnView).pid!;
+    cleanup.trackPid(pid, { group: true });
+    const grandchild = await waitFor(() => grandchildPidsIn(service.output.join('').split('\n'))[0], 5000, {
+      description: 'the grandchild pid',
+    });
+    cleanup.trackPid(grandchild);
+
+    service.child.kill('SIGKILL');
+    await service.exited;
+    expect(isProcessAlive(grandchild)).toBe(true);
+    await waitForProcessGone(pid, 5000);
+    await waitForProcessGone(grandchild, 2000);
+    expect(isProcessGroupAlive(pid)).toBe(false);
   });
 });

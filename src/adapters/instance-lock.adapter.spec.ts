@@ -34,6 +34,12 @@ describe('acquireInstanceLock', () => {
     expect(acquireInstanceLock(dir, processes).held).toBe(true);
   });
 
+  it('takes over a lock whose holder was killed and is not reaped yet (a zombie)', () => {
+    processes.procs.set(4321, { argv: [], startTime: '5', state: 'Z' });
+    writeFileSync(lockFile(), JSON.stringify({ pid: 4321, startTime: '5' }));
+    expect(acquireInstanceLock(dir, processes).held).toBe(true);
+  });
+
   it('takes over an empty or unreadable lock file once its writer had time to write it', () => {
     writeFileSync(lockFile(), '');
     expect(acquireInstanceLock(dir, processes).held).toBe(true);

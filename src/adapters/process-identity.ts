@@ -7,9 +7,13 @@ export function hashArgs(args: readonly string[]): string {
   return createHash('sha256').update(args.join('\0')).digest('hex');
 }
 
-/** Whether `identity` still names the same running process (pid not reused: same start time). */
+/**
+ * Whether `identity` still names the same running process (pid not reused: same start time). A zombie has exited
+ * (a service killed outright stays one until its parent reaps it): it holds no lock and writes no journal.
+ */
 export function stillRunning(processes: ProcessTable, identity: ProcessIdentity): boolean {
-  return processes.stat(identity.pid)?.startTime === identity.startTime;
+  const stat = processes.stat(identity.pid);
+  return stat?.startTime === identity.startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /**

@@ -14,6 +14,9 @@
 export const SOCK_DIAG_SCRIPT = String.raw`
 use strict; use warnings;
 $| = 1;
+# It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle; it ends
+# with its stdin.
+$SIG{INT} = $SIG{TERM} = $SIG{HUP} = $SIG{QUIT} = 'IGNORE';
 # AF_NETLINK = 16, SOCK_RAW = 3, NETLINK_SOCK_DIAG = 4
 socket(my $nl, 16, 3, 4) or do { print "unavailable $!\n"; exit 0; };
 print "ready\n";

@@ -140,6 +140,24 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
     }
   });
 
+  it('leaves a Ctrl-C, a hang-up or a group SIGTERM to the service: its co-process goes on answering', async () => {
+    const link = await connection('127.0.0.1', '127.0.0.1');
+    try {
+      const { accepted: a } = link;
+      const pid = coProcessPid();
+      // What a terminal's Ctrl-C or hang-up, or a kill of the service's whole group, sends it (it shares that group).
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.kill(pid, signal);
+      await sleep(200);
+      expect(isProcessAlive(pid)).toBe(true);
+      const peer = { address: a.remoteAddress!, port: a.remotePort! };
+      expect(await table.find(peer, { address: a.localAddress!, port: a.localPort! })).toEqual({
+        inode: expect.any(String),
+      });
+    } finally {
+      await link.close();
+    }
+  });
+
   it('answers many lookups in flight, each with its own socket', async () => {
     const links = await Promise.all(Array.from({ length: 8 }, () => connection('127.0.0.1', '127.0.0.1')));
     try {

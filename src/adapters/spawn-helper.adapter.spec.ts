@@ -447,6 +447,177 @@ describe('spawn helper protocol', () => {
     }
   });
 
+  it('outlives its stdin until its servers have exited, so a server that exits after the service died leaves nothing', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    let server = 0;
+    let leftBehind = 0;
+    try {
+      // The server starts a child of its own (in its group) and exits a moment later, without waiting for it.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', 'sleep 30 & echo "left $!"; sleep 1'],
+        env: {},
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', command));
+      server = await new Promise<number>((resolve) =>
+        createInterface({ input: helper.stdout }).on('line', (line) => {
+          const answer = parseHelperAnswer(line);
+          if (answer?.kind === 'pid') resolve(answer.pid);
+        }),
+      );
+      leftBehind = await waitFor(
+        () => {
+          const left = /left (\d+)/.exec(outputs.join(''))?.[1];
+          return left === undefined ? undefined : Number(left);
+        },
+        3000,
+        { description: "the server's output" },
+      );
+      // The service is gone (as after a SIGKILL): the helper's stdin ends and nobody reads its answers any more.
+      helper.stdin.end();
+      helper.stdout.destroy();
+      await waitFor(() => [undefined, 'Z'].includes(readProcStat(server)?.state), 5000, {
+        description: 'the server to exit',
+      });
+      await waitFor(() => [undefined, 'Z'].includes(readProcStat(leftBehind)?.state), 2000, {
+        description: 'the child it left behind to be killed',
+      });
+      await helperExited;
+    } finally {
+      for (const pid of [server, leftBehind]) if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+      helper.kill('SIGKILL');
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('kills the group of every server, however many exit at once (one that exits while it reaps others too)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const go = join(folder, 'go');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const count = 40;
+    const exits: string[] = [];
+    createInterface({ input: helper.stdout }).on('line', (line) => line.startsWith('exit ') && exits.push(line));
+    const leftBehind = () => [...outputs.join('').matchAll(/left (\d+)/g)].map((match) => Number(match[1]));
+    try {
+      // Each server starts a child of its own (in its group), then all exit at the same moment.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', 'sleep 30 & echo "left $!"; while [ ! -e "$0" ]; do sleep 0.01; done', go],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        placement: { nice: 0 },
+      };
+      for (let i = 0; i < count; i++) helper.stdin.write(launchRequest(`r${i}`, command));
+      await waitFor(() => leftBehind().length === count || undefined, 20_000, { description: 'every server to start' });
+      writeFileSync(go, '');
+      await waitFor(() => exits.length === count || undefined, 20_000, { description: 'every server to exit' });
+      // The service (which kills each group again on the exit line) is left out here: only the helper can have.
+      const alive = () => leftBehind().filter((pid) => !['Z', undefined].includes(readProcStat(pid)?.state));
+      await waitFor(() => alive().length === 0 || undefined, 3000, {
+        description: () => `the children the servers left behind to be killed (alive: ${alive().join(', ')})`,
+      });
+    } finally {
+      for (const pid of leftBehind()) if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+      helper.stdin.end();
+      await new Promise((resolve) => helper.once('exit', resolve));
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('survives a launch it can no longer announce (the service was killed): that server never runs', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const go = join(folder, 'go');
+    const marker = `sc-unannounced-${process.pid}-late`;
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    const left = () => Number(/left (\d+)/.exec(outputs.join(''))?.[1] ?? 0);
+    const late = () =>
+      readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && readText(`/proc/${pid}/cmdline`).includes(marker));
+    try {
+      const first = {
+        executable: '/bin/sh',
+        args: ['-c', 'sleep 30 & echo "left $!"; while [ ! -e "$0" ]; do sleep 0.01; done', go],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', first));
+      await waitFor(() => left() || undefined, 3000, { description: 'the first server to start' });
+      // The service is killed with a launch still on its way: nobody reads the helper's answers any more.
+      helper.stdout.destroy();
+      const second = { executable: '/bin/sh', args: ['-c', 'sleep 30; :', marker], env: {}, placement: { nice: 0 } };
+      helper.stdin.end(launchRequest('r2', second));
+      await sleep(300);
+      expect(helper.exitCode).toBeNull();
+      expect(late()).toEqual([]);
+      // The first server exits: the helper, still its parent, kills what it left behind.
+      writeFileSync(go, '');
+      await waitFor(() => [undefined, 'Z'].includes(readProcStat(left())?.state) || undefined, 3000, {
+        description: 'the child the first server left behind to be killed',
+      });
+      await helperExited;
+    } finally {
+      if (left() > 0 && isProcessAlive(left())) process.kill(left(), 'SIGKILL');
+      for (const pid of late()) process.kill(-Number(pid), 'SIGKILL');
+      helper.kill('SIGKILL');
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves a Ctrl-C, a hang-up or a group SIGTERM to the service, and its servers still stop on SIGTERM', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const output = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    // A group of its own stands for the service's: the signal a terminal's Ctrl-C sends to all of it.
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      detached: true,
+    });
+    const lines: string[] = [];
+    createInterface({ input: helper.stdout }).on('line', (line) => void lines.push(line));
+    const answer = (kind: string) =>
+      waitFor(() => lines.map((line) => parseHelperAnswer(line)).find((parsed) => parsed?.kind === kind), 3000, {
+        description: `a ${kind} answer`,
+      });
+    let server = 0;
+    try {
+      helper.stdin.write(
+        launchRequest('r1', { executable: '/bin/sleep', args: ['30'], env: {}, placement: { nice: 0 } }),
+      );
+      server = ((await answer('pid')) as { pid: number }).pid;
+      // Until its exec the child is still in the helper's group: the signals are for the group it left.
+      await waitFor(() => readText(`/proc/${server}/comm`) === 'sleep\n', 3000, { description: 'the server to exec' });
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.kill(-helper.pid!, signal);
+      await sleep(300);
+      expect(helper.exitCode).toBeNull();
+      expect(helper.signalCode).toBeNull();
+      process.kill(server, 'SIGTERM');
+      expect(await answer('exit')).toEqual({ kind: 'exit', req: 'r1', code: null, signal: 15 });
+    } finally {
+      if (server > 0 && isProcessAlive(server)) process.kill(server, 'SIGKILL');
+      helper.kill('SIGKILL');
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('a helper killed between a fork and its announcement leaves no server it did not announce', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
     const socketPath = join(folder, 'output.sock');

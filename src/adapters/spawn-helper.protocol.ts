@@ -19,13 +19,20 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * the child exits 127 instead.
  * Output: before forking, the helper connects two Unix sockets to the service (in a folder only the service's
  * user can enter), sends `<req> stdout` / `<req> stderr` as their first line, and makes them the child's fd 1
- * and 2, so a server's output goes straight to the service. The helper exits when its stdin closes (the service
- * ended); the servers then live on like those of a service that crashed, and the next start reaps them.
+ * and 2, so a server's output goes straight to the service. Once its stdin closes (the service ended, or crashed)
+ * the helper starts nothing more and exits when the last of its servers has: until then it still kills each one's
+ * group as it exits, so a server that exits while no service runs leaves nothing behind it. The servers still
+ * running are reaped by the next start.
  */
 export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
 my $path = shift @ARGV; my %req_of; $| = 1;
-my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
+# It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it stops
+# the servers, then ends the helper). Held around each fork, so a child takes them as a server would.
+# An answer the service can no longer read (it was killed) must not end the helper either: it still has servers to
+# follow until they exit.
+$SIG{INT} = $SIG{TERM} = $SIG{HUP} = $SIG{QUIT} = $SIG{PIPE} = 'IGNORE';
+my $held = POSIX::SigSet->new(map { POSIX->can("SIG$_")->() } qw(CHLD INT TERM HUP QUIT));
 sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined $req;
   print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
 sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
@@ -36,7 +43,11 @@ $SIG{CHLD} = sub { local ($!, $?);
   for my $pid (grep { zombie($_) } keys %req_of) {
     kill('KILL', -$pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
   }
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { reaped($pid); }
+  # One that exited after that look is reaped here: its group is killed unless its pid already names another process
+  # (while a member of its group lives, the pid cannot be taken).
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid"; reaped($pid);
+  }
 };
 sub out { my ($req, $name) = @_; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or return;
   connect($s, pack_sockaddr_un($path)) or return; syswrite($s, "$req $name\n") or return; return $s; }
@@ -50,10 +61,11 @@ while (my $line = <STDIN>) {
   my ($o, $e) = (out($req, 'stdout'), out($req, 'stderr'));
   if (!$o || !$e) { print "fail $req cannot reach the service's output socket: $!\n"; next; }
   my ($go_r, $go_w); if (!pipe($go_r, $go_w)) { print "fail $req pipe: $!\n"; next; }
-  POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld);
+  POSIX::sigprocmask(POSIX::SIG_BLOCK(), $held);
   my $pid = fork;
   if (defined $pid && $pid == 0) {
-    close $go_w; $SIG{CHLD} = 'DEFAULT'; # no handler of the helper's may interrupt the wait below (EINTR)
+    # A server takes every signal as usual (SIGTERM stops it); no handler of the helper's may interrupt the wait below.
+    close $go_w; $SIG{$_} = 'DEFAULT' for qw(CHLD INT TERM HUP QUIT PIPE);
     POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
     open(STDIN, '<', '/dev/null') && open(STDOUT, '>&', $o) && open(STDERR, '>&', $e) or POSIX::_exit(127);
     if ($group_nice ne '') {
@@ -70,12 +82,15 @@ while (my $line = <STDIN>) {
     exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");
   }
   close $go_r;
-  if (defined $pid) { $req_of{$pid} = $req; print "pid $req $pid ", start_time($pid), "\n";
-    local $SIG{PIPE} = 'IGNORE'; syswrite($go_w, 'g'); }
+  # It execs only once its pid has reached the service's pipe; unannounced, it exits 127 when $go_w closes.
+  if (defined $pid) { $req_of{$pid} = $req; syswrite($go_w, 'g') if print "pid $req $pid ", start_time($pid), "\n"; }
   else { print "fail $req fork: $!\n"; }
   close $go_w;
-  POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld);
+  POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $held);
 }
+# No more launches. Its servers' parent until they have exited, so each one's group is still killed as it exits (the
+# SIGCHLD handler), even once the service that reads the answers is gone.
+while (%req_of) { sleep 1; }
 `;
 
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');

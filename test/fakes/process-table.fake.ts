@@ -6,6 +6,8 @@ export interface FakeProc {
   uid?: number;
   pgrp?: number;
   startTime?: string;
+  /** Its state (field 3 of /proc/<pid>/stat): 'S' unless given; 'Z' for a zombie (exited, not yet reaped). */
+  state?: string;
   /** Inodes of the sockets it has open. */
   sockets?: string[];
 }
@@ -42,7 +44,7 @@ export class FakeProcessTable extends ProcessTable {
       return { state: 'S', pgrp: pid, startTime: this.defaultStartTime };
     }
     return proc
-      ? { state: 'S', pgrp: proc.pgrp ?? pid, startTime: proc.startTime ?? this.defaultStartTime }
+      ? { state: proc.state ?? 'S', pgrp: proc.pgrp ?? pid, startTime: proc.startTime ?? this.defaultStartTime }
       : undefined;
   }
   ownerUid(pid: number): number | undefined {

@@ -1,6 +1,6 @@
 import { SpawnRecord } from './spawn-record';
 import { SpawnState } from './spawn-state';
-import { decideTimeouts, TimeoutSettings } from './timeout-policy';
+import { decideTimeouts, sweepStalled, TimeoutSettings } from './timeout-policy';
 
 const SETTINGS: TimeoutSettings = { readyTimeoutS: 10, pingTimeoutS: 5, killGraceS: 2 };
 const T0 = Date.UTC(2026, 0, 1);
@@ -73,6 +73,28 @@ describe('decideTimeouts (pure)', () => {
       expect(decideTimeouts([recordIn(state)], at(1e9), SETTINGS)).toEqual([]);
     },
   );
+
+  it('after a stall of the service, silence counts from when it ran again; kill graces do not move', () => {
+    const ready = recordIn('ready', { readyAt: 1_000, lastReportAt: 2_000 });
+    const starting = recordIn('starting');
+    const left = recordIn('connected', { readyAt: 1_000, lastReportAt: 20_000, viewerLeftAt: 2_000 });
+    const terminating = recordIn('terminating', { stopRequestedAt: 1_000 });
+    // The service did not run from 3 s to 20 s: at 20 s the reports sent meanwhile are still unread.
+    expect(decideTimeouts([ready, starting, left, terminating], at(20_000), SETTINGS, at(20_000))).toEqual([
+      { kind: 'kill', id: terminating.id, again: false },
+    ]);
+    expect(decideTimeouts([ready, left], at(24_999), SETTINGS, at(20_000))).toEqual([]);
+    expect(decideTimeouts([ready, starting], at(30_000), SETTINGS, at(20_000))).toEqual([
+      { kind: 'mark_unresponsive', id: ready.id, reason: 'no liveliness report for 5 s' },
+      { kind: 'time_out', id: starting.id, reason: 'the server did not report ready within 10 s' },
+    ]);
+  });
+
+  it('a sweep more than SWEEP_STALL_MS later than its interval is a stall; the first one is not', () => {
+    expect(sweepStalled(undefined, at(60_000), 1000)).toBe(false);
+    expect(sweepStalled(at(0), at(2_000), 1000)).toBe(false);
+    expect(sweepStalled(at(0), at(2_001), 1000)).toBe(true);
+  });
 
   it('a spawn whose process is gone is left alone whatever its state', () => {
     const record = recordIn('starting', { processGoneAt: 9_000 });

@@ -17,18 +17,31 @@ export type TimeoutAction =
   /** It ignored SIGTERM (or, `again`, even SIGKILL) for the grace: SIGKILL its group. */
   | { kind: 'kill'; id: string; again: boolean };
 
+/** How much later than its interval a sweep may run before the service counts as having stalled. */
+export const SWEEP_STALL_MS = 1000;
+
+/**
+ * Whether the service itself did not run between two sweeps (stopped, starved, suspended, or its clock stepped
+ * forward): the reports servers sent meanwhile still wait, unread, and no silence measured across it proves anything.
+ */
+export function sweepStalled(previousSweepAt: number | undefined, now: number, intervalMs: number): boolean {
+  return previousSweepAt !== undefined && now - previousSweepAt > intervalMs + SWEEP_STALL_MS;
+}
+
 /**
  * The timeout rules, as a pure function of the live spawns, the time and the settings. It decides; the
- * supervisor applies (SpawnProcesses.enforce).
+ * supervisor applies (SpawnProcesses.enforce). A server's silence counts from `heardFrom` at the earliest: the
+ * moment the service ran again after a stall.
  */
 export function decideTimeouts(
   records: readonly SpawnRecord[],
   now: number,
   settings: TimeoutSettings,
+  heardFrom = Number.NEGATIVE_INFINITY,
 ): TimeoutAction[] {
   const actions: TimeoutAction[] = [];
   for (const record of records) {
-    const action = decideFor(record, now, settings);
+    const action = decideFor(record, now, settings, heardFrom);
     if (action) actions.push(action);
   }
   return actions;
@@ -38,21 +51,23 @@ function decideFor(
   record: SpawnRecord,
   now: number,
   { readyTimeoutS, pingTimeoutS, killGraceS }: TimeoutSettings,
+  heardFrom: number,
 ): TimeoutAction | undefined {
   // Its exit is being handled: neither a timeout nor a signal applies any more.
   if (record.processGoneAt !== undefined) return undefined;
   const id = record.id;
   const since = (t: number | undefined) => (now - (t ?? record.startedAt)) / 1000;
+  const silentFor = (t: number | undefined) => since(Math.max(t ?? record.startedAt, heardFrom));
   switch (record.state) {
     case 'starting':
-      if (since(record.startedAt) < readyTimeoutS) return undefined;
+      if (silentFor(record.startedAt) < readyTimeoutS) return undefined;
       return { kind: 'time_out', id, reason: `the server did not report ready within ${readyTimeoutS} s` };
     case 'ready':
     case 'connected':
-      if (record.viewerLeftAt !== undefined && since(record.viewerLeftAt) >= pingTimeoutS) {
+      if (record.viewerLeftAt !== undefined && silentFor(record.viewerLeftAt) >= pingTimeoutS) {
         return { kind: 'stop', id, reason: `no disconnect report within ${pingTimeoutS} s after its viewer left` };
       }
-      if (since(record.lastReportAt ?? record.readyAt) < pingTimeoutS) return undefined;
+      if (silentFor(record.lastReportAt ?? record.readyAt) < pingTimeoutS) return undefined;
       return { kind: 'mark_unresponsive', id, reason: `no liveliness report for ${pingTimeoutS} s` };
     case 'disconnected':
       // It said it would exit; one that lingers would otherwise hold its port for ever.

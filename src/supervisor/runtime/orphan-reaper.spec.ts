@@ -70,4 +70,13 @@ describe('OrphanReaper', () => {
     expect(processes.killed).toEqual([]);
     expect(journal.entries).toHaveLength(1);
   });
+
+  it('reaps the servers of a writer that was killed and is not reaped yet (a zombie): it runs no more', () => {
+    const processes = new FakeProcessTable();
+    processes.procs.set(101, server('a'));
+    processes.procs.set(50, { argv: [], uid: UID, startTime: '42', state: 'Z' });
+    const { killed, journal } = reap([entryFor('a', 101)], processes, { pid: 50, startTime: '42' });
+    expect(killed).toEqual(['a']);
+    expect(journal.entries).toEqual([]);
+  });
 });

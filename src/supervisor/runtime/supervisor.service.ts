@@ -213,9 +213,9 @@ export class SupervisorService implements BeforeApplicationShutdown {
   }
 
   /** Enforces the ready timeout, the ping timeout and the kill escalation; run by SweepScheduler. */
-  sweep(now: number = this.clock.now()): void {
+  sweep(now: number = this.clock.now(), heardFrom?: number): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideTimeouts(records, now, this.timing)) this.enforcer.enforce(action, now);
+    for (const action of decideTimeouts(records, now, this.timing, heardFrom)) this.enforcer.enforce(action, now);
     this.limits.sweep(now);
   }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Clock } from '../../adapters/clock.adapter';
 import { TIMING_SETTINGS, type TimingSettings } from '../../config';
+import { sweepStalled } from '../rules/timeout-policy';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 
@@ -10,12 +12,16 @@ export const SWEEP_INTERVAL_NAME = 'spawn-sweep';
 @Injectable()
 export class SweepScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(SweepScheduler.name);
+  private lastSweepAt: number | undefined;
+  /** When the service last ran again after a stall: no server's silence counts from before. */
+  private heardFrom: number | undefined;
 
   constructor(
     private readonly supervisor: SupervisorService,
     private readonly registry: SchedulerRegistry,
     @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
     private readonly events: SpawnEvents,
+    private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -26,11 +32,24 @@ export class SweepScheduler implements OnApplicationBootstrap {
   private runSweep(): void {
     const startedAt = performance.now();
     try {
-      this.supervisor.sweep();
+      const now = this.clock.now();
+      // Timers run before pending I/O: the servers' reports of the stall are read only after this sweep.
+      if (sweepStalled(this.lastSweepAt, now, this.timing.sweepIntervalMs)) this.stalled(now);
+      this.lastSweepAt = now;
+      this.supervisor.sweep(now, this.heardFrom);
       // Published like every other spawn metric: the metrics module observes it.
       this.events.emitSweep({ durationSeconds: (performance.now() - startedAt) / 1000 });
     } catch (error) {
       this.logger.error(`sweep failed: ${error instanceof Error ? error.stack : String(error)}`);
     }
+  }
+
+  private stalled(now: number): void {
+    const seconds = ((now - this.lastSweepAt!) / 1000).toFixed(1);
+    this.logger.warn(
+      `the service did not run for ${seconds} s (stopped, starved, or its clock stepped): each server's silence ` +
+        `counts from now, so none is taken for hung for reports it could not have read`,
+    );
+    this.heardFrom = now;
   }
 }
