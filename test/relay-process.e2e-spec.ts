@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'fs';
 import { connect as tcpConnect } from 'net';
 import { WebSocket } from 'ws';
 import { TunnelRunner } from '../src/proxy/tunnel-runner';
-import { useCleanup } from './support/processes';
+import { isProcessAlive, useCleanup } from './support/processes';
 import { FAST_TIMINGS } from './support/spawner-app';
 import {
   getSpawn,
@@ -95,6 +95,18 @@ describe('relay process (e2e)', () => {
     );
     expect(view).toMatchObject({ state: 'connected', relay: { toServer: { bytes: 10_000, messages: 1 } } });
     expect(await viewer.close(1000, 'done')).toEqual({ code: 1000, reason: 'done' });
+  });
+
+  it("leaves a terminal's Ctrl-C, Ctrl-\\, hang-up and a group SIGTERM to the service: its tunnels go on", async () => {
+    const {
+      relayPid,
+      first: { viewer },
+    } = await startRelayed();
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.kill(relayPid, signal);
+    await sleep(300);
+    expect(isProcessAlive(relayPid)).toBe(true);
+    await viewer.send(Buffer.alloc(100, 1));
+    expect((await viewer.next()).data.length).toBe(100);
   });
 
   it('probes a relayed viewer that falls silent (TCP keepalive): one whose network vanished is found out', async () => {

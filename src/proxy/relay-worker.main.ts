@@ -128,8 +128,7 @@ process.on('message', (message: ToRelayWorker, socket?: Socket) => {
 
 // The service is gone (it exited, or it stopped us): its viewers' connections go with it.
 process.on('disconnect', () => process.exit(0));
-// It shares the service's process group: a Ctrl-C or a group SIGTERM is the service's to handle (it closes the
-// tunnels with 1001 first, then the channel, which ends this process).
-process.on('SIGINT', () => undefined);
-process.on('SIGTERM', () => undefined);
+// It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it
+// closes the tunnels with 1001 first, then the channel, which ends this process).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(signal, () => undefined);
 send({ type: 'ready' });
