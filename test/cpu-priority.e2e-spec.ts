@@ -188,6 +188,32 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     }
   });
 
+  (v1Writable ? it : it.skip)(
+    "a killed service's group, held by the server it left running, goes once the next start has stopped it",
+    async () => {
+      const state = makeTempDir(cleanup, 'sc-priority-crash-');
+      chmodSync(state, 0o700);
+      const first = await start({ SC_STATE_DIR: state });
+      const server = await spawnServer(first);
+      cleanup.add(() => {
+        // Stopped by the next start, as it should be: else killed here (its pid still a server's).
+        if (procStat(server)?.pgrp === server && readFileSync(`/proc/${server}/cmdline`, 'utf8').includes('ts3d')) {
+          process.kill(-server, 'SIGKILL');
+        }
+      }, 'the left server');
+      const left = `${V1_CPU}/sc-spawner-${first.child.pid}-1`;
+      cleanup.add(() => {
+        for (const dir of [`${left}/servers`, `${left}/service`, left]) removedUnlessBusy(dir);
+      }, "the killed service's group");
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(existsSync(`${left}/servers`)).toBe(true);
+      const next = await start({ SC_STATE_DIR: state });
+      expect(next.output.join('')).toContain(`(pid ${server}, port `);
+      await waitFor(() => !existsSync(left), 10_000, { description: `${left} to be removed`, intervalMs: 50 });
+    },
+  );
+
   (autogroupOn ? it : it.skip)(
     "SC_CPU_PRIORITY=nice: the server stays in the service's autogroup and session, at SC_NICE",
     async () => {

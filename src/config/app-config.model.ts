@@ -87,7 +87,7 @@ export class AppConfig {
   killGraceS: number;
   sweepIntervalMs: number;
 
-  /** Niceness the servers run at (0: the service's own priority). */
+  /** Niceness the servers run at (0: none; a cgroup or autogroup mechanism still ranks them below the service). */
   childNice: number;
   /** How the servers are ranked below the service (SC_CPU_PRIORITY; auto: the best this machine allows). */
   cpuPriority: CpuPriorityChoice;

@@ -124,6 +124,39 @@ describe('CpuPriority', () => {
     expect(files.dirs.has('/cg/cpu/sc-spawner-7-1')).toBe(false);
   });
 
+  it('a live service whose pid is not seen here (another pid namespace on this cgroup tree) keeps its empty servers group', () => {
+    for (const plan of [V1, V2]) {
+      const parent = plan.cgroup!.parent;
+      const files = new FakeSchedulingFiles({}, [parent]);
+      // Pid 1 of a container: /proc/1 here is another process, outside any sc-spawner group.
+      const [service, servers] =
+        plan === V1
+          ? [`${parent}/sc-spawner-1-1/service`, `${parent}/sc-spawner-1-1/servers`]
+          : [`${parent}/sc-spawner-1-1-service`, `${parent}/sc-spawner-1-1-servers`];
+      for (const dir of [service, servers]) files.dirs.add(dir);
+      if (plan === V1) files.dirs.add(`${parent}/sc-spawner-1-1`);
+      files.failing.set(service, 'EBUSY');
+      new CpuPriority(plan, files, PERL, 7).setUp();
+      expect(files.dirs.has(servers)).toBe(true);
+      expect(files.dirs.has(service)).toBe(true);
+    }
+  });
+
+  it("a dead service's group its orphaned servers still held at start-up goes once they have exited", async () => {
+    const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+    for (const dir of ['/cg/cpu/sc-spawner-5-1', '/cg/cpu/sc-spawner-5-1/servers']) files.dirs.add(dir);
+    files.failing.set('/cg/cpu/sc-spawner-5-1/servers', 'EBUSY');
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    expect(files.dirs.has('/cg/cpu/sc-spawner-5-1')).toBe(true);
+    // The orphan reaper (onModuleInit) has stopped them: they exit a moment later.
+    priority.onApplicationBootstrap();
+    setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-5-1/servers'), 300);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect([...files.dirs].filter((dir) => dir.includes('sc-spawner-5-1'))).toEqual([]);
+    await priority.onApplicationShutdown();
+  });
+
   it('nice and autogroup: no cgroup, the placement says the rest', () => {
     const files = new FakeSchedulingFiles();
     const plan: CpuPriorityPlan = { mechanism: 'autogroup', detail: 'd', nice: 10, autogroupNice: 19, wrapper: true };

@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ServerPlacement } from '../adapters/process-launcher.adapter';
 import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
 import {
@@ -8,32 +8,39 @@ import {
   V1_SERVER_SHARES,
   V2_SERVER_WEIGHT,
 } from './cpu-priority.policy';
+import { CgroupLeftovers } from './cgroup-leftovers';
 
 /** How often, and how far apart, removing a group still busy with an exiting process is tried. */
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 /** How often the service makes its own group again when another service removed it before it could move in. */
 const JOIN_ATTEMPTS = 5;
+/** How often, and how far apart, a dead service's groups still busy at start-up are tried again. */
+const LEFTOVER_ATTEMPTS = 25;
+const LEFTOVER_RETRY_MS = 200;
 
 /** With per-server groups (v2), the spawn helper's own leaf among them (a spawn id is a UUID, never this). */
 const HELPER_GROUP = 'spawn-helper';
-
-/** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
-const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
 
 /**
  * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes
  * them at shutdown. Built by createCpuPriority (cpu-priority.module.ts), not by injection.
  */
-export class CpuPriority implements OnApplicationShutdown {
+export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('CpuPriority');
+  /** Groups of dead services still in use at start-up (by servers that outlived them), and the timer retrying them. */
+  private busyLeftovers: string[] = [];
+  private leftoverTimer?: NodeJS.Timeout;
+  private readonly leftovers: CgroupLeftovers;
 
   constructor(
     readonly plan: CpuPriorityPlan,
     private readonly files: SchedulingFiles,
     private readonly perl: string | undefined,
     private readonly pid: number = process.pid,
-  ) {}
+  ) {
+    this.leftovers = new CgroupLeftovers(files, pid, this.logger);
+  }
 
   get mechanism(): CpuPriorityMechanism {
     return this.plan.mechanism;
@@ -47,7 +54,7 @@ export class CpuPriority implements OnApplicationShutdown {
   setUp(): void {
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
-    this.removeLeftovers(cgroup.parent);
+    this.busyLeftovers = this.leftovers.removeAll(cgroup.parent);
     this.joinOwnGroup(cgroup);
     if (cgroup.version === 2) {
       this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
@@ -105,8 +112,26 @@ export class CpuPriority implements OnApplicationShutdown {
     if (cgroup?.perServer) void this.remove(`${cgroup.servers}/${spawnId}`);
   }
 
+  /**
+   * The servers a crashed run of this service left still hold its groups at setUp(); the orphan reaper (onModuleInit)
+   * has stopped them since: their groups go once they have exited.
+   */
+  onApplicationBootstrap(): void {
+    const parent = this.plan.cgroup?.parent;
+    if (parent === undefined || this.busyLeftovers.length === 0) return;
+    let attempts = 0;
+    const retry = () => {
+      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name));
+      if (this.busyLeftovers.length > 0 && ++attempts < LEFTOVER_ATTEMPTS) {
+        this.leftoverTimer = setTimeout(retry, LEFTOVER_RETRY_MS).unref();
+      }
+    };
+    this.leftoverTimer = setTimeout(retry, LEFTOVER_RETRY_MS).unref();
+  }
+
   /** After the supervisor stopped every server (beforeApplicationShutdown): the groups go, the service back where it was. */
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.leftoverTimer);
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
     // A killed server still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
@@ -137,24 +162,6 @@ export class CpuPriority implements OnApplicationShutdown {
         this.files.write(`${to}/cgroup.procs`, pid);
       } catch {
         // Gone meanwhile.
-      }
-    }
-  }
-
-  /** Groups of services that are gone (a crash skips the shutdown): removed when empty. */
-  private removeLeftovers(parent: string): void {
-    for (const name of this.files.list(parent)) {
-      const owner = OWN_GROUP.exec(name)?.[1];
-      if (owner === undefined || Number(owner) === this.pid) continue;
-      // Alive only if that pid is still in one of its groups: a pid the kernel has reused is another process.
-      if (this.files.read(`/proc/${owner}/cgroup`)?.includes(`/sc-spawner-${owner}-`)) continue;
-      try {
-        // v1: the service's group holds its two groups, which go first.
-        for (const inner of this.files.list(`${parent}/${name}`)) this.files.removeDir(`${parent}/${name}/${inner}`);
-        this.files.removeDir(`${parent}/${name}`);
-        this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
-      } catch {
-        // Still in use (its servers outlived it) or not ours to remove: left alone.
       }
     }
   }

@@ -1,0 +1,52 @@
+import type { Logger } from '@nestjs/common';
+import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+
+/** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
+const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
+
+/** Finds and removes the cgroups of services that are gone (a crash skips their shutdown). */
+export class CgroupLeftovers {
+  constructor(
+    private readonly files: SchedulingFiles,
+    private readonly pid: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Removes the empty groups of dead services in `parent`; returns the names of those still in use. */
+  removeAll(parent: string): string[] {
+    return this.files.list(parent).filter((name) => {
+      const owner = OWN_GROUP.exec(name)?.[1];
+      if (owner === undefined || Number(owner) === this.pid) return false;
+      // Alive only if that pid is still in one of its groups: a pid the kernel has reused is another process.
+      if (this.files.read(`/proc/${owner}/cgroup`)?.includes(`/sc-spawner-${owner}-`)) return false;
+      return !this.remove(parent, name);
+    });
+  }
+
+  /**
+   * Removes one dead service's group, its service group first: a live service sits in that one, even one whose pid
+   * this process cannot see (another pid namespace sharing this cgroup tree), and keeps its other groups then.
+   * Returns false when something is still in use (its servers outlived it) or not ours to remove.
+   */
+  remove(parent: string, name: string): boolean {
+    const prefix = name.replace(/-(servers|service)$/, '');
+    if (this.tryRemove(prefix === name ? `${parent}/${name}/service` : `${parent}/${prefix}-service`)) return false;
+    // v1: the service's group holds its two groups; v2: the servers' group may hold one group per server.
+    for (const inner of this.files.list(`${parent}/${name}`)) {
+      if (this.tryRemove(`${parent}/${name}/${inner}`)) return false;
+    }
+    if (this.tryRemove(`${parent}/${name}`)) return false;
+    this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
+    return true;
+  }
+
+  /** The error, undefined once the group is gone. */
+  private tryRemove(dir: string): unknown {
+    try {
+      this.files.removeDir(dir);
+      return undefined;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : error;
+    }
+  }
+}
