@@ -216,6 +216,10 @@ describe('chooseCpuPriority', () => {
       problem:
         'SC_CPU_PRIORITY=cgroup-v2 cannot be used on this machine: the cpu controller is not enabled for /sys/fs/cgroup/unified',
     });
+    expect(choose(hybridV1(false), { choice: 'cgroup-v1' })).toEqual({
+      problem:
+        'SC_CPU_PRIORITY=cgroup-v1 cannot be used on this machine: the cgroup v1 cpu group /sys/fs/cgroup/cpu is not writable here (mounted read-only, or owned by another user)',
+    });
     expect(choose(pureV2(false), { choice: 'cgroup-v1' })).toEqual({
       problem: 'SC_CPU_PRIORITY=cgroup-v1 cannot be used on this machine: no cgroup v1 cpu hierarchy is mounted',
     });

@@ -79,7 +79,7 @@ function unavailability(
   const v1Missing = !v1?.dir
     ? 'no cgroup v1 cpu hierarchy is mounted'
     : !v1.writable
-      ? `the cgroup v1 cpu group ${v1.dir} is not writable by this user`
+      ? `the cgroup v1 cpu group ${v1.dir} is not writable here (mounted read-only, or owned by another user)`
       : undefined;
   return {
     'cgroup-v2': noPerl ?? v2Missing,
