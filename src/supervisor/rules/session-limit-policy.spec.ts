@@ -57,6 +57,20 @@ describe('decideSessionLimits (pure)', () => {
     expect(decideSessionLimits([record], at(1100), { ...OFF, idleTimeoutS: 300 })).toEqual([]);
   });
 
+  it('idle: the time the service stalled is no idle time (what its viewer sent is unread); the lifetime is', () => {
+    const idle = { idleTimeoutS: 10, maxSessionS: 0, endWarningS: 0 };
+    const record = session('connected', { lastActivityAt: at(5) });
+    // The service did not run from 6 s to 26 s.
+    const stalls = [{ at: at(26), ms: 20_000 }];
+    expect(decideSessionLimits([record], at(26), idle, stalls)).toEqual([]);
+    expect(decideSessionLimits([record], at(34.999), idle, stalls)).toEqual([]);
+    expect(decideSessionLimits([record], at(35), idle, stalls)).toMatchObject([{ kind: 'end', reason: 'idle' }]);
+    const lifetime = { idleTimeoutS: 0, maxSessionS: 30, endWarningS: 0 };
+    expect(decideSessionLimits([record], at(30), lifetime, stalls)).toMatchObject([
+      { kind: 'end', reason: 'lifetime' },
+    ]);
+  });
+
   it('idle: never for a session the relay does not carry', () => {
     const record = session('ready', { watched: false });
     expect(decideSessionLimits([record], at(1e6), { ...OFF, idleTimeoutS: 10 })).toEqual([]);

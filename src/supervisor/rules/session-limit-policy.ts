@@ -1,4 +1,5 @@
 import { CLOSE_IDLE_TIMEOUT, CLOSE_LIFETIME_REACHED, CLOSE_REASONS } from '@app/sc-protocol';
+import { stalledBetween, type Stall } from './service-stall';
 import type { LimitReason, SpawnRecord } from './spawn-record';
 
 export interface SessionLimitSettings {
@@ -31,23 +32,30 @@ interface Deadline {
 /**
  * The idle and lifetime rules, as a pure function of the live sessions, the time and the settings: beside
  * decideTimeouts(), applied by the same sweep. Only ready or connected sessions handed out to a caller count
- * (an unclaimed warm server is nobody's session yet; its clocks start at the claim).
+ * (an unclaimed warm server is nobody's session yet; its clocks start at the claim). The service's `stalls` are no
+ * idle time: what the viewer sent meanwhile is still unread (the lifetime is wall-clock time).
  */
 export function decideSessionLimits(
   records: readonly SpawnRecord[],
   now: number,
   settings: SessionLimitSettings,
+  stalls: readonly Stall[] = [],
 ): SessionLimitAction[] {
   const actions: SessionLimitAction[] = [];
-  for (const record of records) actions.push(...decideFor(record, now, settings));
+  for (const record of records) actions.push(...decideFor(record, now, settings, stalls));
   return actions;
 }
 
-function decideFor(record: SpawnRecord, now: number, settings: SessionLimitSettings): SessionLimitAction[] {
+function decideFor(
+  record: SpawnRecord,
+  now: number,
+  settings: SessionLimitSettings,
+  stalls: readonly Stall[],
+): SessionLimitAction[] {
   if (record.state !== 'ready' && record.state !== 'connected') return [];
   if (record.processGoneAt !== undefined || record.stopRequestedAt !== undefined || record.isUnclaimedWarm) return [];
   const id = record.id;
-  const deadlines = deadlinesOf(record, settings);
+  const deadlines = deadlinesOf(record, settings, now, stalls);
   const due = deadlines.filter((d) => now >= d.at).sort((a, b) => a.at - b.at)[0];
   if (due) return [endAction(id, due)];
   const actions: SessionLimitAction[] = [];
@@ -66,6 +74,8 @@ function decideFor(record: SpawnRecord, now: number, settings: SessionLimitSetti
 function deadlinesOf(
   record: SpawnRecord,
   { idleTimeoutS, maxSessionS, endWarningS }: SessionLimitSettings,
+  now: number,
+  stalls: readonly Stall[],
 ): Deadline[] {
   const deadlines: Deadline[] = [];
   const start = record.sessionStartedAt;
@@ -74,7 +84,8 @@ function deadlinesOf(
   if (idleTimeoutS > 0 && record.watched) {
     // A viewer joining at /ws/<id> is where watching starts for a session the relay did not carry from its start.
     const lastActive = Math.max(start, record.connectedAt ?? start, record.lastActivityAt ?? start);
-    deadlines.push(deadline('idle', lastActive, idleTimeoutS, endWarningS));
+    const idleFrom = lastActive + stalledBetween(stalls, lastActive, now);
+    deadlines.push(deadline('idle', idleFrom, idleTimeoutS, endWarningS));
   }
   return deadlines;
 }

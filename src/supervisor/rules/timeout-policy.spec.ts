@@ -1,6 +1,7 @@
 import { SpawnRecord } from './spawn-record';
 import { SpawnState } from './spawn-state';
-import { decideTimeouts, sweepStalled, TimeoutSettings } from './timeout-policy';
+import { sweepStalled } from './service-stall';
+import { decideTimeouts, TimeoutSettings } from './timeout-policy';
 
 const SETTINGS: TimeoutSettings = { readyTimeoutS: 10, pingTimeoutS: 5, killGraceS: 2 };
 const T0 = Date.UTC(2026, 0, 1);
@@ -74,18 +75,34 @@ describe('decideTimeouts (pure)', () => {
     },
   );
 
-  it('after a stall of the service, silence counts from when it ran again; kill graces do not move', () => {
+  it('the time the service stalled is no silence of a server; kill graces do not move', () => {
     const ready = recordIn('ready', { readyAt: 1_000, lastReportAt: 2_000 });
     const starting = recordIn('starting');
     const left = recordIn('connected', { readyAt: 1_000, lastReportAt: 20_000, viewerLeftAt: 2_000 });
     const terminating = recordIn('terminating', { stopRequestedAt: 1_000 });
     // The service did not run from 3 s to 20 s: at 20 s the reports sent meanwhile are still unread.
-    expect(decideTimeouts([ready, starting, left, terminating], at(20_000), SETTINGS, at(20_000))).toEqual([
+    const stalls = [{ at: at(20_000), ms: 17_000 }];
+    expect(decideTimeouts([ready, starting, left, terminating], at(20_000), SETTINGS, stalls)).toEqual([
       { kind: 'kill', id: terminating.id, again: false },
     ]);
-    expect(decideTimeouts([ready, left], at(24_999), SETTINGS, at(20_000))).toEqual([]);
-    expect(decideTimeouts([ready, starting], at(30_000), SETTINGS, at(20_000))).toEqual([
+    // 1 s before the stall and 3.999 s after it.
+    expect(decideTimeouts([ready, left], at(23_999), SETTINGS, stalls)).toEqual([]);
+    expect(decideTimeouts([ready, starting], at(27_000), SETTINGS, stalls)).toEqual([
       { kind: 'mark_unresponsive', id: ready.id, reason: 'no liveliness report for 5 s' },
+      { kind: 'time_out', id: starting.id, reason: 'the server did not report ready within 10 s' },
+    ]);
+  });
+
+  it('stalls that keep coming do not keep a hung server alive: the time the service ran between them counts', () => {
+    const ready = recordIn('ready', { readyAt: 0, lastReportAt: 0 });
+    const starting = recordIn('starting');
+    // A stall of 2.5 s after every 1.5 s the service runs: a fresh start after each would never time anything out.
+    const stalls = Array.from({ length: 20 }, (_, i) => ({ at: at((i + 1) * 4_000), ms: 2_500 }));
+    expect(decideTimeouts([ready, starting], at(12_000), SETTINGS, stalls)).toEqual([]);
+    expect(decideTimeouts([ready, starting], at(14_000), SETTINGS, stalls)).toEqual([
+      { kind: 'mark_unresponsive', id: ready.id, reason: 'no liveliness report for 5 s' },
+    ]);
+    expect(decideTimeouts([starting], at(28_000), SETTINGS, stalls)).toEqual([
       { kind: 'time_out', id: starting.id, reason: 'the server did not report ready within 10 s' },
     ]);
   });

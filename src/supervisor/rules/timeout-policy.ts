@@ -1,3 +1,4 @@
+import { stalledBetween, type Stall } from './service-stall';
 import type { SpawnRecord } from './spawn-record';
 
 export interface TimeoutSettings {
@@ -17,31 +18,20 @@ export type TimeoutAction =
   /** It ignored SIGTERM (or, `again`, even SIGKILL) for the grace: SIGKILL its group. */
   | { kind: 'kill'; id: string; again: boolean };
 
-/** How much later than its interval a sweep may run before the service counts as having stalled. */
-export const SWEEP_STALL_MS = 1000;
-
-/**
- * Whether the service itself did not run between two sweeps (stopped, starved, suspended, or its clock stepped
- * forward): the reports servers sent meanwhile still wait, unread, and no silence measured across it proves anything.
- */
-export function sweepStalled(previousSweepAt: number | undefined, now: number, intervalMs: number): boolean {
-  return previousSweepAt !== undefined && now - previousSweepAt > intervalMs + SWEEP_STALL_MS;
-}
-
 /**
  * The timeout rules, as a pure function of the live spawns, the time and the settings. It decides; the
- * supervisor applies (SpawnProcesses.enforce). A server's silence counts from `heardFrom` at the earliest: the
- * moment the service ran again after a stall.
+ * supervisor applies (SpawnProcesses.enforce). A server's silence is the time the service ran without hearing
+ * from it: the `stalls` do not count, but only they, so stalls that keep coming cannot keep a hung server alive.
  */
 export function decideTimeouts(
   records: readonly SpawnRecord[],
   now: number,
   settings: TimeoutSettings,
-  heardFrom = Number.NEGATIVE_INFINITY,
+  stalls: readonly Stall[] = [],
 ): TimeoutAction[] {
   const actions: TimeoutAction[] = [];
   for (const record of records) {
-    const action = decideFor(record, now, settings, heardFrom);
+    const action = decideFor(record, now, settings, stalls);
     if (action) actions.push(action);
   }
   return actions;
@@ -51,13 +41,13 @@ function decideFor(
   record: SpawnRecord,
   now: number,
   { readyTimeoutS, pingTimeoutS, killGraceS }: TimeoutSettings,
-  heardFrom: number,
+  stalls: readonly Stall[],
 ): TimeoutAction | undefined {
   // Its exit is being handled: neither a timeout nor a signal applies any more.
   if (record.processGoneAt !== undefined) return undefined;
   const id = record.id;
   const since = (t: number | undefined) => (now - (t ?? record.startedAt)) / 1000;
-  const silentFor = (t: number | undefined) => since(Math.max(t ?? record.startedAt, heardFrom));
+  const silentFor = (t: number | undefined) => since(t) - stalledBetween(stalls, t ?? record.startedAt, now) / 1000;
   switch (record.state) {
     case 'starting':
       if (silentFor(record.startedAt) < readyTimeoutS) return undefined;

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProcessUsage } from '../../adapters/process-usage.adapter';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { decideSessionLimits, SessionLimitAction } from '../rules/session-limit-policy';
+import type { Stall } from '../rules/service-stall';
 import { SpawnEvents } from './spawn-events';
 import { SpawnProcesses } from './spawn-processes';
 import type { SpawnRecord } from '../rules/spawn-record';
@@ -20,9 +21,9 @@ export class SessionLimits {
     private readonly usage: ProcessUsage,
   ) {}
 
-  sweep(now: number): void {
+  sweep(now: number, stalls: readonly Stall[] = []): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideSessionLimits(records, now, this.settings)) this.apply(action, now);
+    for (const action of decideSessionLimits(records, now, this.settings, stalls)) this.apply(action, now);
     this.refreshUsage(records);
   }
 

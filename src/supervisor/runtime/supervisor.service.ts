@@ -22,6 +22,7 @@ import { SpawnRegistry } from './spawn-registry';
 import type { SpawnRequest } from '../rules/spawn-record';
 import { SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
+import type { Stall } from '../rules/service-stall';
 import { decideTimeouts } from '../rules/timeout-policy';
 import { type NoCapacityError, type QuotaExceededError, UnknownSpawnError } from '../rules/supervisor.errors';
 import { TimeoutEnforcer } from './timeout-enforcer';
@@ -213,10 +214,10 @@ export class SupervisorService implements BeforeApplicationShutdown {
   }
 
   /** Enforces the ready timeout, the ping timeout and the kill escalation; run by SweepScheduler. */
-  sweep(now: number = this.clock.now(), heardFrom?: number): void {
+  sweep(now: number = this.clock.now(), stalls: readonly Stall[] = []): void {
     const records = this.registry.liveEntries().map((entry) => entry.record);
-    for (const action of decideTimeouts(records, now, this.timing, heardFrom)) this.enforcer.enforce(action, now);
-    this.limits.sweep(now);
+    for (const action of decideTimeouts(records, now, this.timing, stalls)) this.enforcer.enforce(action, now);
+    this.limits.sweep(now, stalls);
   }
 
   /** Refuses new spawns (NoCapacityError 'draining') and stops the unclaimed warm servers; sessions go on. */

@@ -2,19 +2,20 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../adapters/clock.adapter';
 import { TIMING_SETTINGS, type TimingSettings } from '../../config';
-import { sweepStalled } from '../rules/timeout-policy';
+import { type Stall, sweepStalled } from '../rules/service-stall';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 
 export const SWEEP_INTERVAL_NAME = 'spawn-sweep';
+const STALLS_KEPT_MS = 3_600_000;
 
 /** Runs SupervisorService.sweep() every SWEEP_INTERVAL_MS and publishes its duration; the schedule module clears it at shutdown. */
 @Injectable()
 export class SweepScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(SweepScheduler.name);
   private lastSweepAt: number | undefined;
-  /** When the service last ran again after a stall: no server's silence counts from before. */
-  private heardFrom: number | undefined;
+  /** The service's recent stalls: no server's silence counts across them. */
+  private stalls: Stall[] = [];
 
   constructor(
     private readonly supervisor: SupervisorService,
@@ -36,7 +37,7 @@ export class SweepScheduler implements OnApplicationBootstrap {
       // Timers run before pending I/O: the servers' reports of the stall are read only after this sweep.
       if (sweepStalled(this.lastSweepAt, now, this.timing.sweepIntervalMs)) this.stalled(now);
       this.lastSweepAt = now;
-      this.supervisor.sweep(now, this.heardFrom);
+      this.supervisor.sweep(now, this.stalls);
       // Published like every other spawn metric: the metrics module observes it.
       this.events.emitSweep({ durationSeconds: (performance.now() - startedAt) / 1000 });
     } catch (error) {
@@ -45,11 +46,12 @@ export class SweepScheduler implements OnApplicationBootstrap {
   }
 
   private stalled(now: number): void {
-    const seconds = ((now - this.lastSweepAt!) / 1000).toFixed(1);
+    const ms = now - this.lastSweepAt! - this.timing.sweepIntervalMs;
     this.logger.warn(
-      `the service did not run for ${seconds} s (stopped, starved, or its clock stepped): each server's silence ` +
-        `counts from now, so none is taken for hung for reports it could not have read`,
+      `the service did not run for ${(ms / 1000).toFixed(1)} s (stopped, starved, or its clock stepped): that time ` +
+        `does not count as any server's silence, for reports it could not have read`,
     );
-    this.heardFrom = now;
+    // An hour's (at most 1,000): far longer than any silence a timeout waits for.
+    this.stalls = [...this.stalls.filter((stall) => stall.at > now - STALLS_KEPT_MS).slice(-999), { at: now, ms }];
   }
 }
