@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { createServer } from 'net';
@@ -387,6 +387,14 @@ describe('SpawnHelperLauncher', () => {
   });
 });
 
+/** Answers each pid line with its go, as the service does once it has recorded the pid. */
+function goOnPid(helper: ChildProcessWithoutNullStreams): void {
+  createInterface({ input: helper.stdout }).on('line', (line) => {
+    const answer = parseHelperAnswer(line);
+    if (answer?.kind === 'pid' && helper.stdin.writable) helper.stdin.write(`go ${answer.req}\n`);
+  });
+}
+
 describe('spawn helper protocol', () => {
   const perl = findPerl(new NodeFileSystem())!;
 
@@ -416,6 +424,7 @@ describe('spawn helper protocol', () => {
     const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
     await new Promise<void>((resolve) => output.listen(socketPath, resolve));
     const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    goOnPid(helper);
     const answers = createInterface({ input: helper.stdout });
     const exitLine = new Promise<string>((resolve) =>
       answers.on('line', (line) => line.startsWith('exit ') && resolve(line)),
@@ -454,6 +463,7 @@ describe('spawn helper protocol', () => {
     const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
     await new Promise<void>((resolve) => output.listen(socketPath, resolve));
     const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    goOnPid(helper);
     const helperExited = new Promise((resolve) => helper.once('exit', resolve));
     let server = 0;
     let leftBehind = 0;
@@ -506,6 +516,7 @@ describe('spawn helper protocol', () => {
     const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
     await new Promise<void>((resolve) => output.listen(socketPath, resolve));
     const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    goOnPid(helper);
     const count = 40;
     const exits: string[] = [];
     createInterface({ input: helper.stdout }).on('line', (line) => line.startsWith('exit ') && exits.push(line));
@@ -536,6 +547,41 @@ describe('spawn helper protocol', () => {
     }
   });
 
+  it('runs no server whose pid the service did not record (killed after the fork, before its go)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const marker = `sc-unrecorded-${process.pid}`;
+    const output = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    const running = () =>
+      readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && readText(`/proc/${pid}/cmdline`).includes(marker));
+    try {
+      const command = { executable: '/bin/sh', args: ['-c', 'sleep 30; :', marker], env: {}, placement: { nice: 0 } };
+      helper.stdin.write(launchRequest('r1', command));
+      const lines = createInterface({ input: helper.stdout });
+      const pid = await new Promise<number>((resolve) =>
+        lines.on('line', (line) => {
+          const answer = parseHelperAnswer(line);
+          if (answer?.kind === 'pid') resolve(answer.pid);
+        }),
+      );
+      // The service is killed with the pid read but not yet recorded: no go comes, the helper's stdin ends.
+      helper.stdin.end();
+      await waitFor(() => [undefined, 'Z'].includes(readProcStat(pid)?.state), 3000, {
+        description: 'the unrecorded child to exit',
+      });
+      await helperExited;
+      expect(running()).toEqual([]);
+    } finally {
+      for (const pid of running()) process.kill(-Number(pid), 'SIGKILL');
+      helper.kill('SIGKILL');
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('survives a launch it can no longer announce (the service was killed): that server never runs', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
     const socketPath = join(folder, 'output.sock');
@@ -545,6 +591,7 @@ describe('spawn helper protocol', () => {
     const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
     await new Promise<void>((resolve) => output.listen(socketPath, resolve));
     const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    goOnPid(helper);
     const helperExited = new Promise((resolve) => helper.once('exit', resolve));
     const left = () => Number(/left (\d+)/.exec(outputs.join(''))?.[1] ?? 0);
     const late = () =>
@@ -590,6 +637,7 @@ describe('spawn helper protocol', () => {
       stdio: ['pipe', 'pipe', 'inherit'],
       detached: true,
     });
+    goOnPid(helper);
     const lines: string[] = [];
     createInterface({ input: helper.stdout }).on('line', (line) => void lines.push(line));
     const answer = (kind: string) =>

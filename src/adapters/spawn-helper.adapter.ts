@@ -79,6 +79,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       settled = true;
       clearTimeout(timer);
     };
+    // The server execs on this go: a turn later, the caller has recorded its pid in the journal (written before
+    // the event loop turns), so a service killed in between leaves no server its next start cannot reap.
+    const go = () => setImmediate(() => helper.child.stdin?.writable && helper.child.stdin.write(`go ${req}\n`));
+    launch.started.then(go, () => undefined);
     launch.started.then(answered, answered);
     return launch.started;
   }

@@ -14,9 +14,10 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * blocked, so before the child can be reaped and its pid reused; empty if unreadable), `fail <req> <message>`
  * (nothing started), and once the process is reaped, `exit <req> <code or -> <signal number or ->`; what is left
  * of its process group is killed just before it is reaped.
- * The child execs only once its pid has been written (a byte on a pipe from the helper says so): a helper killed
- * before that, as the service does with one that stopped answering, leaves no server the service was not told of;
- * the child exits 127 instead.
+ * The child execs only once the service has recorded its pid: `go <req>` (service -> helper), sent on the turn after
+ * the pid was read, by when the journal the next start reaps from has it; the helper then writes a byte on a pipe
+ * to the child. A helper killed before that, or a service killed before it recorded the pid (the helper's stdin
+ * ends), leaves no server the service did not record: the child exits 127 instead.
  * Output: before forking, the helper connects two Unix sockets to the service (in a folder only the service's
  * user can enter), sends `<req> stdout` / `<req> stderr` as their first line, and makes them the child's fd 1
  * and 2, so a server's output goes straight to the service. Once its stdin closes (the service ended, or crashed)
@@ -26,14 +27,14 @@ import type { LaunchCommand } from './process-launcher.adapter';
  */
 export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
-my $path = shift @ARGV; my %req_of; $| = 1;
+my $path = shift @ARGV; my (%req_of, %go_of); $| = 1;
 # It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it stops
 # the servers, then ends the helper). Held around each fork, so a child takes them as a server would.
 # An answer the service can no longer read (it was killed) must not end the helper either: it still has servers to
 # follow until they exit.
 $SIG{INT} = $SIG{TERM} = $SIG{HUP} = $SIG{QUIT} = $SIG{PIPE} = 'IGNORE';
 my $held = POSIX::SigSet->new(map { POSIX->can("SIG$_")->() } qw(CHLD INT TERM HUP QUIT));
-sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined $req;
+sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined $req; delete $go_of{$req};
   print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
 sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
   return defined $s && substr($s, rindex($s, ')') + 2, 1) eq 'Z'; }
@@ -56,6 +57,9 @@ sub start_time { open(my $f, '<', "/proc/$_[0]/stat") or return ''; my $s = <$f>
   my @f = split / /, substr($s, rindex($s, ')') + 2); return (defined $f[19] && $f[19] =~ /^\d+$/) ? $f[19] : ''; }
 while (my $line = <STDIN>) {
   chomp $line; my ($verb, $req, @f) = split / /, $line, -1;
+  if (defined $verb && $verb eq 'go' && defined $req) {
+    my $go_w = delete $go_of{$req}; if ($go_w) { syswrite($go_w, 'g'); close $go_w; } next;
+  }
   next unless defined $verb && $verb eq 'launch' && @f == 6;
   my ($cwd, $env, $argv, $procs, $group_nice, $nice) = map { pack('H*', $_) } @f;
   my ($o, $e) = (out($req, 'stdout'), out($req, 'stderr'));
@@ -65,7 +69,7 @@ while (my $line = <STDIN>) {
   my $pid = fork;
   if (defined $pid && $pid == 0) {
     # A server takes every signal as usual (SIGTERM stops it); no handler of the helper's may interrupt the wait below.
-    close $go_w; $SIG{$_} = 'DEFAULT' for qw(CHLD INT TERM HUP QUIT PIPE);
+    close $_ for $go_w, values %go_of; $SIG{$_} = 'DEFAULT' for qw(CHLD INT TERM HUP QUIT PIPE);
     POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
     open(STDIN, '<', '/dev/null') && open(STDOUT, '>&', $o) && open(STDERR, '>&', $e) or POSIX::_exit(127);
     if ($group_nice ne '') {
@@ -82,14 +86,15 @@ while (my $line = <STDIN>) {
     exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");
   }
   close $go_r;
-  # It execs only once its pid has reached the service's pipe; unannounced, it exits 127 when $go_w closes.
-  if (defined $pid) { $req_of{$pid} = $req; syswrite($go_w, 'g') if print "pid $req $pid ", start_time($pid), "\n"; }
-  else { print "fail $req fork: $!\n"; }
-  close $go_w;
+  # It execs only once the service has recorded its pid (a go line); without one, it exits 127 when $go_w closes.
+  if (defined $pid) { $req_of{$pid} = $req; $go_of{$req} = $go_w; print "pid $req $pid ", start_time($pid), "\n"; }
+  else { print "fail $req fork: $!\n"; close $go_w; }
   POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $held);
 }
-# No more launches. Its servers' parent until they have exited, so each one's group is still killed as it exits (the
-# SIGCHLD handler), even once the service that reads the answers is gone.
+# No more launches, nor go lines: a child still waiting for one exits 127. Its servers' parent until they have
+# exited, so each one's group is still killed as it exits (the SIGCHLD handler), even once the service that reads the
+# answers is gone.
+my @waiting = values %go_of; %go_of = (); close $_ for @waiting;
 while (%req_of) { sleep 1; }
 `;
 

@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../adapters/clock.adapter';
 import { TIMING_SETTINGS, type TimingSettings } from '../../config';
-import { type Stall, sweepStalled } from '../rules/service-stall';
+import { type Stall, sweepStalled, withStall } from '../rules/service-stall';
 import { SpawnEvents } from './spawn-events';
 import { SupervisorService } from './supervisor.service';
 
 export const SWEEP_INTERVAL_NAME = 'spawn-sweep';
-const STALLS_KEPT_MS = 3_600_000;
 
 /** Runs SupervisorService.sweep() every SWEEP_INTERVAL_MS and publishes its duration; the schedule module clears it at shutdown. */
 @Injectable()
@@ -51,7 +50,6 @@ export class SweepScheduler implements OnApplicationBootstrap {
       `the service did not run for ${(ms / 1000).toFixed(1)} s (stopped, starved, or its clock stepped): that time ` +
         `does not count as any server's silence, for reports it could not have read`,
     );
-    // An hour's (at most 1,000): far longer than any silence a timeout waits for.
-    this.stalls = [...this.stalls.filter((stall) => stall.at > now - STALLS_KEPT_MS).slice(-999), { at: now, ms }];
+    this.stalls = withStall(this.stalls, { at: now, ms });
   }
 }
