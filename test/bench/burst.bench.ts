@@ -182,7 +182,12 @@ async function waitUntilEmpty(url: string): Promise<void> {
     if (active === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error("the storm's servers did not all exit");
+  // Which spawns are left, and in what state: a storm's stop that does not end is a bug to chase, not noise.
+  const spawns = JSON.parse((await httpRequest(url, 'GET', '/spawns')).body) as Array<Record<string, unknown>>;
+  const left = spawns
+    .filter((spawn) => !['exited', 'failed'].includes(String(spawn.state)))
+    .map((spawn) => `${String(spawn.id)} ${String(spawn.state)} (pid ${String(spawn.pid)})`);
+  throw new Error(`the storm's servers did not all exit within 60 s: ${left.join('; ')}`);
 }
 
 /** Sends `BURST` requests at once, each on its own connection; resolves with each one's status, latency and spawn id. */
