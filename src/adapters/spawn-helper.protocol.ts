@@ -54,9 +54,11 @@ $SIG{CHLD} = \&reap;
 # Perl runs a signal's handler between two of its own operations, not when the signal comes: a SIGCHLD that comes
 # just before the helper blocks waiting for input is handled only once that wait ends, at the service's next line.
 # Measured: 32 servers SIGTERMed at once, 1,968 times: 29 exits went unreported, their spawns terminating (port and
-# slot held) until another spawn came. So while servers run, each wait ends after a second to look for exits.
+# slot held) until another spawn came. So while servers run, each wait ends after a second: a handler left pending
+# runs then, and a look for exits backs it up.
 my $chld = POSIX::SigSet->new(POSIX::SIGCHLD());
-sub reap_now { POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld); reap(); POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld); }
+sub reap_now { my $mask = POSIX::SigSet->new; POSIX::sigprocmask(POSIX::SIG_BLOCK(), $chld, $mask); reap();
+  POSIX::sigprocmask(POSIX::SIG_SETMASK(), $mask); }
 my ($in, $eof) = ('', 0);
 sub next_line {
   while (1) {
@@ -65,7 +67,7 @@ sub next_line {
     my $readable = ''; vec($readable, fileno(STDIN), 1) = 1;
     my $ready = select($readable, undef, undef, %req_of ? 1 : undef);
     if ($ready < 0 && !$!{EINTR}) { $eof = 1; next; }
-    if ($ready <= 0) { reap_now(); next; }
+    if ($ready <= 0) { reap_now() if $ready == 0; next; }
     my $got = sysread(STDIN, $in, 65536, length $in);
     if (defined $got) { $eof = 1 if $got == 0; } elsif (!$!{EINTR} && !$!{EAGAIN}) { $eof = 1; }
   }
@@ -115,7 +117,7 @@ while (defined(my $line = next_line())) {
 # exited, so each one's group is still killed as it exits (the SIGCHLD handler), even once the service that reads the
 # answers is gone.
 my @waiting = values %go_of; %go_of = (); close $_ for @waiting;
-while (%req_of) { sleep 1; reap_now(); }
+while (%req_of) { sleep 1; }
 `;
 
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
