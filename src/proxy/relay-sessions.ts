@@ -27,8 +27,9 @@ const SHUTDOWN_CLOSE_WAIT_MS = 1000;
 export function queryForServer(url: string | undefined): string {
   if (!url?.includes('?')) return '';
   const query = url.slice(url.indexOf('?'));
-  if (!/[?&]ticket=/.test(query)) return query;
+  // Looked for as ticketOf reads it, decoded: `ti%63ket=` is a ticket too (it was redeemed under that name).
   const params = new URLSearchParams(query);
+  if (!params.has('ticket')) return query;
   params.delete('ticket');
   const rest = params.toString();
   return rest ? `?${rest}` : '';

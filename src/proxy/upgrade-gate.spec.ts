@@ -15,4 +15,10 @@ describe('spawn tickets in upgrade URLs', () => {
     expect(queryForServer('/?renderingLocation=csr')).toBe('?renderingLocation=csr');
     expect(queryForServer('/ws/1')).toBe('');
   });
+
+  it('a ticket named with percent-escapes is read as a ticket, and kept from the server all the same', () => {
+    expect(ticketOf('/?ti%63ket=abc')).toBe('abc');
+    expect(queryForServer('/?ti%63ket=abc&x=1')).toBe('?x=1');
+    expect(queryForServer('/?%74icket=abc')).toBe('');
+  });
 });
