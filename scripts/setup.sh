@@ -3,7 +3,7 @@
 # chromium (the dashboard's browser test), haproxy (scale-out tests), nginx (the benchmarks' anchor),
 # systemd (systemd-analyze checks the unit), nftables (nft -c checks the host firewall recipe) and prometheus
 # (its promtool checks and unit-tests deploy/prometheus; its own service is never started), iproute2 (ss reads the
-# service's accept queue).
+# service's accept queue), faketime (steps the wall clock of a service under test).
 # Does nothing when all are there. Not root, or no apt-get: prints the command to run and fails.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ set -euo pipefail
 required=(
   /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx
   /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables /usr/bin/promtool:prometheus /usr/bin/ss:iproute2
+  /usr/bin/faketime:faketime
 )
 
 missing=()

@@ -30,7 +30,7 @@ const ADAPTERS: Provider[] = [
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useFactory: () => new ProcProcessUsage() },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },
-  { provide: SocketTable, useClass: KernelSocketTable },
+  { provide: SocketTable, useFactory: (files: FileSystem) => new KernelSocketTable(files), inject: [FileSystem] },
   { provide: SpawnJournal, useClass: FileSpawnJournal },
   { provide: TcpLineServer, useClass: NetTcpLineServer },
 ];

@@ -37,7 +37,10 @@ export class KernelSocketTable extends SocketTable implements OnApplicationBoots
   /** After the co-process died, when it may be started again. */
   private restartAt = 0;
 
-  constructor(private readonly files: FileSystem) {
+  constructor(
+    private readonly files: FileSystem,
+    private readonly restartDelayMs = RESTART_DELAY_MS,
+  ) {
     super();
   }
 
@@ -66,7 +69,7 @@ export class KernelSocketTable extends SocketTable implements OnApplicationBoots
 
   private startIfDue(): void {
     if (this.unavailable || this.stopped || this.starting || this.current?.usable) return;
-    if (Date.now() < this.restartAt) return;
+    if (performance.now() < this.restartAt) return;
     this.starting = this.start().finally(() => (this.starting = undefined));
   }
 
@@ -81,8 +84,10 @@ export class KernelSocketTable extends SocketTable implements OnApplicationBoots
     this.current = started;
     void started.closed().then((how) => {
       if (this.stopped) return;
-      this.restartAt = Date.now() + RESTART_DELAY_MS;
-      this.logger.warn(`netlink co-process ended (${how}): /proc/net/tcp meanwhile, a new one after 5 s`);
+      this.restartAt = performance.now() + this.restartDelayMs;
+      this.logger.warn(
+        `netlink co-process ended (${how}): /proc/net/tcp meanwhile, a new one after ${this.restartDelayMs / 1000} s`,
+      );
     });
   }
 }

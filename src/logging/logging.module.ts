@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import pino from 'pino';
 import pretty from 'pino-pretty';
+import { steadyNow } from '../adapters/clock.adapter';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { ACCESS_SETTINGS, type AccessSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
@@ -111,7 +112,7 @@ function refusalLines(logLevel: string) {
   return {
     level(response: LoggedResponse): 'error' | 'debug' | 'silent' | undefined {
       if (!(response.err instanceof NoCapacityError)) return undefined;
-      const decision = refusals.decide(response.err.reason, Date.now());
+      const decision = refusals.decide(response.err.reason, steadyNow());
       if (!decision.write) return leftOut;
       if (decision.since !== undefined)
         response[NOT_WRITTEN] = { count: decision.notWritten, since: new Date(decision.since).toISOString() };

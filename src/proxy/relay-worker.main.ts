@@ -7,13 +7,8 @@
  * service's event loop, so heavy traffic cannot delay a health check. It imports nothing of Nest.
  */
 import type { Socket } from 'net';
-import {
-  type FromRelayWorker,
-  noCounts,
-  RELAY_REPORT_INTERVAL_MS,
-  type RelayCounts,
-  type ToRelayWorker,
-} from './relay-worker.protocol';
+import { RelayReporter } from './relay-reporter';
+import type { FromRelayWorker, ToRelayWorker } from './relay-worker.protocol';
 import { WsTunnel } from './ws-tunnel';
 
 type ViewerHalf = { socket: Socket; head: Buffer };
@@ -23,48 +18,8 @@ function send(message: FromRelayWorker): void {
   if (process.connected) process.send!(message, undefined, {}, () => undefined);
 }
 
-/** One tunnel's counts since the last report, sent at most every RELAY_REPORT_INTERVAL_MS (flow changes at once). */
-class Reporter {
-  private counts: RelayCounts = noCounts();
-  private timeout: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  private lastSent = 0;
-  private spoke = false;
-  tunnel: WsTunnel | undefined;
-
-  constructor(private readonly id: number) {}
-
-  count(direction: keyof RelayCounts, bytes: number, messages: number): void {
-    this.counts[direction].bytes += bytes;
-    this.counts[direction].messages += messages;
-    this.schedule(!this.spoke && this.tunnel?.viewerHasSpoken === true);
-  }
-
-  schedule(now = false): void {
-    if (this.immediate) return;
-    if (!now && this.timeout) return;
-    const wait = now ? 0 : RELAY_REPORT_INTERVAL_MS - (Date.now() - this.lastSent);
-    if (wait > 0) return void (this.timeout = setTimeout(() => this.flush(), wait));
-    clearTimeout(this.timeout);
-    this.timeout = undefined;
-    this.immediate = setImmediate(() => this.flush());
-  }
-
-  flush(): void {
-    clearTimeout(this.timeout);
-    clearImmediate(this.immediate);
-    this.timeout = this.immediate = undefined;
-    if (!this.tunnel) return;
-    this.lastSent = Date.now();
-    this.spoke = this.tunnel.viewerHasSpoken;
-    const { counts } = this;
-    this.counts = noCounts();
-    send({ type: 'report', id: this.id, counts, viewerHasSpoken: this.spoke, flow: this.tunnel.flow });
-  }
-}
-
 const viewers = new Map<number, ViewerHalf>();
-const tunnels = new Map<number, Reporter>();
+const tunnels = new Map<number, RelayReporter>();
 
 function startTunnel(message: Extract<ToRelayWorker, { type: 'server' }>, server: Socket): void {
   const viewer = viewers.get(message.id);
@@ -73,7 +28,7 @@ function startTunnel(message: Extract<ToRelayWorker, { type: 'server' }>, server
     server.destroy();
     return send({ type: 'closed', id: message.id, close: { initiator: 'viewer', code: 1006, clean: false } });
   }
-  const reporter = new Reporter(message.id);
+  const reporter = new RelayReporter(message.id, send);
   tunnels.set(message.id, reporter);
   const tunnel = new WsTunnel(viewer.socket, server, {
     highWaterMark: message.highWaterMark,

@@ -72,7 +72,7 @@ export class RelayWorker {
     // A relay process that is alive but stuck (a loop that never yields, from its start on) would freeze its tunnels
     // forever, and its exit would never come: it is pinged, and killed once silent too long (relay-watch.ts), which
     // ends its tunnels as a crash does.
-    this.watch = startWatch(Date.now());
+    this.watch = startWatch(performance.now());
     this.heartbeat = setInterval(() => this.checkAnswering(), HEARTBEAT_MS);
     this.heartbeat.unref();
     this.exit = new Promise((resolve) => {
@@ -99,7 +99,7 @@ export class RelayWorker {
       this.child.on('message', (message: FromRelayWorker) => {
         // Once it is being killed, nothing it still says (a pong read late) makes it usable again.
         if (this.killedAfterMs !== undefined) return;
-        this.watch = heard(this.watch, Date.now(), message.type === 'pong' ? message.seq : undefined);
+        this.watch = heard(this.watch, performance.now(), message.type === 'pong' ? message.seq : undefined);
         if (message.type === 'ready') {
           this.isReady = true;
           resolve(true);
@@ -120,7 +120,7 @@ export class RelayWorker {
 
   /** Up, connected, and answering. */
   get usable(): boolean {
-    const answering = this.killedAfterMs === undefined && !hesitant(this.watch, Date.now());
+    const answering = this.killedAfterMs === undefined && !hesitant(this.watch, performance.now());
     return this.isReady && !this.exited && this.child.connected && answering;
   }
 
@@ -168,7 +168,7 @@ export class RelayWorker {
   }
 
   private checkAnswering(): void {
-    const step = watchTick(this.watch, Date.now());
+    const step = watchTick(this.watch, performance.now());
     if (step.action === 'kill') {
       this.killedAfterMs = step.silentMs;
       clearInterval(this.heartbeat);

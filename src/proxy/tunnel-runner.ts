@@ -46,7 +46,8 @@ export class TunnelRunner implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private startIfDue(): void {
-    if (this.stopped || this.unavailable || (this.worker && !this.worker.gone) || Date.now() < this.restartAt) return;
+    if (this.stopped || this.unavailable || (this.worker && !this.worker.gone) || performance.now() < this.restartAt)
+      return;
     const entry = relayWorkerEntry();
     if (!existsSync(entry)) {
       this.unavailable = true;
@@ -55,7 +56,7 @@ export class TunnelRunner implements OnApplicationBootstrap, OnApplicationShutdo
     }
     const worker = new RelayWorker(entry, (how, dropped) => {
       if (this.stopped) return;
-      this.restartAt = Date.now() + RESTART_DELAY_MS;
+      this.restartAt = performance.now() + RESTART_DELAY_MS;
       this.logger.error(`relay process ${worker.pid} ended (${how}); ${dropped} tunnel(s) dropped with it`);
     });
     this.worker = worker;

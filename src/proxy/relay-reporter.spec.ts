@@ -1,0 +1,47 @@
+import { RelayReporter } from './relay-reporter';
+import { type FromRelayWorker, RELAY_REPORT_INTERVAL_MS } from './relay-worker.protocol';
+import type { WsTunnel } from './ws-tunnel';
+
+const HOUR_MS = 3_600_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function reporterWithTunnel() {
+  const reports: FromRelayWorker[] = [];
+  const reporter = new RelayReporter(7, (report) => reports.push(report));
+  const flow = { toServer: { buffered: 0, viewerPaused: false }, toViewer: { buffered: 0, serverPaused: false } };
+  reporter.tunnel = { viewerHasSpoken: true, flow } as unknown as WsTunnel;
+  return { reporter, reports };
+}
+
+describe('RelayReporter', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends counts at most every RELAY_REPORT_INTERVAL_MS, added up', async () => {
+    const { reporter, reports } = reporterWithTunnel();
+    reporter.count('toServer', 10, 1);
+    await sleep(5);
+    expect(reports).toHaveLength(1);
+    reporter.count('toServer', 20, 1);
+    reporter.count('toViewer', 5, 1);
+    expect(reports).toHaveLength(1);
+    await sleep(RELAY_REPORT_INTERVAL_MS * 3);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toMatchObject({
+      type: 'report',
+      id: 7,
+      counts: { toServer: { bytes: 20, messages: 1 }, toViewer: { bytes: 5, messages: 1 } },
+    });
+  });
+
+  it('keeps reporting when the wall clock steps back an hour (else an active viewer is ended as idle)', async () => {
+    const { reporter, reports } = reporterWithTunnel();
+    reporter.count('toServer', 10, 1);
+    await sleep(5);
+    const wall = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => wall - HOUR_MS);
+    reporter.count('toServer', 10, 1);
+    await sleep(RELAY_REPORT_INTERVAL_MS * 5);
+    expect(reports).toHaveLength(2);
+    reporter.flush();
+  });
+});
