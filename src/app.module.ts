@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdaptersModule } from './adapters/adapters.module';
 import { AppConfig } from './config';
@@ -14,7 +14,7 @@ import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { HoopsModule } from './hoops/hoops.module';
 import { HttpErrorFilter } from './http/http-error.filter';
-import { RequestBodyGuard } from './http/request-body';
+import { RequestBodyInterceptor } from './http/request-body';
 import { LoggingModule } from './logging/logging.module';
 import { LivelinessModule } from './liveliness/liveliness.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -55,7 +55,8 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
-        { provide: APP_GUARD, useClass: RequestBodyGuard },
+        // After every guard: a request refused there (no key, rate-limited) never has its body read.
+        { provide: APP_INTERCEPTOR, useClass: RequestBodyInterceptor },
       ],
     };
   }

@@ -14,12 +14,11 @@ import { applyHttpTimeouts, capConnectionsPerClient, capPipelinedRequests } from
 import { useCors } from './http/cors';
 import { refuseConnectRequests, refuseUnknownMethods } from './http/method-not-allowed';
 import { buildOpenApiDocument, serveOpenApi } from './http/openapi';
-import { useRequestBodies } from './http/request-body';
 import { createValidationPipe } from './http/validation';
 import { nodePrefixMiddleware } from './node/node-prefix.middleware';
 
 /**
- * Options for creating the application, shared by main.ts and the tests. Bodies are read by useRequestBodies();
+ * Options for creating the application, shared by main.ts and the tests. Bodies are read by RequestBodyInterceptor;
  * forceCloseConnections: idle keep-alive and event-stream connections must not hold shutdown open.
  */
 export const APP_OPTIONS: NestApplicationOptions = { bodyParser: false, forceCloseConnections: true };
@@ -52,7 +51,6 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   app.use(nodePrefixMiddleware(scaleOut.nodeName));
   // After CORS, so that refusals (a body, a method) still carry the CORS headers.
   refuseUnknownMethods(app);
-  useRequestBodies(app);
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
   const signals = Object.values(ShutdownSignal).filter(
     (s) => !options.ownSignals || !SIGNALS_HANDLED_BY_MAIN.includes(s),

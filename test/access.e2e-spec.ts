@@ -130,6 +130,33 @@ describe('access (e2e)', () => {
     expect(allowed.json()).toMatchObject({ result: 'ok' });
   });
 
+  it('reads no body of a request its key or rate limit refuses: 401 and 429 come before 415, 413 and 400', async () => {
+    const app = await startTrackedApp(cleanup, {
+      ...ENV,
+      API_KEYS: KEY,
+      SPAWN_AUTH: 'required',
+      BODY_LIMIT: '1kb',
+      SPAWN_RATE_LIMIT: '4/60s',
+    });
+    const json = { 'content-type': 'application/json' };
+    const bodies: Array<[string, string, Record<string, string>, number]> = [
+      ['XML', '<spawn/>', { 'content-type': 'text/xml' }, 415],
+      ['over BODY_LIMIT', JSON.stringify({ model: 'x'.repeat(2048) }), json, 413],
+      ['not JSON', '{"model":', json, 400],
+      ['nested 100 deep', '{"a":' + '['.repeat(100) + ']'.repeat(100) + '}', json, 400],
+    ];
+    for (const [what, body, headers, withKey] of bodies) {
+      const refused = await rawRequest(app.url, 'POST', '/spawn', body, headers);
+      expect({ what, status: refused.status }).toEqual({ what, status: 401 });
+      // The same body with the key is read, and refused for what it is (each one uses the client's budget).
+      const read = await rawRequest(app.url, 'POST', '/spawn', body, { ...headers, ...BEARER });
+      expect({ what, status: read.status }).toEqual({ what, status: withKey });
+    }
+    const overBudget = await rawRequest(app.url, 'POST', '/spawn', bodies[1][1], { ...json, ...BEARER });
+    expect(overBudget.status).toBe(429);
+    expect(app.supervisor.list()).toEqual([]);
+  });
+
   it('event streams also take the key as access_token (EventSource sends no headers); other routes do not', async () => {
     const app = await startTrackedApp(cleanup, { ...ENV, API_KEYS: KEY });
     expect((await headOf(app.url, 'GET', `/events?access_token=${KEY}`)).status).toBe(200);

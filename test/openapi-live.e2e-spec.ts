@@ -81,10 +81,10 @@ describe('OpenAPI document against live responses (e2e)', () => {
     // 503 first), an empty POST (the body is optional), then the rest.
     await check('/spawn', 'post', '/spawn', 400, '{"rendererType":"vr"}');
     await check('/spawn', 'post', '/spawn', 403, '{"rendererType":"ssr"}');
-    const created = await check('/spawn', 'post', '/spawn', 200, undefined, {});
-    const id = (created.json() as { id: string }).id;
     await check('/spawn', 'post', '/spawn', 415, 'x', { 'content-type': 'text/xml' });
     await check('/spawn', 'post', '/spawn', 413, JSON.stringify({ model: 'm'.repeat(2000) }));
+    const created = await check('/spawn', 'post', '/spawn', 200, undefined, {});
+    const id = (created.json() as { id: string }).id;
     await check('/spawn', 'post', '/spawn', 503, '{}');
     await check('/health/ready', 'get', '/health/ready', 503);
     await check('/api/spawn', 'post', '/api/spawn', 503, '{}');

@@ -4,7 +4,7 @@ import { HttpErrorFilter, markRefusal, prepare } from '../http/http-error.filter
 
 /**
  * Errors of the HOOPS Server's spawning routes. Their clients read `reason` from `{status: "failed", reason}`,
- * so every error there takes that shape, a body that could not be read included (see RequestBodyGuard).
+ * so every error there takes that shape, a body that could not be read included (see RequestBodyInterceptor).
  */
 @Catch()
 @Injectable()

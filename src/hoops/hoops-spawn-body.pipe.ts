@@ -7,7 +7,7 @@ import { HoopsSpawnDto } from './dto/hoops-spawn.dto';
 /**
  * The HOOPS spawn body, read as that server reads it: unknown keys are ignored (not refused, unlike the
  * global ValidationPipe) and an empty body is `{}`. The body was read as JSON (text/plain included), bounded
- * and checked by useRequestBodies before it gets here.
+ * and checked by RequestBodyInterceptor before it gets here.
  */
 @Injectable()
 export class HoopsSpawnBodyPipe implements PipeTransform<unknown, Promise<HoopsSpawnDto>> {

@@ -1,8 +1,14 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
-import type { INestApplication } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  SetMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type Request, type RequestHandler, type Response } from 'express';
+import type { Observable } from 'rxjs';
 import { LISTENER_SETTINGS, type ListenerSettings } from '../config';
 import { ClientError } from './http-error';
 
@@ -11,51 +17,57 @@ export const MAX_BODY_DEPTH = 32;
 /** Keys that mean something to JavaScript objects: refused anywhere in a body, like any unknown key. */
 export const FORBIDDEN_BODY_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-const BODY_ERROR = Symbol('bodyError');
-const BODY_AS_TEXT = Symbol('bodyAsText');
-type ReadRequest = Request & { [BODY_ERROR]?: Error; [BODY_AS_TEXT]?: boolean };
-
 const JSON_AS_TEXT = 'sc-spawner:acceptsJsonAsText';
 /** The route also reads a JSON text sent as text/plain (the HOOPS routes: browsers send it so to avoid a preflight). */
 export const AcceptsJsonAsText = () => SetMetadata(JSON_AS_TEXT, true);
 
 /**
- * Reads request bodies, bounded and typed before anything else sees them: JSON only (application/json, or
- * text/plain on routes marked @AcceptsJsonAsText), at most BODY_LIMIT bytes, uncompressed, a JSON object at
- * the top, nested at most MAX_BODY_DEPTH deep, without __proto__/constructor/prototype keys. A request without
- * a body is left alone. A body that is refused is not answered here: its error is kept on the request and
- * thrown by RequestBodyGuard once the request has reached its route, so that the route's own exception filter
- * (the HOOPS `{status, reason}` shape, say) renders it, and an unknown route stays a 404. Needs the
- * application created with `bodyParser: false`.
+ * Reads a request's body once the request has passed every guard (its API key, its rate limit), so a request those
+ * refuse never has its body read or parsed: measured before, 60 kB bodies without a key were refused at 556 a
+ * second, against 2,278 without a body. The body is bounded and typed before the route sees it: JSON only
+ * (application/json, or text/plain on routes marked @AcceptsJsonAsText), at most BODY_LIMIT bytes, uncompressed,
+ * a JSON object at the top, nested at most MAX_BODY_DEPTH deep, without __proto__/constructor/prototype keys. A
+ * request without a body is left alone. A refusal is thrown inside the route, so that the route's own exception
+ * filter (the HOOPS `{status, reason}` shape, say) renders it; an unknown route stays a 404 and reads nothing.
+ * Needs the application created with `bodyParser: false`.
  */
-export function useRequestBodies(app: INestApplication): void {
-  const limit = app.get<ListenerSettings>(LISTENER_SETTINGS.token).bodyLimitBytes;
-  const express = app as NestExpressApplication;
-  express.use(checkContentType);
-  // inflate: false: a compressed body is refused (415) rather than inflated past the limit's intent.
-  express.useBodyParser('json', { type: ['application/json', 'text/plain'], limit, strict: false, inflate: false });
-  express.use(checkParsedBody);
-  express.use((error: Error, request: ReadRequest, _response: Response, next: NextFunction) => {
-    request[BODY_ERROR] = asClientError(error, limit);
-    next();
-  });
-}
-
-/** Throws the error met while reading the body, inside the route (see useRequestBodies). */
 @Injectable()
-export class RequestBodyGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+export class RequestBodyInterceptor implements NestInterceptor {
+  private readonly parse: RequestHandler;
+  private readonly limit: number;
 
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<ReadRequest>();
-    if (request[BODY_ERROR] !== undefined) throw request[BODY_ERROR];
-    if (
-      request[BODY_AS_TEXT] &&
-      !this.reflector.getAllAndOverride<boolean>(JSON_AS_TEXT, [context.getHandler(), context.getClass()])
-    ) {
-      throw new ClientError(415, 'the request body must be sent as Content-Type: application/json');
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(LISTENER_SETTINGS.token) listener: ListenerSettings,
+  ) {
+    this.limit = listener.bodyLimitBytes;
+    // inflate: false: a compressed body is refused (415) rather than inflated past the limit's intent.
+    this.parse = json({ type: ['application/json', 'text/plain'], limit: this.limit, strict: false, inflate: false });
+  }
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    if (carriesBody(request)) {
+      const asText = this.reflector.getAllAndOverride<boolean>(JSON_AS_TEXT, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
+      checkContentType(request, asText === true);
+      await this.read(request, http.getResponse<Response>());
+      const problem = bodyProblem(request.body);
+      if (problem) throw new ClientError(400, `the request body ${problem}`);
     }
-    return true;
+    return next.handle();
+  }
+
+  private read(request: Request, response: Response): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.parse(request, response, (error?: unknown) =>
+        error ? reject(asClientError(error as Error, this.limit)) : resolve(),
+      ),
+    );
   }
 }
 
@@ -64,27 +76,18 @@ function carriesBody(request: Request): boolean {
   return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length']) > 0;
 }
 
-function checkContentType(request: ReadRequest, _response: Response, next: NextFunction): void {
-  if (!carriesBody(request)) return next();
+function checkContentType(request: Request, asText: boolean): void {
   const type = request.is(['application/json', 'text/plain']);
+  if (type === 'text/plain' && !asText) {
+    throw new ClientError(415, 'the request body must be sent as Content-Type: application/json');
+  }
   if (!type) {
     const given = request.headers['content-type'];
-    return next(
-      new ClientError(
-        415,
-        `the request body must be JSON sent as Content-Type: application/json (got ${given ? JSON.stringify(given.slice(0, 100)) : 'no Content-Type'})`,
-      ),
+    throw new ClientError(
+      415,
+      `the request body must be JSON sent as Content-Type: application/json (got ${given ? JSON.stringify(given.slice(0, 100)) : 'no Content-Type'})`,
     );
   }
-  if (type === 'text/plain') request[BODY_AS_TEXT] = true;
-  next();
-}
-
-function checkParsedBody(request: ReadRequest, _response: Response, next: NextFunction): void {
-  const body: unknown = request.body;
-  if (body === undefined || !carriesBody(request)) return next();
-  const problem = bodyProblem(body);
-  next(problem ? new ClientError(400, `the request body ${problem}`) : undefined);
 }
 
 /** What is wrong with a parsed body, walked without recursion (the input decides the depth); undefined when nothing. */
