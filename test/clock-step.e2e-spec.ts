@@ -15,7 +15,8 @@ import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
 import { sleep, waitFor } from './support/wait';
 
-const PING_TIMEOUT_S = Number(FAST_TIMINGS.PING_TIMEOUT_S);
+// Longer than the tests' usual second: a silence must still be running when the step shows (within 2 s).
+const PING_TIMEOUT_S = 4;
 const HOUR_S = 3600;
 // ld.so expands $LIB to the machine's library folder (x86_64-linux-gnu, aarch64-linux-gnu...).
 const FAKETIME_LIBRARY = '/usr/$LIB/faketime/libfaketimeMT.so.1';
@@ -26,12 +27,13 @@ describe('a step of the wall clock (e2e, real process under libfaketime)', () =>
   /** The service, with its wall clock offset by whatever `step()` last wrote. */
   async function startSteppable(
     portBase: number,
-  ): Promise<{ service: ServiceProcess; step: (seconds: number) => Promise<void> }> {
+  ): Promise<{ service: ServiceProcess; step: (seconds: number) => Promise<number> }> {
     requireSystemBinary('/usr/bin/faketime', 'faketime');
     const offsetFile = join(makeTempDir(cleanup), 'offset');
     writeFileSync(offsetFile, '+0\n');
     const service = await startServiceProcess(await freePort(), {
       ...FAST_TIMINGS,
+      PING_TIMEOUT_S: String(PING_TIMEOUT_S),
       SC_PORT_BASE: String(portBase),
       SC_MAX_SPAWNS: '1',
       LD_PRELOAD: FAKETIME_LIBRARY,
@@ -40,14 +42,15 @@ describe('a step of the wall clock (e2e, real process under libfaketime)', () =>
       DONT_FAKE_MONOTONIC: '1',
     });
     cleanup.add(() => service.stop(2000), `service process ${service.child.pid}`);
-    const step = async (seconds: number) => {
+    /** Sets the service's wall clock `seconds` off ours; resolves with its time once the step shows there. */
+    const step = (seconds: number) => {
       writeFileSync(offsetFile, `${seconds >= 0 ? '+' : ''}${seconds}\n`);
       // The service's HTTP Date header is its wall clock: the step has taken once it shows there.
-      await waitFor(
+      return waitFor(
         async () => {
           const { headers } = await request(service.url).get('/health');
-          const offsetS = (Date.parse(String(headers.date)) - Date.now()) / 1000;
-          return Math.abs(offsetS - seconds) < 5;
+          const theirs = Date.parse(String(headers.date));
+          return Math.abs((theirs - Date.now()) / 1000 - seconds) < 5 && theirs;
         },
         5000,
         { description: `the service's wall clock to be ${seconds} s off` },
@@ -64,14 +67,24 @@ describe('a step of the wall clock (e2e, real process under libfaketime)', () =>
     return spawn;
   }
 
+  /** The API shows its times on the service's wall clock as it is set now. */
+  async function expectTimesOnWallClock(service: ServiceProcess, id: string, wall: number): Promise<void> {
+    const { lastReportAt, startedAt } = await getSpawn(service.url, id);
+    expect(Math.abs(Date.parse(lastReportAt!) - wall)).toBeLessThan(PING_TIMEOUT_S * 1000 + 2000);
+    expect(Date.parse(startedAt)).toBeLessThanOrEqual(Date.parse(lastReportAt!));
+  }
+
   it('still stops a hung server after the clock stepped back an hour', async () => {
     const { service, step } = await startSteppable(31100);
     const spawn = await readySpawn(service);
 
-    await step(-HOUR_S);
+    // Silent first, then the step: its last report was read before the clock went back.
     process.kill(spawn.pid!, 'SIGSTOP');
+    await sleep(Number(FAST_TIMINGS.SC_LIVELINESS_INTERVAL_S) * 2000);
+    const wall = await step(-HOUR_S);
+    await expectTimesOnWallClock(service, spawn.id, wall);
 
-    const stopped = await waitForSpawnState(service.url, spawn.id, ['unresponsive', 'terminating', 'exited'], 10_000);
+    const stopped = await waitForSpawnState(service.url, spawn.id, ['unresponsive', 'terminating', 'exited'], 15_000);
     expect(stopped.endReason).toContain(`no liveliness report for ${PING_TIMEOUT_S} s`);
     await waitForProcessGone(spawn.pid!, 10_000);
   });
@@ -80,9 +93,10 @@ describe('a step of the wall clock (e2e, real process under libfaketime)', () =>
     const { service, step } = await startSteppable(31110);
     const spawn = await readySpawn(service);
 
-    await step(HOUR_S);
-    // Several ping timeouts and sweeps after the step.
-    await sleep(PING_TIMEOUT_S * 1000 * 3);
+    const wall = await step(HOUR_S);
+    // Many sweeps (every 100 ms) after the step.
+    await sleep(3000);
+    await expectTimesOnWallClock(service, spawn.id, wall + 3000);
 
     expect((await getSpawn(service.url, spawn.id)).state).toBe('ready');
     expect(isProcessAlive(spawn.pid!)).toBe(true);

@@ -20,4 +20,13 @@ describe('SystemClock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(45);
     expect(elapsed).toBeLessThan(1000);
   });
+
+  it('shows its times as dates on the system clock as it is set now, a step included', () => {
+    const clock = new SystemClock();
+    const t = clock.now();
+    expect(Math.abs(clock.toDate(t).getTime() - Date.now())).toBeLessThan(50);
+    const wall = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => wall - HOUR_MS);
+    expect(Math.abs(clock.toDate(t).getTime() - (wall - HOUR_MS))).toBeLessThan(50);
+  });
 });

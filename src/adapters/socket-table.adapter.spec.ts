@@ -125,13 +125,13 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
         );
       expect(await ask()).toEqual({ inode: expect.any(String) });
       const pid = coProcessPid();
+      const diedAt = performance.now();
       process.kill(pid, 'SIGKILL');
       await waitFor(() => !isProcessAlive(pid), 5000, { description: 'the co-process to die' });
-      const diedAt = performance.now();
       expect(await ask()).toBe('unavailable');
       expect(await ask()).toBe('unavailable'); // not yet: no sooner than the restart delay after it died
       await coProcessUp();
-      expect(performance.now() - diedAt).toBeGreaterThanOrEqual(RESTART_DELAY_MS - 50);
+      expect(performance.now() - diedAt).toBeGreaterThanOrEqual(RESTART_DELAY_MS);
       expect(await ask()).toEqual({ inode: expect.any(String) });
       expect(coProcessPid()).not.toBe(pid);
     } finally {

@@ -1,8 +1,9 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'child_process';
+import { type ChildProcessByStdio, execFileSync, spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { createServer } from 'net';
 import { createInterface } from 'readline';
+import type { Readable, Writable } from 'stream';
 import { basename, dirname, join } from 'path';
 import { NodeFileSystem } from './file-system.adapter';
 import { MAX_LINE_BYTES } from './line-reader';
@@ -388,7 +389,7 @@ describe('SpawnHelperLauncher', () => {
 });
 
 /** Answers each pid line with its go, as the service does once it has recorded the pid. */
-function goOnPid(helper: ChildProcessWithoutNullStreams): void {
+function goOnPid(helper: ChildProcessByStdio<Writable, Readable, null>): void {
   createInterface({ input: helper.stdout }).on('line', (line) => {
     const answer = parseHelperAnswer(line);
     if (answer?.kind === 'pid' && helper.stdin.writable) helper.stdin.write(`go ${answer.req}\n`);
@@ -508,7 +509,7 @@ describe('spawn helper protocol', () => {
     try {
       const command = { executable: '/bin/sh', args: ['-c', 'exit 3'], env: {}, placement: { nice: 0 } };
       helper.stdin.write(launchRequest('r1', command));
-      const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 10_000)));
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)));
       const line = await Promise.race([exited, late]);
       const afterMs = Date.now() - goAt;
       if (line) expect(readProcStat(pid)).toBeUndefined(); // reaped, not left a zombie

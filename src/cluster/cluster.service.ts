@@ -74,7 +74,7 @@ export class ClusterService {
     const peers = answers.flatMap(({ url, result }) => {
       if (result instanceof Error) {
         if (this.selfUrls.has(url)) return [];
-        return [unreachableEntry(url, result.message, new Date(this.clock.now()), this.names.get(url))];
+        return [unreachableEntry(url, result.message, this.clock.toDate(this.clock.now()), this.names.get(url))];
       }
       // By the process's random id, not the name: a peer that claims this node's name is still asked (a peer
       // that copies the id only hides itself).
@@ -86,7 +86,7 @@ export class ClusterService {
       this.names.set(url, result.name);
       return [{ ...result, url }];
     });
-    const nodes = withNameConflicts(own, peers, new Date(this.clock.now()));
+    const nodes = withNameConflicts(own, peers, this.clock.toDate(this.clock.now()));
     return { nodes, totals: clusterTotals(nodes) };
   }
 }

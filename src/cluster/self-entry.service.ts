@@ -61,7 +61,7 @@ export class SelfEntry {
       sessions: { byState: { ...capacity.states }, byRenderer },
       warm: { csr: capacity.warm.csr, ssr: capacity.warm.ssr, target: { ...capacity.warm.target } },
       version: this.version,
-      readAt: new Date(this.clock.now()).toISOString(),
+      readAt: this.clock.toDate(this.clock.now()).toISOString(),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Clock } from '../adapters/clock.adapter';
 import { filter } from 'rxjs';
 import { AcceptsQueryToken } from '../auth/route-access';
 import { ACCESS_SETTINGS, type AccessSettings } from '../config';
@@ -23,6 +24,7 @@ export class EventsController {
   constructor(
     private readonly supervisor: SupervisorService,
     @Inject(ACCESS_SETTINGS.token) private readonly access: AccessSettings,
+    private readonly clock: Clock,
   ) {}
 
   @Get('events')
@@ -56,7 +58,7 @@ export class EventsController {
       id,
       state: record.state,
       previousState: null,
-      at: new Date(record.stateChangedAt).toISOString(),
+      at: this.clock.toDate(record.stateChangedAt).toISOString(),
       detail: 'current state',
     });
     if (isTerminal(record.state)) {

@@ -83,7 +83,8 @@ export class HistoryWindow {
     return this.buckets.reduce((sum, b) => sum + 1 + b.startupMs.length + b.rejections.size, 0);
   }
 
-  snapshot(now: number): HistorySnapshot {
+  /** `toDate`: how a time of the clock's is shown (the minutes are on the clock's own minutes). */
+  snapshot(now: number, toDate: (t: number) => Date = (t) => new Date(t)): HistorySnapshot {
     this.bucketAt(now);
     const current = floorMinute(now);
     const first = Math.max(floorMinute(this.startedAt), current - (this.windowMinutes - 1) * MINUTE_MS);
@@ -91,7 +92,7 @@ export class HistoryWindow {
     let carried = this.liveBeforeWindow;
     for (let start = first; start <= current; start += MINUTE_MS) {
       const bucket = this.buckets.find((b) => b.start === start);
-      minutes.push(minuteOf(start, bucket, bucket ? bucket.sessionsLive : carried));
+      minutes.push(minuteOf(toDate(start), bucket, bucket ? bucket.sessionsLive : carried));
       if (bucket) carried = bucket.liveAtEnd;
     }
     return { minuteSeconds: MINUTE_MS / 1000, windowMinutes: this.windowMinutes, minutes };
@@ -116,10 +117,10 @@ function floorMinute(time: number): number {
   return Math.floor(time / MINUTE_MS) * MINUTE_MS;
 }
 
-function minuteOf(start: number, bucket: Bucket | undefined, live: number): HistoryMinute {
+function minuteOf(start: Date, bucket: Bucket | undefined, live: number): HistoryMinute {
   const sorted = [...(bucket?.startupMs ?? [])].sort((a, b) => a - b);
   return {
-    at: new Date(start).toISOString(),
+    at: start.toISOString(),
     sessionsLive: live,
     startupMs:
       sorted.length === 0

@@ -31,7 +31,7 @@ export class HistoryRecorder implements OnApplicationBootstrap, OnApplicationShu
 
   snapshot(): HistorySnapshot {
     this.window.sessionsLive(this.clock.now(), this.supervisor.liveSessionCount());
-    return this.window.snapshot(this.clock.now());
+    return this.window.snapshot(this.clock.now(), (t) => this.clock.toDate(t));
   }
 
   private observe(event: SpawnEvent): void {

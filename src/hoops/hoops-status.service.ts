@@ -28,7 +28,7 @@ export class HoopsStatusService {
     const live = spawns.filter((spawn) => !isTerminal(spawn.state)).map((spawn) => spawn.spec);
     return {
       status: 'ok',
-      timestamp: new Date(now).toISOString(),
+      timestamp: this.clock.toDate(now).toISOString(),
       // The HOOPS Server's one number per state (mapping in hoops-states.ts and docs/operations.md).
       ...hoopsStateCounts(spawns, now, c),
       usedSpawnPorts: capacity.ports.leased,

@@ -153,7 +153,7 @@ export class HoopsController {
           state: this.status.stateOf(spawn),
           spawnState: view.state,
           spawnTime: view.startedAt,
-          lastUpdateTime: new Date(Math.max(spawn.stateChangedAt, spawn.lastReportAt ?? 0)).toISOString(),
+          lastUpdateTime: this.presenter.iso(Math.max(spawn.stateChangedAt, spawn.lastReportAt ?? 0))!,
         };
       }),
     };

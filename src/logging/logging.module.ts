@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import pino from 'pino';
 import pretty from 'pino-pretty';
-import { steadyNow } from '../adapters/clock.adapter';
+import { steadyNow, steadyToDate } from '../adapters/clock.adapter';
 import { FileSystem } from '../adapters/file-system.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { ACCESS_SETTINGS, type AccessSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
@@ -115,7 +115,7 @@ function refusalLines(logLevel: string) {
       const decision = refusals.decide(response.err.reason, steadyNow());
       if (!decision.write) return leftOut;
       if (decision.since !== undefined)
-        response[NOT_WRITTEN] = { count: decision.notWritten, since: new Date(decision.since).toISOString() };
+        response[NOT_WRITTEN] = { count: decision.notWritten, since: steadyToDate(decision.since).toISOString() };
       return 'error';
     },
     suffix(response: LoggedResponse): string {

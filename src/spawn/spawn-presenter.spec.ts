@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { FakeClock } from '../../test/fakes';
 import { LISTENER_SETTINGS, parseAppConfig, pickSection, SCALE_OUT_SETTINGS, SERVERS_SETTINGS } from '../config';
 import { SpawnRecord, viewOf } from '../supervisor/rules/spawn-record';
 import { SpawnPresenter } from './spawn-presenter';
@@ -10,6 +11,7 @@ function presenterFor(env: Record<string, string>): SpawnPresenter {
     pickSection(config, LISTENER_SETTINGS),
     pickSection(config, SCALE_OUT_SETTINGS),
     pickSection(config, SERVERS_SETTINGS),
+    new FakeClock(),
   );
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { Clock } from '../adapters/clock.adapter';
 import {
   LISTENER_SETTINGS,
   type ListenerSettings,
@@ -10,8 +11,6 @@ import {
 } from '../config';
 import type { SpawnView } from '../supervisor';
 import { SpawnLinksDto, SpawnViewDto } from './dto/spawn-view.dto';
-
-const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
 /**
  * The relay path of a session: its token, not its id (the id is on the server's command line, which every
@@ -28,7 +27,13 @@ export class SpawnPresenter {
     @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
     @Inject(SCALE_OUT_SETTINGS.token) private readonly scaleOut: ScaleOutSettings,
     @Inject(SERVERS_SETTINGS.token) private readonly servers: Pick<ServersSettings, 'serversUseTls'>,
+    private readonly clock: Clock,
   ) {}
+
+  /** A time of the clock's as the API shows it. */
+  iso(t: number | undefined): string | null {
+    return t === undefined ? null : this.clock.toDate(t).toISOString();
+  }
 
   /** This node's name (NODE_NAME), carried by every spawn view. */
   get node(): string {
@@ -50,13 +55,13 @@ export class SpawnPresenter {
       proxyEndpoint: endpoints.proxy,
       pid: record.pid,
       model: record.spec.model ?? null,
-      startedAt: iso(record.startedAt)!,
-      readyAt: iso(record.readyAt),
+      startedAt: this.iso(record.startedAt)!,
+      readyAt: this.iso(record.readyAt),
       startupMs: record.readyAt === undefined ? null : record.readyAt - record.startedAt,
-      lastReportAt: iso(record.lastReportAt),
-      connectedAt: iso(record.connectedAt),
-      viewerLeftAt: iso(record.viewerLeftAt),
-      endedAt: iso(record.endedAt),
+      lastReportAt: this.iso(record.lastReportAt),
+      connectedAt: this.iso(record.connectedAt),
+      viewerLeftAt: this.iso(record.viewerLeftAt),
+      endedAt: this.iso(record.endedAt),
       exitCode: record.exitCode ?? null,
       signal: record.signal ?? null,
       endReason: record.endReason ?? null,
@@ -64,16 +69,20 @@ export class SpawnPresenter {
       bytesToViewer: record.bytesToViewer,
       warm: record.spec.warm === true,
       pool: record.spec.warm ? (record.claimedAt === undefined ? 'warm' : 'claimed') : null,
-      claimedAt: iso(record.claimedAt),
+      claimedAt: this.iso(record.claimedAt),
       key: record.owner?.key ?? null,
       watched: record.watched,
-      lastActivityAt: iso(record.lastActivityAt),
+      lastActivityAt: this.iso(record.lastActivityAt),
       relay: record.relay,
       cpuSeconds: record.cpuSeconds ?? null,
       rssBytes: record.rssBytes ?? null,
       maxSessionSeconds: record.maxSessionS ?? null,
       expiring: record.expiring
-        ? { reason: record.expiring.reason, secondsLeft: record.expiring.secondsLeft, at: iso(record.expiring.at)! }
+        ? {
+            reason: record.expiring.reason,
+            secondsLeft: record.expiring.secondsLeft,
+            at: this.iso(record.expiring.at)!,
+          }
         : null,
     };
   }

@@ -78,7 +78,7 @@ export class TicketsController {
     return {
       ticket: issued.ticket,
       url: this.presenter.nodeWsUrl(request, `?${query.toString()}`),
-      expiresAt: new Date(issued.expiresAt).toISOString(),
+      expiresAt: this.clock.toDate(issued.expiresAt).toISOString(),
     };
   }
 }

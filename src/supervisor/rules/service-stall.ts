@@ -14,8 +14,9 @@ export interface Stall {
 }
 
 /**
- * Whether the service itself did not run between two sweeps (stopped, starved, suspended, or its clock stepped
- * forward): the reports servers sent meanwhile still wait, unread, and no silence measured across it proves anything.
+ * Whether the service itself did not run between two sweeps (stopped, starved): the reports servers sent meanwhile
+ * still wait, unread, and no silence measured across it proves anything. (The clock is monotonic: a step of the
+ * system clock is no stall, and a suspended machine's servers were suspended too, with no time passing on it.)
  */
 export function sweepStalled(previousSweepAt: number | undefined, now: number, intervalMs: number): boolean {
   return previousSweepAt !== undefined && now - previousSweepAt > intervalMs + SWEEP_STALL_MS;
@@ -39,8 +40,8 @@ export function stalledBetween(stalls: readonly Stall[], from: number, now: numb
 }
 
 /**
- * The stalls to keep once `stall` is found: the last hour's, in time order as stalledBetween() reads them (those
- * dated after a wall clock stepped back are dropped).
+ * The stalls to keep once `stall` is found: the last hour's, in time order as stalledBetween() reads them (any
+ * dated after it, which a clock that went back would give, are dropped).
  */
 export function withStall(stalls: readonly Stall[], stall: Stall): Stall[] {
   const kept = stalls.filter((earlier) => earlier.at > stall.at - STALLS_KEPT_MS && earlier.at < stall.at);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../adapters/clock.adapter';
 import { ProcessUsage } from '../../adapters/process-usage.adapter';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { decideSessionLimits, SessionLimitAction } from '../rules/session-limit-policy';
@@ -19,6 +20,7 @@ export class SessionLimits {
     private readonly processes: SpawnProcesses,
     private readonly events: SpawnEvents,
     private readonly usage: ProcessUsage,
+    private readonly clock: Clock,
   ) {}
 
   sweep(now: number, stalls: readonly Stall[] = []): void {
@@ -30,7 +32,7 @@ export class SessionLimits {
   private apply(action: SessionLimitAction, now: number): void {
     const record = this.registry.liveEntry(action.id)?.record;
     if (!record) return;
-    const at = new Date(now).toISOString();
+    const at = this.clock.toDate(now).toISOString();
     switch (action.kind) {
       case 'warn':
         record.expiring = { reason: action.reason, secondsLeft: action.secondsLeft, at: now };

@@ -23,7 +23,7 @@ export class SpawnLifecycle {
       id: record.id,
       state: record.state,
       previousState: null,
-      at: new Date(record.startedAt).toISOString(),
+      at: this.clock.toDate(record.startedAt).toISOString(),
     });
   }
 
@@ -46,7 +46,7 @@ export class SpawnLifecycle {
       id: record.id,
       state: to,
       previousState: from,
-      at: new Date(record.stateChangedAt).toISOString(),
+      at: this.clock.toDate(record.stateChangedAt).toISOString(),
       detail,
     });
     if (from !== 'starting') return;

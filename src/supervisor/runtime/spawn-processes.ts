@@ -219,7 +219,7 @@ export class SpawnProcesses {
   /** Read right after the fork: the start time is the child's from then on, whatever it execs. */
   private captureLine(record: SpawnRecord, stream: 'stdout' | 'stderr', raw: string): void {
     const line = this.redactor.redact(raw);
-    record.logs.push({ at: new Date(this.clock.now()).toISOString(), stream, line });
+    record.logs.push({ at: this.clock.toDate(this.clock.now()).toISOString(), stream, line });
     this.logger.debug({ spawnId: record.id, stream, msg: `[${record.id}] ${stream}: ${line}` });
   }
 }

@@ -47,7 +47,7 @@ export class SweepScheduler implements OnApplicationBootstrap {
   private stalled(now: number): void {
     const ms = now - this.lastSweepAt! - this.timing.sweepIntervalMs;
     this.logger.warn(
-      `the service did not run for ${(ms / 1000).toFixed(1)} s (stopped, starved, or its clock stepped): that time ` +
+      `the service did not run for ${(ms / 1000).toFixed(1)} s (stopped or starved): that time ` +
         `does not count as any server's silence, for reports it could not have read`,
     );
     this.stalls = withStall(this.stalls, { at: now, ms });

@@ -159,7 +159,7 @@ export class WarmPool implements OnApplicationBootstrap {
                   `warm ${r} servers keep failing to start (${this.backoff[r].failures} in a row): ${this.backoff[r].lastFailure}`,
               )
               .join('; '),
-      retryAt: retryAts.length === 0 ? null : new Date(Math.min(...retryAts)).toISOString(),
+      retryAt: retryAts.length === 0 ? null : this.clock.toDate(Math.min(...retryAts)).toISOString(),
     };
   }
 
