@@ -86,8 +86,12 @@ export class WsTunnel {
   private readonly toViewer: Flow;
   private readonly endedSides = new Set<TunnelSide>();
   private readonly closedSides = new Set<TunnelSide>();
-  private firstEnded: TunnelSide | undefined;
-  private firstCloseFrom: TunnelSide | undefined;
+  /**
+   * Who closed first, and how: its close frame went by, or its connection ended without one. Only the first counts:
+   * a server answers the 1011 the proxy sends for a viewer whose connection dropped with a close frame of its own,
+   * which would otherwise be taken for the server closing the session.
+   */
+  private first: { side: TunnelSide; clean: boolean } | undefined;
   private closedByProxy: number | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -130,7 +134,7 @@ export class WsTunnel {
   /** Closes both sides with `code` (e.g. 1001 at shutdown) where a frame can be sent; resolves once both connections are closed. */
   close(code: number, reason: string): Promise<void> {
     const done = this.closed$();
-    if (this.endedSides.size === 0 && this.firstCloseFrom === undefined) this.closedByProxy = code;
+    if (this.first === undefined) this.closedByProxy = code;
     for (const flow of [this.toViewer, this.toServer]) this.sendClose(flow, code, reason);
     for (const socket of [this.viewer, this.server]) if (!socket.destroyed) socket.end();
     this.armGraceTimer();
@@ -173,7 +177,7 @@ export class WsTunnel {
     // A data frame's header with nothing counted yet (an empty first fragment) still tells that the viewer spoke.
     if (bytes > 0 || messages > 0 || flow.tracker.dataFrames !== framesBefore)
       this.options.onBytes(flow.direction, bytes, messages);
-    if (flow.tracker.closeSeen) this.firstCloseFrom ??= flow.from;
+    if (flow.tracker.closeSeen) this.first ??= { side: flow.from, clean: true };
     const { destination } = flow;
     if (flow.stopped || !destination.writable) return;
     destination.write(chunk);
@@ -189,7 +193,7 @@ export class WsTunnel {
   private ended(side: TunnelSide): void {
     if (this.endedSides.has(side)) return;
     this.endedSides.add(side);
-    this.firstEnded ??= side;
+    this.first ??= { side, clean: false };
     const fromSide = side === 'viewer' ? this.toServer : this.toViewer;
     const toSide = side === 'viewer' ? this.toViewer : this.toServer;
     if (!fromSide.tracker.closeSeen) this.sendClose(fromSide, CLOSE_CONNECTION_LOST, `${side} connection lost`);
@@ -234,13 +238,9 @@ export class WsTunnel {
     if (this.closedByProxy !== undefined) {
       this.options.onClosed({ initiator: 'proxy', code: this.closedByProxy, clean: true });
     } else {
-      const initiator = this.firstCloseFrom ?? this.firstEnded ?? 'viewer';
+      const { side: initiator, clean } = this.first ?? { side: 'viewer', clean: false };
       const tracker = (initiator === 'viewer' ? this.toServer : this.toViewer).tracker;
-      this.options.onClosed({
-        initiator,
-        code: tracker.closeSeen ? (tracker.closeCode ?? 1005) : CLOSE_ABNORMAL,
-        clean: tracker.closeSeen,
-      });
+      this.options.onClosed({ initiator, code: clean ? (tracker.closeCode ?? 1005) : CLOSE_ABNORMAL, clean });
     }
     for (const wake of this.closeWaiters.splice(0)) wake();
   }
