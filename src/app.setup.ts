@@ -49,7 +49,7 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token), scaleOut.publicBaseUrl);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
   app.use(nodePrefixMiddleware(scaleOut.nodeName));
-  // After CORS, so that refusals (a body, a method) still carry the CORS headers.
+  // After CORS, so that its refusals (a method) still carry the CORS headers.
   refuseUnknownMethods(app);
   // useProcessExit: after a clean shutdown exit 0; Nest's default re-raises the signal, so the service would die "killed by SIGTERM".
   const signals = Object.values(ShutdownSignal).filter(

@@ -5,6 +5,7 @@
  * answers 429 with Retry-After.
  */
 import { chmodSync, writeFileSync } from 'fs';
+import { connect } from 'net';
 import { join } from 'path';
 import { concretePath, headOf, registeredRoutes } from './support/operable';
 import { freePort } from './support/ports';
@@ -54,6 +55,32 @@ function harmlessBody(method: string): { body?: string; headers: Record<string, 
 async function statusWith(app: TrackedApp, method: string, path: string, headers: Record<string, string>) {
   const { body, headers: bodyHeaders } = harmlessBody(method);
   return headOf(app.url, method, concretePath(path), { ...bodyHeaders, ...headers }, body);
+}
+
+/** Sends a request head announcing `length` body bytes and only `sent` of them; the answer's status line (2 s at most). */
+function firstAnswerLine(
+  url: string,
+  requestLine: string,
+  headers: Record<string, string>,
+  length: number,
+  sent: string,
+): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within 2 s to ${requestLine} with ${sent.length} of ${length} body bytes sent`));
+    }, 2000);
+    const head = Object.entries({ ...headers, 'content-length': String(length) }).map(([k, v]) => `${k}: ${v}\r\n`);
+    socket.write(`${requestLine} HTTP/1.1\r\nhost: ${hostname}\r\n${head.join('')}\r\n${sent}`);
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(chunk.toString('latin1').split('\r\n')[0]);
+    });
+    socket.once('error', (error) => (clearTimeout(timer), reject(error)));
+  });
 }
 
 describe('access (e2e)', () => {
@@ -154,6 +181,10 @@ describe('access (e2e)', () => {
     }
     const overBudget = await rawRequest(app.url, 'POST', '/spawn', bodies[1][1], { ...json, ...BEARER });
     expect(overBudget.status).toBe(429);
+    // A body announced but never sent is not waited for: the refusal comes at once, not at REQUEST_TIMEOUT_S.
+    expect(
+      await firstAnswerLine(app.url, 'POST /spawn', { 'content-type': 'application/json' }, 1_000_000, '{"mo'),
+    ).toBe('HTTP/1.1 401 Unauthorized');
     expect(app.supervisor.list()).toEqual([]);
   });
 

@@ -45,21 +45,19 @@ export class RequestBodyInterceptor implements NestInterceptor {
     this.parse = json({ type: ['application/json', 'text/plain'], limit: this.limit, strict: false, inflate: false });
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
-    if (carriesBody(request)) {
-      const asText = this.reflector.getAllAndOverride<boolean>(JSON_AS_TEXT, [
-        context.getHandler(),
-        context.getClass(),
-      ]);
-      checkContentType(request, asText === true);
-      await this.read(request, http.getResponse<Response>());
-      const problem = bodyProblem(request.body);
+    // Most requests carry none: they go on in this same turn.
+    if (!carriesBody(request)) return next.handle();
+    const asText = this.reflector.getAllAndOverride<boolean>(JSON_AS_TEXT, [context.getHandler(), context.getClass()]);
+    checkContentType(request, asText === true);
+    return this.read(request, http.getResponse<Response>()).then(() => {
+      const problem = request.body === undefined ? undefined : bodyProblem(request.body);
       if (problem) throw new ClientError(400, `the request body ${problem}`);
-    }
-    return next.handle();
+      return next.handle();
+    });
   }
 
   private read(request: Request, response: Response): Promise<void> {
