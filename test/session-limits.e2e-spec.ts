@@ -41,6 +41,8 @@ const PORTS = {
   warm: 30660,
   drain: 30680,
   ticket: 30700,
+  ticketLifetime: 30720,
+  door: 30740,
 };
 const PROXY = { ...FAST_TIMINGS, PUBLIC_ENDPOINT: 'proxy' };
 const ALICE = 'alice-key-0123456789abcdef';
@@ -227,6 +229,68 @@ describe('session limits (e2e)', () => {
     // Ending alice's session gives her quota back.
     await request(app.url).delete(`/spawns/${first.body.id}`).set(as(ALICE));
     expect((await postSpawn(app.url, {}).set(as(ALICE))).status).toBe(200);
+  });
+
+  it('a spawn ticket carries maxSessionSeconds to its session; one above SC_MAX_SESSION_S is refused (400)', async () => {
+    const app = await startTrackedApp(
+      cleanup,
+      env(PORTS.ticketLifetime, { SC_MAX_SESSION_S: '60', SC_END_WARNING_S: '0' }),
+    );
+    const refused = await request(app.url).post('/tickets').send({ maxSessionSeconds: 61 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('maxSessionSeconds (61) is above');
+
+    const issued = await request(app.url).post('/tickets').send({ maxSessionSeconds: 3 });
+    expect(issued.status).toBe(200);
+    const viewer = await connectViewer(issued.body.url as string, { cleanup });
+    await viewer.next(); // the server's hello
+    const stop = keepActive(viewer, 200);
+    try {
+      const [spawn] = (await request(app.url).get('/spawns')).body as { maxSessionSeconds: number | null }[];
+      expect(spawn.maxSessionSeconds).toBe(3);
+      expect(await viewer.closed).toEqual({ code: 4002, reason: 'lifetime reached' });
+    } finally {
+      stop();
+    }
+  });
+
+  it('a full node refuses spawn on connect at the door: the ticket and the rate budget are still there after', async () => {
+    const app = await startTrackedApp(
+      cleanup,
+      env(PORTS.door, { API_KEYS: `alice=${ALICE}`, SC_MAX_SPAWNS: '1', SPAWN_RATE_LIMIT: '3/60s' }),
+    );
+    const as = { Authorization: `Bearer ${ALICE}` };
+    const ticketUrl = (await request(app.url).post('/tickets').set(as).send({})).body.url as string;
+    const held = await postSpawn(app.url, {}).set(as);
+    expect(held.status).toBe(200);
+
+    // Four spawns on connect at a full node, one with the ticket: each 503 with Retry-After, none counted.
+    const onConnect = `${app.url.replace(/^http/, 'ws')}/`;
+    for (const [url, headers] of [
+      [ticketUrl, {}],
+      [onConnect, as],
+      [onConnect, as],
+      [onConnect, as],
+    ] as const) {
+      const full = await connectRefusal(url, headers);
+      expect(full).not.toBe('open');
+      expect((full as IncomingMessage).statusCode).toBe(503);
+      expect((full as IncomingMessage).headers['retry-after']).toBeDefined();
+    }
+
+    expect(
+      (
+        await request(app.url)
+          .delete(`/spawns/${(held.body as { id: string }).id}`)
+          .set(as)
+      ).status,
+    ).toBe(202);
+    await waitFor(() => app.supervisor.list().every((spawn) => spawn.state === 'exited'), 10_000, {
+      description: 'the held session to end',
+    });
+    const viewer = await connectViewer(ticketUrl, { cleanup });
+    await viewer.next(); // the server's hello: the ticket was not used up by the refusals
+    expect(app.supervisor.list().filter((spawn) => spawn.state !== 'exited')).toHaveLength(1);
   });
 
   it("a spawn ticket's session is its key's: the key's quota applies at the upgrade and POST /tickets, and the session shows its name", async () => {

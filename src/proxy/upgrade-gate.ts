@@ -15,9 +15,11 @@ import {
 } from '../config';
 import { clientAddressOf, compileTrust, type TrustTest } from '../http/client-address';
 import { SpawnRateLimit } from '../rate-limit/spawn-rate-limit';
-import type { SessionOwner } from '../supervisor';
+import { type SessionOwner, SupervisorService } from '../supervisor';
 import { SpawnTickets } from '../tickets/spawn-tickets';
 import type { TicketSpec } from '../tickets/ticket-book';
+import type { ConnectRefusal } from './connect-refusals';
+import { connectRefusal } from './spawn-on-connect';
 
 /** An upgrade answered with a plain HTTP status instead of 101. */
 export interface UpgradeRefusal {
@@ -27,7 +29,7 @@ export interface UpgradeRefusal {
 }
 
 /** An admitted spawn on connect: what to spawn, and whose session it is (SC_KEY_MAX_SESSIONS, its `key`). */
-export type SpawnAdmission = { spec: TicketSpec; owner: SessionOwner } | { refusal: UpgradeRefusal };
+export type SpawnAdmission = { spec: TicketSpec; owner: SessionOwner } | { refusal: UpgradeRefusal | ConnectRefusal };
 
 const refusal = (
   status: number,
@@ -41,7 +43,8 @@ const refusal = (
  * The gates every WebSocket upgrade passes before anything is started, as POST /spawn's: a browser's Origin
  * must be one of CORS_ORIGINS (when a list), and a spawn on connect needs a credential under
  * SPAWN_AUTH=required (a spawn ticket, or an API key for clients that can send headers) and counts against
- * the client's SPAWN_RATE_LIMIT budget shared with the HTTP routes. Capacity is the supervisor's (503).
+ * the client's SPAWN_RATE_LIMIT budget shared with the HTTP routes. A full node refuses at the door (503), as
+ * POST /spawn does: before the rate is counted or the ticket used.
  */
 @Injectable()
 export class UpgradeGate {
@@ -55,6 +58,7 @@ export class UpgradeGate {
     private readonly tickets: SpawnTickets,
     private readonly rateLimit: SpawnRateLimit,
     private readonly clock: Clock,
+    private readonly supervisor: SupervisorService,
   ) {
     this.trust = compileTrust(edge.trustProxy);
   }
@@ -91,6 +95,9 @@ export class UpgradeGate {
         },
       );
     }
+    // A viewer that obeys a full node's Retry-After still has its budget and its ticket then.
+    const full = this.supervisor.refusalForEveryRequest();
+    if (full) return { refusal: connectRefusal(full) };
     const address = clientAddressOf(req, this.trust);
     const limited = await this.rateLimit.hit(address);
     if (limited) return refusal(429, limited.message, { 'Retry-After': String(limited.retryAfterS) });

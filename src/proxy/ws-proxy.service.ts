@@ -146,8 +146,9 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
   private async admitAndSpawn(req: IncomingMessage, rendererType: RendererType, socket: Duplex, head: Buffer) {
     const admission = await this.gate.admitSpawn(req, rendererType);
     if ('refusal' in admission) {
-      const { status, message, headers } = admission.refusal;
-      return this.refusals.answer(socket, { status, message, headers, reason: rejectionReasonOf(undefined, status) });
+      const { status } = admission.refusal;
+      const reason = 'reason' in admission.refusal ? admission.refusal.reason : rejectionReasonOf(undefined, status);
+      return this.refusals.answer(socket, { ...admission.refusal, reason });
     }
     if (this.closing) return this.refusals.answer(socket, shuttingDownRefusal());
     const ready = await this.connects.spawnFor(admission.spec, admission.owner, socket, head);

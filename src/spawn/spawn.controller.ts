@@ -20,7 +20,6 @@ import { ApiKeys } from '../auth/api-keys';
 import { SpawnAccess } from '../auth/route-access';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../config';
-import { ClientError } from '../http/http-error';
 import { abortOnClientGone } from '../http/abort-on-client-gone';
 import { printableLine } from '../logging/printable';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
@@ -30,6 +29,7 @@ import { CreateSpawnDto } from './dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { LogLineDto, SpawnViewDto } from './dto/spawn-view.dto';
 import { SpawnPresenter } from './spawn-presenter';
+import { lifetimeAboveNodeLimit } from './session-lifetime';
 import { SpawnSheddingGuard } from './spawn-shedding.guard';
 
 @ApiTags('spawns')
@@ -78,13 +78,8 @@ export class SpawnController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<SpawnViewDto> {
     const maxSessionS = body.maxSessionSeconds;
-    const nodeLimitS = this.limits.maxSessionS;
-    if (maxSessionS !== undefined && nodeLimitS > 0 && maxSessionS > nodeLimitS) {
-      throw new ClientError(
-        400,
-        `maxSessionSeconds (${maxSessionS}) is above this node's lifetime limit SC_MAX_SESSION_S (${nodeLimitS} s): ask for ${nodeLimitS} or less`,
-      );
-    }
+    const tooLong = lifetimeAboveNodeLimit(maxSessionS, this.limits.maxSessionS);
+    if (tooLong) throw tooLong;
     const spawn = await this.supervisor.spawn(
       {
         rendererType: body.rendererType ?? 'csr',

@@ -8,6 +8,8 @@ export interface TicketSpec {
   rendererType: RendererType;
   model?: string;
   sessionToken?: string;
+  /** maxSessionSeconds: the session's own lifetime limit. */
+  maxSessionS?: number;
 }
 
 /** A redeemed ticket: what to spawn, and who asked for it (the key that owns the session, or an address). */

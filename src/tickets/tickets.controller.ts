@@ -12,12 +12,18 @@ import type { Request } from 'express';
 import { Clock } from '../adapters/clock.adapter';
 import { ApiKeys } from '../auth/api-keys';
 import { bearerKey, sessionOwner } from '../auth/session-owner';
-import { RENDERING_SETTINGS, type RenderingSettings } from '../config';
+import {
+  RENDERING_SETTINGS,
+  type RenderingSettings,
+  SESSION_LIMITS_SETTINGS,
+  type SessionLimitsSettings,
+} from '../config';
 import { ClientError } from '../http/http-error';
 import { RETRY_AFTER_HEADER } from '../http/openapi';
 import { CreateSpawnDto } from '../spawn/dto/create-spawn.dto';
 import { ErrorResponseDto } from '../http/error-response.dto';
 import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { lifetimeAboveNodeLimit } from '../spawn/session-lifetime';
 import { SupervisorService } from '../supervisor';
 import { SpawnTickets } from './spawn-tickets';
 import { TicketDto } from './dto/ticket.dto';
@@ -35,6 +41,7 @@ export class TicketsController {
     private readonly keys: ApiKeys,
     private readonly clock: Clock,
     @Inject(RENDERING_SETTINGS.token) private readonly rendering: RenderingSettings,
+    @Inject(SESSION_LIMITS_SETTINGS.token) private readonly limits: SessionLimitsSettings,
   ) {}
 
   @Post('tickets')
@@ -61,13 +68,20 @@ export class TicketsController {
     const rendererType = body.rendererType ?? 'csr';
     const unusable = unusableTicket(rendererType, this.rendering);
     if (unusable) throw unusable;
+    const tooLong = lifetimeAboveNodeLimit(body.maxSessionSeconds, this.limits.maxSessionS);
+    if (tooLong) throw tooLong;
     const issuer = sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip);
     // The binding check is at the upgrade; this one saves the viewer a ticket that would be refused.
     const standing = this.supervisor.quotaStanding(issuer);
     if (standing.exceeded) throw standing.exceeded;
     let issued: { ticket: string; expiresAt: number };
     try {
-      const spec = { rendererType, model: body.model, sessionToken: body.sessionToken };
+      const spec = {
+        rendererType,
+        model: body.model,
+        sessionToken: body.sessionToken,
+        maxSessionS: body.maxSessionSeconds,
+      };
       issued = this.tickets.issue(spec, issuer, ticketCapFor(standing.limit), this.clock.now());
     } catch (error) {
       if (error instanceof TicketCapError) throw new ClientError(429, error.message, error.retryAfterS);
