@@ -4,10 +4,16 @@
  * liveliness `disconnect` reported by another local process. Each must fail.
  */
 import { spawn } from 'child_process';
+import { type AddressInfo, createServer, type Socket } from 'net';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import request from 'supertest';
+import { NodeFileSystem } from '../src/adapters/file-system.adapter';
 import { hashArgs } from '../src/adapters/process-identity';
+import { KernelSocketTable } from '../src/adapters/socket-table.adapter';
+import { ConnectionOwner } from '../src/liveliness/connection-owner.service';
+import { findPeerSocket } from '../src/liveliness/tcp-table';
+import { FakeProcessTable } from './fakes';
 import { freePort } from './support/ports';
 import { isProcessAlive, procStat, useCleanup, type Cleanup } from './support/processes';
 import { FAST_TIMINGS, SERVICE_MAIN, startServiceProcess, type ServiceProcess } from './support/spawner-app';
@@ -233,5 +239,41 @@ describe('local trust boundaries (e2e, real processes)', () => {
     expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
     expect(isProcessAlive(session.pid!)).toBe(true);
     await viewer.close();
+  });
+
+  it("the kernel names the user of a reporter's socket: another user's is refused before any process's files are read", async () => {
+    // As root the connection is opened by nobody; otherwise by this user (another one cannot be played then).
+    const user = isRoot ? NOBODY : process.getuid!();
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => new Promise<void>((resolve) => listener.close(() => resolve())), 'listener');
+    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+    const connectScript = `use IO::Socket::INET; my $s = IO::Socket::INET->new("127.0.0.1:${(listener.address() as AddressInfo).port}") or die; sleep 30`;
+    const argv = ['perl', '-e', connectScript];
+    const client = isRoot
+      ? spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', ...argv])
+      : spawn(argv[0], argv.slice(1));
+    cleanup.add(() => void client.kill('SIGKILL'), 'the connecting client');
+    const socket = await accepted;
+    cleanup.add(() => void socket.destroy(), 'the accepted socket');
+    const ours = { address: socket.localAddress!, port: socket.localPort! };
+    const peer = { address: socket.remoteAddress!, port: socket.remotePort! };
+
+    const table = new KernelSocketTable(new NodeFileSystem());
+    table.onApplicationBootstrap();
+    cleanup.add(() => table.onApplicationShutdown(), 'the netlink co-process');
+    const found = await waitFor(async () => {
+      const answer = await table.find(peer, ours);
+      return typeof answer === 'object' && answer;
+    }, 5000);
+    expect(found.uid).toBe(user);
+    expect(findPeerSocket(readFileSync('/proc/net/tcp', 'utf8'), ours, peer)).toEqual(found);
+
+    // The servers are the service's user's: that socket is refused, and no process's files are read for it.
+    const processes = new FakeProcessTable();
+    const owner = new ConnectionOwner(processes, table);
+    owner.ownUid = user === NOBODY ? 0 : user + 1;
+    expect(await owner.openedByGroup(socket, process.pid, '1')).toBe(false);
+    expect([processes.reads.pids, processes.reads.fds]).toEqual([0, 0]);
   });
 });

@@ -11,7 +11,7 @@ export interface DiagQuery {
   dport: number;
 }
 
-export type DiagAnswer = { inode: string } | 'absent' | 'unavailable';
+export type DiagAnswer = { inode: string; uid: number } | 'absent' | 'unavailable';
 
 /** A question the kernel has not answered within this long is answered 'unavailable' (the caller reads /proc). */
 const ANSWER_TIMEOUT_MS = 1000;
@@ -103,10 +103,11 @@ export class SockDiagProcess {
   }
 
   private answer(line: string): void {
-    const [req, kind, value] = line.split(' ');
+    const [req, kind, value, uid] = line.split(' ');
     const done = this.pending.get(req);
     if (!done) return;
-    if (kind === 'inode' && value && /^[1-9]\d{0,19}$/.test(value)) done({ inode: value });
+    if (kind === 'inode' && value && /^[1-9]\d{0,19}$/.test(value) && /^\d{1,10}$/.test(uid ?? ''))
+      done({ inode: value, uid: Number(uid) });
     else if (kind === 'absent') done('absent');
     else done('unavailable');
   }

@@ -8,8 +8,8 @@
  * Protocol, one line each way:
  *   first line out:  `ready` or `unavailable <reason>` (then it exits)
  *   in:   `<req> <family 2|10> <src: 32 hex digits> <sport> <dst: 32 hex digits> <dport>`
- *   out:  `<req> inode <n>` | `<req> absent` | `<req> error <reason>`
- * Only an open, connected socket with exactly those ends is answered with its inode.
+ *   out:  `<req> inode <n> <uid>` | `<req> absent` | `<req> error <reason>`
+ * Only an open, connected socket with exactly those ends is answered with its inode, and the user owning it.
  */
 export const SOCK_DIAG_SCRIPT = String.raw`
 use strict; use warnings;
@@ -53,11 +53,12 @@ while (my $line = <STDIN>) {
           # counts: its ends as asked, not listening, and a socket still open (inode 0: TIME_WAIT, orphaned).
           my $state = unpack('C', substr($buf, $at + 17, 1));
           my $inode = unpack('L', substr($buf, $at + 16 + 68, 4));
+          my $uid = unpack('L', substr($buf, $at + 16 + 64, 4));
           my ($ports, @ends) = (substr($buf, $at + 20, 4), substr($buf, $at + 24, 16), substr($buf, $at + 40, 16));
           # An AF_INET6 socket with IPv4-mapped ends answers an IPv4 question in its own (mapped) form.
           for (@ends) { $_ = substr($_, 12, 4) . ("\0" x 12) if $family == 2 && substr($_, 0, 12) eq $mapped; }
           my $same = $ports . join('', @ends) eq substr($id, 0, 36);
-          $answer = ($state != 10 && $same && $inode != 0) ? "inode $inode" : 'absent';
+          $answer = ($state != 10 && $same && $inode != 0) ? "inode $inode $uid" : 'absent';
         }
       }
       $at += ($len + 3) & ~3;

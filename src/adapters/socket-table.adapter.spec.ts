@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'net';
 import { NodeFileSystem } from './file-system.adapter';
 import { addressBytes, diagQuery, KernelSocketTable } from './socket-table.adapter';
-import { findPeerSocketInode } from '../liveliness/tcp-table';
+import { findPeerSocket } from '../liveliness/tcp-table';
 import { isProcessAlive } from '../../test/support/processes';
 import { sleep, waitFor } from '../../test/support/wait';
 
@@ -88,13 +88,14 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
       const ours = { address: accepted.localAddress!, port: accepted.localPort! };
       const peer = { address: accepted.remoteAddress!, port: accepted.remotePort! };
       const found = await table.find(peer, ours);
-      expect(found).toEqual({ inode: expect.stringMatching(/^\d+$/) });
+      // Owned by this process's user, as /proc/net/tcp says too.
+      expect(found).toEqual({ inode: expect.stringMatching(/^\d+$/), uid: process.getuid!() });
       const inode = (found as { inode: string }).inode;
-      expect(inode).toBe(findPeerSocketInode(tcpTable(), ours, peer));
+      expect(findPeerSocket(tcpTable(), ours, peer)).toEqual(found);
       expect(ownSocketInodes()).toContain(inode);
       // Our own end is another socket; a pair no socket has is absent.
       const own = await table.find(ours, peer);
-      expect(own).toEqual({ inode: expect.stringMatching(/^\d+$/) });
+      expect(own).toEqual({ inode: expect.stringMatching(/^\d+$/), uid: process.getuid!() });
       expect((own as { inode: string }).inode).not.toBe(inode);
       expect(await table.find({ ...peer, port: peer.port === 65535 ? 1 : peer.port + 1 }, ours)).toBe('absent');
     } finally {
@@ -123,7 +124,7 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
           { address: a.remoteAddress!, port: a.remotePort! },
           { address: a.localAddress!, port: a.localPort! },
         );
-      expect(await ask()).toEqual({ inode: expect.any(String) });
+      expect(await ask()).toEqual({ inode: expect.any(String), uid: expect.any(Number) });
       const pid = coProcessPid();
       const diedAt = performance.now();
       process.kill(pid, 'SIGKILL');
@@ -132,7 +133,7 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
       expect(await ask()).toBe('unavailable'); // not yet: no sooner than the restart delay after it died
       await coProcessUp();
       expect(performance.now() - diedAt).toBeGreaterThanOrEqual(RESTART_DELAY_MS);
-      expect(await ask()).toEqual({ inode: expect.any(String) });
+      expect(await ask()).toEqual({ inode: expect.any(String), uid: expect.any(Number) });
       expect(coProcessPid()).not.toBe(pid);
     } finally {
       await link.close();
@@ -151,6 +152,7 @@ describe("KernelSocketTable (this machine's kernel, over netlink sock_diag)", ()
       const peer = { address: a.remoteAddress!, port: a.remotePort! };
       expect(await table.find(peer, { address: a.localAddress!, port: a.localPort! })).toEqual({
         inode: expect.any(String),
+        uid: expect.any(Number),
       });
     } finally {
       await link.close();

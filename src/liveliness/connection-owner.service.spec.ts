@@ -21,7 +21,9 @@ describe('ConnectionOwner', () => {
     processes.procs.set(300, { argv: ['server'], pgrp: 300, sockets: ['9'] }); // the server (group leader)
     processes.procs.set(301, { argv: ['helper'], pgrp: 300, sockets: [] });
     processes.procs.set(400, { argv: ['curl'], pgrp: 400, sockets: [] }); // another local user's client
-    return { processes, sockets, owner: new ConnectionOwner(processes, sockets) };
+    const owner = new ConnectionOwner(processes, sockets);
+    owner.ownUid = 0; // the servers' user: the sockets of TCP and of the fake kernel are uid 0's
+    return { processes, sockets, owner };
   }
 
   describe.each([
@@ -45,6 +47,14 @@ describe('ConnectionOwner', () => {
       expect(await owner.openedByGroup({ ...socket, remotePort: 40001 } as Socket, 300, STARTED)).toBe(false);
       // The kernel's "no such socket" is believed: /proc is read only where the kernel cannot be asked.
       expect(processes.reads.tcp).toBe(netlink ? 0 : 2);
+    });
+
+    it("refuses another user's socket without reading any process's files (a forger's try costs no /proc walk)", async () => {
+      const { processes, owner } = setup({ netlink });
+      processes.procs.get(300)!.sockets = ['555'];
+      owner.ownUid = 1000; // the socket is uid 0's: another user's, for a service running as 1000
+      expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
+      expect([processes.reads.pids, processes.reads.fds]).toEqual([0, 0]);
     });
   });
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Socket } from 'net';
 import { ProcessTable } from '../adapters/process-table.adapter';
 import { SocketTable } from '../adapters/socket-table.adapter';
-import { findPeerSocketInode } from './tcp-table';
+import { findPeerSocket } from './tcp-table';
 
 /**
  * Whether the TCP connection a request arrived on was opened by a process of a given process group: the
@@ -13,6 +13,8 @@ import { findPeerSocketInode } from './tcp-table';
 @Injectable()
 export class ConnectionOwner {
   private readonly answers = new WeakMap<Socket, Map<string, Promise<boolean>>>();
+  /** The servers' user: the service's own (they are its children). */
+  ownUid = process.getuid?.() ?? 0;
 
   constructor(
     private readonly processes: ProcessTable,
@@ -46,13 +48,17 @@ export class ConnectionOwner {
     const ours = { address: localAddress, port: localPort };
     const peer = { address: remoteAddress, port: remotePort };
     const found = await this.sockets.find(peer, ours);
-    const inode =
+    const peerSocket =
       found === 'unavailable'
-        ? findPeerSocketInode(await this.processes.tcpTable(), ours, peer)
+        ? findPeerSocket(await this.processes.tcpTable(), ours, peer)
         : found === 'absent'
           ? undefined
-          : found.inode;
-    if (inode === undefined) return false;
+          : found;
+    // Another user's socket is no server's: refused before any process's files are read. Walking /proc costs the
+    // service ~40 ms with a few thousand processes, which any local user can start: their forged reports, each
+    // refused, held its health checks for seconds and got its silent servers stopped.
+    if (peerSocket === undefined || peerSocket.uid !== this.ownUid) return false;
+    const { inode } = peerSocket;
     // The leader (the server itself) usually holds it: look there before walking the whole process table.
     const held =
       this.holds(pgid, pgid, inode) ||

@@ -1,8 +1,8 @@
-import { findPeerSocketInode } from './tcp-table';
+import { type Endpoint, findPeerSocket } from './tcp-table';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
-const row = (local: string, remote: string, inode: string) =>
-  `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
+const row = (local: string, remote: string, inode: string, uid = 0) =>
+  `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)}        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
 
 describe('TCP table', () => {
   // The service listens on 127.0.0.1:11182 (0x2BAE); a server connected from port 40000 (0x9C40).
@@ -18,7 +18,7 @@ describe('TCP table', () => {
     row('00000000000000000000000001000000:9C42', '00000000000000000000000001000000:2BAE', '888'),
   ].join('\n');
   const table = `${TCP}\n${TCP6}`;
-  const peerSocketInode = findPeerSocketInode;
+  const peerSocketInode = (text: string, ours: Endpoint, peer: Endpoint) => findPeerSocket(text, ours, peer)?.inode;
 
   it('finds the peer socket of an accepted connection by its address pair, whichever form the address takes', () => {
     const ours = { address: '127.0.0.1', port: 11182 };
@@ -39,9 +39,15 @@ describe('TCP table', () => {
       row('1100007F:9C40', '0100007F:2BAE', '111'), // 127.0.0.17: not the peer
       row('0100007F:9C40', '0100007F:2BAE', '555'),
     ].join('\n');
-    expect(findPeerSocketInode(text, ours, { address: '127.0.0.1', port: 40000 })).toBe('555');
-    expect(findPeerSocketInode(text, ours, { address: '127.0.0.17', port: 40000 })).toBe('111');
-    expect(findPeerSocketInode(text, { ...ours, port: 1182 }, { address: '127.0.0.1', port: 40000 })).toBeUndefined();
-    expect(findPeerSocketInode(text, ours, { address: 'not an address', port: 40000 })).toBeUndefined();
+    expect(peerSocketInode(text, ours, { address: '127.0.0.1', port: 40000 })).toBe('555');
+    expect(peerSocketInode(text, ours, { address: '127.0.0.17', port: 40000 })).toBe('111');
+    expect(peerSocketInode(text, { ...ours, port: 1182 }, { address: '127.0.0.1', port: 40000 })).toBeUndefined();
+    expect(peerSocketInode(text, ours, { address: 'not an address', port: 40000 })).toBeUndefined();
+  });
+
+  it("gives the user who owns the peer's socket", () => {
+    const ours = { address: '127.0.0.1', port: 11182 };
+    const text = [HEADER, row('0100007F:9C40', '0100007F:2BAE', '555', 65534)].join('\n');
+    expect(findPeerSocket(text, ours, { address: '127.0.0.1', port: 40000 })).toEqual({ inode: '555', uid: 65534 });
   });
 });

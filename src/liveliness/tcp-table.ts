@@ -2,26 +2,33 @@ import { addressBytes, type Endpoint, V4_MAPPED } from '../adapters/socket-table
 
 export type { Endpoint };
 
+/** A socket of this machine: its inode, and the user who owns it. */
+export interface PeerSocket {
+  inode: string;
+  uid: number;
+}
+
 /**
- * The inode of the socket at the other end of a connection this process accepted, read from the text of
+ * The socket at the other end of a connection this process accepted, read from the text of
  * /proc/net/tcp and /proc/net/tcp6: the peer's own socket has the connection's remote end as its local address
  * and ours as its remote. Both ends are on this machine. Only the one line is parsed: the table holds every
  * socket of the machine (thousands during a burst), and this runs for each new liveliness connection.
  */
-export function findPeerSocketInode(table: string, ours: Endpoint, peer: Endpoint): string | undefined {
+export function findPeerSocket(table: string, ours: Endpoint, peer: Endpoint): PeerSocket | undefined {
   const locals = procForms(peer);
   const remotes = procForms(ours);
   for (const [i, local] of locals.entries()) {
     const remote = remotes[i];
     if (!local || !remote) continue;
-    // "sl local rem st tx:rx tr:when retr uid timeout inode ...": from the pair on, the inode is the ninth field.
+    // "sl local rem st tx:rx tr:when retr uid timeout inode ...": from the pair on, the uid is the 7th, the inode the 9th.
     for (let at = table.indexOf(` ${local} ${remote} `); at >= 0; at = table.indexOf(` ${local} ${remote} `, at + 1)) {
       const end = table.indexOf('\n', at);
-      const inode = table
+      const fields = table
         .slice(at, end < 0 ? undefined : end)
         .trim()
-        .split(/\s+/)[8];
-      if (inode && /^\d+$/.test(inode) && inode !== '0') return inode;
+        .split(/\s+/);
+      const [uid, inode] = [fields[6], fields[8]];
+      if (inode && /^\d+$/.test(inode) && inode !== '0' && /^\d+$/.test(uid ?? '')) return { inode, uid: Number(uid) };
     }
   }
   return undefined;
