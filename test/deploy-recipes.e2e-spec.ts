@@ -23,6 +23,10 @@ import { requireSystemBinary } from './support/system-packages';
 import { makeTempDir } from './support/temp';
 
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
+
+/** The firewall recipe with another user as the service's (nft needs a user that exists here). */
+const withServiceUser = (recipe: string, user: string): string =>
+  recipe.replace(/^define sc_service_user = .*$/m, `define sc_service_user = "${user}"`);
 type Doc = Record<string, any>;
 
 /** Every environment variable the service reads, from its configuration readers. */
@@ -360,11 +364,15 @@ describe('deployment recipes match the service', () => {
 
   it("nftables: `nft -c` accepts the host firewall, which closes exactly the systemd node's server ports", () => {
     const nft = requireSystemBinary('/usr/sbin/nft', 'nftables');
-    const recipe = path.join(REPO_ROOT, 'deploy/nftables/sc-spawner.nft');
     const check = (file: string) => spawnSync(nft, ['-c', '-f', file], { encoding: 'utf8', timeout: 30_000 });
-    const result = check(recipe);
-    expect([result.status, result.stderr]).toEqual([0, '']);
     const text = read('deploy/nftables/sc-spawner.nft');
+    // Only the systemd unit's user may connect to the servers; nft resolves the name, which this machine may lack.
+    const unitUser = /^User=(.+)$/m.exec(read('deploy/systemd/sc-spawner.service'))![1];
+    expect(/^define sc_service_user = "(.+)"$/m.exec(text)?.[1]).toBe(unitUser);
+    const checked = path.join(makeTempDir(cleanup, 'sc-nft-'), 'sc-spawner.nft');
+    writeFileSync(checked, withServiceUser(text, 'root'));
+    const result = check(checked);
+    expect([result.status, result.stderr]).toEqual([0, '']);
     const range = /^define sc_server_ports = (\d+)-(\d+)$/m.exec(text)!;
     const config = parseAppConfig(systemdSettings(read('deploy/systemd/sc-spawner.service')));
     expect([Number(range[1]), Number(range[2])]).toEqual(serverPorts(config));
@@ -373,8 +381,41 @@ describe('deployment recipes match the service', () => {
     expect(text).toMatch(/^\s*tcp dport \$sc_server_ports .*drop/m);
     // The check is the tool's, not a formality: a broken copy is refused.
     const broken = path.join(makeTempDir(cleanup, 'sc-nft-'), 'broken.nft');
-    writeFileSync(broken, text.replace('drop comment', 'dorp comment'));
+    writeFileSync(broken, withServiceUser(text, 'root').replace('drop comment', 'dorp comment'));
     expect(check(broken).status).not.toBe(0);
+  });
+
+  it("nftables, loaded in a network namespace of its own: another local user's connection to a server port is refused", () => {
+    const nft = requireSystemBinary('/usr/sbin/nft', 'nftables');
+    requireSystemBinary('/usr/sbin/ip', 'iproute2');
+    // Loading rules and playing another user (nobody) need root; the host's own firewall is never touched.
+    if (process.getuid?.() !== 0) throw new Error('this test loads nftables rules and plays nobody: run it as root');
+    const port = 27490; // in a namespace of its own: no other test's port
+    const recipe = withServiceUser(read('deploy/nftables/sc-spawner.nft'), 'root').replace(
+      /^define sc_server_ports = .*$/m,
+      `define sc_server_ports = ${port}-${port + 1}`,
+    );
+    const outcomes = (rules: string) => {
+      const file = path.join(makeTempDir(cleanup, 'sc-nft-'), 'rules.nft');
+      writeFileSync(file, rules);
+      const tryAs = (prefix: string, name: string) =>
+        `${prefix} bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null && echo ${name}-ok || echo ${name}-refused`;
+      const script = [
+        'set -e',
+        'ip link set lo up',
+        `${nft} -f ${file}`,
+        `${process.execPath} -e "require('net').createServer((s) => s.end()).listen(${port}, '127.0.0.1')" &`,
+        `for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && break; sleep 0.05; done`,
+        tryAs('', 'root'),
+        tryAs('setpriv --reuid 65534 --regid 65534 --clear-groups --', 'nobody'),
+        'kill %1',
+      ].join('\n');
+      const run = spawnSync('unshare', ['--net', 'bash', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+      return run.stdout.trim().split('\n');
+    };
+    expect(outcomes(recipe)).toEqual(['root-ok', 'nobody-refused']);
+    // Without its output chain, the same user gets in: the chain is what refuses it.
+    expect(outcomes(recipe.replace(/chain output \{[^}]*\}/, ''))).toEqual(['root-ok', 'nobody-ok']);
   });
 
   it('docs/security.md: names every trust setting and recipe file, no line over 120 characters outside code', () => {
