@@ -269,11 +269,16 @@ describe('local trust boundaries (e2e, real processes)', () => {
     expect(found.uid).toBe(user);
     expect(findPeerSocket(readFileSync('/proc/net/tcp', 'utf8'), ours, peer)).toEqual(found);
 
-    // The servers are the service's user's: that socket is refused, and no process's files are read for it.
+    // A server of another user that holds that very socket (passed to it, say): refused all the same, on the
+    // kernel's word alone, with no process's files read.
     const processes = new FakeProcessTable();
+    const server = { uid: user === NOBODY ? 0 : user + 1, pgrp: 4242, startTime: '1', sockets: [found.inode] };
+    processes.procs.set(4242, server);
     const owner = new ConnectionOwner(processes, table);
-    owner.ownUid = user === NOBODY ? 0 : user + 1;
-    expect(await owner.openedByGroup(socket, process.pid, '1')).toBe(false);
+    expect(await owner.openedByGroup(socket, 4242, '1')).toBe(false);
     expect([processes.reads.pids, processes.reads.fds]).toEqual([0, 0]);
+    // The same server as that user is believed: the check is the socket's owner, and then its files.
+    server.uid = user;
+    expect(await owner.openedByGroup(socket, 4242, '1')).toBe(true);
   });
 });

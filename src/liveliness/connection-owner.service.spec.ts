@@ -18,12 +18,11 @@ describe('ConnectionOwner', () => {
     sockets.available = netlink;
     sockets.sockets.set('127.0.0.1:40000>127.0.0.1:11182', '555'); // the kernel's answer: same socket as in TCP
     processes.tcp = TCP;
-    processes.procs.set(300, { argv: ['server'], pgrp: 300, sockets: ['9'] }); // the server (group leader)
+    // The server (group leader), as uid 0, whose the sockets of TCP and of the fake kernel are.
+    processes.procs.set(300, { argv: ['server'], uid: 0, pgrp: 300, sockets: ['9'] });
     processes.procs.set(301, { argv: ['helper'], pgrp: 300, sockets: [] });
     processes.procs.set(400, { argv: ['curl'], pgrp: 400, sockets: [] }); // another local user's client
-    const owner = new ConnectionOwner(processes, sockets);
-    owner.ownUid = 0; // the servers' user: the sockets of TCP and of the fake kernel are uid 0's
-    return { processes, sockets, owner };
+    return { processes, sockets, owner: new ConnectionOwner(processes, sockets) };
   }
 
   describe.each([
@@ -49,10 +48,10 @@ describe('ConnectionOwner', () => {
       expect(processes.reads.tcp).toBe(netlink ? 0 : 2);
     });
 
-    it("refuses another user's socket without reading any process's files (a forger's try costs no /proc walk)", async () => {
+    it("refuses a socket of another user than the server's without reading any process's files", async () => {
       const { processes, owner } = setup({ netlink });
       processes.procs.get(300)!.sockets = ['555'];
-      owner.ownUid = 1000; // the socket is uid 0's: another user's, for a service running as 1000
+      processes.procs.get(300)!.uid = 1000; // the socket is uid 0's: not the server's user
       expect(await owner.openedByGroup({ ...socket } as Socket, 300, STARTED)).toBe(false);
       expect([processes.reads.pids, processes.reads.fds]).toEqual([0, 0]);
     });

@@ -13,8 +13,6 @@ import { findPeerSocket } from './tcp-table';
 @Injectable()
 export class ConnectionOwner {
   private readonly answers = new WeakMap<Socket, Map<string, Promise<boolean>>>();
-  /** The servers' user: the service's own (they are its children). */
-  ownUid = process.getuid?.() ?? 0;
 
   constructor(
     private readonly processes: ProcessTable,
@@ -54,10 +52,10 @@ export class ConnectionOwner {
         : found === 'absent'
           ? undefined
           : found;
-    // Another user's socket is no server's: refused before any process's files are read. Walking /proc costs the
-    // service ~40 ms with a few thousand processes, which any local user can start: their forged reports, each
-    // refused, held its health checks for seconds and got its silent servers stopped.
-    if (peerSocket === undefined || peerSocket.uid !== this.ownUid) return false;
+    // A socket another user than the server's owns is no server's: refused before any process's files are read.
+    // Walking /proc costs the service ~45 ms with a few thousand processes, which any local user can start: their
+    // forged reports, each refused, held its health checks for seconds and got its silent servers stopped.
+    if (peerSocket === undefined || peerSocket.uid !== this.processes.ownerUid(pgid)) return false;
     const { inode } = peerSocket;
     // The leader (the server itself) usually holds it: look there before walking the whole process table.
     const held =
