@@ -52,7 +52,8 @@ export class ConnectionOwner {
         : found === 'absent'
           ? undefined
           : found;
-    // A socket another user than the server's owns is no server's: refused before any process's files are read.
+    // A socket another user than the server's owns is no server's: refused before any process's files are read (a
+    // wrapper that drops privileges must exec the server, as setpriv does, for its socket to be the leader's user's).
     // Walking /proc costs the service ~45 ms with a few thousand processes, which any local user can start: their
     // forged reports, each refused, held its health checks for seconds and got its silent servers stopped.
     if (peerSocket === undefined || peerSocket.uid !== this.processes.ownerUid(pgid)) return false;
