@@ -68,4 +68,14 @@ describe('FetchPeerClient', () => {
       'answered something that is not JSON',
     );
   });
+
+  it("cuts a peer's status text at 300 characters (it is shown in every fleet answer)", async () => {
+    const { url, server } = await peer((_path, response) => {
+      response.writeHead(500, `<img src=x onerror=alert(1)>${'A'.repeat(60_000)}`);
+      response.end();
+    });
+    servers.push(server);
+    const error = await new FetchPeerClient().getJson(url, '/cluster/self', undefined, 1000).catch((e: Error) => e);
+    expect((error as Error).message).toBe(`answered 500 <img src=x onerror=alert(1)>${'A'.repeat(272)}`);
+  });
 });

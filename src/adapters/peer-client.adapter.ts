@@ -29,7 +29,8 @@ export class FetchPeerClient extends PeerClient {
       const response = await fetch(`${baseUrl}${path}`, { headers, signal, redirect: 'error' });
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new Error(`answered ${response.status} ${response.statusText}`.trim());
+        // Its status text is the peer's to choose: cut as the rest of what it says is (300 characters).
+        throw new Error(`answered ${response.status} ${response.statusText.slice(0, 300)}`.trim());
       }
       text = await this.readCapped(response);
     } catch (error) {

@@ -67,8 +67,13 @@ describe('ClusterSpawnsReader (GET /cluster/spawns)', () => {
         { id: 'looks-harmless-1', node: 'evil', state: 'ready', links: { self: `/n/node-a/spawns/${REAL_ON_A}` } },
         { id: REAL_ON_A, node: 'node-a', state: 'ready' },
         { id: ON_EVIL, node: 'evil', state: 'ready', links: { self: `/n/node-a/spawns/${REAL_ON_A}` } },
-        { id: ON_EVIL.replace('9d', '8d'), node: 'evil', state: 'ready', links: { ws: `ws://h:1/n/evil/ws/${TOKEN}` } },
-        { id: ON_EVIL.replace('9d', '7d'), node: 'evil', state: 'ready' },
+        {
+          id: ON_EVIL.replace('9d', '8d'),
+          node: 'evil',
+          state: 'ready',
+          links: { ws: `ws://evil/n/evil/ws/${TOKEN}` },
+        },
+        { id: ON_EVIL.replace('9d', '7d'), node: 'evil', state: 'ready', links: { ws: `ws://h:1/n/evil/ws/${TOKEN}` } },
         null,
         'text',
       ],
@@ -85,7 +90,43 @@ describe('ClusterSpawnsReader (GET /cluster/spawns)', () => {
       events: `/n/evil/spawns/${ON_EVIL}/events`,
       logs: `/n/evil/spawns/${ON_EVIL}/logs`,
     });
-    expect(spawns[2].links.ws).toBe(`ws://h:1/n/evil/ws/${TOKEN}`);
+    // Its relay link on its own host stands for its endpoints; one on another host is dropped.
+    expect(spawns[2]).toMatchObject({
+      links: { ws: `ws://evil/n/evil/ws/${TOKEN}` },
+      endpoint: `ws://evil/n/evil/ws/${TOKEN}`,
+      proxyEndpoint: `ws://evil/n/evil/ws/${TOKEN}`,
+    });
+    expect(spawns[3]).toMatchObject({ endpoint: null, proxyEndpoint: null });
+    expect(spawns[3].links.ws).toBeUndefined();
+  });
+
+  it("copies a peer session's fields bounded: short texts, numbers, flags, objects two deep, no endpoint of its own", async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const { read } = setup({
+      'http://evil/cluster/self': nodeEntry('evil'),
+      'http://evil/spawns': [
+        {
+          id: ON_EVIL,
+          node: 'evil',
+          state: 'ready',
+          model: `<script>alert(1)</script>${'m'.repeat(1000)}`,
+          deep,
+          endpoint: 'ws://attacker.example:1/',
+          proxyEndpoint: 'javascript:alert(5)',
+          bytesToServer: 12,
+          pid: Infinity,
+          relay: { toServer: { messages: 3, bytes: 40, more: { too: 'deep' } } },
+        },
+      ],
+    });
+    const { spawns } = await read();
+    const copied = spawns[1];
+    expect(copied.model).toBe(`<script>alert(1)</script>${'m'.repeat(275)}…`);
+    expect(copied).toMatchObject({ state: 'ready', bytesToServer: 12, endpoint: null, proxyEndpoint: null });
+    expect(copied.relay).toEqual({ toServer: { messages: 3, bytes: 40 } });
+    expect('deep' in copied || 'pid' in copied).toBe(false);
+    expect(() => JSON.stringify(spawns)).not.toThrow();
   });
 
   it("a peer's relay link to another node is dropped; links go through PUBLIC_BASE_URL when set", async () => {

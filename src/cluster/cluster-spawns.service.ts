@@ -48,7 +48,7 @@ export class ClusterSpawnsReader {
         notes.set(name, result.message);
         return [];
       }
-      const { shown, note } = firstSessions(peerSpawns(result, name, this.scaleOut.publicBaseUrl ?? ''));
+      const { shown, note } = firstSessions(peerSpawns(result, name, this.scaleOut.publicBaseUrl ?? '', url));
       if (note) notes.set(name, note);
       return shown;
     });
