@@ -1,5 +1,6 @@
 import { PassThrough } from 'stream';
-import { LineCutter, MAX_LINE_BYTES, readLines } from './line-reader';
+import { waitFor } from '../../test/support/wait';
+import { LineCutter, MAX_LINE_BYTES, readLines, throttleInput } from './line-reader';
 
 describe('LineCutter', () => {
   const cutter = (maxBytes?: number) => {
@@ -39,5 +40,26 @@ describe('LineCutter', () => {
         resolve();
       }),
     );
+  });
+});
+
+describe('throttleInput', () => {
+  it('pauses a stream past its allowance per second, and resumes it once the allowance has caught up', async () => {
+    const input = new PassThrough();
+    const read: number[] = [];
+    throttleInput(input, 10_000);
+    input.on('data', (chunk: Buffer) => read.push(chunk.length));
+    input.write(Buffer.alloc(6_000));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(input.isPaused()).toBe(false); // within a second's worth
+    input.write(Buffer.alloc(9_000)); // 5,000 over: half a second to catch up
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(input.isPaused()).toBe(true);
+    input.write(Buffer.alloc(100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(read).toEqual([6_000, 9_000]); // the next waits
+    await waitFor(() => !input.isPaused(), 2000, { description: 'the stream to be resumed' });
+    await waitFor(() => read.length === 3, 1000, { description: 'the held bytes to be read' });
+    input.destroy();
   });
 });

@@ -65,3 +65,33 @@ export function readLines(input: Readable, onLine: (line: string) => void, maxBy
   input.on('data', (chunk: Buffer) => cutter.write(chunk));
   input.once('end', () => cutter.end());
 }
+
+/** How many bytes a second one stream of a server's output is read at, at most (a second's worth at once). */
+export const OUTPUT_BYTES_PER_S = 1024 * 1024;
+
+/**
+ * Reads `input` no faster than `bytesPerS`: past its allowance it is paused until the allowance has caught up,
+ * so a server that floods its output blocks in its own writes (its pipe or socket fills) rather than having the
+ * service read and split everything it writes. Measured: one server writing as fast as it could took the
+ * service's main thread to 70-100 % and its health checks from 3 ms to 110 ms (373 ms with four).
+ */
+export function throttleInput(input: Readable, bytesPerS = OUTPUT_BYTES_PER_S): void {
+  let allowance = bytesPerS;
+  let at = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  input.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    allowance = Math.min(bytesPerS, allowance + ((now - at) * bytesPerS) / 1000) - chunk.length;
+    at = now;
+    if (allowance >= 0 || timer) return;
+    input.pause();
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        if (!input.destroyed) input.resume();
+      },
+      Math.ceil((-allowance * 1000) / bytesPerS),
+    );
+  });
+  input.once('close', () => clearTimeout(timer));
+}

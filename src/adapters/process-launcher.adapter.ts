@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
 import { FileSystem } from './file-system.adapter';
-import { readLines } from './line-reader';
+import { readLines, throttleInput } from './line-reader';
 import { readProcStat, signalServerGroup } from './process-table.adapter';
 
 export interface LaunchCommand {
@@ -147,6 +147,7 @@ export class ChildProcessLauncher extends ProcessLauncher {
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = child[stream];
       if (!source) continue;
+      throttleInput(source);
       readLines(source, (line) => handlers.onLine(stream, line));
     }
     let ended = false;

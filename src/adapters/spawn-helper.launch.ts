@@ -1,6 +1,6 @@
 import type { Socket } from 'net';
 import { constants } from 'os';
-import { readLines } from './line-reader';
+import { readLines, throttleInput } from './line-reader';
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
 import { isStill, readProcStat, signalServerGroup } from './process-table.adapter';
 import { type HelperAnswer, parseHelperAnswer } from './spawn-helper.protocol';
@@ -168,6 +168,7 @@ export function answerLaunch(launches: Map<string, HelperLaunch>, line: string):
 /** A server's stdout or stderr: its first line names the launch and the stream. */
 export function acceptLaunchOutput(launches: Map<string, HelperLaunch>, socket: Socket): void {
   socket.on('error', () => undefined);
+  throttleInput(socket);
   let launch: HelperLaunch | undefined;
   let stream: 'stdout' | 'stderr' | undefined;
   readLines(socket, (line) => {
