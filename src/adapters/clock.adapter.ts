@@ -6,7 +6,7 @@ export abstract class Clock {
   /** Milliseconds that a step of the system clock does not move: every time kept, compared or waited for. */
   abstract now(): number;
 
-  /** A time of now()'s, as the date it is shown as. */
+  /** A time of now()'s, as the date it is shown as: every time shifted by the same amount at one moment. */
   toDate(t: number): Date {
     return new Date(t);
   }

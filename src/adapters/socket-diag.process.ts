@@ -11,7 +11,13 @@ export interface DiagQuery {
   dport: number;
 }
 
-export type DiagAnswer = { inode: string; uid: number } | 'absent' | 'unavailable';
+/** A socket of this machine: its inode, and the user who owns it. */
+export interface FoundSocket {
+  inode: string;
+  uid: number;
+}
+
+export type DiagAnswer = FoundSocket | 'absent' | 'unavailable';
 
 /** A question the kernel has not answered within this long is answered 'unavailable' (the caller reads /proc). */
 const ANSWER_TIMEOUT_MS = 1000;

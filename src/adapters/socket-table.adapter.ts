@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { FileSystem } from './file-system.adapter';
 import { findPerl } from './process-launcher.adapter';
-import { type DiagAnswer, type DiagQuery, SockDiagProcess } from './socket-diag.process';
+import { type DiagAnswer, type DiagQuery, type FoundSocket, SockDiagProcess } from './socket-diag.process';
+
+export type { FoundSocket };
 
 /** An address and port as Node.js sockets name them. */
 export interface Endpoint {

@@ -1,12 +1,6 @@
-import { addressBytes, type Endpoint, V4_MAPPED } from '../adapters/socket-table.adapter';
+import { addressBytes, type Endpoint, type FoundSocket, V4_MAPPED } from '../adapters/socket-table.adapter';
 
 export type { Endpoint };
-
-/** A socket of this machine: its inode, and the user who owns it. */
-export interface PeerSocket {
-  inode: string;
-  uid: number;
-}
 
 /**
  * The socket at the other end of a connection this process accepted, read from the text of
@@ -14,7 +8,7 @@ export interface PeerSocket {
  * and ours as its remote. Both ends are on this machine. Only the one line is parsed: the table holds every
  * socket of the machine (thousands during a burst), and this runs for each new liveliness connection.
  */
-export function findPeerSocket(table: string, ours: Endpoint, peer: Endpoint): PeerSocket | undefined {
+export function findPeerSocket(table: string, ours: Endpoint, peer: Endpoint): FoundSocket | undefined {
   const locals = procForms(peer);
   const remotes = procForms(ours);
   for (const [i, local] of locals.entries()) {

@@ -31,8 +31,13 @@ export class SpawnPresenter {
   ) {}
 
   /** A time of the clock's as the API shows it. */
-  iso(t: number | undefined): string | null {
-    return t === undefined ? null : this.clock.toDate(t).toISOString();
+  iso(t: number | undefined, shift = this.shift()): string | null {
+    return t === undefined ? null : new Date(t + shift).toISOString();
+  }
+
+  /** How far shown times are from kept ones now (Clock.toDate is that shift): read once per view. */
+  private shift(): number {
+    return this.clock.toDate(0).getTime();
   }
 
   /** This node's name (NODE_NAME), carried by every spawn view. */
@@ -42,6 +47,8 @@ export class SpawnPresenter {
 
   toView(record: SpawnView, request: Request): SpawnViewDto {
     const endpoints = this.endpointsOf(record, request);
+    const shift = this.shift();
+    const iso = (t: number | undefined) => this.iso(t, shift);
     return {
       id: record.id,
       node: this.node,
@@ -55,13 +62,13 @@ export class SpawnPresenter {
       proxyEndpoint: endpoints.proxy,
       pid: record.pid,
       model: record.spec.model ?? null,
-      startedAt: this.iso(record.startedAt)!,
-      readyAt: this.iso(record.readyAt),
+      startedAt: iso(record.startedAt)!,
+      readyAt: iso(record.readyAt),
       startupMs: record.readyAt === undefined ? null : record.readyAt - record.startedAt,
-      lastReportAt: this.iso(record.lastReportAt),
-      connectedAt: this.iso(record.connectedAt),
-      viewerLeftAt: this.iso(record.viewerLeftAt),
-      endedAt: this.iso(record.endedAt),
+      lastReportAt: iso(record.lastReportAt),
+      connectedAt: iso(record.connectedAt),
+      viewerLeftAt: iso(record.viewerLeftAt),
+      endedAt: iso(record.endedAt),
       exitCode: record.exitCode ?? null,
       signal: record.signal ?? null,
       endReason: record.endReason ?? null,
@@ -69,10 +76,10 @@ export class SpawnPresenter {
       bytesToViewer: record.bytesToViewer,
       warm: record.spec.warm === true,
       pool: record.spec.warm ? (record.claimedAt === undefined ? 'warm' : 'claimed') : null,
-      claimedAt: this.iso(record.claimedAt),
+      claimedAt: iso(record.claimedAt),
       key: record.owner?.key ?? null,
       watched: record.watched,
-      lastActivityAt: this.iso(record.lastActivityAt),
+      lastActivityAt: iso(record.lastActivityAt),
       relay: record.relay,
       cpuSeconds: record.cpuSeconds ?? null,
       rssBytes: record.rssBytes ?? null,
@@ -81,7 +88,7 @@ export class SpawnPresenter {
         ? {
             reason: record.expiring.reason,
             secondsLeft: record.expiring.secondsLeft,
-            at: this.iso(record.expiring.at)!,
+            at: iso(record.expiring.at)!,
           }
         : null,
     };
