@@ -1,9 +1,20 @@
 import { spawn } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import * as path from 'path';
 import { parsePrometheus, sampleValue } from './support/operable';
 import { freePort } from './support/ports';
-import { procStat, useCleanup } from './support/processes';
+import { isProcessAlive, procStat, useCleanup } from './support/processes';
+import { SIM_EXECUTABLE } from './support/simulator';
 import { FAST_TIMINGS, REPO_ROOT, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { makeTempDir } from './support/temp';
 import { waitFor } from './support/wait';
@@ -14,9 +25,8 @@ const V1_CPU = '/sys/fs/cgroup/cpu';
 
 /** How the scheduler ranks a process, read from /proc and the cgroup tree only. */
 interface CpuRank {
-  /** Its cgroup v1 cpu group path ('' without a v1 cpu hierarchy) and that group's cpu.shares. */
+  /** Its cgroup v1 cpu group path ('' without a v1 cpu hierarchy). */
   cpuGroup: string;
-  shares?: number;
   /** '' when it is in the root autogroup (a session never started by setsid, e.g. from PID 1): not a group at all. */
   autogroup: string;
   autogroupNice: number;
@@ -26,13 +36,11 @@ interface CpuRank {
 
 function cpuRank(pid: number): CpuRank {
   const cpuGroup = /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1] ?? '';
-  const sharesFile = `${V1_CPU}${cpuGroup === '/' ? '' : cpuGroup}/cpu.shares`;
   const [autogroup, , autogroupNice] = readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim().split(' ');
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
     cpuGroup,
-    shares: existsSync(sharesFile) ? Number(readFileSync(sharesFile, 'utf8')) : undefined,
     autogroup,
     autogroupNice: Number(autogroupNice),
     nice: Number(fields[16]),
@@ -50,14 +58,28 @@ function rootLevel(rank: CpuRank): { nice: number; label: string } {
     : { nice: rank.autogroupNice, label: `autogroup nice ${rank.autogroupNice}` };
 }
 
+/** The cpu.shares of the group at this path (v1). */
+function sharesOf(group: string): number {
+  return Number(readFileSync(`${V1_CPU}${group}/cpu.shares`, 'utf8'));
+}
+
 /**
- * Where the scheduler puts the server below the service, or undefined when it does not: a cpu group with fewer
- * shares, else (same group) a lower weight among the root group's entities (autogroups and the root autogroup's
- * tasks), else (same autogroup) a higher nice.
+ * Where the scheduler puts the server below the service, or undefined when it does not: in another cpu group, a
+ * group with fewer shares where their paths part (the scheduler weighs a group against its siblings only), else
+ * (same group) a lower weight among the root group's entities (autogroups and the root autogroup's tasks), else
+ * (same autogroup) a higher nice.
  */
 function rankedBelowBy(server: CpuRank, service: CpuRank): string | undefined {
   if (server.cpuGroup !== service.cpuGroup) {
-    return server.shares! < service.shares! ? `cpu.shares ${server.shares} < ${service.shares}` : undefined;
+    const [ours, theirs] = [server.cpuGroup.split('/'), service.cpuGroup.split('/')];
+    const parting = ours.findIndex((name, level) => name !== theirs[level]);
+    // One group inside the other: its tasks weigh against the inner group by nice; not a layout the service makes.
+    if (parting < 0 || parting >= theirs.length) return undefined;
+    const [below, above] = [
+      sharesOf(ours.slice(0, parting + 1).join('/')),
+      sharesOf(theirs.slice(0, parting + 1).join('/')),
+    ];
+    return below < above ? `cpu.shares ${below} < ${above}` : undefined;
   }
   if (server.autogroup !== service.autogroup) {
     const [below, above] = [rootLevel(server), rootLevel(service)];
@@ -178,10 +200,12 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     expect(rankedBelowBy(helper, own)).toBeDefined();
     if (v1Writable) {
       expect(priority.mechanism).toBe('cgroup-v1');
-      expect(helper.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
-      expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers`);
+      const spawnId = ((await (await fetch(`${service.url}/spawns`)).json()) as Array<{ id: string }>)[0].id;
+      expect(helper.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers/spawn-helper`);
+      // A group of its own, among the servers' group at 2 shares.
+      expect(server.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers/${spawnId}`);
       expect(own.cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/service`);
-      expect(server.shares).toBe(2);
+      expect(rankedBelowBy(server, own)).toBe('cpu.shares 2 < 1024');
       expect(procStat(pid)?.pgrp).toBe(pid); // its own process group: the group kill still reaches all of it
       expect((await service.stop()).code).toBe(0);
       expect(existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}-1`)).toBe(false);
@@ -193,8 +217,14 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     async () => {
       const state = makeTempDir(cleanup, 'sc-priority-crash-');
       chmodSync(state, 0o700);
-      const first = await start({ SC_STATE_DIR: state });
+      const escaping = escapingServer();
+      const first = await start({
+        SC_STATE_DIR: state,
+        SC_EXECUTABLE: escaping.executable,
+        SC_LICENSE: 'LIC-ESCAPE-1',
+      });
       const server = await spawnServer(first);
+      const escaped = await escaping.escapedFrom(server);
       cleanup.add(() => {
         // Stopped by the next start, as it should be: else killed here (its pid still a server's).
         if (procStat(server)?.pgrp === server && readFileSync(`/proc/${server}/cmdline`, 'utf8').includes('ts3d')) {
@@ -202,17 +232,82 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
         }
       }, 'the left server');
       const left = `${V1_CPU}/sc-spawner-${first.child.pid}-1`;
-      cleanup.add(() => {
-        for (const dir of [`${left}/servers`, `${left}/service`, left]) removedUnlessBusy(dir);
-      }, "the killed service's group");
+      cleanup.add(() => treeRemovedUnlessBusy(left), "the killed service's group");
       first.child.kill('SIGKILL');
       await first.exited;
       expect(existsSync(`${left}/servers`)).toBe(true);
-      const next = await start({ SC_STATE_DIR: state });
+      const next = await start({ SC_STATE_DIR: state, SC_EXECUTABLE: escaping.executable, SC_LICENSE: 'LIC-ESCAPE-1' });
       expect(next.output.join('')).toContain(`(pid ${server}, port `);
       await waitFor(() => !existsSync(left), 10_000, { description: `${left} to be removed`, intervalMs: 50 });
+      // What the server started in a session of its own: not in the journal, not in the server's process group;
+      // found in its cgroup and killed.
+      expect(isProcessAlive(escaped)).toBe(false);
+      expect(next.output.join('')).toContain(`killed 1 process(es) left in ${left}/servers/`);
     },
   );
+
+  (v1Writable ? it : it.skip)(
+    'a process a server started outside its process group (setsid) is killed when the server ends, and at shutdown',
+    async () => {
+      const escaping = escapingServer();
+      const service = await start({ SC_EXECUTABLE: escaping.executable, SC_LICENSE: 'LIC-ESCAPE-1' });
+      const pid = await spawnServer(service);
+      const escaped = await escaping.escapedFrom(pid);
+      // Out of reach of the stop's group signal: another session and process group, the same cgroup as its server.
+      expect(procStat(escaped)?.pgrp).toBe(escaped);
+      const spawnId = ((await (await fetch(`${service.url}/spawns`)).json()) as Array<{ id: string }>)[0].id;
+      expect(cpuRank(escaped).cpuGroup).toBe(`/sc-spawner-${service.child.pid}-1/servers/${spawnId}`);
+      expect((await fetch(`${service.url}/spawns/${spawnId}`, { method: 'DELETE' })).status).toBeLessThan(300);
+      await waitFor(() => !isProcessAlive(escaped), 10_000, { description: 'the escaped process to be killed' });
+      await waitFor(() => !existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}-1/servers/${spawnId}`), 5000, {
+        description: "the server's group to be removed",
+      });
+      expect(service.output.join('')).toContain(
+        `spawn ${spawnId}: 1 process(es) it started outlived it outside its process group; killed (SIGKILL)`,
+      );
+
+      // At shutdown: the server is stopped, what it started outside its group killed, never moved out to run on.
+      const next = await spawnServer(service);
+      const escapedToo = await escaping.escapedFrom(next);
+      expect((await service.stop()).code).toBe(0);
+      expect(isProcessAlive(escapedToo)).toBe(false);
+      expect(existsSync(`${V1_CPU}/sc-spawner-${service.child.pid}-1`)).toBe(false);
+    },
+  );
+
+  /**
+   * A server (the simulator behind a wrapper) that first starts a process in a session of its own (setsid: its own
+   * process group too), which runs until killed; its pid is written to escaped-<server pid>.
+   */
+  function escapingServer(): { executable: string; escapedFrom(server: number): Promise<number> } {
+    const dir = makeTempDir(cleanup, 'sc-priority-escape-');
+    chmodSync(dir, 0o755);
+    const executable = path.join(dir, 'ts3d_sc_server');
+    writeFileSync(
+      executable,
+      [
+        '#!/bin/sh',
+        `setsid sh -c 'echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 600' "${dir}/escaped-$$" </dev/null >/dev/null 2>&1 &`,
+        `exec ${SIM_EXECUTABLE} "$@"`,
+      ].join('\n'),
+    );
+    chmodSync(executable, 0o755);
+    const escapedFrom = async (server: number) => {
+      const file = path.join(dir, `escaped-${server}`);
+      const pid = await waitFor(() => (existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined), 10_000, {
+        description: `the process server ${server} starts outside its group`,
+        intervalMs: 20,
+      });
+      cleanup.add(() => {
+        // Killed by the service, as it should be; else here (its pid still the escaped sleep's).
+        if (isProcessAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) {
+          process.kill(pid, 'SIGKILL');
+        }
+      }, 'the escaped process');
+      return pid;
+    };
+    return { executable, escapedFrom };
+  }
 
   (autogroupOn ? it : it.skip)(
     "SC_CPU_PRIORITY=nice: the server stays in the service's autogroup and session, at SC_NICE",
@@ -318,6 +413,13 @@ async function deadPid(): Promise<number> {
   const child = spawn('true');
   await new Promise((resolve) => child.once('exit', resolve));
   return child.pid!;
+}
+
+/** Removes a cgroup and the groups in it, innermost first; false when one is still busy. */
+function treeRemovedUnlessBusy(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  const inner = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  return inner.every((entry) => treeRemovedUnlessBusy(path.join(dir, entry.name))) && removedUnlessBusy(dir);
 }
 
 function removedUnlessBusy(dir: string): boolean {

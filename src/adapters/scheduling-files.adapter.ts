@@ -11,7 +11,10 @@ export interface SchedulingReader {
   list(dir: string): string[];
 }
 
-/** /proc and the cgroup file systems: read for the detection, written to set the servers' cgroups up and remove them. */
+/**
+ * /proc and the cgroup file systems: read for the detection, written to set the servers' cgroups up and remove them;
+ * and the kill of what is left in a server's group.
+ */
 export abstract class SchedulingFiles implements SchedulingReader {
   abstract read(file: string): string | undefined;
   abstract isWritable(file: string): boolean;
@@ -22,6 +25,8 @@ export abstract class SchedulingFiles implements SchedulingReader {
   abstract makeDir(dir: string): void;
   /** Removes an (empty) cgroup folder; throws when it cannot (EBUSY while a process is left in it). */
   abstract removeDir(dir: string): void;
+  /** SIGKILL to one process; throws (with the errno code) when refused, ESRCH when it is gone. */
+  abstract kill(pid: number): void;
 }
 
 @Injectable()
@@ -64,5 +69,9 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   removeDir(dir: string): void {
     rmdirSync(dir);
+  }
+
+  kill(pid: number): void {
+    process.kill(pid, 'SIGKILL');
   }
 }

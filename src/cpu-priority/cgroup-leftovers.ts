@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import { killGroup } from './cgroup-kill';
 
 /** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
 const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
@@ -10,6 +11,7 @@ export class CgroupLeftovers {
     private readonly files: SchedulingFiles,
     private readonly pid: number,
     private readonly logger: Logger,
+    private readonly version: 1 | 2,
   ) {}
 
   /** Removes the empty groups of dead services in `parent`; returns the names of those still in use. */
@@ -26,18 +28,25 @@ export class CgroupLeftovers {
   /**
    * Removes one dead service's group, its service group first: a live service sits in that one, even one whose pid
    * this process cannot see (another pid namespace sharing this cgroup tree), and keeps its other groups then.
+   * With `kill`, what is left running in them (its servers, what they started) is SIGKILLed first.
    * Returns false when something is still in use (its servers outlived it) or not ours to remove.
    */
-  remove(parent: string, name: string): boolean {
+  remove(parent: string, name: string, kill = false): boolean {
     const prefix = name.replace(/-(servers|service)$/, '');
     if (this.tryRemove(prefix === name ? `${parent}/${name}/service` : `${parent}/${prefix}-service`)) return false;
-    // v1: the service's group holds its two groups; v2: the servers' group may hold one group per server.
-    for (const inner of this.files.list(`${parent}/${name}`)) {
-      if (this.tryRemove(`${parent}/${name}/${inner}`)) return false;
-    }
-    if (this.tryRemove(`${parent}/${name}`)) return false;
+    if (!this.removeTree(`${parent}/${name}`, kill)) return false;
     this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
     return true;
+  }
+
+  /** A group and the groups in it (v1: service and servers; the servers': one per server), innermost first. */
+  private removeTree(dir: string, kill: boolean): boolean {
+    for (const inner of this.files.list(dir)) {
+      if (!this.removeTree(`${dir}/${inner}`, kill)) return false;
+    }
+    const killed = kill ? killGroup(this.files, dir, this.version) : 0;
+    if (killed > 0) this.logger.warn(`killed ${killed} process(es) left in ${dir} by a service that is gone`);
+    return this.tryRemove(dir) === undefined;
   }
 
   /** The error, undefined once the group is gone. */

@@ -121,7 +121,7 @@ describe('chooseCpuPriority', () => {
           servers: `${dir}/sc-spawner-4242-1-servers`,
           service: `${dir}/sc-spawner-4242-1-service`,
           controllers: ['cpu'],
-          perServer: undefined,
+          serverLimits: undefined,
         },
       }),
     });
@@ -131,7 +131,7 @@ describe('chooseCpuPriority', () => {
     const decision = choose(pureV2(true), { cpuMaxCores: 1.5, memoryMaxBytes: 2 * 1024 ** 3 });
     expect(decision).toMatchObject({
       plan: {
-        cgroup: { controllers: ['cpu', 'memory'], perServer: { cpuMax: '150000 100000', memoryMax: '2147483648' } },
+        cgroup: { controllers: ['cpu', 'memory'], serverLimits: { cpuMax: '150000 100000', memoryMax: '2147483648' } },
       },
     });
   });

@@ -21,14 +21,17 @@ export interface CgroupLayout {
    * holding the service's and the servers' groups; v2: the delegated parent itself holds them.
    */
   own?: string;
-  /** The servers' group (v2 with per-server limits: the parent of one group per server). */
+  /**
+   * The servers' group: the parent of one group per server (named by its spawn id) and of the spawn helper's, so
+   * whatever a server starts stays countable, and killable, after it left the server's process group.
+   */
   servers: string;
   /** The service's own leaf: the servers rank below it, not below everything else on the machine. */
   service: string;
   /** v2: the controllers to enable for the parent's children. */
   controllers: string[];
-  /** v2: per-server cpu.max / memory.max values (each server gets its own group). */
-  perServer?: { cpuMax?: string; memoryMax?: string };
+  /** v2: each server's own group's cpu.max / memory.max values. */
+  serverLimits?: { cpuMax?: string; memoryMax?: string };
 }
 
 export interface CpuPriorityPlan {
@@ -155,8 +158,8 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
     case 'cgroup-v2': {
       const parent = facts.v2!.dir!;
       const cgroup = v2Layout(parent, name, wishes);
-      const limits = cgroup.perServer
-        ? `; each server in its own group with${cgroup.perServer.cpuMax ? ` cpu.max ${cgroup.perServer.cpuMax}` : ''}${cgroup.perServer.memoryMax ? ` memory.max ${cgroup.perServer.memoryMax}` : ''}`
+      const limits = cgroup.serverLimits
+        ? `; each server in its own group with${cgroup.serverLimits.cpuMax ? ` cpu.max ${cgroup.serverLimits.cpuMax}` : ''}${cgroup.serverLimits.memoryMax ? ` memory.max ${cgroup.serverLimits.memoryMax}` : ''}`
         : '';
       return {
         ...base,
@@ -207,6 +210,6 @@ function v2Layout(parent: string, name: string, wishes: PriorityWishes): CgroupL
     servers: `${parent}/${name}-servers`,
     service: `${parent}/${name}-service`,
     controllers: memoryMax ? ['cpu', 'memory'] : ['cpu'],
-    perServer: cpuMax || memoryMax ? { cpuMax, memoryMax } : undefined,
+    serverLimits: cpuMax || memoryMax ? { cpuMax, memoryMax } : undefined,
   };
 }

@@ -29,12 +29,12 @@ const V2: CpuPriorityPlan = {
     servers: `${PARENT}/sc-spawner-7-1-servers`,
     service: `${PARENT}/sc-spawner-7-1-service`,
     controllers: ['cpu', 'memory'],
-    perServer: { cpuMax: '150000 100000', memoryMax: '2147483648' },
+    serverLimits: { cpuMax: '150000 100000', memoryMax: '2147483648' },
   },
 };
 
 describe('CpuPriority', () => {
-  it('cgroup v1: the service and a servers group at cpu.shares 2 in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
+  it('cgroup v1: the service and a servers group at cpu.shares 2 (one group per server in it) in a group of its own; removed at shutdown, with leftovers of dead services', async () => {
     const files = new FakeSchedulingFiles(
       { '/proc/6/cgroup': '1:cpu:/sc-spawner-6-2/service\n', '/proc/8/cgroup': '1:cpu:/user.slice\n' },
       ['/cg/cpu'],
@@ -61,25 +61,79 @@ describe('CpuPriority', () => {
       '/cg/cpu/sc-spawner-6-2',
       '/cg/cpu/sc-spawner-7-1',
       '/cg/cpu/sc-spawner-7-1/servers',
+      '/cg/cpu/sc-spawner-7-1/servers/spawn-helper',
       '/cg/cpu/sc-spawner-7-1/service',
     ]);
     expect(priority.placementFor('a')).toEqual({
       nice: 10,
       autogroupNice: undefined,
       wrapper: PERL,
-      cgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
+      cgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/a/cgroup.procs',
       // The spawn helper, which forks the servers, works in their group too.
-      helperCgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/cgroup.procs',
+      helperCgroupProcs: '/cg/cpu/sc-spawner-7-1/servers/spawn-helper/cgroup.procs',
     });
-    files.files.set('/cg/cpu/sc-spawner-7-1/servers/cgroup.procs', '99\n');
+    expect(files.dirs.has('/cg/cpu/sc-spawner-7-1/servers/a')).toBe(true);
+    files.files.set('/cg/cpu/sc-spawner-7-1/servers/a/cgroup.procs', '99\n');
+    files.files.set('/cg/cpu/sc-spawner-7-1/servers/spawn-helper/cgroup.procs', '98\n');
     files.writes.length = 0;
     await priority.onApplicationShutdown();
-    // A server still exiting moves to the service's group, the service back to where it started.
+    // What is left of a server is killed (the helper is not: its launcher ends it), moved to the service's group to
+    // exit promptly; the service goes back to where it started.
+    expect(files.killed).toEqual([99]);
     expect(files.writes).toEqual([
-      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '99'],
-      ['/cg/cpu/cgroup.procs', '99'],
+      ['/cg/cpu/sc-spawner-7-1/service/cgroup.procs', '98'],
+      ['/cg/cpu/cgroup.procs', '98'],
     ]);
     expect([...files.dirs].sort()).toEqual(['/cg/cpu/other', '/cg/cpu/sc-spawner-6-2']);
+  });
+
+  it('a server that exited: what it left running in its group is killed, then the group goes (v1: one by one)', async () => {
+    const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    const group = '/cg/cpu/sc-spawner-7-1/servers/s1';
+    priority.placementFor('s1');
+    // 41 forks 42 while it is being killed: the second round finds 42.
+    files.files.set(`${group}/cgroup.procs`, '41\n');
+    const kill = files.kill.bind(files);
+    files.kill = (pid) => {
+      if (pid === 41) files.files.set(`${group}/cgroup.procs`, '41\n42\n');
+      kill(pid);
+    };
+    priority.released('s1');
+    expect(files.killed).toEqual([41, 42]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(files.dirs.has(group)).toBe(false);
+    // Nothing left: nothing killed, the group goes all the same.
+    priority.placementFor('s2');
+    priority.released('s2');
+    expect(files.killed).toEqual([41, 42]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(files.dirs.has('/cg/cpu/sc-spawner-7-1/servers/s2')).toBe(false);
+    await priority.onApplicationShutdown();
+  });
+
+  it('v2: cgroup.kill ends what a server left; a kernel without it (refused) gets the one-by-one kill', async () => {
+    for (const withKillFile of [true, false]) {
+      const files = new FakeSchedulingFiles({}, [PARENT]);
+      const priority = new CpuPriority(V2, files, PERL, 7);
+      priority.setUp();
+      const group = `${PARENT}/sc-spawner-7-1-servers/s1`;
+      priority.placementFor('s1');
+      files.files.set(`${group}/cgroup.procs`, '41\n');
+      if (!withKillFile) files.failing.set(`${group}/cgroup.kill`, 'ENOENT');
+      files.writes.length = 0;
+      priority.released('s1');
+      if (withKillFile) {
+        expect(files.writes).toEqual([[`${group}/cgroup.kill`, '1']]);
+        expect(files.killed).toEqual([]);
+      } else {
+        expect(files.killed).toEqual([41]);
+      }
+      files.files.delete(`${group}/cgroup.procs`);
+      await priority.onApplicationShutdown();
+      expect(files.dirs.size).toBe(0);
+    }
   });
 
   it('cgroup v2: the service moves into a leaf, controllers go to the children, each server gets its limits', async () => {
@@ -111,6 +165,28 @@ describe('CpuPriority', () => {
       [`${PARENT}/cgroup.subtree_control`, '-cpu -memory'],
       [`${PARENT}/cgroup.procs`, '7'],
     ]);
+    expect(files.dirs.size).toBe(0);
+  });
+
+  it('cgroup v2 without limits: no controller goes further down; each server still gets a group of its own', async () => {
+    const files = new FakeSchedulingFiles({}, [PARENT]);
+    const priority = new CpuPriority(
+      { ...V2, cgroup: { ...V2.cgroup!, controllers: ['cpu'], serverLimits: undefined } },
+      files,
+      PERL,
+      7,
+    );
+    priority.setUp();
+    expect(files.writes).toEqual([
+      [`${PARENT}/sc-spawner-7-1-service/cgroup.procs`, '7'],
+      [`${PARENT}/cgroup.subtree_control`, '+cpu'],
+      [`${PARENT}/sc-spawner-7-1-servers/cpu.weight`, '1'],
+    ]);
+    expect(priority.placementFor('s1')).toMatchObject({
+      cgroupProcs: `${PARENT}/sc-spawner-7-1-servers/s1/cgroup.procs`,
+      helperCgroupProcs: `${PARENT}/sc-spawner-7-1-servers/spawn-helper/cgroup.procs`,
+    });
+    await priority.onApplicationShutdown();
     expect(files.dirs.size).toBe(0);
   });
 
@@ -154,6 +230,34 @@ describe('CpuPriority', () => {
     setTimeout(() => files.failing.delete('/cg/cpu/sc-spawner-5-1/servers'), 300);
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect([...files.dirs].filter((dir) => dir.includes('sc-spawner-5-1'))).toEqual([]);
+    await priority.onApplicationShutdown();
+  });
+
+  it("a dead service's groups: after the reaper, what its servers left in their groups is killed, and the groups go", async () => {
+    const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+    const left = '/cg/cpu/sc-spawner-5-1';
+    for (const dir of [left, `${left}/servers`, `${left}/servers/spawn-helper`, `${left}/servers/s1`]) {
+      files.dirs.add(dir);
+    }
+    files.files.set(`${left}/servers/s1/cgroup.procs`, '51\n');
+    // Busy while 51 runs: the kernel refuses to remove a group with a process in it.
+    const removeDir = files.removeDir.bind(files);
+    files.removeDir = (dir) => {
+      if (dir === `${left}/servers/s1` && files.read(`${dir}/cgroup.procs`)) {
+        throw Object.assign(new Error(`EBUSY: rmdir ${dir}`), { code: 'EBUSY' });
+      }
+      removeDir(dir);
+    };
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    // Not at set-up: the reaper (onModuleInit) stops the servers it knows of first, as it always did.
+    expect(files.killed).toEqual([]);
+    expect(files.dirs.has(`${left}/servers/s1`)).toBe(true);
+    expect(files.dirs.has(`${left}/servers/spawn-helper`)).toBe(false);
+    priority.onApplicationBootstrap();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(files.killed).toEqual([51]);
+    expect([...files.dirs].filter((dir) => dir.startsWith(left))).toEqual([]);
     await priority.onApplicationShutdown();
   });
 

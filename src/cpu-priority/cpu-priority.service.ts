@@ -9,6 +9,7 @@ import {
   V2_SERVER_WEIGHT,
 } from './cpu-priority.policy';
 import { CgroupLeftovers } from './cgroup-leftovers';
+import { killGroup } from './cgroup-kill';
 
 /** How often, and how far apart, removing a group still busy with an exiting process is tried. */
 const REMOVE_ATTEMPTS = 20;
@@ -19,12 +20,13 @@ const JOIN_ATTEMPTS = 5;
 const LEFTOVER_ATTEMPTS = 25;
 const LEFTOVER_RETRY_MS = 200;
 
-/** With per-server groups (v2), the spawn helper's own leaf among them (a spawn id is a UUID, never this). */
+/** The spawn helper's own group among the servers' (a spawn id is a UUID, never this). */
 const HELPER_GROUP = 'spawn-helper';
 
 /**
- * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes, removes
- * them at shutdown. Built by createCpuPriority (cpu-priority.module.ts), not by injection.
+ * Applies the CPU priority plan: sets the servers' cgroups up, tells each launch where its server goes (a group of
+ * its own), kills what a server left in its group when it exits, removes the groups at shutdown. Built by
+ * createCpuPriority (cpu-priority.module.ts), not by injection.
  */
 export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('CpuPriority');
@@ -39,7 +41,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly perl: string | undefined,
     private readonly pid: number = process.pid,
   ) {
-    this.leftovers = new CgroupLeftovers(files, pid, this.logger);
+    this.leftovers = new CgroupLeftovers(files, pid, this.logger, plan.cgroup?.version ?? 1);
   }
 
   get mechanism(): CpuPriorityMechanism {
@@ -62,11 +64,11 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     this.files.makeDir(cgroup.servers);
     if (cgroup.version === 1) this.files.write(`${cgroup.servers}/cpu.shares`, String(V1_SERVER_SHARES));
     else this.files.write(`${cgroup.servers}/cpu.weight`, String(V2_SERVER_WEIGHT));
-    if (cgroup.perServer) {
+    if (cgroup.serverLimits) {
       this.files.write(`${cgroup.servers}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
-      // v2: a group that hands controllers to its children holds no process itself: the helper gets a leaf.
-      this.files.makeDir(`${cgroup.servers}/${HELPER_GROUP}`);
     }
+    // v2: a group that hands controllers to its children holds no process itself; v1: the same layout.
+    this.files.makeDir(`${cgroup.servers}/${HELPER_GROUP}`);
   }
 
   /**
@@ -89,27 +91,46 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** How one server starts; with per-server limits its own group is created here (removed by released()). */
+  /**
+   * How one server starts. With a cgroup mechanism, in a group of its own, created here and removed by released():
+   * everything the server starts is born in it and stays there, whatever process group or session it moves to.
+   */
   placementFor(spawnId: string): ServerPlacement {
     const { nice, autogroupNice, cgroup } = this.plan;
     const placement: ServerPlacement = { nice, autogroupNice, wrapper: this.plan.wrapper ? this.perl : undefined };
     if (!cgroup) return placement;
-    if (!cgroup.perServer) {
-      const procs = `${cgroup.servers}/cgroup.procs`;
-      return { ...placement, cgroupProcs: procs, helperCgroupProcs: procs };
-    }
-    const helperCgroupProcs = `${cgroup.servers}/${HELPER_GROUP}/cgroup.procs`;
     const dir = `${cgroup.servers}/${spawnId}`;
     this.files.makeDir(dir);
-    if (cgroup.perServer.cpuMax) this.files.write(`${dir}/cpu.max`, cgroup.perServer.cpuMax);
-    if (cgroup.perServer.memoryMax) this.files.write(`${dir}/memory.max`, cgroup.perServer.memoryMax);
-    return { ...placement, cgroupProcs: `${dir}/cgroup.procs`, helperCgroupProcs };
+    if (cgroup.serverLimits?.cpuMax) this.files.write(`${dir}/cpu.max`, cgroup.serverLimits.cpuMax);
+    if (cgroup.serverLimits?.memoryMax) this.files.write(`${dir}/memory.max`, cgroup.serverLimits.memoryMax);
+    return {
+      ...placement,
+      cgroupProcs: `${dir}/cgroup.procs`,
+      helperCgroupProcs: `${cgroup.servers}/${HELPER_GROUP}/cgroup.procs`,
+    };
   }
 
-  /** The server has exited: its own group (per-server limits) goes. */
+  /**
+   * The server has exited: what it started and left behind (outside its process group, which the stop signals,
+   * so still running) is killed, and its group goes. Left alone, such a process would hold its memory, its CPU
+   * and maybe the session's port for as long as it liked.
+   */
   released(spawnId: string): void {
     const cgroup = this.plan.cgroup;
-    if (cgroup?.perServer) void this.remove(`${cgroup.servers}/${spawnId}`);
+    if (!cgroup) return;
+    const dir = `${cgroup.servers}/${spawnId}`;
+    this.killLeftovers(dir, spawnId);
+    void this.remove(dir);
+  }
+
+  private killLeftovers(dir: string, spawnId: string): void {
+    const killed = killGroup(this.files, dir, this.plan.cgroup!.version);
+    if (killed > 0) {
+      this.logger.warn({
+        spawnId,
+        msg: `spawn ${spawnId}: ${killed} process(es) it started outlived it outside its process group; killed (SIGKILL)`,
+      });
+    }
   }
 
   /**
@@ -121,7 +142,9 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     if (parent === undefined || this.busyLeftovers.length === 0) return;
     let attempts = 0;
     const retry = () => {
-      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name));
+      // The reaper has SIGKILLed the servers it knew of (their pids in the journal): what is left in these groups
+      // was started by them outside their process groups; it is killed too.
+      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name, true));
       if (this.busyLeftovers.length > 0 && ++attempts < LEFTOVER_ATTEMPTS) {
         this.leftoverTimer = setTimeout(retry, LEFTOVER_RETRY_MS).unref();
       }
@@ -134,13 +157,14 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     clearTimeout(this.leftoverTimer);
     const cgroup = this.plan.cgroup;
     if (!cgroup) return;
-    // A killed server still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
-    // what is left moves to the service's own group first, so it ends (and the groups can go) promptly.
-    if (cgroup.perServer) {
-      for (const name of this.files.list(cgroup.servers)) {
-        this.evacuate(`${cgroup.servers}/${name}`, cgroup.service);
-        await this.remove(`${cgroup.servers}/${name}`);
-      }
+    // A killed process still needs the CPU to exit; at the lowest weight on a busy machine that may take long:
+    // it moves to the service's own group first, so it ends (and the groups can go) promptly. The helper moves
+    // too; it ends when the launcher closes its input.
+    for (const name of this.files.list(cgroup.servers)) {
+      const dir = `${cgroup.servers}/${name}`;
+      if (name !== HELPER_GROUP) this.killLeftovers(dir, name);
+      this.evacuate(dir, cgroup.service);
+      await this.remove(dir);
     }
     this.evacuate(cgroup.servers, cgroup.service);
     await this.remove(cgroup.servers);

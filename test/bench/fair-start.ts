@@ -5,6 +5,8 @@
  * launcher (the service's spawn helper, SpawnHelperLauncher, where the mechanism uses the wrapper). A row then
  * compares the service's own cost, not two different ways of starting a process.
  */
+import { mkdirSync, rmdirSync } from 'fs';
+import * as path from 'path';
 import { NodeFileSystem } from '../../src/adapters/file-system.adapter';
 import type { ServerPlacement } from '../../src/adapters/process-launcher.adapter';
 import { SpawnHelperLauncher } from '../../src/adapters/spawn-helper.adapter';
@@ -54,6 +56,28 @@ export interface AnchorServer {
 }
 
 let launcher: SpawnHelperLauncher | undefined;
+let serversStarted = 0;
+
+/**
+ * Where one server goes: with a cgroup mechanism, a group of its own next to the service's placement's, as the
+ * service makes one per server (CpuPriority.placementFor); removed once it has exited (released()).
+ */
+function placeOneServer(placement: ServerPlacement): { placement: ServerPlacement; release(): Promise<void> } {
+  if (!placement.cgroupProcs) return { placement, release: () => Promise.resolve() };
+  const dir = path.join(path.dirname(path.dirname(placement.cgroupProcs)), `anchor-${process.pid}-${++serversStarted}`);
+  mkdirSync(dir);
+  const release = async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return rmdirSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
+  return { placement: { ...placement, cgroupProcs: path.join(dir, 'cgroup.procs') }, release };
+}
 
 /** Starts a server with the service's own launcher; its output is read and dropped. */
 export async function launchLikeService(
@@ -62,10 +86,12 @@ export async function launchLikeService(
   args: string[],
 ): Promise<AnchorServer> {
   launcher ??= new SpawnHelperLauncher(new NodeFileSystem());
+  const own = placeOneServer(start.placement);
   let exit!: () => void;
-  const exited = new Promise<void>((resolve) => (exit = resolve));
+  // A group still busy is removed with the rest by the CPU priority's shutdown (serverStartLikeService's cleanup).
+  const exited = new Promise<void>((resolve) => (exit = resolve)).then(() => own.release().catch(() => undefined));
   const launched = await launcher.launch(
-    { executable, args, env: start.env, placement: start.placement },
+    { executable, args, env: start.env, placement: own.placement },
     { onLine: () => undefined, onExit: () => exit() },
   );
   return { pid: launched.pid!, exited, kill: (signal) => void launched.signalGroup(signal) };

@@ -7,6 +7,8 @@ export class FakeSchedulingFiles extends SchedulingFiles {
   readonly dirs = new Set<string>();
   readonly writable = new Set<string>();
   readonly writes: Array<[string, string]> = [];
+  /** Every pid killed, in order. */
+  readonly killed: number[] = [];
   /** Writes to these paths fail with this errno code. */
   readonly failing = new Map<string, string>();
 
@@ -50,6 +52,22 @@ export class FakeSchedulingFiles extends SchedulingFiles {
     const code = this.failing.get(dir);
     if (code) throw Object.assign(new Error(`${code}: rmdir ${dir}`), { code });
     if (!this.dirs.delete(dir)) throw Object.assign(new Error(`ENOENT: rmdir ${dir}`), { code: 'ENOENT' });
+  }
+
+  /** A killed process leaves every group's cgroup.procs at once (the kernel's takes a moment longer). */
+  kill(pid: number): void {
+    this.killed.push(pid);
+    for (const [file, text] of this.files) {
+      if (!file.endsWith('/cgroup.procs')) continue;
+      this.files.set(
+        file,
+        text
+          .split('\n')
+          .filter((line) => line !== '' && line !== String(pid))
+          .map((line) => `${line}\n`)
+          .join(''),
+      );
+    }
   }
 }
 
