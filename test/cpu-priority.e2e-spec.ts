@@ -275,6 +275,27 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     },
   );
 
+  it('without a cgroup (SC_CPU_PRIORITY=nice): the spawn helper, their subreaper, kills what a server left outside its group', async () => {
+    const escaping = escapingServer();
+    const service = await start({
+      SC_CPU_PRIORITY: 'nice',
+      SC_EXECUTABLE: escaping.executable,
+      SC_LICENSE: 'LIC-ESCAPE-1',
+    });
+    expect((await cpuPriority(service)).mechanism).toBe('nice');
+    const pid = await spawnServer(service);
+    const escaped = await escaping.escapedFrom(pid);
+    expect(procStat(escaped)?.pgrp).toBe(escaped);
+    const spawnId = ((await (await fetch(`${service.url}/spawns`)).json()) as Array<{ id: string }>)[0].id;
+    expect((await fetch(`${service.url}/spawns/${spawnId}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    await waitFor(() => !isProcessAlive(escaped), 10_000, { description: 'the escaped process to be killed' });
+    await waitFor(
+      () => service.output.join('').includes('spawn helper: killed 1 process(es) that exited servers had started'),
+      5000,
+      { description: 'the log line' },
+    );
+  });
+
   /**
    * A server (the simulator behind a wrapper) that first starts a process in a session of its own (setsid: its own
    * process group too), which runs until killed; its pid is written to escaped-<server pid>.

@@ -3,7 +3,8 @@
  * programs, with real simulator processes checked through the OS.
  */
 import { isLeased } from './fakes';
-import { chmodSync, readFileSync, writeFileSync } from 'fs';
+import { spawn } from 'child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
 import { SIMULATOR_DUMMY_LICENSE } from '../src/config/app-config';
@@ -261,8 +262,9 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
     expect((await waitForSpawnState(app.url, response.body.id, 'exited')).exitCode).toBe(0);
   });
   it('retries once on another port, invisibly to the client, when another program takes the port between probe and bind', async () => {
-    // A stand-in executable: the first time, another program grabs the port it was given, and it exits 3 as a
-    // server that cannot bind would; afterwards it runs the simulator.
+    // A stand-in executable: the first time, it waits while another program (started by this test, not by the
+    // server: what a server starts dies with it) grabs the port it was given, and exits 3 as a server that cannot
+    // bind would; afterwards it runs the simulator.
     const dir = makeTempDir(cleanup);
     const wrapper = join(dir, 'ts3d_sc_server');
     writeFileSync(
@@ -270,20 +272,20 @@ describe('capacity, DELETE and concurrency (e2e)', () => {
       `#!${process.execPath}
 'use strict';
 const fs = require('fs');
-const { spawn } = require('child_process');
 const args = process.argv.slice(2);
 const port = Number(args[args.indexOf('--sc-port') + 1]);
 const marker = ${JSON.stringify(join(dir, 'raced'))};
+const held = ${JSON.stringify(join(dir, 'held'))};
 if (fs.existsSync(marker)) {
   require(${JSON.stringify(SIM_EXECUTABLE)});
 } else {
   fs.writeFileSync(marker, String(port));
-  const holder = spawn(process.execPath, ['-e', 'require("net").createServer().listen(' + port + ', () => console.log("held"))'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-  fs.writeFileSync(${JSON.stringify(join(dir, 'holder.pid'))}, String(holder.pid));
-  holder.stdout.once('data', () => {
+  const timer = setInterval(() => {
+    if (!fs.existsSync(held)) return;
+    clearInterval(timer);
     process.stderr.write('cannot listen on port ' + port + ': EADDRINUSE\\n');
     process.exit(3);
-  });
+  }, 10);
 }
 `,
     );
@@ -293,9 +295,25 @@ if (fs.existsSync(marker)) {
       SC_EXECUTABLE: wrapper,
       SC_LICENSE_FILE: SIMULATOR_DUMMY_LICENSE,
     });
-    const response = await postSpawn(app.url, {});
-    const holderPid = Number(readFileSync(join(dir, 'holder.pid'), 'utf8'));
-    cleanup.trackPid(holderPid, { group: true });
+    // Sent now (supertest sends on then()), answered once the second launch is ready.
+    const answer = Promise.resolve(postSpawn(app.url, {}));
+    const port = await waitFor(
+      () => (existsSync(join(dir, 'raced')) ? Number(readFileSync(join(dir, 'raced'), 'utf8')) : undefined),
+      10_000,
+      { description: 'the first launch', intervalMs: 10 },
+    );
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require("net").createServer().listen(${port}, () => console.log("held"))`],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const holderPid = holder.pid!;
+    cleanup.trackPid(holderPid);
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    writeFileSync(join(dir, 'held'), '');
+    const response = await answer;
     expect(response.status).toBe(200);
     const racedPort = Number(readFileSync(join(dir, 'raced'), 'utf8'));
     expect(response.body.wsPort).not.toBe(racedPort);

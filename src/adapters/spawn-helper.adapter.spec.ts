@@ -10,7 +10,7 @@ import { MAX_LINE_BYTES } from './line-reader';
 import { readProcStat } from './process-table.adapter';
 import { findPerl, type LaunchCommand, type ProcessEnd, type ServerPlacement } from './process-launcher.adapter';
 import { SpawnHelperLauncher } from './spawn-helper.adapter';
-import { launchRequest, parseHelperAnswer, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
+import { launchRequest, parseHelperAnswer, PRCTL_SYSCALL, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { isProcessAlive } from '../../test/support/processes';
 import { sleep, waitFor } from '../../test/support/wait';
 
@@ -54,7 +54,9 @@ describe('SpawnHelperLauncher', () => {
    * files' services come and go with folders of their own meanwhile.)
    */
   const helperFolder = (helper: number) => {
-    const folder = dirname(readFileSync(`/proc/${helper}/cmdline`, 'utf8').split('\0').filter(Boolean).pop()!);
+    const argv = readFileSync(`/proc/${helper}/cmdline`, 'utf8').split('\0');
+    // perl -e <script> -- <socket> <prctl>
+    const folder = dirname(argv[argv.indexOf('--') + 1]);
     expect(basename(folder)).toMatch(/^sc-launch-/);
     return folder;
   };
@@ -450,6 +452,62 @@ describe('spawn helper protocol', () => {
       });
     } finally {
       if (leftBehind > 0 && isProcessAlive(leftBehind)) process.kill(leftBehind, 'SIGKILL');
+      helper.stdin.end();
+      await new Promise((resolve) => helper.once('exit', resolve));
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['a subreaper (prctl given): kills what a server left in a session of its own, once adopted', true],
+    ['not a subreaper (no prctl): what left the group is not its child, and outlives the server', false],
+  ])('%s', async (_name, subreaper) => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const prctl = subreaper ? String(PRCTL_SYSCALL[process.arch]) : '';
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, prctl], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    goOnPid(helper);
+    const lines: string[] = [];
+    createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
+    let escaped = 0;
+    let inGroup = 0;
+    try {
+      // The server starts one process in a session (and group) of its own and one in its own group, then exits.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', 'setsid sleep 30 & echo "escaped $!"; sleep 30 & echo "in group $!"; sleep 0.2'],
+        env: {},
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', command));
+      [escaped, inGroup] = await waitFor(
+        () => {
+          const text = outputs.join('');
+          const pids = [/escaped (\d+)/.exec(text)?.[1], /in group (\d+)/.exec(text)?.[1]].map(Number);
+          return pids.every((pid) => pid > 0) ? pids : undefined;
+        },
+        3000,
+        { description: "the server's output" },
+      );
+      await waitFor(() => lines.includes('exit r1 0 -'), 3000, { description: 'the exit' });
+      // The one in its group: killed with the group, as before, either way.
+      await waitFor(() => !isProcessAlive(inGroup), 1000, { description: 'the group to be killed' });
+      if (subreaper) {
+        await waitFor(() => !isProcessAlive(escaped), 3000, { description: 'the escaped process to be killed' });
+        expect(lines).toContain('orphans 1');
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(isProcessAlive(escaped)).toBe(true);
+        expect(readFileSync(`/proc/${escaped}/stat`, 'utf8')).not.toMatch(new RegExp(`\\) \\w ${helper.pid} `));
+      }
+    } finally {
+      for (const pid of [escaped, inGroup]) if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
       helper.stdin.end();
       await new Promise((resolve) => helper.once('exit', resolve));
       await new Promise((resolve) => output.close(resolve));

@@ -16,7 +16,7 @@ import {
   ProcessLauncher,
   type ServerPlacement,
 } from './process-launcher.adapter';
-import { launchRequest, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
+import { launchRequest, PRCTL_SYSCALL, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { acceptLaunchOutput, answerLaunch, HelperLaunch } from './spawn-helper.launch';
 
 /**
@@ -121,13 +121,22 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
         server.once('error', reject);
         server.listen(socketPath, () => resolve());
       });
-      const child = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], {
+      // A cgroup of its own per server finds what a server left wherever it went (CpuPriority); without one, the
+      // helper adopts it as the servers' subreaper.
+      const subreaper = placement.cgroupProcs ? '' : String(PRCTL_SYSCALL[process.arch] ?? '');
+      const child = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, subreaper], {
         stdio: ['pipe', 'pipe', 'inherit'],
         env: {},
       });
       child.stdin?.on('error', () => undefined);
       if (child.pid !== undefined) this.placeHelper(child.pid, placement);
-      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => answerLaunch(launches, line));
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) =>
+        answerLaunch(launches, line, (count) =>
+          this.logger.warn(
+            `spawn helper: killed ${count} process(es) that exited servers had started outside their process groups`,
+          ),
+        ),
+      );
       const helper = { child, server, folder, launches };
       this.current = helper;
       this.helpers.add(helper);

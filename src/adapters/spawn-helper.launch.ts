@@ -156,8 +156,13 @@ function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
 }
 
 /** One line of the helper's stdout, for the launch it names. */
-export function answerLaunch(launches: Map<string, HelperLaunch>, line: string): void {
+export function answerLaunch(
+  launches: Map<string, HelperLaunch>,
+  line: string,
+  onOrphansKilled: (count: number) => void = () => undefined,
+): void {
   const answer: HelperAnswer | undefined = parseHelperAnswer(line);
+  if (answer?.kind === 'orphans') return onOrphansKilled(answer.killed);
   const launch = answer && launches.get(answer.req);
   if (!answer || !launch) return;
   if (answer.kind === 'pid') launch.spawned(answer.pid, answer.startTime);

@@ -24,10 +24,16 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * the helper starts nothing more and exits when the last of its servers has: until then it still kills each one's
  * group as it exits, so a server that exits while no service runs leaves nothing behind it. The servers still
  * running are reaped by the next start.
+ * Given the prctl syscall's number (its second argument; where no cgroup of its own holds each server), the helper
+ * is the servers' child subreaper: a process a server started in another process group or session (setsid, a
+ * daemon's double fork) is the helper's once its parents have exited, and is killed then, unless it is in a running
+ * server's process group: `orphans <count>` says how many.
  */
 export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
-my $path = shift @ARGV; my (%req_of, %go_of); $| = 1;
+my ($path, $prctl) = @ARGV; my (%req_of, %go_of); $| = 1;
+# PR_SET_CHILD_SUBREAPER (36): orphans below the helper are reparented to it, not to init.
+my $subreaper = defined $prctl && $prctl =~ /^\d+$/ && syscall($prctl, 36, 1) == 0;
 # It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it stops
 # the servers, then ends the helper). Held around each fork, so a child takes them as a server would.
 # An answer the service can no longer read (it was killed) must not end the helper either: it still has servers to
@@ -49,7 +55,20 @@ sub reap { local ($!, $?);
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid"; reaped($pid);
   }
+  orphans() if $subreaper;
 }
+# The children that are not servers were adopted (the helper is their subreaper): their parents have exited. One in
+# a running server's process group is that server's (the group kill takes it); any other left its server's group.
+sub orphans { open(my $f, '<', "/proc/$$/task/$$/children") or return; my $list = <$f>; close $f;
+  my $killed = 0;
+  for my $pid (split ' ', $list // '') {
+    next if exists $req_of{$pid} || zombie($pid);
+    my $group = group_of($pid);
+    $killed += kill('KILL', $pid) unless defined $group && exists $req_of{$group};
+  }
+  print "orphans $killed\n" if $killed; }
+sub group_of { open(my $f, '<', "/proc/$_[0]/stat") or return; my $s = <$f>; close $f; return unless defined $s;
+  return (split / /, substr($s, rindex($s, ')') + 2))[2]; }
 $SIG{CHLD} = \&reap;
 # Perl runs a signal's handler between two of its own operations, not when the signal comes: a SIGCHLD that comes
 # just before the helper blocks waiting for input is handled only once that wait ends, at the service's next line.
@@ -118,7 +137,20 @@ while (defined(my $line = next_line())) {
 # answers is gone.
 my @waiting = values %go_of; %go_of = (); close $_ for @waiting;
 while (%req_of) { sleep 1; }
+reap_now();
 `;
+
+/** The prctl syscall's number on each architecture Node runs on (Linux's unistd tables). */
+export const PRCTL_SYSCALL: Partial<Record<NodeJS.Architecture, number>> = {
+  x64: 157,
+  arm64: 167,
+  riscv64: 167,
+  loong64: 167,
+  ia32: 172,
+  arm: 172,
+  s390x: 172,
+  ppc64: 171,
+};
 
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
 
@@ -146,12 +178,14 @@ export function launchRequest(req: string, command: LaunchCommand): string {
 export type HelperAnswer =
   | { kind: 'pid'; req: string; pid: number; startTime: string | undefined }
   | { kind: 'fail'; req: string; message: string }
-  | { kind: 'exit'; req: string; code: number | null; signal: number | null };
+  | { kind: 'exit'; req: string; code: number | null; signal: number | null }
+  | { kind: 'orphans'; killed: number };
 
 /** One line of the helper's stdout; undefined for anything else. */
 export function parseHelperAnswer(line: string): HelperAnswer | undefined {
   const [kind, req, ...rest] = line.split(' ');
   if (!req) return undefined;
+  if (kind === 'orphans' && /^\d+$/.test(req) && rest.length === 0) return { kind, killed: Number(req) };
   if (kind === 'pid' && /^\d+$/.test(rest[0] ?? '')) {
     return { kind, req, pid: Number(rest[0]), startTime: /^\d+$/.test(rest[1] ?? '') ? rest[1] : undefined };
   }
