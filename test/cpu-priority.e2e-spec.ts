@@ -17,7 +17,7 @@ import { isProcessAlive, procStat, useCleanup } from './support/processes';
 import { SIM_EXECUTABLE } from './support/simulator';
 import { FAST_TIMINGS, REPO_ROOT, startServiceProcess, type ServiceProcess } from './support/spawner-app';
 import { makeTempDir } from './support/temp';
-import { waitFor } from './support/wait';
+import { sleep, waitFor } from './support/wait';
 
 /** This file's WebSocket ports (see test/support/README.md). */
 const PORT_BASE = 30000;
@@ -236,6 +236,13 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       first.child.kill('SIGKILL');
       await first.exited;
       expect(existsSync(`${left}/servers`)).toBe(true);
+      // Another deployment (its own state folder, so not this journal) starting meanwhile: it stops nothing there.
+      const other = await start({});
+      await sleep(1500);
+      expect(isProcessAlive(server)).toBe(true);
+      expect(isProcessAlive(escaped)).toBe(true);
+      expect(other.output.join('')).not.toContain(`left in ${left}`);
+      expect((await other.stop()).code).toBe(0);
       const next = await start({ SC_STATE_DIR: state, SC_EXECUTABLE: escaping.executable, SC_LICENSE: 'LIC-ESCAPE-1' });
       expect(next.output.join('')).toContain(`(pid ${server}, port `);
       await waitFor(() => !existsSync(left), 10_000, { description: `${left} to be removed`, intervalMs: 50 });

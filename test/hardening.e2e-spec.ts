@@ -340,7 +340,9 @@ describe('hardening (e2e)', () => {
       ]) {
         expect({ name, value: env[name] }).toEqual({ name, value: undefined });
       }
-      const allowed = [...CHILD_ENV_ALLOW_LIST, 'HARDENING_PASSED', 'HARDENING_PREFIX_*'];
+      // The spawn helper's launch id, where it is the servers' subreaper (no cgroup mechanism): 12 random bytes.
+      expect(env.SC_SPAWNER_LAUNCH).toMatch(/^[0-9a-f]{24}$/);
+      const allowed = [...CHILD_ENV_ALLOW_LIST, 'SC_SPAWNER_LAUNCH', 'HARDENING_PASSED', 'HARDENING_PREFIX_*'];
       const unexpected = Object.keys(env).filter(
         (name) => !allowed.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p)),
       );

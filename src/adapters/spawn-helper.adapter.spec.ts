@@ -107,11 +107,12 @@ describe('SpawnHelperLauncher', () => {
     const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
     try {
       const script =
-        'echo "env=$ONLY:$(env | wc -l) cwd=$(pwd)"; echo oops >&2; i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; exit 3';
+        'echo "env=$ONLY:$(env | wc -l):${SC_SPAWNER_LAUNCH:+launch} cwd=$(pwd)"; echo oops >&2; i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; exit 3';
       const run = await start({ args: ['-c', script], env: { ONLY: 'a b=c', PATH: '/usr/bin:/bin' }, cwd: folder });
       const end = await run.ended;
       expect(end).toEqual({ code: 3, signal: null });
-      expect(run.lines[0]).toEqual(['stdout', `env=a b=c:3 cwd=${folder}`]); // ONLY, PATH and sh's own PWD
+      // ONLY, PATH, sh's own PWD, and the launch the helper (their subreaper here: no cgroup) knows its server by.
+      expect(run.lines[0]).toEqual(['stdout', `env=a b=c:4:launch cwd=${folder}`]);
       expect(run.lines).toContainEqual(['stderr', 'oops']);
       expect(run.lines.filter(([stream]) => stream === 'stdout')).toHaveLength(2001);
       expect(run.lines.at(-1)).toEqual(['stdout', 'line1999']);
@@ -508,6 +509,49 @@ describe('spawn helper protocol', () => {
       }
     } finally {
       for (const pid of [escaped, inGroup]) if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+      helper.stdin.end();
+      await new Promise((resolve) => helper.once('exit', resolve));
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a subreaper: a daemon a server double-forked is kept while that server runs, killed once it has exited', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, String(PRCTL_SYSCALL[process.arch])], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    goOnPid(helper);
+    const lines: string[] = [];
+    createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
+    let daemon = 0;
+    try {
+      // The subshell forks the daemon into a session of its own and exits: the daemon is the helper's at once, while
+      // the server (the outer shell) runs on for 2.5 s.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', '( setsid sh -c \'echo "daemon $$"; exec sleep 30\' & ); sleep 2.5'],
+        env: {},
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', command));
+      daemon = await waitFor(() => Number(/daemon (\d+)/.exec(outputs.join(''))?.[1]) || undefined, 3000, {
+        description: "the daemon's pid",
+      });
+      // Past a reap pass (one a second while servers run): adopted, and kept.
+      await sleep(1500);
+      expect(readFileSync(`/proc/${daemon}/stat`, 'utf8')).toMatch(new RegExp(`\\) \\w ${helper.pid} `));
+      expect(isProcessAlive(daemon)).toBe(true);
+      expect(lines.filter((line) => line.startsWith('orphans'))).toEqual([]);
+      await waitFor(() => lines.includes('exit r1 0 -'), 3000, { description: 'the exit' });
+      await waitFor(() => !isProcessAlive(daemon), 2000, { description: 'the daemon to be killed' });
+      expect(lines).toContain('orphans 1');
+    } finally {
+      if (daemon > 0 && isProcessAlive(daemon)) process.kill(daemon, 'SIGKILL');
       helper.stdin.end();
       await new Promise((resolve) => helper.once('exit', resolve));
       await new Promise((resolve) => output.close(resolve));

@@ -26,12 +26,13 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * running are reaped by the next start.
  * Given the prctl syscall's number (its second argument; where no cgroup of its own holds each server), the helper
  * is the servers' child subreaper: a process a server started in another process group or session (setsid, a
- * daemon's double fork) is the helper's once its parents have exited, and is killed then, unless it is in a running
- * server's process group: `orphans <count>` says how many.
+ * daemon's double fork) becomes the helper's child once its parents have exited. Its server is known by the
+ * SC_SPAWNER_LAUNCH=<req> each server gets in its environment (inherited by what it starts): kept while that server
+ * runs, killed once it has exited, or at once without one; `orphans <count>` says how many were killed.
  */
 export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
-my ($path, $prctl) = @ARGV; my (%req_of, %go_of); $| = 1;
+my ($path, $prctl) = @ARGV; my (%req_of, %go_of, %kept); $| = 1;
 # PR_SET_CHILD_SUBREAPER (36): orphans below the helper are reparented to it, not to init.
 my $subreaper = defined $prctl && $prctl =~ /^\d+$/ && syscall($prctl, 36, 1) == 0;
 # It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it stops
@@ -44,31 +45,38 @@ sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined
   print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
 sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
   return defined $s && substr($s, rindex($s, ')') + 2, 1) eq 'Z'; }
-sub reap { local ($!, $?);
+sub reap { local ($!, $?); my %group_killed;
   # An exited server's group is killed before the server is reaped: as a zombie it still holds its pid, so the
   # group id cannot name anyone else's group yet. Reaped first, its pid could be reused by then.
   for my $pid (grep { zombie($_) } keys %req_of) {
-    kill('KILL', -$pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
+    $group_killed{$pid} = kill('KILL', -$pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
   }
   # One that exited after that look is reaped here: its group is killed unless its pid already names another process
   # (while a member of its group lives, the pid cannot be taken).
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid"; reaped($pid);
+    $group_killed{$pid} = kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid";
+    reaped($pid); delete $kept{$pid};
   }
-  orphans() if $subreaper;
+  orphans(\%group_killed) if $subreaper;
 }
-# The children that are not servers were adopted (the helper is their subreaper): their parents have exited. One in
-# a running server's process group is that server's (the group kill takes it); any other left its server's group.
-sub orphans { open(my $f, '<', "/proc/$$/task/$$/children") or return; my $list = <$f>; close $f;
-  my $killed = 0;
+# The children that are not servers were adopted (the helper is their subreaper): their parents have exited. One
+# whose server still runs is kept until it exits; any other is killed. Unreaped children of the helper, their pids
+# cannot be anyone else's meanwhile.
+sub orphans { my ($group_killed) = @_;
+  open(my $f, '<', "/proc/$$/task/$$/children") or return; my $list = <$f>; close $f;
+  my %running = map { $_ => 1 } values %req_of; my $killed = 0;
   for my $pid (split ' ', $list // '') {
-    next if exists $req_of{$pid} || zombie($pid);
-    my $group = group_of($pid);
-    $killed += kill('KILL', $pid) unless defined $group && exists $req_of{$group};
+    # Killed with its server's group a moment ago, it may not have exited yet: not counted twice.
+    next if exists $req_of{$pid} || zombie($pid) || $group_killed->{group_of($pid) // ''};
+    my $req = $kept{$pid} // launch_of($pid);
+    if (defined $req && $running{$req}) { $kept{$pid} = $req; next; }
+    delete $kept{$pid}; $killed += kill('KILL', $pid);
   }
   print "orphans $killed\n" if $killed; }
 sub group_of { open(my $f, '<', "/proc/$_[0]/stat") or return; my $s = <$f>; close $f; return unless defined $s;
   return (split / /, substr($s, rindex($s, ')') + 2))[2]; }
+sub launch_of { open(my $f, '<', "/proc/$_[0]/environ") or return; local $/; my $env = <$f>; close $f;
+  return defined $env && $env =~ /(?:^|\0)SC_SPAWNER_LAUNCH=([^\0]+)/ ? $1 : undef; }
 $SIG{CHLD} = \&reap;
 # Perl runs a signal's handler between two of its own operations, not when the signal comes: a SIGCHLD that comes
 # just before the helper blocks waiting for input is handled only once that wait ends, at the service's next line.
@@ -121,7 +129,7 @@ while (defined(my $line = next_line())) {
     if ($procs ne '') { my $f; open($f, '>', $procs) && print($f $$) && close($f) or fail("cannot join $procs: $!"); }
     if ($nice > 0) { setpriority(0, 0, $nice) or fail("setpriority $nice: $!"); }
     if ($cwd ne '') { chdir($cwd) or fail("cannot enter $cwd: $!"); }
-    %ENV = map { split(/=/, $_, 2) } grep { /=/ } split(/\0/, $env);
+    %ENV = map { split(/=/, $_, 2) } grep { /=/ } split(/\0/, $env); $ENV{SC_SPAWNER_LAUNCH} = $req if $subreaper;
     my @argv = split(/\0/, $argv, -1);
     sysread($go_r, my $go, 1) or POSIX::_exit(127);
     exec { $argv[0] } @argv or fail("cannot start $argv[0]: $!");

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import * as path from 'path';
 import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
 import { killGroup } from './cgroup-kill';
 
@@ -28,23 +29,24 @@ export class CgroupLeftovers {
   /**
    * Removes one dead service's group, its service group first: a live service sits in that one, even one whose pid
    * this process cannot see (another pid namespace sharing this cgroup tree), and keeps its other groups then.
-   * With `kill`, what is left running in them (its servers, what they started) is SIGKILLed first.
-   * Returns false when something is still in use (its servers outlived it) or not ours to remove.
+   * What is left running in the groups of the servers `killIn` names (this service's own, by the spawn ids in its
+   * journal) is SIGKILLed first. Returns false when something is still in use (its servers outlived it) or not ours
+   * to remove.
    */
-  remove(parent: string, name: string, kill = false): boolean {
+  remove(parent: string, name: string, killIn: ReadonlySet<string> = new Set()): boolean {
     const prefix = name.replace(/-(servers|service)$/, '');
     if (this.tryRemove(prefix === name ? `${parent}/${name}/service` : `${parent}/${prefix}-service`)) return false;
-    if (!this.removeTree(`${parent}/${name}`, kill)) return false;
+    if (!this.removeTree(`${parent}/${name}`, killIn)) return false;
     this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
     return true;
   }
 
   /** A group and the groups in it (v1: service and servers; the servers': one per server), innermost first. */
-  private removeTree(dir: string, kill: boolean): boolean {
+  private removeTree(dir: string, killIn: ReadonlySet<string>): boolean {
     for (const inner of this.files.list(dir)) {
-      if (!this.removeTree(`${dir}/${inner}`, kill)) return false;
+      if (!this.removeTree(`${dir}/${inner}`, killIn)) return false;
     }
-    const killed = kill ? killGroup(this.files, dir, this.version) : 0;
+    const killed = killIn.has(path.basename(dir)) ? killGroup(this.files, dir, this.version) : 0;
     if (killed > 0) this.logger.warn(`killed ${killed} process(es) left in ${dir} by a service that is gone`);
     return this.tryRemove(dir) === undefined;
   }

@@ -236,14 +236,19 @@ describe('CpuPriority', () => {
   it("a dead service's groups: after the reaper, what its servers left in their groups is killed, and the groups go", async () => {
     const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
     const left = '/cg/cpu/sc-spawner-5-1';
+    // Another deployment's dead run (its journal is not this service's): its servers are left to it.
+    const others = '/cg/cpu/sc-spawner-6-1';
     for (const dir of [left, `${left}/servers`, `${left}/servers/spawn-helper`, `${left}/servers/s1`]) {
       files.dirs.add(dir);
     }
+    for (const dir of [others, `${others}/servers`, `${others}/servers/s9`]) files.dirs.add(dir);
     files.files.set(`${left}/servers/s1/cgroup.procs`, '51\n');
+    files.files.set(`${others}/servers/s9/cgroup.procs`, '69\n');
     // Busy while 51 runs: the kernel refuses to remove a group with a process in it.
     const removeDir = files.removeDir.bind(files);
     files.removeDir = (dir) => {
-      if (dir === `${left}/servers/s1` && files.read(`${dir}/cgroup.procs`)) {
+      if (dir.endsWith('/servers/s1') || dir.endsWith('/servers/s9')) {
+        if (!files.read(`${dir}/cgroup.procs`)) return removeDir(dir);
         throw Object.assign(new Error(`EBUSY: rmdir ${dir}`), { code: 'EBUSY' });
       }
       removeDir(dir);
@@ -254,10 +259,13 @@ describe('CpuPriority', () => {
     expect(files.killed).toEqual([]);
     expect(files.dirs.has(`${left}/servers/s1`)).toBe(true);
     expect(files.dirs.has(`${left}/servers/spawn-helper`)).toBe(false);
+    // The reaper read s1 in this service's journal.
+    priority.reaped(['s1']);
     priority.onApplicationBootstrap();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(files.killed).toEqual([51]);
     expect([...files.dirs].filter((dir) => dir.startsWith(left))).toEqual([]);
+    expect(files.dirs.has(`${others}/servers/s9`)).toBe(true);
     await priority.onApplicationShutdown();
   });
 

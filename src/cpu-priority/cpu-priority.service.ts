@@ -32,6 +32,8 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('CpuPriority');
   /** Groups of dead services still in use at start-up (by servers that outlived them), and the timer retrying them. */
   private busyLeftovers: string[] = [];
+  /** The spawn ids of a dead run of this service whose servers the reaper stopped (see reaped()). */
+  private readonly reapedIds = new Set<string>();
   private leftoverTimer?: NodeJS.Timeout;
   private readonly leftovers: CgroupLeftovers;
 
@@ -134,6 +136,16 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
+   * The orphan reaper (onModuleInit) read these spawns in this service's journal, left by a run that died, and
+   * stopped those still running: what is left in their groups (started outside their process groups) is killed at
+   * bootstrap. A dead run's groups of other spawns (another deployment's, sharing this cgroup parent) are only
+   * removed once empty: their servers are their own service's to stop when it starts again.
+   */
+  reaped(spawnIds: string[]): void {
+    for (const id of spawnIds) this.reapedIds.add(id);
+  }
+
+  /**
    * The servers a crashed run of this service left still hold its groups at setUp(); the orphan reaper (onModuleInit)
    * has stopped them since: their groups go once they have exited.
    */
@@ -142,9 +154,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     if (parent === undefined || this.busyLeftovers.length === 0) return;
     let attempts = 0;
     const retry = () => {
-      // The reaper has SIGKILLed the servers it knew of (their pids in the journal): what is left in these groups
-      // was started by them outside their process groups; it is killed too.
-      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name, true));
+      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name, this.reapedIds));
       if (this.busyLeftovers.length > 0 && ++attempts < LEFTOVER_ATTEMPTS) {
         this.leftoverTimer = setTimeout(retry, LEFTOVER_RETRY_MS).unref();
       }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { FakeProcessTable, MemorySpawnJournal } from '../../../test/fakes';
 import type { JournalEntry } from '../../adapters/spawn-journal.adapter';
+import type { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 import { OrphanReaper } from './orphan-reaper';
 import { hashArgs } from '../../adapters/process-identity';
 
@@ -28,8 +29,10 @@ describe('OrphanReaper', () => {
     const journal = new MemorySpawnJournal();
     journal.entries = entries;
     journal.load = () => ({ writer, entries: [...journal.entries] });
-    const killed = new OrphanReaper(journal, processes).reap(UID);
-    return { killed: killed.map((e) => e.id), journal };
+    const reaped: string[] = [];
+    const priority = { reaped: (ids: string[]) => reaped.push(...ids) } as unknown as CpuPriority;
+    const killed = new OrphanReaper(journal, processes, priority).reap(UID);
+    return { killed: killed.map((e) => e.id), journal, reaped };
   }
 
   it('kills the group of every journalled server still running as launched, then empties the journal', () => {
@@ -57,18 +60,22 @@ describe('OrphanReaper', () => {
     processes.procs.set(105, server('e', { pgrp: 1 })); // not leading its own group
     processes.procs.set(106, { ...server('f'), argv: ['sleep', '--id', 'f', '600'] });
     const entries = ['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => entryFor(id, 101 + i));
-    expect(reap(entries, processes).killed).toEqual([]);
+    const { killed, reaped } = reap(entries, processes);
+    expect(killed).toEqual([]);
     expect(processes.killed).toEqual([]);
+    // Their servers are gone (the pids are others' now): what they left in their own cgroups is still theirs.
+    expect(reaped).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
   it('leaves everything alone, journal included, while the journal writer still runs', () => {
     const processes = new FakeProcessTable();
     processes.procs.set(101, server('a'));
     processes.procs.set(50, { argv: ['node', 'dist/main.js'], uid: UID, startTime: '42' });
-    const { killed, journal } = reap([entryFor('a', 101)], processes, { pid: 50, startTime: '42' });
+    const { killed, journal, reaped } = reap([entryFor('a', 101)], processes, { pid: 50, startTime: '42' });
     expect(killed).toEqual([]);
     expect(processes.killed).toEqual([]);
     expect(journal.entries).toHaveLength(1);
+    expect(reaped).toEqual([]);
   });
 
   it('reaps the servers of a writer that was killed and is not reaped yet (a zombie): it runs no more', () => {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ProcessTable } from '../../adapters/process-table.adapter';
 import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
 import { notOurs, stillRunning } from '../../adapters/process-identity';
+import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
 
 /**
  * At start-up, stops the servers a previous run of this service left behind when it died without its
@@ -15,6 +16,7 @@ export class OrphanReaper implements OnModuleInit {
   constructor(
     private readonly journal: SpawnJournal,
     private readonly processes: ProcessTable,
+    private readonly priority: CpuPriority,
   ) {}
 
   onModuleInit(): void {
@@ -44,6 +46,8 @@ export class OrphanReaper implements OnModuleInit {
       }
     }
     this.journal.save([]);
+    // Gone or stopped, each one's cgroup (a cgroup mechanism) may still hold what it started outside its group.
+    this.priority.reaped(entries.map((entry) => entry.id));
     return killed;
   }
 }
