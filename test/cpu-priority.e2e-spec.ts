@@ -297,7 +297,10 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     expect((await fetch(`${service.url}/spawns/${spawnId}`, { method: 'DELETE' })).status).toBeLessThan(300);
     await waitFor(() => !isProcessAlive(escaped), 10_000, { description: 'the escaped process to be killed' });
     await waitFor(
-      () => service.output.join('').includes('spawn helper: killed 1 process(es) that exited servers had started'),
+      () =>
+        service.output
+          .join('')
+          .includes("spawn helper: killed 1 process(es) left outside their servers' process groups"),
       5000,
       { description: 'the log line' },
     );

@@ -559,6 +559,48 @@ describe('spawn helper protocol', () => {
     }
   });
 
+  it('a subreaper whose service is gone: follows what a killed server left down every level before it exits', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
+    const socketPath = join(folder, 'output.sock');
+    const outputs: string[] = [];
+    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
+    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, String(PRCTL_SYSCALL[process.arch])], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    goOnPid(helper);
+    const lines: string[] = [];
+    createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
+    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    let deepest = 0;
+    try {
+      // Server -> a shell in a session of its own -> a shell -> sleep: each level becomes the helper's only once
+      // the one above it has died.
+      const command = {
+        executable: '/bin/sh',
+        args: ['-c', `setsid sh -c 'sh -c "sleep 30 & echo deep \\$!; wait"; :' & sleep 30`],
+        env: {},
+        placement: { nice: 0 },
+      };
+      helper.stdin.write(launchRequest('r1', command));
+      deepest = await waitFor(() => Number(/deep (\d+)/.exec(outputs.join(''))?.[1]) || undefined, 3000, {
+        description: 'the deepest pid',
+      });
+      const server = Number(lines.find((line) => line.startsWith('pid r1 '))!.split(' ')[2]);
+      // The service is gone (its input ends); the next start kills the server's group.
+      helper.stdin.end();
+      process.kill(-server, 'SIGKILL');
+      await waitFor(() => !isProcessAlive(deepest), 5000, { description: 'the deepest level to be killed' });
+      await helperExited;
+    } finally {
+      if (deepest > 0 && isProcessAlive(deepest)) process.kill(deepest, 'SIGKILL');
+      helper.stdin.end();
+      await helperExited;
+      await new Promise((resolve) => output.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   // Perl handles a signal between two of its statements: a SIGCHLD that came just as the helper began to wait for
   // input was handled only once that wait ended, at the service's next line (29 exits of 63,000 in a stress).
   // Forced here: SIGCHLD is held while the server exits and let go within the statement that waits (its own timeout

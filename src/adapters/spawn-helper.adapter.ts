@@ -132,9 +132,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       if (child.pid !== undefined) this.placeHelper(child.pid, placement);
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) =>
         answerLaunch(launches, line, (count) =>
-          this.logger.warn(
-            `spawn helper: killed ${count} process(es) that exited servers had started outside their process groups`,
-          ),
+          this.logger.warn(`spawn helper: killed ${count} process(es) left outside their servers' process groups`),
         ),
       );
       const helper = { child, server, folder, launches };

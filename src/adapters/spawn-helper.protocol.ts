@@ -28,11 +28,12 @@ import type { LaunchCommand } from './process-launcher.adapter';
  * is the servers' child subreaper: a process a server started in another process group or session (setsid, a
  * daemon's double fork) becomes the helper's child once its parents have exited. Its server is known by the
  * SC_SPAWNER_LAUNCH=<req> each server gets in its environment (inherited by what it starts): kept while that server
- * runs, killed once it has exited, or at once without one; `orphans <count>` says how many were killed.
+ * runs, killed once it has exited, or on the next look without one; `orphans <count>` says how many were killed.
+ * Once its input has ended, the helper follows what a killed server left down every level before it exits.
  */
 export const SPAWN_HELPER_SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Socket;
-my ($path, $prctl) = @ARGV; my (%req_of, %go_of, %kept); $| = 1;
+my ($path, $prctl) = @ARGV; my (%req_of, %go_of, %kept, %group_killed, $orphans_due); $| = 1;
 # PR_SET_CHILD_SUBREAPER (36): orphans below the helper are reparented to it, not to init.
 my $subreaper = defined $prctl && $prctl =~ /^\d+$/ && syscall($prctl, 36, 1) == 0;
 # It shares the service's process group: a Ctrl-C, a hang-up or a group SIGTERM is the service's to handle (it stops
@@ -45,7 +46,7 @@ sub reaped { my ($st, $req) = ($?, delete $req_of{$_[0]}); return unless defined
   print "exit $req ", (($st & 127) ? "- " . ($st & 127) : ($st >> 8) . " -"), "\n"; }
 sub zombie { open(my $f, '<', "/proc/$_[0]/stat") or return 0; my $s = <$f>; close $f;
   return defined $s && substr($s, rindex($s, ')') + 2, 1) eq 'Z'; }
-sub reap { local ($!, $?); my %group_killed;
+sub reap { local ($!, $?);
   # An exited server's group is killed before the server is reaped: as a zombie it still holds its pid, so the
   # group id cannot name anyone else's group yet. Reaped first, its pid could be reused by then.
   for my $pid (grep { zombie($_) } keys %req_of) {
@@ -57,22 +58,26 @@ sub reap { local ($!, $?); my %group_killed;
     $group_killed{$pid} = kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid";
     reaped($pid); delete $kept{$pid};
   }
-  orphans(\%group_killed) if $subreaper;
+  # Looked for from the main loop (run_orphans), never from this handler: between a fork and the line recording
+  # the new server, the handler would take the server for an orphan.
+  $orphans_due = 1 if $subreaper;
 }
+sub children { open(my $f, '<', "/proc/$$/task/$$/children") or return (); my $list = <$f>; close $f;
+  return split ' ', $list // ''; }
 # The children that are not servers were adopted (the helper is their subreaper): their parents have exited. One
 # whose server still runs is kept until it exits; any other is killed. Unreaped children of the helper, their pids
 # cannot be anyone else's meanwhile.
-sub orphans { my ($group_killed) = @_;
-  open(my $f, '<', "/proc/$$/task/$$/children") or return; my $list = <$f>; close $f;
+sub run_orphans { return unless $orphans_due; my $mask = POSIX::SigSet->new;
+  POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(POSIX::SIGCHLD()), $mask); $orphans_due = 0;
   my %running = map { $_ => 1 } values %req_of; my $killed = 0;
-  for my $pid (split ' ', $list // '') {
+  for my $pid (children()) {
     # Killed with its server's group a moment ago, it may not have exited yet: not counted twice.
-    next if exists $req_of{$pid} || zombie($pid) || $group_killed->{group_of($pid) // ''};
+    next if exists $req_of{$pid} || zombie($pid) || $group_killed{group_of($pid) // ''};
     my $req = $kept{$pid} // launch_of($pid);
     if (defined $req && $running{$req}) { $kept{$pid} = $req; next; }
     delete $kept{$pid}; $killed += kill('KILL', $pid);
   }
-  print "orphans $killed\n" if $killed; }
+  %group_killed = (); print "orphans $killed\n" if $killed; POSIX::sigprocmask(POSIX::SIG_SETMASK(), $mask); }
 sub group_of { open(my $f, '<', "/proc/$_[0]/stat") or return; my $s = <$f>; close $f; return unless defined $s;
   return (split / /, substr($s, rindex($s, ')') + 2))[2]; }
 sub launch_of { open(my $f, '<', "/proc/$_[0]/environ") or return; local $/; my $env = <$f>; close $f;
@@ -89,6 +94,7 @@ sub reap_now { my $mask = POSIX::SigSet->new; POSIX::sigprocmask(POSIX::SIG_BLOC
 my ($in, $eof) = ('', 0);
 sub next_line {
   while (1) {
+    run_orphans();
     my $at = index($in, "\n"); return substr($in, 0, $at + 1, '') if $at >= 0;
     return undef if $eof;
     my $readable = ''; vec($readable, fileno(STDIN), 1) = 1;
@@ -144,8 +150,11 @@ while (defined(my $line = next_line())) {
 # exited, so each one's group is still killed as it exits (the SIGCHLD handler), even once the service that reads the
 # answers is gone.
 my @waiting = values %go_of; %go_of = (); close $_ for @waiting;
-while (%req_of) { sleep 1; }
-reap_now();
+while (%req_of) { sleep 1; run_orphans(); }
+# What the servers left becomes the helper's a level at a time, as each parent above it dies: followed until
+# nothing is left (5 s at most: a process that cannot die, stuck in the kernel, is left to init).
+for (1 .. 100) { reap_now(); $orphans_due = $subreaper; run_orphans(); last unless $subreaper && children();
+  select(undef, undef, undef, 0.05); }
 `;
 
 /** The prctl syscall's number on each architecture Node runs on (Linux's unistd tables). */

@@ -9,19 +9,18 @@ export function groupMembers(files: SchedulingFiles, dir: string): number[] {
 }
 
 /**
- * SIGKILLs every process in a server's group, whatever process group or session it moved to; returns how many
- * there were. v2 (Linux 5.14+): cgroup.kill, which no fork can outrun. Otherwise one by one, round after round:
+ * SIGKILLs every process in a server's cgroup, whatever process group or session it moved to; returns their pids. v2 (Linux 5.14+): cgroup.kill, which no fork can outrun. Otherwise one by one, round after round:
  * a process forking meanwhile puts its child in this group too, and the next round finds it. A pid read here is a
  * member at that instant; for it to be another process's by the kill, it would have to exit and the kernel to hand
  * its pid out again in between, all the way round the pid space.
  */
-export function killGroup(files: SchedulingFiles, dir: string, version: 1 | 2): number {
+export function killCgroup(files: SchedulingFiles, dir: string, version: 1 | 2): number[] {
   const found = groupMembers(files, dir);
-  if (found.length === 0) return 0;
+  if (found.length === 0) return [];
   if (version === 2) {
     try {
       files.write(`${dir}/cgroup.kill`, '1');
-      return found.length;
+      return found;
     } catch {
       // A kernel before cgroup.kill: one by one, below.
     }
@@ -40,5 +39,5 @@ export function killGroup(files: SchedulingFiles, dir: string, version: 1 | 2): 
     // Killed but not exited yet, a process is still listed: only the ones not killed yet need another round.
     members = groupMembers(files, dir).filter((pid) => !killed.has(pid));
   }
-  return killed.size;
+  return [...killed];
 }

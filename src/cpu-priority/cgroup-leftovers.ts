@@ -1,10 +1,18 @@
 import type { Logger } from '@nestjs/common';
 import * as path from 'path';
 import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
-import { killGroup } from './cgroup-kill';
+import { killCgroup } from './cgroup-kill';
 
 /** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
 const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
+
+/** The servers of a dead run of this service, from its journal: their spawn ids, and the pids the reaper killed. */
+export interface ReapedServers {
+  ids: ReadonlySet<string>;
+  pids: ReadonlySet<number>;
+}
+
+const NONE_REAPED: ReapedServers = { ids: new Set(), pids: new Set() };
 
 /** Finds and removes the cgroups of services that are gone (a crash skips their shutdown). */
 export class CgroupLeftovers {
@@ -29,26 +37,33 @@ export class CgroupLeftovers {
   /**
    * Removes one dead service's group, its service group first: a live service sits in that one, even one whose pid
    * this process cannot see (another pid namespace sharing this cgroup tree), and keeps its other groups then.
-   * What is left running in the groups of the servers `killIn` names (this service's own, by the spawn ids in its
-   * journal) is SIGKILLed first. Returns false when something is still in use (its servers outlived it) or not ours
-   * to remove.
+   * What is left running in the groups of the servers `reaped` names (this service's own, by the spawn ids in its
+   * journal) is SIGKILLed first; the reaper's own kills (its pids) are not counted again. Returns false when
+   * something is still in use (its servers outlived it) or not ours to remove.
    */
-  remove(parent: string, name: string, killIn: ReadonlySet<string> = new Set()): boolean {
+  remove(parent: string, name: string, reaped: ReapedServers = NONE_REAPED): boolean {
     const prefix = name.replace(/-(servers|service)$/, '');
     if (this.tryRemove(prefix === name ? `${parent}/${name}/service` : `${parent}/${prefix}-service`)) return false;
-    if (!this.removeTree(`${parent}/${name}`, killIn)) return false;
+    if (!this.removeTree(`${parent}/${name}`, reaped)) return false;
     this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
     return true;
   }
 
-  /** A group and the groups in it (v1: service and servers; the servers': one per server), innermost first. */
-  private removeTree(dir: string, killIn: ReadonlySet<string>): boolean {
+  /**
+   * A group and the groups in it (v1: service and servers; the servers': one per server), innermost first; one
+   * still busy keeps its parent, not its siblings.
+   */
+  private removeTree(dir: string, reaped: ReapedServers): boolean {
+    let emptied = true;
     for (const inner of this.files.list(dir)) {
-      if (!this.removeTree(`${dir}/${inner}`, killIn)) return false;
+      if (!this.removeTree(`${dir}/${inner}`, reaped)) emptied = false;
     }
-    const killed = killIn.has(path.basename(dir)) ? killGroup(this.files, dir, this.version) : 0;
-    if (killed > 0) this.logger.warn(`killed ${killed} process(es) left in ${dir} by a service that is gone`);
-    return this.tryRemove(dir) === undefined;
+    if (reaped.ids.has(path.basename(dir))) {
+      const left = killCgroup(this.files, dir, this.version).filter((pid) => !reaped.pids.has(pid));
+      if (left.length > 0)
+        this.logger.warn(`killed ${left.length} process(es) left in ${dir} by a service that is gone`);
+    }
+    return emptied && this.tryRemove(dir) === undefined;
   }
 
   /** The error, undefined once the group is gone. */

@@ -259,11 +259,12 @@ describe('CpuPriority', () => {
     expect(files.killed).toEqual([]);
     expect(files.dirs.has(`${left}/servers/s1`)).toBe(true);
     expect(files.dirs.has(`${left}/servers/spawn-helper`)).toBe(false);
-    // The reaper read s1 in this service's journal.
-    priority.reaped(['s1']);
+    // The reaper read s1 in this service's journal, and killed its server (50): what is left is killed at once.
+    files.files.set(`${left}/servers/s1/cgroup.procs`, '50\n51\n');
+    priority.reaped(['s1'], [50]);
+    expect(files.killed).toEqual([50, 51]);
     priority.onApplicationBootstrap();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(files.killed).toEqual([51]);
     expect([...files.dirs].filter((dir) => dir.startsWith(left))).toEqual([]);
     expect(files.dirs.has(`${others}/servers/s9`)).toBe(true);
     await priority.onApplicationShutdown();

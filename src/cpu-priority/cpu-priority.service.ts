@@ -8,8 +8,8 @@ import {
   V1_SERVER_SHARES,
   V2_SERVER_WEIGHT,
 } from './cpu-priority.policy';
-import { CgroupLeftovers } from './cgroup-leftovers';
-import { killGroup } from './cgroup-kill';
+import { CgroupLeftovers, type ReapedServers } from './cgroup-leftovers';
+import { killCgroup } from './cgroup-kill';
 
 /** How often, and how far apart, removing a group still busy with an exiting process is tried. */
 const REMOVE_ATTEMPTS = 20;
@@ -32,8 +32,8 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('CpuPriority');
   /** Groups of dead services still in use at start-up (by servers that outlived them), and the timer retrying them. */
   private busyLeftovers: string[] = [];
-  /** The spawn ids of a dead run of this service whose servers the reaper stopped (see reaped()). */
-  private readonly reapedIds = new Set<string>();
+  /** The servers of a dead run of this service that the reaper read in its journal (see reaped()). */
+  private readonly reapedServers = { ids: new Set<string>(), pids: new Set<number>() } satisfies ReapedServers;
   private leftoverTimer?: NodeJS.Timeout;
   private readonly leftovers: CgroupLeftovers;
 
@@ -126,7 +126,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private killLeftovers(dir: string, spawnId: string): void {
-    const killed = killGroup(this.files, dir, this.plan.cgroup!.version);
+    const killed = killCgroup(this.files, dir, this.plan.cgroup!.version).length;
     if (killed > 0) {
       this.logger.warn({
         spawnId,
@@ -137,12 +137,17 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
 
   /**
    * The orphan reaper (onModuleInit) read these spawns in this service's journal, left by a run that died, and
-   * stopped those still running: what is left in their groups (started outside their process groups) is killed at
-   * bootstrap. A dead run's groups of other spawns (another deployment's, sharing this cgroup parent) are only
-   * removed once empty: their servers are their own service's to stop when it starts again.
+   * SIGKILLed those still running (their pids): what is left in their groups (started outside their process groups)
+   * is killed now, before the journal that names them is emptied, and again with each retry. A dead run's groups of
+   * other spawns (another deployment's, sharing this cgroup parent) are only removed once empty: their servers are
+   * their own service's to stop when it starts again.
    */
-  reaped(spawnIds: string[]): void {
-    for (const id of spawnIds) this.reapedIds.add(id);
+  reaped(spawnIds: string[], killedPids: number[]): void {
+    const parent = this.plan.cgroup?.parent;
+    for (const id of spawnIds) this.reapedServers.ids.add(id);
+    for (const pid of killedPids) this.reapedServers.pids.add(pid);
+    if (parent === undefined) return;
+    this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name, this.reapedServers));
   }
 
   /**
@@ -154,7 +159,9 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     if (parent === undefined || this.busyLeftovers.length === 0) return;
     let attempts = 0;
     const retry = () => {
-      this.busyLeftovers = this.busyLeftovers.filter((name) => !this.leftovers.remove(parent, name, this.reapedIds));
+      this.busyLeftovers = this.busyLeftovers.filter(
+        (name) => !this.leftovers.remove(parent, name, this.reapedServers),
+      );
       if (this.busyLeftovers.length > 0 && ++attempts < LEFTOVER_ATTEMPTS) {
         this.leftoverTimer = setTimeout(retry, LEFTOVER_RETRY_MS).unref();
       }

@@ -30,7 +30,13 @@ describe('OrphanReaper', () => {
     journal.entries = entries;
     journal.load = () => ({ writer, entries: [...journal.entries] });
     const reaped: string[] = [];
-    const priority = { reaped: (ids: string[]) => reaped.push(...ids) } as unknown as CpuPriority;
+    const priority = {
+      reaped: (ids: string[], pids: number[]) => {
+        // Before the journal naming them is emptied.
+        expect(journal.entries).toEqual(entries);
+        reaped.push(...ids, ...pids.map(String));
+      },
+    } as unknown as CpuPriority;
     const killed = new OrphanReaper(journal, processes, priority).reap(UID);
     return { killed: killed.map((e) => e.id), journal, reaped };
   }
@@ -39,11 +45,12 @@ describe('OrphanReaper', () => {
     const processes = new FakeProcessTable();
     processes.procs.set(101, server('a'));
     processes.procs.set(102, { ...server('b'), argv: ['nice-wrapped', '/opt/x', ...argsOf('b')] });
-    const { killed, journal } = reap([entryFor('a', 101), entryFor('b', 102)], processes, {
+    const { killed, journal, reaped } = reap([entryFor('a', 101), entryFor('b', 102)], processes, {
       pid: 99,
       startTime: '1',
     });
     expect(killed).toEqual(['a', 'b']);
+    expect(reaped).toEqual(['a', 'b', '101', '102']);
     expect(processes.killed).toEqual([
       [101, 'SIGKILL'],
       [102, 'SIGKILL'],

@@ -45,9 +45,13 @@ export class OrphanReaper implements OnModuleInit {
         killed.push(entry);
       }
     }
+    // Gone or stopped, each one's cgroup (a cgroup mechanism) may still hold what it started outside its group:
+    // killed before the journal, which names them, is emptied.
+    this.priority.reaped(
+      entries.map((entry) => entry.id),
+      killed.map((entry) => entry.pid),
+    );
     this.journal.save([]);
-    // Gone or stopped, each one's cgroup (a cgroup mechanism) may still hold what it started outside its group.
-    this.priority.reaped(entries.map((entry) => entry.id));
     return killed;
   }
 }
