@@ -50,18 +50,20 @@ sub reap { local ($!, $?);
   # An exited server's group is killed before the server is reaped: as a zombie it still holds its pid, so the
   # group id cannot name anyone else's group yet. Reaped first, its pid could be reused by then.
   for my $pid (grep { zombie($_) } keys %req_of) {
-    $group_killed{$pid} = kill('KILL', -$pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
+    group_kill($pid); reaped($pid) if waitpid($pid, POSIX::WNOHANG()) == $pid;
   }
   # One that exited after that look is reaped here: its group is killed unless its pid already names another process
   # (while a member of its group lives, the pid cannot be taken).
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    $group_killed{$pid} = kill('KILL', -$pid) if exists $req_of{$pid} && !-e "/proc/$pid";
+    group_kill($pid) if exists $req_of{$pid} && !-e "/proc/$pid";
     reaped($pid); delete $kept{$pid};
   }
   # Looked for from the main loop (run_orphans), never from this handler: between a fork and the line recording
   # the new server, the handler would take the server for an orphan.
   $orphans_due = 1 if $subreaper;
 }
+# Remembered for the next look for orphans only (a subreaper's), which forgets them: nothing piles up.
+sub group_kill { my $signalled = kill('KILL', -$_[0]); $group_killed{$_[0]} = 1 if $signalled && $subreaper; }
 sub children { open(my $f, '<', "/proc/$$/task/$$/children") or return (); my $list = <$f>; close $f;
   return split ' ', $list // ''; }
 # The children that are not servers were adopted (the helper is their subreaper): their parents have exited. One
