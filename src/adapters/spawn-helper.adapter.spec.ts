@@ -460,22 +460,36 @@ describe('spawn helper protocol', () => {
     }
   });
 
-  it.each([
-    ['a subreaper (prctl given): kills what a server left in a session of its own, once adopted', true],
-    ['not a subreaper (no prctl): what left the group is not its child, and outlives the server', false],
-  ])('%s', async (_name, subreaper) => {
+  const SUBREAPER = String(PRCTL_SYSCALL[process.arch]);
+
+  /** A helper given `prctl` (its subreaper argument, '' for none), its servers' output read whole, its answers kept. */
+  async function rawHelper(prctl: string) {
     const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
     const socketPath = join(folder, 'output.sock');
     const outputs: string[] = [];
-    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
-    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
-    const prctl = subreaper ? String(PRCTL_SYSCALL[process.arch]) : '';
+    const server = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, prctl], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     goOnPid(helper);
     const lines: string[] = [];
     createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
+    const exited = new Promise((resolve) => helper.once('exit', resolve));
+    const close = async () => {
+      helper.stdin.end();
+      await exited;
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    };
+    return { helper, lines, output: () => outputs.join(''), exited, close };
+  }
+
+  it.each([
+    ['a subreaper (prctl given): kills what a server left in a session of its own, once adopted', true],
+    ['not a subreaper (no prctl): what left the group is not its child, and outlives the server', false],
+  ])('%s', async (_name, subreaper) => {
+    const { helper, lines, output, close } = await rawHelper(subreaper ? SUBREAPER : '');
     let escaped = 0;
     let inGroup = 0;
     try {
@@ -489,7 +503,7 @@ describe('spawn helper protocol', () => {
       helper.stdin.write(launchRequest('r1', command));
       [escaped, inGroup] = await waitFor(
         () => {
-          const text = outputs.join('');
+          const text = output();
           const pids = [/escaped (\d+)/.exec(text)?.[1], /in group (\d+)/.exec(text)?.[1]].map(Number);
           return pids.every((pid) => pid > 0) ? pids : undefined;
         },
@@ -509,25 +523,12 @@ describe('spawn helper protocol', () => {
       }
     } finally {
       for (const pid of [escaped, inGroup]) if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
-      helper.stdin.end();
-      await new Promise((resolve) => helper.once('exit', resolve));
-      await new Promise((resolve) => output.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 
   it('a subreaper: a daemon a server double-forked is kept while that server runs, killed once it has exited', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
-    const socketPath = join(folder, 'output.sock');
-    const outputs: string[] = [];
-    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
-    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
-    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, String(PRCTL_SYSCALL[process.arch])], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    goOnPid(helper);
-    const lines: string[] = [];
-    createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
+    const { helper, lines, output, close } = await rawHelper(SUBREAPER);
     let daemon = 0;
     try {
       // The subshell forks the daemon into a session of its own and exits: the daemon is the helper's at once, while
@@ -539,7 +540,7 @@ describe('spawn helper protocol', () => {
         placement: { nice: 0 },
       };
       helper.stdin.write(launchRequest('r1', command));
-      daemon = await waitFor(() => Number(/daemon (\d+)/.exec(outputs.join(''))?.[1]) || undefined, 3000, {
+      daemon = await waitFor(() => Number(/daemon (\d+)/.exec(output())?.[1]) || undefined, 3000, {
         description: "the daemon's pid",
       });
       // Past a reap pass (one a second while servers run): adopted, and kept.
@@ -552,26 +553,12 @@ describe('spawn helper protocol', () => {
       expect(lines).toContain('orphans 1');
     } finally {
       if (daemon > 0 && isProcessAlive(daemon)) process.kill(daemon, 'SIGKILL');
-      helper.stdin.end();
-      await new Promise((resolve) => helper.once('exit', resolve));
-      await new Promise((resolve) => output.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 
   it('a subreaper whose service is gone: follows what a killed server left down every level before it exits', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
-    const socketPath = join(folder, 'output.sock');
-    const outputs: string[] = [];
-    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
-    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
-    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, String(PRCTL_SYSCALL[process.arch])], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    goOnPid(helper);
-    const lines: string[] = [];
-    createInterface({ input: helper.stdout }).on('line', (line) => lines.push(line));
-    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    const { helper, lines, output, exited, close } = await rawHelper(SUBREAPER);
     let deepest = 0;
     try {
       // Server -> a shell in a session of its own -> a shell -> sleep: each level becomes the helper's only once
@@ -583,7 +570,7 @@ describe('spawn helper protocol', () => {
         placement: { nice: 0 },
       };
       helper.stdin.write(launchRequest('r1', command));
-      deepest = await waitFor(() => Number(/deep (\d+)/.exec(outputs.join(''))?.[1]) || undefined, 3000, {
+      deepest = await waitFor(() => Number(/deep (\d+)/.exec(output())?.[1]) || undefined, 3000, {
         description: 'the deepest pid',
       });
       const server = Number(lines.find((line) => line.startsWith('pid r1 '))!.split(' ')[2]);
@@ -591,13 +578,10 @@ describe('spawn helper protocol', () => {
       helper.stdin.end();
       process.kill(-server, 'SIGKILL');
       await waitFor(() => !isProcessAlive(deepest), 5000, { description: 'the deepest level to be killed' });
-      await helperExited;
+      await exited;
     } finally {
       if (deepest > 0 && isProcessAlive(deepest)) process.kill(deepest, 'SIGKILL');
-      helper.stdin.end();
-      await helperExited;
-      await new Promise((resolve) => output.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 

@@ -24,7 +24,8 @@ export const AcceptsJsonAsText = () => SetMetadata(JSON_AS_TEXT, true);
 /**
  * Reads a request's body once the request has passed every guard (its API key, its rate limit), so a request those
  * refuse never has its body read or parsed: 56 kB bodies of 7,000 small objects without a key were refused at
- * 568-657 a second while bodies were parsed first, at 2,081-3,520 since (4,657-5,440 without a body). The body is bounded and typed before the route sees it: JSON only
+ * 568-657 a second while bodies were parsed first, at 2,081-3,520 since (4,657-5,440 without a body). The body is
+ * bounded and typed before the route sees it: JSON only
  * (application/json, or text/plain on routes marked @AcceptsJsonAsText), at most BODY_LIMIT bytes, uncompressed,
  * a JSON object at the top, nested at most MAX_BODY_DEPTH deep, without __proto__/constructor/prototype keys. A
  * request without a body is left alone. A refusal is thrown inside the route, so that the route's own exception
