@@ -407,6 +407,33 @@ describe('trust at the network edge (e2e)', () => {
       await request(app.url).get('/health').expect(200);
     });
 
+    it('a WebSocket upgrade without Host, or over HTTP/1.0, is refused with 400 before anything starts', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const spawn = (await request(app.url).post('/spawn').send({}).expect(200)).body as { proxyEndpoint: string };
+      const relayPath = new URL(spawn.proxyEndpoint).pathname;
+      const upgrade = (path: string, version: string, host: string) =>
+        `GET ${path} HTTP/${version}\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+      const host = `Host: 127.0.0.1:${app.port}\r\n`;
+      for (const [path, version, header, reason] of [
+        ['/?renderingLocation=csr', '1.1', '', 'must name the server in Host'],
+        [relayPath, '1.1', '', 'must name the server in Host'],
+        ['/?renderingLocation=csr', '1.0', host, 'must be HTTP/1.1'],
+      ]) {
+        const answer = await exchange(await openSocket(app.port, cleanup), upgrade(path, version, header));
+        expect({ path, version, answer }).toEqual({ path, version, answer: expect.stringMatching(/^HTTP\/1.1 400 /) });
+        expect(answer).toContain(reason);
+      }
+      expect(app.supervisor.list()).toHaveLength(1);
+      // The same upgrade naming the server spawns: the refusals above were for the missing Host alone.
+      const socket = await openSocket(app.port, cleanup);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.write(upgrade('/?renderingLocation=csr', '1.1', host));
+      await waitFor(() => answer.startsWith('HTTP/1.1 101 '), 5000, { description: () => `the 101: ${answer}` });
+      await waitFor(() => app.supervisor.list().length === 2, 5000, { description: 'the spawn on connect' });
+    });
+
     it('a client pipelining requests without reading the answers is dropped past MAX_PIPELINED_REQUESTS: the rest are never handled', async () => {
       const app = await startTrackedApp(cleanup, ENV);
       const other = '127.0.0.2';

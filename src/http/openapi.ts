@@ -26,6 +26,12 @@ const WS_PROXY_PATH = {
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: {
       '101': { description: "Switching Protocols: the server accepted the viewer's handshake" },
+      '400': {
+        description:
+          'Not a valid WebSocket handshake: no Host header, HTTP/1.0, or a missing or invalid ' +
+          'Sec-WebSocket-Key, Sec-WebSocket-Version or Sec-WebSocket-Protocol',
+      },
+      '403': { description: 'A browser page from an origin CORS_ORIGINS does not list' },
       '404': { description: 'No live session has this id' },
       '409': { description: 'A viewer is already attached to this session' },
       '502': { description: 'The server refused the handshake or could not be reached' },

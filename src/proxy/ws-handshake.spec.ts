@@ -2,11 +2,17 @@ import type { IncomingMessage } from 'http';
 import { invalidHandshake, offersWebSocket, originForm, proxiedSessionId } from './ws-handshake';
 import { acceptFor } from './ws-upstream';
 
-function request(method: string, headers: Record<string, string>): IncomingMessage {
-  return { method, headers } as unknown as IncomingMessage;
+function request(method: string, headers: Record<string, string>, version = '1.1'): IncomingMessage {
+  const [httpVersionMajor, httpVersionMinor] = version.split('.').map(Number);
+  return { method, headers, httpVersionMajor, httpVersionMinor } as unknown as IncomingMessage;
 }
 
-const VALID = { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
+const VALID = {
+  host: 'node.example:11182',
+  upgrade: 'websocket',
+  'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  'sec-websocket-version': '13',
+};
 
 describe('proxiedSessionId', () => {
   it.each([
@@ -38,6 +44,16 @@ describe('invalidHandshake', () => {
   ])('%s %j -> %d', (method, headers, status) =>
     expect(invalidHandshake(request(method, headers))?.status).toBe(status),
   );
+
+  it('refuses a handshake without Host, and one over HTTP/1.0 (RFC 6455 §4.1); an empty Host is no name', () => {
+    const { host: _host, ...withoutHost } = VALID;
+    expect(invalidHandshake(request('GET', withoutHost))).toEqual({
+      status: 400,
+      message: 'a WebSocket handshake must name the server in Host',
+    });
+    expect(invalidHandshake(request('GET', { ...VALID, host: '' }))?.status).toBe(400);
+    expect(invalidHandshake(request('GET', VALID, '1.0'))?.message).toMatch(/must be HTTP\/1\.1/);
+  });
 });
 
 describe('originForm', () => {

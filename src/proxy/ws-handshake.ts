@@ -42,6 +42,10 @@ export function offersWebSocket(upgrade: string | undefined): boolean {
 /** Why a handshake request is not a valid WebSocket upgrade (checked before the server is bothered), or undefined. */
 export function invalidHandshake(req: IncomingMessage): { status: number; message: string } | undefined {
   if (req.method !== 'GET') return { status: 405, message: 'a WebSocket handshake must be a GET request' };
+  // Node answers an ordinary HTTP/1.1 request without Host with 400 itself, but hands an upgrade over as it came.
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)
+    return { status: 400, message: 'a WebSocket handshake must be HTTP/1.1 (RFC 6455 §4.1)' };
+  if (!req.headers.host) return { status: 400, message: 'a WebSocket handshake must name the server in Host' };
   if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
     return { status: 400, message: 'Upgrade: websocket expected' };
   if (!WS_KEY.test(String(req.headers['sec-websocket-key'] ?? '')))
