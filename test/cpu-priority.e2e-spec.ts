@@ -282,6 +282,54 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     },
   );
 
+  (v1Writable ? it : it.skip)(
+    "two services with one pid (in a pid namespace, and in one inside it) get groups of their own: one stopping kills none of the other's servers",
+    async () => {
+      // Each service is pid 2 of a pid namespace (under a shell, pid 1, that outlives it: a namespace ends with its
+      // pid 1): the first's a container's, the second's a sandbox started in that container, whose processes the
+      // first sees. One cgroup tree for both.
+      const pidTwo = [
+        ...['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'],
+        ...['sh', '-c', '"$@"; echo "service exited $?"; exec sleep 120', 'sh'],
+      ];
+      const first = await start({}, pidTwo);
+      cleanup.add(() => endNamespace(first), "the first service's namespace");
+      const firstPid = serviceBelow(first.child.pid!);
+      const second = await start({}, ['nsenter', `--target=${firstPid}`, '--pid', ...pidTwo]);
+      cleanup.add(() => endNamespace(second), "the second service's namespace");
+      const services = [first, second];
+      const groups = services.map((service) => /\/(sc-spawner-2-\d+)\/servers /.exec(service.output.join(''))?.[1]);
+      expect(groups[0]).toBeDefined();
+      expect(groups[1]).toBeDefined();
+      for (const group of groups) cleanup.add(() => treeRemovedUnlessBusy(`${V1_CPU}/${group}`), 'its group');
+      // A server each, found (with the pid this machine knows it by) in its own cgroup.
+      const servers = await Promise.all(
+        services.map(async (service, index) => {
+          const answer = await fetch(`${service.url}/spawn`, { method: 'POST', body: '{}', headers: JSON_HEADERS });
+          expect(answer.status).toBe(200);
+          const { id } = (await answer.json()) as { id: string };
+          const procs = readFileSync(`${V1_CPU}/${groups[index]}/servers/${id}/cgroup.procs`, 'utf8');
+          return { id, pid: Number(procs.trim().split('\n')[0]) };
+        }),
+      );
+      for (const { pid } of servers) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('ts3d_sc_server');
+
+      expect(await stopService(first)).toBe(0);
+      expect(isProcessAlive(servers[0].pid)).toBe(false);
+      // The other's server runs on, in its group, and its service still has it.
+      expect(isProcessAlive(servers[1].pid)).toBe(true);
+      expect(readFileSync(`${V1_CPU}/${groups[1]}/servers/${servers[1].id}/cgroup.procs`, 'utf8')).toContain(
+        String(servers[1].pid),
+      );
+      const spawns = (await (await fetch(`${second.url}/spawns`)).json()) as Array<{ id: string; state: string }>;
+      expect(spawns).toEqual([expect.objectContaining({ id: servers[1].id, state: 'ready' })]);
+      expect(groups[0]).not.toBe(groups[1]);
+      expect(existsSync(`${V1_CPU}/${groups[0]}`)).toBe(false);
+      expect(await stopService(second)).toBe(0);
+      expect(existsSync(`${V1_CPU}/${groups[1]}`)).toBe(false);
+    },
+  );
+
   it('without a cgroup (SC_CPU_PRIORITY=nice): the spawn helper, their subreaper, kills what a server left outside its group', async () => {
     const escaping = escapingServer();
     const service = await start({
@@ -438,6 +486,36 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
 });
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** The service's own process below the commands it runs under (unshare, nsenter), by the pid this machine knows. */
+function serviceBelow(pid: number): number {
+  for (let next = [pid]; next.length > 0;) {
+    const found = next.find(
+      (candidate) => readFileSync(`/proc/${candidate}/cmdline`, 'utf8').split('\0')[0] === process.execPath,
+    );
+    if (found !== undefined) return found;
+    next = next.flatMap((parent) =>
+      readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  }
+  throw new Error(`no service below ${pid}`);
+}
+
+/** Stops a service that is pid 2 of its namespace (see pidTwo): its exit code, which the shell above it prints. */
+async function stopService(service: ServiceProcess): Promise<number> {
+  const exited = /service exited (\d+)/;
+  if (!exited.test(service.output.join(''))) process.kill(serviceBelow(service.child.pid!), 'SIGTERM');
+  const code = await waitFor(() => exited.exec(service.output.join(''))?.[1], 15_000, {
+    description: 'the service to exit',
+  });
+  return Number(code);
+}
+
+/** Ends a pid namespace a test made: its pid 1 is killed (unshare --kill-child), and with it all that runs there. */
+async function endNamespace(service: ServiceProcess): Promise<void> {
+  if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  await service.exited;
+}
 
 /** The pid of a process that has exited (no service runs under it). */
 async function deadPid(): Promise<number> {
