@@ -106,6 +106,9 @@ describe('observability (e2e)', () => {
     expect(lines.find((line) => line.spawnId === failure!.spawnId && line.to === 'failed')).toMatchObject({
       level: 'warn',
     });
+    // The first spawn started the spawn helper: the other's exit, which the helper reports, is not that request's.
+    expect(lines.filter((line) => line.spawnId === failure!.spawnId && line.reqId === 'req-obs-1')).toEqual([]);
+    expect(failure!.reqId).toBeUndefined();
     // The license went to the server, and its command line was logged masked.
     expect(mine.find((line) => /starting on port/.test(line.msg))!.msg).toContain('--license ***');
 

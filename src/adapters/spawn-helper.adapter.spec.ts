@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'async_hooks';
 import { type ChildProcessByStdio, execFileSync, spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -119,6 +120,34 @@ describe('SpawnHelperLauncher', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it.each([
+    ['through the helper', perl],
+    ['started by spawn() (no wrapper)', undefined],
+  ])("a server's output and exit come in the service's context, not a request's (%s)", async (_name, wrapper) => {
+    // nestjs-pino keeps each HTTP request's id this way: every server's exit was logged with the id of the request
+    // whose launch started the helper.
+    const requests = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    const launchIn = (request: string) =>
+      requests.run(request, async () => {
+        let ended!: () => void;
+        const exited = new Promise<void>((resolve) => (ended = resolve));
+        const onLine = () => seen.push(requests.getStore());
+        const onExit = () => {
+          seen.push(requests.getStore());
+          ended();
+        };
+        const command = { executable: '/bin/echo', args: ['hi'], env: {}, placement: { nice: 0, wrapper } };
+        await launcher.launch(command, { onLine, onExit });
+        // The caller's own context is kept across the launch.
+        expect(requests.getStore()).toBe(request);
+        return exited;
+      });
+    await launchIn('the first request');
+    await launchIn('another request');
+    expect(seen).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it("a process group of its own in the service's session, at the nice asked for; the group takes the signal", async () => {
@@ -515,7 +544,8 @@ describe('spawn helper protocol', () => {
       await waitFor(() => !isProcessAlive(inGroup), 1000, { description: 'the group to be killed' });
       if (subreaper) {
         await waitFor(() => !isProcessAlive(escaped), 3000, { description: 'the escaped process to be killed' });
-        expect(lines).toContain('orphans 1');
+        // The line comes once the look is over: just after the kill.
+        await waitFor(() => lines.includes('orphans 1'), 1000, { description: "the helper's count" });
       } else {
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(isProcessAlive(escaped)).toBe(true);
@@ -550,7 +580,7 @@ describe('spawn helper protocol', () => {
       expect(lines.filter((line) => line.startsWith('orphans'))).toEqual([]);
       await waitFor(() => lines.includes('exit r1 0 -'), 3000, { description: 'the exit' });
       await waitFor(() => !isProcessAlive(daemon), 2000, { description: 'the daemon to be killed' });
-      expect(lines).toContain('orphans 1');
+      await waitFor(() => lines.includes('orphans 1'), 1000, { description: "the helper's count" });
     } finally {
       if (daemon > 0 && isProcessAlive(daemon)) process.kill(daemon, 'SIGKILL');
       await close();

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AsyncResource } from 'async_hooks';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
@@ -45,6 +46,12 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private current: Helper | undefined;
   /** Every helper not yet closed: the current one and any replaced one still ending. */
   private readonly helpers = new Set<Helper>();
+  /**
+   * The context the helper starts in: the service's, not the request whose launch happens to start it. Its answers
+   * (every server's exit, killed leftovers) would otherwise all be logged with that first request's id.
+   * Servers started without it get the same.
+   */
+  private readonly serviceScope = new AsyncResource('SpawnHelper');
 
   constructor(
     files: FileSystem,
@@ -58,11 +65,13 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
 
   async launch(command: LaunchCommand, handlers: LaunchHandlers): Promise<LaunchedProcess> {
     const perl = command.placement.wrapper;
-    if (!perl) return this.direct.launch(command, handlers);
+    if (!perl) return this.launchDirectly(command, handlers);
     this.direct.checkExecutable(command.executable);
     // Once the helper runs, the request is written before this returns: the fork starts while the caller goes on.
-    const helper = this.current ?? (await (this.helper ??= this.start(perl, command.placement)));
-    if (!helper?.child.stdin?.writable) return this.direct.launch(command, handlers);
+    const helper =
+      this.current ??
+      (await (this.helper ??= this.serviceScope.runInAsyncScope(() => this.start(perl, command.placement))));
+    if (!helper?.child.stdin?.writable) return this.launchDirectly(command, handlers);
     // Unguessable: a server (same user) could otherwise claim the output streams of the next one to start.
     const req = randomBytes(12).toString('hex');
     const request = launchRequest(req, command);
@@ -85,6 +94,11 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     launch.started.then(go, () => undefined);
     launch.started.then(answered, answered);
     return launch.started;
+  }
+
+  /** spawn(), its output and exit heard in the service's context as the helper's are. */
+  private launchDirectly(command: LaunchCommand, handlers: LaunchHandlers): LaunchedProcess {
+    return this.serviceScope.runInAsyncScope(() => this.direct.launch(command, handlers));
   }
 
   /** After the supervisor stopped every server (beforeApplicationShutdown): the helper ends with its stdin. */
