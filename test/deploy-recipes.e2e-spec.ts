@@ -201,8 +201,8 @@ describe('deployment recipes match the service', () => {
       expect(end < first || rule.port > last).toBe(true);
     }
     expect(allowed.map((rule) => rule.port)).toContain(config.port);
-    // TRUST_PROXY is the pod network: the service's port admits only the ingress controller's namespace, the
-    // peers and Prometheus's namespace (by selectors; no address block), so no other pod can name a client.
+    // TRUST_PROXY is the pod network: the service's port admits only the ingress controller's pods, the peers and
+    // Prometheus's (each by its labels in its namespace; no address block), so no other pod can name a client.
     const servicePort = (policy.spec.ingress as Doc[]).filter((rule) =>
       (rule.ports as Doc[]).some((p) => p.port === config.port),
     );
@@ -210,11 +210,16 @@ describe('deployment recipes match the service', () => {
     expect(servicePort).toHaveLength(1);
     const sources = servicePort[0].from as Doc[];
     for (const source of sources) expect(Object.keys(source).sort()).not.toContain('ipBlock');
-    const namespaces = sources.map((source) => source.namespaceSelector?.matchLabels['kubernetes.io/metadata.name']);
     expect(docs.find((d) => d.kind === 'Ingress')!.spec.ingressClassName).toBe('nginx');
-    expect(namespaces).toEqual(expect.arrayContaining(['ingress-nginx', 'monitoring']));
-    expect(sources).toContainEqual({ podSelector: set.spec.selector });
-    expect(sources).toHaveLength(3);
+    const inNamespace = (namespace: string, name: string) => ({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': name } },
+    });
+    expect(sources).toEqual([
+      inNamespace('ingress-nginx', 'ingress-nginx'),
+      inNamespace('monitoring', 'prometheus'),
+      { podSelector: set.spec.selector },
+    ]);
   });
 
   it('compose: three nodes named as in haproxy.cfg, valid settings, stop grace above the drain; HAProxy gets the recipe', () => {
