@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   statSync,
   writeFileSync,
@@ -298,9 +299,12 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       const second = await start({}, ['nsenter', `--target=${firstPid}`, '--pid', ...pidTwo]);
       cleanup.add(() => endNamespace(second), "the second service's namespace");
       const services = [first, second];
-      const groups = services.map((service) => /\/(sc-spawner-2-\d+)\/servers /.exec(service.output.join(''))?.[1]);
-      expect(groups[0]).toBeDefined();
-      expect(groups[1]).toBeDefined();
+      // Each names its groups by its pid and its pid namespace.
+      const groups = services.map((service) => {
+        const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${serviceBelow(service.child.pid!)}/ns/pid`))?.[1];
+        expect(service.output.join('')).toContain(`${V1_CPU}/sc-spawner-2-1-ns${namespace}/servers `);
+        return `sc-spawner-2-1-ns${namespace}`;
+      });
       for (const group of groups) cleanup.add(() => treeRemovedUnlessBusy(`${V1_CPU}/${group}`), 'its group');
       // A server each, found (with the pid this machine knows it by) in its own cgroup.
       const servers = await Promise.all(

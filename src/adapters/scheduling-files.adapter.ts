@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  writeFileSync,
+} from 'fs';
 
 /** What the CPU priority detection reads: /proc and the cgroup trees. Read-only, so detection stays a pure function of it. */
 export interface SchedulingReader {
@@ -9,6 +18,8 @@ export interface SchedulingReader {
   isWritable(file: string): boolean;
   /** The folders in a folder: a cgroup's child groups ([] when it cannot be read). */
   list(dir: string): string[];
+  /** Where a symbolic link points (/proc/self/ns/pid: `pid:[<inode>]`), or undefined when it cannot be read. */
+  readLink(link: string): string | undefined;
 }
 
 /**
@@ -19,6 +30,7 @@ export abstract class SchedulingFiles implements SchedulingReader {
   abstract read(file: string): string | undefined;
   abstract isWritable(file: string): boolean;
   abstract list(dir: string): string[];
+  abstract readLink(link: string): string | undefined;
   /** Throws (with the errno code) when the write is refused. */
   abstract write(file: string, text: string): void;
   /** Creates the cgroup folder; nothing when it exists. */
@@ -56,6 +68,14 @@ export class ProcSchedulingFiles extends SchedulingFiles {
         .map((entry) => entry.name);
     } catch {
       return [];
+    }
+  }
+
+  readLink(link: string): string | undefined {
+    try {
+      return readlinkSync(link);
+    } catch {
+      return undefined;
     }
   }
 

@@ -3,8 +3,11 @@ import * as path from 'path';
 import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
 import { killCgroup } from './cgroup-kill';
 
-/** A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2). */
-const OWN_GROUP = /^sc-spawner-(\d+)-\d+(-servers|-service)?$/;
+/**
+ * A group a crashed service left behind: `sc-spawner-<pid>-<n>` (v1) or `sc-spawner-<pid>-<n>-servers|service` (v2),
+ * with `-ns<inode>` after `<n>` when its pid namespace was not the machine's first.
+ */
+const OWN_GROUP = /^sc-spawner-(\d+)-\d+(?:-ns(\d+))?(-servers|-service)?$/;
 
 /** The servers of a dead run of this service, from its journal: their spawn ids, and the pids the reaper killed. */
 export interface ReapedServers {
@@ -21,15 +24,23 @@ export class CgroupLeftovers {
     private readonly pid: number,
     private readonly logger: Logger,
     private readonly version: 1 | 2,
+    /** This service's pid namespace, when its groups' names carry one. */
+    private readonly pidNamespace?: number,
   ) {}
 
   /** Removes the empty groups of dead services in `parent`; returns the names of those still in use. */
   removeAll(parent: string): string[] {
     return this.files.list(parent).filter((name) => {
-      const owner = OWN_GROUP.exec(name)?.[1];
-      if (owner === undefined || Number(owner) === this.pid) return false;
-      // Alive only if that pid is still in one of its groups: a pid the kernel has reused is another process.
-      if (this.files.read(`/proc/${owner}/cgroup`)?.includes(`/sc-spawner-${owner}-`)) return false;
+      const match = OWN_GROUP.exec(name);
+      if (!match) return false;
+      const [, owner, namespace] = match;
+      // Its pid names a process of this pid namespace only when the group was made in this one; another's is kept
+      // by remove() while its service is in it.
+      if (Number(namespace ?? 0) === (this.pidNamespace ?? 0)) {
+        if (Number(owner) === this.pid) return false;
+        // Alive only if that pid is still in one of its groups: a pid the kernel has reused is another process.
+        if (this.files.read(`/proc/${owner}/cgroup`)?.includes(`/sc-spawner-${owner}-`)) return false;
+      }
       return !this.remove(parent, name);
     });
   }

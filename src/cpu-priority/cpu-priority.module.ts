@@ -9,7 +9,6 @@ import {
   SERVERS_SETTINGS,
   type ServersSettings,
 } from '../config';
-import { claimInstance } from './cgroup-claim';
 import { chooseCpuPriority } from './cpu-priority.policy';
 import { CpuPriority } from './cpu-priority.service';
 import { detectScheduling } from './scheduling-detection';
@@ -26,21 +25,15 @@ export function createCpuPriority(
 ): CpuPriority {
   const facts = detectScheduling(schedulingFiles);
   const perl = findPerl(files);
-  const decide = (instance: number) =>
-    chooseCpuPriority(facts, {
-      choice: resources.cpuPriority,
-      nice: servers.childNice,
-      cpuMaxCores: resources.serverCpuMax,
-      memoryMaxBytes: resources.serverMemoryMax,
-      pid: process.pid,
-      instance,
-      perl: perl !== undefined,
-    });
-  instances = claimInstance(schedulingFiles, instances + 1, (instance) => {
-    const tried = decide(instance);
-    return 'plan' in tried ? tried.plan.cgroup?.service : undefined;
+  const decision = chooseCpuPriority(facts, {
+    choice: resources.cpuPriority,
+    nice: servers.childNice,
+    cpuMaxCores: resources.serverCpuMax,
+    memoryMaxBytes: resources.serverMemoryMax,
+    pid: process.pid,
+    instance: ++instances,
+    perl: perl !== undefined,
   });
-  const decision = decide(instances);
   if ('problem' in decision) throw new ConfigError([decision.problem]);
   const priority = new CpuPriority(decision.plan, schedulingFiles, perl);
   try {

@@ -102,6 +102,17 @@ describe('detectScheduling', () => {
     expect(detectScheduling(container).autogroupBypassedBy).toBe('/sys/fs/cgroup');
   });
 
+  it("the pid namespace: a container's is noted by its inode; the machine's first one, or an unreadable link, is not", () => {
+    const files = hybridV1(true);
+    files.links.set('/proc/self/ns/pid', 'pid:[4026532199]');
+    expect(detectScheduling(files).pidNamespace).toBe(4026532199);
+    for (const link of ['pid:[4026531836]', 'garbage', undefined]) {
+      if (link === undefined) files.links.delete('/proc/self/ns/pid');
+      else files.links.set('/proc/self/ns/pid', link);
+      expect(detectScheduling(files)).not.toHaveProperty('pidNamespace');
+    }
+  });
+
   it('no /proc at all: nothing is assumed', () => {
     expect(detectScheduling(new FakeSchedulingFiles())).toEqual({ autogroup: false, capSysAdmin: false });
   });
@@ -188,6 +199,26 @@ describe('chooseCpuPriority', () => {
           service: '/sys/fs/cgroup/cpu/sc-spawner-4242-1/service',
         },
       },
+    });
+  });
+
+  it("in a container's pid namespace the groups' names carry it: another with the same pid gets other groups", () => {
+    const v1 = hybridV1(true);
+    v1.links.set('/proc/self/ns/pid', 'pid:[4026532199]');
+    expect(choose(v1, { pid: 1 })).toMatchObject({
+      plan: {
+        cgroup: {
+          own: '/sys/fs/cgroup/cpu/sc-spawner-1-1-ns4026532199',
+          servers: '/sys/fs/cgroup/cpu/sc-spawner-1-1-ns4026532199/servers',
+          pidNamespace: 4026532199,
+        },
+      },
+    });
+    const v2 = pureV2(true);
+    v2.links.set('/proc/self/ns/pid', 'pid:[4026532300]');
+    const dir = '/sys/fs/cgroup/system.slice/sc-spawner.service';
+    expect(choose(v2, { pid: 1 })).toMatchObject({
+      plan: { cgroup: { service: `${dir}/sc-spawner-1-1-ns4026532300-service`, pidNamespace: 4026532300 } },
     });
   });
 

@@ -32,6 +32,8 @@ export interface CgroupLayout {
   controllers: string[];
   /** v2: each server's own group's cpu.max / memory.max values. */
   serverLimits?: { cpuMax?: string; memoryMax?: string };
+  /** The pid namespace the groups' names carry (SchedulingFacts.pidNamespace). */
+  pidNamespace?: number;
 }
 
 export interface CpuPriorityPlan {
@@ -153,11 +155,12 @@ function whyNiceRanks(facts: SchedulingFacts): string {
 
 function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes: PriorityWishes): CpuPriorityPlan {
   const base = { mechanism, nice: wishes.nice, wrapper: wishes.perl };
-  const name = `sc-spawner-${wishes.pid}-${wishes.instance}`;
+  // Unique on the machine: a pid is unique in its pid namespace only.
+  const name = `sc-spawner-${wishes.pid}-${wishes.instance}${facts.pidNamespace ? `-ns${facts.pidNamespace}` : ''}`;
   switch (mechanism) {
     case 'cgroup-v2': {
       const parent = facts.v2!.dir!;
-      const cgroup = v2Layout(parent, name, wishes);
+      const cgroup = { ...v2Layout(parent, name, wishes), pidNamespace: facts.pidNamespace };
       const limits = cgroup.serverLimits
         ? `; each server in its own group with${cgroup.serverLimits.cpuMax ? ` cpu.max ${cgroup.serverLimits.cpuMax}` : ''}${cgroup.serverLimits.memoryMax ? ` memory.max ${cgroup.serverLimits.memoryMax}` : ''}`
         : '';
@@ -177,6 +180,7 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
         servers: `${own}/servers`,
         service: `${own}/service`,
         controllers: [],
+        pidNamespace: facts.pidNamespace,
       };
       return {
         ...base,

@@ -218,6 +218,36 @@ describe('CpuPriority', () => {
     }
   });
 
+  it("another pid namespace's groups: its pid means nothing here, so a live one is kept (its service busy), a dead one goes; this namespace's own pid is skipped only in its own names", () => {
+    const NS = 4026532199;
+    const plan: CpuPriorityPlan = {
+      ...V1,
+      cgroup: {
+        ...V1.cgroup!,
+        own: `/cg/cpu/sc-spawner-1-1-ns${NS}`,
+        servers: `/cg/cpu/sc-spawner-1-1-ns${NS}/servers`,
+        service: `/cg/cpu/sc-spawner-1-1-ns${NS}/service`,
+        pidNamespace: NS,
+      },
+    };
+    // Pid 1 here is this service, which /proc/1/cgroup shows in its own group.
+    const files = new FakeSchedulingFiles({ '/proc/1/cgroup': `1:cpu:/sc-spawner-1-1-ns${NS}/service\n` }, ['/cg/cpu']);
+    const groups = {
+      live: '/cg/cpu/sc-spawner-1-1-ns4026532300', // pid 1 of another container, running
+      dead: '/cg/cpu/sc-spawner-1-1-ns4026532301', // pid 1 of a container gone (this one's predecessor, restarted)
+      host: '/cg/cpu/sc-spawner-1-1', // "pid 1" of the machine's first namespace: not a service, so dead
+    };
+    for (const dir of Object.values(groups))
+      for (const inner of ['', '/service', '/servers']) files.dirs.add(dir + inner);
+    files.failing.set(`${groups.live}/service`, 'EBUSY');
+    new CpuPriority(plan, files, PERL, 1).setUp();
+    expect(files.dirs.has(groups.live)).toBe(true);
+    expect(files.dirs.has(`${groups.live}/servers`)).toBe(true);
+    expect(files.dirs.has(groups.dead)).toBe(false);
+    expect(files.dirs.has(groups.host)).toBe(false);
+    expect(files.dirs.has(`/cg/cpu/sc-spawner-1-1-ns${NS}/service`)).toBe(true);
+  });
+
   it("a dead service's group its orphaned servers still held at start-up goes once they have exited", async () => {
     const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
     for (const dir of ['/cg/cpu/sc-spawner-5-1', '/cg/cpu/sc-spawner-5-1/servers']) files.dirs.add(dir);

@@ -43,7 +43,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly perl: string | undefined,
     private readonly pid: number = process.pid,
   ) {
-    this.leftovers = new CgroupLeftovers(files, pid, this.logger, plan.cgroup?.version ?? 1);
+    this.leftovers = new CgroupLeftovers(files, pid, this.logger, plan.cgroup?.version ?? 1, plan.cgroup?.pidNamespace);
   }
 
   get mechanism(): CpuPriorityMechanism {

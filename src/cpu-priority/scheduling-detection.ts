@@ -26,7 +26,15 @@ export interface SchedulingFacts {
   v2?: CgroupPlace & { controllers: string[] };
   /** The v1 hierarchy with the cpu controller. */
   v1Cpu?: CgroupPlace;
+  /**
+   * The inode of this process's pid namespace when it is not the machine's first one (a container's): two
+   * services with one pid, each in a namespace of its own, must not take one group name.
+   */
+  pidNamespace?: number;
 }
+
+/** The machine's first pid namespace (the kernel's PROC_PID_INIT_INO): its services name their groups by pid alone. */
+const INITIAL_PID_NAMESPACE = 0xeffffffc;
 
 interface Mount {
   root: string;
@@ -112,6 +120,10 @@ export function detectScheduling(files: SchedulingReader): SchedulingFacts {
     );
     const writable = dir !== undefined && files.isWritable(dir) && files.isWritable(`${dir}/cgroup.procs`);
     facts.v1Cpu = { path: v1Path, dir, writable };
+  }
+  const pidNamespace = Number(/^pid:\[(\d+)\]$/.exec(files.readLink('/proc/self/ns/pid') ?? '')?.[1]);
+  if (Number.isSafeInteger(pidNamespace) && pidNamespace > 0 && pidNamespace !== INITIAL_PID_NAMESPACE) {
+    facts.pidNamespace = pidNamespace;
   }
   const bypass = nonRootCpuGroup(files, facts);
   if (bypass !== undefined) facts.autogroupBypassedBy = bypass;

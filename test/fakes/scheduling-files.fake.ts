@@ -9,6 +9,8 @@ export class FakeSchedulingFiles extends SchedulingFiles {
   readonly writes: Array<[string, string]> = [];
   /** Every pid killed, in order. */
   readonly killed: number[] = [];
+  /** Symbolic links and where they point. */
+  readonly links = new Map<string, string>();
   /** Writes to these paths fail with this errno code. */
   readonly failing = new Map<string, string>();
 
@@ -20,6 +22,10 @@ export class FakeSchedulingFiles extends SchedulingFiles {
 
   read(file: string): string | undefined {
     return this.files.get(file);
+  }
+
+  readLink(link: string): string | undefined {
+    return this.links.get(link);
   }
 
   /** `writable` names subtrees: a path in one of them may be written. */
