@@ -7,6 +7,7 @@ import {
   readFileSync,
   readlinkSync,
   rmdirSync,
+  statSync,
   writeFileSync,
 } from 'fs';
 
@@ -37,6 +38,8 @@ export abstract class SchedulingFiles implements SchedulingReader {
   abstract makeDir(dir: string): void;
   /** Removes an (empty) cgroup folder; throws when it cannot (EBUSY while a process is left in it). */
   abstract removeDir(dir: string): void;
+  /** When a cgroup folder was made (ms since the epoch; its ctime), or undefined when it cannot be read. */
+  abstract madeAt(dir: string): number | undefined;
   /** SIGKILL to one process; throws (with the errno code) when refused, ESRCH when it is gone. */
   abstract kill(pid: number): void;
 }
@@ -89,6 +92,14 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   removeDir(dir: string): void {
     rmdirSync(dir);
+  }
+
+  madeAt(dir: string): number | undefined {
+    try {
+      return statSync(dir).ctimeMs;
+    } catch {
+      return undefined;
+    }
   }
 
   kill(pid: number): void {

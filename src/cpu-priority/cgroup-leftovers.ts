@@ -17,6 +17,13 @@ export interface ReapedServers {
 
 const NONE_REAPED: ReapedServers = { ids: new Set(), pids: new Set() };
 
+/**
+ * A group made less than this long ago is not removed: it may be one a service is still setting up, whose service
+ * group it has made but not yet joined (empty, so it looks dead), with its servers' group made next. Under the
+ * start-up retries' 5 s: a dead one that young is removed by a retry.
+ */
+export const NEW_GROUP_MS = 3_000;
+
 /** Finds and removes the cgroups of services that are gone (a crash skips their shutdown). */
 export class CgroupLeftovers {
   constructor(
@@ -26,6 +33,7 @@ export class CgroupLeftovers {
     private readonly version: 1 | 2,
     /** This service's pid namespace, when its groups' names carry one. */
     private readonly pidNamespace?: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Removes the empty groups of dead services in `parent`; returns the names of those still in use. */
@@ -54,6 +62,11 @@ export class CgroupLeftovers {
    */
   remove(parent: string, name: string, reaped: ReapedServers = NONE_REAPED): boolean {
     const prefix = name.replace(/-(servers|service)$/, '');
+    const made = this.files.madeAt(`${parent}/${name}`);
+    if (made !== undefined && this.now() - made < NEW_GROUP_MS) {
+      this.removeTree(`${parent}/${name}`, reaped, false);
+      return false;
+    }
     if (this.tryRemove(prefix === name ? `${parent}/${name}/service` : `${parent}/${prefix}-service`)) return false;
     if (!this.removeTree(`${parent}/${name}`, reaped)) return false;
     this.logger.log(`removed ${parent}/${name}, left by a service that is gone`);
@@ -62,19 +75,19 @@ export class CgroupLeftovers {
 
   /**
    * A group and the groups in it (v1: service and servers; the servers': one per server), innermost first; one
-   * still busy keeps its parent, not its siblings.
+   * still busy keeps its parent, not its siblings. `removing` false: only the kills in the `reaped` servers' groups.
    */
-  private removeTree(dir: string, reaped: ReapedServers): boolean {
+  private removeTree(dir: string, reaped: ReapedServers, removing = true): boolean {
     let emptied = true;
     for (const inner of this.files.list(dir)) {
-      if (!this.removeTree(`${dir}/${inner}`, reaped)) emptied = false;
+      if (!this.removeTree(`${dir}/${inner}`, reaped, removing)) emptied = false;
     }
     if (reaped.ids.has(path.basename(dir))) {
       const left = killCgroup(this.files, dir, this.version).filter((pid) => !reaped.pids.has(pid));
       if (left.length > 0)
         this.logger.warn(`killed ${left.length} process(es) left in ${dir} by a service that is gone`);
     }
-    return emptied && this.tryRemove(dir) === undefined;
+    return removing && emptied && this.tryRemove(dir) === undefined;
   }
 
   /** The error, undefined once the group is gone. */

@@ -1,5 +1,6 @@
 import { FakeSchedulingFiles } from '../../test/fakes/scheduling-files.fake';
 import { CpuPriorityPlan } from './cpu-priority.policy';
+import { NEW_GROUP_MS } from './cgroup-leftovers';
 import { CpuPriority } from './cpu-priority.service';
 
 const PERL = '/usr/bin/perl';
@@ -246,6 +247,29 @@ describe('CpuPriority', () => {
     expect(files.dirs.has(groups.dead)).toBe(false);
     expect(files.dirs.has(groups.host)).toBe(false);
     expect(files.dirs.has(`/cg/cpu/sc-spawner-1-1-ns${NS}/service`)).toBe(true);
+  });
+
+  it('a group made moments ago, empty, may be a service still setting it up: left alone at start-up, removed by a retry once older if still unused', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+      // Another container's service (its pid means nothing here) has made its group, not yet joined it.
+      const starting = '/cg/cpu/sc-spawner-1-1-ns4026532300';
+      for (const dir of [starting, `${starting}/service`, `${starting}/servers`]) files.dirs.add(dir);
+      files.madeTimes.set(starting, Date.now() - 100);
+      const priority = new CpuPriority(V1, files, PERL, 7);
+      priority.setUp();
+      expect(files.dirs.has(`${starting}/service`)).toBe(true);
+      expect(files.dirs.has(`${starting}/servers`)).toBe(true);
+      priority.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(NEW_GROUP_MS - 500);
+      expect(files.dirs.has(starting)).toBe(true);
+      // Still unused past that: a dead service's, removed by the start-up's retries.
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(files.dirs.has(starting)).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("a dead service's group its orphaned servers still held at start-up goes once they have exited", async () => {

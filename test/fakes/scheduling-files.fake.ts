@@ -9,6 +9,8 @@ export class FakeSchedulingFiles extends SchedulingFiles {
   readonly writes: Array<[string, string]> = [];
   /** Every pid killed, in order. */
   readonly killed: number[] = [];
+  /** When folders were made (ms since the epoch); one not listed was made long ago. */
+  readonly madeTimes = new Map<string, number>();
   /** Symbolic links and where they point. */
   readonly links = new Map<string, string>();
   /** Writes to these paths fail with this errno code. */
@@ -52,6 +54,10 @@ export class FakeSchedulingFiles extends SchedulingFiles {
       throw Object.assign(new Error(`EACCES: mkdir ${dir}`), { code: 'EACCES' });
     }
     this.dirs.add(dir);
+  }
+
+  madeAt(dir: string): number | undefined {
+    return this.madeTimes.get(dir);
   }
 
   removeDir(dir: string): void {
