@@ -160,7 +160,7 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
   switch (mechanism) {
     case 'cgroup-v2': {
       const parent = facts.v2!.dir!;
-      const cgroup = { ...v2Layout(parent, name, wishes), pidNamespace: facts.pidNamespace };
+      const cgroup = v2Layout(parent, name, wishes, facts.pidNamespace);
       const limits = cgroup.serverLimits
         ? `; each server in its own group with${cgroup.serverLimits.cpuMax ? ` cpu.max ${cgroup.serverLimits.cpuMax}` : ''}${cgroup.serverLimits.memoryMax ? ` memory.max ${cgroup.serverLimits.memoryMax}` : ''}`
         : '';
@@ -204,7 +204,7 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
   }
 }
 
-function v2Layout(parent: string, name: string, wishes: PriorityWishes): CgroupLayout {
+function v2Layout(parent: string, name: string, wishes: PriorityWishes, pidNamespace?: number): CgroupLayout {
   const cpuMax =
     wishes.cpuMaxCores !== undefined ? `${Math.round(wishes.cpuMaxCores * CPU_PERIOD_US)} ${CPU_PERIOD_US}` : undefined;
   const memoryMax = wishes.memoryMaxBytes !== undefined ? String(wishes.memoryMaxBytes) : undefined;
@@ -215,5 +215,6 @@ function v2Layout(parent: string, name: string, wishes: PriorityWishes): CgroupL
     service: `${parent}/${name}-service`,
     controllers: memoryMax ? ['cpu', 'memory'] : ['cpu'],
     serverLimits: cpuMax || memoryMax ? { cpuMax, memoryMax } : undefined,
+    pidNamespace,
   };
 }
