@@ -1,15 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  accessSync,
-  constants,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmdirSync,
-  statSync,
-  writeFileSync,
-} from 'fs';
+import * as fs from 'fs';
 
 /** What the CPU priority detection reads: /proc and the cgroup trees. Read-only, so detection stays a pure function of it. */
 export interface SchedulingReader {
@@ -48,7 +38,7 @@ export abstract class SchedulingFiles implements SchedulingReader {
 export class ProcSchedulingFiles extends SchedulingFiles {
   read(file: string): string | undefined {
     try {
-      return readFileSync(file, 'utf8');
+      return fs.readFileSync(file, 'utf8');
     } catch {
       return undefined;
     }
@@ -56,7 +46,7 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   isWritable(file: string): boolean {
     try {
-      accessSync(file, constants.W_OK);
+      fs.accessSync(file, fs.constants.W_OK);
       return true;
     } catch {
       return false;
@@ -66,7 +56,8 @@ export class ProcSchedulingFiles extends SchedulingFiles {
   list(dir: string): string[] {
     try {
       // A cgroup folder holds its interface files too; only its child groups (folders) are wanted.
-      return readdirSync(dir, { withFileTypes: true })
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
         .map((entry) => entry.name);
     } catch {
@@ -76,27 +67,27 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   readLink(link: string): string | undefined {
     try {
-      return readlinkSync(link);
+      return fs.readlinkSync(link);
     } catch {
       return undefined;
     }
   }
 
   write(file: string, text: string): void {
-    writeFileSync(file, text);
+    fs.writeFileSync(file, text);
   }
 
   makeDir(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
   }
 
   removeDir(dir: string): void {
-    rmdirSync(dir);
+    fs.rmdirSync(dir);
   }
 
   madeAt(dir: string): number | undefined {
     try {
-      return statSync(dir).ctimeMs;
+      return fs.statSync(dir).ctimeMs;
     } catch {
       return undefined;
     }
