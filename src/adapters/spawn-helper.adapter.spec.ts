@@ -685,14 +685,7 @@ describe('spawn helper protocol', () => {
   }
 
   it('outlives its stdin until its servers have exited, so a server that exits after the service died leaves nothing', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'sc-helper-'));
-    const socketPath = join(folder, 'output.sock');
-    const outputs: string[] = [];
-    const output = createServer((socket) => socket.on('data', (data: Buffer) => void outputs.push(data.toString())));
-    await new Promise<void>((resolve) => output.listen(socketPath, resolve));
-    const helper = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-    goOnPid(helper);
-    const helperExited = new Promise((resolve) => helper.once('exit', resolve));
+    const { helper, lines, output, exited, close } = await rawHelper('');
     let server = 0;
     let leftBehind = 0;
     try {
@@ -704,20 +697,16 @@ describe('spawn helper protocol', () => {
         placement: { nice: 0 },
       };
       helper.stdin.write(launchRequest('r1', command));
-      server = await new Promise<number>((resolve) =>
-        createInterface({ input: helper.stdout }).on('line', (line) => {
-          const answer = parseHelperAnswer(line);
-          if (answer?.kind === 'pid') resolve(answer.pid);
-        }),
-      );
-      leftBehind = await waitFor(
-        () => {
-          const left = /left (\d+)/.exec(outputs.join(''))?.[1];
-          return left === undefined ? undefined : Number(left);
-        },
+      server = await waitFor(
+        () => Number(lines.find((line) => line.startsWith('pid r1 '))?.split(' ')[2]) || undefined,
         3000,
-        { description: "the server's output" },
+        {
+          description: "the server's pid",
+        },
       );
+      leftBehind = await waitFor(() => Number(/left (\d+)/.exec(output())?.[1]) || undefined, 3000, {
+        description: "the server's output",
+      });
       // The service is gone (as after a SIGKILL): the helper's stdin ends and nobody reads its answers any more.
       helper.stdin.end();
       helper.stdout.destroy();
@@ -727,12 +716,11 @@ describe('spawn helper protocol', () => {
       await waitFor(() => [undefined, 'Z'].includes(readProcStat(leftBehind)?.state), 2000, {
         description: 'the child it left behind to be killed',
       });
-      await helperExited;
+      await exited;
     } finally {
       for (const pid of [server, leftBehind]) if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
       helper.kill('SIGKILL');
-      await new Promise((resolve) => output.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 

@@ -9,8 +9,9 @@ export function groupMembers(files: SchedulingFiles, dir: string): number[] {
 }
 
 /**
- * SIGKILLs every process in a server's cgroup, whatever process group or session it moved to; returns their pids. v2 (Linux 5.14+): cgroup.kill, which no fork can outrun. Otherwise one by one, round after round:
- * a process forking meanwhile puts its child in this group too, and the next round finds it. A pid read here is a
+ * SIGKILLs every process in a server's cgroup, whatever process group or session it moved to; returns their pids.
+ * v2 (Linux 5.14+): cgroup.kill, which no fork can outrun. Otherwise one by one, round after round: a process
+ * forking meanwhile puts its child in this group too, and the next round finds it. A pid read here is a
  * member at that instant; for it to be another process's by the kill, it would have to exit and the kernel to hand
  * its pid out again in between, all the way round the pid space.
  */
