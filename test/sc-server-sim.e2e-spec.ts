@@ -97,9 +97,12 @@ describe('liveliness reports', () => {
     expect(reports.every((r) => r.bodyLength === 0)).toBe(true);
     const gaps = intervals(reports.slice(0, 6).map((r) => r.at));
     for (const gap of gaps) {
-      expect(gap).toBeGreaterThanOrEqual(120);
+      expect(gap).toBeGreaterThanOrEqual(40);
       expect(gap).toBeLessThanOrEqual(450);
     }
+    // A report delivered late (a loaded machine) comes closer to the next one: two gaps in a row still span about
+    // two periods. Pings in a burst would not.
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i - 1] + gaps[i]).toBeGreaterThanOrEqual(320);
     const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
     expect(mean).toBeGreaterThanOrEqual(170);
     expect(mean).toBeLessThanOrEqual(300);
