@@ -1,20 +1,20 @@
 // @ts-check
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import { readdirSync } from 'fs';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** Outside src/supervisor, the supervisor is entered through its door (src/supervisor/index.ts) only. */
-const SUPERVISOR_DOOR = {
-  group: ['**/supervisor/*', '!**/supervisor/index'],
-  message: 'Enter the supervisor through its door: import from its folder (src/supervisor/index.ts).',
-};
+/** The rooms of the house: every folder of src/. */
+const ROOMS = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
-/** Outside src/config, the settings are reached through its door (src/config/index.ts) only. */
-const CONFIG_DOOR = {
-  group: ['**/config/*', '!**/config/index'],
-  message: 'Reach the settings through their door: import from the config folder (src/config/index.ts).',
-};
+/** Outside a room, it is entered through its door (its index.ts) only: one pattern per room. */
+const DOORS = ROOMS.map((room) => ({
+  group: [`**/${room}/*`, `!**/${room}/index`],
+  message: `Enter ${room} through its door: import from its folder (src/${room}/index.ts), not a file inside it.`,
+}));
 
 /** Out of src/config (a file at `depth` below it) into another room. */
 function configOnlyParses(outside) {
@@ -73,19 +73,19 @@ export default tseslint.config(
     rules: {
       'max-lines': ['error', { max: 200, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
-      'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, CONFIG_DOOR] }],
+      'no-restricted-imports': ['error', { patterns: DOORS }],
     },
   },
   {
     // config/ only parses: it imports no other room (reading files and probing the machine live in startup/).
     files: ['src/config/*.ts'],
     ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, configOnlyParses('../*')] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...DOORS, configOnlyParses('../*')] }] },
   },
   {
     files: ['src/config/*/**/*.ts'],
     ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [SUPERVISOR_DOOR, configOnlyParses('../../*')] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...DOORS, configOnlyParses('../../*')] }] },
   },
   {
     // The supervisor's rules are pure decisions: no Nest, no adapters, no running state.
@@ -96,7 +96,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            CONFIG_DOOR,
+            ...DOORS,
             {
               group: ['@nestjs/*', '**/adapters', '**/adapters/**', '**/runtime', '**/runtime/**'],
               message: 'supervisor/rules holds pure decisions: no Nest, adapters or runtime.',

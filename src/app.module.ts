@@ -1,27 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AdaptersModule } from './adapters/adapters.module';
+import { AdaptersModule } from './adapters';
 import { AppConfig } from './config';
-import { AgentCheckModule } from './agent/agent-check.module';
-import { AuthModule } from './auth/auth.module';
-import { ClusterModule } from './cluster/cluster.module';
-import { AppConfigModule } from './startup/app-config.module';
-import { DashboardModule } from './dashboard/dashboard.module';
-import { DrainModule } from './drain/drain.module';
-import { EventsModule } from './events/events.module';
-import { HealthModule } from './health/health.module';
-import { HistoryModule } from './history/history.module';
-import { HoopsModule } from './hoops/hoops.module';
-import { HttpErrorFilter } from './http/http-error.filter';
-import { RequestBodyInterceptor } from './http/request-body';
-import { LoggingModule } from './logging/logging.module';
-import { LivelinessModule } from './liveliness/liveliness.module';
-import { MetricsModule } from './metrics/metrics.module';
-import { ProxyModule } from './proxy/proxy.module';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { SpawnModule } from './spawn/spawn.module';
-import { TicketsModule } from './tickets/tickets.module';
+import { AgentCheckModule } from './agent';
+import { AuthModule } from './auth';
+import { ClusterModule } from './cluster';
+import { AppConfigModule } from './startup';
+import { DashboardModule } from './dashboard';
+import { DrainModule } from './drain';
+import { EventsModule } from './events';
+import { HealthModule } from './health';
+import { HistoryModule } from './history';
+import { HoopsModule } from './hoops';
+import { HttpErrorFilter, RequestBodyInterceptor } from './http';
+import { LoggingModule } from './logging';
+import { LivelinessModule } from './liveliness';
+import { MetricsModule } from './metrics';
+import { ProxyModule } from './proxy';
+import { RateLimitModule } from './rate-limit';
+import { SpawnModule } from './spawn';
+import { TicketsModule } from './tickets';
 
 @Module({})
 export class AppModule {

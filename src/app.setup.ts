@@ -9,13 +9,20 @@ import {
   SCALE_OUT_SETTINGS,
   type ScaleOutSettings,
 } from './config';
-import { compileTrust, expressTrustProxy } from './http/client-address';
-import { applyHttpTimeouts, capConnectionsPerClient, capPipelinedRequests } from './http/connection-cap';
-import { useCors } from './http/cors';
-import { refuseConnectRequests, refuseUnknownMethods } from './http/method-not-allowed';
-import { buildOpenApiDocument, serveOpenApi } from './http/openapi';
-import { createValidationPipe } from './http/validation';
-import { nodePrefixMiddleware } from './node/node-prefix.middleware';
+import {
+  compileTrust,
+  expressTrustProxy,
+  applyHttpTimeouts,
+  capConnectionsPerClient,
+  capPipelinedRequests,
+  useCors,
+  refuseConnectRequests,
+  refuseUnknownMethods,
+  buildOpenApiDocument,
+  serveOpenApi,
+  createValidationPipe,
+} from './http';
+import { nodePrefixMiddleware } from './node';
 
 /**
  * Options for creating the application, shared by main.ts and the tests. Bodies are read by RequestBodyInterceptor;

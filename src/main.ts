@@ -1,20 +1,19 @@
-// First: an older Node.js stops here with one line, before Nest's ESM-only packages are loaded.
+// First: an older Node.js stops here with one line, before Nest's ESM-only packages are loaded. Not through
+// startup's door, which would load the rest of that room (and Nest) before the check.
+// eslint-disable-next-line no-restricted-imports
 import './startup/supported-node';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppConfig, ConfigError, idleTimeoutNotice, isLoopbackHost } from './config';
-import { NodeFileSystem } from './adapters/file-system.adapter';
+import { NodeFileSystem } from './adapters';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
-import { loadAppConfig, loadEnvFile } from './startup/load-app-config';
-import { startupAdvice, logSettings } from './startup/startup-advice';
-import { listenWithBacklog } from './http/listen';
-import { DrainService } from './drain/drain.service';
-import { ShutdownSignals } from './drain/shutdown-signals';
-import { NestStartUpLogger } from './logging/nest-start-up-logger';
-import { claimInstance } from './startup/claim-instance';
+import { loadAppConfig, loadEnvFile, startupAdvice, logSettings, claimInstance } from './startup';
+import { listenWithBacklog } from './http';
+import { DrainService, ShutdownSignals } from './drain';
+import { NestStartUpLogger } from './logging';
 
 /** Prints a configuration problem list (and nothing else) on stderr; exit code 1. */
 function refuse(error: ConfigError): undefined {

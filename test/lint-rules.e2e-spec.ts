@@ -3,7 +3,7 @@
  * violation, in the place it guards, and lets the same code through where it is allowed.
  */
 import { ESLint } from 'eslint';
-import { readdirSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from './support/spawner-app';
 
@@ -37,13 +37,35 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
     expect(await ruleIds(longFunction, 'test/support/too-long.ts')).not.toContain('max-lines-per-function');
   });
 
-  it('the supervisor is entered through its door only', async () => {
-    const inside = "import { SpawnRegistry } from '../supervisor/runtime/spawn-registry';\nexport { SpawnRegistry };\n";
-    expect(await ruleIds(inside, 'src/health/probe.ts')).toEqual(['no-restricted-imports']);
-    const door = "import { SupervisorService } from '../supervisor';\nexport { SupervisorService };\n";
-    expect(await ruleIds(door, 'src/health/probe.ts')).toEqual([]);
-    const withinSupervisor = "import { SpawnRegistry } from './spawn-registry';\nexport { SpawnRegistry };\n";
-    expect(await ruleIds(withinSupervisor, 'src/supervisor/runtime/probe.ts')).toEqual([]);
+  it('every room of src/ has a door (index.ts) and is entered through it only', async () => {
+    const src = path.join(REPO_ROOT, 'src');
+    const rooms = readdirSync(src, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect(rooms).toEqual(expect.arrayContaining(['adapters', 'cpu-priority', 'http', 'supervisor', 'config']));
+    for (const room of rooms) {
+      expect({ room, door: existsSync(path.join(src, room, 'index.ts')) }).toEqual({ room, door: true });
+      const elsewhere = room === 'health' ? 'drain' : 'health';
+      const inside = `import { x } from '../${room}/some-file';\nexport { x };\n`;
+      expect({ room, rules: await ruleIds(inside, `src/${elsewhere}/probe.ts`) }).toEqual({
+        room,
+        rules: ['no-restricted-imports'],
+      });
+      const deeper = `import { x } from '../../${room}/sub/some-file';\nexport { x };\n`;
+      expect({ room, rules: await ruleIds(deeper, 'src/supervisor/runtime/probe.ts') }).toEqual({
+        room,
+        rules: ['no-restricted-imports'],
+      });
+      const fromTop = `import { x } from './${room}/some-file';\nexport { x };\n`;
+      expect({ room, rules: await ruleIds(fromTop, 'src/app.module.ts') }).toEqual({
+        room,
+        rules: ['no-restricted-imports'],
+      });
+      const door = `import { x } from '../${room}';\nexport { x };\n`;
+      expect({ room, rules: await ruleIds(door, `src/${elsewhere}/probe.ts`) }).toEqual({ room, rules: [] });
+      const sibling = "import { x } from './some-file';\nexport { x };\n";
+      expect({ room, rules: await ruleIds(sibling, `src/${room}/probe.ts`) }).toEqual({ room, rules: [] });
+    }
   });
 
   it('the settings are reached through the door of config/ only', async () => {
@@ -58,12 +80,12 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
   });
 
   it('config/ imports no other room', async () => {
-    const adapter = "import { FileSystem } from '../adapters/file-system.adapter';\nexport { FileSystem };\n";
+    const adapter = "import { FileSystem } from '../adapters';\nexport { FileSystem };\n";
     expect(await ruleIds(adapter, 'src/config/probe.ts')).toEqual(['no-restricted-imports']);
     expect(await ruleIds(adapter, 'src/startup/probe.ts')).toEqual([]);
     const sibling = "import { EnvReader } from './env-reader';\nexport { EnvReader };\n";
     expect(await ruleIds(sibling, 'src/config/probe.ts')).toEqual([]);
-    const fromSection = "import { FileSystem } from '../../adapters/file-system.adapter';\nexport { FileSystem };\n";
+    const fromSection = "import { FileSystem } from '../../adapters';\nexport { FileSystem };\n";
     expect(await ruleIds(fromSection, 'src/config/sections/probe.ts')).toEqual(['no-restricted-imports']);
     const parent = "import { EnvReader } from '../env-reader';\nexport { EnvReader };\n";
     expect(await ruleIds(parent, 'src/config/sections/probe.ts')).toEqual([]);
@@ -105,7 +127,7 @@ describe('lint rules that keep the shape of the house (e2e: ESLint with eslint.c
   });
 
   it('supervisor/rules imports neither Nest, adapters nor runtime', async () => {
-    for (const source of ['@nestjs/common', '../../adapters/clock.adapter', '../runtime/spawn-registry']) {
+    for (const source of ['@nestjs/common', '../../adapters', '../runtime/spawn-registry']) {
       const code = `import * as imported from '${source}';\nexport { imported };\n`;
       expect({ source, rules: await ruleIds(code, 'src/supervisor/rules/probe.ts') }).toEqual({
         source,

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { FileSystem } from '../adapters/file-system.adapter';
-import { TcpLineServer } from '../adapters/tcp-line-server.adapter';
+import { FileSystem, TcpLineServer } from '../adapters';
 import {
   LISTENER_SETTINGS,
   type ListenerSettings,
@@ -9,7 +8,7 @@ import {
   SERVERS_SETTINGS,
   type ServersSettings,
 } from '../config';
-import { executableProblem } from '../health/executable-problem';
+import { executableProblem } from '../health';
 import { SupervisorService } from '../supervisor';
 import { agentReply } from './agent-reply';
 

@@ -1,7 +1,6 @@
 import { Global, Inject, Logger, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { FileSystem } from '../adapters/file-system.adapter';
-import { secretFileExposure } from '../adapters/file-trust';
+import { FileSystem, secretFileExposure } from '../adapters';
 import {
   ACCESS_SETTINGS,
   type AccessSettings,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { Clock } from '../adapters/clock.adapter';
+import { Clock } from '../adapters';
 import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
-import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { SpawnPresenter } from '../spawn';
 import { SupervisorService } from '../supervisor';
 import { CLUSTER_CACHE_MS, ClusterService } from './cluster.service';
 import type { NodeEntry } from './cluster.types';

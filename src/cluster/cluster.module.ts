@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SpawnModule } from '../spawn/spawn.module';
+import { SpawnModule } from '../spawn';
 import { SupervisorModule } from '../supervisor';
 import { ClusterSpawnsReader } from './cluster-spawns.service';
 import { ClusterController } from './cluster.controller';

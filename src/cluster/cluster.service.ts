@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../adapters/clock.adapter';
-import { PeerClient } from '../adapters/peer-client.adapter';
-import { ApiKeys } from '../auth/api-keys';
+import { Clock, PeerClient } from '../adapters';
+import { ApiKeys } from '../auth';
 import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
 import type { ClusterView } from './cluster.types';
 import { clusterTotals, unreachableEntry, withNameConflicts } from './node-state';

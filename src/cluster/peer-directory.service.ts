@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PeerResolver } from '../adapters/peer-resolver.adapter';
+import { PeerResolver } from '../adapters';
 import { CLUSTER_SETTINGS, type ClusterSettings } from '../config';
 import { PeerSource, peerSource, peerUrls } from './peer-list';
 

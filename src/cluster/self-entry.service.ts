@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'crypto';
 import * as path from 'path';
-import { Clock } from '../adapters/clock.adapter';
-import { FileSystem } from '../adapters/file-system.adapter';
+import { Clock, FileSystem } from '../adapters';
 import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
-import { packageRoot } from '../startup/load-app-config';
+import { packageRoot } from '../startup';
 import { SupervisorService } from '../supervisor';
 import type { NodeEntry } from './cluster.types';
 import { decideNodeState } from './node-state';

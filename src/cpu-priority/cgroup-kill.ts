@@ -1,4 +1,4 @@
-import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import type { SchedulingFiles } from '../adapters';
 
 /** How often the group is read again for processes forked while the last ones were being killed (v1). */
 const KILL_ROUNDS = 10;

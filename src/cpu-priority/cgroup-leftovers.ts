@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import * as path from 'path';
-import type { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import type { SchedulingFiles } from '../adapters';
 import { killCgroup } from './cgroup-kill';
 
 /**

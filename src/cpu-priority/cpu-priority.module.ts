@@ -1,7 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
-import { FileSystem } from '../adapters/file-system.adapter';
-import { findPerl } from '../adapters/process-launcher.adapter';
-import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import { FileSystem, findPerl, SchedulingFiles } from '../adapters';
 import {
   ConfigError,
   SERVER_RESOURCES_SETTINGS,

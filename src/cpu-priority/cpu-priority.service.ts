@@ -1,6 +1,5 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { ServerPlacement } from '../adapters/process-launcher.adapter';
-import { SchedulingFiles } from '../adapters/scheduling-files.adapter';
+import { type ServerPlacement, SchedulingFiles } from '../adapters';
 import {
   CgroupLayout,
   CpuPriorityMechanism,

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import type { SchedulingReader } from '../adapters/scheduling-files.adapter';
+import type { SchedulingReader } from '../adapters';
 
 /** A cgroup this process is in, and where its folder is (when its hierarchy is mounted here). */
 export interface CgroupPlace {

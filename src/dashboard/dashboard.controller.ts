@@ -2,8 +2,8 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import * as path from 'path';
-import { Public } from '../auth/route-access';
-import { ErrorResponseDto } from '../http/error-response.dto';
+import { Public } from '../auth';
+import { ErrorResponseDto } from '../http';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP, DASHBOARD_PUBLIC_DIR } from './dashboard-assets';
 
 /** The operator's page at `/` and its few static assets under `/assets/`. No other path is touched. */

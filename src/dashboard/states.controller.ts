@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/route-access';
+import { Public } from '../auth';
 import { isTerminal, SPAWN_STATE_LABELS, SPAWN_STATE_RANK, SPAWN_STATES } from '../supervisor';
 import { SpawnStatesDto } from './states.dto';
 

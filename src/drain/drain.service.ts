@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Clock } from '../adapters/clock.adapter';
+import { Clock } from '../adapters';
 import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { SupervisorService } from '../supervisor';
 import { decideDrain, type DrainDecision } from './drain-policy';

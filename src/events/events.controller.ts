@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Clock } from '../adapters/clock.adapter';
+import { Clock } from '../adapters';
 import { filter } from 'rxjs';
-import { AcceptsQueryToken } from '../auth/route-access';
+import { AcceptsQueryToken } from '../auth';
 import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { isTerminal } from '../supervisor';
-import { ErrorResponseDto } from '../http/error-response.dto';
+import { ErrorResponseDto } from '../http';
 import { SupervisorService } from '../supervisor';
 import { EventStream } from './event-stream';
 

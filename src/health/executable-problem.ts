@@ -1,4 +1,4 @@
-import type { FileSystem } from '../adapters/file-system.adapter';
+import type { FileSystem } from '../adapters';
 
 /** Why no server can be started from `executable` (missing or not executable), or undefined. Shared by readiness and the agent check. */
 export function executableProblem(files: FileSystem, executable: string): string | undefined {

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Public } from '../auth/route-access';
+import { Public } from '../auth';
 import { SpawnerHealthIndicator } from './spawner.health';
 
 const DETAILS = {

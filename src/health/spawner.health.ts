@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { FileSystem } from '../adapters/file-system.adapter';
+import { FileSystem } from '../adapters';
 import {
   CAPACITY_SETTINGS,
   type CapacitySettings,

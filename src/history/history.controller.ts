@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorResponseDto } from '../http/error-response.dto';
+import { ErrorResponseDto } from '../http';
 import { HistoryDto } from './history.dto';
 import { HistoryRecorder } from './history.recorder';
 

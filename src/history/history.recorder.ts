@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { Clock } from '../adapters/clock.adapter';
-import { SpawnerMetrics } from '../metrics/spawner-metrics';
+import { Clock } from '../adapters';
+import { SpawnerMetrics } from '../metrics';
 import { SupervisorService } from '../supervisor';
 import type { SpawnEvent } from '../supervisor';
 import { HistorySnapshot, HistoryWindow } from './history-window';

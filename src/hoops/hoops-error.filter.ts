@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { HttpErrorFilter, markRefusal, prepare } from '../http/http-error.filter';
+import { HttpErrorFilter, markRefusal, prepare } from '../http';
 
 /**
  * Errors of the HOOPS Server's spawning routes. Their clients read `reason` from `{status: "failed", reason}`,

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { flattenValidationErrors } from '../http/validation';
+import { flattenValidationErrors } from '../http';
 import { HoopsSpawnDto } from './dto/hoops-spawn.dto';
 
 /**

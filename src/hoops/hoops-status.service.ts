@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { Clock } from '../adapters/clock.adapter';
-import { CpuPriority } from '../cpu-priority/cpu-priority.service';
+import { Clock } from '../adapters';
+import { CpuPriority } from '../cpu-priority';
 import { gpuAllocation, isTerminal, SupervisorService, type SpawnView } from '../supervisor';
 import { hoopsStateCounts, hoopsStateOf, type HoopsState } from './hoops-states';
 

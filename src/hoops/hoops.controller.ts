@@ -14,16 +14,12 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiKeys } from '../auth/api-keys';
-import { bearerKey, sessionOwner } from '../auth/session-owner';
-import { SpawnAccess } from '../auth/route-access';
-import { abortOnClientGone } from '../http/abort-on-client-gone';
-import { AcceptsJsonAsText } from '../http/request-body';
-import { RETRY_AFTER_HEADER } from '../http/openapi';
-import { SpawnRateLimitGuard } from '../rate-limit/spawn-rate-limit.guard';
-import { SpawnPresenter } from '../spawn/spawn-presenter';
+import { ApiKeys, bearerKey, sessionOwner, SpawnAccess } from '../auth';
+import { abortOnClientGone, AcceptsJsonAsText, RETRY_AFTER_HEADER } from '../http';
+import { SpawnRateLimitGuard } from '../rate-limit';
+import { SpawnPresenter } from '../spawn';
 import { isTerminal } from '../supervisor';
-import { SpawnerMetrics } from '../metrics/spawner-metrics';
+import { SpawnerMetrics } from '../metrics';
 import { SupervisorService } from '../supervisor';
 import { HoopsFailureDto, HoopsSpawnDto, HoopsSpawnOkDto } from './dto/hoops-spawn.dto';
 import { HoopsSpawnListDto, HoopsHelpDto, HoopsStatusDto } from './dto/hoops-status.dto';

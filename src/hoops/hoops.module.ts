@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SpawnModule } from '../spawn/spawn.module';
+import { SpawnModule } from '../spawn';
 import { SupervisorModule } from '../supervisor';
 import { HoopsStatusService } from './hoops-status.service';
 import { HoopsController } from './hoops.controller';

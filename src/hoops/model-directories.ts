@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as path from 'path';
-import { FileSystem } from '../adapters/file-system.adapter';
+import { FileSystem } from '../adapters';
 import { SERVERS_SETTINGS, type ServersSettings } from '../config';
-import { ClientError } from '../http/http-error';
+import { ClientError } from '../http';
 
 /** A client-chosen model folder that cannot be used (400). */
 export class ModelDirectoryRefusedError extends ClientError {

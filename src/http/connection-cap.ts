@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'http';
 import type { Socket } from 'net';
-import { clientBucket } from '../auth/client-bucket';
+import { clientBucket } from '../auth';
 import { isLoopbackAddress, type TrustTest } from './client-address';
 
 /**

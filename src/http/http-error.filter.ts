@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isSpawnRoute, SpawnerMetrics } from '../metrics/spawner-metrics';
+import { isSpawnRoute, SpawnerMetrics } from '../metrics';
 import { NoCapacityError } from '../supervisor';
 import { HttpErrorView, rejectionReasonOf, toHttpErrorView } from './http-error';
 

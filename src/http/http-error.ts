@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { RejectionReason } from '../metrics/spawner-metrics';
+import type { RejectionReason } from '../metrics';
 import {
   DuplicateSpawnError,
   NoCapacityError,

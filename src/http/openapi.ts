@@ -3,7 +3,7 @@ import { DiscoveryService, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { dump } from 'js-yaml';
-import { needsKey, ROUTE_ACCESS, type RouteAccess } from '../auth/route-access';
+import { needsKey, ROUTE_ACCESS, type RouteAccess } from '../auth';
 import { ACCESS_SETTINGS, type AccessSettings } from '../config';
 import { refineOpenApiDocument } from './openapi-examples';
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Socket } from 'net';
-import { ProcessTable } from '../adapters/process-table.adapter';
-import { SocketTable } from '../adapters/socket-table.adapter';
+import { ProcessTable, SocketTable } from '../adapters';
 import { findPeerSocket } from './tcp-table';
 
 /**

@@ -9,9 +9,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Liveliness, LIVELINESS_VALUES } from '@app/sc-protocol';
-import { Public } from '../auth/route-access';
-import { SpawnerMetrics } from '../metrics/spawner-metrics';
-import { ErrorResponseDto } from '../http/error-response.dto';
+import { Public } from '../auth';
+import { SpawnerMetrics } from '../metrics';
+import { ErrorResponseDto } from '../http';
 import { SupervisorService } from '../supervisor';
 import { LivelinessValuePipe } from './liveliness-value.pipe';
 import { LocalReporterGuard } from './local-reporter.guard';

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { isLoopbackAddress } from '../http/client-address';
+import { isLoopbackAddress } from '../http';
 
 /** Whether a connection comes from this machine: loopback, or one of this host's own addresses talking to itself. */
 export function isLocalConnection(remoteAddress: string | undefined, localAddress: string | undefined): boolean {

@@ -1,4 +1,4 @@
-import { addressBytes, type Endpoint, type FoundSocket, V4_MAPPED } from '../adapters/socket-table.adapter';
+import { addressBytes, type Endpoint, type FoundSocket, V4_MAPPED } from '../adapters';
 
 export type { Endpoint };
 

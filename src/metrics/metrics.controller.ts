@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { MetricsAccess } from '../auth/route-access';
+import { MetricsAccess } from '../auth';
 import { SpawnerMetrics } from './spawner-metrics';
 
 @ApiTags('metrics')

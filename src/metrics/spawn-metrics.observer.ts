@@ -1,4 +1,4 @@
-import { CpuPriority } from '../cpu-priority/cpu-priority.service';
+import { CpuPriority } from '../cpu-priority';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { isTerminal, SupervisorService, type SpawnEvent, type SupervisorCapacity } from '../supervisor';

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../config';
-import { Clock } from '../adapters/clock.adapter';
-import { PortProbe } from '../adapters/port-probe.adapter';
+import { Clock, PortProbe } from '../adapters';
 
 /** How long a port another program held is left alone before it is tried again. */
 export const BUSY_PORT_RETRY_MS = 10_000;

@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { Duplex } from 'stream';
-import { RefusalLog } from '../logging/refusal-log';
-import type { RejectionReason, SpawnerMetrics } from '../metrics/spawner-metrics';
-import { refuseUpgrade } from '../http/http-refusal';
+import { RefusalLog } from '../logging';
+import type { RejectionReason, SpawnerMetrics } from '../metrics';
+import { refuseUpgrade } from '../http';
 
 /** A spawn on connect refused before the upgrade: the HTTP answer, and how it is counted and logged. */
 export interface ConnectRefusal {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { RateLimitModule } from '../rate-limit';
 import { SupervisorModule } from '../supervisor';
-import { TicketsModule } from '../tickets/tickets.module';
+import { TicketsModule } from '../tickets';
 import { RelaySessions } from './relay-sessions';
 import { TunnelRunner } from './tunnel-runner';
 import { UpgradeGate } from './upgrade-gate';

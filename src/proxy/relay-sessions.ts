@@ -5,7 +5,7 @@ import type { Duplex } from 'stream';
 import { CLOSE_GOING_AWAY, CLOSE_NO_FIRST_MESSAGE, CLOSE_POLICY_VIOLATION, CLOSE_REASONS } from '@app/sc-protocol';
 import { EDGE_SETTINGS, type EdgeSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { SupervisorService } from '../supervisor';
-import { refuseUpgrade } from '../http/http-refusal';
+import { refuseUpgrade } from '../http';
 import { RemoteTunnel } from './remote-tunnel';
 import { TunnelRunner } from './tunnel-runner';
 import type { ProxyConnectionInfo, ProxyEntry, Tunnel } from './ws-proxy.types';

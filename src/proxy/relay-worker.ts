@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'child_process';
 import type { Socket } from 'net';
 import * as path from 'path';
 import { TLSSocket } from 'tls';
-import { holdConnectionUntil } from '../http/connection-cap';
+import { holdConnectionUntil } from '../http';
 import { RemoteTunnel } from './remote-tunnel';
 import { HEARTBEAT_MS, heard, hesitant, type RelayWatch, startWatch, watchTick } from './relay-watch';
 import type { FromRelayWorker, ToRelayWorker } from './relay-worker.protocol';

@@ -1,5 +1,5 @@
 import type { RendererType } from '@app/sc-protocol';
-import { rejectionReasonOf, toHttpErrorView } from '../http/http-error';
+import { rejectionReasonOf, toHttpErrorView } from '../http';
 import { NoCapacityError } from '../supervisor';
 import type { ConnectRefusal } from './connect-refusals';
 

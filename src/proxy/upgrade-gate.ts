@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'http';
 import type { RendererType } from '@app/sc-protocol';
-import { Clock } from '../adapters/clock.adapter';
-import { WWW_AUTHENTICATE } from '../auth/api-key.guard';
-import { ApiKeys } from '../auth/api-keys';
-import { bearerKey, sessionOwner } from '../auth/session-owner';
+import { Clock } from '../adapters';
+import { WWW_AUTHENTICATE, ApiKeys, bearerKey, sessionOwner } from '../auth';
 import {
   ACCESS_SETTINGS,
   type AccessSettings,
@@ -13,11 +11,10 @@ import {
   LISTENER_SETTINGS,
   type ListenerSettings,
 } from '../config';
-import { clientAddressOf, compileTrust, type TrustTest } from '../http/client-address';
-import { SpawnRateLimit } from '../rate-limit/spawn-rate-limit';
+import { clientAddressOf, compileTrust, type TrustTest } from '../http';
+import { SpawnRateLimit } from '../rate-limit';
 import { type SessionOwner, SupervisorService } from '../supervisor';
-import { SpawnTickets } from '../tickets/spawn-tickets';
-import type { TicketSpec } from '../tickets/ticket-book';
+import { SpawnTickets, type TicketSpec } from '../tickets';
 import type { ConnectRefusal } from './connect-refusals';
 import { connectRefusal } from './spawn-on-connect';
 

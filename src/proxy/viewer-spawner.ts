@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Duplex } from 'stream';
 import type { SessionOwner, SupervisorService } from '../supervisor';
-import type { TicketSpec } from '../tickets/ticket-book';
+import type { TicketSpec } from '../tickets';
 import type { ConnectRefusals } from './connect-refusals';
 import { connectRefusal, shuttingDownRefusal } from './spawn-on-connect';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { ACCESS_SETTINGS, type AccessSettings } from '../config';
-import { clientBucket } from '../auth/client-bucket';
+import { clientBucket } from '../auth';
 
 /** The throttler's name: ThrottlerGuard then names the header plain Retry-After, and keys read `default:<address>`. */
 export const SPAWN_THROTTLER = 'default';

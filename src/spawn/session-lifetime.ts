@@ -1,4 +1,4 @@
-import { ClientError } from '../http/http-error';
+import { ClientError } from '../http';
 
 /**
  * The 400 for a session lifetime asked for above the node's own limit (SC_MAX_SESSION_S, 0: none), by POST /spawn and

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { Clock } from '../adapters/clock.adapter';
+import { Clock } from '../adapters';
 import {
   LISTENER_SETTINGS,
   type ListenerSettings,

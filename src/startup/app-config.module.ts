@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { FileSystem } from '../adapters/file-system.adapter';
+import { FileSystem } from '../adapters';
 import { AppConfig, type Env, pickSection, SETTINGS_SECTIONS } from '../config';
 import { loadAppConfig } from './load-app-config';
 

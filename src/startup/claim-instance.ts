@@ -1,7 +1,6 @@
 import { rmdirSync } from 'fs';
 import { createServer } from 'net';
-import { acquireInstanceLock, type LockResult } from '../adapters/instance-lock.adapter';
-import { ProcProcessTable } from '../adapters/process-table.adapter';
+import { acquireInstanceLock, type LockResult, ProcProcessTable } from '../adapters';
 import type { ListenerSettings, ServersSettings } from '../config';
 import { prepareStateFolder, StateFolderError } from './state-folder';
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { FileSystem } from '../adapters/file-system.adapter';
-import { findNice, NICE_CANDIDATES } from '../adapters/process-launcher.adapter';
+import { type FileSystem, findNice, NICE_CANDIDATES } from '../adapters';
 import {
   AppConfig,
   ConfigError,

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { FileSystem } from '../adapters/file-system.adapter';
+import type { FileSystem } from '../adapters';
 import {
   type AppConfig,
   type Env,
@@ -11,7 +11,7 @@ import {
   unknownSettingWarnings,
 } from '../config';
 
-import { SOMAXCONN_FILE, somaxconnWarning } from '../http/listen';
+import { SOMAXCONN_FILE, somaxconnWarning } from '../http';
 
 export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 

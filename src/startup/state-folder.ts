@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, realpathSync, Stats } from 'fs';
 import * as path from 'path';
-import { ancestorProblem, type FileFacts, foldersDownTo, GROUP_OR_OTHER_WRITE } from '../adapters/file-trust';
+import { ancestorProblem, type FileFacts, foldersDownTo, GROUP_OR_OTHER_WRITE } from '../adapters';
 
 export { ancestorProblem };
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CpuPriorityModule } from '../cpu-priority/cpu-priority.module';
+import { CpuPriorityModule } from '../cpu-priority';
 import { PortsModule } from '../ports';
 import { OrphanReaper } from './runtime/orphan-reaper';
 import { SecretRedactor } from './runtime/secret-redactor';

@@ -1,6 +1,6 @@
 import type { RendererType } from '@app/sc-protocol';
 import type { RenderingSettings } from '../config';
-import { ClientError } from '../http/http-error';
+import { ClientError } from '../http';
 import { RendererDisabledError } from '../supervisor';
 
 /**

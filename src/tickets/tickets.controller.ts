@@ -9,21 +9,16 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Clock } from '../adapters/clock.adapter';
-import { ApiKeys } from '../auth/api-keys';
-import { bearerKey, sessionOwner } from '../auth/session-owner';
+import { Clock } from '../adapters';
+import { ApiKeys, bearerKey, sessionOwner } from '../auth';
 import {
   RENDERING_SETTINGS,
   type RenderingSettings,
   SESSION_LIMITS_SETTINGS,
   type SessionLimitsSettings,
 } from '../config';
-import { ClientError } from '../http/http-error';
-import { RETRY_AFTER_HEADER } from '../http/openapi';
-import { CreateSpawnDto } from '../spawn/dto/create-spawn.dto';
-import { ErrorResponseDto } from '../http/error-response.dto';
-import { SpawnPresenter } from '../spawn/spawn-presenter';
-import { lifetimeAboveNodeLimit } from '../spawn/session-lifetime';
+import { ClientError, RETRY_AFTER_HEADER, ErrorResponseDto } from '../http';
+import { CreateSpawnDto, SpawnPresenter, lifetimeAboveNodeLimit } from '../spawn';
 import { SupervisorService } from '../supervisor';
 import { SpawnTickets } from './spawn-tickets';
 import { TicketDto } from './dto/ticket.dto';

@@ -2,9 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsObject, IsOptional, IsString, ValidateBy, ValidateNested } from 'class-validator';
 import { argvValueProblem } from '@app/sc-protocol';
-import { SpawnLinksDto } from '../../spawn/dto/spawn-view.dto';
-import { IsModelName, MODEL_NAME_RULE } from '../../spawn/model-name.validator';
-import { IsSessionToken } from '../../spawn/session-token.validator';
+import { SpawnLinksDto, IsModelName, MODEL_NAME_RULE, IsSessionToken } from '../../spawn';
 
 export const HOOPS_SESSION_CLASSES = ['csr_session', 'ssr_session'] as const;
 export type HoopsSessionClass = (typeof HOOPS_SESSION_CLASSES)[number];

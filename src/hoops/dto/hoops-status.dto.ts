@@ -1,7 +1,7 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { SPAWN_STATES, type SpawnState } from '../../supervisor';
 import { HOOPS_STATES, type HoopsState } from '../hoops-states';
-import { SpawnViewDto } from '../../spawn/dto/spawn-view.dto';
+import { SpawnViewDto } from '../../spawn';
 
 const STATE_COUNTS_EXAMPLE = Object.fromEntries(SPAWN_STATES.map((s) => [s, s === 'ready' ? 1 : 0]));
 

@@ -1,6 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { hashArgs } from '../../adapters/process-identity';
-import { type JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
+import { hashArgs, type JournalEntry, SpawnJournal } from '../../adapters';
 import type { SpawnRecord } from '../rules/spawn-record';
 
 /**

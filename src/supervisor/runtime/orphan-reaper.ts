@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ProcessTable } from '../../adapters/process-table.adapter';
-import { JournalEntry, SpawnJournal } from '../../adapters/spawn-journal.adapter';
-import { notOurs, stillRunning } from '../../adapters/process-identity';
-import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
+import { ProcessTable, JournalEntry, SpawnJournal, notOurs, stillRunning } from '../../adapters';
+import { CpuPriority } from '../../cpu-priority';
 
 /**
  * At start-up, stops the servers a previous run of this service left behind when it died without its

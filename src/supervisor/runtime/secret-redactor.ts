@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { FileSystem } from '../../adapters/file-system.adapter';
+import { FileSystem } from '../../adapters';
 import { SERVERS_SETTINGS, type ServersSettings, SIMULATOR_DUMMY_LICENSE } from '../../config';
 
 const MAX_LICENSE_FILE_BYTES = 64 * 1024;

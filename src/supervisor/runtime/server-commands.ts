@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RendererType } from '@app/sc-protocol';
-import { LivelinessEndpoint } from '../../adapters/liveliness-endpoint.adapter';
+import { LivelinessEndpoint } from '../../adapters';
 import {
   CHILD_ENV_SETTINGS,
   type ChildEnvSettings,
@@ -13,7 +13,7 @@ import {
   WARM_POOL_SETTINGS,
   type WarmPoolSettings,
 } from '../../config';
-import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
+import { CpuPriority } from '../../cpu-priority';
 import { chooseGpu } from '../rules/gpu-allocation';
 import { buildScCommand, type ServerCommand, type ServerCommandSettings } from '../rules/sc-command';
 import type { SpawnSpec } from '../rules/spawn-record';

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../../adapters/clock.adapter';
-import { ProcessUsage } from '../../adapters/process-usage.adapter';
+import { Clock, ProcessUsage } from '../../adapters';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { decideSessionLimits, SessionLimitAction } from '../rules/session-limit-policy';
 import type { Stall } from '../rules/service-stall';

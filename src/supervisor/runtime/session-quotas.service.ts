@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '../../adapters/clock.adapter';
+import { Clock } from '../../adapters';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../../config';
 import { effectiveLifetimeS } from '../rules/session-limit-policy';
 import { keyLabel, overQuota, quotaFor } from '../rules/session-quota';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Liveliness } from '@app/sc-protocol';
-import { Clock } from '../../adapters/clock.adapter';
+import { Clock } from '../../adapters';
 import { SpawnEvents } from './spawn-events';
 import { SpawnRecord, viewOf } from '../rules/spawn-record';
 import { LiveSpawn, SpawnRegistry } from './spawn-registry';

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeExit } from '@app/sc-protocol';
-import { Clock } from '../../adapters/clock.adapter';
-import { ProcessEnd, ProcessLauncher } from '../../adapters/process-launcher.adapter';
+import { Clock, ProcessEnd, ProcessLauncher } from '../../adapters';
 import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
-import { CpuPriority } from '../../cpu-priority/cpu-priority.service';
+import { CpuPriority } from '../../cpu-priority';
 import { PortAllocator } from '../../ports';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { redactArgs, type ServerCommand } from '../rules/sc-command';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LaunchedProcess } from '../../adapters/process-launcher.adapter';
+import type { LaunchedProcess } from '../../adapters';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../../config';
 import { SpawnRecord } from '../rules/spawn-record';
 import { isTerminal, SPAWN_STATES, SpawnState } from '../rules/spawn-state';

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { Liveliness } from '@app/sc-protocol';
 import { Observable } from 'rxjs';
-import { Clock } from '../../adapters/clock.adapter';
+import { Clock } from '../../adapters';
 import {
   CAPACITY_SETTINGS,
   type CapacitySettings,

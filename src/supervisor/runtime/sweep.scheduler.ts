@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Clock } from '../../adapters/clock.adapter';
+import { Clock } from '../../adapters';
 import { TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { type Stall, sweepStalled, withStall } from '../rules/service-stall';
 import { SpawnEvents } from './spawn-events';

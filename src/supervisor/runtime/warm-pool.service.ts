@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { RendererType } from '@app/sc-protocol';
-import { Clock } from '../../adapters/clock.adapter';
+import { Clock } from '../../adapters';
 import {
   CAPACITY_SETTINGS,
   type CapacitySettings,
