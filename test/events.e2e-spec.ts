@@ -366,20 +366,23 @@ describe('session events and logs (e2e)', () => {
       await request(app.url).get(`/spawns/${UNKNOWN_ID}/logs`).expect(404);
     });
 
-    it("text/plain writes a server's control characters as \\xNN: its output cannot drive the reader's terminal", async () => {
+    it("text/plain escapes a server's control characters: its output cannot drive a terminal or forge a line", async () => {
       // A server (the simulator behind a wrapper) that first prints escape sequences and a carriage return.
       const wrapper = path.join(makeTempDir(cleanup, 'sc-escapes-'), 'ts3d_sc_server');
       writeFileSync(
         wrapper,
-        `#!/bin/sh\nprintf 'evil \\033[2J\\033]0;title\\007 over\\rwritten\\n'\nexec ${SIM_EXECUTABLE} "$@"\n`,
+        `#!/bin/sh\nprintf 'evil \\033[2J\\033]0;title\\007 over\\rwritten\\n'\n` +
+          // A line separator (a line break in a browser) and a right-to-left override, in UTF-8.
+          `printf 'split\\342\\200\\250forged \\342\\200\\256gpj.exe\\n'\nexec ${SIM_EXECUTABLE} "$@"\n`,
       );
       chmodSync(wrapper, 0o755);
       const app = await startEventsApp(cleanup, { ...ENV, SC_EXECUTABLE: wrapper, SC_LICENSE: 'LIC-ESCAPES-1' });
       const { id } = await spawnReady(app.url);
       const text = await request(app.url).get(`/spawns/${id}/logs`).set('Accept', 'text/plain').expect(200);
       expect(text.text).toMatch(/^\S+ stdout evil \\x1b\[2J\\x1b\]0;title\\x07 over\\x0dwritten$/m);
+      expect(text.text).toMatch(/^\S+ stdout split\\u2028forged \\u202egpj\.exe$/m);
       // eslint-disable-next-line no-control-regex
-      expect(text.text).not.toMatch(/[\x00-\x08\x0b-\x1f]/);
+      expect(text.text).not.toMatch(/[\x00-\x08\x0b-\x1f\u2028\u202e]/);
     });
 
     it('keeps the stderr of a server that failed to start', async () => {
