@@ -90,15 +90,17 @@ async function bootstrap(): Promise<void> {
   if (config.usingSimulator) {
     logger.warn(`SC_EXECUTABLE is not set: spawning the bundled simulator ${config.scExecutable}`);
   }
+  let twin: string | undefined;
   try {
-    await listenWithBacklog(app, config.port, config.host);
+    twin = await listenWithBacklog(app, config.port, config.host);
   } catch (error) {
     // A port in use (PORT or AGENT_CHECK_PORT) is a setting to fix, not a crash: one line, exit 1.
     process.stderr.write(`sc-spawner: ${(error as Error).message}\n`);
     await app.close().catch(() => undefined);
     process.exit(1);
   }
-  logger.log(`sc-spawner listening on http://${config.host}:${config.port} (API docs at /docs)`);
+  const also = twin === undefined ? '' : ` and its ${twin.includes(':') ? `[${twin}]` : twin} twin`;
+  logger.log(`sc-spawner listening on http://${config.host}:${config.port}${also} (API docs at /docs)`);
 }
 
 void bootstrap();

@@ -4,6 +4,7 @@
  * liveliness `disconnect` reported by another local process. Each must fail.
  */
 import { spawn } from 'child_process';
+import { get as httpGet } from 'http';
 import { type AddressInfo, createServer, type Socket } from 'net';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -66,6 +67,33 @@ function groupPids(pgid: number): number[] {
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => procStat(pid)?.pgrp === pgid);
+}
+
+/**
+ * A listener on host:port as another user (nobody, when root) with ReuseAddr as any program has: prints `up`, or
+ * `refused: <reason>`, and holds the port until killed.
+ */
+function squat(cleanup: Cleanup, host: string, port: number): Promise<string> {
+  const script =
+    '$| = 1; use IO::Socket::IP; my $s = IO::Socket::IP->new(LocalHost => $ARGV[0], LocalPort => $ARGV[1], ' +
+    'Listen => 5, ReuseAddr => 1, V6Only => 1) or do { print "refused: $!\\n"; exit 0 }; print "up\\n"; sleep 600';
+  const argv = ['perl', '-e', script, host, String(port)];
+  const child = isRoot
+    ? spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', ...argv])
+    : spawn(argv[0], argv.slice(1));
+  cleanup.add(() => void child.kill('SIGKILL'), `the listener on ${host}:${port}`);
+  return new Promise((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+}
+
+/** GET /health over IPv6 loopback: the status, or the error's code. */
+function overIpv6(port: number): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '::1', port, path: '/health' }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
 }
 
 describe('local trust boundaries (e2e, real processes)', () => {
@@ -280,5 +308,37 @@ describe('local trust boundaries (e2e, real processes)', () => {
     // The same server as that user is believed: the check is the socket's owner, and then its files.
     server.uid = user;
     expect(await owner.openedByGroup(socket, 4242, '1')).toBe(true);
+  });
+
+  it('holds PORT on the other address family too: another user can take neither [::1] nor [::] of it', async () => {
+    // Before start: a listener on [::1]:PORT would answer the clients that resolve localhost to ::1.
+    const port = await freePort();
+    expect(await squat(cleanup, '::1', port)).toBe('up');
+    const refused = await runToExit({ ...ENV, PORT: String(port), SC_STATE_DIR: makeTempDir(cleanup, 'sc-state-') });
+    expect(refused.code).toBe(1);
+    expect(linesOf(refused.stderr)).toEqual([
+      `sc-spawner: port ${port} on [::1] is already in use by another program (PORT), which would answer the ` +
+        'clients that reach this port over IPv6: stop it, or set HOST to one address',
+    ]);
+
+    // Running on 127.0.0.1: [::1] of its port is the service's own, and answers as it does.
+    const loopback = await startService(makeTempDir(cleanup, 'sc-state-'));
+    expect(await squat(cleanup, '::1', loopback.port)).toMatch(/^refused: Address already in use/);
+    expect(await overIpv6(loopback.port)).toBe(200);
+    expect(loopback.output.join('')).toContain(`listening on http://127.0.0.1:${loopback.port} and its [::1] twin`);
+
+    // Running on 0.0.0.0: [::] of its port, and after it stops, nothing of it is left held.
+    const wildPort = await freePort();
+    const wild = await startServiceProcess(wildPort, {
+      ...ENV,
+      HOST: '0.0.0.0',
+      SC_STATE_DIR: makeTempDir(cleanup, 'sc-state-'),
+    });
+    cleanup.add(() => wild.stop(5000), `service process ${wild.child.pid}`);
+    expect(await squat(cleanup, '::', wildPort)).toMatch(/^refused: Address already in use/);
+    expect(await overIpv6(wildPort)).toBe(200);
+    expect((await wild.stop(5000)).code).toBe(0);
+    expect(await overIpv6(wildPort)).toBe('ECONNREFUSED');
+    expect(await squat(cleanup, '::', wildPort)).toBe('up');
   });
 });

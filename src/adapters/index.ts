@@ -27,3 +27,4 @@ export { SchedulingFiles, type SchedulingReader } from './scheduling-files.adapt
 export { addressBytes, type Endpoint, type FoundSocket, SocketTable, V4_MAPPED } from './socket-table.adapter';
 export { type JournalEntry, SpawnJournal } from './spawn-journal.adapter';
 export { TcpLineServer } from './tcp-line-server.adapter';
+export { holdTwin, twinAddress, twinPortProblem } from './twin-listener';

@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'net';
+import { holdTwin } from '../adapters';
 
 /**
  * The accept queue of the service's port. Node's default (511) overflows when a burst of clients connects at
@@ -13,10 +15,20 @@ export const SOMAXCONN_ADVISED = 1024;
 
 export const SOMAXCONN_FILE = '/proc/sys/net/core/somaxconn';
 
-/** app.listen(port, host) with LISTEN_BACKLOG: Nest passes the extra argument on to http.Server#listen. */
-export function listenWithBacklog(app: INestApplication, port: number, host: string): Promise<unknown> {
+/**
+ * app.listen(port, host) with LISTEN_BACKLOG (Nest passes the extra argument on to http.Server#listen), and the
+ * same port on the other address family's twin of a wildcard or loopback host, served by the same server (holdTwin).
+ * Resolves with the twin held, if any.
+ */
+export async function listenWithBacklog(
+  app: INestApplication,
+  port: number,
+  host: string,
+): Promise<string | undefined> {
   const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
-  return listen(port, host, LISTEN_BACKLOG);
+  await listen(port, host, LISTEN_BACKLOG);
+  const server = app.getHttpServer() as Server;
+  return holdTwin(server, (socket) => server.emit('connection', socket), { name: 'PORT', port }, LISTEN_BACKLOG);
 }
 
 /** A start-up warning when the kernel caps the accept queue low (128 on kernels before 5.4). */

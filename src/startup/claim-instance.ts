@@ -1,6 +1,6 @@
 import { rmdirSync } from 'fs';
 import { createServer } from 'net';
-import { acquireInstanceLock, type LockResult, ProcProcessTable } from '../adapters';
+import { acquireInstanceLock, type LockResult, ProcProcessTable, twinPortProblem } from '../adapters';
 import type { ListenerSettings, ServersSettings } from '../config';
 import { prepareStateFolder, StateFolderError } from './state-folder';
 
@@ -9,7 +9,8 @@ export type InstanceClaim = { ok: true; release: () => void } | { ok: false; mes
 
 /**
  * Runs before Nest creates anything (before the orphan reaper reads the journal): makes the state folder
- * safe, takes the instance lock, and checks PORT is free. A second instance stops here having touched nothing.
+ * safe, takes the instance lock, and checks PORT is free (and its twin: holdTwin). A second instance stops here
+ * having touched nothing.
  */
 export async function claimInstance(
   config: Pick<ListenerSettings, 'host' | 'port'> & Pick<ServersSettings, 'stateDir' | 'stateDirIsDefault'>,
@@ -39,7 +40,8 @@ export async function claimInstance(
       if (config.stateDirIsDefault) removeIfEmpty(dir);
     };
   }
-  const busy = await portProblem(config.port, config.host);
+  const busy =
+    (await portProblem(config.port, config.host)) ?? (await twinPortProblem(config.host, config.port, 'PORT'));
   if (busy) {
     release();
     return { ok: false, message: busy };

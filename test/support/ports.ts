@@ -34,10 +34,10 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 }
 
 /** Connects to a TCP port on loopback, reads until the other side closes, and returns what it said. */
-export function readUntilClosed(port: number): Promise<string> {
+export function readUntilClosed(port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
     socket.on('error', reject);
