@@ -12,6 +12,7 @@ import { freePort } from './support/ports';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import { rawRequest, startTrackedApp, type TrackedApp } from './support/spawner-e2e';
+import { SIM_EXECUTABLE } from './support/simulator';
 import { makeTempDir } from './support/temp';
 
 const PORT_BASE = 25500;
@@ -220,18 +221,21 @@ describe('access (e2e)', () => {
     }
   });
 
-  it('API_KEYS_FILE readable by every local user: one warning at start-up naming it; none at 0600', async () => {
-    const file = join(makeTempDir(cleanup, 'sc-keys-'), 'keys');
-    writeFileSync(file, `${KEY}\n`);
+  it.each([
+    ['API_KEYS_FILE', `${KEY}\n`, {}],
+    ['SC_LICENSE_FILE', 'LIC-FILE-0123\n', { SC_EXECUTABLE: SIM_EXECUTABLE }],
+  ])('%s readable by every local user: one warning at start-up naming it; none at 0600', async (setting, text, env) => {
+    const file = join(makeTempDir(cleanup, 'sc-secret-'), 'secret');
+    writeFileSync(file, text);
     const start = async (mode: number) => {
       chmodSync(file, mode);
-      const service = await startServiceProcess(await freePort(), { ...ENV, API_KEYS_FILE: file });
+      const service = await startServiceProcess(await freePort(), { ...ENV, ...env, [setting]: file });
       cleanup.add(() => service.stop(10_000), 'service process');
       expect((await rawRequest(service.url, 'GET', '/spawns', undefined, BEARER)).status).toBe(200);
       await service.stop(10_000);
       return service.output.join('');
     };
-    const warning = `API_KEYS_FILE ${file} is readable by every local user (mode 0644): chmod o-r it`;
+    const warning = `${setting} ${file} is readable by every local user (mode 0644): chmod o-r it`;
     expect((await start(0o644)).split(warning)).toHaveLength(2);
     expect(await start(0o600)).not.toContain('readable by every local user');
   });

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { FileSystem } from '../adapters';
+import { type FileSystem, secretFileExposure } from '../adapters';
 import {
   type AppConfig,
   type Env,
@@ -27,7 +27,24 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
   if (backlog) warnings.push(backlog);
   const tlsHostname = tlsHostnameWarning(config);
   if (tlsHostname) warnings.push(tlsHostname);
+  const license = licenseFileWarning(config.licenseFile, files);
+  if (license) warnings.push(license);
   return warnings;
+}
+
+/**
+ * A warning when every local user may read SC_LICENSE_FILE, whose path every server's command line shows. Said,
+ * not refused, as for API_KEYS_FILE: a container's secret mount may be 0444 on a host that has no other user.
+ */
+function licenseFileWarning(file: string | undefined, files: FileSystem): string | undefined {
+  if (!file) return undefined;
+  let problem: string | undefined;
+  try {
+    problem = secretFileExposure(files.modeOf(file));
+  } catch {
+    return undefined;
+  }
+  return problem && `SC_LICENSE_FILE ${file} ${problem}: its path is on every server's command line`;
 }
 
 function readOrEmpty(files: FileSystem, file: string): string {
