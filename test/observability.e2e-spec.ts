@@ -18,6 +18,7 @@ const PORT_BASE = 25600;
 const API_KEY = 'k3y-obs-0123456789abcdef';
 const LICENSE = 'LIC-OBS-5e1f2a9b';
 const CLUSTER_KEY = 'c1uster-obs-0123456789';
+const RELAY_TOKEN = 'r3lay-token-obs-abcdef';
 const BEARER = { authorization: `Bearer ${API_KEY}` };
 const JSON_BODY = { 'content-type': 'application/json' };
 
@@ -68,6 +69,8 @@ describe('observability (e2e)', () => {
     expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect((await rawRequest(service.url, 'GET', '/spawns', undefined, BEARER)).status).toBe(200);
     expect((await headOf(service.url, 'GET', `/events?access_token=${API_KEY}`)).status).toBe(200);
+    // A relay link fetched as a page (not an upgrade): its token stays out of the access line.
+    expect((await rawRequest(service.url, 'GET', `/ws/${RELAY_TOKEN}`, undefined, BEARER)).status).toBe(404);
     expect((await rawRequest(service.url, 'GET', '/spawns', undefined, { authorization: 'Bearer nope' })).status).toBe(
       401,
     );
@@ -120,6 +123,11 @@ describe('observability (e2e)', () => {
     expect(access.find((line) => String(line.msg).startsWith('GET /events'))!.msg).toBe(
       'GET /events?access_token=*** 200',
     );
+    expect(access.find((line) => String(line.msg).startsWith('GET /ws/'))).toMatchObject({
+      msg: 'GET /ws/*** 404',
+      req: { url: '/ws/***' },
+    });
+    expect(text).not.toContain(RELAY_TOKEN);
     const liveliness = access.filter((line) => String(line.msg).startsWith('POST /liveliness/'));
     expect(liveliness.length).toBeGreaterThan(0);
     for (const line of liveliness) expect(line.level).toBe('debug');

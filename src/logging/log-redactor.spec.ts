@@ -13,6 +13,10 @@ describe('LogRedactor', () => {
     ['/n/a/?renderingLocation=csr&ticket=T0K3N', '/n/a/?renderingLocation=csr&ticket=***'],
     ['GET /spawns/events?Access_Token=SECRET 200', 'GET /spawns/events?Access_Token=*** 200'],
     ['access_token=SECRET', 'access_token=***'],
+    ['GET /ws/SECRET 404', 'GET /ws/*** 404'],
+    ['/n/node-a/ws/SECRET?renderingLocation=csr', '/n/node-a/ws/***?renderingLocation=csr'],
+    ['http://viewer.example/WS/SECRET', 'http://viewer.example/WS/***'],
+    ['relay link ws://h:1/ws/SECRET#x', 'relay link ws://h:1/ws/***#x'],
   ])('masks %s', (input, masked) => {
     expect(redactor.text(input)).toBe(masked);
     expect(redactor.text(input)).not.toContain('SECRET');
@@ -22,6 +26,7 @@ describe('LogRedactor', () => {
     expect(redactor.text('/spawns?token_access=a&accesstoken=b&bad%E0=c')).toBe(
       '/spawns?token_access=a&accesstoken=b&bad%E0=c',
     );
+    expect(redactor.text('/news/x /ws /ws/ /spawns/ws')).toBe('/news/x /ws /ws/ /spawns/ws');
   });
 });
 

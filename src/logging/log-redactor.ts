@@ -5,6 +5,9 @@ const SECRET_PARAMETERS = new Set(['access_token', 'ticket']);
 /** A `name=value` pair of a query (or of text shaped like one): at the start, or after ?, &, ; or a space or quote. */
 const PARAMETER = /(^|[?&;\s"'])([^=&;\s"'?#]+)=([^&;\s"'#]*)/g;
 
+/** A session's relay link, /ws/<token> (under a node prefix, in an absolute URL): the token lets its holder in. */
+const RELAY_LINK = /(\/ws\/)[^/?#\s"']+/gi;
+
 /** A parameter's name as the server would read it: percent-decoded (repeatedly: %255F is %5F is _), `+` a space, any case. */
 export function decodedName(name: string): string {
   let current = name;
@@ -22,16 +25,19 @@ export function decodedName(name: string): string {
 }
 
 /**
- * Masks secrets in whatever is about to be logged (license key, API keys, access_token and ticket values) and
+ * Masks secrets in whatever is about to be logged (license key, API keys, access_token and ticket values, relay
+ * tokens in /ws/<token>) and
  * escapes control characters a client could send to the log's reader (printable).
  */
 export class LogRedactor {
   constructor(private readonly maskers: ReadonlyArray<(text: string) => string>) {}
 
   text(value: string): string {
-    let result = value.replace(PARAMETER, (whole, lead: string, name: string) =>
-      SECRET_PARAMETERS.has(decodedName(name)) ? `${lead}${name}=***` : whole,
-    );
+    let result = value
+      .replace(PARAMETER, (whole, lead: string, name: string) =>
+        SECRET_PARAMETERS.has(decodedName(name)) ? `${lead}${name}=***` : whole,
+      )
+      .replace(RELAY_LINK, '$1***');
     for (const mask of this.maskers) result = mask(result);
     return printable(result);
   }
