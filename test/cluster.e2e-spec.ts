@@ -5,7 +5,7 @@
  * need a key like the other management routes, and CLUSTER_KEY opens every node; peers found through DNS
  * (a stub resolver in an in-process node) at 127.0.0.1, .2 and .3 on one port.
  */
-import { createServer as createHttpServer } from 'http';
+import { createServer as createHttpServer, request as httpRequest } from 'http';
 import { createServer, type Socket } from 'net';
 import request from 'supertest';
 import { PeerResolver } from '../src/adapters/peer-resolver.adapter';
@@ -366,6 +366,28 @@ describe('fleet view (e2e: three real nodes on loopback)', () => {
     expect(view.totals).toMatchObject({ nodes: 1, byNodeState: { ready: 1 }, capacity: { active: 0 } });
     const spawns = (await request(app.url).get('/cluster/spawns').expect(200)).body as { nodes: unknown[] };
     expect(spawns.nodes).toHaveLength(1);
+  });
+
+  it("an absolute-form request under the node's prefix is served as the router reads it; another node's gets 421", async () => {
+    const app = await startApp({ NODE_NAME: 'node-a', SC_PORT_BASE: String(PORT_BASE + 180), SC_PORT_COUNT: '2' });
+    cleanup.add(() => app.close(), 'in-process node');
+    const { hostname, port, host } = new URL(app.url);
+    // GET http://host/n/... as a forward proxy sends it (http.request passes an absolute path on as it is).
+    const statusOf = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ hostname, port, path: target, headers: { host, connection: 'close' }, agent: false });
+        req.once('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.once('error', reject);
+        req.end();
+      });
+    expect(await statusOf('/n/node-a/api/states')).toBe(200);
+    expect(await statusOf(`http://${host}/n/node-a/api/states`)).toBe(200);
+    expect(await statusOf(`http://${host}/api/states`)).toBe(200);
+    expect(await statusOf(`http://${host}/n/node-b/api/states`)).toBe(421);
+    expect(await statusOf(`http://${host}/n/node-a/no-such-route`)).toBe(404);
   });
 
   it('SC_PEERS_DNS: a name resolving to 127.0.0.1, .2 and .3 finds the three nodes on one port (SC_PEERS_PORT)', async () => {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { matchNodePrefix, misdirectedReason } from './node-prefix';
+import { matchNodePrefix, misdirectedReason, originForm } from './node-prefix';
 
 /** The HOOPS spawning routes answer errors as `{status: "failed", reason}`; a misdirected request there too. */
 const HOOPS_SPAWN_PATHS = new Set(['/api/spawn', '/service']);
@@ -11,7 +11,8 @@ const HOOPS_SPAWN_PATHS = new Set(['/api/spawn', '/service']);
  */
 export function nodePrefixMiddleware(nodeName: string) {
   return (request: Request, response: Response, next: NextFunction): void => {
-    const match = matchNodePrefix(request.url, nodeName);
+    // An absolute-form target (GET http://host/n/<name>/...) is read as its path, as Express's router reads it.
+    const match = matchNodePrefix(originForm(request.url), nodeName);
     if (match.kind === 'none') return next();
     if (match.kind === 'local') {
       if (match.bare && (request.method === 'GET' || request.method === 'HEAD')) {

@@ -1,4 +1,4 @@
-import { matchNodePrefix, misdirectedReason } from './node-prefix';
+import { matchNodePrefix, misdirectedReason, originForm } from './node-prefix';
 
 describe('matchNodePrefix', () => {
   it.each([
@@ -29,9 +29,34 @@ describe('matchNodePrefix', () => {
     expect(matchNodePrefix(url, 'node-a')).toEqual({ kind: 'other', node, path });
   });
 
+  it('reads an absolute-form target by its path, as the router does', () => {
+    expect(matchNodePrefix(originForm('http://h:1/n/node-a/api/states?x'), 'node-a')).toEqual({
+      kind: 'local',
+      url: '/api/states?x',
+      bare: false,
+    });
+    expect(matchNodePrefix(originForm('http://h/n/node-b/health'), 'node-a')).toEqual({
+      kind: 'other',
+      node: 'node-b',
+      path: '/health',
+    });
+  });
+
   it('the 421 reason names both nodes', () => {
     expect(misdirectedReason('node-a', 'node-b')).toBe(
       'this is node "node-a", but the request is for node "node-b" (/n/node-b/...): the load balancer routed it to the wrong node',
     );
   });
+});
+
+describe('originForm', () => {
+  it.each([
+    ['http://node.example:11182/ws/abc?x=1', '/ws/abc?x=1'],
+    ['ws://node.example/?renderingLocation=ssr', '/?renderingLocation=ssr'],
+    ['HTTP://node.example?ticket=t', '/?ticket=t'],
+    ['http://node.example', '/'],
+    ['/ws/abc', '/ws/abc'],
+    ['/ws/http://x', '/ws/http://x'],
+    [undefined, undefined],
+  ])('%s -> %s', (url, target) => expect(originForm(url)).toBe(target));
 });

@@ -7,6 +7,17 @@ export type NodePrefixMatch =
   /** Under another node's prefix: the balancer sent it to the wrong node. */
   | { kind: 'other'; node: string; path: string };
 
+/**
+ * A request target in origin form (`/path?query`). HTTP/1.1 servers must also accept the absolute form
+ * (`GET http://host/ws/<token>`, RFC 9112 §3.2.2), as Express's router does; the node prefix and the WebSocket
+ * proxy read it without its scheme and host.
+ */
+export function originForm(url: string | undefined): string | undefined {
+  const rest = url === undefined ? undefined : /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(.*)$/i.exec(url)?.[1];
+  if (rest === undefined) return url;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 const PREFIXED = /^\/n\/([^/?#]+)(\/[^?#]*)?([?#].*)?$/;
 
 /**

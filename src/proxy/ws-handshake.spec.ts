@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'http';
-import { invalidHandshake, offersWebSocket, originForm, proxiedSessionId } from './ws-handshake';
+import { invalidHandshake, offersWebSocket, proxiedSessionId } from './ws-handshake';
 import { acceptFor } from './ws-upstream';
 
 function request(method: string, headers: Record<string, string>, version = '1.1'): IncomingMessage {
@@ -54,18 +54,6 @@ describe('invalidHandshake', () => {
     expect(invalidHandshake(request('GET', { ...VALID, host: '' }))?.status).toBe(400);
     expect(invalidHandshake(request('GET', VALID, '1.0'))?.message).toMatch(/must be HTTP\/1\.1/);
   });
-});
-
-describe('originForm', () => {
-  it.each([
-    ['http://node.example:11182/ws/abc?x=1', '/ws/abc?x=1'],
-    ['ws://node.example/?renderingLocation=ssr', '/?renderingLocation=ssr'],
-    ['HTTP://node.example?ticket=t', '/?ticket=t'],
-    ['http://node.example', '/'],
-    ['/ws/abc', '/ws/abc'],
-    ['/ws/http://x', '/ws/http://x'],
-    [undefined, undefined],
-  ])('%s -> %s', (url, target) => expect(originForm(url)).toBe(target));
 });
 
 describe('offersWebSocket', () => {

@@ -5,16 +5,6 @@ const WS_PATH = /^\/ws\/([^/]+)\/?$/;
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/**
- * A request target in origin form (`/path?query`). HTTP/1.1 servers must also accept the absolute form
- * (`GET http://host/ws/<token>`, RFC 9112 §3.2.2), as the HTTP routes do; it loses its scheme and host here.
- */
-export function originForm(url: string | undefined): string | undefined {
-  const rest = url === undefined ? undefined : /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(.*)$/i.exec(url)?.[1];
-  if (rest === undefined) return url;
-  return rest.startsWith('/') ? rest : `/${rest}`;
-}
-
 /** The session id of a proxy path (`/ws/<id>`, query string allowed); null for any other path. */
 export function proxiedSessionId(url: string | undefined): string | null {
   if (!url) return null;

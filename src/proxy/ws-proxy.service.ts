@@ -15,14 +15,14 @@ import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type Sc
 import { rejectionReasonOf, refuseUpgrade } from '../http';
 import { SpawnerMetrics } from '../metrics';
 import { SupervisorService } from '../supervisor';
-import { matchNodePrefix, misdirectedReason } from '../node';
+import { matchNodePrefix, misdirectedReason, originForm } from '../node';
 import { ConnectRefusals } from './connect-refusals';
 import { RelaySessions } from './relay-sessions';
 import { shuttingDownRefusal, spawnOnConnectRequest } from './spawn-on-connect';
 import { UpgradeGate } from './upgrade-gate';
 import { ViewerSpawner } from './viewer-spawner';
 import type { ProxyConnectionInfo } from './ws-proxy.types';
-import { invalidHandshake, offersWebSocket, originForm, proxiedSessionId } from './ws-handshake';
+import { invalidHandshake, offersWebSocket, proxiedSessionId } from './ws-handshake';
 
 /** Node >= 24.9: decides which requests with an Upgrade header are emitted as 'upgrade' (the others as requests). */
 type UpgradingServer = Server & { shouldUpgradeCallback: (req: IncomingMessage) => boolean };
