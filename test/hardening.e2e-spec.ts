@@ -58,7 +58,7 @@ function messageOf(response: RawResponse, path: string): string {
 async function expectRefused(
   app: TrackedApp,
   path: string,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   headers: Record<string, string>,
   status: number,
   message: RegExp,
@@ -186,6 +186,73 @@ describe('hardening (e2e)', () => {
         for (const [body, key] of bodies) {
           await expectRefused(app, path, body, JSON_TYPE, 400, new RegExp(`may not contain the key "${key}"`));
         }
+      }
+      expectNothingStarted(app);
+    });
+
+    it('400 for an object of more than 100 keys, before validation (7,000 unknown keys: 270 kB of 400 before)', async () => {
+      const app = await startTrackedApp(cleanup, { ...ENV, CSR_ENABLED: 'false' });
+      const keys = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), 0]));
+      const wide = JSON.stringify(keys(7000));
+      expect(wide.length).toBeGreaterThan(60_000);
+      for (const path of [...SPAWN_ROUTES, '/tickets']) {
+        const refused = await expectRefused(app, path, wide, JSON_TYPE, 400, /at most 100 keys.*got 7000 \(at the top/);
+        expect(refused.body.length).toBeLessThan(300);
+      }
+      for (const path of HOOPS_ROUTES) {
+        const params = JSON.stringify({ params: keys(101) });
+        await expectRefused(
+          app,
+          path,
+          params,
+          JSON_TYPE,
+          400,
+          /^the request body may have at most 100 keys in an object, got 101 \(at params\)$/,
+        );
+        // 100 keys, the HOOPS params' unknown ones ignored as before: past every check, to the disabled renderer.
+        const hundred = JSON.stringify({ class: 'csr_session', params: { ...keys(99), model: 'microengine' } });
+        await expectRefused(app, path, hundred, JSON_TYPE, 403, /CSR rendering is disabled/);
+      }
+      // 100 unknown keys reach validation, whose 400 lists the first 10 and how many more.
+      for (const path of ['/spawn', '/tickets']) {
+        const response = await expectRefused(app, path, JSON.stringify(keys(100)), JSON_TYPE, 400, /should not exist/);
+        const { message } = response.json() as { message: string[] };
+        expect(message).toEqual([
+          ...Array.from({ length: 10 }, (_, i) => `${i}: property ${i} should not exist`),
+          'and 90 more',
+        ]);
+      }
+      expectNothingStarted(app);
+    });
+
+    it('415 for a body in any charset but UTF-8 (UTF-16 was decoded, UTF-7 read), as for an unknown one', async () => {
+      const app = await startTrackedApp(cleanup, ENV);
+      const bodies: Array<[string, Buffer]> = [
+        ['utf-16', Buffer.from('\ufeff{"model":"m"}', 'utf16le')],
+        ['UTF-16LE', Buffer.from('{"model":"m"}', 'utf16le')],
+        ['utf-7', Buffer.from('{+ACI-model+ACI-:+ACI-m+ACI-}')],
+        ['us-ascii', Buffer.from('{}')],
+        ['latin1', Buffer.from('{}')],
+        ['foo', Buffer.from('{}')],
+      ];
+      for (const path of [...SPAWN_ROUTES, '/tickets', '/liveliness/x?liveliness=ping']) {
+        for (const [charset, body] of bodies) {
+          const type = { 'content-type': `application/json; charset=${charset}` };
+          const message = new RegExp(`^the request body must be JSON in UTF-8 \\(got charset "${charset}"\\)$`);
+          await expectRefused(app, path, body, type, 415, message);
+        }
+      }
+      for (const path of HOOPS_ROUTES) {
+        const type = { 'content-type': 'text/plain;charset=UTF-16' };
+        await expectRefused(app, path, Buffer.from('{}', 'utf16le'), type, 415, /in UTF-8 \(got charset "UTF-16"\)/);
+      }
+      // UTF-8, however written, is read.
+      for (const type of ['application/json; charset=UTF-8', 'application/json;charset="utf-8"']) {
+        const ticket = await rawRequest(app.url, 'POST', '/tickets', '{"model":"microengine"}', {
+          'content-type': type,
+        });
+        expect({ type, status: ticket.status }).toEqual({ type, status: 200 });
+        await expectRefused(app, '/spawn', '{"rendererType":"x"}', { 'content-type': type }, 400, /^rendererType must/);
       }
       expectNothingStarted(app);
     });

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { flattenValidationErrors } from '../http';
+import { validationMessages } from '../http';
 import { HoopsSpawnDto } from './dto/hoops-spawn.dto';
 
 /**
@@ -20,7 +20,7 @@ export class HoopsSpawnBodyPipe implements PipeTransform<unknown, Promise<HoopsS
     }
     const dto = plainToInstance(HoopsSpawnDto, plain);
     const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: false });
-    if (errors.length > 0) throw new BadRequestException(flattenValidationErrors(errors).join('; '));
+    if (errors.length > 0) throw new BadRequestException(validationMessages(errors).join('; '));
     return dto;
   }
 }

@@ -58,7 +58,10 @@ export class HoopsController {
   @ApiOperation({ summary: 'HOOPS Server API: start a session (also at the legacy POST /service); answers once ready' })
   @ApiBody({ type: HoopsSpawnDto, required: false })
   @ApiOkResponse({ type: HoopsSpawnOkDto })
-  @ApiBadRequestResponse({ type: HoopsFailureDto, description: 'Unknown class or malformed params' })
+  @ApiBadRequestResponse({
+    type: HoopsFailureDto,
+    description: 'Unknown class, malformed params, or a body past a limit (nesting, keys in an object)',
+  })
   @ApiForbiddenResponse({ type: HoopsFailureDto, description: 'That rendering mode is disabled' })
   @ApiInternalServerErrorResponse({
     type: HoopsFailureDto,

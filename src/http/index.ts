@@ -16,4 +16,4 @@ export { listenWithBacklog, SOMAXCONN_FILE, somaxconnWarning } from './listen';
 export { refuseConnectRequests, refuseUnknownMethods } from './method-not-allowed';
 export { buildOpenApiDocument, RETRY_AFTER_HEADER, serveOpenApi } from './openapi';
 export { AcceptsJsonAsText, RequestBodyInterceptor } from './request-body';
-export { createValidationPipe, flattenValidationErrors } from './validation';
+export { createValidationPipe, flattenValidationErrors, validationMessages } from './validation';

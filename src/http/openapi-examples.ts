@@ -51,7 +51,10 @@ export function refineOpenApiDocument(document: OpenAPIObject): void {
       if (operation.requestBody) {
         if (OPTIONAL_BODY_PATHS.has(path) && method === 'post') operation.requestBody.required = false;
         operation.responses['413'] ??= errorResponse('The body is larger than BODY_LIMIT', failure);
-        operation.responses['415'] ??= errorResponse('The body is not JSON (Content-Type: application/json)', failure);
+        operation.responses['415'] ??= errorResponse(
+          'The body is not JSON in UTF-8 (Content-Type: application/json, no other charset), or is compressed',
+          failure,
+        );
       }
       for (const [status, response] of Object.entries(operation.responses)) {
         const json = response.content?.['application/json'];

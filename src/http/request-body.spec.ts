@@ -1,4 +1,4 @@
-import { bodyProblem, MAX_BODY_DEPTH } from './request-body';
+import { bodyProblem, charsetOtherThanUtf8, MAX_BODY_DEPTH, MAX_BODY_KEYS } from './request-body';
 
 describe('bodyProblem', () => {
   const nested = (depth: number): unknown => {
@@ -36,5 +36,65 @@ describe('bodyProblem', () => {
     expect(bodyProblem(JSON.parse(`{"params":{"list":[{"${key}":{}}]}}`))).toBe(
       `may not contain the key "${key}" (at params.list[0].${key})`,
     );
+  });
+});
+
+describe('bodyProblem: keys in one object', () => {
+  const wide = (count: number): Record<string, number> =>
+    Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), 0]));
+
+  it(`accepts ${MAX_BODY_KEYS} keys in an object, anywhere (the HOOPS params too)`, () => {
+    expect(bodyProblem(wide(MAX_BODY_KEYS))).toBeUndefined();
+    expect(bodyProblem({ class: 'csr_session', params: wide(MAX_BODY_KEYS) })).toBeUndefined();
+  });
+
+  it(`refuses ${MAX_BODY_KEYS + 1} and more, naming the limit, the count and where`, () => {
+    expect(bodyProblem(wide(7000))).toBe('may have at most 100 keys in an object, got 7000 (at the top level)');
+    expect(bodyProblem({ params: wide(MAX_BODY_KEYS + 1) })).toBe(
+      'may have at most 100 keys in an object, got 101 (at params)',
+    );
+    expect(bodyProblem({ params: { list: [1, wide(500)] } })).toBe(
+      'may have at most 100 keys in an object, got 500 (at params.list[1])',
+    );
+  });
+
+  it('counts no array as an object: a long list is for the route to judge', () => {
+    expect(
+      bodyProblem({ params: { modelSearchDirectories: Array.from({ length: 1000 }, () => '/m') } }),
+    ).toBeUndefined();
+  });
+});
+
+describe('charsetOtherThanUtf8', () => {
+  it.each([
+    undefined,
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/json;charset=UTF-8',
+    'application/json; charset="utf-8"',
+    'application/json; CHARSET = Utf-8 ',
+    'text/plain;charset=UTF-8',
+    'application/json; foo=bar',
+  ])('lets %j through', (header) => {
+    expect(charsetOtherThanUtf8(header)).toBeUndefined();
+  });
+
+  it.each([
+    ['application/json; charset=utf-16', 'utf-16'],
+    ['application/json; charset=UTF-16LE', 'UTF-16LE'],
+    ['application/json; charset=utf-32be', 'utf-32be'],
+    ['application/json; charset=utf-7', 'utf-7'],
+    ['application/json; charset=us-ascii', 'us-ascii'],
+    ['application/json; charset=utf8', 'utf8'],
+    ['application/json; charset=foo', 'foo'],
+    ['application/json; charset="utf-16"', 'utf-16'],
+    ['application/json; charset=', ''],
+    ['text/plain; charset=utf-16', 'utf-16'],
+    // body-parser reads the first; every one must be UTF-8 here.
+    ['application/json; charset=utf-16; charset=utf-8', 'utf-16'],
+    ['application/json; charset=utf-8; charset=utf-16', 'utf-16'],
+    ['application/json; x="a"; charset=utf-16', 'utf-16'],
+  ])('refuses %j, naming %j', (header, charset) => {
+    expect(charsetOtherThanUtf8(header)).toBe(charset);
   });
 });

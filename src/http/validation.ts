@@ -15,12 +15,23 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
-/** The global ValidationPipe: unknown fields are refused, and every 400 message names its field. */
+/** How many of a body's validation problems a 400 lists. */
+export const MAX_VALIDATION_MESSAGES = 10;
+
+/** A 400's messages: the first MAX_VALIDATION_MESSAGES of flattenValidationErrors, then how many more there are. */
+export function validationMessages(errors: ValidationError[]): string[] {
+  const all = flattenValidationErrors(errors);
+  if (all.length <= MAX_VALIDATION_MESSAGES) return all;
+  return [...all.slice(0, MAX_VALIDATION_MESSAGES), `and ${all.length - MAX_VALIDATION_MESSAGES} more`];
+}
+
+/** The global ValidationPipe: unknown fields are refused, every 400 message names its field, and a 400 lists
+ * at most MAX_VALIDATION_MESSAGES of them. */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => new BadRequestException(flattenValidationErrors(errors)),
+    exceptionFactory: (errors) => new BadRequestException(validationMessages(errors)),
   });
 }

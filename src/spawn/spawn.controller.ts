@@ -46,7 +46,9 @@ export class SpawnController {
   @ApiOkResponse({ type: SpawnViewDto, description: 'The server is ready; connect the viewer to `endpoint`' })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
-    description: 'Invalid body; the message names the field and the rule',
+    description:
+      'Invalid body; the message names the field and the rule (10 at most, then how many more), or the limit ' +
+      'the body broke (nesting, keys in an object)',
   })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'That rendering mode is disabled' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The spawn was stopped (DELETE) before it was ready' })

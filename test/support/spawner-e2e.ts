@@ -216,7 +216,7 @@ export function rawRequest(
   url: string,
   method: string,
   path: string,
-  body?: string,
+  body?: string | Buffer,
   headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
