@@ -335,6 +335,53 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
     },
   );
 
+  (v1Writable ? it : it.skip)(
+    "a killed service's group is never adopted by a new service the kernel gives its pid: the server it left outlives that one's shutdown",
+    async () => {
+      // The killed service is pid 2 of a pid namespace whose pid 1, a shell, outlives it (and holds the namespace).
+      const first = await start({}, [
+        ...['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'],
+        ...['sh', '-c', '"$@"; echo "service exited $?"; exec sleep 120', 'sh'],
+      ]);
+      const firstPid = serviceBelow(first.child.pid!);
+      const namespaceInit = procStat(firstPid)!.ppid;
+      const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${firstPid}/ns/pid`))?.[1];
+      const [left, next] = [1, 2].map((n) => `${V1_CPU}/sc-spawner-2-${n}-ns${namespace}`);
+      // Last registered, first run: the groups go once the namespace, and all that ran in it, is gone.
+      for (const group of [left, next]) {
+        cleanup.add(
+          () => waitFor(() => treeRemovedUnlessBusy(group), 5000, { description: `${group} to be removed` }),
+          'its group',
+        );
+      }
+      cleanup.add(() => endNamespace(first), 'the namespace');
+      const answer = await fetch(`${first.url}/spawn`, { method: 'POST', body: '{}', headers: JSON_HEADERS });
+      expect(answer.status).toBe(200);
+      const { id } = (await answer.json()) as { id: string };
+      const procs = `${left}/servers/${id}/cgroup.procs`;
+      const server = Number(readFileSync(procs, 'utf8').trim().split('\n')[0]);
+      expect(readFileSync(`/proc/${server}/cmdline`, 'utf8')).toContain('ts3d_sc_server');
+      process.kill(firstPid, 'SIGKILL');
+      await waitFor(() => first.output.join('').includes('service exited 137'), 10_000, {
+        description: 'the first service to be killed',
+      });
+      expect(isProcessAlive(server)).toBe(true);
+
+      // The next process forked in the namespace gets pid 2 again: the new service, with the killed one's pid.
+      const second = await start({}, [
+        ...['nsenter', `--target=${namespaceInit}`, '--pid', '--mount'],
+        ...['sh', '-c', 'echo 1 > /proc/sys/kernel/ns_last_pid && "$@"; echo "service exited $?"', 'sh'],
+      ]);
+      expect(readFileSync(`/proc/${serviceBelow(second.child.pid!)}/status`, 'utf8')).toMatch(/^NSpid:\s+\d+\s+2$/m);
+      expect(await stopService(second)).toBe(0);
+      expect(isProcessAlive(server)).toBe(true);
+      expect(readFileSync(procs, 'utf8')).toContain(String(server));
+      // It took the next name, and removed its groups at shutdown; the killed one's waits until it is empty.
+      expect(second.output.join('')).toContain(`CPU priority: cgroup-v1: servers in the cgroup v1 cpu group ${next}/`);
+      expect(existsSync(next)).toBe(false);
+    },
+  );
+
   it('without a cgroup (SC_CPU_PRIORITY=nice): the spawn helper, their subreaper, kills what a server left outside its group', async () => {
     const escaping = escapingServer();
     const service = await start({

@@ -16,4 +16,15 @@ describe('ProcSchedulingFiles', () => {
     expect(new ProcSchedulingFiles().list(dir).sort()).toEqual(['servers', 'service']);
     expect(new ProcSchedulingFiles().list(path.join(dir, 'missing'))).toEqual([]);
   });
+
+  it('makes a new group only: one that exists is refused (EEXIST), as is one whose parent is missing', () => {
+    const files = new ProcSchedulingFiles();
+    files.makeNewDir(path.join(dir, 'sc-spawner-7-1'));
+    expect(() => files.makeNewDir(path.join(dir, 'sc-spawner-7-1'))).toThrow(
+      expect.objectContaining({ code: 'EEXIST' }),
+    );
+    expect(() => files.makeNewDir(path.join(dir, 'missing', 'servers'))).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
+  });
 });

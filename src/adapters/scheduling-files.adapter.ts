@@ -26,6 +26,8 @@ export abstract class SchedulingFiles implements SchedulingReader {
   abstract write(file: string, text: string): void;
   /** Creates the cgroup folder; nothing when it exists. */
   abstract makeDir(dir: string): void;
+  /** Creates the cgroup folder, its parent being there; throws EEXIST when it exists (another's, never to adopt). */
+  abstract makeNewDir(dir: string): void;
   /** Removes an (empty) cgroup folder; throws when it cannot (EBUSY while a process is left in it). */
   abstract removeDir(dir: string): void;
   /** When a cgroup folder was made (ms since the epoch; its ctime), or undefined when it cannot be read. */
@@ -79,6 +81,10 @@ export class ProcSchedulingFiles extends SchedulingFiles {
 
   makeDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
+  }
+
+  makeNewDir(dir: string): void {
+    fs.mkdirSync(dir);
   }
 
   removeDir(dir: string): void {

@@ -38,10 +38,10 @@ export function createCpuPriority(
     priority.setUp();
   } catch (error) {
     throw new ConfigError([
-      `CPU priority ${decision.plan.mechanism}: the kernel refused to set up ${decision.plan.detail}: ${(error as Error).message} (set SC_CPU_PRIORITY to another mechanism, see docs/cpu-priority.md)`,
+      `CPU priority ${priority.plan.mechanism}: the kernel refused to set up ${priority.plan.detail}: ${(error as Error).message} (set SC_CPU_PRIORITY to another mechanism, see docs/cpu-priority.md)`,
     ]);
   }
-  new Logger('CpuPriority').log(`CPU priority: ${decision.plan.mechanism}: ${decision.plan.detail}`);
+  new Logger('CpuPriority').log(`CPU priority: ${priority.plan.mechanism}: ${priority.plan.detail}`);
   return priority;
 }
 

@@ -1,5 +1,5 @@
 import { FakeSchedulingFiles } from '../../test/fakes/scheduling-files.fake';
-import { chooseCpuPriority, PriorityWishes } from './cpu-priority.policy';
+import { chooseCpuPriority, type CpuPriorityPlan, PriorityWishes, withNextInstance } from './cpu-priority.policy';
 import { detectScheduling } from './scheduling-detection';
 
 /** The files a kernel shows; each case below is one kind of machine. */
@@ -133,6 +133,8 @@ describe('chooseCpuPriority', () => {
           service: `${dir}/sc-spawner-4242-1-service`,
           controllers: ['cpu'],
           serverLimits: undefined,
+          pid: 4242,
+          instance: 1,
         },
       }),
     });
@@ -220,6 +222,32 @@ describe('chooseCpuPriority', () => {
     expect(choose(v2, { pid: 1 })).toMatchObject({
       plan: { cgroup: { service: `${dir}/sc-spawner-1-1-ns4026532300-service`, pidNamespace: 4026532300 } },
     });
+  });
+
+  it("a name taken (a crashed service's group of the same pid): the next instance number names every group and the detail", () => {
+    const planOf = (decision: ReturnType<typeof choose>): CpuPriorityPlan => {
+      if ('problem' in decision) throw new Error(decision.problem);
+      return decision.plan;
+    };
+    const v1 = hybridV1(true);
+    v1.links.set('/proc/self/ns/pid', 'pid:[4026532199]');
+    const dir = '/sys/fs/cgroup/cpu/sc-spawner-2-2-ns4026532199';
+    const next = withNextInstance(planOf(choose(v1, { pid: 2 })));
+    expect(next.cgroup).toMatchObject({ own: dir, servers: `${dir}/servers`, service: `${dir}/service`, instance: 2 });
+    expect(next.detail).toBe(
+      `servers in the cgroup v1 cpu group ${dir}/servers at cpu.shares 2, the service in ${dir}/service at 1024`,
+    );
+    expect(withNextInstance(next).cgroup?.own).toBe('/sys/fs/cgroup/cpu/sc-spawner-2-3-ns4026532199');
+    const unit = '/sys/fs/cgroup/system.slice/sc-spawner.service';
+    const v2 = withNextInstance(planOf(choose(pureV2(true), { cpuMaxCores: 1.5 })));
+    expect(v2.cgroup).toMatchObject({
+      servers: `${unit}/sc-spawner-4242-2-servers`,
+      service: `${unit}/sc-spawner-4242-2-service`,
+      serverLimits: { cpuMax: '150000 100000' },
+    });
+    expect(v2.cgroup?.own).toBeUndefined();
+    expect(v2.detail).toContain(`${unit}/sc-spawner-4242-2-servers at cpu.weight 1`);
+    expect(v2.detail).toContain('with cpu.max 150000 100000');
   });
 
   it('autogroup on with CAP_SYS_ADMIN and no cgroup: the autogroup nice of each server session', () => {

@@ -34,6 +34,9 @@ export interface CgroupLayout {
   serverLimits?: { cpuMax?: string; memoryMax?: string };
   /** The pid namespace the groups' names carry (SchedulingFacts.pidNamespace). */
   pidNamespace?: number;
+  /** The service's pid and its instance number `n`, which name the groups with the namespace. */
+  pid: number;
+  instance: number;
 }
 
 export interface CpuPriorityPlan {
@@ -155,38 +158,14 @@ function whyNiceRanks(facts: SchedulingFacts): string {
 
 function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes: PriorityWishes): CpuPriorityPlan {
   const base = { mechanism, nice: wishes.nice, wrapper: wishes.perl };
-  // Unique on the machine: a pid is unique in its pid namespace only.
-  const name = `sc-spawner-${wishes.pid}-${wishes.instance}${facts.pidNamespace ? `-ns${facts.pidNamespace}` : ''}`;
   switch (mechanism) {
-    case 'cgroup-v2': {
-      const parent = facts.v2!.dir!;
-      const cgroup = v2Layout(parent, name, wishes, facts.pidNamespace);
-      const limits = cgroup.serverLimits
-        ? `; each server in its own group with${cgroup.serverLimits.cpuMax ? ` cpu.max ${cgroup.serverLimits.cpuMax}` : ''}${cgroup.serverLimits.memoryMax ? ` memory.max ${cgroup.serverLimits.memoryMax}` : ''}`
-        : '';
-      return {
-        ...base,
-        cgroup,
-        detail: `servers in the cgroup v2 group ${cgroup.servers} at cpu.weight ${V2_SERVER_WEIGHT}, the service in ${cgroup.service} at 100${limits}`,
-      };
-    }
+    case 'cgroup-v2':
     case 'cgroup-v1': {
-      const parent = facts.v1Cpu!.dir!;
-      const own = `${parent}/${name}`;
-      const cgroup: CgroupLayout = {
-        version: 1,
-        parent,
-        own,
-        servers: `${own}/servers`,
-        service: `${own}/service`,
-        controllers: [],
-        pidNamespace: facts.pidNamespace,
-      };
-      return {
-        ...base,
-        cgroup,
-        detail: `servers in the cgroup v1 cpu group ${cgroup.servers} at cpu.shares ${V1_SERVER_SHARES}, the service in ${cgroup.service} at 1024`,
-      };
+      const cgroup =
+        mechanism === 'cgroup-v1'
+          ? v1Layout(facts.v1Cpu!.dir!, facts, wishes)
+          : v2Layout(facts.v2!.dir!, facts, wishes);
+      return { ...base, cgroup, detail: cgroupDetail(cgroup) };
     }
     case 'autogroup':
       return {
@@ -204,17 +183,56 @@ function planFor(mechanism: CpuPriorityMechanism, facts: SchedulingFacts, wishes
   }
 }
 
-function v2Layout(parent: string, name: string, wishes: PriorityWishes, pidNamespace?: number): CgroupLayout {
+function v1Layout(parent: string, facts: SchedulingFacts, { pid, instance }: PriorityWishes): CgroupLayout {
+  const naming = { parent, pid, instance, pidNamespace: facts.pidNamespace };
+  return { version: 1, controllers: [], ...naming, ...groupPaths(1, naming) };
+}
+
+function v2Layout(parent: string, facts: SchedulingFacts, wishes: PriorityWishes): CgroupLayout {
+  const naming = { parent, pid: wishes.pid, instance: wishes.instance, pidNamespace: facts.pidNamespace };
   const cpuMax =
     wishes.cpuMaxCores !== undefined ? `${Math.round(wishes.cpuMaxCores * CPU_PERIOD_US)} ${CPU_PERIOD_US}` : undefined;
   const memoryMax = wishes.memoryMaxBytes !== undefined ? String(wishes.memoryMaxBytes) : undefined;
   return {
     version: 2,
-    parent,
-    servers: `${parent}/${name}-servers`,
-    service: `${parent}/${name}-service`,
     controllers: memoryMax ? ['cpu', 'memory'] : ['cpu'],
     serverLimits: cpuMax || memoryMax ? { cpuMax, memoryMax } : undefined,
-    pidNamespace,
+    ...naming,
+    ...groupPaths(2, naming),
   };
+}
+
+/**
+ * v1: a group of the service's own holding the service's and the servers'; v2: both side by side in the delegated
+ * parent. Named by pid and pid namespace (a pid is unique in its namespace only), so unique on the machine.
+ */
+function groupPaths(
+  version: 1 | 2,
+  { parent, pid, instance, pidNamespace }: Pick<CgroupLayout, 'parent' | 'pid' | 'instance' | 'pidNamespace'>,
+): Pick<CgroupLayout, 'own' | 'servers' | 'service'> {
+  const name = `sc-spawner-${pid}-${instance}${pidNamespace ? `-ns${pidNamespace}` : ''}`;
+  if (version === 2) return { servers: `${parent}/${name}-servers`, service: `${parent}/${name}-service` };
+  const own = `${parent}/${name}`;
+  return { own, servers: `${own}/servers`, service: `${own}/service` };
+}
+
+function cgroupDetail(cgroup: CgroupLayout): string {
+  if (cgroup.version === 1) {
+    return `servers in the cgroup v1 cpu group ${cgroup.servers} at cpu.shares ${V1_SERVER_SHARES}, the service in ${cgroup.service} at 1024`;
+  }
+  const { cpuMax, memoryMax } = cgroup.serverLimits ?? {};
+  const limits = cgroup.serverLimits
+    ? `; each server in its own group with${cpuMax ? ` cpu.max ${cpuMax}` : ''}${memoryMax ? ` memory.max ${memoryMax}` : ''}`
+    : '';
+  return `servers in the cgroup v2 group ${cgroup.servers} at cpu.weight ${V2_SERVER_WEIGHT}, the service in ${cgroup.service} at 100${limits}`;
+}
+
+/**
+ * The plan with its groups named for the next instance number: a group of its name exists, which a service never
+ * adopts (a crashed service of the same pid left it, maybe with servers still running there).
+ */
+export function withNextInstance(plan: CpuPriorityPlan): CpuPriorityPlan {
+  const next = { ...plan.cgroup!, instance: plan.cgroup!.instance + 1 };
+  const cgroup = { ...next, ...groupPaths(next.version, next) };
+  return { ...plan, cgroup, detail: cgroupDetail(cgroup) };
 }

@@ -16,6 +16,8 @@ const V1: CpuPriorityPlan = {
     servers: '/cg/cpu/sc-spawner-7-1/servers',
     service: '/cg/cpu/sc-spawner-7-1/service',
     controllers: [],
+    pid: 7,
+    instance: 1,
   },
 };
 const PARENT = '/cg/sc.service';
@@ -31,6 +33,8 @@ const V2: CpuPriorityPlan = {
     service: `${PARENT}/sc-spawner-7-1-service`,
     controllers: ['cpu', 'memory'],
     serverLimits: { cpuMax: '150000 100000', memoryMax: '2147483648' },
+    pid: 7,
+    instance: 1,
   },
 };
 
@@ -189,6 +193,54 @@ describe('CpuPriority', () => {
     });
     await priority.onApplicationShutdown();
     expect(files.dirs.size).toBe(0);
+  });
+
+  it("a group of its name left by a crashed service of the same pid, its server still running there, is never adopted: the next instance number is taken, and the old server outlives this service's shutdown", async () => {
+    const files = new FakeSchedulingFiles({}, ['/cg/cpu']);
+    const left = '/cg/cpu/sc-spawner-7-1';
+    for (const dir of ['', '/service', '/servers', '/servers/old', '/servers/spawn-helper']) files.dirs.add(left + dir);
+    files.files.set(`${left}/servers/old/cgroup.procs`, '70\n');
+    files.files.set(`${left}/servers/spawn-helper/cgroup.procs`, '71\n');
+    const priority = new CpuPriority(V1, files, PERL, 7);
+    priority.setUp();
+    const own = '/cg/cpu/sc-spawner-7-2';
+    expect(files.writes).toEqual([
+      [`${own}/service/cgroup.procs`, '7'],
+      [`${own}/servers/cpu.shares`, '2'],
+    ]);
+    expect(priority.status().detail).toBe(
+      `servers in the cgroup v1 cpu group ${own}/servers at cpu.shares 2, the service in ${own}/service at 1024`,
+    );
+    expect(priority.placementFor('a').cgroupProcs).toBe(`${own}/servers/a/cgroup.procs`);
+    files.files.set(`${own}/servers/a/cgroup.procs`, '99\n');
+    // A group in its servers' it did not place (none should be): nothing in it is killed.
+    files.dirs.add(`${own}/servers/stray`);
+    files.files.set(`${own}/servers/stray/cgroup.procs`, '80\n');
+    await priority.onApplicationShutdown();
+    expect(files.killed).toEqual([99]);
+    expect(files.read(`${left}/servers/old/cgroup.procs`)).toBe('70\n');
+    expect(files.read(`${left}/servers/spawn-helper/cgroup.procs`)).toBe('71\n');
+    expect(files.read(`${own}/servers/stray/cgroup.procs`)).toBe('80\n');
+    expect([...files.dirs].filter((dir) => dir.startsWith(left)).length).toBe(5);
+    expect(files.dirs.has(`${own}/service`)).toBe(false);
+  });
+
+  it("v2: the crashed service's servers group left (its empty service group removed by another): the next instance number, the one made meanwhile undone", async () => {
+    const files = new FakeSchedulingFiles({}, [PARENT]);
+    const left = `${PARENT}/sc-spawner-7-1-servers`;
+    for (const dir of [left, `${left}/old`]) files.dirs.add(dir);
+    files.files.set(`${left}/old/cgroup.procs`, '70\n');
+    const priority = new CpuPriority(V2, files, PERL, 7);
+    priority.setUp();
+    expect(priority.plan.cgroup).toMatchObject({
+      servers: `${PARENT}/sc-spawner-7-2-servers`,
+      service: `${PARENT}/sc-spawner-7-2-service`,
+    });
+    expect(files.dirs.has(`${PARENT}/sc-spawner-7-1-service`)).toBe(false);
+    expect(files.read(`${PARENT}/sc-spawner-7-2-service/cgroup.procs`)).toBe('7');
+    await priority.onApplicationShutdown();
+    expect(files.killed).toEqual([]);
+    expect([...files.dirs].sort()).toEqual([left, `${left}/old`]);
   });
 
   it('a group still busy at shutdown is retried, then reported, never thrown', async () => {

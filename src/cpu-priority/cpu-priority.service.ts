@@ -6,6 +6,7 @@ import {
   CpuPriorityPlan,
   V1_SERVER_SHARES,
   V2_SERVER_WEIGHT,
+  withNextInstance,
 } from './cpu-priority.policy';
 import { CgroupLeftovers, type ReapedServers } from './cgroup-leftovers';
 import { killCgroup } from './cgroup-kill';
@@ -15,6 +16,8 @@ const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 /** How often the service makes its own group again when another service removed it before it could move in. */
 const JOIN_ATTEMPTS = 5;
+/** How many names taken by groups left behind (by crashed services of the same pid) a start-up passes at most. */
+const CLAIM_ATTEMPTS = 100;
 /** How often, and how far apart, a dead service's groups still busy at start-up are tried again. */
 const LEFTOVER_ATTEMPTS = 25;
 const LEFTOVER_RETRY_MS = 200;
@@ -35,14 +38,22 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly reapedServers = { ids: new Set<string>(), pids: new Set<number>() } satisfies ReapedServers;
   private leftoverTimer?: NodeJS.Timeout;
   private readonly leftovers: CgroupLeftovers;
+  /** The spawn ids whose groups this run made and has not removed yet: at shutdown, the only groups it kills in. */
+  private readonly placed = new Set<string>();
 
   constructor(
-    readonly plan: CpuPriorityPlan,
+    private current: CpuPriorityPlan,
     private readonly files: SchedulingFiles,
     private readonly perl: string | undefined,
     private readonly pid: number = process.pid,
   ) {
-    this.leftovers = new CgroupLeftovers(files, pid, this.logger, plan.cgroup?.version ?? 1, plan.cgroup?.pidNamespace);
+    const { version, pidNamespace } = current.cgroup ?? {};
+    this.leftovers = new CgroupLeftovers(files, pid, this.logger, version ?? 1, pidNamespace);
+  }
+
+  /** The plan applied: once set up, its groups named for the instance number this service took (see claimGroups). */
+  get plan(): CpuPriorityPlan {
+    return this.current;
   }
 
   get mechanism(): CpuPriorityMechanism {
@@ -55,9 +66,10 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Creates the servers' cgroups (throws, with the errno, when the kernel refuses). */
   setUp(): void {
+    if (!this.plan.cgroup) return;
+    this.busyLeftovers = this.leftovers.removeAll(this.plan.cgroup.parent);
+    this.claimGroups();
     const cgroup = this.plan.cgroup;
-    if (!cgroup) return;
-    this.busyLeftovers = this.leftovers.removeAll(cgroup.parent);
     this.joinOwnGroup(cgroup);
     if (cgroup.version === 2) {
       this.files.write(`${cgroup.parent}/cgroup.subtree_control`, cgroup.controllers.map((c) => `+${c}`).join(' '));
@@ -70,6 +82,30 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     }
     // v2: a group that hands controllers to its children holds no process itself; v1: the same layout.
     this.files.makeDir(`${cgroup.servers}/${HELPER_GROUP}`);
+  }
+
+  /**
+   * Makes this service's top groups (v1: its own; v2: the service's and the servers') where none exists. One of its
+   * name that does is not its own: a crashed service whose pid the kernel has since reused left it, maybe with
+   * servers still running in it, which this one's shutdown would kill. The service takes the next instance number
+   * instead, and leaves that group to the leftovers' rules (removed once empty).
+   */
+  private claimGroups(): void {
+    for (let attempt = 1; ; attempt++) {
+      const cgroup = this.plan.cgroup!;
+      const made: string[] = [];
+      try {
+        for (const dir of cgroup.own ? [cgroup.own] : [cgroup.service, cgroup.servers]) {
+          this.files.makeNewDir(dir);
+          made.push(dir);
+        }
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= CLAIM_ATTEMPTS) throw error;
+        for (const dir of made) this.tryRemove(dir);
+        this.current = withNextInstance(this.current);
+      }
+    }
   }
 
   /**
@@ -102,6 +138,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     if (!cgroup) return placement;
     const dir = `${cgroup.servers}/${spawnId}`;
     this.files.makeDir(dir);
+    this.placed.add(spawnId);
     if (cgroup.serverLimits?.cpuMax) this.files.write(`${dir}/cpu.max`, cgroup.serverLimits.cpuMax);
     if (cgroup.serverLimits?.memoryMax) this.files.write(`${dir}/memory.max`, cgroup.serverLimits.memoryMax);
     return {
@@ -121,7 +158,9 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     if (!cgroup) return;
     const dir = `${cgroup.servers}/${spawnId}`;
     this.killLeftovers(dir, spawnId);
-    void this.remove(dir);
+    void this.remove(dir).then((gone) => {
+      if (gone) this.placed.delete(spawnId);
+    });
   }
 
   private killLeftovers(dir: string, spawnId: string): void {
@@ -177,6 +216,7 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     // it moves to the service's own group first, so it ends (and the groups can go) promptly. The helper moves
     // too; it ends when the launcher closes its input.
     for (const name of this.files.list(cgroup.servers)) {
+      if (name !== HELPER_GROUP && !this.placed.has(name)) continue;
       const dir = `${cgroup.servers}/${name}`;
       if (name !== HELPER_GROUP) this.killLeftovers(dir, name);
       this.evacuate(dir, cgroup.service);
@@ -215,13 +255,14 @@ export class CpuPriority implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Removes a group, waiting a little while the last killed processes leave it (EBUSY). */
-  private async remove(dir: string): Promise<void> {
+  /** Removes a group, waiting a little while the last killed processes leave it (EBUSY); false when it stays. */
+  private async remove(dir: string): Promise<boolean> {
     let error = this.tryRemove(dir);
     for (let attempt = 0; error?.code === 'EBUSY' && attempt < REMOVE_ATTEMPTS; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
       error = this.tryRemove(dir);
     }
     if (error) this.logger.warn(`could not remove the cgroup ${dir}: ${error.message}`);
+    return error === undefined;
   }
 }

@@ -56,6 +56,11 @@ export class FakeSchedulingFiles extends SchedulingFiles {
     this.dirs.add(dir);
   }
 
+  makeNewDir(dir: string): void {
+    if (this.dirs.has(dir)) throw Object.assign(new Error(`EEXIST: mkdir ${dir}`), { code: 'EEXIST' });
+    this.makeDir(dir);
+  }
+
   madeAt(dir: string): number | undefined {
     return this.madeTimes.get(dir);
   }
