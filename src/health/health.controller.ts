@@ -8,6 +8,7 @@ const DETAILS = {
   activeSpawns: 1,
   maxSpawns: 32,
   freePorts: 63,
+  busyPorts: 0,
   states: {
     starting: 0,
     ready: 1,
@@ -35,7 +36,8 @@ const INDICATOR = {
     reason: { type: 'string', description: 'Why not ready (down only)' },
     activeSpawns: { type: 'integer' },
     maxSpawns: { type: 'integer' },
-    freePorts: { type: 'integer' },
+    freePorts: { type: 'integer', description: 'Ports that could be leased now' },
+    busyPorts: { type: 'integer', description: 'Ports held by another program when last probed' },
     states: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Spawns per state' },
   },
 };

@@ -9,6 +9,7 @@ import {
   SERVERS_SETTINGS,
   type ServersSettings,
 } from '../config';
+import { portShortage } from '../ports';
 import { SupervisorService } from '../supervisor';
 import { executableProblem } from './executable-problem';
 
@@ -29,8 +30,9 @@ export class SpawnerHealthIndicator {
     return this.indicators.check('spawner').up(this.details());
   }
 
-  /** Up only while a spawn would be accepted. */
-  readiness(): HealthIndicatorResult {
+  /** Up only while a spawn would be accepted: the ports are probed first, a port counted free must be free now. */
+  async readiness(): Promise<HealthIndicatorResult> {
+    await this.supervisor.refreshPorts();
     const indicator = this.indicators.check('spawner');
     const reason = this.notReadyReason();
     return reason ? indicator.down({ reason, ...this.details() }) : indicator.up(this.details());
@@ -44,6 +46,7 @@ export class SpawnerHealthIndicator {
       node: this.scaleOut.nodeName,
       draining: capacity.draining,
       freePorts: capacity.ports.free,
+      busyPorts: capacity.ports.busy,
       states: capacity.states,
       warm: capacity.warm,
     };
@@ -56,7 +59,9 @@ export class SpawnerHealthIndicator {
     if (!capacity.canAcceptSpawn) {
       return `at capacity: all ${this.capacity.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
     }
-    if (capacity.ports.free === 0) return 'no free WebSocket port';
+    if (capacity.ports.free === 0) {
+      return portShortage(capacity.ports, this.capacity.portBase, this.capacity.portCount);
+    }
     const executable = executableProblem(this.files, this.servers.scExecutable);
     if (executable) return executable;
     if (capacity.warm.failing) return `${capacity.warm.failing} (next try ${capacity.warm.retryAt ?? 'soon'})`;

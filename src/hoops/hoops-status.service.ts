@@ -33,6 +33,7 @@ export class HoopsStatusService {
       ...hoopsStateCounts(spawns, now, c),
       usedSpawnPorts: capacity.ports.leased,
       availableSpawnPorts: capacity.ports.free,
+      busySpawnPorts: capacity.ports.busy,
       activeSpawns: capacity.activeSpawns,
       maxSpawns: c.maxSpawns,
       shuttingDown: capacity.shuttingDown,

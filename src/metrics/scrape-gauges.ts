@@ -9,6 +9,7 @@ export interface ScrapeSources {
   states(): Record<string, number>;
   maxSpawns(): number;
   portsFree(): number;
+  portsBusy(): number;
   draining(): boolean;
   /** A spawn would be accepted: not stopping or draining, a slot and a port free, the warm pool not failing. */
   ready(): boolean;
@@ -51,6 +52,14 @@ export function registerScrapeGauges(
     registers: [registry],
     collect() {
       this.set(sources()?.portsFree() ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}ports_busy`,
+    help: 'WebSocket ports of the range held by another program when last probed (not free)',
+    registers: [registry],
+    collect() {
+      this.set(sources()?.portsBusy() ?? 0);
     },
   });
   new Gauge({

@@ -40,6 +40,7 @@ export class SpawnMetricsObserver implements OnApplicationBootstrap, OnApplicati
       states: () => this.supervisor.capacity().states,
       maxSpawns: () => this.supervisor.capacity().maxSpawns,
       portsFree: () => this.supervisor.capacity().ports.free,
+      portsBusy: () => this.supervisor.capacity().ports.busy,
       draining: () => this.supervisor.capacity().draining,
       ready: () => isReady(this.supervisor.capacity()),
       warm: () => this.supervisor.warmStats(),

@@ -94,9 +94,11 @@ describe('PortAllocator', () => {
     expect(allocator.counts().busy).toBe(1);
 
     clock.advance(1);
-    expect(allocator.counts().busy).toBe(0);
+    // Due for a probe, but not free until one finds it free.
+    expect(allocator.counts().busy).toBe(1);
     expect(await allocator.lease()).toBe(BASE);
     expect(probe.probed).toEqual([BASE + 1, BASE]);
+    expect(allocator.counts()).toEqual({ total: 2, leased: 2, busy: 0, free: 0 });
   });
 
   it('a port still busy when retried is kept out for another BUSY_PORT_RETRY_MS', async () => {
@@ -132,7 +134,82 @@ describe('PortAllocator', () => {
     allocator.markBusy(BASE + 5);
     expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 2, free: 2 });
     clock.advance(BUSY_PORT_RETRY_MS);
+    expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 2, free: 2 });
+    probe.busy.clear();
+    await allocator.refresh();
     expect(allocator.counts()).toEqual({ total: 6, leased: 2, busy: 0, free: 4 });
+  });
+
+  describe('refresh(): free counts only ports that could be leased now', () => {
+    it('finds a range another program took before any lease: nothing free', async () => {
+      const { allocator, probe } = setup(3);
+      for (let p = BASE; p < BASE + 3; p++) probe.busy.add(p);
+      await allocator.refresh();
+      expect(probe.probed).toEqual([BASE, BASE + 1, BASE + 2]);
+      expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 3, free: 0 });
+    });
+
+    it('a port found held stays busy after BUSY_PORT_RETRY_MS while it is still held, free once a probe finds it free', async () => {
+      const { allocator, probe, clock } = setup(3);
+      for (let p = BASE; p < BASE + 3; p++) probe.busy.add(p);
+      expect(await allocator.lease()).toBeNull();
+      clock.advance(BUSY_PORT_RETRY_MS + 1);
+      expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 3, free: 0 });
+      await allocator.refresh();
+      expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 3, free: 0 });
+
+      probe.busy.clear();
+      clock.advance(BUSY_PORT_RETRY_MS - 1);
+      await allocator.refresh();
+      expect(allocator.counts().busy).toBe(3); // within the window: not probed again
+      clock.advance(1);
+      await allocator.refresh();
+      expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 0, free: 3 });
+    });
+
+    it('probes each port at most once per BUSY_PORT_RETRY_MS, and never a leased one', async () => {
+      const { allocator, probe, clock } = setup(4);
+      const leased = (await allocator.lease())!;
+      probe.busy.add(BASE + 2);
+      probe.probed.length = 0;
+      await allocator.refresh();
+      expect(probe.probed).toEqual([BASE + 1, BASE + 2, BASE + 3]);
+      await allocator.refresh();
+      clock.advance(BUSY_PORT_RETRY_MS - 1);
+      await allocator.refresh();
+      expect(probe.probed).toHaveLength(3);
+      clock.advance(1);
+      await allocator.refresh();
+      expect(probe.probed.slice(3)).toEqual([BASE + 1, BASE + 2, BASE + 3]);
+      expect(probe.probed).not.toContain(leased);
+      expect(allocator.counts()).toEqual({ total: 4, leased: 1, busy: 1, free: 2 });
+    });
+
+    it('a port taken since it was last found free is seen once its probe is stale', async () => {
+      const { allocator, probe, clock } = setup(2);
+      await allocator.refresh();
+      probe.busy.add(BASE).add(BASE + 1);
+      clock.advance(BUSY_PORT_RETRY_MS);
+      await allocator.refresh();
+      expect(allocator.counts()).toEqual({ total: 2, leased: 0, busy: 2, free: 0 });
+    });
+
+    it('concurrent refreshes share one pass; a lease of a port being probed joins that probe', async () => {
+      for (let round = 0; round < 10; round++) {
+        const { allocator, probe } = setup(8);
+        probe.delay = () => Math.floor(Math.random() * 5);
+        probe.busy.add(BASE + 3);
+        const [, , ports] = await Promise.all([
+          allocator.refresh(),
+          allocator.refresh(),
+          Promise.all([allocator.lease(), allocator.lease()]),
+        ]);
+        // One bind per port at a time: a second probe of a port this process is binding would find it busy.
+        expect(new Set(probe.probed).size).toBe(probe.probed.length);
+        expect(ports).not.toContain(null);
+        expect(allocator.counts()).toEqual({ total: 8, leased: 2, busy: 1, free: 5 });
+      }
+    });
   });
 
   describe('confirmBusy()', () => {

@@ -2,15 +2,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../config';
 import { Clock, PortProbe } from '../adapters';
 
-/** How long a port another program held is left alone before it is tried again. */
+/** How long a port is trusted as last probed (held by another program, or free) before it is probed again. */
 export const BUSY_PORT_RETRY_MS = 10_000;
+
+/** How many ports refresh() binds at once: a whole range of thousands at once could run out of file descriptors. */
+const PROBES_AT_ONCE = 32;
 
 export interface PortCounts {
   total: number;
   leased: number;
-  /** Neither leased nor known to be held by another program. */
+  /** Neither leased nor held by another program when last probed: could be leased now. */
   free: number;
-  /** Held by another program when last probed; retried later. */
+  /** Held by another program when last probed; not free until a probe finds it free again. */
   busy: number;
 }
 
@@ -18,12 +21,19 @@ export interface PortCounts {
  * Leases WebSocket ports from [SC_PORT_BASE, SC_PORT_BASE + SC_PORT_COUNT).
  * A port is marked leased synchronously before it is probed, so concurrent leases can never pick the same one.
  * Ports are handed out round-robin so a just-released port (maybe in TIME_WAIT) is the last to be reused.
+ * A port held by another program stays busy until a probe finds it free: a mark that merely expired would count a
+ * range squatted since as free, and readiness would send viewers to a node that can serve none.
  */
 @Injectable()
 export class PortAllocator {
   private readonly logger = new Logger(PortAllocator.name);
   private readonly leased = new Set<number>();
+  /** Ports found held by another program, and when each may be probed again. */
   private readonly busyUntil = new Map<number, number>();
+  private readonly foundFreeAt = new Map<number, number>();
+  /** One probe per port at a time: two binds of the same port by this process would fail each other. */
+  private readonly probing = new Map<number, Promise<boolean>>();
+  private refreshing?: Promise<void>;
   private cursor = 0;
 
   constructor(
@@ -39,12 +49,11 @@ export class PortAllocator {
     const start = this.cursor;
     for (let tried = 0; tried < portCount; tried++) {
       const port = portBase + ((start + tried) % portCount);
-      if (this.leased.has(port) || this.isMarkedBusy(port)) continue;
+      if (this.leased.has(port) || this.isHeldNow(port)) continue;
       this.leased.add(port);
       this.cursor = (port - portBase + 1) % portCount;
-      if (await this.probe.isFree(port)) return port;
+      if (await this.probeOnce(port)) return port;
       this.leased.delete(port);
-      this.markBusy(port);
     }
     return null;
   }
@@ -54,33 +63,80 @@ export class PortAllocator {
     this.leased.delete(port);
   }
 
-  /** Another program holds this port: keep it out of rotation for a while. */
+  /** Another program holds this port: keep it out of rotation, and out of the free count, until found free. */
   markBusy(port: number): void {
-    this.logger.warn(`port ${port} is held by another program; skipping it for ${BUSY_PORT_RETRY_MS / 1000} s`);
+    if (!this.busyUntil.has(port)) {
+      this.logger.warn(
+        `port ${port} is held by another program; probing it again every ${BUSY_PORT_RETRY_MS / 1000} s`,
+      );
+    }
+    this.foundFreeAt.delete(port);
     this.busyUntil.set(port, this.clock.now() + BUSY_PORT_RETRY_MS);
   }
 
   /** Probes a port that a server just failed to bind; true (and kept out of rotation) when another program holds it. */
   async confirmBusy(port: number): Promise<boolean> {
-    if (this.leased.has(port) || (await this.probe.isFree(port))) return false;
-    this.markBusy(port);
-    return true;
+    if (this.leased.has(port)) return false;
+    return !(await this.probeOnce(port));
+  }
+
+  /**
+   * Probes the ports not leased whose last probe is older than BUSY_PORT_RETRY_MS (or that were never probed), so
+   * counts() tells what could be leased now: a range taken since is seen, a port let go is free again.
+   * Concurrent calls share one pass.
+   */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.probeStale().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
   }
 
   counts(): PortCounts {
     let busy = 0;
-    for (const port of this.busyUntil.keys()) if (this.isMarkedBusy(port)) busy++;
+    for (const port of this.busyUntil.keys()) if (!this.leased.has(port)) busy++;
     const total = this.capacity.portCount;
     return { total, leased: this.leased.size, busy, free: Math.max(0, total - this.leased.size - busy) };
   }
 
-  private isMarkedBusy(port: number): boolean {
-    const until = this.busyUntil.get(port);
-    if (until === undefined) return false;
-    if (this.clock.now() >= until) {
-      this.busyUntil.delete(port);
-      return false;
+  private async probeStale(): Promise<void> {
+    const { portBase, portCount } = this.capacity;
+    const stale: number[] = [];
+    for (let port = portBase; port < portBase + portCount; port++) if (this.isStale(port)) stale.push(port);
+    for (let i = 0; i < stale.length; i += PROBES_AT_ONCE) {
+      // Leased meanwhile: its lease probed it (or probes it with us); a server may be binding it now.
+      const batch = stale.slice(i, i + PROBES_AT_ONCE).filter((port) => !this.leased.has(port));
+      await Promise.all(batch.map((port) => this.probeOnce(port)));
     }
-    return true;
+  }
+
+  private isStale(port: number): boolean {
+    if (this.leased.has(port) || this.isHeldNow(port)) return false;
+    const freeAt = this.foundFreeAt.get(port);
+    return freeAt === undefined || this.clock.now() - freeAt >= BUSY_PORT_RETRY_MS;
+  }
+
+  /** Probes `port` (or joins the probe under way) and records what it found. */
+  private probeOnce(port: number): Promise<boolean> {
+    let probe = this.probing.get(port);
+    if (!probe) {
+      probe = this.probe.isFree(port).then((free) => {
+        this.probing.delete(port);
+        if (free) this.foundFree(port);
+        else this.markBusy(port);
+        return free;
+      });
+      this.probing.set(port, probe);
+    }
+    return probe;
+  }
+
+  private foundFree(port: number): void {
+    if (this.busyUntil.delete(port)) this.logger.log(`port ${port} is no longer held by another program`);
+    this.foundFreeAt.set(port, this.clock.now());
+  }
+
+  /** Found held by another program within the last BUSY_PORT_RETRY_MS: not worth probing yet. */
+  private isHeldNow(port: number): boolean {
+    const until = this.busyUntil.get(port);
+    return until !== undefined && this.clock.now() < until;
   }
 }

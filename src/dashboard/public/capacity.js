@@ -51,6 +51,11 @@ function renderWarm(warm) {
   ui.warmFigure.dataset.failing = String(Boolean(warm.failing));
 }
 
+/** @param {number} busyPorts */
+function noFreePort(busyPorts) {
+  return busyPorts > 0 ? `no free WebSocket port: ${busyPorts} held by another program` : 'no free WebSocket port';
+}
+
 /** @param {any} spawner the health check's `spawner` details */
 function renderCapacity(spawner) {
   const active = Number(spawner.activeSpawns) || 0;
@@ -62,7 +67,10 @@ function renderCapacity(spawner) {
   ui.capacityBar.dataset.level = active >= max ? 'full' : percent >= 75 ? 'high' : 'ok';
   ui.capacityBar.setAttribute('aria-valuemax', String(max));
   ui.capacityBar.setAttribute('aria-valuenow', String(active));
-  ui.freePorts.textContent = Number.isFinite(Number(spawner.freePorts)) ? plural(freePorts, 'free port') : '–';
+  const busyPorts = Number(spawner.busyPorts) || 0;
+  ui.freePorts.textContent = Number.isFinite(Number(spawner.freePorts))
+    ? plural(freePorts, 'free port') + (busyPorts > 0 ? ` · ${busyPorts} held by another program` : '')
+    : '–';
   renderWarm(spawner.warm);
   service.sessions = Math.max(0, active - warmServers(spawner.warm));
   updateCounts();
@@ -72,7 +80,7 @@ function renderCapacity(spawner) {
     .map((s) => `${states[s]} ${stateLabel(s).toLowerCase()}`)
     .join(' · ');
   const reason =
-    active >= max ? `at capacity: all ${max} spawn slots in use` : freePorts === 0 ? 'no free WebSocket port' : '';
+    active >= max ? `at capacity: all ${max} spawn slots in use` : freePorts === 0 ? noFreePort(busyPorts) : '';
   if (!reason) renderReadiness('true', 'Accepting viewers', '');
   else renderReadiness('false', 'Not accepting', `Not accepting new viewers: ${reason}`);
   setCreateBlocked(reason);

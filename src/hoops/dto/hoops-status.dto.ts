@@ -40,6 +40,11 @@ export class HoopsStatusDto {
   @ApiProperty({ example: '2026-11-29T19:00:00.000Z' }) timestamp: string;
   @ApiProperty({ example: 1 }) usedSpawnPorts: number;
   @ApiProperty({ example: 63 }) availableSpawnPorts: number;
+  @ApiProperty({
+    example: 0,
+    description: 'Ports of the range held by another program when last probed (not available)',
+  })
+  busySpawnPorts: number;
   @ApiProperty({ example: 1 }) activeSpawns: number;
   @ApiProperty({ example: 32 }) maxSpawns: number;
   @ApiProperty({ example: false }) shuttingDown: boolean;

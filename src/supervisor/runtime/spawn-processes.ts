@@ -3,7 +3,7 @@ import { describeExit } from '@app/sc-protocol';
 import { Clock, ProcessEnd, ProcessLauncher } from '../../adapters';
 import { CAPACITY_SETTINGS, type CapacitySettings, TIMING_SETTINGS, type TimingSettings } from '../../config';
 import { CpuPriority } from '../../cpu-priority';
-import { PortAllocator } from '../../ports';
+import { PortAllocator, portShortage } from '../../ports';
 import { disconnectEndReason, exitLogLine } from '../rules/spawn-exit';
 import { redactArgs, type ServerCommand } from '../rules/sc-command';
 import { ServerCommands } from './server-commands';
@@ -49,7 +49,7 @@ export class SpawnProcesses {
     const wsPort = await this.ports.lease();
     if (wsPort === null) {
       const { portBase, portCount } = this.capacity;
-      throw new NoCapacityError('ports', `no free WebSocket port in ${portBase}-${portBase + portCount - 1}`);
+      throw new NoCapacityError('ports', portShortage(this.ports.counts(), portBase, portCount));
     }
     if (this.registry.takesNoNewSpawns) {
       this.ports.release(wsPort);

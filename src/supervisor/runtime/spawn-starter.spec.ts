@@ -116,7 +116,10 @@ describe('SupervisorService.spawn (SpawnStarter)', () => {
       expect(error.error).toBeInstanceOf(NoCapacityError);
       expect(error.status).toBe(503);
       expect(error.retryAfterS).toBe(RETRY_AFTER_AT_CAPACITY_S);
-      expect(error.message).toBe(`no free WebSocket port in ${PORT_BASE}-${PORT_BASE + 3}`);
+      expect(error.message).toBe(
+        `no free WebSocket port in ${PORT_BASE}-${PORT_BASE + 3}: 4 held by another program ` +
+          `(ss -ltnp 'sport >= :${PORT_BASE} and sport <= :${PORT_BASE + 3}' names it), 0 leased by this node's servers`,
+      );
     });
   });
 

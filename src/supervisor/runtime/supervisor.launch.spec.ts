@@ -124,7 +124,9 @@ describe('SupervisorService: launch and the journal', () => {
         const { error } = await outcome(supervisor.launch({ rendererType: 'csr' }));
         expect(error).toBeInstanceOf(NoCapacityError);
         expect((error as NoCapacityError).reason).toBe('ports');
-        expect((error as Error).message).toBe(`no free WebSocket port in ${PORT_BASE}-${PORT_BASE}`);
+        expect((error as Error).message).toBe(
+          `no free WebSocket port in ${PORT_BASE}-${PORT_BASE}: all 1 leased by this node's servers`,
+        );
       }
       expect(supervisor.capacity().activeSpawns).toBe(1);
       expect(supervisor.capacity().hasFreeSlot).toBe(true);

@@ -90,6 +90,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     };
   }
 
+  /** Probes the ports whose last probe is stale, so capacity() counts only ports that could be leased now. */
+  refreshPorts(): Promise<void> {
+    return this.ports.refresh();
+  }
+
   /** Counters for metrics: warm servers ready, claims, and misses by reason. */
   warmStats(): WarmPoolStats {
     return this.warmPool.stats();

@@ -1,0 +1,99 @@
+/**
+ * End to end: another local user (nobody) listens on every port of the WebSocket range. The service (a real process)
+ * refuses spawns and readiness names the cause; once the other program lets go, it is ready within the retry window
+ * and a real simulator starts.
+ */
+import { spawn } from 'child_process';
+import request from 'supertest';
+import { BUSY_PORT_RETRY_MS } from '../src/ports';
+import { useCleanup, type Cleanup } from './support/processes';
+import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
+import { postSpawn, waitForProcessGone } from './support/spawner-e2e';
+import { waitFor } from './support/wait';
+
+const PORT_COUNT = 3;
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** A process of user nobody listening on `host` on every port of [base, base + PORT_COUNT); resolves once it does. */
+async function squat(host: string, base: number, cleanup: Cleanup) {
+  const script = `const net = require('net'); let held = 0;
+    for (let p = ${base}; p < ${base + PORT_COUNT}; p++)
+      net.createServer().listen({ port: p, host: ${JSON.stringify(host)} }, () => ++held === ${PORT_COUNT} && console.log('held'));`;
+  const child = spawn('setpriv', [...NOBODY, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.trackChild(child);
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`the squatter exited (${code}) before holding its ports`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+describe('ports of the range held by another user (e2e)', () => {
+  const cleanup = useCleanup();
+
+  const variants: Array<[host: string, base: number, httpPort: number]> = [
+    ['::', 45000, 45100],
+    ['0.0.0.0', 45010, 45101],
+  ];
+  it.each(variants)(
+    'every port held on [%s]: spawns 503 and not ready, naming the cause; ready again once let go',
+    async (host, base, httpPort) => {
+      const squatter = await squat(host, base, cleanup);
+      const service = await startServiceProcess(httpPort, {
+        ...FAST_TIMINGS,
+        SC_PORT_BASE: String(base),
+        SC_PORT_COUNT: String(PORT_COUNT),
+        SC_MAX_SPAWNS: String(PORT_COUNT),
+      });
+      cleanup.add(() => service.stop(), 'the service');
+      const range = `${base}-${base + PORT_COUNT - 1}`;
+      const cause = `no free WebSocket port in ${range}: ${PORT_COUNT} held by another program`;
+
+      // Before any spawn: readiness probes the range itself.
+      const before = await request(service.url).get('/health/ready');
+      expect(before.status).toBe(503);
+      expect(before.body.error.spawner).toMatchObject({ status: 'down', freePorts: 0, busyPorts: PORT_COUNT });
+      expect(before.body.error.spawner.reason).toContain(cause);
+      expect(before.body.error.spawner.reason).toContain(
+        `ss -ltnp 'sport >= :${base} and sport <= :${base + PORT_COUNT - 1}'`,
+      );
+
+      const refused = await postSpawn(service.url, {});
+      expect(refused.status).toBe(503);
+      expect(refused.body.message).toContain(cause);
+
+      // Past the retry window, the ports still held are still not free.
+      await new Promise((resolve) => setTimeout(resolve, BUSY_PORT_RETRY_MS + 500));
+      const later = await request(service.url).get('/health/ready');
+      expect(later.status).toBe(503);
+      expect(later.body.error.spawner.reason).toContain(cause);
+      const live = await request(service.url).get('/health').expect(200);
+      expect(live.body.details.spawner).toMatchObject({ freePorts: 0, busyPorts: PORT_COUNT });
+
+      await squatter.stop();
+      const letGo = Date.now();
+      await waitFor(
+        async () => (await request(service.url).get('/health/ready')).status === 200 || undefined,
+        BUSY_PORT_RETRY_MS + 2000,
+        { description: 'readiness once the ports are let go', intervalMs: 200 },
+      );
+      expect(Date.now() - letGo).toBeLessThanOrEqual(BUSY_PORT_RETRY_MS + 1000);
+      const ready = await request(service.url).get('/health/ready').expect(200);
+      expect(ready.body.info.spawner).toMatchObject({ freePorts: PORT_COUNT, busyPorts: 0 });
+
+      const spawned = await postSpawn(service.url, {});
+      expect(spawned.status).toBe(200);
+      cleanup.trackPid(spawned.body.pid);
+      await request(service.url).delete(`/spawns/${spawned.body.id}`).expect(202);
+      await waitForProcessGone(spawned.body.pid);
+      await service.stop();
+    },
+    45_000,
+  );
+});
