@@ -5,6 +5,7 @@ import {
   type Env,
   ephemeralOverlapWarning,
   parsePortRange,
+  SIMULATOR_DUMMY_LICENSE,
   settingsObject,
   settingsTable,
   tlsHostnameWarning,
@@ -33,11 +34,12 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
 }
 
 /**
- * A warning when every local user may read SC_LICENSE_FILE, whose path every server's command line shows. Said,
- * not refused, as for API_KEYS_FILE: a container's secret mount may be 0444 on a host that has no other user.
+ * A warning when every local user may read SC_LICENSE_FILE, whose path every server's command line shows (not the
+ * simulator's bundled dummy, which holds no secret). Said, not refused, as for API_KEYS_FILE: a container's secret
+ * mount may be 0444 on a host that has no other user.
  */
 function licenseFileWarning(file: string | undefined, files: FileSystem): string | undefined {
-  if (!file) return undefined;
+  if (!file || file === SIMULATOR_DUMMY_LICENSE) return undefined;
   let problem: string | undefined;
   try {
     problem = secretFileExposure(files.modeOf(file));
