@@ -1,4 +1,5 @@
 import { Global, Module, Provider } from '@nestjs/common';
+import { SERVERS_SETTINGS, type ServersSettings } from '../config';
 import { Clock, SystemClock } from './clock.adapter';
 import { FileSystem, NodeFileSystem } from './file-system.adapter';
 import { HttpLivelinessEndpoint, LivelinessEndpoint } from './liveliness-endpoint.adapter';
@@ -26,7 +27,12 @@ const ADAPTERS: Provider[] = [
   { provide: PeerClient, useFactory: () => new FetchPeerClient() },
   { provide: PeerResolver, useClass: SystemPeerResolver },
   { provide: PortProbe, useClass: NetPortProbe },
-  { provide: ProcessLauncher, useFactory: (files: FileSystem) => new SpawnHelperLauncher(files), inject: [FileSystem] },
+  {
+    provide: ProcessLauncher,
+    useFactory: (files: FileSystem, servers: Pick<ServersSettings, 'stateDir'>) =>
+      new SpawnHelperLauncher(files, undefined, undefined, servers.stateDir),
+    inject: [FileSystem, SERVERS_SETTINGS.token],
+  },
   { provide: ProcessTable, useClass: ProcProcessTable },
   { provide: ProcessUsage, useFactory: () => new ProcProcessUsage() },
   { provide: SchedulingFiles, useClass: ProcSchedulingFiles },

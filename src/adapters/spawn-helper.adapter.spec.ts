@@ -1,6 +1,17 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import { type ChildProcessByStdio, execFileSync, spawn } from 'child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import { createServer } from 'net';
 import { createInterface } from 'readline';
@@ -353,6 +364,65 @@ describe('SpawnHelperLauncher', () => {
       await other.onApplicationShutdown();
       rmSync(stale, { recursive: true, force: true });
     }
+  });
+
+  describe("the socket folder's place: nowhere another user may swap it for one of theirs", () => {
+    let root: string;
+    beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'sc-place-'))));
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    /** A temp folder like TMPDIR on a shared folder: 0777 without the sticky bit (anyone may rename what is in it). */
+    const sharedTemp = () => {
+      const shared = join(root, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o777);
+      return shared;
+    };
+
+    async function useLauncher(tempFolder: string, stateFolder?: string): Promise<void> {
+      await launcher.onApplicationShutdown();
+      launcher = new SpawnHelperLauncher(new NodeFileSystem(), undefined, tempFolder, stateFolder);
+    }
+
+    it('goes in the state folder when the temp folder lets others rename what is in it', async () => {
+      const shared = sharedTemp();
+      const state = join(root, 'state');
+      mkdirSync(state, { mode: 0o700 });
+      await useLauncher(shared, state);
+      const run = await start({ args: ['-c', 'echo out'] });
+      expect(await run.ended).toEqual({ code: 0, signal: null });
+      expect(run.lines).toEqual([['stdout', 'out']]);
+      expect(dirname(helperFolder(Number(helperChildren()[0])))).toBe(state);
+      expect(readdirSync(shared)).toEqual([]);
+      await launcher.onApplicationShutdown();
+      expect(readdirSync(state)).toEqual([]);
+    });
+
+    it('without a state folder, no helper: the server starts by spawn(), nothing goes in the temp folder', async () => {
+      const shared = sharedTemp();
+      await useLauncher(shared);
+      const run = await start({ args: ['-c', 'echo out'] });
+      expect(await run.ended).toEqual({ code: 0, signal: null });
+      expect(run.lines).toEqual([['stdout', 'out']]);
+      expect(readdirSync(shared)).toEqual([]);
+    });
+
+    it('at shutdown removes only the folder it made, not one put in its place', async () => {
+      const run = await start({ args: ['-c', 'exit 0'] });
+      await run.ended;
+      const folder = helperFolder(Number(helperChildren()[0]));
+      const moved = `${folder}-moved`;
+      renameSync(folder, moved);
+      try {
+        mkdirSync(folder);
+        writeFileSync(join(folder, 'theirs'), '');
+        await launcher.onApplicationShutdown();
+        expect(existsSync(join(folder, 'theirs'))).toBe(true);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+        rmSync(moved, { recursive: true, force: true });
+      }
+    });
   });
 
   it('launches without waiting for the temp folder to be gone through (another user may have filled it)', async () => {

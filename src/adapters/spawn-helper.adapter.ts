@@ -2,13 +2,13 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AsyncResource } from 'async_hooks';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { lstat, opendir, rm } from 'fs/promises';
-import { connect, createServer, type Server } from 'net';
+import { writeFileSync } from 'fs';
+import { createServer, type Server } from 'net';
 import { setPriority, tmpdir } from 'os';
 import { join } from 'path';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
+import { makeOwnFolder, type OwnFolder, removeOwnFolder, removeStaleFolders, untrustedAncestor } from './own-folder';
 import {
   ChildProcessLauncher,
   type LaunchCommand,
@@ -17,6 +17,7 @@ import {
   ProcessLauncher,
   type ServerPlacement,
 } from './process-launcher.adapter';
+import { HELPER_FOLDER_PREFIX, HELPER_SOCKET, helperFolderParent } from './spawn-helper.folder';
 import { launchRequest, PRCTL_SYSCALL, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { acceptLaunchOutput, answerLaunch, HelperLaunch } from './spawn-helper.launch';
 
@@ -29,7 +30,7 @@ export const HELPER_ANSWER_TIMEOUT_MS = 10_000;
 interface Helper {
   child: ChildProcess;
   server: Server;
-  folder: string;
+  folder: OwnFolder;
   /** Its launches by request id, until their servers have exited (or the helper is gone). */
   launches: Map<string, HelperLaunch>;
 }
@@ -56,8 +57,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   constructor(
     files: FileSystem,
     private readonly answerTimeoutMs = HELPER_ANSWER_TIMEOUT_MS,
-    /** Where the socket folders go (and stale ones are looked for). */
+    /** Where the socket folders go (and stale ones are looked for), where no other user may swap them. */
     private readonly tempFolder = tmpdir(),
+    /** Where they go otherwise: the state folder (SC_STATE_DIR), checked at start-up. */
+    private readonly stateFolder?: string,
   ) {
     super();
     this.direct = new ChildProcessLauncher(files);
@@ -122,13 +125,14 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   }
 
   private async start(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
-    let folder: string | undefined;
+    let folder: OwnFolder | undefined;
     try {
-      // Not waited for: the temp folder is shared, and another user may fill it with entries to go through.
-      void removeStaleFolders(this.tempFolder);
+      const parent = this.folderParent();
+      // Not waited for: in the shared temp folder, another user may have filled it with entries to go through.
+      void removeStaleFolders(parent, HELPER_FOLDER_PREFIX, HELPER_SOCKET);
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
-      folder = mkdtempSync(join(this.tempFolder, FOLDER_PREFIX));
-      const socketPath = join(folder, 'output.sock');
+      folder = makeOwnFolder(parent, HELPER_FOLDER_PREFIX);
+      const socketPath = join(folder.path, HELPER_SOCKET);
       const launches = new Map<string, HelperLaunch>();
       const server = createServer((socket) => acceptLaunchOutput(launches, socket));
       await new Promise<void>((resolve, reject) => {
@@ -166,10 +170,30 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       child.once('close', end);
       return helper;
     } catch (error) {
-      if (folder) rmSync(folder, { recursive: true, force: true });
+      if (folder) this.removeFolder(folder);
       this.logger.warn(`spawn helper not started (${(error as Error).message}); servers start by spawn() instead`);
       return undefined;
     }
+  }
+
+  /** The folder the socket folder goes in (see helperFolderParent); throws when there is none. */
+  private folderParent(): string {
+    let tempProblem: string | undefined;
+    try {
+      const found = untrustedAncestor(this.tempFolder, process.getuid?.() ?? 0);
+      tempProblem = found && `${found.folder} ${found.problem}`;
+    } catch (error) {
+      tempProblem = `cannot be checked: ${(error as Error).message}`;
+    }
+    const choice = helperFolderParent({ tempFolder: this.tempFolder, tempProblem, stateFolder: this.stateFolder });
+    if ('refused' in choice) throw new Error(choice.refused);
+    if (choice.note) this.logger.warn(choice.note);
+    return choice.parent;
+  }
+
+  /** Only the folder it made: one put in its place meanwhile is someone else's, and left as it is. */
+  private removeFolder(folder: OwnFolder): void {
+    if (!removeOwnFolder(folder)) this.logger.warn(`spawn helper's folder ${folder.path} is not the one it made: left`);
   }
 
   /**
@@ -220,41 +244,6 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       this.helper = undefined;
     }
     helper.server.close();
-    rmSync(helper.folder, { recursive: true, force: true });
+    this.removeFolder(helper.folder);
   }
-}
-
-const FOLDER_PREFIX = 'sc-launch-';
-
-/**
- * A service killed outright (SIGKILL) leaves its socket folder behind. Folders of this user whose socket no one
- * listens on any more (connection refused) are removed; a live service's folder answers and is kept. The temp
- * folder is read a few entries at a time, never all at once: another user can fill it (300,000 entries held the
- * event loop for 8-10 s when it was read in one go).
- */
-async function removeStaleFolders(tempFolder: string): Promise<void> {
-  const uid = process.getuid?.();
-  try {
-    for await (const entry of await opendir(tempFolder)) {
-      if (!entry.name.startsWith(FOLDER_PREFIX)) continue;
-      const folder = join(tempFolder, entry.name);
-      const stat = await lstat(folder).catch(() => undefined);
-      if (stat?.isDirectory() && stat.uid === uid && (await nobodyListens(join(folder, 'output.sock')))) {
-        await rm(folder, { recursive: true, force: true });
-      }
-    }
-  } catch {
-    // Housekeeping only: a temp folder that cannot be read leaves stale folders, nothing else.
-  }
-}
-
-function nobodyListens(socketPath: string): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const probe = connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(false);
-    });
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-  });
 }

@@ -1,6 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, realpathSync, Stats } from 'fs';
+import { chmodSync, lstatSync, mkdirSync, Stats } from 'fs';
 import * as path from 'path';
-import { ancestorProblem, type FileFacts, foldersDownTo, GROUP_OR_OTHER_WRITE } from '../adapters';
+import { ancestorProblem, type FileFacts, GROUP_OR_OTHER_WRITE, untrustedAncestor } from '../adapters';
 
 export { ancestorProblem };
 
@@ -30,10 +30,8 @@ export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0
     new StateFolderError(`state folder ${dir} ${why}: fix or remove it, or set SC_STATE_DIR to a folder of this user`);
   // Every folder on the way, as written (a link in it included) and as the links lead (/var/run -> /run).
   const checkDownTo = (folder: string) => {
-    for (const above of [...foldersDownTo(folder), ...foldersDownTo(realpathSync(folder))]) {
-      const problem = ancestorProblem(factsOf(lstatSync(above)), ownUid);
-      if (problem) throw refuse(`is below ${above}, which ${problem}`);
-    }
+    const found = untrustedAncestor(folder, ownUid);
+    if (found) throw refuse(`is below ${found.folder}, which ${found.problem}`);
   };
   const parent = path.dirname(path.resolve(dir));
   // Those that exist are checked before any is made: nothing is created where another user's link leads.
