@@ -14,7 +14,7 @@ const EXAMPLE_MESSAGES: Record<number, string> = {
   403: 'ssr rendering is disabled on this server (SSR_ENABLED=false)',
   404: 'no spawn with id 3f1c2a4e-8d0b-4c53-9a7e-2b6f0d9e1c11',
   409: 'the spawn was stopped before it was ready: stopped by DELETE /spawns/:id',
-  413: 'the request body is larger than BODY_LIMIT (65536 bytes)',
+  413: 'the request body is larger than 65536 bytes (BODY_LIMIT)',
   415: 'the request body must be JSON sent as Content-Type: application/json (got "text/xml")',
   421: 'this is node node-a; the request is for node-b',
   429: 'too many spawn requests from this client: 30 per 60 s (SPAWN_RATE_LIMIT); retry in 12 s',
