@@ -25,8 +25,10 @@ export function validationMessages(errors: ValidationError[]): string[] {
   return [...all.slice(0, MAX_VALIDATION_MESSAGES), `and ${all.length - MAX_VALIDATION_MESSAGES} more`];
 }
 
-/** The global ValidationPipe: unknown fields are refused, every 400 message names its field, and a 400 lists
- * at most MAX_VALIDATION_MESSAGES of them. */
+/**
+ * The global ValidationPipe: unknown fields are refused, every 400 message names its field, and a 400 lists at most
+ * MAX_VALIDATION_MESSAGES of them.
+ */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,

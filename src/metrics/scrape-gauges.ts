@@ -22,6 +22,18 @@ export interface ScrapeSources {
   cpuPriority(): string;
 }
 
+/** A gauge without labels whose value is read at scrape time. */
+function readingGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name: `${METRICS_PREFIX}${name}`,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 /** The metrics read at scrape time (collect()) from the supervisor's counts and the proxy's open connections. */
 export function registerScrapeGauges(
   registry: Registry,
@@ -38,47 +50,32 @@ export function registerScrapeGauges(
       for (const state of SPAWN_STATES) this.set({ state }, states[state] ?? 0);
     },
   });
-  new Gauge({
-    name: `${METRICS_PREFIX}capacity`,
-    help: 'The most spawns that may run at once (SC_MAX_SPAWNS)',
-    registers: [registry],
-    collect() {
-      this.set(sources()?.maxSpawns() ?? 0);
-    },
-  });
-  new Gauge({
-    name: `${METRICS_PREFIX}ports_free`,
-    help: 'WebSocket ports free for new spawns',
-    registers: [registry],
-    collect() {
-      this.set(sources()?.portsFree() ?? 0);
-    },
-  });
-  new Gauge({
-    name: `${METRICS_PREFIX}ports_busy`,
-    help: 'WebSocket ports of the range held by another program when last probed (not free)',
-    registers: [registry],
-    collect() {
-      this.set(sources()?.portsBusy() ?? 0);
-    },
-  });
-  new Gauge({
-    name: `${METRICS_PREFIX}draining`,
-    help: '1 while the node drains (SIGTERM with DRAIN_TIMEOUT_S): it takes no new session',
-    registers: [registry],
-    collect() {
-      this.set(sources()?.draining() ? 1 : 0);
-    },
-  });
+  readingGauge(
+    registry,
+    'capacity',
+    'The most spawns that may run at once (SC_MAX_SPAWNS)',
+    () => sources()?.maxSpawns() ?? 0,
+  );
+  readingGauge(registry, 'ports_free', 'WebSocket ports free for new spawns', () => sources()?.portsFree() ?? 0);
+  readingGauge(
+    registry,
+    'ports_busy',
+    'WebSocket ports of the range held by another program when last probed (not free)',
+    () => sources()?.portsBusy() ?? 0,
+  );
+  readingGauge(
+    registry,
+    'draining',
+    '1 while the node drains (SIGTERM with DRAIN_TIMEOUT_S): it takes no new session',
+    () => (sources()?.draining() ? 1 : 0),
+  );
   registerWarmPoolMetrics(registry, sources);
-  new Gauge({
-    name: `${METRICS_PREFIX}ready`,
-    help: '1 while the node would accept a spawn (as GET /health/ready), 0 while full, draining or failing',
-    registers: [registry],
-    collect() {
-      this.set(sources()?.ready() ? 1 : 0);
-    },
-  });
+  readingGauge(
+    registry,
+    'ready',
+    '1 while the node would accept a spawn (as GET /health/ready), 0 while full, draining or failing',
+    () => (sources()?.ready() ? 1 : 0),
+  );
   new Gauge({
     name: `${METRICS_PREFIX}cpu_priority_info`,
     help: 'How the servers run below the service (1 for the mechanism in effect, see docs/cpu-priority.md)',
@@ -90,14 +87,9 @@ export function registerScrapeGauges(
       if (mechanism) this.set({ mechanism }, 1);
     },
   });
-  new Gauge({
-    name: `${METRICS_PREFIX}proxy_connections`,
-    help: 'Viewer connections open or opening through the WebSocket proxy',
-    registers: [registry],
-    collect() {
-      this.set(proxyConnections());
-    },
-  });
+  readingGauge(registry, 'proxy_connections', 'Viewer connections open or opening through the WebSocket proxy', () =>
+    proxyConnections(),
+  );
 }
 
 /** The warm pool's servers (gauge) and its claims and misses (counters that catch up with the pool's own totals). */
