@@ -1,4 +1,4 @@
-import { bodyProblem, charsetOtherThanUtf8, MAX_BODY_DEPTH, MAX_BODY_KEYS } from './request-body';
+import { bodyProblem, charsetOtherThanUtf8, MAX_BODY_DEPTH, MAX_BODY_KEYS, MAX_BODY_VALUES } from './request-body';
 
 describe('bodyProblem', () => {
   const nested = (depth: number): unknown => {
@@ -58,10 +58,27 @@ describe('bodyProblem: keys in one object', () => {
     );
   });
 
-  it('counts no array as an object: a long list is for the route to judge', () => {
+  it('counts no array as an object: a list longer than 100 is for the route to judge', () => {
     expect(
-      bodyProblem({ params: { modelSearchDirectories: Array.from({ length: 1000 }, () => '/m') } }),
+      bodyProblem({ params: { modelSearchDirectories: Array.from({ length: 500 }, () => '/m') } }),
     ).toBeUndefined();
+  });
+});
+
+describe('bodyProblem: values in all', () => {
+  it(`accepts ${MAX_BODY_VALUES} values, however they are laid out`, () => {
+    expect(bodyProblem({ list: Array.from({ length: MAX_BODY_VALUES - 1 }, () => 0) })).toBeUndefined();
+    const rows = Array.from({ length: 99 }, () => ({ a: 1, b: 2, c: [3, 4, 5, 6, 7, 8] }));
+    expect(bodyProblem({ rows })).toBeUndefined(); // 1 + 99 + 99 x 9 = 991
+  });
+
+  it('refuses more, many small objects or a long list alike, before anything is copied or validated', () => {
+    const problem = `may hold at most ${MAX_BODY_VALUES} values in all`;
+    expect(bodyProblem({ a: Array.from({ length: 20_000 }, () => ({})) })).toBe(`${problem} (at a)`);
+    expect(bodyProblem({ a: Array.from({ length: 30_000 }, () => 0) })).toBe(`${problem} (at a)`);
+    expect(bodyProblem({ a: Array.from({ length: 400 }, () => [0, 0]) })).toMatch(
+      new RegExp(`^${problem} \\(at a\\[\\d+\\]\\)$`),
+    );
   });
 });
 
