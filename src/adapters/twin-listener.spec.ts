@@ -10,7 +10,12 @@ describe('twinAddress', () => {
     expect(twinAddress('0.0.0.0')).toBe('::');
     expect(twinAddress('127.0.0.1')).toBe('::1');
     expect(twinAddress('::1')).toBe('127.0.0.1');
-    for (const address of ['::', '10.0.0.5', 'fd00::2', 'localhost']) expect(twinAddress(address)).toBeUndefined();
+    // An IPv4 address written as IPv6 is that IPv4 address.
+    expect(twinAddress('::ffff:127.0.0.1')).toBe('::1');
+    expect(twinAddress('::FFFF:0.0.0.0')).toBe('::');
+    for (const address of ['::', '10.0.0.5', 'fd00::2', 'localhost', '::ffff:10.0.0.5']) {
+      expect(twinAddress(address)).toBeUndefined();
+    }
   });
 });
 
@@ -39,6 +44,17 @@ describe('holdTwin and twinPortProblem (real sockets on loopback)', () => {
       expect(await twinPortProblem('127.0.0.1', 0, 'PORT')).toBeUndefined();
     } finally {
       await Promise.all([closed(server), closed(holder)]);
+    }
+  });
+
+  it('a server on ::ffff:127.0.0.1 holds [::1] too', async () => {
+    const server = createServer();
+    const port = await listening(server, { port: 0, host: '::ffff:127.0.0.1' });
+    try {
+      expect(await holdTwin(server, () => undefined, { name: 'PORT', port })).toBe('::1');
+      expect(await twinPortProblem('::ffff:127.0.0.1', port, 'PORT')).toMatch(/on \[::1\] is already in use/);
+    } finally {
+      await closed(server);
     }
   });
 

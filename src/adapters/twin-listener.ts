@@ -11,8 +11,12 @@ const TWINS: Readonly<Record<string, string>> = { '0.0.0.0': '::', '127.0.0.1': 
 /** The kernel has no such family or address (IPv6 off, no ::1): there is nothing there for anyone to take. */
 const ABSENT = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EPROTONOSUPPORT']);
 
+/** An IPv4 address written as IPv6 (::ffff:127.0.0.1): a socket bound to it holds the IPv4 address. */
+const V4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
 export function twinAddress(address: string): string | undefined {
-  return TWINS[address];
+  const v4 = V4_MAPPED.exec(address)?.[1];
+  return v4 === undefined ? TWINS[address] : TWINS[v4];
 }
 
 const shown = (address: string): string => (address.includes(':') ? `[${address}]` : address);
