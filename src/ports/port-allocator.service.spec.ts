@@ -167,6 +167,31 @@ describe('PortAllocator', () => {
       expect(allocator.counts()).toEqual({ total: 3, leased: 0, busy: 0, free: 3 });
     });
 
+    it('says what a pass found in one line each, not one per port: a range held, then let go', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      const log = jest.spyOn(Logger.prototype, 'log');
+      try {
+        const { allocator, probe, clock } = setup(600);
+        for (let p = BASE; p < BASE + 600; p++) if (p !== BASE + 300) probe.busy.add(p);
+        await allocator.refresh();
+        expect(warn.mock.calls).toEqual([
+          [
+            `599 port(s) ${BASE}-${BASE + 299}, ${BASE + 301}-${BASE + 599}: held by another program; probing again every 10 s`,
+          ],
+        ]);
+        probe.busy.clear();
+        clock.advance(BUSY_PORT_RETRY_MS);
+        await allocator.refresh();
+        expect(log.mock.calls).toEqual([
+          [`599 port(s) ${BASE}-${BASE + 299}, ${BASE + 301}-${BASE + 599}: no longer held by another program`],
+        ]);
+        expect(warn).toHaveBeenCalledTimes(1);
+      } finally {
+        warn.mockRestore();
+        log.mockRestore();
+      }
+    });
+
     it('probes each port at most once per BUSY_PORT_RETRY_MS, and never a leased one', async () => {
       const { allocator, probe, clock } = setup(4);
       const leased = (await allocator.lease())!;

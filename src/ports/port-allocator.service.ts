@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../config';
 import { Clock, PortProbe } from '../adapters';
+import { portRanges } from './port-shortage';
 
 /** How long a port is trusted as last probed (held by another program, or free) before it is probed again. */
 export const BUSY_PORT_RETRY_MS = 10_000;
+
+const HELD = `held by another program; probing again every ${BUSY_PORT_RETRY_MS / 1000} s`;
+const FREED = 'no longer held by another program';
 
 /** How many ports refresh() binds at once: a whole range of thousands at once could run out of file descriptors. */
 const PROBES_AT_ONCE = 32;
@@ -34,6 +38,8 @@ export class PortAllocator {
   /** One probe per port at a time: two binds of the same port by this process would fail each other. */
   private readonly probing = new Map<number, Promise<boolean>>();
   private refreshing?: Promise<void>;
+  /** While refresh() probes: the ports it found newly held or let go, logged as one line each when it is done. */
+  private changes?: { held: number[]; freed: number[] };
   private cursor = 0;
 
   constructor(
@@ -66,9 +72,8 @@ export class PortAllocator {
   /** Another program holds this port: keep it out of rotation, and out of the free count, until found free. */
   markBusy(port: number): void {
     if (!this.busyUntil.has(port)) {
-      this.logger.warn(
-        `port ${port} is held by another program; probing it again every ${BUSY_PORT_RETRY_MS / 1000} s`,
-      );
+      if (this.changes) this.changes.held.push(port);
+      else this.logger.warn(`port ${port}: ${HELD}`);
     }
     this.foundFreeAt.delete(port);
     this.busyUntil.set(port, this.clock.now() + BUSY_PORT_RETRY_MS);
@@ -101,10 +106,20 @@ export class PortAllocator {
     const { portBase, portCount } = this.capacity;
     const stale: number[] = [];
     for (let port = portBase; port < portBase + portCount; port++) if (this.isStale(port)) stale.push(port);
-    for (let i = 0; i < stale.length; i += PROBES_AT_ONCE) {
-      // Leased meanwhile: its lease probed it (or probes it with us); a server may be binding it now.
-      const batch = stale.slice(i, i + PROBES_AT_ONCE).filter((port) => !this.leased.has(port));
-      await Promise.all(batch.map((port) => this.probeOnce(port)));
+    // One line for what a pass found, not one per port: a user holding and letting go a whole range each time a
+    // readiness probe (which needs no key) looked would write two lines per port of it.
+    const changes = (this.changes = { held: [], freed: [] });
+    try {
+      for (let i = 0; i < stale.length; i += PROBES_AT_ONCE) {
+        // Leased meanwhile: its lease probed it (or probes it with us); a server may be binding it now.
+        const batch = stale.slice(i, i + PROBES_AT_ONCE).filter((port) => !this.leased.has(port));
+        await Promise.all(batch.map((port) => this.probeOnce(port)));
+      }
+    } finally {
+      this.changes = undefined;
+      const { held, freed } = changes;
+      if (held.length > 0) this.logger.warn(`${held.length} port(s) ${portRanges(held)}: ${HELD}`);
+      if (freed.length > 0) this.logger.log(`${freed.length} port(s) ${portRanges(freed)}: ${FREED}`);
     }
   }
 
@@ -130,7 +145,10 @@ export class PortAllocator {
   }
 
   private foundFree(port: number): void {
-    if (this.busyUntil.delete(port)) this.logger.log(`port ${port} is no longer held by another program`);
+    if (this.busyUntil.delete(port)) {
+      if (this.changes) this.changes.freed.push(port);
+      else this.logger.log(`port ${port}: ${FREED}`);
+    }
     this.foundFreeAt.set(port, this.clock.now());
   }
 

@@ -1,4 +1,4 @@
-import { portShortage } from './port-shortage';
+import { portRanges, portShortage } from './port-shortage';
 
 describe('portShortage', () => {
   it('every port leased by this node: capacity in use', () => {
@@ -12,5 +12,18 @@ describe('portShortage', () => {
       "no free WebSocket port in 45000-45002: 2 held by another program (ss -ltnp 'sport >= :45000 and sport " +
         "<= :45002' names it), 1 leased by this node's servers",
     );
+  });
+});
+
+describe('portRanges', () => {
+  it('writes ports as runs, in order, each once', () => {
+    expect(portRanges([5, 1, 2, 3, 9, 2])).toBe('1-3, 5, 9');
+    expect(portRanges([7])).toBe('7');
+    expect(portRanges([])).toBe('');
+  });
+
+  it('names the first 8 runs and counts the rest', () => {
+    const everyOther = Array.from({ length: 20 }, (_, i) => 100 + 2 * i);
+    expect(portRanges(everyOther)).toBe('100, 102, 104, 106, 108, 110, 112, 114 and 12 more runs');
   });
 });
