@@ -36,7 +36,24 @@ describe('SpawnerHealthIndicator: readiness and ports held by another program', 
 
     probe.busy.clear();
     clock.advance(BUSY_PORT_RETRY_MS);
+    // This check starts the probes (it answers from what was known then); the next one has their answer.
+    await indicator.readiness();
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await indicator.readiness()).spawner).toMatchObject({ status: 'up', freePorts: 3, busyPorts: 0 });
+  });
+
+  it('a check does not wait for the probes once they have run (a spawn storm would slow every bind)', async () => {
+    const { indicator, probe, clock } = await indicatorOn(3);
+    await indicator.readiness(); // the first pass, waited for
+    probe.delay = () => 40;
+    clock.advance(BUSY_PORT_RETRY_MS);
+    const first = await Promise.race([
+      indicator.readiness().then(() => 'answered'),
+      new Promise((resolve) => setTimeout(() => resolve('waited for the probes'), 20)),
+    ]);
+    expect(first).toBe('answered');
+    expect(probe.probed.length).toBe(6); // the second pass started
+    await new Promise((resolve) => setTimeout(resolve, 60)); // and ends within the test
   });
 
   it('a range found taken by a spawn stays not ready after the retry window while it is still taken', async () => {

@@ -30,7 +30,10 @@ export class SpawnerHealthIndicator {
     return this.indicators.check('spawner').up(this.details());
   }
 
-  /** Up only while a spawn would be accepted: the ports are probed first, a port counted free must be free now. */
+  /**
+   * Up only while a spawn would be accepted. The ports are probed for the next check (the first check waits for
+   * them): a range another program took shows within one check, and no check waits for binds.
+   */
   async readiness(): Promise<HealthIndicatorResult> {
     await this.supervisor.refreshPorts();
     const indicator = this.indicators.check('spawner');

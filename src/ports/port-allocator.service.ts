@@ -38,6 +38,8 @@ export class PortAllocator {
   /** One probe per port at a time: two binds of the same port by this process would fail each other. */
   private readonly probing = new Map<number, Promise<boolean>>();
   private refreshing?: Promise<void>;
+  /** A refresh() pass has finished: counts() has seen every port of the range at least once. */
+  private passed = false;
   /** While refresh() probes: the ports it found newly held or let go, logged as one line each when it is done. */
   private changes?: { held: number[]; freed: number[] };
   private cursor = 0;
@@ -95,6 +97,16 @@ export class PortAllocator {
     return this.refreshing;
   }
 
+  /**
+   * Starts a refresh() for whoever reads counts() next, and resolves at once, unless no pass has finished yet (the
+   * first readiness check sees a range taken before the node started). A health check must not wait for binds:
+   * under a spawn storm each takes event-loop turns behind a thousand requests (its p99 went from 25 to 170 ms).
+   */
+  refreshForNext(): Promise<void> {
+    const pass = this.refresh();
+    return this.passed ? Promise.resolve() : pass;
+  }
+
   counts(): PortCounts {
     let busy = 0;
     for (const port of this.busyUntil.keys()) if (!this.leased.has(port)) busy++;
@@ -116,6 +128,7 @@ export class PortAllocator {
         await Promise.all(batch.map((port) => this.probeOnce(port)));
       }
     } finally {
+      this.passed = true;
       this.changes = undefined;
       const { held, freed } = changes;
       if (held.length > 0) this.logger.warn(`${held.length} port(s) ${portRanges(held)}: ${HELD}`);

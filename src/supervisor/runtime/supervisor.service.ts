@@ -90,9 +90,12 @@ export class SupervisorService implements BeforeApplicationShutdown {
     };
   }
 
-  /** Probes the ports whose last probe is stale, so capacity() counts only ports that could be leased now. */
+  /**
+   * Probes the ports whose last probe is stale, so capacity() counts only ports that could be leased now: for the
+   * next caller, waiting only for the first pass (PortAllocator.refreshForNext).
+   */
   refreshPorts(): Promise<void> {
-    return this.ports.refresh();
+    return this.ports.refreshForNext();
   }
 
   /** Counters for metrics: warm servers ready, claims, and misses by reason. */
