@@ -13,7 +13,7 @@ import {
 } from 'fs';
 import { realpath } from 'fs/promises';
 import * as path from 'path';
-import { ancestorProblem, type FileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
+import { ancestorProblem, fileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
 
 /** The few file-system questions the service asks outside its journal: behind an interface for tests. */
 export abstract class FileSystem {
@@ -48,7 +48,7 @@ export class NodeFileSystem extends FileSystem {
     const written = path.resolve(file);
     const real = realpathSync(written);
     const refuse = (where: string, step: string) => {
-      const problem = ancestorProblem(factsOf(lstatSync(step)), ownUid);
+      const problem = ancestorProblem(fileFacts(lstatSync(step)), ownUid);
       if (problem) throw new Error(`${where} ${step}, which ${problem}`);
     };
     // As written: a link on the way, or the file's own name as a link, is its owner's to point elsewhere later.
@@ -56,7 +56,7 @@ export class NodeFileSystem extends FileSystem {
     if (lstatSync(written).isSymbolicLink()) refuse('it is the link', written);
     for (const folder of foldersDownTo(path.dirname(real))) refuse('it is in', folder);
     // What is read is what was checked: the descriptor itself (O_NOFOLLOW: the real path ends in no link).
-    const bytes = readRegularFile(real, maxBytes, (stats) => trustedFileProblem(factsOf(stats), ownUid));
+    const bytes = readRegularFile(real, maxBytes, (stats) => trustedFileProblem(fileFacts(stats), ownUid));
     if (bytes.length > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
     return bytes.toString('utf8');
   }
@@ -106,8 +106,4 @@ function readRegularFile(file: string, maxBytes: number, refuse?: (stats: Stats)
   } finally {
     closeSync(fd);
   }
-}
-
-function factsOf(stats: Stats): FileFacts {
-  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
 }

@@ -1,9 +1,16 @@
+import type { Stats } from 'fs';
+
 /** What is known of a file or folder (from lstat, unless said otherwise). */
 export interface FileFacts {
   isDirectory: boolean;
   isSymlink: boolean;
   uid: number;
   mode: number;
+}
+
+/** The facts the trust rules read, from a stat of the file. */
+export function fileFacts(stats: Stats): FileFacts {
+  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
 }
 
 export const GROUP_OR_OTHER_WRITE = 0o022;

@@ -5,7 +5,7 @@
 export { AdaptersModule } from './adapters.module';
 export { Clock, steadyNow, steadyToDate } from './clock.adapter';
 export { FileSystem, NodeFileSystem } from './file-system.adapter';
-export { ancestorProblem, type FileFacts, GROUP_OR_OTHER_WRITE, secretFileExposure } from './file-trust';
+export { ancestorProblem, fileFacts, type FileFacts, GROUP_OR_OTHER_WRITE, secretFileExposure } from './file-trust';
 export { untrustedAncestor } from './own-folder';
 export { acquireInstanceLock, type LockResult } from './instance-lock.adapter';
 export { LivelinessEndpoint } from './liveliness-endpoint.adapter';
@@ -28,4 +28,4 @@ export { SchedulingFiles, type SchedulingReader } from './scheduling-files.adapt
 export { addressBytes, type Endpoint, type FoundSocket, SocketTable, V4_MAPPED } from './socket-table.adapter';
 export { type JournalEntry, SpawnJournal } from './spawn-journal.adapter';
 export { TcpLineServer } from './tcp-line-server.adapter';
-export { holdTwin, twinAddress, twinPortProblem } from './twin-listener';
+export { bindError, holdTwin, twinAddress, twinPortProblem } from './twin-listener';

@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, realpathSync, rmSync, type Stats } from 'fs';
 import { lstat, opendir, rm } from 'fs/promises';
 import { connect } from 'net';
 import { join } from 'path';
-import { ancestorProblem, type FileFacts, foldersDownTo } from './file-trust';
+import { ancestorProblem, fileFacts, foldersDownTo } from './file-trust';
 
 /** A folder this process made, known by its inode: a folder put in its place later is not it. */
 export interface OwnFolder {
@@ -17,7 +17,7 @@ export interface OwnFolder {
  */
 export function untrustedAncestor(folder: string, ownUid: number): { folder: string; problem: string } | undefined {
   for (const above of [...foldersDownTo(folder), ...foldersDownTo(realpathSync(folder))]) {
-    const problem = ancestorProblem(factsOf(lstatSync(above)), ownUid);
+    const problem = ancestorProblem(fileFacts(lstatSync(above)), ownUid);
     if (problem) return { folder: above, problem };
   }
   return undefined;
@@ -78,8 +78,4 @@ function nobodyListens(socketPath: string): Promise<boolean> {
     });
     probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
-}
-
-function factsOf(stats: Stats): FileFacts {
-  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
 }

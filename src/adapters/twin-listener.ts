@@ -53,17 +53,21 @@ export function holdTwin(
 }
 
 /** Why the twin of host:port cannot be held, or undefined: the start-up check, before anything is started. */
-export function twinPortProblem(host: string, port: number, setting: string): Promise<string | undefined> {
+export async function twinPortProblem(host: string, port: number, setting: string): Promise<string | undefined> {
   const twin = twinAddress(host);
-  if (twin === undefined || port === 0) return Promise.resolve(undefined);
+  if (twin === undefined || port === 0) return undefined;
+  const error = await bindError(twin, port, twin === '::');
+  return error === undefined || (error.code !== undefined && ABSENT.has(error.code))
+    ? undefined
+    : twinProblem(twin, port, setting, error);
+}
+
+/** What listening on host:port now fails with, or undefined when it can (the listener is closed again). */
+export function bindError(host: string, port: number, ipv6Only = false): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code !== undefined && ABSENT.has(error.code) ? undefined : twinProblem(twin, port, setting, error)),
-    );
-    probe.listen({ host: twin, port, ipv6Only: twin === '::', exclusive: true }, () =>
-      probe.close(() => resolve(undefined)),
-    );
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+    probe.listen({ host, port, ipv6Only, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
 }
 

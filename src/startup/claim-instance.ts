@@ -1,6 +1,5 @@
 import { rmdirSync } from 'fs';
-import { createServer } from 'net';
-import { acquireInstanceLock, type LockResult, ProcProcessTable, twinPortProblem } from '../adapters';
+import { acquireInstanceLock, bindError, type LockResult, ProcProcessTable, twinPortProblem } from '../adapters';
 import type { ListenerSettings, ServersSettings } from '../config';
 import { prepareStateFolder, StateFolderError } from './state-folder';
 
@@ -50,19 +49,13 @@ export async function claimInstance(
 }
 
 /** Why the service cannot listen on PORT, or undefined (port 0 is always free). */
-function portProblem(port: number, host: string): Promise<string | undefined> {
-  if (port === 0) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(
-        error.code === 'EADDRINUSE'
-          ? `port ${port} on ${host} is already in use by another program (PORT)`
-          : `cannot listen on ${host}:${port}: ${error.message}`,
-      ),
-    );
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
-  });
+async function portProblem(port: number, host: string): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  const error = await bindError(host, port);
+  if (error === undefined) return undefined;
+  return error.code === 'EADDRINUSE'
+    ? `port ${port} on ${host} is already in use by another program (PORT)`
+    : `cannot listen on ${host}:${port}: ${error.message}`;
 }
 
 /** Leaves nothing behind in the default state folder once the service stops; a folder with other files stays. */

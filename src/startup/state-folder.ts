@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, Stats } from 'fs';
 import * as path from 'path';
-import { ancestorProblem, type FileFacts, GROUP_OR_OTHER_WRITE, untrustedAncestor } from '../adapters';
+import { ancestorProblem, type FileFacts, fileFacts, GROUP_OR_OTHER_WRITE, untrustedAncestor } from '../adapters';
 
 export { ancestorProblem };
 
@@ -49,7 +49,7 @@ export function prepareStateFolder(dir: string, ownUid = process.getuid?.() ?? 0
         throw refuse(`cannot be created: ${(error as Error).message}`);
     }
   }
-  const problem = existingFolderProblem(factsOf(lstatSync(dir)), ownUid);
+  const problem = existingFolderProblem(fileFacts(lstatSync(dir)), ownUid);
   if (problem) throw refuse(problem);
   chmodSync(dir, 0o700);
 }
@@ -69,8 +69,4 @@ function lstatOrUndefined(file: string): Stats | undefined {
   } catch {
     return undefined;
   }
-}
-
-function factsOf(stats: Stats): FolderFacts {
-  return { isDirectory: stats.isDirectory(), isSymlink: stats.isSymbolicLink(), uid: stats.uid, mode: stats.mode };
 }
