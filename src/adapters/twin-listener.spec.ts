@@ -1,3 +1,4 @@
+import { lookup } from 'dns/promises';
 import { createServer, type Server } from 'net';
 import { holdTwin, twinAddress, twinPortProblem } from './twin-listener';
 
@@ -45,6 +46,23 @@ describe('holdTwin and twinPortProblem (real sockets on loopback)', () => {
     } finally {
       await Promise.all([closed(server), closed(holder)]);
     }
+  });
+
+  it('HOST=localhost: the start-up check looks the name up as listen does and checks that address’s twin', async () => {
+    const { address } = await lookup('localhost');
+    const twin = twinAddress(address) as string;
+    const holder = createServer();
+    const port = await listening(holder, { port: 0, host: twin, ipv6Only: twin === '::' });
+    try {
+      const shown = twin.includes(':') ? `[${twin}]` : twin;
+      expect(await twinPortProblem('localhost', port, 'PORT')).toContain(
+        `port ${port} on ${shown} is already in use by another program (PORT)`,
+      );
+    } finally {
+      await closed(holder);
+    }
+    expect(await twinPortProblem('localhost', port, 'PORT')).toBeUndefined();
+    expect(await twinPortProblem('no-such-host.invalid', port, 'PORT')).toBeUndefined();
   });
 
   it('a server on ::ffff:127.0.0.1 holds [::1] too', async () => {

@@ -1,4 +1,5 @@
-import { type AddressInfo, createServer, type Server, type Socket } from 'net';
+import { lookup } from 'dns/promises';
+import { type AddressInfo, createServer, isIP, type Server, type Socket } from 'net';
 
 /**
  * The other address family's twin of a wildcard or loopback address. A listener on 0.0.0.0 or 127.0.0.1 leaves
@@ -54,12 +55,26 @@ export function holdTwin(
 
 /** Why the twin of host:port cannot be held, or undefined: the start-up check, before anything is started. */
 export async function twinPortProblem(host: string, port: number, setting: string): Promise<string | undefined> {
-  const twin = twinAddress(host);
-  if (twin === undefined || port === 0) return undefined;
+  if (port === 0) return undefined;
+  const twin = twinAddress(await listenAddress(host));
+  if (twin === undefined) return undefined;
   const error = await bindError(twin, port, twin === '::');
   return error === undefined || (error.code !== undefined && ABSENT.has(error.code))
     ? undefined
     : twinProblem(twin, port, setting, error);
+}
+
+/**
+ * The address a listener on `host` gets: a name (HOST=localhost) is looked up as `listen` looks it up, its first
+ * address, so the start-up check sees the twin the listener will need (a name that does not resolve has none here:
+ * the listen itself then fails naming it).
+ */
+async function listenAddress(host: string): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  return lookup(host).then(
+    (found) => found.address,
+    () => host,
+  );
 }
 
 /** What listening on host:port now fails with, or undefined when it can (the listener is closed again). */
