@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'http';
 import type { Socket } from 'net';
+import type { Duplex } from 'stream';
 import { clientBucket } from '../auth';
 import { isLoopbackAddress, type TrustTest } from './client-address';
 
@@ -86,9 +87,20 @@ export function applyHttpTimeouts(server: Server, headersTimeoutS: number, reque
  */
 export const MAX_PIPELINED_REQUESTS = 16;
 
+/** Each connection's requests whose answers are not yet written (counted by capPipelinedRequests). */
+const waiting = new WeakMap<Socket, number>();
+
+/**
+ * Whether a request this connection sent earlier is still being answered (an event stream, a spawn waiting for its
+ * server). A WebSocket upgrade pipelined behind it must not be switched: the 101 and the tunnel would run into
+ * that answer, and it into them.
+ */
+export function isAnswering(socket: Duplex): boolean {
+  return (waiting.get(socket as Socket) ?? 0) > 0;
+}
+
 /** MAX_PIPELINED_REQUESTS, as the first middleware: before any route, body or log sees the request. */
 export function capPipelinedRequests(app: INestApplication, max = MAX_PIPELINED_REQUESTS): void {
-  const waiting = new WeakMap<Socket, number>();
   app.use((request: Request, response: Response, next: NextFunction) => {
     const socket = request.socket;
     // Dropped: the rest of what it pipelined is not handled (the socket goes, and these requests with it).

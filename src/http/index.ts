@@ -6,6 +6,7 @@ export {
   capConnectionsPerClient,
   capPipelinedRequests,
   holdConnectionUntil,
+  isAnswering,
 } from './connection-cap';
 export { useCors } from './cors';
 export { ErrorResponseDto } from './error-response.dto';

@@ -12,7 +12,7 @@ import type { Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import type { RendererType } from '@app/sc-protocol';
 import { RENDERING_SETTINGS, type RenderingSettings, SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
-import { rejectionReasonOf, refuseUpgrade } from '../http';
+import { isAnswering, rejectionReasonOf, refuseUpgrade } from '../http';
 import { SpawnerMetrics } from '../metrics';
 import { SupervisorService } from '../supervisor';
 import { matchNodePrefix, misdirectedReason, originForm } from '../node';
@@ -114,6 +114,12 @@ export class WsProxyService implements OnApplicationBootstrap, BeforeApplication
     if (prefix.kind !== 'other' && token === null && (this.server?.listenerCount('upgrade') ?? 0) > 1) return;
     // Node removes its own error handler from an upgraded socket: without one, a reset would crash us.
     socket.on('error', (error) => this.logger.debug(`viewer socket: ${error.message}`));
+    // Pipelined behind a request still being answered: any answer here would be written into that one. Dropped, as a
+    // connection past MAX_PIPELINED_REQUESTS is (browsers open a connection of its own for each WebSocket).
+    if (isAnswering(socket)) {
+      this.logger.debug('WebSocket upgrade dropped: pipelined behind a request of its connection still being answered');
+      return void socket.destroy();
+    }
     if (prefix.kind === 'other')
       return refuseUpgrade(socket, 421, misdirectedReason(this.scaleOut.nodeName, prefix.node));
     const invalid = invalidHandshake(req);
