@@ -87,6 +87,39 @@ describe('start-up refusals (e2e)', () => {
     }
   });
 
+  it('SC_EXECUTABLE another user could change: one line naming it and why, exit 1, nothing started', async () => {
+    const dir = makeTempDir(cleanup, 'sc-startup-');
+    chmodSync(dir, 0o755);
+    const license = join(dir, 'license.txt');
+    writeFileSync(license, 'dummy\n');
+    const wrapper = (folder: string, mode = 0o755) => {
+      mkdirSync(folder, { recursive: true });
+      const file = join(folder, 'ts3d_sc_server');
+      writeFileSync(file, `#!/bin/sh\nexec ${SIM_EXECUTABLE} "$@"\n`);
+      chmodSync(file, mode);
+      return file;
+    };
+    // Beside it, as in /tmp: the sticky bit keeps the file, but a library any user adds there is every server's
+    // (LD_LIBRARY_PATH is its folder), run as the service's user.
+    const sticky = join(dir, 'sticky');
+    const inSticky = wrapper(sticky);
+    chmodSync(sticky, 0o1777);
+    const open = wrapper(join(dir, 'open'), 0o777);
+    const cases: Array<[string, string]> = [
+      [
+        inSticky,
+        `its folder ${sticky} is writable by group or others (mode 1777): a library put there is loaded by every ` +
+          'server (LD_LIBRARY_PATH)',
+      ],
+      [open, 'it is writable by group or others (mode 0777): chmod go-w it'],
+    ];
+    for (const [executable, why] of cases) {
+      // Refused before anything listens: the port is never bound.
+      const refusal = await runToExit({ SC_EXECUTABLE: executable, SC_LICENSE_FILE: license, PORT: '31590' });
+      expectRefusal(refusal, [`SC_EXECUTABLE ${executable} could be changed by another user: ${why}`]);
+    }
+  });
+
   it('every problem at once, each on its line: bad values, a setting named in SC_CHILD_ENV, a bad executable', async () => {
     const refusal = await runToExit({
       SC_EXECUTABLE: '/no/such/ts3d_sc_server',

@@ -57,3 +57,65 @@ describe('NodeFileSystem: reading files', () => {
     expect(() => files.readTrustedText(theirLink, 5)).toThrow(`it is the link ${theirLink}, which belongs to uid 1001`);
   });
 });
+
+describe('NodeFileSystem: code another user could change', () => {
+  const files = new NodeFileSystem();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sc-code-'));
+    chmodSync(dir, 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const executable = (folder: string, mode = 0o755) => {
+    mkdirSync(folder, { recursive: true });
+    const at = path.join(folder, 'ts3d_sc_server');
+    writeFileSync(at, '#!/bin/sh\n');
+    chmodSync(at, mode);
+    return at;
+  };
+
+  it('none in a folder of this user that only it may write to; a missing file is not its to say', () => {
+    expect(files.untrustedCodeProblem(executable(path.join(dir, 'bin')))).toBeUndefined();
+    expect(files.untrustedCodeProblem(path.join(dir, 'missing'))).toBeUndefined();
+  });
+
+  it('the file itself writable by others', () => {
+    expect(files.untrustedCodeProblem(executable(path.join(dir, 'bin'), 0o777))).toBe(
+      'it is writable by group or others (mode 0777): chmod go-w it',
+    );
+  });
+
+  it('its folder writable by others, even with the sticky bit (as /tmp): a library put there is loaded', () => {
+    const sticky = path.join(dir, 'sticky');
+    const file = executable(sticky);
+    chmodSync(sticky, 0o1777);
+    expect(files.untrustedCodeProblem(file)).toBe(
+      `its folder ${sticky} is writable by group or others (mode 1777): a library put there is loaded by every ` +
+        'server (LD_LIBRARY_PATH)',
+    );
+    // Reached through a link from a safe folder: the folder where it leads counts as well.
+    const link = path.join(dir, 'link');
+    symlinkSync(file, link);
+    expect(files.untrustedCodeProblem(link)).toMatch(`its folder ${sticky} is writable by group or others`);
+  });
+
+  it('a folder above it where others may rename what is in it', () => {
+    const shared = path.join(dir, 'shared');
+    const file = executable(path.join(shared, 'bin'));
+    chmodSync(shared, 0o777);
+    expect(files.untrustedCodeProblem(file)).toBe(
+      `it is reached through ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
+    );
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("another user's file, or their folder", () => {
+    const file = executable(path.join(dir, 'bin'));
+    chownSync(file, 1001, 1001);
+    expect(files.untrustedCodeProblem(file)).toBe("it belongs to uid 1001, not to root or the service's user");
+    chownSync(file, 0, 0);
+    chownSync(path.join(dir, 'bin'), 1001, 1001);
+    expect(files.untrustedCodeProblem(file)).toBe(
+      `it is reached through ${path.join(dir, 'bin')}, which belongs to uid 1001, who may rename what is in it`,
+    );
+  });
+});

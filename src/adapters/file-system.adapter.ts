@@ -13,7 +13,7 @@ import {
 } from 'fs';
 import { realpath } from 'fs/promises';
 import * as path from 'path';
-import { ancestorProblem, fileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
+import { ancestorProblem, codeFolderProblem, fileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
 
 /** The few file-system questions the service asks outside its journal: behind an interface for tests. */
 export abstract class FileSystem {
@@ -28,6 +28,12 @@ export abstract class FileSystem {
   abstract realpath(file: string): Promise<string>;
   /** The permission bits of a file (where its links lead); throws when it cannot be reached. */
   abstract modeOf(file: string): number;
+  /**
+   * Why another user could change the code `file` runs, or undefined: the file (see trustedFileProblem), a folder on
+   * the way to it (ancestorProblem), or its folder, as written and where its link leads (codeFolderProblem: the
+   * servers' LD_LIBRARY_PATH). A file that cannot be reached is left to executableProblem.
+   */
+  abstract untrustedCodeProblem(file: string): string | undefined;
   /** Why `file` cannot be executed by this process ("does not exist"...), or undefined when it is an executable regular file. */
   abstract executableProblem(file: string): string | undefined;
 
@@ -47,18 +53,31 @@ export class NodeFileSystem extends FileSystem {
     const ownUid = process.getuid?.() ?? 0;
     const written = path.resolve(file);
     const real = realpathSync(written);
-    const refuse = (where: string, step: string) => {
-      const problem = ancestorProblem(fileFacts(lstatSync(step)), ownUid);
-      if (problem) throw new Error(`${where} ${step}, which ${problem}`);
-    };
-    // As written: a link on the way, or the file's own name as a link, is its owner's to point elsewhere later.
-    for (const step of foldersDownTo(path.dirname(written))) refuse('it is reached through', step);
-    if (lstatSync(written).isSymbolicLink()) refuse('it is the link', written);
-    for (const folder of foldersDownTo(path.dirname(real))) refuse('it is in', folder);
+    const swappable = swappableProblem(written, real, ownUid);
+    if (swappable) throw new Error(swappable);
     // What is read is what was checked: the descriptor itself (O_NOFOLLOW: the real path ends in no link).
     const bytes = readRegularFile(real, maxBytes, (stats) => trustedFileProblem(fileFacts(stats), ownUid));
     if (bytes.length > maxBytes) throw new Error(`it is larger than ${maxBytes} bytes`);
     return bytes.toString('utf8');
+  }
+
+  untrustedCodeProblem(file: string): string | undefined {
+    const ownUid = process.getuid?.() ?? 0;
+    const written = path.resolve(file);
+    let real: string;
+    try {
+      real = realpathSync(written);
+    } catch {
+      return undefined;
+    }
+    const swappable = swappableProblem(written, real, ownUid);
+    if (swappable) return swappable;
+    for (const folder of new Set([realpathSync(path.dirname(written)), path.dirname(real)])) {
+      const problem = codeFolderProblem(fileFacts(statSync(folder)), ownUid);
+      if (problem) return `its folder ${folder} ${problem}`;
+    }
+    const problem = trustedFileProblem(fileFacts(statSync(real)), ownUid);
+    return problem && `it ${problem}`;
   }
 
   realpath(file: string): Promise<string> {
@@ -84,6 +103,31 @@ export class NodeFileSystem extends FileSystem {
       return 'is not executable by this user';
     }
   }
+}
+
+/**
+ * Why another user could swap the file at `written` (which leads to `real`) for one of theirs, or undefined: a folder
+ * on the way, as written (a link on the way, or the file's own name as a link, is its owner's to point elsewhere
+ * later) and where the links lead (see ancestorProblem).
+ */
+function swappableProblem(written: string, real: string, ownUid: number): string | undefined {
+  const problemOf = (where: string, step: string) => {
+    const problem = ancestorProblem(fileFacts(lstatSync(step)), ownUid);
+    return problem && `${where} ${step}, which ${problem}`;
+  };
+  for (const step of foldersDownTo(path.dirname(written))) {
+    const problem = problemOf('it is reached through', step);
+    if (problem) return problem;
+  }
+  if (lstatSync(written).isSymbolicLink()) {
+    const problem = problemOf('it is the link', written);
+    if (problem) return problem;
+  }
+  for (const folder of foldersDownTo(path.dirname(real))) {
+    const problem = problemOf('it is in', folder);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /**

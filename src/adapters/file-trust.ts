@@ -41,6 +41,18 @@ export function trustedFileProblem(file: FileFacts, ownUid: number): string | un
   return undefined;
 }
 
+/**
+ * Why the folder of the servers' executable lets another user put code in it, or undefined: it is the servers'
+ * LD_LIBRARY_PATH, searched before the system's libraries, so a library of any name put there is loaded (as libc)
+ * by every server. The sticky bit does not help: it stops renaming what is there, not adding to it.
+ */
+export function codeFolderProblem(folder: FileFacts, ownUid: number): string | undefined {
+  if (folder.uid !== 0 && folder.uid !== ownUid) return `belongs to uid ${folder.uid}, who may put code in it`;
+  if (!(folder.mode & GROUP_OR_OTHER_WRITE)) return undefined;
+  const mode = (folder.mode & 0o7777).toString(8).padStart(4, '0');
+  return `is writable by group or others (mode ${mode}): a library put there is loaded by every server (LD_LIBRARY_PATH)`;
+}
+
 /** Why a file of secrets (API keys) may be read by every local user, or undefined: by its mode (stat). */
 export function secretFileExposure(mode: number): string | undefined {
   if (!(mode & OTHER_READ)) return undefined;

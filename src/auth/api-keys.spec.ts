@@ -29,6 +29,9 @@ class FakeFiles extends FileSystem {
   override executableProblem(): string | undefined {
     return 'does not exist';
   }
+  override untrustedCodeProblem(): string | undefined {
+    return undefined;
+  }
   override modeOf(): number {
     return 0o600;
   }

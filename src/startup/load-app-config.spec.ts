@@ -43,6 +43,20 @@ describe('loadAppConfig', () => {
     expect(parseAppConfig({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }).scExecutable).toBe(HOST_EXE);
   });
 
+  it('refuses an executable another user could change, naming the setting and where it came from', () => {
+    files.untrusted.set(HOST_EXE, 'it is in /opt/hoops, which is writable by group or others without the sticky bit');
+    expect(problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K' }, files)).toEqual([
+      `SC_EXECUTABLE ${HOST_EXE} could be changed by another user: it is in /opt/hoops, which is writable by group ` +
+        'or others without the sticky bit',
+    ]);
+    files.untrusted.set(BUNDLED_SIMULATOR, 'it is writable by group or others (mode 0777): chmod go-w it');
+    files.executables.add(BUNDLED_SIMULATOR);
+    expect(problemsOf({}, files)).toEqual([
+      `the bundled simulator (SC_EXECUTABLE is not set) ${BUNDLED_SIMULATOR} could be changed by another user: it is ` +
+        'writable by group or others (mode 0777): chmod go-w it',
+    ]);
+  });
+
   it('names the bundled simulator when SC_EXECUTABLE is not set', () => {
     expect(problemsOf({}, files)[0]).toMatch(
       /^the bundled simulator \(SC_EXECUTABLE is not set\) must be an executable file: .*ts3d_sc_server does not exist$/,
@@ -180,6 +194,12 @@ describe('loadAppConfig with HOOPS_CONFIG', () => {
         ),
       ]),
     );
+    const shared = filesWith(SHIPPED_LIKE);
+    shared.untrusted.set(EXE, 'it is writable by group or others (mode 0777): chmod go-w it');
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, shared, '/h'))).toEqual([
+      `SC_EXECUTABLE ${EXE} could be changed by another user: it is writable by group or others (mode 0777): ` +
+        `chmod go-w it (from streamCacheExeFile (null: the package's own) in ${FILE})`,
+    ]);
     const unreadable = SHIPPED_LIKE.replace('licenseFile: null, license: "KEY-abc123"', 'licenseFile: "lic.txt"');
     expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith(unreadable), '/h'))).toEqual([
       expect.stringMatching(/^SC_LICENSE_FILE cannot be read: \/opt\/hoops\/lic\.txt .*\(from licenseFile in .*\)$/),

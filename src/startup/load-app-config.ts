@@ -97,11 +97,12 @@ function withDotEnvSource(problem: string, dotEnv: DotEnv): string {
 /** What the settings name but this machine does not have. */
 export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   const problems: string[] = [];
+  const name = config.usingSimulator ? 'the bundled simulator (SC_EXECUTABLE is not set)' : 'SC_EXECUTABLE';
   const executable = files.executableProblem(config.scExecutable);
-  if (executable) {
-    const name = config.usingSimulator ? 'the bundled simulator (SC_EXECUTABLE is not set)' : 'SC_EXECUTABLE';
-    problems.push(`${name} must be an executable file: ${config.scExecutable} ${executable}`);
-  }
+  if (executable) problems.push(`${name} must be an executable file: ${config.scExecutable} ${executable}`);
+  // Every server runs it, as the service's user: code another user could change is code they run as that user.
+  const untrusted = executable ? undefined : files.untrustedCodeProblem(config.scExecutable);
+  if (untrusted) problems.push(`${name} ${config.scExecutable} could be changed by another user: ${untrusted}`);
   // As the HOOPS Server does: a license file that cannot be read would make every server exit 7 (invalid license file).
   if (config.licenseFile && !config.license && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
     try {

@@ -189,6 +189,8 @@ export class FakeFileSystem extends FileSystem {
   readonly realpaths = new Map<string, string>();
   /** Permission bits by path; a file not listed is 0600. */
   readonly modes = new Map<string, number>();
+  /** Why another user could change a file, by path; a file not listed is safe. */
+  readonly untrusted = new Map<string, string>();
   readText(file: string, maxBytes: number): string {
     const text = this.files.get(file);
     if (text === undefined) throw new Error(`ENOENT: no such file, open '${file}'`);
@@ -205,6 +207,9 @@ export class FakeFileSystem extends FileSystem {
   }
   executableProblem(file: string): string | undefined {
     return this.executables.has(file) ? undefined : 'does not exist';
+  }
+  untrustedCodeProblem(file: string): string | undefined {
+    return this.untrusted.get(file);
   }
   modeOf(file: string): number {
     return this.modes.get(file) ?? 0o600;
