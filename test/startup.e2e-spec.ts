@@ -4,7 +4,7 @@
  * on stderr, exactly the list of problems: no Nest log line, no stack trace.
  */
 import { execFileSync, spawn } from 'child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { LISTEN_BACKLOG } from '../src/http/listen';
 import { useCleanup } from './support/processes';
@@ -117,6 +117,35 @@ describe('start-up refusals (e2e)', () => {
       // Refused before anything listens: the port is never bound.
       const refusal = await runToExit({ SC_EXECUTABLE: executable, SC_LICENSE_FILE: license, PORT: '31590' });
       expectRefusal(refusal, [`SC_EXECUTABLE ${executable} could be changed by another user: ${why}`]);
+    }
+  });
+
+  it("SC_WORKSPACE_DIR missing, or another user's, or open to all: one line naming it and why, exit 1", async () => {
+    const dir = makeTempDir(cleanup, 'sc-startup-');
+    chmodSync(dir, 0o755);
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const cases: Array<[string, string]> = [
+      [join(dir, 'missing'), 'does not exist'],
+      [
+        open,
+        `could be changed by another user: ${open} is writable by group or others without the sticky bit (mode 777)`,
+      ],
+    ];
+    if (process.getuid?.() === 0) {
+      // Made first by another user (nobody), as /tmp/sc-workspace can be: the servers would write in their folder.
+      const theirs = join(dir, 'theirs');
+      mkdirSync(theirs, { mode: 0o777 });
+      chownSync(theirs, 65534, 65534);
+      cases.push([
+        theirs,
+        `could be changed by another user: ${theirs} belongs to uid 65534, who may rename what is in it`,
+      ]);
+    }
+    for (const [workspace, why] of cases) {
+      const refusal = await runToExit({ SC_WORKSPACE_DIR: workspace, PORT: '31590' });
+      expectRefusal(refusal, [`SC_WORKSPACE_DIR ${workspace} ${why}`]);
     }
   });
 

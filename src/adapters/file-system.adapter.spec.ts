@@ -119,3 +119,50 @@ describe('NodeFileSystem: code another user could change', () => {
     );
   });
 });
+
+describe("NodeFileSystem: a folder for the servers' files", () => {
+  const files = new NodeFileSystem();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sc-work-'));
+    chmodSync(dir, 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a folder of this user, or one shared with the sticky bit (as /tmp), through a link too', () => {
+    const own = path.join(dir, 'own');
+    mkdirSync(own, { mode: 0o700 });
+    expect(files.untrustedFolderProblem(own)).toBeUndefined();
+    const sticky = path.join(dir, 'sticky');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    expect(files.untrustedFolderProblem(sticky)).toBeUndefined();
+    symlinkSync(own, path.join(dir, 'link'));
+    expect(files.untrustedFolderProblem(path.join(dir, 'link'))).toBeUndefined();
+  });
+
+  it('missing, not a folder, or one where any user may rename and add files', () => {
+    expect(files.untrustedFolderProblem(path.join(dir, 'missing'))).toBe('does not exist');
+    writeFileSync(path.join(dir, 'file'), '');
+    expect(files.untrustedFolderProblem(path.join(dir, 'file'))).toBe('is not a folder');
+    const open = path.join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    expect(files.untrustedFolderProblem(open)).toBe(
+      `could be changed by another user: ${open} is writable by group or others without the sticky bit (mode 777)`,
+    );
+    mkdirSync(path.join(open, 'inner'), { mode: 0o700 });
+    expect(files.untrustedFolderProblem(path.join(open, 'inner'))).toMatch(`: ${open} is writable by group`);
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("another user's folder, even 0700, or a link to it", () => {
+    const theirs = path.join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 1001, 1001);
+    expect(files.untrustedFolderProblem(theirs)).toBe(
+      `could be changed by another user: ${theirs} belongs to uid 1001, who may rename what is in it`,
+    );
+    symlinkSync(theirs, path.join(dir, 'link'));
+    expect(files.untrustedFolderProblem(path.join(dir, 'link'))).toMatch(`${theirs} belongs to uid 1001`);
+  });
+});

@@ -14,6 +14,7 @@ import {
 import { realpath } from 'fs/promises';
 import * as path from 'path';
 import { ancestorProblem, codeFolderProblem, fileFacts, foldersDownTo, trustedFileProblem } from './file-trust';
+import { untrustedAncestor } from './own-folder';
 
 /** The few file-system questions the service asks outside its journal: behind an interface for tests. */
 export abstract class FileSystem {
@@ -34,6 +35,12 @@ export abstract class FileSystem {
    * servers' LD_LIBRARY_PATH). A file that cannot be reached is left to executableProblem.
    */
   abstract untrustedCodeProblem(file: string): string | undefined;
+  /**
+   * Why `folder` cannot hold the files of processes run as the service's user, or undefined: it is missing or not a
+   * folder, or another user may swap or read what is written in it (see untrustedAncestor: it and every folder on
+   * the way, as written and where its links lead).
+   */
+  abstract untrustedFolderProblem(folder: string): string | undefined;
   /** Why `file` cannot be executed by this process ("does not exist"...), or undefined when it is an executable regular file. */
   abstract executableProblem(file: string): string | undefined;
 
@@ -78,6 +85,18 @@ export class NodeFileSystem extends FileSystem {
     }
     const problem = trustedFileProblem(fileFacts(statSync(real)), ownUid);
     return problem && `it ${problem}`;
+  }
+
+  untrustedFolderProblem(folder: string): string | undefined {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(folder).isDirectory();
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be reached';
+    }
+    if (!isDirectory) return 'is not a folder';
+    const found = untrustedAncestor(path.resolve(folder), process.getuid?.() ?? 0);
+    return found && `could be changed by another user: ${found.folder} ${found.problem}`;
   }
 
   realpath(file: string): Promise<string> {

@@ -32,6 +32,9 @@ class FakeFiles extends FileSystem {
   override untrustedCodeProblem(): string | undefined {
     return undefined;
   }
+  override untrustedFolderProblem(): string | undefined {
+    return undefined;
+  }
   override modeOf(): number {
     return 0o600;
   }

@@ -57,6 +57,17 @@ describe('loadAppConfig', () => {
     ]);
   });
 
+  it('refuses a workspace another user could change, or one that is missing: the servers start in it', () => {
+    files.untrusted.set('/tmp/ws', 'could be changed by another user: /tmp/ws belongs to uid 65534, who may rename');
+    expect(problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_WORKSPACE_DIR: '/tmp/ws' }, files)).toEqual([
+      'SC_WORKSPACE_DIR /tmp/ws could be changed by another user: /tmp/ws belongs to uid 65534, who may rename',
+    ]);
+    files.untrusted.set('/srv/ws', 'does not exist');
+    expect(problemsOf({ SC_EXECUTABLE: HOST_EXE, SC_LICENSE: 'K', SC_WORKSPACE_DIR: '/srv/ws' }, files)).toEqual([
+      'SC_WORKSPACE_DIR /srv/ws does not exist',
+    ]);
+  });
+
   it('names the bundled simulator when SC_EXECUTABLE is not set', () => {
     expect(problemsOf({}, files)[0]).toMatch(
       /^the bundled simulator \(SC_EXECUTABLE is not set\) must be an executable file: .*ts3d_sc_server does not exist$/,
@@ -199,6 +210,11 @@ describe('loadAppConfig with HOOPS_CONFIG', () => {
     expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, shared, '/h'))).toEqual([
       `SC_EXECUTABLE ${EXE} could be changed by another user: it is writable by group or others (mode 0777): ` +
         `chmod go-w it (from streamCacheExeFile (null: the package's own) in ${FILE})`,
+    ]);
+    const sharedWorkspace = filesWith(SHIPPED_LIKE);
+    sharedWorkspace.untrusted.set('/h/ws', 'does not exist');
+    expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, sharedWorkspace, '/h'))).toEqual([
+      `SC_WORKSPACE_DIR /h/ws does not exist (from workspaceDir in ${FILE})`,
     ]);
     const unreadable = SHIPPED_LIKE.replace('licenseFile: null, license: "KEY-abc123"', 'licenseFile: "lic.txt"');
     expect(problemsOfRun(() => loadAppConfig({ HOOPS_CONFIG: FILE }, filesWith(unreadable), '/h'))).toEqual([

@@ -103,6 +103,9 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   // Every server runs it, as the service's user: code another user could change is code they run as that user.
   const untrusted = executable ? undefined : files.untrustedCodeProblem(config.scExecutable);
   if (untrusted) problems.push(`${name} ${config.scExecutable} could be changed by another user: ${untrusted}`);
+  // The servers start in it and write their files there: another user's folder would have them, or their links.
+  const workspace = config.workspaceDir && files.untrustedFolderProblem(config.workspaceDir);
+  if (workspace) problems.push(`SC_WORKSPACE_DIR ${config.workspaceDir} ${workspace}`);
   // As the HOOPS Server does: a license file that cannot be read would make every server exit 7 (invalid license file).
   if (config.licenseFile && !config.license && config.licenseFile !== SIMULATOR_DUMMY_LICENSE) {
     try {

@@ -189,7 +189,7 @@ export class FakeFileSystem extends FileSystem {
   readonly realpaths = new Map<string, string>();
   /** Permission bits by path; a file not listed is 0600. */
   readonly modes = new Map<string, number>();
-  /** Why another user could change a file, by path; a file not listed is safe. */
+  /** Why another user could change a file or folder, by path; one not listed is safe. */
   readonly untrusted = new Map<string, string>();
   readText(file: string, maxBytes: number): string {
     const text = this.files.get(file);
@@ -210,6 +210,9 @@ export class FakeFileSystem extends FileSystem {
   }
   untrustedCodeProblem(file: string): string | undefined {
     return this.untrusted.get(file);
+  }
+  untrustedFolderProblem(folder: string): string | undefined {
+    return this.untrusted.get(folder);
   }
   modeOf(file: string): number {
     return this.modes.get(file) ?? 0o600;
