@@ -18,6 +18,7 @@ import {
   useCors,
   refuseConnectRequests,
   refuseUnknownMethods,
+  storeNoAnswers,
   buildOpenApiDocument,
   serveOpenApi,
   createValidationPipe,
@@ -53,6 +54,7 @@ export function configureApp(app: INestApplication, options: { ownSignals?: bool
   // First of the middleware: a pipelining flood is dropped before anything handles its requests.
   capPipelinedRequests(app);
   refuseConnectRequests(server);
+  storeNoAnswers(app);
   useCors(app, app.get<ListenerSettings>(LISTENER_SETTINGS.token), scaleOut.publicBaseUrl);
   // Before Nest's router: /n/<NODE_NAME>/... is this node's API; another node's prefix is answered 421 (with CORS headers).
   app.use(nodePrefixMiddleware(scaleOut.nodeName));
