@@ -115,7 +115,7 @@ describe('start-up refusals (e2e)', () => {
     ];
     for (const [executable, why] of cases) {
       // Refused before anything listens: the port is never bound.
-      const refusal = await runToExit({ SC_EXECUTABLE: executable, SC_LICENSE_FILE: license, PORT: '31590' });
+      const refusal = await runToExit({ SC_EXECUTABLE: executable, SC_LICENSE_FILE: license });
       expectRefusal(refusal, [`SC_EXECUTABLE ${executable} could be changed by another user: ${why}`]);
     }
   });
@@ -144,7 +144,7 @@ describe('start-up refusals (e2e)', () => {
       ]);
     }
     for (const [workspace, why] of cases) {
-      const refusal = await runToExit({ SC_WORKSPACE_DIR: workspace, PORT: '31590' });
+      const refusal = await runToExit({ SC_WORKSPACE_DIR: workspace });
       expectRefusal(refusal, [`SC_WORKSPACE_DIR ${workspace} ${why}`]);
     }
   });

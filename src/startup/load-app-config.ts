@@ -101,7 +101,9 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
   const executable = files.executableProblem(config.scExecutable);
   if (executable) problems.push(`${name} must be an executable file: ${config.scExecutable} ${executable}`);
   // Every server runs it, as the service's user: code another user could change is code they run as that user.
-  const untrusted = executable ? undefined : files.untrustedCodeProblem(config.scExecutable);
+  // Not the bundled simulator: it sits among the service's own files, which whoever could change it could change
+  // too, and a checkout made with umask 002 (a private group's) would be refused for nothing.
+  const untrusted = executable || config.usingSimulator ? undefined : files.untrustedCodeProblem(config.scExecutable);
   if (untrusted) problems.push(`${name} ${config.scExecutable} could be changed by another user: ${untrusted}`);
   // The servers start in it and write their files there: another user's folder would have them, or their links.
   const workspace = config.workspaceDir && files.untrustedFolderProblem(config.workspaceDir);
