@@ -286,6 +286,13 @@ describe('parseAppConfig: access, rate limit and logs', () => {
   });
 
   it('CORS_ORIGINS entries must be origins', () => {
-    expect(oneProblem({ CORS_ORIGINS: 'https://a.example/path' })).toMatch(/CORS_ORIGINS must be \* or origins/);
+    for (const value of [
+      'https://a.example/path',
+      'https://a.example/?q',
+      'https://a.example#x',
+      'https://u@a.example',
+      'ftp://a.example',
+    ])
+      expect(oneProblem({ CORS_ORIGINS: value })).toMatch(/CORS_ORIGINS must be \* or origins/);
   });
 });

@@ -176,6 +176,10 @@ describe('parseAppConfig', () => {
         'https://b.example',
       ]);
       expect(parseAppConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe(true);
+      // Kept as a browser sends its Origin header: without the trailing slash an origin may be written with.
+      expect(
+        parseAppConfig({ CORS_ORIGINS: 'https://a.example/,http://b.example:8080/,HTTPS://C.Example:443' }).corsOrigins,
+      ).toEqual(['https://a.example', 'http://b.example:8080', 'https://c.example']);
     });
 
     it('SSR settings', () => {

@@ -51,6 +51,17 @@ describe('edge settings', () => {
     },
   );
 
+  it.each(['0.0.0.0/0', '10.1.2.3/0', '::/0', '10.0.0.0/8,::/00'])(
+    'TRUST_PROXY=%s (every address) is refused at start-up, pointing to TRUST_PROXY=true, not left to crash Express',
+    (value) => {
+      expect(problemsOf({ TRUST_PROXY: value })).toEqual([
+        expect.stringMatching(
+          /^TRUST_PROXY entry "[^"]+\/0+" is every address: set TRUST_PROXY=true to trust every peer/,
+        ),
+      ]);
+    },
+  );
+
   it('the timeouts, ticket lifetime and connection cap are read and checked', () => {
     const config = parseAppConfig(
       {

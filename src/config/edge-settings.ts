@@ -15,8 +15,11 @@ export function isTrustedProxyEntry(entry: string): boolean {
   if (family === 0 || extra !== undefined) return false;
   if (prefix === undefined) return true;
   const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
-  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+  // A /0 range is every address, which TRUST_PROXY=true says; Express's proxy-addr refuses it with a crash.
+  return bits >= 1 && bits <= (family === 4 ? 32 : 128);
 }
+
+const EVERY_ADDRESS = /^[^/]+\/0+$/;
 
 export function parseTrustProxy(read: EnvReader): TrustProxySetting {
   const raw = read.raw('TRUST_PROXY');
@@ -30,6 +33,12 @@ export function parseTrustProxy(read: EnvReader): TrustProxySetting {
     .map((entry) => entry.trim())
     .filter(Boolean);
   const bad = entries.find((entry) => !isTrustedProxyEntry(entry));
+  if (bad !== undefined && EVERY_ADDRESS.test(bad) && isIP(bad.split('/')[0]) !== 0) {
+    read.problems.push(
+      `TRUST_PROXY entry ${JSON.stringify(bad)} is every address: set TRUST_PROXY=true to trust every peer, or list the balancers`,
+    );
+    return false;
+  }
   if (bad !== undefined || entries.length === 0) {
     read.problems.push(
       `TRUST_PROXY must be false, true, loopback, or a comma-separated list of addresses and CIDRs such as 10.0.0.5,192.168.1.0/24; got ${JSON.stringify(bad ?? raw)}`,

@@ -96,7 +96,9 @@ export function isUsableApiKey(key: string): boolean {
 export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+    // Only the origin, as written in any case, with its default port or a trailing slash: no path, query or user.
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    return (url.protocol === 'http:' || url.protocol === 'https:') && bare && !/[?#]$/.test(value);
   } catch {
     return false;
   }

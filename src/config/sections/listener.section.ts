@@ -24,7 +24,9 @@ export function readListener(read: EnvReader): ListenerSettings {
   const publicEndpoint = read.oneOf('PUBLIC_ENDPOINT', ['direct', 'proxy'] as const, 'direct')!;
   const publicScheme = read.oneOf('PUBLIC_SCHEME', ['ws', 'wss'] as const, undefined);
   const origins = read.list('CORS_ORIGINS', ',');
-  const corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
+  // As browsers send it (https://app.example.com/ would never equal their Origin header).
+  const asSent = origins.map((origin) => (isOrigin(origin) ? new URL(origin).origin : origin));
+  const corsOrigins = asSent.length === 0 || asSent.includes('*') ? true : asSent;
   const badOrigin = corsOrigins === true ? undefined : corsOrigins.find((o) => !isOrigin(o));
   if (badOrigin) {
     read.problems.push(
