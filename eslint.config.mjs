@@ -124,7 +124,7 @@ export default tseslint.config(
     // buttons); lint-rules.e2e-spec.ts also checks that the dashboard's imports form no circle at all.
     files: [
       'src/dashboard/public/{store,dom,states,api,errors,counts,card-view,sessions}.js',
-      'src/dashboard/public/{capacity,chart,cluster,sessions-cost}.js',
+      'src/dashboard/public/{capacity,chart,cluster,sessions-cost,event-feed}.js',
     ],
     rules: {
       'no-restricted-imports': [

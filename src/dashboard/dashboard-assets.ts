@@ -20,6 +20,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'viewer.js': 'text/javascript; charset=utf-8',
   'actions.js': 'text/javascript; charset=utf-8',
   'feed.js': 'text/javascript; charset=utf-8',
+  'event-feed.js': 'text/javascript; charset=utf-8',
   'capacity.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
   'cluster.js': 'text/javascript; charset=utf-8',
@@ -29,7 +30,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The page loads only its own script and styles; it talks to this service (fetch, EventSource) and to
+ * The page loads only its own script and styles; it talks to this service (fetch, its event stream too) and to
  * session WebSockets, which may be advertised under PUBLIC_HOSTNAME, hence any ws:/wss: host.
  */
 export const DASHBOARD_CSP = [

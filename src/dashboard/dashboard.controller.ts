@@ -28,8 +28,8 @@ export class DashboardController {
   @ApiOkResponse({
     description:
       'main.js (the page module) and the modules it imports (api.js, dom.js, states.js, store.js, errors.js, ' +
-      'sessions.js, counts.js, card-view.js, viewer.js, actions.js, feed.js, capacity.js, chart.js, cluster.js, ' +
-      'sessions-cost.js), styles.css or favicon.svg',
+      'sessions.js, counts.js, card-view.js, viewer.js, actions.js, feed.js, event-feed.js, capacity.js, chart.js, ' +
+      'cluster.js, sessions-cost.js), styles.css or favicon.svg',
     content: {
       'text/javascript': { schema: { type: 'string' } },
       'text/css': { schema: { type: 'string' } },

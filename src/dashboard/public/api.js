@@ -1,8 +1,8 @@
 // @ts-check
 /*
  * The API key and fetch() with it. With API keys on the service, the page asks for one on the first 401, keeps
- * it for this tab (sessionStorage), and sends it as a Bearer token (and as ?access_token= on its EventSource,
- * which cannot send headers). cluster.js and sessions-cost.js read the same key.
+ * it for this tab (sessionStorage), and sends it as a Bearer token, on the event stream too (event-feed.js): never in
+ * a URL. cluster.js and sessions-cost.js read the same key.
  */
 import { setLink, ui } from './dom.js';
 
@@ -20,6 +20,8 @@ export function onKey(given) {
 
 /** The key this tab uses ('' for none). */
 export const apiKey = () => key;
+/** The Authorization header for the key this tab uses (none without one). @returns {Record<string, string>} */
+export const keyHeaders = () => (key ? { Authorization: `Bearer ${key}` } : {});
 /** Whether the page waits for the operator to enter a key. */
 export const waitingForKey = () => keyWaiters.length > 0;
 /**

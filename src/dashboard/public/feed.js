@@ -3,11 +3,12 @@
  * Keeping the cards in step with the service: server-sent state changes (GET events) first, falling back to
  * polling GET spawns while the feed is down; full views on (re)connect and for sessions first seen in an event.
  */
-import { api, apiKey, waitingForKey } from './api.js';
+import { api, keyHeaders, waitingForKey } from './api.js';
 import { refreshHealth, scheduleHealth } from './capacity.js';
 import { render } from './card-view.js';
 import { historySoon } from './chart.js';
 import { setLink } from './dom.js';
+import { EventFeed } from './event-feed.js';
 import { upsert } from './sessions.js';
 import { isLive, isTerminal, stateRank } from './states.js';
 import { dismissed, sessions } from './store.js';
@@ -97,7 +98,7 @@ function scheduleResync() {
   }, 50);
 }
 
-/** @type {EventSource | null} */
+/** @type {EventFeed | null} */
 let events = null;
 /** @type {ReturnType<typeof setInterval> | undefined} */
 let pollTimer;
@@ -107,13 +108,12 @@ let eventsRetryTimer;
 /** The live feed; while it is down the page polls GET /spawns, and it retries the feed now and then. */
 export function startEvents() {
   clearTimeout(eventsRetryTimer);
-  // Without EventSource, or while the page waits for a key (the feed would only be refused; the new key restarts it).
-  if (!('EventSource' in window) || waitingForKey()) {
+  // While the page waits for a key the feed would only be refused: polling until the new key restarts it.
+  if (waitingForKey()) {
     startPolling();
     return;
   }
-  const key = apiKey();
-  const feed = new EventSource(key ? `events?access_token=${encodeURIComponent(key)}` : 'events');
+  const feed = new EventFeed('events', keyHeaders());
   events = feed;
   feed.addEventListener('open', () => {
     stopPolling();
@@ -124,7 +124,7 @@ export function startEvents() {
   feed.addEventListener('message', (message) => {
     let event;
     try {
-      event = JSON.parse(message.data);
+      event = JSON.parse(/** @type {MessageEvent} */ (message).data);
     } catch {
       return;
     }
@@ -133,7 +133,7 @@ export function startEvents() {
   });
   feed.addEventListener('error', () => {
     startPolling();
-    if (feed.readyState === EventSource.CLOSED) {
+    if (feed.readyState === EventFeed.CLOSED) {
       // Not an event stream (e.g. an older service without /events): poll, and try the feed again later.
       feed.close();
       if (events === feed) events = null;
@@ -157,7 +157,7 @@ function startPolling() {
   const poll = async () => {
     try {
       await resync();
-      if (!events || events.readyState !== EventSource.OPEN) setLink('polling', 'Polling');
+      if (!events || events.readyState !== EventFeed.OPEN) setLink('polling', 'Polling');
     } catch {
       setLink('offline', 'Service unreachable');
     }

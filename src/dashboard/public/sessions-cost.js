@@ -5,7 +5,8 @@
  * any `expiring` warning a session limit gave. Reads GET /spawns every few seconds and at once on an
  * `expiring` / `expiring_cancelled` event; uses the API key the page keeps for this tab (see api.js).
  */
-import { apiKey, keyEntered } from './api.js';
+import { apiKey, keyEntered, keyHeaders } from './api.js';
+import { EventFeed } from './event-feed.js';
 import { isLive } from './states.js';
 
 const REFRESH_MS = 3000;
@@ -133,12 +134,10 @@ export function startSessionsCost() {
   };
   /** The warnings come as named events, which the page's own feed (message events) does not receive. */
   const listen = () => {
-    if (!('EventSource' in window)) return;
-    const key = apiKey();
-    const events = new EventSource(key ? `events?access_token=${encodeURIComponent(key)}` : 'events');
+    const events = new EventFeed('events', keyHeaders());
     for (const name of ['expiring', 'expiring_cancelled']) events.addEventListener(name, () => void refresh());
     events.addEventListener('error', () => {
-      if (events.readyState === EventSource.CLOSED) setTimeout(() => void keyEntered().then(listen), 10_000);
+      if (events.readyState === EventFeed.CLOSED) setTimeout(() => void keyEntered().then(listen), 10_000);
     });
   };
   void refresh();
