@@ -5,16 +5,11 @@
  * link refused for its origin (403) still joins its session; a key sent as ?access_token= opens every route. The built
  * service and HAProxy run as real processes. Without /usr/sbin/haproxy this test fails and says to run `npm run setup`.
  */
-import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { writeFileSync } from 'fs';
 import * as http from 'http';
-import * as path from 'path';
-import { HAPROXY_BINARY, renderHaproxyConfig } from './support/haproxy';
+import { startHaproxy } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
-import { requireSystemBinary } from './support/system-packages';
-import { makeTempDir } from './support/temp';
 import { waitFor } from './support/wait';
 
 /** This file's ports (31750-31759): the service, its agent port, its servers, two absent nodes, the balancer. */
@@ -57,7 +52,6 @@ describe("the balancer's log (e2e, HAProxy recipe)", () => {
   const cleanup = useCleanup();
 
   it('masks spawn tickets, relay tokens and keys in ?access_token= in the lines it writes', async () => {
-    const haproxyPath = requireSystemBinary(HAPROXY_BINARY, 'haproxy');
     const balancer = `http://127.0.0.1:${BALANCER_PORT}`;
     const service = await startServiceProcess(SERVICE_PORT, {
       ...FAST_TIMINGS,
@@ -74,20 +68,15 @@ describe("the balancer's log (e2e, HAProxy recipe)", () => {
       API_KEYS: KEY,
     });
     cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const dir = makeTempDir(cleanup, 'sc-balancer-log-');
-    const config = path.join(dir, 'haproxy.cfg');
-    writeFileSync(
-      config,
-      renderHaproxyConfig([{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES]),
+    const { output: log } = await startHaproxy(
+      [{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES],
+      cleanup,
+      {
+        port: BALANCER_PORT,
+        checkInterMs: 200,
+        agentInterMs: 200,
+      },
     );
-    const log: string[] = [];
-    const haproxy = spawn(haproxyPath, ['-f', config, '-db'], {
-      env: { PATH: process.env.PATH, LB_BIND: `127.0.0.1:${BALANCER_PORT}`, CHECK_INTER: '200', AGENT_INTER: '200' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    haproxy.stdout.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    haproxy.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    cleanup.trackChild(haproxy);
     const node = `${balancer}/n/node-a`;
     await waitFor(async () => (await fetch(`${node}/health`).catch(() => undefined))?.status === 200, 10_000, {
       description: () => `HAProxy to pass requests to node-a:\n${log.join('')}`,

@@ -5,11 +5,8 @@
  * that opens everything. The built service, HAProxy and Chromium run as real processes.
  * Without /usr/bin/chromium or /usr/sbin/haproxy this test fails and says to run `npm run setup`.
  */
-import { spawn } from 'child_process';
-import { writeFileSync } from 'fs';
-import * as path from 'path';
 import { chromium } from 'playwright-core';
-import { HAPROXY_BINARY, renderHaproxyConfig } from './support/haproxy';
+import { startHaproxy } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
@@ -32,7 +29,6 @@ describe('the API key stays out of URLs (e2e, browser, HAProxy)', () => {
 
   it("the dashboard's event stream carries the key in a header: no request URL, and no balancer log line, holds it", async () => {
     const chromiumPath = requireSystemBinary('/usr/bin/chromium', 'chromium');
-    const haproxyPath = requireSystemBinary(HAPROXY_BINARY, 'haproxy');
     const balancer = `http://127.0.0.1:${BALANCER_PORT}`;
     const service = await startServiceProcess(SERVICE_PORT, {
       ...FAST_TIMINGS,
@@ -48,18 +44,15 @@ describe('the API key stays out of URLs (e2e, browser, HAProxy)', () => {
     });
     cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
 
-    const dir = makeTempDir(cleanup, 'sc-key-urls-haproxy-');
-    const config = path.join(dir, 'haproxy.cfg');
-    const nodes = [{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES];
-    writeFileSync(config, renderHaproxyConfig(nodes));
-    const log: string[] = [];
-    const haproxy = spawn(haproxyPath, ['-f', config, '-db'], {
-      env: { PATH: process.env.PATH, LB_BIND: `127.0.0.1:${BALANCER_PORT}`, CHECK_INTER: '200', AGENT_INTER: '200' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    haproxy.stdout.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    haproxy.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    cleanup.trackChild(haproxy);
+    const { output: log } = await startHaproxy(
+      [{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES],
+      cleanup,
+      {
+        port: BALANCER_PORT,
+        checkInterMs: 200,
+        agentInterMs: 200,
+      },
+    );
     await waitFor(
       async () => (await fetch(`${balancer}/n/node-a/health`).catch(() => undefined))?.status === 200,
       10_000,

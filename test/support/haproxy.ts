@@ -41,17 +41,20 @@ export interface RunningHaproxy {
   output: string[];
 }
 
-/** HAProxy on 127.0.0.1 with the rendered recipe and short check intervals; killed at cleanup. */
+/**
+ * HAProxy on 127.0.0.1 with the rendered recipe and short check intervals, on `port` when the nodes must know it
+ * first (PUBLIC_BASE_URL), else on a free one; killed at cleanup.
+ */
 export async function startHaproxy(
   nodes: readonly BalancedNode[],
   cleanup: Cleanup,
-  tunables: { checkInterMs?: number; agentInterMs?: number } = {},
+  tunables: { checkInterMs?: number; agentInterMs?: number; port?: number } = {},
 ): Promise<RunningHaproxy> {
   const binary = requireSystemBinary(HAPROXY_BINARY, 'haproxy');
   const dir = makeTempDir(cleanup, 'sc-haproxy-');
   const file = path.join(dir, 'haproxy.cfg');
   writeFileSync(file, renderHaproxyConfig(nodes));
-  const port = await freePort();
+  const port = tunables.port ?? (await freePort());
   const output: string[] = [];
   const child = spawn(binary, ['-f', file, '-db'], {
     env: {
