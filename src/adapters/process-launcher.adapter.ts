@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'child_process';
+import { writeFileSync } from 'fs';
 import { FileSystem } from './file-system.adapter';
 import { readLines, throttleInput } from './line-reader';
 import { readProcStat, signalServerGroup } from './process-table.adapter';
@@ -27,6 +28,13 @@ export interface ServerPlacement {
   helperCgroupProcs?: string;
 }
 
+/**
+ * Every server's /proc/<pid>/oom_score_adj (inherited by what it starts): the kernel's OOM killer takes the largest
+ * process, and a server that spread its memory over children each smaller than the service had it kill the service
+ * (every session) and leave the server running. At 1000 a server goes first; raising it needs no privilege.
+ */
+export const SERVER_OOM_SCORE_ADJ = 1000;
+
 /** Where coreutils' nice is looked for. */
 export const NICE_CANDIDATES = ['/usr/bin/nice', '/bin/nice'];
 /** Where perl (Debian's essential perl-base) is looked for. */
@@ -49,6 +57,8 @@ export const WRAPPER_SCRIPT = [
   '  open($f, ">", $procs) && print($f $$) && close($f) or die "sc-spawner wrapper: cannot join $procs: $!\\n";',
   '}',
   'if ($nice > 0) { setpriority(0, 0, $nice) or die "sc-spawner wrapper: setpriority $nice: $!\\n"; }',
+  `open($f, ">", "/proc/self/oom_score_adj") && print($f ${SERVER_OOM_SCORE_ADJ}) && close($f)`,
+  '  or warn "sc-spawner wrapper: oom_score_adj not set: $!\\n";',
   'exec { $ARGV[0] } @ARGV or die "sc-spawner wrapper: cannot start $ARGV[0]: $!\\n";',
 ].join('\n');
 
@@ -157,6 +167,8 @@ export class ChildProcessLauncher extends ProcessLauncher {
       handlers.onExit(result);
     };
     const pid = child.pid;
+    // Without the wrapper, set from here: what the server forks before this write keeps the service's score.
+    if (pid !== undefined && !command.placement.wrapper) raiseOomScore(pid);
     // Read now: Node reaps a child on a later turn of the event loop, so the pid is still this child's.
     const startTime = pid === undefined ? undefined : readProcStat(pid)?.startTime;
     child.once('exit', (code, signal) => {
@@ -185,6 +197,15 @@ export class ChildProcessLauncher extends ProcessLauncher {
         (signalServerGroup(pid, startTime, signal) ||
           (child.exitCode === null && child.signalCode === null && child.kill(signal))),
     };
+  }
+}
+
+/** Best effort: a server that has already exited has no file left to write. */
+function raiseOomScore(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(SERVER_OOM_SCORE_ADJ));
+  } catch {
+    // gone already, or /proc not writable (a sandbox): the server keeps the service's score
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LaunchCommand } from './process-launcher.adapter';
+import { SERVER_OOM_SCORE_ADJ, type LaunchCommand } from './process-launcher.adapter';
 
 /**
  * The spawn helper: one small perl process per service that forks the servers. Node's spawn() forks the whole
@@ -136,6 +136,8 @@ while (defined(my $line = next_line())) {
     } else { setpgrp(0, 0) or fail("setpgrp: $!"); }
     if ($procs ne '') { my $f; open($f, '>', $procs) && print($f $$) && close($f) or fail("cannot join $procs: $!"); }
     if ($nice > 0) { setpriority(0, 0, $nice) or fail("setpriority $nice: $!"); }
+    my $adj; open($adj, '>', '/proc/self/oom_score_adj') && print($adj ${SERVER_OOM_SCORE_ADJ}) && close($adj)
+      or syswrite(STDERR, "sc-spawner wrapper: oom_score_adj not set: $!\n");
     if ($cwd ne '') { chdir($cwd) or fail("cannot enter $cwd: $!"); }
     %ENV = map { split(/=/, $_, 2) } grep { /=/ } split(/\0/, $env); $ENV{SC_SPAWNER_LAUNCH} = $req if $subreaper;
     my @argv = split(/\0/, $argv, -1);
