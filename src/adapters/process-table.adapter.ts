@@ -32,6 +32,8 @@ export abstract class ProcessTable {
    */
   abstract tcpTable(): Promise<string>;
   abstract killGroup(pgid: number, signal: NodeJS.Signals): boolean;
+  /** Signals one process; false when there is none (or it may not be signalled). */
+  abstract kill(pid: number, signal: NodeJS.Signals): boolean;
 }
 
 @Injectable()
@@ -94,6 +96,15 @@ export class ProcProcessTable extends ProcessTable {
 
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return killGroup(pgid, signal);
+  }
+
+  kill(pid: number, signal: NodeJS.Signals): boolean {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -50,6 +50,21 @@ describe('FileSpawnJournal', () => {
     expect(journal.load()).toEqual({ entries: [] });
   });
 
+  it('says a journal is of this boot only when it carries the running kernel boot id', () => {
+    journalIn(dir).save([entry('a')]);
+    const file = path.join(dir, 'spawns.json');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { bootId: string; writer: unknown };
+    expect(written.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    expect(journalIn(dir).load().sameBoot).toBe(true);
+    // A state folder that outlived a reboot, and a journal of an older version (no boot id).
+    writeFileSync(file, JSON.stringify({ ...written, bootId: '00000000-0000-0000-0000-000000000000' }), {
+      mode: 0o600,
+    });
+    expect(journalIn(dir).load().sameBoot).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ ...written, bootId: undefined }), { mode: 0o600 });
+    expect(journalIn(dir).load()).toEqual({ writer: written.writer, entries: [entry('a')] });
+  });
+
   it('ignores an unreadable file, a file of an older version and malformed entries', () => {
     writeFileSync(path.join(dir, 'spawns.json'), '{not json');
     expect(journalIn(dir).load()).toEqual({ entries: [] });

@@ -23,6 +23,8 @@ export interface JournalEntry extends ProcessIdentity {
 export interface Journal {
   writer?: ProcessIdentity;
   entries: JournalEntry[];
+  /** Written since the machine last booted (its boot id): each entry's pid and start time then name one process. */
+  sameBoot?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export class FileSpawnJournal extends SpawnJournal {
       try {
         // writeFileSync writes until all is written (one writeSync may write part of it: a full disk).
         try {
-          writeFileSync(fd, JSON.stringify({ writer: this.ownIdentity(), entries }));
+          writeFileSync(fd, JSON.stringify({ writer: this.ownIdentity(), bootId: currentBootId(), entries }));
         } finally {
           closeSync(fd);
         }
@@ -93,7 +95,12 @@ export class FileSpawnJournal extends SpawnJournal {
       return { entries: [] };
     }
     try {
-      return parseJournal(JSON.parse(text));
+      const parsed: unknown = JSON.parse(text);
+      const journal = parseJournal(parsed);
+      const bootId = (parsed as { bootId?: unknown }).bootId;
+      return typeof bootId === 'string' && bootId !== '' && bootId === currentBootId()
+        ? { ...journal, sameBoot: true }
+        : journal;
     } catch {
       this.logger.warn(`ignoring unreadable ${this.file}`);
       return { entries: [] };
@@ -121,6 +128,18 @@ function readOwnFile(file: string): string {
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * This boot of the machine (the kernel's random boot id), or undefined when unreadable. A state folder that outlives
+ * a reboot (`$STATE_DIRECTORY`) keeps a journal whose pids and start times may name other processes since.
+ */
+export function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -22,6 +22,7 @@ export class FakeProcessTable extends ProcessTable {
   readonly procs = new Map<number, FakeProc>();
   readonly commandLines = new Map<number, string[]>();
   readonly killed: Array<[number, NodeJS.Signals]> = [];
+  readonly killedPids: Array<[number, NodeJS.Signals]> = [];
   readonly reads = { pids: 0, tcp: 0, fds: 0 };
   tcp = '';
   defaultUid = 1000;
@@ -65,6 +66,13 @@ export class FakeProcessTable extends ProcessTable {
   }
   killGroup(pgid: number, signal: NodeJS.Signals): boolean {
     this.killed.push([pgid, signal]);
-    return this.procs.delete(pgid) || this.commandLines.delete(pgid);
+    const members = [...this.procs].filter(([pid, proc]) => (proc.pgrp ?? pid) === pgid).map(([pid]) => pid);
+    for (const pid of members) this.procs.delete(pid);
+    return this.commandLines.delete(pgid) || members.length > 0;
+  }
+  /** One process: recorded in `killedPids`, and it disappears. */
+  kill(pid: number, signal: NodeJS.Signals): boolean {
+    this.killedPids.push([pid, signal]);
+    return this.procs.delete(pid) || this.commandLines.delete(pid);
   }
 }

@@ -25,10 +25,15 @@ describe('OrphanReaper', () => {
     ...extra,
   });
 
-  function reap(entries: JournalEntry[], processes: FakeProcessTable, writer?: { pid: number; startTime: string }) {
+  function reap(
+    entries: JournalEntry[],
+    processes: FakeProcessTable,
+    writer?: { pid: number; startTime: string },
+    sameBoot?: boolean,
+  ) {
     const journal = new MemorySpawnJournal();
     journal.entries = entries;
-    journal.load = () => ({ writer, entries: [...journal.entries] });
+    journal.load = () => ({ writer, entries: [...journal.entries], sameBoot });
     const reaped: string[] = [];
     const priority = {
       reaped: (ids: string[], pids: number[]) => {
@@ -72,6 +77,39 @@ describe('OrphanReaper', () => {
     expect(processes.killed).toEqual([]);
     // Their servers are gone (the pids are others' now): what they left in their own cgroups is still theirs.
     expect(reaped).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('in a journal of this boot, pid and start time prove a server: one that changed its argv or group is killed', () => {
+    const processes = new FakeProcessTable();
+    // Its title rewritten ($0, setproctitle), a site wrapper that exec'd it with one more argument, and one that
+    // moved itself into another process group (1) with a child left in its own.
+    processes.procs.set(101, { ...server('a'), argv: ['innocent-looking-title'] });
+    processes.procs.set(102, { ...server('b'), argv: ['/opt/x', ...argsOf('b'), '--sc-verbose-logging', 'true'] });
+    processes.procs.set(103, server('c', { pgrp: 1 }));
+    processes.procs.set(104, { argv: ['child'], uid: UID, startTime: '600', pgrp: 103 });
+    const { killed, reaped } = reap(
+      [entryFor('a', 101), entryFor('b', 102), entryFor('c', 103)],
+      processes,
+      {
+        pid: 99,
+        startTime: '1',
+      },
+      true,
+    );
+    expect(killed).toEqual(['a', 'b', 'c']);
+    expect(processes.killed.map(([pgid]) => pgid)).toEqual([101, 102, 103]);
+    expect(processes.killedPids).toEqual([[103, 'SIGKILL']]);
+    expect([...processes.procs.keys()]).toEqual([]);
+    expect(reaped).toEqual(['a', 'b', 'c', '101', '102', '103']);
+  });
+
+  it("in a journal of this boot, still never touches a reused pid or another user's process", () => {
+    const processes = new FakeProcessTable();
+    processes.procs.set(101, server('a', { startTime: '777' }));
+    processes.procs.set(102, server('b', { uid: 1001 }));
+    const { killed } = reap([entryFor('a', 101), entryFor('b', 102)], processes, undefined, true);
+    expect(killed).toEqual([]);
+    expect([processes.killed, processes.killedPids]).toEqual([[], []]);
   });
 
   it('leaves everything alone, journal included, while the journal writer still runs', () => {

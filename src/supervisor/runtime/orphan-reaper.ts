@@ -23,7 +23,7 @@ export class OrphanReaper implements OnModuleInit {
 
   /** Returns the entries whose process groups were killed. */
   reap(ownUid = process.getuid?.() ?? 0): JournalEntry[] {
-    const { writer, entries } = this.journal.load();
+    const { writer, entries, sameBoot } = this.journal.load();
     if (writer && writer.pid !== process.pid && stillRunning(this.processes, writer)) {
       // The instance lock should make this impossible; its servers are not orphans, so nothing is touched.
       this.logger.warn(`the journal's writer (pid ${writer.pid}) still runs: its servers are left alone`);
@@ -31,12 +31,15 @@ export class OrphanReaper implements OnModuleInit {
     }
     const killed: JournalEntry[] = [];
     for (const entry of entries) {
-      const why = notOurs(this.processes, entry, ownUid);
+      const why = notOurs(this.processes, entry, ownUid, sameBoot);
       if (why) {
         if (why !== 'gone') this.logger.warn(`journal entry ${entry.id} (pid ${entry.pid}) left alone: ${why}`);
         continue;
       }
-      if (this.processes.killGroup(entry.pid, 'SIGKILL')) {
+      // A server that moved to another group is out of its own group's reach: the process itself is killed too.
+      const leftItsGroup = this.processes.stat(entry.pid)?.pgrp !== entry.pid;
+      const groupKilled = this.processes.killGroup(entry.pid, 'SIGKILL');
+      if ((leftItsGroup && this.processes.kill(entry.pid, 'SIGKILL')) || groupKilled) {
         this.logger.warn(
           `stopped server ${entry.id} (pid ${entry.pid}, port ${entry.wsPort}) left running by a previous run of this service`,
         );
