@@ -152,6 +152,17 @@ export function signalServerGroup(pid: number, startTime: string | undefined, si
   return isStill(pid, startTime) && killGroup(pid, signal);
 }
 
+/**
+ * Whether the server (still the process started at `startTime`) runs outside the group it leads: one that moved
+ * itself into another group of its session (setpgid) while a child stayed in its own (alive, or a zombie it never
+ * reaped) made every signal to its group succeed and reach only that child, and survived SIGKILL after SIGKILL.
+ * Also true before its setpgrp has run, when there is no group -pid yet.
+ */
+export function leftItsGroup(pid: number, startTime: string | undefined): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && (startTime === undefined || stat.startTime === startTime) && stat.pgrp !== pid;
+}
+
 /** False when /proc shows another process under the pid than the one started at `startTime`. */
 export function isStill(pid: number, startTime: string | undefined): boolean {
   const now = readProcStat(pid)?.startTime;
