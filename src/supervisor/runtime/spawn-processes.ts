@@ -127,7 +127,7 @@ export class SpawnProcesses {
     entry.process?.signalGroup('SIGTERM');
   }
 
-  /** SIGKILL to the spawn's process group (it ignored SIGTERM for the grace, or the shutdown cannot wait). */
+  /** SIGKILL to the spawn's process group (it did not exit within the grace of SIGTERM, or the shutdown cannot wait). */
   kill(id: string, at: number = this.clock.now()): void {
     const entry = this.registry.liveEntry(id);
     if (!entry) return;

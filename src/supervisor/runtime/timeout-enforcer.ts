@@ -39,7 +39,7 @@ export class TimeoutEnforcer {
         } else {
           this.logger.warn({
             spawnId: record.id,
-            msg: `spawn ${record.id} ignored SIGTERM for ${this.timing.killGraceS} s; sending SIGKILL to its process group`,
+            msg: `spawn ${record.id} did not exit within ${this.timing.killGraceS} s of SIGTERM (ignored, or the process is stopped); sending SIGKILL to its process group`,
           });
         }
         this.processes.kill(action.id, now);
