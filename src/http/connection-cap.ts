@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { Server } from 'http';
+import type { Server, ServerResponse } from 'http';
 import type { Socket } from 'net';
 import type { Duplex } from 'stream';
 import { clientBucket } from '../auth';
@@ -99,7 +99,22 @@ export function isAnswering(socket: Duplex): boolean {
   return (waiting.get(socket as Socket) ?? 0) > 0;
 }
 
-/** MAX_PIPELINED_REQUESTS, as the first middleware: before any route, body or log sees the request. */
+/**
+ * Runs `start` once `response` is its connection's answer: at once, or, for a request pipelined behind others still
+ * being answered, when they are done. Handled at once, a request queued behind one that never ends (an event stream)
+ * had its answer built and held in memory for as long as the client kept the connection: 250 connections from one
+ * client, each an event stream and 15 GET /spawns, took the service from 123 MB to 698 MB at once, and event streams
+ * queued that way kept every event (1.8 GB within 270 spawns). A request whose connection closes first never starts.
+ */
+function whenItsTurn(response: ServerResponse, start: () => void): void {
+  if (response.socket) start();
+  else response.once('socket', () => start());
+}
+
+/**
+ * MAX_PIPELINED_REQUESTS, as the first middleware: before any route, body or log sees the request. A request handled
+ * is its connection's answer (whenItsTurn): no answer waits in memory behind another.
+ */
 export function capPipelinedRequests(app: INestApplication, max = MAX_PIPELINED_REQUESTS): void {
   app.use((request: Request, response: Response, next: NextFunction) => {
     const socket = request.socket;
@@ -109,6 +124,6 @@ export function capPipelinedRequests(app: INestApplication, max = MAX_PIPELINED_
     waiting.set(socket, count);
     response.once('close', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
     if (count > max) return void socket.destroy();
-    next();
+    whenItsTurn(response, next);
   });
 }
