@@ -2,9 +2,11 @@ import { AsyncLocalStorage } from 'async_hooks';
 import { type ChildProcessByStdio, execFileSync, spawn } from 'child_process';
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   renameSync,
@@ -475,6 +477,41 @@ describe('SpawnHelperLauncher', () => {
     }).catch((error: Error) => ({ code: null, signal: null, error }));
     expect(end.code).not.toBe(0);
     expect(helperChildren()).toEqual([]);
+  });
+
+  it('a helper that cannot be started for want of file descriptors (EMFILE) fails the launch, no crash', async () => {
+    // Every descriptor taken but a few: the socket folder's listener gets one, the helper's pipes do not. spawn() then
+    // gives a child without stdio, whose 'error' came with nothing listening and crashed the service.
+    const temp = mkdtempSync(join(tmpdir(), 'emfile-'));
+    const taken: number[] = [];
+    const ends: Array<ProcessEnd | Error> = [];
+    try {
+      for (;;) taken.push(openSync('/dev/null', 'r'));
+    } catch {
+      // EMFILE: the table is full
+    }
+    try {
+      for (let spare = 1; spare <= 40; spare++) {
+        closeSync(taken.pop()!);
+        const tried = new SpawnHelperLauncher(new NodeFileSystem(), undefined, temp);
+        ends.push(
+          await new Promise<ProcessEnd>((resolve, reject) => {
+            tried
+              .launch(
+                { executable: '/bin/true', args: [], env: {}, placement: { nice: 0, wrapper: perl } },
+                { onLine: () => undefined, onExit: resolve },
+              )
+              .catch(reject);
+          }).catch((error: Error) => error),
+        );
+        await tried.onApplicationShutdown();
+      }
+    } finally {
+      for (const fd of taken) closeSync(fd);
+      rmSync(temp, { recursive: true, force: true });
+    }
+    await sleep(100);
+    expect(ends).toHaveLength(40);
   });
 
   it('without the wrapper, starts the server with spawn() (a session of its own under nice)', async () => {

@@ -126,6 +126,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
 
   private async start(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
     let folder: OwnFolder | undefined;
+    let server: Server | undefined;
     try {
       const parent = this.folderParent();
       // Not waited for: in the shared temp folder, another user may have filled it with entries to go through.
@@ -134,43 +135,53 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       folder = makeOwnFolder(parent, HELPER_FOLDER_PREFIX);
       const socketPath = join(folder.path, HELPER_SOCKET);
       const launches = new Map<string, HelperLaunch>();
-      const server = createServer((socket) => acceptLaunchOutput(launches, socket));
+      const listener = (server = createServer((socket) => acceptLaunchOutput(launches, socket)));
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => resolve());
+        listener.once('error', reject);
+        listener.listen(socketPath, () => resolve());
       });
       // A cgroup of its own per server finds what a server left wherever it went (CpuPriority); without one, the
       // helper adopts it as the servers' subreaper.
       const subreaper = placement.cgroupProcs ? '' : String(PRCTL_SYSCALL[process.arch] ?? '');
+      const made: { helper?: Helper } = {};
+      let gone = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (gone) return;
+        gone = true;
+        if (made.helper) this.helperGone(made.helper, code, signal);
+      };
       const child = spawn(perl, ['-e', SPAWN_HELPER_SCRIPT, '--', socketPath, subreaper], {
         stdio: ['pipe', 'pipe', 'inherit'],
         env: {},
       });
-      child.stdin?.on('error', () => undefined);
+      // At once: out of file descriptors (EMFILE), spawn() gives a child without stdio whose 'error' comes next tick,
+      // and one thrown on the way here left it to crash the service.
+      child.once('error', (error) => {
+        this.logger.warn(`spawn helper: ${error.message}`);
+        end(null, null);
+      });
+      if (!child.stdin || !child.stdout) throw new Error('it has no pipes (out of file descriptors?)');
+      child.stdin.on('error', () => undefined);
       if (child.pid !== undefined) this.placeHelper(child.pid, placement);
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) =>
         answerLaunch(launches, line, (count) =>
           this.logger.warn(`spawn helper: killed ${count} process(es) left outside their servers' process groups`),
         ),
       );
-      const helper = { child, server, folder, launches };
+      const helper = (made.helper = { child, server: listener, folder, launches });
       this.current = helper;
       this.helpers.add(helper);
-      // 'close', not 'exit': its last answers are read first. 'error': it could not be started at all (EMFILE...).
-      let gone = false;
-      const end = (code: number | null, signal: NodeJS.Signals | null) => {
-        if (gone) return;
-        gone = true;
-        this.helperGone(helper, code, signal);
-      };
-      child.once('error', (error) => {
-        this.logger.warn(`spawn helper: ${error.message}`);
-        end(null, null);
-      });
+      // 'close', not 'exit': its last answers are read first.
       child.once('close', end);
       return helper;
     } catch (error) {
-      if (folder) this.removeFolder(folder);
+      server?.close();
+      try {
+        if (folder) this.removeFolder(folder);
+      } catch (removal) {
+        // Out of file descriptors too: the next helper's start removes it (removeStaleFolders).
+        this.logger.warn(`spawn helper's folder ${folder?.path} not removed: ${(removal as Error).message}`);
+      }
       this.logger.warn(`spawn helper not started (${(error as Error).message}); servers start by spawn() instead`);
       return undefined;
     }
