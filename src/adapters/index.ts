@@ -11,7 +11,7 @@ export { acquireInstanceLock, type LockResult } from './instance-lock.adapter';
 export { LivelinessEndpoint } from './liveliness-endpoint.adapter';
 export { PeerClient } from './peer-client.adapter';
 export { PeerResolver } from './peer-resolver.adapter';
-export { PortProbe } from './port-probe.adapter';
+export { bindErrorMeansHeld, PortProbe, PortProbeError } from './port-probe.adapter';
 export { hashArgs, notOurs, stillRunning } from './process-identity';
 export {
   findNice,

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { createServer } from 'net';
 
-/** Tells whether a TCP port can be bound right now. */
+/** A probe that could not tell whether the port is free: the service itself could not make a socket (EMFILE...). */
+export class PortProbeError extends Error {
+  override readonly name = 'PortProbeError';
+}
+
+/** What a bind's error says of the port: another program holds it, or nothing (the service could not try). */
+export function bindErrorMeansHeld(code: string | undefined): boolean {
+  return code === 'EADDRINUSE' || code === 'EACCES';
+}
+
+/** Tells whether a TCP port can be bound right now; rejects with PortProbeError when it cannot tell. */
 export abstract class PortProbe {
   abstract isFree(port: number): Promise<boolean>;
 }
@@ -13,10 +23,12 @@ export abstract class PortProbe {
 @Injectable()
 export class NetPortProbe extends PortProbe {
   isFree(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const server = createServer();
       server.unref();
-      server.once('error', () => resolve(false));
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        bindErrorMeansHeld(error.code) ? resolve(false) : reject(new PortProbeError(error.message)),
+      );
       server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)));
     });
   }

@@ -116,6 +116,24 @@ describe('PortAllocator', () => {
     expect(await allocator.lease()).toBe(BASE);
   });
 
+  it('a probe that cannot tell (EMFILE) marks no port held, and says why the lease found none', async () => {
+    const { allocator, probe } = setup(3);
+    probe.failing = 'listen EMFILE: too many open files';
+    expect(await allocator.lease()).toBeNull();
+    await allocator.refresh();
+    expect(allocator.counts()).toEqual({
+      total: 3,
+      leased: 0,
+      busy: 0,
+      free: 3,
+      probeFailure: 'listen EMFILE: too many open files',
+    });
+    expect(await allocator.confirmBusy(BASE)).toBe(false);
+    probe.failing = undefined;
+    expect(await allocator.lease()).toBe(BASE);
+    expect(allocator.counts().probeFailure).toBeUndefined();
+  });
+
   it('returns null when every port is busy, without leasing any', async () => {
     const { allocator, probe } = setup(3);
     for (let p = BASE; p < BASE + 3; p++) probe.busy.add(p);

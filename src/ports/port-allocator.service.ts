@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CAPACITY_SETTINGS, type CapacitySettings } from '../config';
-import { Clock, PortProbe } from '../adapters';
+import { Clock, PortProbe, PortProbeError } from '../adapters';
 import { portRanges } from './port-shortage';
 
 /** How long a port is trusted as last probed (held by another program, or free) before it is probed again. */
@@ -19,6 +19,8 @@ export interface PortCounts {
   free: number;
   /** Held by another program when last probed; not free until a probe finds it free again. */
   busy: number;
+  /** Why the last probe could not tell whether its port is free (the service out of file descriptors), until one can. */
+  probeFailure?: string;
 }
 
 /**
@@ -36,13 +38,14 @@ export class PortAllocator {
   private readonly busyUntil = new Map<number, number>();
   private readonly foundFreeAt = new Map<number, number>();
   /** One probe per port at a time: two binds of the same port by this process would fail each other. */
-  private readonly probing = new Map<number, Promise<boolean>>();
+  private readonly probing = new Map<number, Promise<boolean | undefined>>();
   private refreshing?: Promise<void>;
   /** A refresh() pass has finished: counts() has seen every port of the range at least once. */
   private passed = false;
   /** While refresh() probes: the ports it found newly held or let go, logged as one line each when it is done. */
   private changes?: { held: number[]; freed: number[] };
   private cursor = 0;
+  private probeFailure?: string;
 
   constructor(
     @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
@@ -60,7 +63,7 @@ export class PortAllocator {
       if (this.leased.has(port) || this.isHeldNow(port)) continue;
       this.leased.add(port);
       this.cursor = (port - portBase + 1) % portCount;
-      if (await this.probeOnce(port)) return port;
+      if ((await this.probeOnce(port)) === true) return port;
       this.leased.delete(port);
     }
     return null;
@@ -84,7 +87,7 @@ export class PortAllocator {
   /** Probes a port that a server just failed to bind; true (and kept out of rotation) when another program holds it. */
   async confirmBusy(port: number): Promise<boolean> {
     if (this.leased.has(port)) return false;
-    return !(await this.probeOnce(port));
+    return (await this.probeOnce(port)) === false;
   }
 
   /**
@@ -111,7 +114,8 @@ export class PortAllocator {
     let busy = 0;
     for (const port of this.busyUntil.keys()) if (!this.leased.has(port)) busy++;
     const total = this.capacity.portCount;
-    return { total, leased: this.leased.size, busy, free: Math.max(0, total - this.leased.size - busy) };
+    const free = Math.max(0, total - this.leased.size - busy);
+    return { total, leased: this.leased.size, busy, free, probeFailure: this.probeFailure };
   }
 
   private async probeStale(): Promise<void> {
@@ -142,16 +146,29 @@ export class PortAllocator {
     return freeAt === undefined || this.clock.now() - freeAt >= BUSY_PORT_RETRY_MS;
   }
 
-  /** Probes `port` (or joins the probe under way) and records what it found. */
-  private probeOnce(port: number): Promise<boolean> {
+  /**
+   * Probes `port` (or joins the probe under way) and records what it found; undefined when the probe could not tell.
+   * Such a port is not marked held: under EMFILE every probe failed, and the whole range was reported held by another
+   * program (a warning per port, readiness and the 503s naming `ss -ltnp`) when nobody held any.
+   */
+  private probeOnce(port: number): Promise<boolean | undefined> {
     let probe = this.probing.get(port);
     if (!probe) {
-      probe = this.probe.isFree(port).then((free) => {
-        this.probing.delete(port);
-        if (free) this.foundFree(port);
-        else this.markBusy(port);
-        return free;
-      });
+      probe = this.probe.isFree(port).then(
+        (free) => {
+          this.probing.delete(port);
+          this.probeFailure = undefined;
+          if (free) this.foundFree(port);
+          else this.markBusy(port);
+          return free;
+        },
+        (error: unknown) => {
+          this.probing.delete(port);
+          if (!(error instanceof PortProbeError)) throw error;
+          this.probeFailure = error.message;
+          return undefined;
+        },
+      );
       this.probing.set(port, probe);
     }
     return probe;

@@ -13,6 +13,14 @@ describe('portShortage', () => {
         "<= :45002' names it), 1 leased by this node's servers",
     );
   });
+
+  it('ports the service could not probe (EMFILE): the failure and its limit, not another program', () => {
+    const counts = { total: 3, leased: 1, busy: 0, free: 2, probeFailure: 'listen EMFILE: too many open files' };
+    expect(portShortage(counts, 45000, 3)).toBe(
+      "no WebSocket port in 45000-45002 could be checked: listen EMFILE: too many open files (the service's own " +
+        "limit: open files, ulimit -n or LimitNOFILE), 1 leased by this node's servers",
+    );
+  });
 });
 
 describe('portRanges', () => {

@@ -7,6 +7,11 @@ import type { PortCounts } from './port-allocator.service';
 export function portShortage(counts: PortCounts, portBase: number, portCount: number): string {
   const last = portBase + portCount - 1;
   const range = `${portBase}-${last}`;
+  if (counts.probeFailure !== undefined)
+    return (
+      `no WebSocket port in ${range} could be checked: ${counts.probeFailure} (the service's own limit: open files, ` +
+      `ulimit -n or LimitNOFILE), ${counts.leased} leased by this node's servers`
+    );
   if (counts.busy === 0)
     return `no free WebSocket port in ${range}: all ${counts.leased} leased by this node's servers`;
   return (

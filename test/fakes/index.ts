@@ -11,7 +11,7 @@ import { AdaptersModule } from '../../src/adapters/adapters.module';
 import { Clock } from '../../src/adapters/clock.adapter';
 import { FileSystem } from '../../src/adapters/file-system.adapter';
 import { LivelinessEndpoint } from '../../src/adapters/liveliness-endpoint.adapter';
-import { PortProbe } from '../../src/adapters/port-probe.adapter';
+import { PortProbe, PortProbeError } from '../../src/adapters/port-probe.adapter';
 import {
   LaunchCommand,
   LaunchedProcess,
@@ -50,13 +50,18 @@ export class FakeClock extends Clock {
   }
 }
 
-/** Ports in `busy` are held by "another program"; every probe is recorded. Optionally answers after a delay. */
+/**
+ * Ports in `busy` are held by "another program"; every probe is recorded. Optionally answers after a delay; while
+ * `failing` is set, every probe fails with it (PortProbeError), as under EMFILE.
+ */
 export class FakePortProbe extends PortProbe {
   readonly busy = new Set<number>();
   readonly probed: number[] = [];
   delay?: () => number;
+  failing?: string;
   isFree(port: number): Promise<boolean> {
     this.probed.push(port);
+    if (this.failing !== undefined) return Promise.reject(new PortProbeError(this.failing));
     const answer = !this.busy.has(port);
     const ms = this.delay?.();
     if (ms === undefined) return Promise.resolve(answer);
