@@ -514,6 +514,44 @@ describe('SpawnHelperLauncher', () => {
     expect(ends).toHaveLength(40);
   });
 
+  it('a helper not started for a passing cause (EMFILE) is started again by a launch after retryMs', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'emfile-retry-'));
+    const tried = new SpawnHelperLauncher(new NodeFileSystem(), undefined, temp, undefined, 1000);
+    /** The parent of the server it launches: the helper, or this process when the server starts by spawn(). */
+    const parentOfServer = () =>
+      new Promise<number | Error>((resolve, reject) => {
+        const lines: string[] = [];
+        tried
+          .launch(
+            { executable: '/bin/sh', args: ['-c', 'echo $PPID'], env: {}, placement: { nice: 0, wrapper: perl } },
+            { onLine: (_, line) => lines.push(line), onExit: () => resolve(Number(lines[0])) },
+          )
+          .catch(reject);
+      }).catch((error: Error) => error);
+    const taken: number[] = [];
+    try {
+      try {
+        for (;;) taken.push(openSync('/dev/null', 'r'));
+      } catch {
+        // EMFILE: the table is full, so the helper's socket cannot be made (nor the server's pipes)
+      }
+      const starved = await parentOfServer();
+      for (const fd of taken.splice(0)) closeSync(fd);
+      // No server ran: the launch failed (an Error, or an exit without its line).
+      expect(typeof starved === 'number' && starved > 0).toBe(false);
+      // Within retryMs: no new try, the server starts by spawn().
+      expect(await parentOfServer()).toBe(process.pid);
+      await sleep(1000);
+      const parent = await parentOfServer();
+      expect(parent).not.toBe(process.pid);
+      expect(readFileSync(`/proc/${parent as number}/cmdline`, 'utf8').split('\0')[0]).toBe(perl);
+    } finally {
+      for (const fd of taken) closeSync(fd);
+      await tried.onApplicationShutdown();
+      rmSync(temp, { recursive: true, force: true });
+    }
+  });
+
   it('without the wrapper, starts the server with spawn() (a session of its own under nice)', async () => {
     const lines: string[] = [];
     const end = await new Promise<ProcessEnd>((resolve) => {

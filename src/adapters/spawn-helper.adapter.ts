@@ -26,6 +26,11 @@ import { acceptLaunchOutput, answerLaunch, HelperLaunch } from './spawn-helper.l
  * does not is hung (stopped, starved): without this bound the spawn would keep its slot and port for ever.
  */
 export const HELPER_ANSWER_TIMEOUT_MS = 10_000;
+/**
+ * How long after a helper that could not be started (out of file descriptors, its socket not bound) the next launch
+ * tries again; until then servers start by spawn(), without the helper's kill of what they leave behind.
+ */
+export const HELPER_RETRY_MS = 10_000;
 
 interface Helper {
   child: ChildProcess;
@@ -44,6 +49,8 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private readonly logger = new Logger('SpawnHelper');
   private readonly direct: ChildProcessLauncher;
   private helper: Promise<Helper | undefined> | undefined;
+  /** When a start failed for a passing cause (performance.now()): the launch retryMs later tries again. */
+  private failedAt: number | undefined;
   private current: Helper | undefined;
   /** Every helper not yet closed: the current one and any replaced one still ending. */
   private readonly helpers = new Set<Helper>();
@@ -61,6 +68,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     private readonly tempFolder = tmpdir(),
     /** Where they go otherwise: the state folder (SC_STATE_DIR), checked at start-up. */
     private readonly stateFolder?: string,
+    private readonly retryMs = HELPER_RETRY_MS,
   ) {
     super();
     this.direct = new ChildProcessLauncher(files);
@@ -71,9 +79,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     if (!perl) return this.launchDirectly(command, handlers);
     this.direct.checkExecutable(command.executable);
     // Once the helper runs, the request is written before this returns: the fork starts while the caller goes on.
-    const helper =
-      this.current ??
-      (await (this.helper ??= this.serviceScope.runInAsyncScope(() => this.start(perl, command.placement))));
+    const helper = this.current ?? (await this.startedHelper(perl, command.placement));
     if (!helper?.child.stdin?.writable) return this.launchDirectly(command, handlers);
     // Unguessable: a server (same user) could otherwise claim the output streams of the next one to start.
     const req = randomBytes(12).toString('hex');
@@ -97,6 +103,16 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     launch.started.then(go, () => undefined);
     launch.started.then(answered, answered);
     return launch.started;
+  }
+
+  /** The helper, started by the first launch (and by the first after a failed start, once retryMs have passed). */
+  private startedHelper(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
+    const retry = this.failedAt !== undefined && performance.now() - this.failedAt >= this.retryMs;
+    if (this.helper === undefined || retry) {
+      this.failedAt = undefined;
+      this.helper = this.serviceScope.runInAsyncScope(() => this.start(perl, placement));
+    }
+    return this.helper;
   }
 
   /** spawn(), its output and exit heard in the service's context as the helper's are. */
@@ -127,8 +143,9 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
   private async start(perl: string, placement: ServerPlacement): Promise<Helper | undefined> {
     let folder: OwnFolder | undefined;
     let server: Server | undefined;
+    let parent: string | undefined;
     try {
-      const parent = this.folderParent();
+      parent = this.folderParent();
       // Not waited for: in the shared temp folder, another user may have filled it with entries to go through.
       void removeStaleFolders(parent, HELPER_FOLDER_PREFIX, HELPER_SOCKET);
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
@@ -182,7 +199,13 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
         // Out of file descriptors too: the next helper's start removes it (removeStaleFolders).
         this.logger.warn(`spawn helper's folder ${folder?.path} not removed: ${(removal as Error).message}`);
       }
-      this.logger.warn(`spawn helper not started (${(error as Error).message}); servers start by spawn() instead`);
+      // No folder it may use is for good (the start-up log said so); anything later (EMFILE...) may pass.
+      const passing = parent !== undefined;
+      if (passing) this.failedAt = performance.now();
+      const until = passing ? `, tried again in ${this.retryMs / 1000} s` : '';
+      this.logger.warn(
+        `spawn helper not started (${(error as Error).message}); servers start by spawn() instead${until}`,
+      );
       return undefined;
     }
   }
