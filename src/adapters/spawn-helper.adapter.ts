@@ -2,13 +2,12 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AsyncResource } from 'async_hooks';
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { writeFileSync } from 'fs';
 import { createServer, type Server } from 'net';
-import { setPriority, tmpdir } from 'os';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { createInterface } from 'readline';
 import { FileSystem } from './file-system.adapter';
-import { makeOwnFolder, type OwnFolder, removeOwnFolder, removeStaleFolders, untrustedAncestor } from './own-folder';
+import { makeOwnFolder, type OwnFolder, removeOwnFolder, removeStaleFolders } from './own-folder';
 import {
   ChildProcessLauncher,
   type LaunchCommand,
@@ -17,7 +16,8 @@ import {
   ProcessLauncher,
   type ServerPlacement,
 } from './process-launcher.adapter';
-import { HELPER_FOLDER_PREFIX, HELPER_SOCKET, helperFolderParent } from './spawn-helper.folder';
+import { HELPER_FOLDER_PREFIX, HELPER_SOCKET } from './spawn-helper.folder';
+import { chooseHelperFolder, placeHelper } from './spawn-helper.placement';
 import { launchRequest, PRCTL_SYSCALL, SPAWN_HELPER_SCRIPT } from './spawn-helper.protocol';
 import { acceptLaunchOutput, answerLaunch, HelperLaunch } from './spawn-helper.launch';
 
@@ -145,7 +145,7 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     let server: Server | undefined;
     let parent: string | undefined;
     try {
-      parent = this.folderParent();
+      parent = chooseHelperFolder(this.tempFolder, this.stateFolder, (note) => this.logger.warn(note));
       // Not waited for: in the shared temp folder, another user may have filled it with entries to go through.
       void removeStaleFolders(parent, HELPER_FOLDER_PREFIX, HELPER_SOCKET);
       // mkdtemp makes the folder 0700: only this user can reach the socket, so no one else can feed a server's log.
@@ -179,7 +179,10 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
       });
       if (!child.stdin || !child.stdout) throw new Error('it has no pipes (out of file descriptors?)');
       child.stdin.on('error', () => undefined);
-      if (child.pid !== undefined) this.placeHelper(child.pid, placement);
+      if (child.pid !== undefined) {
+        const problem = placeHelper(child.pid, placement);
+        if (problem) this.logger.warn(`spawn helper left in the service's CPU group: ${problem}`);
+      }
       createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) =>
         answerLaunch(launches, line, (count) =>
           this.logger.warn(`spawn helper: killed ${count} process(es) left outside their servers' process groups`),
@@ -210,39 +213,9 @@ export class SpawnHelperLauncher extends ProcessLauncher implements OnApplicatio
     }
   }
 
-  /** The folder the socket folder goes in (see helperFolderParent); throws when there is none. */
-  private folderParent(): string {
-    let tempProblem: string | undefined;
-    try {
-      const found = untrustedAncestor(this.tempFolder, process.getuid?.() ?? 0);
-      tempProblem = found && `${found.folder} ${found.problem}`;
-    } catch (error) {
-      tempProblem = `cannot be checked: ${(error as Error).message}`;
-    }
-    const choice = helperFolderParent({ tempFolder: this.tempFolder, tempProblem, stateFolder: this.stateFolder });
-    if ('refused' in choice) throw new Error(choice.refused);
-    if (choice.note) this.logger.warn(choice.note);
-    return choice.parent;
-  }
-
   /** Only the folder it made: one put in its place meanwhile is someone else's, and left as it is. */
   private removeFolder(folder: OwnFolder): void {
     if (!removeOwnFolder(folder)) this.logger.warn(`spawn helper's folder ${folder.path} is not the one it made: left`);
-  }
-
-  /**
-   * The helper ranks with the servers, not the service: it forks them, and each child's work up to its exec
-   * (joining its cgroup, the exec of a large binary) is CPU the service would otherwise share at equal weight
-   * during a spawn storm (measured: the helper and its children took a whole core for ~300 ms of a 32-server
-   * storm). Done before the first launch line is written, so nothing is forked from the service's group.
-   */
-  private placeHelper(pid: number, placement: ServerPlacement): void {
-    try {
-      if (placement.nice > 0) setPriority(pid, placement.nice);
-      if (placement.helperCgroupProcs) writeFileSync(placement.helperCgroupProcs, String(pid));
-    } catch (error) {
-      this.logger.warn(`spawn helper left in the service's CPU group: ${(error as Error).message}`);
-    }
   }
 
   /**
