@@ -18,6 +18,12 @@ import type { SpawnRequest } from '../rules/spawn-record';
 
 /** After SIGKILL at shutdown, how long to wait for the kernel to report the exits. */
 const SHUTDOWN_KILL_WAIT_MS = 2000;
+/**
+ * How long the server of a connected viewer hears SIGTERM after the relay is told to close that viewer with its
+ * reason (4002 "lifetime reached"...). The close goes to the relay process over IPC while the signal goes straight to
+ * the server, whose own close (1001 "server shutting down") could reach the relay first and the viewer with it.
+ */
+export const VIEWER_CLOSE_LEAD_MS = 50;
 
 /** The processes behind the spawns: starts them, signals their groups, follows their output and exits. */
 @Injectable()
@@ -118,13 +124,16 @@ export class SpawnProcesses {
   stop(id: string, reason: string): void {
     const entry = this.registry.liveEntry(id);
     if (!entry || entry.record.state === 'terminating') return;
+    const viewing = entry.record.state === 'connected';
     entry.record.endReason ??= reason;
     entry.record.stopRequestedAt = this.clock.now();
     this.lifecycle.transition(entry, 'terminating', reason);
     // Before SIGTERM, so the viewer reads why from the relay rather than from the server going away.
     const close = entry.record.viewerClose;
     if (close) this.events.closeViewer({ id, ...close });
-    entry.process?.signalGroup('SIGTERM');
+    if (!close || !viewing) return void entry.process?.signalGroup('SIGTERM');
+    // The sweep's SIGKILL counts from stopRequestedAt, so the grace loses these milliseconds, not more.
+    setTimeout(() => entry.process?.signalGroup('SIGTERM'), VIEWER_CLOSE_LEAD_MS).unref();
   }
 
   /** SIGKILL to the spawn's process group (it did not exit within the grace of SIGTERM, or the shutdown cannot wait). */

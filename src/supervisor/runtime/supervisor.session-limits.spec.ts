@@ -3,6 +3,7 @@ import { flush } from '../../../test/fakes';
 import { outcome, setup } from '../../../test/fakes/supervisor-harness';
 import type { ViewerCloseRequest } from './spawn-events';
 import { QuotaExceededError } from '../rules/supervisor.errors';
+import { VIEWER_CLOSE_LEAD_MS } from './spawn-processes';
 
 beforeAll(() => Logger.overrideLogger(false));
 
@@ -67,6 +68,27 @@ describe('SupervisorService: session limits and quotas', () => {
     supervisor.sweep();
     expect(supervisor.get(id)).toMatchObject({ state: 'terminating', endReason: 'lifetime reached: it ran for 20 s' });
     expect(closes).toEqual([{ id, code: 4002, reason: 'lifetime reached' }]);
+    expect(launcher.byId(id).signals).toEqual(['SIGTERM']);
+  });
+
+  it('with a viewer attached, the server hears SIGTERM only after the relay was told to close that viewer', async () => {
+    const { supervisor, clock, launcher } = await setup({ SC_MAX_SESSION_S: '30', SC_END_WARNING_S: '0' });
+    const spawning = supervisor.spawn({ rendererType: 'csr', owner: ALICE, maxSessionS: 20 });
+    await flush();
+    const id = supervisor.list()[0].id;
+    supervisor.report(id, 'ready');
+    await spawning;
+    supervisor.viewerAttached(id);
+    const order: string[] = [];
+    supervisor.viewerCloses$.subscribe((c) => order.push(`close ${c.code}`));
+
+    clock.advance(20_000);
+    supervisor.report(id, 'ready');
+    supervisor.sweep();
+    order.push(...launcher.byId(id).signals);
+    // Told to the relay (its own process) first: the server's own close (1001) must not reach the viewer before it.
+    expect(order).toEqual(['close 4002']);
+    await new Promise((resolve) => setTimeout(resolve, VIEWER_CLOSE_LEAD_MS + 20));
     expect(launcher.byId(id).signals).toEqual(['SIGTERM']);
   });
 });
