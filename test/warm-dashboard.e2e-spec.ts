@@ -62,7 +62,8 @@ describe('dashboard with a warm pool (e2e, Chromium)', () => {
     await byTestId('create-button').click();
     const card = byTestId('session-card');
     await card.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-    expect(await card.first().locator('[data-testid="session-warm"]').isVisible()).toBe(true);
+    // The card may come first from the event stream, then from the answer that says the server was claimed.
+    await card.first().locator('[data-testid="session-warm"]').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     const id = ((await card.first().locator('[data-testid="session-id"]').textContent()) ?? '').trim();
     expect(app.supervisor.get(id)?.claimedAt).toBeDefined();
     // The replacement fills the pool again; still one session card.
