@@ -4,7 +4,7 @@
  * go cold, cold requests at capacity retire warm servers (never a 503 while one exists), dead, frozen and aged
  * warm servers are replaced, a failing executable backs off, and SIGTERM stops warm servers first.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
 import { freePort } from './support/ports';
@@ -244,6 +244,52 @@ describe('warm pool (e2e)', () => {
     const ready = await request(app.url).get('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.error.spawner.reason).toMatch(/warm csr servers keep failing to start/);
+  });
+
+  it('with API keys set, health tells a caller without a key why the node is down, not paths or exit texts', async () => {
+    const dir = makeTempDir(cleanup);
+    const script = join(dir, 'failing-server');
+    writeFileSync(script, `#!/bin/sh\necho 'license rejected' >&2\nexit 6\n`);
+    chmodSync(script, 0o755);
+    const key = 'health-key-0123456789';
+    const app = await startTrackedApp(
+      cleanup,
+      envFor(7, { SC_MAX_SPAWNS: '2', SC_WARM_POOL_CSR: '1', SC_EXECUTABLE: script, SC_LICENSE: 'x', API_KEYS: key }),
+    );
+    const withKey = { authorization: `Bearer ${key}` };
+    const keyed = await waitFor(
+      async () => {
+        const res = await request(app.url).get('/health/ready').set(withKey);
+        return res.status === 503 && /keep failing/.test(res.body.error.spawner.reason) ? res : undefined;
+      },
+      15_000,
+      { intervalMs: 100 },
+    );
+    expect(keyed.body.error.spawner.reason).toMatch(/warm csr servers keep failing to start .*exit code 6/);
+    const failedId = ((await request(app.url).get('/spawns').set(withKey).expect(200)).body as SpawnView[])[0].id;
+    for (const path of ['/health/ready', '/health']) {
+      for (const headers of [{}, { authorization: 'Bearer not-the-key' }]) {
+        const text = (await request(app.url).get(path).set(headers)).text;
+        expect(text).toMatch(/warm servers keep failing to start \(why: with an API key, or in the log\)/);
+        for (const secret of ['exit code', 'license', failedId, dir]) expect(text).not.toContain(secret);
+      }
+    }
+
+    rmSync(script);
+    const missing = await waitFor(
+      async () => {
+        const res = await request(app.url).get('/health/ready').set(withKey);
+        return /missing or not executable/.test(res.body.error?.spawner.reason) ? res : undefined;
+      },
+      5000,
+      { intervalMs: 100 },
+    );
+    expect(missing.body.error.spawner.reason).toContain(script);
+    const keyless = await request(app.url).get('/health/ready').expect(503);
+    expect(keyless.body.error.spawner.reason).toMatch(
+      /^the Stream Cache Server executable is missing or not executable/,
+    );
+    expect(keyless.text).not.toContain(dir);
   });
 
   it('unclaimed warm servers older than SC_WARM_MAX_AGE_S are retired and replaced', async () => {

@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Public } from '../auth';
+import type { Request } from 'express';
+import { ApiKeys, bearerKey, Public } from '../auth';
 import { SpawnerHealthIndicator } from './spawner.health';
 
 const DETAILS = {
@@ -59,7 +60,13 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly spawner: SpawnerHealthIndicator,
+    private readonly keys: ApiKeys,
   ) {}
+
+  /** Whether the caller may see the details: no keys are set, or it sent a valid one. */
+  private full(request: Request): boolean {
+    return !this.keys.enabled || this.keys.matches(bearerKey(request.headers.authorization));
+  }
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
@@ -70,8 +77,9 @@ export class HealthController {
     description: 'The service runs',
     content: { 'application/json': { schema: HEALTH_SCHEMA, example: UP } },
   })
-  check() {
-    return this.health.check([() => this.spawner.liveness()]);
+  check(@Req() request: Request) {
+    const full = this.full(request);
+    return this.health.check([() => this.spawner.liveness(full)]);
   }
 
   @Get('ready')
@@ -88,7 +96,8 @@ export class HealthController {
     description: 'At capacity, out of ports, shutting down, or the executable is missing (reason says which)',
     content: { 'application/json': { schema: HEALTH_SCHEMA, example: DOWN } },
   })
-  ready() {
-    return this.health.check([() => this.spawner.readiness()]);
+  ready(@Req() request: Request) {
+    const full = this.full(request);
+    return this.health.check([() => this.spawner.readiness(full)]);
   }
 }

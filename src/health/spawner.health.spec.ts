@@ -27,28 +27,28 @@ describe('SpawnerHealthIndicator: readiness and ports held by another program', 
   it('a range taken before any spawn: not ready, naming the cause; ready again once let go', async () => {
     const { indicator, probe, clock } = await indicatorOn(3);
     for (let p = PORT_BASE; p < PORT_BASE + 3; p++) probe.busy.add(p);
-    const down = await indicator.readiness();
+    const down = await indicator.readiness(true);
     expect(down.spawner).toMatchObject({ status: 'down', freePorts: 0, busyPorts: 3 });
     expect(down.spawner.reason).toMatch(
       new RegExp(`^no free WebSocket port in ${PORT_BASE}-${PORT_BASE + 2}: 3 held by another program \\(ss -ltnp`),
     );
-    expect(indicator.liveness().spawner).toMatchObject({ status: 'up', freePorts: 0, busyPorts: 3 });
+    expect(indicator.liveness(true).spawner).toMatchObject({ status: 'up', freePorts: 0, busyPorts: 3 });
 
     probe.busy.clear();
     clock.advance(BUSY_PORT_RETRY_MS);
     // This check starts the probes (it answers from what was known then); the next one has their answer.
-    await indicator.readiness();
+    await indicator.readiness(true);
     await new Promise((resolve) => setImmediate(resolve));
-    expect((await indicator.readiness()).spawner).toMatchObject({ status: 'up', freePorts: 3, busyPorts: 0 });
+    expect((await indicator.readiness(true)).spawner).toMatchObject({ status: 'up', freePorts: 3, busyPorts: 0 });
   });
 
   it('a check does not wait for the probes once they have run (a spawn storm would slow every bind)', async () => {
     const { indicator, probe, clock } = await indicatorOn(3);
-    await indicator.readiness(); // the first pass, waited for
+    await indicator.readiness(true); // the first pass, waited for
     probe.delay = () => 40;
     clock.advance(BUSY_PORT_RETRY_MS);
     const first = await Promise.race([
-      indicator.readiness().then(() => 'answered'),
+      indicator.readiness(true).then(() => 'answered'),
       new Promise((resolve) => setTimeout(() => resolve('waited for the probes'), 20)),
     ]);
     expect(first).toBe('answered');
@@ -61,12 +61,12 @@ describe('SpawnerHealthIndicator: readiness and ports held by another program', 
     for (let p = PORT_BASE; p < PORT_BASE + 3; p++) probe.busy.add(p);
     await expect(supervisor.launch({ rendererType: 'csr' })).rejects.toMatchObject({ reason: 'ports' });
     clock.advance(BUSY_PORT_RETRY_MS + 1);
-    expect((await indicator.readiness()).spawner).toMatchObject({ status: 'down', freePorts: 0, busyPorts: 3 });
+    expect((await indicator.readiness(true)).spawner).toMatchObject({ status: 'down', freePorts: 0, busyPorts: 3 });
   });
 
   it('a range only partly taken is ready, with the taken ports counted apart', async () => {
     const { indicator, probe } = await indicatorOn(3);
     probe.busy.add(PORT_BASE + 1);
-    expect((await indicator.readiness()).spawner).toMatchObject({ status: 'up', freePorts: 2, busyPorts: 1 });
+    expect((await indicator.readiness(true)).spawner).toMatchObject({ status: 'up', freePorts: 2, busyPorts: 1 });
   });
 });
