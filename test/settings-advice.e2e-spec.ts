@@ -4,7 +4,7 @@
  * a bad value from `.env` is said to come from there, and the effective settings are one JSON line.
  */
 import { spawn } from 'child_process';
-import { readFileSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { freePort } from './support/ports';
 import { useCleanup } from './support/processes';
@@ -97,9 +97,8 @@ describe('start-up advice on settings (e2e)', () => {
     expect(await warned({ PUBLIC_HOSTNAME: 'viewer.example.com' })).toBe(false);
   });
 
-  it('a bad value from .env stops start-up naming .env; a good one is reported with source .env', async () => {
-    const folder = makeTempDir(cleanup);
-    writeFileSync(join(folder, '.env'), 'SC_MAX_SPAWNS=lots\nSC_NICE=0\n');
+  /** The built service started with `.env` read from `folder`: its exit code and stderr once it refused to start. */
+  async function refusal(folder: string): Promise<{ code: number | null; stderr: string }> {
     const child = spawn(process.execPath, [SERVICE_MAIN], {
       env: {
         ...process.env,
@@ -118,7 +117,13 @@ describe('start-up advice on settings (e2e)', () => {
       15_000,
       'the service to refuse to start',
     );
-    expect({ code, stderr }).toEqual({
+    return { code, stderr };
+  }
+
+  it('a bad value from .env stops start-up naming .env; a good one is reported with source .env', async () => {
+    const folder = makeTempDir(cleanup);
+    writeFileSync(join(folder, '.env'), 'SC_MAX_SPAWNS=lots\nSC_NICE=0\n');
+    expect(await refusal(folder)).toEqual({
       code: 1,
       stderr:
         'sc-spawner: Invalid configuration:\n' +
@@ -134,5 +139,34 @@ describe('start-up advice on settings (e2e)', () => {
     cleanup.add(() => service.stop());
     const report = logLines(service.output).find((line) => line.msg === 'effective settings');
     expect(report?.settings?.SC_MAX_SPAWNS).toEqual({ value: '3', source: '.env' });
+  });
+
+  it('a .env another user could change stops start-up with one line saying why (it could add a key or a server)', async () => {
+    const refused = (file: string, why: string) => ({
+      code: 1,
+      stderr: `sc-spawner: Invalid configuration:\n  - .env ${file} cannot be read: ${why}\n`,
+    });
+    const folder = makeTempDir(cleanup);
+    const file = join(folder, '.env');
+    writeFileSync(file, `API_KEYS=${'k'.repeat(24)}\nSC_NICE=0\n`);
+    chmodSync(file, 0o666);
+    expect(await refusal(folder)).toEqual(
+      refused(file, 'it is writable by group or others (mode 0666): chmod go-w it'),
+    );
+
+    chmodSync(file, 0o644);
+    const shared = join(folder, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    writeFileSync(join(shared, '.env'), 'SC_NICE=0\n');
+    expect(await refusal(shared)).toEqual(
+      refused(
+        join(shared, '.env'),
+        `it is reached through ${shared}, which is writable by group or others without the sticky bit (mode 777)`,
+      ),
+    );
+    if (process.getuid!() !== 0) return; // only root can give a file to another user
+    chownSync(file, 65534, 65534);
+    expect(await refusal(folder)).toEqual(refused(file, "it belongs to uid 65534, not to root or the service's user"));
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { type FileSystem, findNice, NICE_CANDIDATES } from '../adapters';
+import { parseEnv } from 'util';
+import { type FileSystem, findNice, NICE_CANDIDATES, NodeFileSystem } from '../adapters';
 import {
   AppConfig,
   ConfigError,
@@ -127,15 +128,23 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
 /**
  * Reads `.env` beside package.json (whatever the working directory) into process.env; variables already set win.
  * Not under tests unless SPAWNER_DOTENV_DIR names the folder to read it from. Returns the variables it set.
+ * It is checked as Config.js is: a `.env` another user could change would let them add an API key, name the
+ * executable the servers run or open the service to the network.
  */
-export function loadEnvFile(env: Env = process.env): DotEnv {
+export function loadEnvFile(env: Env = process.env, files: FileSystem = new NodeFileSystem()): DotEnv {
   const folder = env.NODE_ENV === 'test' ? env.SPAWNER_DOTENV_DIR : packageRoot();
   if (!folder) return NO_DOT_ENV;
   const file = path.join(folder, '.env');
   if (!existsSync(file)) return NO_DOT_ENV;
-  const before = new Set(Object.keys(env));
-  process.loadEnvFile(file);
-  return { file, names: new Set(Object.keys(env).filter((name) => !before.has(name))) };
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseEnv(files.readTrustedText(file, MAX_CONFIG_BYTES));
+  } catch (error) {
+    throw new ConfigError([`.env ${file} cannot be read: ${(error as Error).message}`]);
+  }
+  const names = new Set(Object.keys(parsed).filter((name) => env[name] === undefined));
+  for (const name of names) env[name] = parsed[name];
+  return { file, names };
 }
 
 /** The folder holding package.json (next to dist/ once installed): where `.env` is read from. */
