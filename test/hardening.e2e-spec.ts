@@ -303,6 +303,22 @@ describe('hardening (e2e)', () => {
     });
   });
 
+  it('404 for an unknown id repeats at most 128 of its characters, on every route that takes one', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const id = 'x'.repeat(12_000);
+    for (const [method, path] of [
+      ['POST', `/liveliness/${id}?liveliness=ping`],
+      ['GET', `/spawns/${id}`],
+      ['DELETE', `/spawns/${id}`],
+    ]) {
+      const response = await rawRequest(app.url, method, path, undefined, { 'content-type': 'application/json' });
+      expect({ path: path.slice(0, 20), status: response.status }).toEqual({ path: path.slice(0, 20), status: 404 });
+      expect(messageOf(response, path)).toBe(`no spawn with id ${'x'.repeat(128)}… (12000 characters)`);
+    }
+    expect(messageOf(await rawRequest(app.url, 'GET', '/spawns/abc'), '/spawns/abc')).toBe('no spawn with id abc');
+    expectNothingStarted(app);
+  });
+
   describe('values that would read as options', () => {
     it('400 naming the field for a session token, a model or a model folder starting with -, or with a line break', async () => {
       const app = await startTrackedApp(cleanup, ENV);

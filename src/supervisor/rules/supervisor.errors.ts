@@ -69,9 +69,15 @@ export class SpawnNotReadyError extends SupervisorError {
 export class UnknownSpawnError extends SupervisorError {
   override readonly name = 'UnknownSpawnError';
   constructor(readonly id: string) {
-    super(`no spawn with id ${id}`);
+    super(`no spawn with id ${shownId(id)}`);
   }
 }
+
+/** An id as an answer repeats it: whole when it could be one (ids are UUIDs, or what a HOOPS client chose), else cut. */
+function shownId(id: string): string {
+  return id.length <= MAX_SHOWN_ID ? id : `${id.slice(0, MAX_SHOWN_ID)}… (${id.length} characters)`;
+}
+const MAX_SHOWN_ID = 128;
 
 /** A spawn with this id exists already. */
 export class DuplicateSpawnError extends SupervisorError {
