@@ -10,6 +10,7 @@ import { freePort } from './support/ports';
 import { useCleanup } from './support/processes';
 import { SERVICE_MAIN, startServiceProcess } from './support/spawner-app';
 import { makeTempDir } from './support/temp';
+import { tlsFiles } from './support/tls-fixture';
 import { withTimeout } from './support/wait';
 
 const PORT_BASE = 29550;
@@ -79,12 +80,7 @@ describe('start-up advice on settings (e2e)', () => {
     const tls = {
       SC_PORT_BASE: String(PORT_BASE),
       SC_PORT_COUNT: '10',
-      SC_EXTRA_ARGS: JSON.stringify([
-        '--ssl-certificate-file',
-        join(__dirname, 'fixtures/tls/cert.pem'),
-        '--ssl-private-key-file',
-        join(__dirname, 'fixtures/tls/key.pem'),
-      ]),
+      SC_EXTRA_ARGS: JSON.stringify(tlsFiles(cleanup).args),
     };
     const warned = async (env: Record<string, string>): Promise<boolean> => {
       const service = await startServiceProcess(await freePort(), { ...tls, ...env });
@@ -98,10 +94,14 @@ describe('start-up advice on settings (e2e)', () => {
   });
 
   /** The built service started with `.env` read from `folder`: its exit code and stderr once it refused to start. */
-  async function refusal(folder: string): Promise<{ code: number | null; stderr: string }> {
+  async function refusal(
+    folder: string,
+    env: Record<string, string> = {},
+  ): Promise<{ code: number | null; stderr: string }> {
     const child = spawn(process.execPath, [SERVICE_MAIN], {
       env: {
         ...process.env,
+        ...env,
         NODE_ENV: 'test',
         SPAWNER_DOTENV_DIR: folder,
         PORT: String(await freePort()),
@@ -168,5 +168,29 @@ describe('start-up advice on settings (e2e)', () => {
     if (process.getuid!() !== 0) return; // only root can give a file to another user
     chownSync(file, 65534, 65534);
     expect(await refusal(folder)).toEqual(refused(file, "it belongs to uid 65534, not to root or the service's user"));
+  });
+
+  it("the servers' certificate or key another user could change stops start-up; a key all may read is warned of", async () => {
+    const tls = tlsFiles(cleanup);
+    const env = { SC_PORT_BASE: String(PORT_BASE), SC_PORT_COUNT: '10', SC_EXTRA_ARGS: JSON.stringify(tls.args) };
+    chmodSync(tls.key, 0o666);
+    expect(await refusal(makeTempDir(cleanup), env)).toEqual({
+      code: 1,
+      stderr:
+        'sc-spawner: Invalid configuration:\n' +
+        `  - SC_EXTRA_ARGS --ssl-private-key-file ${tls.key} cannot be used: it is writable by group or others ` +
+        '(mode 0666): chmod go-w it\n',
+    });
+
+    chmodSync(tls.key, 0o644);
+    const service = await startServiceProcess(await freePort(), env);
+    cleanup.add(() => service.stop());
+    const warnings = logLines(service.output)
+      .filter((line) => line.level === 'warn')
+      .map((line) => line.msg);
+    expect(warnings).toContain(
+      `SC_EXTRA_ARGS --ssl-private-key-file ${tls.key} is readable by every local user (mode 0644): chmod o-r it: ` +
+        'any of them could pose as the servers',
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   readAppConfig,
   SIMULATOR_DUMMY_LICENSE,
 } from '../config';
+import { tlsFileProblems } from './tls-files';
 
 /** A configuration file larger than this is not a configuration file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -117,6 +118,7 @@ export function hostProblems(config: AppConfig, files: FileSystem): string[] {
       problems.push(`SC_LICENSE_FILE cannot be read: ${config.licenseFile} (${(error as Error).message})`);
     }
   }
+  problems.push(...tlsFileProblems(config, files));
   if (config.childNice > 0 && !findNice(files)) {
     problems.push(
       `SC_NICE=${config.childNice} needs coreutils' nice (${NICE_CANDIDATES.join(' or ')}), which is missing: install coreutils, or set SC_NICE=0`,

@@ -13,6 +13,7 @@ import {
 } from '../config';
 
 import { SOMAXCONN_FILE, somaxconnWarning } from '../http';
+import { tlsKeyWarning } from './tls-files';
 
 export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 
@@ -30,6 +31,8 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
   if (tlsHostname) warnings.push(tlsHostname);
   const license = licenseFileWarning(config.licenseFile, files);
   if (license) warnings.push(license);
+  const tlsKey = tlsKeyWarning(config, files);
+  if (tlsKey) warnings.push(tlsKey);
   return warnings;
 }
 
