@@ -193,4 +193,23 @@ describe('start-up advice on settings (e2e)', () => {
         'any of them could pose as the servers',
     );
   });
+
+  it('warns of a model folder every local user may write to, and not of one only its owner may', async () => {
+    const open = makeTempDir(cleanup);
+    const own = makeTempDir(cleanup);
+    chmodSync(open, 0o1777);
+    const service = await startServiceProcess(await freePort(), {
+      SC_PORT_BASE: String(PORT_BASE),
+      SC_PORT_COUNT: '10',
+      SC_MODEL_DIRS: `${open}:${own}`,
+    });
+    cleanup.add(() => service.stop());
+    const warnings = logLines(service.output)
+      .filter((line) => line.level === 'warn' && line.msg.startsWith('SC_MODEL_DIRS'))
+      .map((line) => line.msg);
+    expect(warnings).toEqual([
+      `SC_MODEL_DIRS ${open} is writable by every local user (mode 1777): any of them may add or replace the models ` +
+        'viewers open, or link there to files the servers can read; chmod o-w it',
+    ]);
+  });
 });

@@ -33,6 +33,7 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
   if (license) warnings.push(license);
   const tlsKey = tlsKeyWarning(config, files);
   if (tlsKey) warnings.push(tlsKey);
+  warnings.push(...openModelDirWarnings(config.modelDirs, files));
   return warnings;
 }
 
@@ -51,6 +52,28 @@ function licenseFileWarning(file: string | undefined, files: FileSystem): string
   }
   return problem && `SC_LICENSE_FILE ${file} ${problem}: its path is on every server's command line`;
 }
+
+/**
+ * A warning for each model folder every local user may write to: any of them may add or replace the models viewers
+ * open, or put links there to files the servers can read. Said, not refused: a shared upload folder may be meant.
+ */
+function openModelDirWarnings(dirs: readonly string[], files: FileSystem): string[] {
+  return dirs.flatMap((dir) => {
+    let mode: number;
+    try {
+      mode = files.modeOf(dir);
+    } catch {
+      return [];
+    }
+    if (!(mode & OTHER_WRITE)) return [];
+    const shown = mode.toString(8).padStart(4, '0');
+    return [
+      `SC_MODEL_DIRS ${dir} is writable by every local user (mode ${shown}): any of them may add or replace the ` +
+        'models viewers open, or link there to files the servers can read; chmod o-w it',
+    ];
+  });
+}
+const OTHER_WRITE = 0o002;
 
 function readOrEmpty(files: FileSystem, file: string): string {
   try {
