@@ -1,7 +1,9 @@
 /**
  * End to end, the built service as a real process: settings that parse but are probably mistakes get a warning at
  * start-up (a misspelled name, with the nearest known one; WebSocket ports inside the machine's ephemeral range),
- * a bad value from `.env` is said to come from there, and the effective settings are one JSON line.
+ * a bad value from `.env` is said to come from there, and the effective settings are one JSON line. Files another
+ * local user could change (`.env`, the servers' certificate and key) stop start-up; ones they could read or fill
+ * (a `.env` giving a secret, the key, a model folder) are warned of.
  */
 import { spawn } from 'child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
@@ -211,5 +213,28 @@ describe('start-up advice on settings (e2e)', () => {
       `SC_MODEL_DIRS ${open} is writable by every local user (mode 1777): any of them may add or replace the models ` +
         'viewers open, or link there to files the servers can read; chmod o-w it',
     ]);
+  });
+
+  it('warns when every local user may read the .env that gives a secret, and not once it is 0600', async () => {
+    const folder = makeTempDir(cleanup);
+    const file = join(folder, '.env');
+    writeFileSync(file, `API_KEYS=${'k'.repeat(24)}\n`);
+    chmodSync(file, 0o644);
+    const warningsOf = async (): Promise<string[]> => {
+      const service = await startServiceProcess(await freePort(), {
+        SPAWNER_DOTENV_DIR: folder,
+        SC_PORT_BASE: String(PORT_BASE),
+        SC_PORT_COUNT: '10',
+      });
+      cleanup.add(() => service.stop());
+      return logLines(service.output)
+        .filter((line) => line.level === 'warn' && line.msg.startsWith('.env'))
+        .map((line) => line.msg);
+    };
+    expect(await warningsOf()).toEqual([
+      `.env ${file} is readable by every local user (mode 0644): chmod o-r it: it gives API_KEYS`,
+    ]);
+    chmodSync(file, 0o600);
+    expect(await warningsOf()).toEqual([]);
   });
 });

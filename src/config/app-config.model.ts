@@ -132,9 +132,9 @@ export class AppConfig {
   hoopsConfigFile?: string;
   /** What that file holds that has no equivalent here (one line each). */
   hoopsConfigWarnings: string[] = [];
+  /** The `.env` file read, if any. */
+  dotEnvFile?: string;
 }
-
-/** Settings whose value never appears in a log line. */
 
 export interface EffectiveSetting {
   name: string;

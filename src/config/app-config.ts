@@ -22,7 +22,10 @@ export { isUsableApiKey, MIN_API_KEY_LENGTH, NODE_NAME_PATTERN } from './setting
 /** Shown as `***` in the effective settings: CLUSTER_KEY opens every route of every node that has keys. */
 const SECRET_SETTINGS = new Set(['SC_LICENSE', 'API_KEYS', 'CLUSTER_KEY']);
 
-/** One setting as the service runs with it, and where its value came from. */
+/** Whether a setting's value is a secret (never logged; a file that holds it should not be readable by all). */
+export function isSecretSetting(name: string): boolean {
+  return SECRET_SETTINGS.has(name);
+}
 
 /**
  * Parses the settings; a ConfigError lists every problem. Pure: nothing on the host is looked at (see loadAppConfig).

@@ -39,6 +39,7 @@ export function loadAppConfig(
   if (all.length > 0) throw new ConfigError(all);
   for (const setting of config.settings)
     if (setting.source === 'env' && dotEnv.names.has(setting.name)) setting.source = '.env';
+  config.dotEnvFile = dotEnv.file;
   if (hoops.file) {
     config.hoopsConfigFile = hoops.file;
     config.hoopsConfigWarnings = hoops.warnings;

@@ -4,6 +4,7 @@ import {
   type AppConfig,
   type Env,
   ephemeralOverlapWarning,
+  isSecretSetting,
   parsePortRange,
   SIMULATOR_DUMMY_LICENSE,
   settingsObject,
@@ -34,6 +35,8 @@ export function startupAdvice(config: AppConfig, env: Env, files: FileSystem): s
   const tlsKey = tlsKeyWarning(config, files);
   if (tlsKey) warnings.push(tlsKey);
   warnings.push(...openModelDirWarnings(config.modelDirs, files));
+  const dotEnv = dotEnvSecretsWarning(config, files);
+  if (dotEnv) warnings.push(dotEnv);
   return warnings;
 }
 
@@ -51,6 +54,19 @@ function licenseFileWarning(file: string | undefined, files: FileSystem): string
     return undefined;
   }
   return problem && `SC_LICENSE_FILE ${file} ${problem}: its path is on every server's command line`;
+}
+
+/** A warning when every local user may read the `.env` that gave a secret (API_KEYS, SC_LICENSE, CLUSTER_KEY). */
+function dotEnvSecretsWarning(config: AppConfig, files: FileSystem): string | undefined {
+  const secrets = config.settings.filter((s) => s.source === '.env' && isSecretSetting(s.name)).map((s) => s.name);
+  if (!config.dotEnvFile || secrets.length === 0) return undefined;
+  let problem: string | undefined;
+  try {
+    problem = secretFileExposure(files.modeOf(config.dotEnvFile));
+  } catch {
+    return undefined;
+  }
+  return problem && `.env ${config.dotEnvFile} ${problem}: it gives ${secrets.join(', ')}`;
 }
 
 /**
