@@ -139,7 +139,7 @@ export function loadEnvFile(env: Env = process.env, files: FileSystem = new Node
   if (!folder) return NO_DOT_ENV;
   const file = path.join(folder, '.env');
   if (!existsSync(file)) return NO_DOT_ENV;
-  let parsed: Record<string, string>;
+  let parsed: NodeJS.Dict<string>;
   try {
     parsed = parseEnv(files.readTrustedText(file, MAX_CONFIG_BYTES));
   } catch (error) {
