@@ -2,8 +2,8 @@ import { readAppConfig } from '../app-config';
 import { pickSection } from '../settings-section';
 import { EDGE_SETTINGS, SETTINGS_SECTIONS } from './settings-sections';
 
-/** What the configuration holds besides its sections: the start-up settings report and the HOOPS file read. */
-const REPORT_FIELDS = ['settings', 'hoopsConfigFile', 'hoopsConfigWarnings'];
+/** What the configuration holds besides its sections: the start-up settings report, the HOOPS file and .env read. */
+const REPORT_FIELDS = ['settings', 'hoopsConfigFile', 'hoopsConfigWarnings', 'dotEnvFile'];
 
 describe('settings sections', () => {
   it('each setting field of the configuration belongs to exactly one section', () => {
