@@ -12,13 +12,14 @@ export function isAllowedOrigin(origin: string, allowed: string[] | true): boole
 }
 
 /**
- * The service's own origin as the browser saw it (a page it served itself is always allowed), under a name that
- * is surely this service's: see isOwnHostName.
+ * The service's own origin as the browser saw it (a page it served itself is always allowed): the `Host` the
+ * request was sent to, under a name that is surely this service's (see isOwnHostName). Shared by the HTTP routes
+ * and the WebSocket upgrades, so the dashboard's own viewer is let in wherever its requests are.
  */
-function isSameOrigin(request: Request, origin: string, ownNames: ReadonlySet<string>): boolean {
+export function isOwnPageOrigin(origin: string, host: string | undefined, ownNames: ReadonlySet<string>): boolean {
   try {
     const url = new URL(origin);
-    return url.host === request.headers.host && isOwnHostName(url.hostname, ownNames);
+    return url.host === host && isOwnHostName(url.hostname, ownNames);
   } catch {
     return false;
   }
@@ -41,6 +42,15 @@ export function ownHostNames(publicHostname: string | undefined, urls: Array<str
   return new Set(names.map(bareHostName));
 }
 
+/** The names a page of this service may be served under, from the settings (see ownHostNames). */
+export function ownHostNamesOf(
+  config: Pick<ListenerSettings, 'corsOrigins' | 'publicHostname'>,
+  publicBaseUrl: string | undefined,
+): Set<string> {
+  const listed = config.corsOrigins === true ? [] : config.corsOrigins;
+  return ownHostNames(config.publicHostname, [publicBaseUrl, ...listed]);
+}
+
 /** Lower case, an IPv6 address without its brackets. */
 function bareHostName(hostname: string): string {
   return hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
@@ -61,11 +71,12 @@ export function useCors(
   publicBaseUrl: string | undefined,
 ): void {
   const allowed = config.corsOrigins;
-  const ownNames = ownHostNames(config.publicHostname, [publicBaseUrl, ...(allowed === true ? [] : allowed)]);
+  const ownNames = ownHostNamesOf(config, publicBaseUrl);
   if (allowed !== true) {
     (app as NestExpressApplication).use((request: Request, response: Response, next: NextFunction) => {
       const origin = request.headers.origin;
-      if (!origin || isAllowedOrigin(origin, allowed) || isSameOrigin(request, origin, ownNames)) return next();
+      if (!origin || isAllowedOrigin(origin, allowed) || isOwnPageOrigin(origin, request.headers.host, ownNames))
+        return next();
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
         // Answered, without CORS headers: the browser then sends nothing.
         response.setHeader('Vary', 'Origin');

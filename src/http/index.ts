@@ -9,7 +9,7 @@ export {
   holdConnectionUntil,
   isAnswering,
 } from './connection-cap';
-export { useCors } from './cors';
+export { isOwnPageOrigin, ownHostNamesOf, useCors } from './cors';
 export { ErrorResponseDto } from './error-response.dto';
 export { ClientError, rejectionReasonOf, toHttpErrorView } from './http-error';
 export { HttpErrorFilter, markRefusal, prepare } from './http-error.filter';

@@ -10,8 +10,10 @@ import {
   type EdgeSettings,
   LISTENER_SETTINGS,
   type ListenerSettings,
+  SCALE_OUT_SETTINGS,
+  type ScaleOutSettings,
 } from '../config';
-import { clientAddressOf, compileTrust, type TrustTest } from '../http';
+import { clientAddressOf, compileTrust, isOwnPageOrigin, ownHostNamesOf, type TrustTest } from '../http';
 import { SpawnRateLimit } from '../rate-limit';
 import { type SessionOwner, SupervisorService } from '../supervisor';
 import { SpawnTickets, type TicketSpec } from '../tickets';
@@ -38,7 +40,7 @@ const refusal = (
 
 /**
  * The gates every WebSocket upgrade passes before anything is started, as POST /spawn's: a browser's Origin
- * must be one of CORS_ORIGINS (when a list), and a spawn on connect needs a credential under
+ * must be one of CORS_ORIGINS (when a list) or the service's own page's (the dashboard's viewer), and a spawn on connect needs a credential under
  * SPAWN_AUTH=required (a spawn ticket, or an API key for clients that can send headers) and counts against
  * the client's SPAWN_RATE_LIMIT budget shared with the HTTP routes. A full node refuses at the door (503), as
  * POST /spawn does: before the rate is counted or the ticket used.
@@ -46,10 +48,12 @@ const refusal = (
 @Injectable()
 export class UpgradeGate {
   private readonly trust: TrustTest;
+  private readonly ownNames: ReadonlySet<string>;
 
   constructor(
     @Inject(EDGE_SETTINGS.token) edge: EdgeSettings,
     @Inject(LISTENER_SETTINGS.token) private readonly listener: ListenerSettings,
+    @Inject(SCALE_OUT_SETTINGS.token) scaleOut: ScaleOutSettings,
     @Inject(ACCESS_SETTINGS.token) private readonly access: AccessSettings,
     private readonly keys: ApiKeys,
     private readonly tickets: SpawnTickets,
@@ -58,13 +62,18 @@ export class UpgradeGate {
     private readonly supervisor: SupervisorService,
   ) {
     this.trust = compileTrust(edge.trustProxy);
+    this.ownNames = ownHostNamesOf(listener, scaleOut.publicBaseUrl);
   }
 
-  /** 403 for a browser page from an origin CORS_ORIGINS does not list; no Origin (not a browser) passes. */
+  /**
+   * 403 for a browser page from an origin CORS_ORIGINS does not list; no Origin (not a browser) passes, and the
+   * service's own page does under a name DNS rebinding cannot give (isOwnPageOrigin), as on the HTTP routes.
+   */
   originRefusal(req: IncomingMessage): UpgradeRefusal | undefined {
     const allowed = this.listener.corsOrigins;
     const origin = req.headers.origin;
     if (allowed === true || origin === undefined || allowed.includes(origin)) return undefined;
+    if (isOwnPageOrigin(origin, req.headers.host, this.ownNames)) return undefined;
     return refusal(403, `origin ${JSON.stringify(origin)} may not open WebSockets here (CORS_ORIGINS)`).refusal;
   }
 
