@@ -37,7 +37,7 @@ describe('OpenAPI document (e2e)', () => {
       .sort();
     const documented = Object.entries(document.paths)
       .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`))
-      .filter((name) => name !== 'GET /ws/{id}') // the WebSocket upgrade, served beside the router
+      .filter((name) => name !== 'GET /ws/{token}') // the WebSocket upgrade, served beside the router
       .sort();
     expect(documented).toEqual(registered);
     expect(registered.length).toBeGreaterThan(15);
@@ -60,7 +60,7 @@ describe('OpenAPI document (e2e)', () => {
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         const name = `${method.toUpperCase()} ${path}`;
-        if (name === 'GET /ws/{id}') continue;
+        if (name === 'GET /ws/{token}') continue;
         // Every operation answers something documented, and every success has a typed body (204s excepted).
         const statuses = Object.keys(operation.responses);
         expect({ name, statuses }).toEqual({ name, statuses: expect.arrayContaining([expect.stringMatching(/^2/)]) });
@@ -116,7 +116,11 @@ describe('OpenAPI document (e2e)', () => {
     expect(health).not.toContain('database');
     expect(document.paths['/health/ready'].get.responses['503']).toBeDefined();
     expect(health).toContain('spawner');
-    expect(document.paths['/ws/{id}'].get.responses).toEqual(
+    // The relay's capability is the session's relay token; its spawn id (in every list, and in `ps`) opens nothing.
+    const relay = document.paths['/ws/{token}'].get as Operation & { description: string; parameters: unknown[] };
+    expect(relay.parameters).toEqual([expect.objectContaining({ name: 'token', in: 'path' })]);
+    expect(relay.description).not.toMatch(/session id is the capability/);
+    expect(relay.responses).toEqual(
       expect.objectContaining({
         '101': expect.anything(),
         '404': expect.anything(),

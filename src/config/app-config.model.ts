@@ -114,7 +114,9 @@ export class AppConfig {
   warmMaxAgeS: number;
   /** SSR servers are spread over this many GPUs (each gets the one with the fewest live SSR sessions). */
   ssrGpuCount?: number;
-  /** A WebSocket upgrade at any path but /ws/<id> spawns a server for that viewer (the HOOPS Server's proxy mode). */
+  /**
+   * A WebSocket upgrade at any path but /ws/<token> spawns a server for that viewer (the HOOPS Server's proxy mode).
+   */
   spawnOnConnect: boolean;
 
   /** A relay-carried session whose viewer sent no message for this long is ended (SC_IDLE_TIMEOUT_S; 0: off). */

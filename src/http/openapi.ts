@@ -20,10 +20,19 @@ const WS_PROXY_PATH = {
     operationId: 'WsProxy_connect',
     summary: "WebSocket: the session's Stream Cache Server through this service's port (Upgrade: websocket)",
     description:
-      'Send a WebSocket handshake; frames are relayed unchanged both ways. No API key: the session id is the ' +
-      'capability (viewers send no credentials). One viewer per session. A viewer that cannot be served gets a ' +
-      'plain HTTP status instead of a WebSocket.',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      "Send a WebSocket handshake; frames are relayed unchanged both ways. No API key: the session's relay token " +
+      '(the last part of its `proxyEndpoint`, given to whoever spawned it) is the capability, since viewers send ' +
+      'no credentials; its spawn id opens nothing here. One viewer per session. A viewer that cannot be served ' +
+      'gets a plain HTTP status instead of a WebSocket.',
+    parameters: [
+      {
+        name: 'token',
+        in: 'path',
+        required: true,
+        description: "The session's relay token, from its `proxyEndpoint` (never its spawn id)",
+        schema: { type: 'string' },
+      },
+    ],
     responses: {
       '101': { description: "Switching Protocols: the server accepted the viewer's handshake" },
       '400': {
@@ -32,7 +41,7 @@ const WS_PROXY_PATH = {
           'Sec-WebSocket-Key, Sec-WebSocket-Version or Sec-WebSocket-Protocol',
       },
       '403': { description: 'A browser page from an origin CORS_ORIGINS does not list' },
-      '404': { description: 'No live session has this id' },
+      '404': { description: 'No live session has this relay token (a wrong link, or the session has ended)' },
       '409': { description: 'A viewer is already attached to this session' },
       '502': { description: 'The server refused the handshake or could not be reached' },
       '503': { description: 'The service is shutting down' },
@@ -76,7 +85,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           '`Authorization: Bearer <key>`; the event streams also take `?access_token=<key>` (EventSource sends no ' +
           'headers). Spawn routes need a key only with SPAWN_AUTH=required, /metrics unless METRICS_PUBLIC=true. ' +
           'Health, liveliness (from this machine only), the dashboard page and this document are open.\n\n' +
-          'WebSocket upgrades (spawn on connect at `/?renderingLocation=csr|ssr`, and `/ws/{id}`) are answered 403 ' +
+          'WebSocket upgrades (spawn on connect at `/?renderingLocation=csr|ssr`, and `/ws/{token}`) are answered 403 ' +
           'when a browser Origin is not in CORS_ORIGINS. A spawn on connect shares the client SPAWN_RATE_LIMIT budget ' +
           'with POST /spawn, and under SPAWN_AUTH=required needs `?ticket=` from POST /tickets (single use, ' +
           'SC_TICKET_TTL_S) or an Authorization header; a viewer that sends no message within ' +
@@ -107,7 +116,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     }
   }
   refineOpenApiDocument(document);
-  document.paths['/ws/{id}'] = WS_PROXY_PATH as OpenAPIObject['paths'][string];
+  document.paths['/ws/{token}'] = WS_PROXY_PATH as OpenAPIObject['paths'][string];
   return document;
 }
 

@@ -158,7 +158,7 @@ export class SpawnViewDto {
 
   @ApiProperty({
     description:
-      'The relay carries this session (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at /ws/<id>): its activity is seen and SC_IDLE_TIMEOUT_S applies',
+      'The relay carries this session (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at /ws/<token>): its activity is seen and SC_IDLE_TIMEOUT_S applies',
   })
   watched: boolean;
 

@@ -52,7 +52,7 @@ describe('decideSessionLimits (pure)', () => {
     expect(decideSessionLimits([record], at(549.9), settings)).toEqual([]);
   });
 
-  it('idle: a viewer joining at /ws/<id> starts the idle clock there', () => {
+  it('idle: a viewer joining at /ws/<token> starts the idle clock there', () => {
     const record = session('connected', { connectedAt: at(1000) });
     expect(decideSessionLimits([record], at(1100), { ...OFF, idleTimeoutS: 300 })).toEqual([]);
   });

@@ -82,7 +82,7 @@ function deadlinesOf(
   const lifetimeS = effectiveLifetimeS(maxSessionS, record.maxSessionS);
   if (lifetimeS > 0) deadlines.push(deadline('lifetime', start, lifetimeS, endWarningS));
   if (idleTimeoutS > 0 && record.watched) {
-    // A viewer joining at /ws/<id> is where watching starts for a session the relay did not carry from its start.
+    // A viewer joining at /ws/<token> is where watching starts for a session the relay did not carry from its start.
     const lastActive = Math.max(start, record.connectedAt ?? start, record.lastActivityAt ?? start);
     const idleFrom = lastActive + stalledBetween(stalls, lastActive, now);
     deadlines.push(deadline('idle', idleFrom, idleTimeoutS, endWarningS));

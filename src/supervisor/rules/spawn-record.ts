@@ -72,7 +72,10 @@ export class SpawnRecord {
   owner?: SessionOwner;
   /** A lifetime limit asked for by the request (maxSessionSeconds), never above SC_MAX_SESSION_S. */
   maxSessionS?: number;
-  /** The relay carries this session's viewer (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at /ws/<id>). */
+  /**
+   * The relay carries this session's viewer (spawn on connect, PUBLIC_ENDPOINT=proxy, or a viewer joined at
+   * /ws/<token>).
+   */
   watched = false;
   /** When the viewer last sent a message through the relay. */
   lastActivityAt?: number;
