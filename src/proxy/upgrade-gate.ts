@@ -40,9 +40,9 @@ const refusal = (
 
 /**
  * The gates every WebSocket upgrade passes before anything is started, as POST /spawn's: a browser's Origin
- * must be one of CORS_ORIGINS (when a list) or the service's own page's (the dashboard's viewer), and a spawn on connect needs a credential under
- * SPAWN_AUTH=required (a spawn ticket, or an API key for clients that can send headers) and counts against
- * the client's SPAWN_RATE_LIMIT budget shared with the HTTP routes. A full node refuses at the door (503), as
+ * must be one of CORS_ORIGINS (when a list) or the service's own page's (the dashboard's viewer), and a spawn on
+ * connect needs a credential under SPAWN_AUTH=required (a spawn ticket, or an API key for clients that can send
+ * headers) and counts against the client's SPAWN_RATE_LIMIT budget shared with the HTTP routes. A full node refuses at the door (503), as
  * POST /spawn does: before the rate is counted or the ticket used.
  */
 @Injectable()
