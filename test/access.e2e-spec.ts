@@ -325,7 +325,16 @@ describe('access (e2e)', () => {
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(30);
-      expect(limited.json().message).toMatch(/too many spawn requests.*at most 2 per 30 s/);
+      expect(limited.json()).toEqual({
+        statusCode: 429,
+        message: expect.stringMatching(/too many spawn requests.*at most 2 per 30 s/),
+        error: 'Too Many Requests',
+      });
+      // docs/api.md: past the budget, the 429 carries the X-RateLimit-* headers too (the budget spent, and when
+      // it comes back, as Retry-After).
+      expect(limited.headers['x-ratelimit-limit']).toBe('2');
+      expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+      expect(limited.headers['x-ratelimit-reset']).toBe(limited.headers['retry-after']);
       const hoops = await invalid(app, '/service');
       expect(hoops.status).toBe(429);
       expect(Number(hoops.headers['retry-after'])).toBeGreaterThan(0);

@@ -54,7 +54,8 @@ export function toHttpErrorView(exception: unknown): HttpErrorView {
       typeof response === 'string'
         ? response
         : (messageOf((response as { message?: unknown }).message) ?? exception.message);
-    const body = typeof response === 'string' ? { statusCode: status, message: response } : response;
+    const body =
+      typeof response === 'string' ? { statusCode: status, message: response, error: errorName(status) } : response;
     return { status, message, body };
   }
   const known = domainStatus(exception) ?? clientErrorStatus(exception);

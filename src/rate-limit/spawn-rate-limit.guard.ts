@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerException, ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { rateLimitMessage, spawnBudgetKey } from './spawn-rate-limit';
 
 /**
@@ -20,7 +20,12 @@ export class SpawnRateLimitGuard extends ThrottlerGuard {
     return spawnBudgetKey(tracker);
   }
 
-  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    // ThrottlerGuard sets X-RateLimit-* only on requests it lets through; a client told 429 gets them too.
+    const response = context.switchToHttp().getResponse<Response>();
+    response.setHeader('X-RateLimit-Limit', String(detail.limit));
+    response.setHeader('X-RateLimit-Remaining', '0');
+    response.setHeader('X-RateLimit-Reset', String(detail.timeToBlockExpire));
     throw new ThrottlerException(rateLimitMessage(detail.limit, detail.ttl, detail.timeToBlockExpire));
   }
 }
