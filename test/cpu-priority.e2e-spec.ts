@@ -532,7 +532,7 @@ describe('CPU priority: the servers run below the service (e2e, this machine)', 
       (e: Error) => e,
     );
     expect(error?.message).toMatch(
-      /\n {2}- SC_SERVER_CPU_MAX need a delegated cgroup v2 subtree \(systemd Delegate=yes\), but .*: unset SC_SERVER_CPU_MAX/,
+      /\n {2}- SC_SERVER_CPU_MAX needs a delegated cgroup v2 subtree \(systemd Delegate=yes\), but .*: unset SC_SERVER_CPU_MAX/,
     );
   });
 });

@@ -178,14 +178,14 @@ describe('chooseCpuPriority', () => {
   it('limits where no delegated v2 subtree exists: refused with the reason', () => {
     expect(choose(pureV2(false), { cpuMaxCores: 1.5 })).toEqual({
       problem: expect.stringMatching(
-        /^SC_SERVER_CPU_MAX need a delegated cgroup v2 subtree \(systemd Delegate=yes\), but the cgroup v2 group \/sys\/fs\/cgroup\/system.slice\/sc-spawner.service is not delegated/,
+        /^SC_SERVER_CPU_MAX needs a delegated cgroup v2 subtree \(systemd Delegate=yes\), but the cgroup v2 group \/sys\/fs\/cgroup\/system.slice\/sc-spawner.service is not delegated/,
       ),
     });
     expect(choose(pureV2(true, 'cpu pids'), { memoryMaxBytes: 1 << 30 })).toEqual({
       problem: expect.stringContaining('the memory controller is not enabled for'),
     });
     expect(choose(hybridV1(true), { memoryMaxBytes: 1 << 30 })).toEqual({
-      problem: expect.stringContaining('SC_SERVER_MEMORY_MAX need a delegated cgroup v2 subtree'),
+      problem: expect.stringContaining('SC_SERVER_MEMORY_MAX needs a delegated cgroup v2 subtree'),
     });
   });
 

@@ -114,7 +114,7 @@ export function chooseCpuPriority(facts: SchedulingFacts, wishes: PriorityWishes
       wishes.memoryMaxBytes !== undefined ? 'SC_SERVER_MEMORY_MAX' : '',
     ].filter(Boolean);
     return {
-      problem: `${names.join(' and ')} need a delegated cgroup v2 subtree (systemd Delegate=yes), but ${missing['cgroup-v2']}: unset ${names.join(' and ')}, or run the service where it owns its cgroup (see docs/cpu-priority.md)`,
+      problem: `${names.join(' and ')} ${names.length === 1 ? 'needs' : 'need'} a delegated cgroup v2 subtree (systemd Delegate=yes), but ${missing['cgroup-v2']}: unset ${names.join(' and ')}, or run the service where it owns its cgroup (see docs/cpu-priority.md)`,
     };
   }
   if (wishes.choice !== 'auto') {
