@@ -324,9 +324,15 @@ describe('session limits (e2e)', () => {
     // Bob's ticket opens a session that is his: its `key`, and his quota spent.
     const viewer = await connectViewer((await ticketFor(BOB)).body.url as string, { cleanup });
     await viewer.next(); // the server's hello
-    const spawns = (await request(app.url).get('/spawns').set(as(BOB))).body as { key: string | null }[];
+    const spawns = (await request(app.url).get('/spawns').set(as(BOB))).body as { id: string; key: string | null }[];
     expect(spawns.map((spawn) => spawn.key).sort()).toEqual(['alice', 'bob']);
     expect((await postSpawn(app.url, {}).set(as(BOB))).status).toBe(429);
+
+    // Refused for her quota, the ticket is still hers, as at a full node: once her session ends, it opens one.
+    const alices = spawns.filter((spawn) => spawn.key === 'alice');
+    await request(app.url).delete(`/spawns/${alices[0].id}`).set(as(ALICE)).expect(202);
+    const late = await connectViewer((early.body as { url: string }).url, { cleanup });
+    await late.next(); // the server's hello
   });
 
   it('what a session costs: relay messages and bytes within 1% of what was pushed; cpu and memory from /proc', async () => {

@@ -87,7 +87,8 @@ export class UpgradeGate {
     const ticket = ticketOf(req.url);
     const presented = ticket === undefined ? bearerKey(req.headers.authorization) : undefined;
     const keyed = this.keys.enabled && this.keys.matches(presented);
-    if (ticket !== undefined && !this.tickets.isOpen(ticket, this.clock.now())) {
+    const issuer = ticket === undefined ? undefined : this.tickets.issuerOf(ticket, this.clock.now());
+    if (ticket !== undefined && !issuer) {
       return refusal(401, 'the spawn ticket is not valid: unknown, already used or expired', {
         'WWW-Authenticate': WWW_AUTHENTICATE,
       });
@@ -101,17 +102,19 @@ export class UpgradeGate {
         },
       );
     }
-    // A viewer that obeys a full node's Retry-After still has its budget and its ticket then.
+    // A viewer that obeys a full node's Retry-After, or its quota's, still has its budget and its ticket then.
     const full = this.supervisor.refusalForEveryRequest();
     if (full) return { refusal: connectRefusal(full) };
     const address = clientAddressOf(req, this.trust);
+    // A ticket issued without keys is anyone's: its session counts against the viewer's own address.
+    const owner = issuer?.key !== undefined ? issuer : sessionOwner(this.keys, presented, address);
+    const overQuota = this.supervisor.quotaRefusal(owner);
+    if (overQuota) return { refusal: connectRefusal(overQuota) };
     const limited = await this.rateLimit.hit(address);
     if (limited) return refusal(429, limited.message, { 'Retry-After': String(limited.retryAfterS) });
-    if (ticket === undefined) return { spec: { rendererType }, owner: sessionOwner(this.keys, presented, address) };
+    if (ticket === undefined) return { spec: { rendererType }, owner };
     const redeemed = this.tickets.redeem(ticket, this.clock.now());
     if (!redeemed) return refusal(401, 'the spawn ticket is not valid: unknown, already used or expired');
-    // A ticket issued without keys is anyone's: its session counts against the viewer's own address.
-    const owner = redeemed.issuer.key !== undefined ? redeemed.issuer : sessionOwner(this.keys, undefined, address);
     return { spec: redeemed.spec, owner };
   }
 }

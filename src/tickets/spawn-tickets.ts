@@ -16,8 +16,8 @@ export class SpawnTickets {
     return this.book.issue(spec, issuer, cap, now);
   }
 
-  /** Whether the ticket would be accepted now (without using it). */
-  isOpen(ticket: string, now: number): boolean {
+  /** Who asked for the ticket, while it would be accepted (without using it); undefined when it would not. */
+  issuerOf(ticket: string, now: number): SessionOwner | undefined {
     return this.book.peek(ticket, now);
   }
 

@@ -71,10 +71,10 @@ export class TicketBook {
     return entry.expiresAt > now ? { spec: entry.spec, issuer: entry.issuer } : undefined;
   }
 
-  /** Whether the ticket is open now, without using it. */
-  peek(ticket: string, now: number): boolean {
+  /** Who asked for the ticket, while it is open, without using it; undefined for a used, expired or unknown one. */
+  peek(ticket: string, now: number): SessionOwner | undefined {
     const entry = this.open.get(ticket);
-    return entry !== undefined && entry.expiresAt > now;
+    return entry !== undefined && entry.expiresAt > now ? entry.issuer : undefined;
   }
 
   get size(): number {

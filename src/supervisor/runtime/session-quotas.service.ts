@@ -48,6 +48,13 @@ export class SessionQuotas {
     return { limit, exceeded: new QuotaExceededError(keyLabel(owner), limit, this.retryAfterS(owner.bucket)) };
   }
 
+  /** The refusal a spawn by the caller gets now (counted as a refusal), or undefined when it is within its cap. */
+  refusal(owner: SessionOwner): QuotaExceededError | undefined {
+    const { exceeded } = this.standing(owner);
+    if (exceeded) this.rejections.set(keyLabel(owner), (this.rejections.get(keyLabel(owner)) ?? 0) + 1);
+    return exceeded;
+  }
+
   /** Quota refusals so far, by key name (`anonymous` for callers without a key). */
   rejectionCounts(): ReadonlyMap<string, number> {
     return this.rejections;

@@ -169,6 +169,11 @@ export class SupervisorService implements BeforeApplicationShutdown {
     return this.quotas.standing(owner);
   }
 
+  /** The quota refusal a spawn by the caller gets now (counted), or undefined: for a door that decides early. */
+  quotaRefusal(owner: SessionOwner): QuotaExceededError | undefined {
+    return this.quotas.refusal(owner);
+  }
+
   /** Quota refusals so far, by key name (`anonymous` for callers without a key). */
   quotaRejections(): ReadonlyMap<string, number> {
     return this.quotas.rejectionCounts();
