@@ -325,6 +325,11 @@ describe('dashboard under the node prefix (e2e, browser)', () => {
 
     await page.goto(`${app.url}/n/node-d`); // redirected to /n/node-d/
     expect(new URL(page.url()).pathname).toBe('/n/node-d/');
+    // The redirect is relative, so a balancer's path prefix (PUBLIC_BASE_URL with a path) is kept.
+    const bare = await fetch(`${app.url}/n/node-d?x=1`, { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    const location = bare.headers.get('location')!;
+    expect(new URL(location, 'https://lb.example/sc/n/node-d?x=1').href).toBe('https://lb.example/sc/n/node-d/?x=1');
     const byTestId = (id: string, root: Page | Locator = page) => root.locator(`[data-testid="${id}"]`);
     await expectText(byTestId('readiness'), 'Accepting viewers');
     await waitForAttribute(byTestId('link-status'), 'data-link', 'live');

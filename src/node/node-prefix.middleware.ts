@@ -16,7 +16,8 @@ export function nodePrefixMiddleware(nodeName: string) {
     if (match.kind === 'none') return next();
     if (match.kind === 'local') {
       if (match.bare && (request.method === 'GET' || request.method === 'HEAD')) {
-        response.redirect(308, `/n/${nodeName}/${match.url.slice(1)}`);
+        // Relative (to /n/): behind a balancer that strips a path prefix, the browser keeps that prefix.
+        response.redirect(308, `${nodeName}/${match.url.slice(1)}`);
         return;
       }
       request.url = match.url;
