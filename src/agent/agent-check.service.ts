@@ -48,7 +48,7 @@ export class AgentCheckService implements OnApplicationBootstrap, OnApplicationS
     void this.supervisor.refreshPorts();
     const capacity = this.supervisor.capacity();
     return agentReply({
-      activeSpawns: capacity.activeSpawns,
+      freeSlots: capacity.freeSlots,
       maxSpawns: capacity.maxSpawns,
       freePorts: capacity.ports.free,
       draining: capacity.draining || capacity.shuttingDown,

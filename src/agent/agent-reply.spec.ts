@@ -1,6 +1,6 @@
 import { agentReply, type AgentState } from './agent-reply';
 
-const idle: AgentState = { activeSpawns: 0, maxSpawns: 8, freePorts: 16, draining: false };
+const idle: AgentState = { freeSlots: 8, maxSpawns: 8, freePorts: 16, draining: false };
 
 describe('agentReply', () => {
   it.each([
@@ -12,7 +12,11 @@ describe('agentReply', () => {
     [1, 3, 'up ready 67%\n'],
     [2, 3, 'up ready 33%\n'],
   ])('%i of %i slots in use: %j', (activeSpawns, maxSpawns, line) => {
-    expect(agentReply({ ...idle, activeSpawns, maxSpawns })).toBe(line);
+    expect(agentReply({ ...idle, freeSlots: maxSpawns - activeSpawns, maxSpawns })).toBe(line);
+  });
+
+  it('a slot an unclaimed warm server holds is free: a node whose slots are all warm says 100%', () => {
+    expect(agentReply({ ...idle, freeSlots: 8 })).toBe('up ready 100%\n');
   });
 
   it('no free WebSocket port: 0% (up, nothing new fits)', () => {
@@ -21,7 +25,7 @@ describe('agentReply', () => {
 
   it('draining: drain, whatever the capacity', () => {
     expect(agentReply({ ...idle, draining: true })).toBe('drain\n');
-    expect(agentReply({ ...idle, activeSpawns: 8, draining: true })).toBe('drain\n');
+    expect(agentReply({ ...idle, freeSlots: 0, draining: true })).toBe('drain\n');
   });
 
   it('cannot spawn: down with the reason on one line, before anything else', () => {

@@ -1,6 +1,7 @@
 /** What the agent's answer is made from. */
 export interface AgentState {
-  activeSpawns: number;
+  /** Slots a new session could have: the free ones, and those of unclaimed warm servers (one is handed out). */
+  freeSlots: number;
   maxSpawns: number;
   freePorts: number;
   /** Draining or shutting down: takes no new session. */
@@ -12,13 +13,14 @@ export interface AgentState {
 /**
  * The one line answered to HAProxy's agent check. `up` is always said with `ready` (HAProxy keeps a server
  * drained or down until its agent says so, so a restarted node must); the weight is the free capacity in
- * percent, so new sessions go where there is room. A full node says `up ready 0%`: it is not down (its
- * sessions are served), it only takes nothing new. `drain` while draining; `down #<reason>` when it cannot spawn.
+ * percent, so new sessions go where there is room: an unclaimed warm server's slot is room (it is handed out, or
+ * retired for a cold start). A full node says `up ready 0%`: it is not down (its sessions are served), it only
+ * takes nothing new. `drain` while draining; `down #<reason>` when it cannot spawn.
  */
 export function agentReply(state: AgentState): string {
   if (state.cannotSpawn !== undefined) return `down #${oneLine(state.cannotSpawn)}\n`;
   if (state.draining) return 'drain\n';
-  const freeSlots = Math.max(0, state.maxSpawns - state.activeSpawns);
+  const freeSlots = Math.min(Math.max(0, state.freeSlots), state.maxSpawns);
   const percent = state.freePorts === 0 || state.maxSpawns === 0 ? 0 : Math.round((100 * freeSlots) / state.maxSpawns);
   return `up ready ${percent}%\n`;
 }

@@ -8,6 +8,8 @@ export interface SupervisorCapacity {
   activeSpawns: number;
   maxSpawns: number;
   hasFreeSlot: boolean;
+  /** Slots a new session could have now: the free ones, and those unclaimed warm servers would give up. */
+  freeSlots: number;
   /** A cold spawn would get a slot: one is free, or an unclaimed warm server can be retired for it. */
   canAcceptSpawn: boolean;
   shuttingDown: boolean;

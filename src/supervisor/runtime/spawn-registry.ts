@@ -103,6 +103,13 @@ export class SpawnRegistry {
     return count;
   }
 
+  /** Unclaimed warm servers whose slot no launch has taken yet: each would give it up to a cold request. */
+  spareWarmCount(): number {
+    let count = 0;
+    for (const { record } of this.live.values()) if (record.isUnclaimedWarm && !this.handedOver.has(record.id)) count++;
+    return count;
+  }
+
   /** Live spawns a viewer has (or asked for): warm servers still waiting in the pool are not counted. */
   liveSessionCount(): number {
     let count = 0;

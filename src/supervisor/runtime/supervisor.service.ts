@@ -81,6 +81,8 @@ export class SupervisorService implements BeforeApplicationShutdown {
       activeSpawns: this.registry.activeCount(),
       maxSpawns: this.capacitySettings.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
+      freeSlots:
+        Math.max(0, this.capacitySettings.maxSpawns - this.registry.activeCount()) + this.registry.spareWarmCount(),
       canAcceptSpawn: !this.registry.takesNoNewSpawns && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
       draining: this.registry.draining,

@@ -103,7 +103,12 @@ describe('WarmPool', () => {
   it('a cold request at capacity retires an unclaimed warm server and takes its slot once it exited', async () => {
     const { fill, supervisor, launcher, warmProcesses, pool } = await warmSetup({ SC_MAX_SPAWNS: '2' });
     await fill();
-    expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, hasFreeSlot: false, canAcceptSpawn: true });
+    expect(supervisor.capacity()).toMatchObject({
+      activeSpawns: 2,
+      hasFreeSlot: false,
+      freeSlots: 2,
+      canAcceptSpawn: true,
+    });
     const victim = warmProcesses()[0];
     let exitVictim: () => void = () => undefined;
     launcher.onSignal = (p, signal) => {
@@ -117,7 +122,8 @@ describe('WarmPool', () => {
     pool.reconcile();
     await flush();
     expect(launcher.launched).toHaveLength(2);
-    expect(supervisor.capacity().canAcceptSpawn).toBe(true); // the other warm server could still be retired
+    // The other warm server could still be retired; the victim's slot is the cold request's already.
+    expect(supervisor.capacity()).toMatchObject({ canAcceptSpawn: true, freeSlots: 1 });
     exitVictim();
     await flush();
     await flush();
@@ -129,7 +135,7 @@ describe('WarmPool', () => {
     pool.reconcile();
     await flush();
     expect(launcher.launched).toHaveLength(3); // at capacity: the pool waits for a free slot
-    expect(supervisor.capacity().activeSpawns).toBe(2);
+    expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, freeSlots: 1 });
   });
 
   it('at capacity with no warm server left to retire: 503 (NoCapacityError) as before', async () => {
@@ -137,7 +143,7 @@ describe('WarmPool', () => {
     await fill();
     await supervisor.spawn({ rendererType: 'csr' });
     await supervisor.spawn({ rendererType: 'csr' });
-    expect(supervisor.capacity().canAcceptSpawn).toBe(false);
+    expect(supervisor.capacity()).toMatchObject({ canAcceptSpawn: false, freeSlots: 0 });
     const { error } = await outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' }));
     expect(error).toBeInstanceOf(NoCapacityError);
   });
