@@ -39,4 +39,22 @@ describe('the node under churn (e2e, real process)', () => {
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });
+
+  it('a draining node gives no spawn ticket: its viewer could only be refused, and the ticket is for this node', async () => {
+    const service = await startServiceProcess(SERVICE_PORT, { ...ENV, DRAIN_TIMEOUT_S: '30' });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    // A live session keeps the drain going.
+    expect((await postSpawn(service.url)).status).toBe(200);
+    expect((await request(service.url).post('/tickets').send({})).status).toBe(200);
+
+    service.child.kill('SIGTERM');
+    await waitFor(async () => (await request(service.url).get('/health/ready')).status === 503 || undefined, 5000, {
+      description: 'readiness to turn 503',
+    });
+    const ticket = await request(service.url).post('/tickets').send({});
+    expect([ticket.status, ticket.body.message]).toEqual([503, expect.stringMatching(/^draining/)]);
+    expect(ticket.headers['retry-after']).toBeDefined();
+
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
 });

@@ -58,10 +58,14 @@ export class TicketsController {
     description:
       'The key (or client address) is at its SC_KEY_MAX_SESSIONS quota, or already has as many tickets waiting as it may (its quota, at most 100); see Retry-After',
   })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Too many tickets waiting for their viewers' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    headers: RETRY_AFTER_HEADER,
+    description: 'Too many tickets waiting for their viewers; or the node is draining or stopping (with Retry-After)',
+  })
   create(@Body() body: CreateSpawnDto, @Req() request: Request): TicketDto {
     const rendererType = body.rendererType ?? 'csr';
-    const unusable = unusableTicket(rendererType, this.rendering);
+    const unusable = unusableTicket(rendererType, this.rendering, this.supervisor.refusalForEveryRequest());
     if (unusable) throw unusable;
     const tooLong = lifetimeAboveNodeLimit(body.maxSessionSeconds, this.limits.maxSessionS);
     if (tooLong) throw tooLong;
