@@ -40,6 +40,31 @@ describe('the node under churn (e2e, real process)', () => {
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it('SC_PORT_COUNT = SC_MAX_SPAWNS (a HOOPS range) and a full pool: the idle node is ready and serves a cold spawn', async () => {
+    const service = await startServiceProcess(SERVICE_PORT, {
+      ...ENV,
+      AGENT_CHECK_PORT: String(AGENT_PORT),
+      SC_MAX_SPAWNS: '2',
+      SC_PORT_COUNT: '2',
+      SC_WARM_POOL_CSR: '2',
+    });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
+    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'two warm servers' });
+
+    // Every port is a warm server's, yet a spawn of either kind is served: nothing may call the node full.
+    const ready = await request(service.url).get('/health/ready');
+    expect([ready.status, ready.body.details.spawner.freePorts]).toEqual([200, 0]);
+    expect(await readUntilClosed(AGENT_PORT)).toBe('up ready 100%\n');
+    expect((await request(service.url).get('/cluster/self')).body.state).toBe('ready');
+    expect((await request(service.url).get('/metrics')).text).toMatch(/^sc_spawner_ready 1$/m);
+
+    const cold = await postSpawn(service.url, { sessionToken: 'churn-token' });
+    expect([cold.status, (cold.body as SpawnView).warm]).toEqual([200, false]);
+
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it('a draining node gives no spawn ticket: its viewer could only be refused, and the ticket is for this node', async () => {
     const service = await startServiceProcess(SERVICE_PORT, { ...ENV, DRAIN_TIMEOUT_S: '30' });
     cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);

@@ -9,7 +9,7 @@ import {
   type ServersSettings,
 } from '../config';
 import { executableProblem } from '../health';
-import { SupervisorService } from '../supervisor';
+import { portsForNewSession, SupervisorService } from '../supervisor';
 import { agentReply } from './agent-reply';
 
 /** HAProxy's agent check on AGENT_CHECK_PORT (off when unset): each connection gets agentReply() of the moment. */
@@ -50,7 +50,7 @@ export class AgentCheckService implements OnApplicationBootstrap, OnApplicationS
     return agentReply({
       freeSlots: capacity.freeSlots,
       maxSpawns: capacity.maxSpawns,
-      freePorts: capacity.ports.free,
+      freePorts: portsForNewSession(capacity),
       draining: capacity.draining || capacity.shuttingDown,
       cannotSpawn: executableProblem(this.files, this.servers.scExecutable),
     });

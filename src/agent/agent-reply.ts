@@ -3,6 +3,7 @@ export interface AgentState {
   /** Slots a new session could have: the free ones, and those of unclaimed warm servers (one is handed out). */
   freeSlots: number;
   maxSpawns: number;
+  /** Ports a new session could have (portsForNewSession). */
   freePorts: number;
   /** Draining or shutting down: takes no new session. */
   draining: boolean;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Clock, FileSystem } from '../adapters';
 import { SCALE_OUT_SETTINGS, type ScaleOutSettings } from '../config';
 import { packageRoot } from '../startup';
-import { SupervisorService } from '../supervisor';
+import { portsForNewSession, SupervisorService } from '../supervisor';
 import type { NodeEntry } from './cluster.types';
 import { decideNodeState } from './node-state';
 
@@ -49,7 +49,7 @@ export class SelfEntry {
       draining: capacity.draining,
       shuttingDown: capacity.shuttingDown,
       canAcceptSpawn: capacity.canAcceptSpawn,
-      freePorts: capacity.ports.free,
+      freePorts: portsForNewSession(capacity),
     });
     return {
       name: this.scaleOut.nodeName,

@@ -10,7 +10,7 @@ import {
   type ServersSettings,
 } from '../config';
 import { portShortage } from '../ports';
-import { SupervisorService } from '../supervisor';
+import { portsForNewSession, SupervisorService } from '../supervisor';
 import { executableProblem } from './executable-problem';
 
 /**
@@ -77,7 +77,7 @@ export class SpawnerHealthIndicator {
     if (!capacity.canAcceptSpawn) {
       return `at capacity: all ${this.capacity.maxSpawns} spawn slots in use (none held by an unclaimed warm server)`;
     }
-    if (capacity.ports.free === 0) {
+    if (portsForNewSession(capacity) === 0) {
       return portShortage(capacity.ports, this.capacity.portBase, this.capacity.portCount);
     }
     const executable = executableProblem(this.files, this.servers.scExecutable);

@@ -1,7 +1,13 @@
 import { CpuPriority } from '../cpu-priority';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { isTerminal, SupervisorService, type SpawnEvent, type SupervisorCapacity } from '../supervisor';
+import {
+  isTerminal,
+  portsForNewSession,
+  SupervisorService,
+  type SpawnEvent,
+  type SupervisorCapacity,
+} from '../supervisor';
 import { exitReasonLabel, SpawnerMetrics, SpawnOutcome } from './spawner-metrics';
 
 /** How a spawn left `starting`, as an outcome label. */
@@ -20,7 +26,7 @@ export function outcomeOf(event: SpawnEvent): SpawnOutcome | undefined {
 /** The readiness gauge's reading (GET /health/ready also checks the executable on disk). */
 export function isReady(capacity: SupervisorCapacity): boolean {
   const open = !capacity.shuttingDown && !capacity.draining && capacity.canAcceptSpawn;
-  return open && capacity.ports.free > 0 && capacity.warm.failing === null;
+  return open && portsForNewSession(capacity) > 0 && capacity.warm.failing === null;
 }
 
 /** Feeds the spawn metrics by watching the supervisor's state changes and sweeps; reads its counts at scrape time. */

@@ -29,6 +29,7 @@ export {
 } from './rules/spawn-record';
 export type { LogLine } from './rules/line-buffer';
 export type { SupervisorCapacity } from './rules/supervisor-capacity';
+export { portsForNewSession } from './rules/supervisor-capacity';
 export { gpuAllocation } from './rules/gpu-allocation';
 export {
   SupervisorError,

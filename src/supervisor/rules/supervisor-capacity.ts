@@ -10,6 +10,8 @@ export interface SupervisorCapacity {
   hasFreeSlot: boolean;
   /** Slots a new session could have now: the free ones, and those unclaimed warm servers would give up. */
   freeSlots: number;
+  /** Unclaimed warm servers no launch has taken yet: each gives a new session its slot and its port. */
+  spareWarm: number;
   /** A cold spawn would get a slot: one is free, or an unclaimed warm server can be retired for it. */
   canAcceptSpawn: boolean;
   shuttingDown: boolean;
@@ -17,6 +19,15 @@ export interface SupervisorCapacity {
   ports: PortCounts;
   states: Record<SpawnState, number>;
   warm: WarmPoolStatus;
+}
+
+/**
+ * Ports a new session could have now: the free ones, and those of unclaimed warm servers (handed out with theirs, or
+ * retired for a cold start). With SC_PORT_COUNT = SC_MAX_SPAWNS (a HOOPS range) an idle node whose pool filled its
+ * slots has every port leased, and is still ready.
+ */
+export function portsForNewSession(capacity: Pick<SupervisorCapacity, 'ports' | 'spareWarm'>): number {
+  return capacity.ports.free + capacity.spareWarm;
 }
 
 /** What decides whether a spawn request could be served at all, whatever it asks. */

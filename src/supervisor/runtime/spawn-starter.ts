@@ -8,6 +8,7 @@ import {
   TIMING_SETTINGS,
   type TimingSettings,
 } from '../../config';
+import { PortAllocator } from '../../ports';
 import { SpawnLifecycle } from './spawn-lifecycle';
 import { SpawnProcesses } from './spawn-processes';
 import type { SpawnRecord, SpawnRequest } from '../rules/spawn-record';
@@ -33,6 +34,7 @@ export class SpawnStarter {
     private readonly registry: SpawnRegistry,
     private readonly lifecycle: SpawnLifecycle,
     private readonly processes: SpawnProcesses,
+    private readonly ports: PortAllocator,
   ) {}
 
   /** Starts a spawn and waits until it is ready. A client leaving (signal) stops it. */
@@ -95,14 +97,17 @@ export class SpawnStarter {
   }
 
   /**
-   * Takes a slot for the launch (the caller releases it once the process is registered). At capacity, a cold
-   * request SIGTERMs an unclaimed warm server and holds the reservation while it exits, so the live processes never
-   * exceed SC_MAX_SPAWNS and nobody else takes that slot meanwhile.
+   * Takes a slot for the launch (the caller releases it once the process is registered). At capacity, or with every
+   * port leased, a cold request SIGTERMs an unclaimed warm server and holds the reservation while it exits (its port
+   * coming back), so the live processes never exceed SC_MAX_SPAWNS and nobody else takes that slot meanwhile.
    */
   private async reserveSlot(warm: boolean): Promise<void> {
     const full = () => NoCapacityError.slotsFull(this.capacity.maxSpawns);
-    if (this.registry.hasFreeSlot()) return this.registry.reserveSlot();
+    const portFree = warm || this.ports.counts().free > 0;
+    if (this.registry.hasFreeSlot() && portFree) return this.registry.reserveSlot();
     const victim = warm ? undefined : this.warmSlot();
+    // No port: leasing says so (503 with the range and who holds it).
+    if (!victim && this.registry.hasFreeSlot()) return this.registry.reserveSlot();
     if (!victim) throw full();
     // The victim's slot is ours: counted once until it has exited, then as this reservation.
     this.registry.reserveSlotOf(victim);

@@ -77,12 +77,13 @@ export class SupervisorService implements BeforeApplicationShutdown {
   }
 
   capacity(): SupervisorCapacity {
+    const spareWarm = this.registry.spareWarmCount();
     return {
       activeSpawns: this.registry.activeCount(),
       maxSpawns: this.capacitySettings.maxSpawns,
       hasFreeSlot: this.registry.hasFreeSlot(),
-      freeSlots:
-        Math.max(0, this.capacitySettings.maxSpawns - this.registry.activeCount()) + this.registry.spareWarmCount(),
+      freeSlots: Math.max(0, this.capacitySettings.maxSpawns - this.registry.activeCount()) + spareWarm,
+      spareWarm,
       canAcceptSpawn: !this.registry.takesNoNewSpawns && this.starter.canTakeSlot(),
       shuttingDown: this.registry.shuttingDown,
       draining: this.registry.draining,

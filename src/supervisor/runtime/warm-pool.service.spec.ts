@@ -138,6 +138,35 @@ describe('WarmPool', () => {
     expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, freeSlots: 1 });
   });
 
+  it('every port held by warm servers (SC_PORT_COUNT = SC_MAX_SPAWNS): still ready, a cold request retires one', async () => {
+    const { fill, supervisor, launcher, warmProcesses } = await warmSetup({ SC_MAX_SPAWNS: '2', SC_PORT_COUNT: '2' });
+    await fill();
+    expect(supervisor.capacity()).toMatchObject({ ports: { free: 0 }, spareWarm: 2, canAcceptSpawn: true });
+    const [victim] = warmProcesses();
+    launcher.onSignal = exitOn('SIGTERM');
+    const spawning = supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' });
+    await flush();
+    await flush();
+    const cold = launcher.launched[launcher.launched.length - 1];
+    expect([victim.signals, cold.options.sessionToken]).toEqual([['SIGTERM'], 'tok']);
+    supervisor.report(cold.id, 'ready');
+    expect((await spawning).spec.wsPort).toBe(supervisor.get(victim.id)?.spec.wsPort);
+  });
+
+  it("ports short with a slot free (SC_PORT_COUNT < SC_MAX_SPAWNS): a cold request takes a warm server's port", async () => {
+    const { fill, supervisor, launcher, warmProcesses } = await warmSetup({ SC_MAX_SPAWNS: '3', SC_PORT_COUNT: '2' });
+    await fill();
+    expect(supervisor.capacity()).toMatchObject({ hasFreeSlot: true, ports: { free: 0 }, spareWarm: 2 });
+    launcher.onSignal = exitOn('SIGTERM');
+    const spawning = supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' });
+    await flush();
+    await flush();
+    expect(warmProcesses().filter((p) => p.signals.includes('SIGTERM'))).toHaveLength(1);
+    const cold = launcher.launched[launcher.launched.length - 1];
+    supervisor.report(cold.id, 'ready');
+    expect((await spawning).spec.sessionToken).toBe('tok');
+  });
+
   it('at capacity with no warm server left to retire: 503 (NoCapacityError) as before', async () => {
     const { fill, supervisor } = await warmSetup({ SC_MAX_SPAWNS: '2' });
     await fill();
