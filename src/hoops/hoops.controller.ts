@@ -15,7 +15,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeys, bearerKey, sessionOwner, SpawnAccess } from '../auth';
-import { abortOnClientGone, AcceptsJsonAsText, RETRY_AFTER_HEADER } from '../http';
+import { abortOnClientGone, AcceptsJsonAsText, RETRY_AFTER_HEADER, whenAnswerLost } from '../http';
 import { SpawnRateLimitGuard } from '../rate-limit';
 import { SpawnPresenter } from '../spawn';
 import { isTerminal } from '../supervisor';
@@ -100,6 +100,11 @@ export class HoopsController {
       },
       clientGone,
     );
+    // Its client never read the answer, the one place its id went: nobody else could use or stop the session.
+    whenAnswerLost(clientGone, () => {
+      if (this.supervisor.get(spawn.id))
+        this.supervisor.stop(spawn.id, 'its client went away before the answer reached it');
+    });
     return {
       result: 'ok',
       serviceId: spawn.id,

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { RejectionReason } from '../metrics';
 import {
+  ClientGoneError,
   DuplicateSpawnError,
   NoCapacityError,
   QuotaExceededError,
@@ -25,6 +26,8 @@ export const RETRY_AFTER_AT_CAPACITY_S = 5;
 export const RETRY_AFTER_SHUTTING_DOWN_S = 30;
 /** A draining node takes nothing new for good; through a balancer the retry lands on another node. */
 export const RETRY_AFTER_DRAINING_S = 5;
+/** nginx's "client closed request": for the access log only, since nobody reads the answer. */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /** A refusal of the request that the service's own code raises, with the status that says why. */
 export class ClientError extends Error {
@@ -100,6 +103,7 @@ function domainStatus(error: unknown): KnownError | undefined {
   if (error instanceof QuotaExceededError) {
     return { status: HttpStatus.TOO_MANY_REQUESTS, message: error.message, retryAfterS: error.retryAfterS };
   }
+  if (error instanceof ClientGoneError) return { status: CLIENT_CLOSED_REQUEST, message: error.message };
   if (error instanceof UnknownSpawnError) return { status: HttpStatus.NOT_FOUND, message: error.message };
   if (error instanceof DuplicateSpawnError) return { status: HttpStatus.CONFLICT, message: error.message };
   if (error instanceof RendererDisabledError) return { status: HttpStatus.FORBIDDEN, message: error.message };

@@ -1,5 +1,5 @@
 /** The HTTP edge: errors and their mapping, request bodies, CORS, connection cap, OpenAPI, listening. */
-export { abortOnClientGone } from './abort-on-client-gone';
+export { abortOnClientGone, whenAnswerLost } from './abort-on-client-gone';
 export { storeNoAnswers } from './cache-control';
 export { clientAddressOf, compileTrust, expressTrustProxy, isLoopbackAddress, type TrustTest } from './client-address';
 export {

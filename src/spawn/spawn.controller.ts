@@ -18,7 +18,7 @@ import type { Request, Response } from 'express';
 import { CLOSE_REASONS, CLOSE_STOPPED_BY_OPERATOR } from '@app/sc-protocol';
 import { ApiKeys, SpawnAccess, bearerKey, sessionOwner } from '../auth';
 import { SESSION_LIMITS_SETTINGS, type SessionLimitsSettings } from '../config';
-import { abortOnClientGone, RETRY_AFTER_HEADER, ErrorResponseDto } from '../http';
+import { abortOnClientGone, RETRY_AFTER_HEADER, ErrorResponseDto, whenAnswerLost } from '../http';
 import { printableLine } from '../logging';
 import { SpawnRateLimitGuard } from '../rate-limit';
 import { SupervisorService } from '../supervisor';
@@ -78,6 +78,7 @@ export class SpawnController {
     const maxSessionS = body.maxSessionSeconds;
     const tooLong = lifetimeAboveNodeLimit(maxSessionS, this.limits.maxSessionS);
     if (tooLong) throw tooLong;
+    const clientGone = abortOnClientGone(response);
     const spawn = await this.supervisor.spawn(
       {
         rendererType: body.rendererType ?? 'csr',
@@ -87,9 +88,15 @@ export class SpawnController {
         owner: sessionOwner(this.keys, bearerKey(request.headers.authorization), request.ip),
         maxSessionS,
       },
-      abortOnClientGone(response),
+      clientGone,
     );
+    whenAnswerLost(clientGone, () => this.stopUnanswered(spawn.id));
     return this.presenter.toView(spawn, request);
+  }
+
+  /** Its client never read the answer, the one place its id went: nobody else could use or stop the session. */
+  private stopUnanswered(id: string): void {
+    if (this.supervisor.get(id)) this.supervisor.stop(id, 'its client went away before the answer reached it');
   }
 
   @Get('spawns')

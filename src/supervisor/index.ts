@@ -33,6 +33,7 @@ export { portsForNewSession } from './rules/supervisor-capacity';
 export { gpuAllocation } from './rules/gpu-allocation';
 export {
   SupervisorError,
+  ClientGoneError,
   NoCapacityError,
   SpawnNotReadyError,
   UnknownSpawnError,

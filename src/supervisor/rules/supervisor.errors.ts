@@ -65,6 +65,14 @@ export class SpawnNotReadyError extends SupervisorError {
   }
 }
 
+/** The client went away before its spawn request was served: nothing was claimed or started for it. */
+export class ClientGoneError extends SupervisorError {
+  override readonly name = 'ClientGoneError';
+  constructor() {
+    super('the client went away before its spawn request was served; nothing was started');
+  }
+}
+
 /** No live or recently ended spawn has this id. */
 export class UnknownSpawnError extends SupervisorError {
   override readonly name = 'UnknownSpawnError';

@@ -24,7 +24,12 @@ import { SpawnStarter } from './spawn-starter';
 import type { SupervisorCapacity } from '../rules/supervisor-capacity';
 import type { Stall } from '../rules/service-stall';
 import { decideTimeouts } from '../rules/timeout-policy';
-import { type NoCapacityError, type QuotaExceededError, UnknownSpawnError } from '../rules/supervisor.errors';
+import {
+  ClientGoneError,
+  type NoCapacityError,
+  type QuotaExceededError,
+  UnknownSpawnError,
+} from '../rules/supervisor.errors';
 import { TimeoutEnforcer } from './timeout-enforcer';
 import { WarmPool, WarmPoolStats } from './warm-pool.service';
 
@@ -153,6 +158,9 @@ export class SupervisorService implements BeforeApplicationShutdown {
   async spawn(request: SessionRequest, signal?: AbortSignal): Promise<SpawnView> {
     const { owner, maxSessionS, ...spawnRequest } = request;
     const record = await this.quotas.admit(owner, async () => {
+      // A claim answers at once and nobody would stop it: a warm server handed to a client already gone lived on for
+      // SC_WARM_MAX_AGE_S + SC_INITIAL_USE_DURATION_S, holding its slot and the caller's quota.
+      if (signal?.aborted) throw new ClientGoneError();
       const started = this.warmPool.claim(spawnRequest) ?? (await this.starter.startReady(spawnRequest, signal));
       this.adopt(started, owner, maxSessionS);
       return started;

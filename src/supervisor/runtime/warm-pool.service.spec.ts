@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { exitOn, FakeProcess, flush } from '../../../test/fakes';
 import { outcome, setup } from '../../../test/fakes/supervisor-harness';
-import { NoCapacityError } from '../rules/supervisor.errors';
+import { ClientGoneError, NoCapacityError } from '../rules/supervisor.errors';
 import { WarmPool } from './warm-pool.service';
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -136,6 +136,23 @@ describe('WarmPool', () => {
     await flush();
     expect(launcher.launched).toHaveLength(3); // at capacity: the pool waits for a free slot
     expect(supervisor.capacity()).toMatchObject({ activeSpawns: 2, freeSlots: 1 });
+  });
+
+  it('a client already gone: no warm server is claimed for it and nothing is started (ClientGoneError)', async () => {
+    const { fill, supervisor, launcher, pool } = await warmSetup();
+    await fill();
+    const launched = launcher.launched.length;
+    const gone = new AbortController();
+    gone.abort();
+    const { error } = await outcome(supervisor.spawn({ rendererType: 'csr' }, gone.signal));
+    expect(error).toBeInstanceOf(ClientGoneError);
+    const cold = await outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' }, gone.signal));
+    expect(cold.error).toBeInstanceOf(ClientGoneError);
+    expect([pool.stats().claims.csr, supervisor.capacity().warm.csr, launcher.launched.length]).toEqual([
+      0,
+      2,
+      launched,
+    ]);
   });
 
   it('every port held by warm servers (SC_PORT_COUNT = SC_MAX_SPAWNS): still ready, a cold request retires one', async () => {
