@@ -7,8 +7,8 @@ import request from 'supertest';
 import { readUntilClosed } from './support/ports';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
-import { postSpawn, type SpawnView } from './support/spawner-e2e';
-import { waitFor } from './support/wait';
+import { postSpawn, postSpawnAndAbort, type SpawnView } from './support/spawner-e2e';
+import { sleep, waitFor } from './support/wait';
 
 /** This file's ports (20000-20099): the service on 20099, its agent check on 20098, its servers from 20000. */
 const SERVICE_PORT = 20099;
@@ -107,6 +107,33 @@ describe('the node under churn (e2e, real process)', () => {
     );
     expect((await claimed()).length).toBeLessThanOrEqual(tries);
     expect(stopped.every((s) => s.state === 'terminating' || s.state === 'exited')).toBe(true);
+
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('a client gone while a warm server is retired for its cold start gets nothing started', async () => {
+    // The warm server ignores SIGTERM, so its slot comes free only after KILL_GRACE_S (SIGKILL).
+    const service = await startServiceProcess(SERVICE_PORT, {
+      ...ENV,
+      SC_MAX_SPAWNS: '1',
+      SC_WARM_POOL_CSR: '1',
+      SC_CHILD_ENV: 'SCSIM_FAULT',
+      SCSIM_FAULT: 'ignore-sigterm',
+      KILL_GRACE_S: '1',
+    });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    const spawns = async () => (await request(service.url).get('/spawns')).body as SpawnView[];
+    await waitFor(async () => (await spawns()).some((s) => s.state === 'ready') || undefined, 10_000, {
+      description: 'the warm server',
+    });
+
+    // A model replaces SCSIM_FAULT for this one: a cold start, which needs the warm server's slot.
+    expect(await postSpawnAndAbort(service.url, { model: 'scsim:slow-ready:10' }, 300)).toBe('aborted');
+    await waitFor(async () => (await spawns()).some((s) => s.warm && s.state === 'exited') || undefined, 5000, {
+      description: 'the retired warm server to exit',
+    });
+    await sleep(500);
+    expect((await spawns()).filter((s) => !s.warm)).toEqual([]);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });

@@ -16,6 +16,7 @@ import { SpawnRegistry } from './spawn-registry';
 import { pickWarmToRetire } from '../rules/warm-pool.policy';
 import { refusalForEveryRequest } from '../rules/supervisor-capacity';
 import {
+  ClientGoneError,
   DuplicateSpawnError,
   NoCapacityError,
   RendererDisabledError,
@@ -41,7 +42,7 @@ export class SpawnStarter {
   async startReady(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnRecord> {
     this.assertRendererEnabled(request.rendererType);
     for (let attempt = 1; ; attempt++) {
-      const record = await this.launch(request);
+      const record = await this.launch(request, signal);
       try {
         return await this.waitUntilReady(record.id, signal);
       } catch (error) {
@@ -62,12 +63,17 @@ export class SpawnStarter {
    * Reserves a slot and has the process started (SpawnProcesses leases its port). Throws NoCapacityError when no
    * slot or port is free. A cold request (not warm) at capacity retires an unclaimed warm server and takes its slot
    * once that process has exited. The reservation becomes the live spawn's slot when the spawn is registered.
+   * `signal`: a client gone by then (a warm server's exit can take KILL_GRACE_S) gets nothing started.
    */
-  async launch(request: SpawnRequest): Promise<SpawnRecord> {
+  async launch(request: SpawnRequest, signal?: AbortSignal): Promise<SpawnRecord> {
     if (this.registry.shuttingDown) throw shuttingDown();
     if (this.registry.draining) throw draining();
     if (request.id !== undefined && this.registry.has(request.id)) throw new DuplicateSpawnError(request.id);
     await this.reserveSlot(request.warm === true);
+    if (signal?.aborted) {
+      this.registry.releaseSlot();
+      throw new ClientGoneError();
+    }
     try {
       return await this.processes.start({
         ...request,

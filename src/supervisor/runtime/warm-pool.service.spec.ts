@@ -155,6 +155,27 @@ describe('WarmPool', () => {
     ]);
   });
 
+  it('a client gone while the warm server retired for it exits: nothing is started for it; the pool refills', async () => {
+    const { fill, supervisor, launcher, warmProcesses, pool } = await warmSetup({ SC_MAX_SPAWNS: '2' });
+    await fill();
+    let exitVictim: () => void = () => undefined;
+    launcher.onSignal = (p, signal) => {
+      if (signal === 'SIGTERM') exitVictim = () => p.exit(0);
+    };
+    const client = new AbortController();
+    const spawning = outcome(supervisor.spawn({ rendererType: 'csr', sessionToken: 'tok' }, client.signal));
+    await flush();
+    expect(warmProcesses()[0].signals).toEqual(['SIGTERM']);
+    client.abort();
+    exitVictim();
+    expect((await spawning).error).toBeInstanceOf(ClientGoneError);
+    expect(launcher.launched).toHaveLength(2); // no cold server
+    expect(supervisor.capacity()).toMatchObject({ activeSpawns: 1, hasFreeSlot: true });
+    pool.reconcile();
+    await flush();
+    expect(launcher.launched).toHaveLength(3); // the replacement, in the slot given back
+  });
+
   it('every port held by warm servers (SC_PORT_COUNT = SC_MAX_SPAWNS): still ready, a cold request retires one', async () => {
     const { fill, supervisor, launcher, warmProcesses } = await warmSetup({ SC_MAX_SPAWNS: '2', SC_PORT_COUNT: '2' });
     await fill();
