@@ -155,4 +155,25 @@ describe('the node under churn (e2e, real process)', () => {
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });
+
+  it("the drain's first log line counts live sessions, and the unclaimed warm servers it stops apart", async () => {
+    const service = await startServiceProcess(SERVICE_PORT, {
+      ...ENV,
+      SC_MAX_SPAWNS: '4',
+      SC_WARM_POOL_CSR: '2',
+      DRAIN_TIMEOUT_S: '30',
+    });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
+    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'two warm servers' });
+    const session = (await postSpawn(service.url)).body as SpawnView;
+    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'the pool refilled' });
+
+    service.child.kill('SIGTERM');
+    const line = await waitFor(() => /draining: [^\n"]*/.exec(service.output.join(''))?.[0], 5000);
+    // Before: "3 live session(s)", the warm servers being stopped counted as sessions.
+    expect(line).toBe('draining: no new session; 1 live session(s) get up to 30 s; 2 unclaimed warm server(s) stopped');
+    await request(service.url).delete(`/spawns/${session.id}`).expect(202);
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
 });

@@ -29,8 +29,12 @@ export class DrainService implements OnApplicationShutdown {
     this.supervisor.beginDrain();
     const startedAt = this.clock.now();
     const timeoutS = this.scaleOut.drainTimeoutS;
+    // Unclaimed warm servers are being stopped by now: counted in activeSpawns until they exit, not as sessions.
+    const sessions = this.supervisor.liveSessionCount();
+    const warm = this.supervisor.capacity().activeSpawns - sessions;
     this.logger.log(
-      `draining: no new session; ${this.supervisor.capacity().activeSpawns} live session(s) get up to ${timeoutS} s`,
+      `draining: no new session; ${sessions} live session(s) get up to ${timeoutS} s` +
+        (warm > 0 ? `; ${warm} unclaimed warm server(s) stopped` : ''),
     );
     return new Promise<DrainDecision>((resolve) => {
       this.finish = resolve;
