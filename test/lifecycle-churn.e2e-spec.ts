@@ -134,6 +134,12 @@ describe('the node under churn (e2e, real process)', () => {
     });
     await sleep(500);
     expect((await spawns()).filter((s) => !s.warm)).toEqual([]);
+    // Nothing was answered: the access line says so as nginx does (before: "POST /spawn 200", statusCode null).
+    const access = service.output
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"url":"/spawn"'));
+    expect(access).toEqual([expect.stringMatching(/"res":\{"statusCode":499\}.*"msg":"POST \/spawn 499"/)]);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });

@@ -13,6 +13,14 @@ import { requestIdOf } from './request-id';
 
 /** On a refused request's response: how many refusals like it were not written since the last line (RefusalLog). */
 const NOT_WRITTEN = Symbol('refusalsNotWritten');
+/** nginx's "client closed request": the client left before any answer was written (the line would say 200). */
+const CLIENT_GONE = 499;
+
+/** The status the client was answered with, or 499 when it left before any answer was written. */
+function answeredStatus(response: ServerResponse): number {
+  return response.headersSent ? response.statusCode : CLIENT_GONE;
+}
+
 type LoggedResponse = ServerResponse & { err?: unknown; [NOT_WRITTEN]?: { count: number; since: string } };
 
 /** Routes whose successful requests are logged at debug: liveliness reports from servers, probes and scrapes. */
@@ -28,7 +36,7 @@ export function loggerParams(
   const redactor = new LogRedactor([(text) => license.redact(text), (text) => keys.redact(text)]);
   const refusals = refusalLines(access.logLevel);
   const accessMessage = (request: IncomingMessage, response: LoggedResponse) =>
-    `${request.method} ${redactor.text(request.url ?? '')} ${response.statusCode}${refusals.suffix(response)}`;
+    `${request.method} ${redactor.text(request.url ?? '')} ${answeredStatus(response)}${refusals.suffix(response)}`;
   const options: pino.LoggerOptions = {
     level: access.logLevel,
     formatters: { level: (label) => ({ level: label }) },
@@ -81,7 +89,7 @@ export function loggerParams(
             remoteAddress: redactor.field(request.raw?.ip ?? request.remoteAddress),
             userAgent: redactor.field(request.headers?.['user-agent']),
           }),
-          res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+          res: (response: { statusCode: number | null }) => ({ statusCode: response.statusCode ?? CLIENT_GONE }),
         },
       },
       stream,
