@@ -102,16 +102,17 @@ export class UpgradeGate {
         },
       );
     }
-    // A viewer that obeys a full node's Retry-After, or its quota's, still has its budget and its ticket then.
+    // A viewer that obeys a full node's Retry-After still has its budget and its ticket then.
     const full = this.supervisor.refusalForEveryRequest();
     if (full) return { refusal: connectRefusal(full) };
     const address = clientAddressOf(req, this.trust);
-    // A ticket issued without keys is anyone's: its session counts against the viewer's own address.
+    const limited = await this.rateLimit.hit(address);
+    if (limited) return refusal(429, limited.message, { 'Retry-After': String(limited.retryAfterS) });
+    // A ticket issued without keys is anyone's: its session counts against the viewer's own address. At its
+    // quota the request is counted, as POST /spawn's is, but the ticket is kept for when a session ends.
     const owner = issuer?.key !== undefined ? issuer : sessionOwner(this.keys, presented, address);
     const overQuota = this.supervisor.quotaRefusal(owner);
     if (overQuota) return { refusal: connectRefusal(overQuota) };
-    const limited = await this.rateLimit.hit(address);
-    if (limited) return refusal(429, limited.message, { 'Retry-After': String(limited.retryAfterS) });
     if (ticket === undefined) return { spec: { rendererType }, owner };
     const redeemed = this.tickets.redeem(ticket, this.clock.now());
     if (!redeemed) return refusal(401, 'the spawn ticket is not valid: unknown, already used or expired');
