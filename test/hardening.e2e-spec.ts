@@ -319,6 +319,25 @@ describe('hardening (e2e)', () => {
     expectNothingStarted(app);
   });
 
+  it('a path no route takes, a method a route does not answer, another node: at most 128 characters repeated', async () => {
+    const app = await startTrackedApp(cleanup, ENV);
+    const long = 'x'.repeat(12_000);
+    const cut = `${'x'.repeat(128)}… (12000 characters)`;
+    const cases: Array<[string, string, number, string]> = [
+      ['GET', `/no-such-route/${long}`, 404, `Cannot GET /no-such-route/${'x'.repeat(113)}… (12015 characters)`],
+      ['PUT', `/spawns/${long}`, 405, `PUT is not allowed on /spawns/${'x'.repeat(120)}… (12008 characters); allowed:`],
+      ['GET', `/n/${long}/spawns`, 421, `the request is for node "${cut}" (/n/${cut}/...)`],
+    ];
+    for (const [method, path, status, shown] of cases) {
+      const response = await rawRequest(app.url, method, path);
+      expect({ path: path.slice(0, 20), status: response.status }).toEqual({ path: path.slice(0, 20), status });
+      expect(response.body.length).toBeLessThan(1000);
+      expect(messageOf(response, path)).toContain(shown);
+    }
+    expect(messageOf(await rawRequest(app.url, 'GET', '/no-such-route'), '')).toBe('Cannot GET /no-such-route');
+    expectNothingStarted(app);
+  });
+
   describe('values that would read as options', () => {
     it('400 naming the field for a session token, a model or a model folder starting with -, or with a line break', async () => {
       const app = await startTrackedApp(cleanup, ENV);

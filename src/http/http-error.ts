@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { RejectionReason } from '../metrics';
+import { unroutedMessage } from './echoed-text';
 import {
   ClientGoneError,
   DuplicateSpawnError,
@@ -53,12 +54,17 @@ export function toHttpErrorView(exception: unknown): HttpErrorView {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
-    const message =
+    const given =
       typeof response === 'string'
         ? response
         : (messageOf((response as { message?: unknown }).message) ?? exception.message);
+    const message = status === 404 ? unroutedMessage(given) : given;
     const body =
-      typeof response === 'string' ? { statusCode: status, message: response, error: errorName(status) } : response;
+      typeof response === 'string'
+        ? { statusCode: status, message, error: errorName(status) }
+        : message === given
+          ? response
+          : { ...response, message };
     return { status, message, body };
   }
   const known = domainStatus(exception) ?? clientErrorStatus(exception);

@@ -10,6 +10,7 @@ export {
   isAnswering,
 } from './connection-cap';
 export { isOwnPageOrigin, ownHostNamesOf, useCors } from './cors';
+export { echoed } from './echoed-text';
 export { ErrorResponseDto } from './error-response.dto';
 export { ClientError, rejectionReasonOf, toHttpErrorView } from './http-error';
 export { HttpErrorFilter, markRefusal, prepare } from './http-error.filter';

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, Server } from 'http';
 import type { Duplex } from 'stream';
+import { echoed } from './echoed-text';
 import { refuseUpgrade } from './http-refusal';
 
 /** A route as the HTTP server knows it: its path pattern and the methods it answers (HEAD with GET). */
@@ -71,7 +72,7 @@ export function refuseUnknownMethods(app: INestApplication): void {
     response.setHeader('Allow', allow);
     response.status(405).json({
       statusCode: 405,
-      message: `${request.method} is not allowed on ${request.path}; allowed: ${allow}`,
+      message: `${request.method} is not allowed on ${echoed(request.path)}; allowed: ${allow}`,
       error: 'Method Not Allowed',
     });
   });

@@ -1,3 +1,5 @@
+import { echoed } from '../http';
+
 /** Where a request path stands with respect to the node prefix `/n/<name>/`. */
 export type NodePrefixMatch =
   /** Not under /n/<name>: served as it is. */
@@ -35,8 +37,9 @@ export function matchNodePrefix(url: string | undefined, nodeName: string): Node
 
 /** The 421 reason for a request meant for another node. */
 export function misdirectedReason(thisNode: string, requestedNode: string): string {
+  const shown = echoed(requestedNode);
   return (
-    `this is node ${JSON.stringify(thisNode)}, but the request is for node ${JSON.stringify(requestedNode)} ` +
-    `(/n/${requestedNode}/...): the load balancer routed it to the wrong node`
+    `this is node ${JSON.stringify(thisNode)}, but the request is for node ${JSON.stringify(shown)} ` +
+    `(/n/${shown}/...): the load balancer routed it to the wrong node`
   );
 }
