@@ -215,6 +215,27 @@ describe('start-up advice on settings (e2e)', () => {
     ]);
   });
 
+  it('warns of a model folder in a folder every local user may write to without the sticky bit', async () => {
+    const parent = makeTempDir(cleanup);
+    const models = join(parent, 'models');
+    mkdirSync(models, { mode: 0o755 });
+    chmodSync(parent, 0o777);
+    const service = await startServiceProcess(await freePort(), {
+      SC_PORT_BASE: String(PORT_BASE),
+      SC_PORT_COUNT: '10',
+      SC_MODEL_DIRS: models,
+    });
+    cleanup.add(() => service.stop());
+    const warnings = logLines(service.output)
+      .filter((line) => line.level === 'warn' && line.msg.startsWith('SC_MODEL_DIRS'))
+      .map((line) => line.msg);
+    expect(warnings).toEqual([
+      `SC_MODEL_DIRS ${models} is in ${parent}, which every local user may write to without the sticky bit ` +
+        `(mode 0777): any of them may put a folder of theirs, with the models viewers open, in its place; ` +
+        `chmod o-w ${parent}`,
+    ]);
+  });
+
   it('warns when every local user may read the .env that gives a secret, and not once it is 0600', async () => {
     const folder = makeTempDir(cleanup);
     const file = join(folder, '.env');

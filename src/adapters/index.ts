@@ -5,7 +5,14 @@
 export { AdaptersModule } from './adapters.module';
 export { Clock, steadyNow, steadyToDate } from './clock.adapter';
 export { FileSystem, NodeFileSystem } from './file-system.adapter';
-export { ancestorProblem, fileFacts, type FileFacts, GROUP_OR_OTHER_WRITE, secretFileExposure } from './file-trust';
+export {
+  ancestorProblem,
+  fileFacts,
+  type FileFacts,
+  foldersDownTo,
+  GROUP_OR_OTHER_WRITE,
+  secretFileExposure,
+} from './file-trust';
 export { untrustedAncestor } from './own-folder';
 export { acquireInstanceLock, type LockResult } from './instance-lock.adapter';
 export { LivelinessEndpoint } from './liveliness-endpoint.adapter';

@@ -14,6 +14,7 @@ import {
 } from '../config';
 
 import { SOMAXCONN_FILE, somaxconnWarning } from '../http';
+import { openModelDirWarnings } from './model-dirs';
 import { tlsKeyWarning } from './tls-files';
 
 export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
@@ -68,28 +69,6 @@ function dotEnvSecretsWarning(config: AppConfig, files: FileSystem): string | un
   }
   return problem && `.env ${config.dotEnvFile} ${problem}: it gives ${secrets.join(', ')}`;
 }
-
-/**
- * A warning for each model folder every local user may write to: any of them may add or replace the models viewers
- * open, or put links there to files the servers can read. Said, not refused: a shared upload folder may be meant.
- */
-function openModelDirWarnings(dirs: readonly string[], files: FileSystem): string[] {
-  return dirs.flatMap((dir) => {
-    let mode: number;
-    try {
-      mode = files.modeOf(dir);
-    } catch {
-      return [];
-    }
-    if (!(mode & OTHER_WRITE)) return [];
-    const shown = mode.toString(8).padStart(4, '0');
-    return [
-      `SC_MODEL_DIRS ${dir} is writable by every local user (mode ${shown}): any of them may add or replace the ` +
-        'models viewers open, or link there to files the servers can read; chmod o-w it',
-    ];
-  });
-}
-const OTHER_WRITE = 0o002;
 
 function readOrEmpty(files: FileSystem, file: string): string {
   try {
