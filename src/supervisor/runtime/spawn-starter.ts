@@ -97,6 +97,16 @@ export class SpawnStarter {
     });
   }
 
+  /**
+   * Free slots a warm start could use now: no more than the ports this node's servers leave (SC_PORT_COUNT <
+   * SC_MAX_SPAWNS), where a start would only fail, warned of at every sweep. A port another program holds still
+   * counts: a lease probes it again.
+   */
+  freeSlotsWithPort(): number {
+    const { total, leased } = this.ports.counts();
+    return Math.max(0, Math.min(this.capacity.maxSpawns - this.registry.activeCount(), total - leased));
+  }
+
   /** Whether a cold request would get a slot now: one is free, or an unclaimed warm server can give up its own. */
   canTakeSlot(): boolean {
     return this.registry.hasFreeSlot() || this.warmSlot() !== undefined;

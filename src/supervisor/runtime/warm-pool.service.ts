@@ -2,14 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { RendererType } from '@app/sc-protocol';
 import { Clock } from '../../adapters';
-import {
-  CAPACITY_SETTINGS,
-  type CapacitySettings,
-  TIMING_SETTINGS,
-  type TimingSettings,
-  WARM_POOL_SETTINGS,
-  type WarmPoolSettings,
-} from '../../config';
+import { TIMING_SETTINGS, type TimingSettings, WARM_POOL_SETTINGS, type WarmPoolSettings } from '../../config';
 import { SpawnEvent, SpawnEvents } from './spawn-events';
 import type { SpawnRecord } from '../rules/spawn-record';
 import { SpawnRegistry } from './spawn-registry';
@@ -67,7 +60,6 @@ export class WarmPool implements OnApplicationBootstrap {
   constructor(
     @Inject(WARM_POOL_SETTINGS.token) private readonly settings: WarmPoolSettings,
     @Inject(TIMING_SETTINGS.token) private readonly timing: TimingSettings,
-    @Inject(CAPACITY_SETTINGS.token) private readonly capacity: CapacitySettings,
     private readonly registry: SpawnRegistry,
     private readonly starter: SpawnStarter,
     private readonly processes: SpawnProcesses,
@@ -120,7 +112,7 @@ export class WarmPool implements OnApplicationBootstrap {
       desired: this.settings.warmPool,
       members: this.members().map(memberOf),
       launching: this.launching(),
-      freeSlots: Math.max(0, this.capacity.maxSpawns - this.registry.activeCount()),
+      freeSlots: this.starter.freeSlotsWithPort(),
       backoff: this.backoff,
       maxAgeMs: this.settings.warmMaxAgeS * 1000,
       shuttingDown: this.registry.takesNoNewSpawns,
