@@ -258,4 +258,25 @@ describe('start-up advice on settings (e2e)', () => {
     chmodSync(file, 0o600);
     expect(await warningsOf()).toEqual([]);
   });
+
+  it('warns of a readable .env holding a secret the environment also sets (the file still gives it away)', async () => {
+    const folder = makeTempDir(cleanup);
+    const file = join(folder, '.env');
+    const key = 'k'.repeat(24);
+    writeFileSync(file, `API_KEYS=${key}\n`);
+    chmodSync(file, 0o644);
+    const service = await startServiceProcess(await freePort(), {
+      SPAWNER_DOTENV_DIR: folder,
+      API_KEYS: key,
+      SC_PORT_BASE: '32400',
+      SC_PORT_COUNT: '10',
+    });
+    cleanup.add(() => service.stop());
+    const warnings = logLines(service.output)
+      .filter((line) => line.level === 'warn' && line.msg.startsWith('.env'))
+      .map((line) => line.msg);
+    expect(warnings).toEqual([
+      `.env ${file} is readable by every local user (mode 0644): chmod o-r it: it gives API_KEYS`,
+    ]);
+  });
 });

@@ -136,6 +136,8 @@ export class AppConfig {
   hoopsConfigWarnings: string[] = [];
   /** The `.env` file read, if any. */
   dotEnvFile?: string;
+  /** The secret settings that file holds, whether or not the environment set them first (isSecretSetting). */
+  dotEnvSecrets: string[] = [];
 }
 
 export interface EffectiveSetting {

@@ -228,7 +228,8 @@ describe('loadAppConfig and .env', () => {
   const files = machineFiles();
 
   it('names .env as the source of a bad value and of a setting it gave', () => {
-    const dotEnv = { file: '/srv/app/.env', names: new Set(['SC_MAX_SPAWNS', 'SC_NICE']) };
+    const names = new Set(['SC_MAX_SPAWNS', 'SC_NICE']);
+    const dotEnv = { file: '/srv/app/.env', names, held: names };
     expect(problemsOfRun(() => loadAppConfig({ SC_MAX_SPAWNS: 'lots', SC_NICE: '0' }, files, '/h', dotEnv))).toEqual([
       'SC_MAX_SPAWNS must be a whole number from 1 to 10000, got "lots" (from .env /srv/app/.env)',
     ]);

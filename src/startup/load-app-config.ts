@@ -9,6 +9,7 @@ import {
   type Env,
   evaluateHoopsConfig,
   hoopsConfigToEnv,
+  isSecretSetting,
   readAppConfig,
   SIMULATOR_DUMMY_LICENSE,
 } from '../config';
@@ -40,6 +41,8 @@ export function loadAppConfig(
   for (const setting of config.settings)
     if (setting.source === 'env' && dotEnv.names.has(setting.name)) setting.source = '.env';
   config.dotEnvFile = dotEnv.file;
+  // A secret the environment also sets is still in the file, for whoever may read it.
+  config.dotEnvSecrets = [...dotEnv.held].filter(isSecretSetting);
   if (hoops.file) {
     config.hoopsConfigFile = hoops.file;
     config.hoopsConfigWarnings = hoops.warnings;
@@ -87,9 +90,12 @@ function withSource(problem: string, hoops: HoopsSettings): string {
 /** The variables a `.env` file gave (those the environment did not already have). */
 export interface DotEnv {
   file?: string;
+  /** The variables it set (those the environment had not). */
   names: ReadonlySet<string>;
+  /** Every variable it holds. */
+  held: ReadonlySet<string>;
 }
-const NO_DOT_ENV: DotEnv = { names: new Set() };
+const NO_DOT_ENV: DotEnv = { names: new Set(), held: new Set() };
 
 /** Names the `.env` file behind a bad value. */
 function withDotEnvSource(problem: string, dotEnv: DotEnv): string {
@@ -147,7 +153,7 @@ export function loadEnvFile(env: Env = process.env, files: FileSystem = new Node
   }
   const names = new Set(Object.keys(parsed).filter((name) => env[name] === undefined));
   for (const name of names) env[name] = parsed[name];
-  return { file, names };
+  return { file, names, held: new Set(Object.keys(parsed)) };
 }
 
 /** The folder holding package.json (next to dist/ once installed): where `.env` is read from. */

@@ -4,7 +4,6 @@ import {
   type AppConfig,
   type Env,
   ephemeralOverlapWarning,
-  isSecretSetting,
   parsePortRange,
   SIMULATOR_DUMMY_LICENSE,
   settingsObject,
@@ -57,9 +56,9 @@ function licenseFileWarning(file: string | undefined, files: FileSystem): string
   return problem && `SC_LICENSE_FILE ${file} ${problem}: its path is on every server's command line`;
 }
 
-/** A warning when every local user may read the `.env` that gave a secret (API_KEYS, SC_LICENSE, CLUSTER_KEY). */
+/** A warning when every local user may read the `.env` that holds a secret (API_KEYS, SC_LICENSE, CLUSTER_KEY). */
 function dotEnvSecretsWarning(config: AppConfig, files: FileSystem): string | undefined {
-  const secrets = config.settings.filter((s) => s.source === '.env' && isSecretSetting(s.name)).map((s) => s.name);
+  const secrets = config.dotEnvSecrets;
   if (!config.dotEnvFile || secrets.length === 0) return undefined;
   let problem: string | undefined;
   try {

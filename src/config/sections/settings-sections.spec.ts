@@ -3,7 +3,7 @@ import { pickSection } from '../settings-section';
 import { EDGE_SETTINGS, SETTINGS_SECTIONS } from './settings-sections';
 
 /** What the configuration holds besides its sections: the start-up settings report, the HOOPS file and .env read. */
-const REPORT_FIELDS = ['settings', 'hoopsConfigFile', 'hoopsConfigWarnings', 'dotEnvFile'];
+const REPORT_FIELDS = ['settings', 'hoopsConfigFile', 'hoopsConfigWarnings', 'dotEnvFile', 'dotEnvSecrets'];
 
 describe('settings sections', () => {
   it('each setting field of the configuration belongs to exactly one section', () => {
