@@ -6,7 +6,7 @@ import { connect } from 'net';
 import request from 'supertest';
 import { readUntilClosed } from './support/ports';
 import { useCleanup } from './support/processes';
-import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
+import { FAST_TIMINGS, type ServiceProcess, startServiceProcess } from './support/spawner-app';
 import { postSpawn, postSpawnAndAbort, type SpawnView } from './support/spawner-e2e';
 import { sleep, waitFor } from './support/wait';
 
@@ -29,19 +29,30 @@ function postSpawnAndReset(port: number): Promise<void> {
   });
 }
 
+/** Unclaimed warm CSR servers ready, as GET /health counts them. */
+async function warmReady(service: ServiceProcess): Promise<number> {
+  return (await request(service.url).get('/health')).body.details.spawner.warm.csr as number;
+}
+
 describe('the node under churn (e2e, real process)', () => {
   const cleanup = useCleanup();
 
+  /** The built service on this file's port with ENV and `env`, stopped at cleanup. */
+  async function start(env: Record<string, string>): Promise<ServiceProcess> {
+    const service = await startServiceProcess(SERVICE_PORT, { ...ENV, ...env });
+    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    return service;
+  }
+
   it("the agent check counts an unclaimed warm server's slot as free, as readiness does", async () => {
-    const service = await startServiceProcess(SERVICE_PORT, {
-      ...ENV,
+    const service = await start({
       AGENT_CHECK_PORT: String(AGENT_PORT),
       SC_MAX_SPAWNS: '2',
       SC_WARM_POOL_CSR: '2',
     });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
-    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'two warm servers' });
+    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
+      description: 'two warm servers',
+    });
 
     // Both slots held by warm servers: a spawn is served at once, so the balancer must send it here.
     expect((await request(service.url).get('/health/ready')).status).toBe(200);
@@ -56,16 +67,15 @@ describe('the node under churn (e2e, real process)', () => {
   });
 
   it('SC_PORT_COUNT = SC_MAX_SPAWNS (a HOOPS range) and a full pool: the idle node is ready and serves a cold spawn', async () => {
-    const service = await startServiceProcess(SERVICE_PORT, {
-      ...ENV,
+    const service = await start({
       AGENT_CHECK_PORT: String(AGENT_PORT),
       SC_MAX_SPAWNS: '2',
       SC_PORT_COUNT: '2',
       SC_WARM_POOL_CSR: '2',
     });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
-    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'two warm servers' });
+    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
+      description: 'two warm servers',
+    });
 
     // Every port is a warm server's, yet a spawn of either kind is served: nothing may call the node full.
     const ready = await request(service.url).get('/health/ready');
@@ -81,12 +91,10 @@ describe('the node under churn (e2e, real process)', () => {
   });
 
   it('a warm server claimed for a client that reset its connection before the answer is stopped, not left held', async () => {
-    const service = await startServiceProcess(SERVICE_PORT, { ...ENV, SC_MAX_SPAWNS: '8', SC_WARM_POOL_CSR: '2' });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
+    const service = await start({ SC_MAX_SPAWNS: '8', SC_WARM_POOL_CSR: '2' });
     const tries = 8;
     for (let i = 0; i < tries; i++) {
-      await waitFor(async () => (await warmReady()) > 0 || undefined, 10_000, { description: 'a warm server' });
+      await waitFor(async () => (await warmReady(service)) > 0 || undefined, 10_000, { description: 'a warm server' });
       await postSpawnAndReset(SERVICE_PORT);
     }
     // An answer the kernel took before the reset came is delivered as far as the service can tell; one written into
@@ -113,15 +121,13 @@ describe('the node under churn (e2e, real process)', () => {
 
   it('a client gone while a warm server is retired for its cold start gets nothing started', async () => {
     // The warm server ignores SIGTERM, so its slot comes free only after KILL_GRACE_S (SIGKILL).
-    const service = await startServiceProcess(SERVICE_PORT, {
-      ...ENV,
+    const service = await start({
       SC_MAX_SPAWNS: '1',
       SC_WARM_POOL_CSR: '1',
       SC_CHILD_ENV: 'SCSIM_FAULT',
       SCSIM_FAULT: 'ignore-sigterm',
       KILL_GRACE_S: '1',
     });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
     const spawns = async () => (await request(service.url).get('/spawns')).body as SpawnView[];
     await waitFor(async () => (await spawns()).some((s) => s.state === 'ready') || undefined, 10_000, {
       description: 'the warm server',
@@ -145,8 +151,7 @@ describe('the node under churn (e2e, real process)', () => {
   });
 
   it('a draining node gives no spawn ticket: its viewer could only be refused, and the ticket is for this node', async () => {
-    const service = await startServiceProcess(SERVICE_PORT, { ...ENV, DRAIN_TIMEOUT_S: '30' });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
+    const service = await start({ DRAIN_TIMEOUT_S: '30' });
     // A live session keeps the drain going.
     expect((await postSpawn(service.url)).status).toBe(200);
     expect((await request(service.url).post('/tickets').send({})).status).toBe(200);
@@ -163,17 +168,18 @@ describe('the node under churn (e2e, real process)', () => {
   });
 
   it("the drain's first log line counts live sessions, and the unclaimed warm servers it stops apart", async () => {
-    const service = await startServiceProcess(SERVICE_PORT, {
-      ...ENV,
+    const service = await start({
       SC_MAX_SPAWNS: '4',
       SC_WARM_POOL_CSR: '2',
       DRAIN_TIMEOUT_S: '30',
     });
-    cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const warmReady = async () => (await request(service.url).get('/health')).body.details.spawner.warm.csr;
-    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'two warm servers' });
+    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
+      description: 'two warm servers',
+    });
     const session = (await postSpawn(service.url)).body as SpawnView;
-    await waitFor(async () => (await warmReady()) === 2 || undefined, 10_000, { description: 'the pool refilled' });
+    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
+      description: 'the pool refilled',
+    });
 
     service.child.kill('SIGTERM');
     const line = await waitFor(() => /draining: [^\n"]*/.exec(service.output.join(''))?.[0], 5000);
