@@ -90,6 +90,21 @@ describe('the node under churn (e2e, real process)', () => {
     expect(await service.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it('fewer ports than slots: the agent weighs the ports (3 slots, 2 ports, both warm: 67%)', async () => {
+    const service = await start({
+      AGENT_CHECK_PORT: String(AGENT_PORT),
+      SC_MAX_SPAWNS: '3',
+      SC_PORT_COUNT: '2',
+      SC_WARM_POOL_CSR: '2',
+    });
+    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
+      description: 'two warm servers',
+    });
+    // Before: "up ready 100%", three sessions' worth of weight for a node where two fit.
+    expect(await readUntilClosed(AGENT_PORT)).toBe('up ready 67%\n');
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it('a warm server claimed for a client that reset its connection before the answer is stopped, not left held', async () => {
     const service = await start({ SC_MAX_SPAWNS: '8', SC_WARM_POOL_CSR: '2' });
     const tries = 8;

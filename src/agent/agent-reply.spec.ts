@@ -19,6 +19,11 @@ describe('agentReply', () => {
     expect(agentReply({ ...idle, freeSlots: 8 })).toBe('up ready 100%\n');
   });
 
+  it('fewer ports than free slots: the ports are the room (3 slots, 2 ports, both warm: 67%, not 100%)', () => {
+    expect(agentReply({ ...idle, freeSlots: 3, maxSpawns: 3, freePorts: 2 })).toBe('up ready 67%\n');
+    expect(agentReply({ ...idle, freeSlots: 2, maxSpawns: 8, freePorts: 5 })).toBe('up ready 25%\n');
+  });
+
   it('no free WebSocket port: 0% (up, nothing new fits)', () => {
     expect(agentReply({ ...idle, freePorts: 0 })).toBe('up ready 0%\n');
   });

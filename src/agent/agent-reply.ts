@@ -21,8 +21,10 @@ export interface AgentState {
 export function agentReply(state: AgentState): string {
   if (state.cannotSpawn !== undefined) return `down #${oneLine(state.cannotSpawn)}\n`;
   if (state.draining) return 'drain\n';
-  const freeSlots = Math.min(Math.max(0, state.freeSlots), state.maxSpawns);
-  const percent = state.freePorts === 0 || state.maxSpawns === 0 ? 0 : Math.round((100 * freeSlots) / state.maxSpawns);
+  // Each new session needs a slot and a port: with fewer ports than slots (SC_PORT_COUNT < SC_MAX_SPAWNS) the
+  // ports are the room.
+  const room = Math.min(Math.max(0, state.freeSlots), state.maxSpawns, Math.max(0, state.freePorts));
+  const percent = state.maxSpawns === 0 ? 0 : Math.round((100 * room) / state.maxSpawns);
   return `up ready ${percent}%\n`;
 }
 
