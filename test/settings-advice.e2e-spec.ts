@@ -108,6 +108,8 @@ describe('start-up advice on settings (e2e)', () => {
         SPAWNER_DOTENV_DIR: folder,
         PORT: String(await freePort()),
         SC_PORT_BASE: String(PORT_BASE),
+        // Where its lock would go, had it started (a test failing so): not the temp folder's sc-spawner-<PORT>.
+        SC_STATE_DIR: makeTempDir(cleanup),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
