@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'crypto';
 import * as http from 'http';
-import { startHaproxy } from './support/haproxy';
+import { startHaproxy, waitUntilBalanced } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import { waitFor } from './support/wait';
@@ -68,19 +68,14 @@ describe("the balancer's log (e2e, HAProxy recipe)", () => {
       API_KEYS: KEY,
     });
     cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
-    const { output: log } = await startHaproxy(
+    const lb = await startHaproxy(
       [{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES],
       cleanup,
-      {
-        port: BALANCER_PORT,
-        checkInterMs: 200,
-        agentInterMs: 200,
-      },
+      { port: BALANCER_PORT, checkInterMs: 200, agentInterMs: 200 },
     );
+    const log = lb.output;
     const node = `${balancer}/n/node-a`;
-    await waitFor(async () => (await fetch(`${node}/health`).catch(() => undefined))?.status === 200, 10_000, {
-      description: () => `HAProxy to pass requests to node-a:\n${log.join('')}`,
-    });
+    await waitUntilBalanced(lb, 'node-a');
     const keyed = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
     // The node's one slot is taken: a viewer's ticket is refused with 503, and stays valid.

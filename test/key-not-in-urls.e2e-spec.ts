@@ -6,7 +6,7 @@
  * Without /usr/bin/chromium or /usr/sbin/haproxy this test fails and says to run `npm run setup`.
  */
 import { chromium } from 'playwright-core';
-import { startHaproxy } from './support/haproxy';
+import { startHaproxy, waitUntilBalanced } from './support/haproxy';
 import { useCleanup } from './support/processes';
 import { FAST_TIMINGS, startServiceProcess } from './support/spawner-app';
 import { requireSystemBinary } from './support/system-packages';
@@ -44,20 +44,13 @@ describe('the API key stays out of URLs (e2e, browser, HAProxy)', () => {
     });
     cleanup.add(() => service.stop(5000), `service process ${service.child.pid}`);
 
-    const { output: log } = await startHaproxy(
+    const lb = await startHaproxy(
       [{ name: 'node-a', port: SERVICE_PORT, agentPort: AGENT_PORT }, ...ABSENT_NODES],
       cleanup,
-      {
-        port: BALANCER_PORT,
-        checkInterMs: 200,
-        agentInterMs: 200,
-      },
+      { port: BALANCER_PORT, checkInterMs: 200, agentInterMs: 200 },
     );
-    await waitFor(
-      async () => (await fetch(`${balancer}/n/node-a/health`).catch(() => undefined))?.status === 200,
-      10_000,
-      { description: () => `HAProxy to pass requests to node-a:\n${log.join('')}` },
-    );
+    const log = lb.output;
+    await waitUntilBalanced(lb, 'node-a');
 
     const context = await chromium.launchPersistentContext(makeTempDir(cleanup, 'sc-key-urls-chromium-'), {
       executablePath: chromiumPath,

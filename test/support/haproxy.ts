@@ -77,6 +77,15 @@ export async function startHaproxy(
   return { url: `http://127.0.0.1:${port}`, port, output };
 }
 
+/** Resolves once HAProxy passes requests to `node`: `GET /n/<node>/health` through it answers 200. */
+export async function waitUntilBalanced(lb: RunningHaproxy, node: string): Promise<void> {
+  await waitFor(
+    async () => (await fetch(`${lb.url}/n/${node}/health`).catch(() => undefined))?.status === 200,
+    10_000,
+    { description: () => `HAProxy to pass requests to ${node}:\n${lb.output.join('')}` },
+  );
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
