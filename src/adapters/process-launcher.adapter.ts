@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import { writeFileSync } from 'fs';
 import { FileSystem } from './file-system.adapter';
 import { readLines, throttleInput } from './line-reader';
-import { leftItsGroup, readProcStat, signalServerGroup } from './process-table.adapter';
+import { readProcStat, signalServer, signalServerGroup } from './process-table.adapter';
 
 export interface LaunchCommand {
   executable: string;
@@ -192,13 +192,14 @@ export class ChildProcessLauncher extends ProcessLauncher {
       startTime,
       // Until the wrapper's setpgrp has run there is no group -pid yet: the process itself (ours until its exit
       // is reported, so the pid cannot have been reused) takes the signal, and it has started nothing yet.
-      signalGroup: (signal) => {
-        if (pid === undefined) return false;
-        const group = signalServerGroup(pid, startTime, signal);
-        if (group && !leftItsGroup(pid, startTime)) return true;
-        // A server that left its group (see leftItsGroup) takes the signal itself.
-        return (child.exitCode === null && child.signalCode === null && child.kill(signal)) || group;
-      },
+      signalGroup: (signal) =>
+        pid !== undefined &&
+        signalServer(
+          pid,
+          startTime,
+          signal,
+          () => child.exitCode === null && child.signalCode === null && child.kill(signal),
+        ),
     };
   }
 }

@@ -153,14 +153,24 @@ export function signalServerGroup(pid: number, startTime: string | undefined, si
 }
 
 /**
- * Whether the server (still the process started at `startTime`) runs outside the group it leads: one that moved
- * itself into another group of its session (setpgid) while a child stayed in its own (alive, or a zombie it never
- * reaped) made every signal to its group succeed and reach only that child, and survived SIGKILL after SIGKILL.
- * Also true before its setpgrp has run, when there is no group -pid yet.
+ * Signals a server: the group it leads (as signalServerGroup), and the process itself (`signalItself`) when there
+ * is no such group yet (before its setpgrp) or it runs outside it. A server that moved itself into another group of
+ * its session (setpgid) while a child stayed in its own (alive, or a zombie it never reaped) made every signal to
+ * its group succeed and reach only that child, and survived SIGKILL after SIGKILL. One read of /proc/<pid>/stat
+ * decides both; nothing is signalled once the pid names another process.
  */
-export function leftItsGroup(pid: number, startTime: string | undefined): boolean {
+export function signalServer(
+  pid: number,
+  startTime: string | undefined,
+  signal: NodeJS.Signals,
+  signalItself: () => boolean,
+): boolean {
   const stat = readProcStat(pid);
-  return stat !== undefined && (startTime === undefined || stat.startTime === startTime) && stat.pgrp !== pid;
+  if (startTime !== undefined && stat !== undefined && stat.startTime !== startTime) return false;
+  const group = killGroup(pid, signal);
+  // Gone (no stat): what is left of it is its group's members.
+  if (group && (stat === undefined || stat.pgrp === pid)) return true;
+  return signalItself() || group;
 }
 
 /** False when /proc shows another process under the pid than the one started at `startTime`. */

@@ -2,7 +2,7 @@ import type { Socket } from 'net';
 import { constants } from 'os';
 import { readLines, throttleInput } from './line-reader';
 import type { LaunchedProcess, LaunchHandlers, ProcessEnd } from './process-launcher.adapter';
-import { isStill, leftItsGroup, readProcStat, signalServerGroup } from './process-table.adapter';
+import { isStill, readProcStat, signalServer, signalServerGroup } from './process-table.adapter';
 import { type HelperAnswer, parseHelperAnswer } from './spawn-helper.protocol';
 
 /** How long to wait, after the process exited, for the rest of its output (as ChildProcessLauncher does). */
@@ -53,11 +53,7 @@ export class HelperLaunch {
       // has started nothing yet; so does a server that left its group. Both only while the pid is still the
       // server's: once the helper is gone, nothing tells of its exit until the next poll, and its pid may be
       // reused meanwhile.
-      signalGroup: (signal) => {
-        const group = signalServerGroup(pid, startTime, signal);
-        if (group && !leftItsGroup(pid, startTime)) return true;
-        return (!this.exitSeen && isStill(pid, startTime) && signalQuietly(pid, signal)) || group;
-      },
+      signalGroup: (signal) => signalServer(pid, startTime, signal, () => !this.exitSeen && signalQuietly(pid, signal)),
     });
   }
 
