@@ -12,7 +12,7 @@ export {
 export { isOwnPageOrigin, ownHostNamesOf, useCors } from './cors';
 export { echoed } from './echoed-text';
 export { ErrorResponseDto } from './error-response.dto';
-export { ClientError, rejectionReasonOf, toHttpErrorView } from './http-error';
+export { CLIENT_CLOSED_REQUEST, ClientError, rejectionReasonOf, toHttpErrorView } from './http-error';
 export { HttpErrorFilter, markRefusal, prepare } from './http-error.filter';
 export { refuseUpgrade } from './http-refusal';
 export { listenWithBacklog, SOMAXCONN_FILE, somaxconnWarning } from './listen';

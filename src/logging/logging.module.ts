@@ -6,6 +6,7 @@ import pretty from 'pino-pretty';
 import { steadyNow, steadyToDate, FileSystem } from '../adapters';
 import { ApiKeys } from '../auth';
 import { ACCESS_SETTINGS, type AccessSettings, SERVERS_SETTINGS, type ServersSettings } from '../config';
+import { CLIENT_CLOSED_REQUEST } from '../http';
 import { NoCapacityError, SecretRedactor } from '../supervisor';
 import { LogRedactor } from './log-redactor';
 import { RefusalLog } from './refusal-log';
@@ -13,12 +14,9 @@ import { requestIdOf } from './request-id';
 
 /** On a refused request's response: how many refusals like it were not written since the last line (RefusalLog). */
 const NOT_WRITTEN = Symbol('refusalsNotWritten');
-/** nginx's "client closed request": the client left before any answer was written (the line would say 200). */
-const CLIENT_GONE = 499;
-
-/** The status the client was answered with, or 499 when it left before any answer was written. */
+/** The status the client was answered with, or 499 when it left before any answer was written (not 200). */
 function answeredStatus(response: ServerResponse): number {
-  return response.headersSent ? response.statusCode : CLIENT_GONE;
+  return response.headersSent ? response.statusCode : CLIENT_CLOSED_REQUEST;
 }
 
 type LoggedResponse = ServerResponse & { err?: unknown; [NOT_WRITTEN]?: { count: number; since: string } };
@@ -89,7 +87,9 @@ export function loggerParams(
             remoteAddress: redactor.field(request.raw?.ip ?? request.remoteAddress),
             userAgent: redactor.field(request.headers?.['user-agent']),
           }),
-          res: (response: { statusCode: number | null }) => ({ statusCode: response.statusCode ?? CLIENT_GONE }),
+          res: (response: { statusCode: number | null }) => ({
+            statusCode: response.statusCode ?? CLIENT_CLOSED_REQUEST,
+          }),
         },
       },
       stream,
