@@ -34,6 +34,11 @@ async function warmReady(service: ServiceProcess): Promise<number> {
   return (await request(service.url).get('/health')).body.details.spawner.warm.csr as number;
 }
 
+/** Waits until at least `count` unclaimed warm CSR servers are ready. */
+async function waitForWarm(service: ServiceProcess, count: number, description: string): Promise<void> {
+  await waitFor(async () => (await warmReady(service)) >= count || undefined, 10_000, { description });
+}
+
 describe('the node under churn (e2e, real process)', () => {
   const cleanup = useCleanup();
 
@@ -50,9 +55,7 @@ describe('the node under churn (e2e, real process)', () => {
       SC_MAX_SPAWNS: '2',
       SC_WARM_POOL_CSR: '2',
     });
-    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
-      description: 'two warm servers',
-    });
+    await waitForWarm(service, 2, 'two warm servers');
 
     // Both slots held by warm servers: a spawn is served at once, so the balancer must send it here.
     expect((await request(service.url).get('/health/ready')).status).toBe(200);
@@ -73,9 +76,7 @@ describe('the node under churn (e2e, real process)', () => {
       SC_PORT_COUNT: '2',
       SC_WARM_POOL_CSR: '2',
     });
-    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
-      description: 'two warm servers',
-    });
+    await waitForWarm(service, 2, 'two warm servers');
 
     // Every port is a warm server's, yet a spawn of either kind is served: nothing may call the node full.
     const ready = await request(service.url).get('/health/ready');
@@ -97,9 +98,7 @@ describe('the node under churn (e2e, real process)', () => {
       SC_PORT_COUNT: '2',
       SC_WARM_POOL_CSR: '2',
     });
-    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
-      description: 'two warm servers',
-    });
+    await waitForWarm(service, 2, 'two warm servers');
     // Before: "up ready 100%", three sessions' worth of weight for a node where two fit.
     expect(await readUntilClosed(AGENT_PORT)).toBe('up ready 67%\n');
     expect(await service.stop()).toEqual({ code: 0, signal: null });
@@ -109,7 +108,7 @@ describe('the node under churn (e2e, real process)', () => {
     const service = await start({ SC_MAX_SPAWNS: '8', SC_WARM_POOL_CSR: '2' });
     const tries = 8;
     for (let i = 0; i < tries; i++) {
-      await waitFor(async () => (await warmReady(service)) > 0 || undefined, 10_000, { description: 'a warm server' });
+      await waitForWarm(service, 1, 'a warm server');
       await postSpawnAndReset(SERVICE_PORT);
     }
     // An answer the kernel took before the reset came is delivered as far as the service can tell; one written into
@@ -188,13 +187,9 @@ describe('the node under churn (e2e, real process)', () => {
       SC_WARM_POOL_CSR: '2',
       DRAIN_TIMEOUT_S: '30',
     });
-    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
-      description: 'two warm servers',
-    });
+    await waitForWarm(service, 2, 'two warm servers');
     const session = (await postSpawn(service.url)).body as SpawnView;
-    await waitFor(async () => (await warmReady(service)) === 2 || undefined, 10_000, {
-      description: 'the pool refilled',
-    });
+    await waitForWarm(service, 2, 'the pool refilled');
 
     service.child.kill('SIGTERM');
     const line = await waitFor(() => /draining: [^\n"]*/.exec(service.output.join(''))?.[0], 5000);
